@@ -1,0 +1,353 @@
+"""Ingest: turn files as people have them into :class:`~archive.model.Article` s.
+
+This module owns all knowledge of source formats; nothing else in the archive
+opens a source file.
+
+* ``.txt`` — blocks separated by blank lines. Metadata comes from a *sidecar*
+  with the same stem (``article.json``, ``.toml``, ``.yaml`` or ``.yml``); in a
+  folder a sidecar is that text's metadata, never an article of its own.
+  Without one, the title is the first heading or first sentence.
+* ``.md`` — YAML front matter between ``---`` lines, then a Markdown body
+  (paragraphs and ``#`` headings).
+* ``.json`` — one article (an object in the record format of
+  :meth:`Article.from_record`), or a list of them.
+* ``.jsonl`` — one article a line, the format of the shared corpus.
+
+Bytes are decoded as UTF-8 and, failing that, as cp1252 or Latin-1 (common in
+French archives). Empty, binary, oversized or malformed files raise
+:class:`~archive.errors.IngestError` naming the file and the reason. A source
+file is all-or-nothing: the store adds a file's articles in one transaction,
+so a file that fails half-way leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import sys
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator, Mapping, Sequence
+
+import yaml
+
+from .errors import IngestError, InvalidArticle
+from .model import Article, Block, clean_block, derive_title, is_heading, nfc
+
+__all__ = ["Source", "find_sources", "read_articles", "read_bytes", "SUFFIXES", "MAX_FILE_BYTES"]
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson")
+SUFFIXES = TEXT_SUFFIXES + RECORD_SUFFIXES
+SIDECAR_SUFFIXES = (".json", ".toml", ".yaml", ".yml")
+#: Largest single-article file (and largest JSON Lines line) we accept.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+_FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_BLANK_LINE_RE = re.compile(r"\n[ \t\u00a0]*\n")
+_MD_HEADING_RE = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
+_MD_INLINE = [
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),
+    (re.compile(r"`([^`]*)`"), r"\1"),
+]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One thing to read: a file path, or ``-`` for JSON Lines on standard input."""
+
+    path: str
+
+    @property
+    def is_stdin(self) -> bool:
+        """Tell whether this source is standard input."""
+        return self.path == "-"
+
+    def __str__(self) -> str:
+        return "<stdin>" if self.is_stdin else self.path
+
+
+def find_sources(paths: Sequence[str]) -> tuple[list[Source], list[IngestError]]:
+    """Expand files, folders (recursively) and globs into sources, plus the paths that do not exist."""
+    sources: list[Source] = []
+    missing: list[IngestError] = []
+    seen: set[str] = set()
+
+    def push(path: Path) -> None:
+        key = str(path.resolve())
+        if key not in seen:
+            seen.add(key)
+            sources.append(Source(str(path)))
+
+    for raw in paths:
+        if raw == "-":
+            sources.append(Source("-"))
+            continue
+        matches = sorted(glob.glob(raw, recursive=True)) if glob.has_magic(raw) else [raw]
+        if not matches:
+            missing.append(IngestError(raw, "no file matches this pattern"))
+        for match in matches:
+            path = Path(match)
+            if path.is_dir():
+                for file in _walk(path):
+                    push(file)
+            elif path.exists():
+                push(path)
+            else:
+                missing.append(IngestError(match, "no such file or folder"))
+    return sources, missing
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """Yield the article files below ``folder``, sorted, skipping sidecars and hidden files."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        names = set(files)
+        text_stems = {Path(f).stem for f in files if f.lower().endswith(TEXT_SUFFIXES[:1])}
+        for name in sorted(names):
+            if name.startswith("."):
+                continue
+            stem, suffix = os.path.splitext(name)
+            suffix = suffix.lower()
+            if suffix not in SUFFIXES:
+                continue
+            if suffix in SIDECAR_SUFFIXES and stem in text_stems:
+                continue  # the metadata of `stem.txt`, read with it
+            yield Path(root) / name
+
+
+def read_articles(source: Source, overrides: Mapping[str, Any] | None = None,
+                  stdin: BinaryIO | None = None) -> Iterator[Article]:
+    """Yield the articles of one source; raise :class:`IngestError` naming it on the first problem."""
+    try:
+        if source.is_stdin:
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            yield from _read_jsonl(stream, str(source), overrides)
+            return
+        path = Path(source.path)
+        suffix = path.suffix.lower()
+        if suffix in (".jsonl", ".ndjson"):
+            if path.stat().st_size == 0:
+                raise IngestError(source.path, "empty file")
+            with path.open("rb") as f:
+                yield from _read_jsonl(f, source.path, overrides)
+            return
+        if suffix not in SUFFIXES:
+            raise IngestError(source.path, f"unsupported file type {suffix or '(none)'!r} "
+                                           f"(use {', '.join(SUFFIXES)})")
+        text = read_bytes(path, _read_limited(path), source.path)
+        if suffix == ".json":
+            yield from _records_to_articles(_load_json(text, source.path), source.path, overrides)
+        elif suffix == ".txt":
+            yield _apply(_text_article(text, path), overrides, source.path)
+        else:
+            yield _apply(_markdown_article(text, path), overrides, source.path)
+    except InvalidArticle as exc:
+        raise IngestError(str(source), str(exc)) from None
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise IngestError(str(source), exc.strerror or str(exc)) from None
+    except OSError as exc:
+        raise IngestError(str(source), f"could not read the file ({exc})") from None
+
+
+def _read_limited(path: Path) -> bytes:
+    with path.open("rb") as f:
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise IngestError(str(path), f"file too large (over {MAX_FILE_BYTES // (1024 * 1024)} MiB "
+                                     "for one article; split it or use JSON Lines)")
+    return data
+
+
+def read_bytes(path: Path | None, data: bytes, name: str) -> str:
+    """Decode a text file's bytes (UTF-8, else cp1252, else Latin-1), refusing binary and empty data."""
+    if not data.strip():
+        raise IngestError(name, "empty file")
+    if b"\x00" in data[:65536]:
+        raise IngestError(name, "binary file (contains NUL bytes), not text")
+    text: str | None = None
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    assert text is not None  # latin-1 decodes any bytes
+    sample = text[:65536]
+    controls = sum(1 for c in sample if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f")
+    if controls > max(8, len(sample) // 100):
+        raise IngestError(name, "binary file (too many control characters), not text")
+    return nfc(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _load_json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(name, f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise IngestError(name, "JSON nested too deeply") from None
+
+
+def _read_jsonl(stream: BinaryIO, name: str, overrides: Mapping[str, Any] | None) -> Iterator[Article]:
+    any_line = False
+    for lineno, raw in enumerate(_lines(stream, name), start=1):
+        if not raw.strip():
+            continue
+        any_line = True
+        where = f"{name}:{lineno}"
+        try:
+            line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise IngestError(where, "not UTF-8 (JSON Lines must be UTF-8)") from None
+        record = _load_json(line, where)
+        yield from _records_to_articles(record, where, overrides, single=True)
+    if not any_line:
+        raise IngestError(name, "empty file")
+
+
+def _lines(stream: BinaryIO, name: str) -> Iterator[bytes]:
+    while True:
+        line = stream.readline(MAX_FILE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_FILE_BYTES and not line.endswith(b"\n"):
+            raise IngestError(name, f"a line longer than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        yield line
+
+
+def _records_to_articles(data: Any, where: str, overrides: Mapping[str, Any] | None,
+                         single: bool = False) -> Iterator[Article]:
+    records = data if isinstance(data, list) and not single else [data]
+    for i, record in enumerate(records):
+        label = where if len(records) == 1 else f"{where}[{i}]"
+        try:
+            yield _apply(Article.from_record(record), overrides, label)
+        except InvalidArticle as exc:
+            raise IngestError(label, str(exc)) from None
+
+
+def _apply(article: Article, overrides: Mapping[str, Any] | None, where: str) -> Article:
+    if not overrides:
+        return article
+    record = article.to_record()
+    record.pop("authors", None)
+    for key, value in overrides.items():
+        if value in (None, (), []):
+            continue
+        if key == "authors":
+            record["authors"] = list(value)
+        else:
+            record[key] = list(value) if key == "tags" else value
+    try:
+        return Article.from_record(record)
+    except InvalidArticle as exc:
+        raise IngestError(where, str(exc)) from None
+
+
+def _slug(stem: str) -> str:
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9_.:\-]+", "-", ascii_stem).strip("-._:")
+    return slug[:128] or "article"
+
+
+def _sidecar(path: Path) -> dict[str, Any]:
+    for suffix in SIDECAR_SUFFIXES:
+        candidate = path.with_suffix(suffix)
+        if not candidate.exists():
+            continue
+        name = str(candidate)
+        text = read_bytes(candidate, _read_limited(candidate), name)
+        if suffix == ".json":
+            meta = _load_json(text, name)
+        elif suffix == ".toml":
+            try:
+                meta = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise IngestError(name, f"malformed TOML: {exc}") from None
+        else:
+            meta = _load_yaml(text, name)
+        if not isinstance(meta, dict):
+            raise IngestError(name, "metadata must be a mapping of fields")
+        return meta
+    return {}
+
+
+def _load_yaml(text: str, name: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise IngestError(name, f"malformed YAML: {str(exc).splitlines()[0]}") from None
+
+
+def _blocks_from_text(text: str) -> list[Block]:
+    blocks = []
+    for chunk in _BLANK_LINE_RE.split(text.strip("\n")):
+        cleaned = clean_block(chunk)
+        if cleaned:
+            blocks.append(Block(cleaned, is_heading(cleaned)))
+    return blocks
+
+
+def _record_from(meta: Mapping[str, Any], blocks: list[Block], path: Path) -> Article:
+    if not blocks:
+        raise IngestError(str(path), "no text in the file")
+    record = dict(meta)
+    record["paragraphs"] = [b.text for b in blocks]
+    record["headings"] = [i for i, b in enumerate(blocks) if b.heading]
+    record.setdefault("title", derive_title(blocks))
+    record.setdefault("id", _slug(path.stem))
+    if "author" in record and isinstance(record["author"], list):
+        record["authors"] = record.pop("author")
+    return Article.from_record(record)
+
+
+def _text_article(text: str, path: Path) -> Article:
+    return _record_from(_sidecar(path), _blocks_from_text(text), path)
+
+
+def _markdown_article(text: str, path: Path) -> Article:
+    meta: Any = {}
+    if text.startswith("---"):
+        m = _FRONT_MATTER_RE.match(text)
+        if not m:
+            raise IngestError(str(path), "malformed front matter (no closing '---' line)")
+        meta = _load_yaml(m.group(1), str(path)) or {}
+        if not isinstance(meta, dict):
+            raise IngestError(str(path), "malformed front matter (not a mapping of fields)")
+        text = text[m.end():]
+    blocks: list[Block] = []
+    for chunk in _BLANK_LINE_RE.split(text.strip("\n")):
+        lines = [ln for ln in chunk.split("\n") if ln.strip()]
+        paragraph: list[str] = []
+        for line in lines:
+            heading = _MD_HEADING_RE.match(line.strip())
+            if heading:
+                if paragraph:
+                    blocks.append(Block(_md_inline(" ".join(paragraph)), False))
+                    paragraph = []
+                blocks.append(Block(_md_inline(heading.group(1)), True))
+            else:
+                paragraph.append(re.sub(r"^\s*(?:>\s?|[-*+]\s+)", "", line))
+        if paragraph:
+            blocks.append(Block(_md_inline(" ".join(paragraph)), False))
+    blocks = [b for b in blocks if b.text]
+    if "title" not in meta:
+        for i, block in enumerate(blocks[:1]):
+            if block.heading:
+                meta = {**meta, "title": block.text}
+                blocks = blocks[1:]
+    return _record_from(meta, blocks, path)
+
+
+def _md_inline(text: str) -> str:
+    for pattern, repl in _MD_INLINE:
+        text = pattern.sub(repl, text)
+    return clean_block(text)
+

@@ -1,0 +1,256 @@
+"""The article model: what the archive stores, whatever format it came in.
+
+An :class:`Article` is metadata (id, title, date, source, authors, url, tags,
+language) and an ordered tuple of :class:`Block` s: paragraphs and short
+headings. Block numbers (0-based positions in that tuple) are stable: the index,
+the search results (``n``) and the reading view's anchors (``#p<n>``) all use
+them.
+
+Text is normalised to Unicode NFC and otherwise kept as printed: French
+typography (« », U+00A0, U+202F, ’, œ) is never rewritten, so highlights and the
+reading view show exactly what the source said.
+
+The record form (:meth:`Article.to_record` / :meth:`Article.from_record`) is the
+JSON Lines format of the shared corpus (``id, title, date, source, url, author,
+tags, lang, paragraphs``), extended with ``authors`` (when there are several)
+and ``headings`` (block numbers that are headings), so export and import round
+trip exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from .errors import InvalidArticle
+
+__all__ = ["Block", "Article", "parse_date", "is_heading", "valid_id", "nfc", "derive_title"]
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
+_FINAL_PUNCT = tuple(".!?…:;,»\"”)]")
+_WS_RE = re.compile(r"[ \t\r\f\v]+")
+
+_MONTHS_FR = {
+    "janvier": 1, "janv": 1, "février": 2, "fevrier": 2, "févr": 2, "fevr": 2, "mars": 3,
+    "avril": 4, "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "août": 8, "aout": 8,
+    "septembre": 9, "sept": 9, "octobre": 10, "oct": 10, "novembre": 11, "nov": 11,
+    "décembre": 12, "decembre": 12, "déc": 12, "dec": 12,
+}
+_FR_DATE_RE = re.compile(
+    r"^(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?"
+    r"(\d{1,2})(?:er)?\s+([a-zéèûô]+)\.?\s+(\d{4})$"
+)
+_ISO_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.+\-Z]*)?$")
+_DMY_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode NFC."""
+    return unicodedata.normalize("NFC", text)
+
+
+def valid_id(article_id: str) -> bool:
+    """Tell whether ``article_id`` is a safe, stable article id."""
+    return bool(_ID_RE.match(article_id))
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """Parse an ISO (``2025-03-05``), French (``5 mars 2025``) or ``05/03/2025`` date."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise InvalidArticle(f"date must be a string, not {type(value).__name__}")
+    text = nfc(value).strip().lower()
+    try:
+        if m := _ISO_RE.match(text):
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        if m := _DMY_RE.match(text):
+            return dt.date(int(m[3]), int(m[2]), int(m[1]))
+        if m := _FR_DATE_RE.match(text):
+            month = _MONTHS_FR.get(m[2])
+            if month is None:
+                raise InvalidArticle(f"unknown month {m[2]!r} in date {value!r}")
+            return dt.date(int(m[3]), month, int(m[1]))
+    except ValueError as exc:
+        raise InvalidArticle(f"impossible date {value!r} ({exc})") from None
+    raise InvalidArticle(f"unreadable date {value!r} (use 2025-03-05 or 5 mars 2025)")
+
+
+def is_heading(text: str) -> bool:
+    """Tell whether a block reads as a heading: one short line without final punctuation."""
+    if "\n" in text or len(text) > 80 or len(text.split()) > 10:
+        return False
+    if text.endswith(_FINAL_PUNCT) or not any(c.isalpha() for c in text):
+        return False
+    return True
+
+
+def clean_block(text: str) -> str:
+    """Normalise a block's text: NFC, runs of spaces folded, lines joined; NBSPs kept."""
+    lines = [_WS_RE.sub(" ", line).strip() for line in nfc(text).split("\n")]
+    return " ".join(line for line in lines if line)
+
+
+def derive_title(blocks: Iterable["Block"], limit: int = 120) -> str:
+    """Derive a title: the first heading, else the first sentence cut on a word boundary."""
+    blocks = list(blocks)
+    for block in blocks[:1]:
+        if block.heading:
+            return block.text
+    if not blocks:
+        return ""
+    text = blocks[0].text
+    m = re.search(r"[.!?…](?=\s|$)", text)
+    sentence = text[: m.end()] if m else text
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[:limit].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return cut + " …"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph or heading of an article."""
+
+    text: str
+    heading: bool = False
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article as the archive stores it."""
+
+    id: str
+    title: str
+    blocks: tuple[Block, ...]
+    date: dt.date | None = None
+    source: str | None = None
+    authors: tuple[str, ...] = ()
+    url: str | None = None
+    tags: tuple[str, ...] = ()
+    lang: str = "fr"
+
+    def __post_init__(self) -> None:
+        if not valid_id(self.id):
+            raise InvalidArticle(
+                f"invalid id {self.id!r}: use 1-128 letters, digits, '_', '.', ':' or '-', "
+                "starting with a letter or digit"
+            )
+        if not self.blocks:
+            raise InvalidArticle(f"article {self.id!r} has no text")
+        if not self.title.strip():
+            raise InvalidArticle(f"article {self.id!r} has no title")
+
+    @property
+    def year(self) -> int | None:
+        """Return the publication year, if the date is known."""
+        return self.date.year if self.date else None
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """Return every block's text, headings included, in order."""
+        return [b.text for b in self.blocks]
+
+    def content_hash(self) -> str:
+        """Return a digest of everything stored, to tell an update from a re-add."""
+        payload = json.dumps(self.to_record(), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the article as a JSON Lines record (the corpus format, extended)."""
+        record: dict[str, Any] = {
+            "id": self.id,
+            "title": self.title,
+            "date": self.date.isoformat() if self.date else None,
+            "source": self.source,
+            "url": self.url,
+            "author": self.authors[0] if len(self.authors) == 1 else (", ".join(self.authors) or None),
+            "tags": list(self.tags),
+            "lang": self.lang,
+            "paragraphs": self.paragraphs,
+            "headings": [i for i, b in enumerate(self.blocks) if b.heading],
+        }
+        if len(self.authors) > 1:
+            record["authors"] = list(self.authors)
+        return record
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], *, default_id: str | None = None) -> "Article":
+        """Build an article from a record; raise :class:`InvalidArticle` when it cannot be one."""
+        if not isinstance(record, Mapping):
+            raise InvalidArticle(f"an article must be a JSON object, not {type(record).__name__}")
+        paragraphs = record.get("paragraphs")
+        if paragraphs is None and isinstance(record.get("text"), str):
+            paragraphs = re.split(r"\n\s*\n", record["text"])
+        if not isinstance(paragraphs, list) or not all(isinstance(p, str) for p in paragraphs):
+            raise InvalidArticle("'paragraphs' must be a list of strings")
+        texts = [clean_block(p) for p in paragraphs]
+        headings = record.get("headings")
+        if headings is not None:
+            if not isinstance(headings, list) or not all(isinstance(i, int) for i in headings):
+                raise InvalidArticle("'headings' must be a list of block numbers")
+            heading_set = set(headings)
+            blocks = [Block(t, i in heading_set) for i, t in enumerate(texts)]
+            blocks = [b for b in blocks if b.text]
+        else:
+            blocks = [Block(t, is_heading(t)) for t in texts if t]
+        blocks_t = tuple(blocks)
+
+        title = _opt_str(record, "title")
+        if not title:
+            title = derive_title(blocks_t)
+        article_id = _opt_str(record, "id") or default_id
+        if not article_id:
+            article_id = "a" + hashlib.sha1(
+                json.dumps([title, texts], ensure_ascii=False).encode("utf-8")
+            ).hexdigest()[:16]
+        authors = record.get("authors")
+        if authors is None:
+            author = record.get("author")
+            authors = [author] if isinstance(author, str) else (author or [])
+        tags = record.get("tags") or []
+        if isinstance(tags, str):
+            tags = [t for t in re.split(r"[,;]", tags)]
+        for name, values in (("authors", authors), ("tags", tags)):
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise InvalidArticle(f"'{name}' must be a list of strings")
+        return cls(
+            id=nfc(str(article_id)).strip(),
+            title=clean_block(title),
+            blocks=blocks_t,
+            date=parse_date(record.get("date")),
+            source=_opt_str(record, "source"),
+            authors=_unique(clean_block(a) for a in authors),
+            url=_opt_str(record, "url"),
+            tags=_unique(clean_block(t) for t in tags),
+            lang=_opt_str(record, "lang") or "fr",
+        )
+
+
+def _opt_str(record: Mapping[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and key == "id":
+        value = str(value)
+    if not isinstance(value, str):
+        raise InvalidArticle(f"'{key}' must be a string")
+    value = clean_block(value)
+    return value or None
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for v in values:
+        if v:
+            seen.setdefault(v, None)
+    return tuple(seen)

@@ -1,0 +1,885 @@
+"""Search: a query in, articles out, with facets, highlights and a histogram.
+
+The stages, for ``search(home, "investir", tag="economie")``:
+
+1. **Parse** the text (:mod:`archive.query`) into a tree of words, phrases,
+   prefixes and boolean operators, plus any ``date:`` range.
+2. **Match** the tree against the index. Whoosh stores the postings; this module
+   reads each posting list whole into numpy arrays (one read per block, not one
+   Python call per posting) and evaluates the tree over dense per-block arrays:
+   a match mask and a BM25 score. A word matches a block if the block's text
+   contains it or the article's title does (title hits weigh more). Quoted
+   phrases check positions of the exact chain on the candidate blocks only.
+3. **Group** blocks into articles: an article's score is its best block's.
+4. **Filter and count facets** (source, author, tags, year) over *articles*,
+   with numpy arrays built from the store once per store generation. Within a
+   facet the selected values are ORed, facets are ANDed, and each facet is
+   counted without its own selection so its other values stay selectable.
+5. **Rank and page** the articles, then **highlight** the best three blocks of
+   each article on the page: the block text is HTML-escaped and every matched
+   word wrapped in ``<mark>`` exactly as printed (offsets come from the same
+   analysis chain that indexed it).
+
+An :class:`Engine` per home keeps the open index and the arrays, and refreshes
+them when the index or the store changes, so a long-running server sees new
+articles without a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import math
+import os
+import pickle
+import struct
+import threading
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Literal, Sequence
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.reading import TermNotFound
+from whoosh.util.numlists import delta_decode  # noqa: F401  (documented format of ids)
+from whoosh.util.numeric import byte_to_length
+
+from .analysis import STOP_WORDS, exact_analyzer, french_analyzer, fold, token_spans
+from .errors import BadParameter
+from .home import Archive, resolve_home
+from .model import Article
+from .query import And, Node, Not, Or, Phrase, Prefix, Query, Word, parse_date_bound, parse_query
+
+__all__ = ["search", "SearchResults", "Hit", "Paragraph", "FacetValue", "Engine", "engine_for",
+           "FACETS", "Sort"]
+
+Sort = Literal["relevance", "date", "-date"]
+FACETS = ("source", "author", "tags", "year")
+#: BM25 parameters, and how much a title word weighs against a text word.
+K1, B_TEXT, B_TITLE, TITLE_BOOST = 1.2, 0.75, 0.5, 2.0
+#: Highlighted blocks shown per article, and the length past which a block is cut.
+SHOWN_PARAGRAPHS, FRAGMENT_CHARS = 3, 360
+MAX_PER_PAGE, MAX_FACET_VALUES, MAX_PREFIX_TERMS = 100, 100, 64
+_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+_SEARCH_CHAIN = french_analyzer()
+_EXACT_CHAIN = exact_analyzer()
+
+
+# ---------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One matching block: its number in the article and its highlighted HTML."""
+
+    n: int
+    html: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching article."""
+
+    id: str
+    title: str
+    date: dt.date | None
+    source: str | None
+    authors: tuple[str, ...]
+    tags: tuple[str, ...]
+    url: str | None
+    score: float
+    paragraphs: tuple[Paragraph, ...]
+    more_paragraphs: int
+
+    @property
+    def author(self) -> str | None:
+        """Return the byline as one string (the JSON contract's ``author``)."""
+        return ", ".join(self.authors) or None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the hit in the JSON contract."""
+        return {"id": self.id, "title": self.title,
+                "date": self.date.isoformat() if self.date else None,
+                "source": self.source, "author": self.author, "tags": list(self.tags),
+                "url": self.url, "score": round(float(self.score), 6),
+                "paragraphs": [{"n": p.n, "html": p.html} for p in self.paragraphs],
+                "more_paragraphs": self.more_paragraphs}
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet: how many matching articles have it, and whether it is selected."""
+
+    value: str
+    count: int
+    selected: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "count": self.count, "selected": self.selected}
+
+
+@dataclass
+class SearchResults:
+    """A page of matching articles with totals, facets, a year histogram and a suggestion."""
+
+    query: str
+    page: int
+    per_page: int
+    total_articles: int
+    total_paragraphs: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    histogram: list[tuple[int, int]]
+    suggestion: str | None = None
+    sort: str = "relevance"
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages."""
+        return max(1, math.ceil(self.total_articles / self.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the results in the JSON contract."""
+        return {
+            "query": self.query, "page": self.page, "per_page": self.per_page,
+            "total_articles": self.total_articles, "total_paragraphs": self.total_paragraphs,
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},
+            "histogram": [{"year": y, "count": c} for y, c in self.histogram],
+            "suggestion": self.suggestion,
+        }
+
+
+# ---------------------------------------------------------------------------- store side
+
+class _Catalog:
+    """Per-article arrays from the store, indexed by ``aid``: dates and facet codes."""
+
+    def __init__(self, archive: Archive) -> None:
+        rows = archive.store.rows()
+        self.generation = archive.store.generation()
+        size = (rows[-1].aid + 1) if rows else 1
+        self.size = size
+        self.valid = np.zeros(size, dtype=bool)
+        self.days = np.full(size, -1, dtype=np.int64)  # date as ordinal, -1 unknown
+        self.ids: list[str | None] = [None] * size
+        self.facets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+        entries: dict[str, tuple[list[int], list[int], dict[str, int]]] = {
+            name: ([], [], {}) for name in FACETS}
+        for r in rows:
+            self.valid[r.aid] = True
+            self.ids[r.aid] = r.id
+            if r.date:
+                self.days[r.aid] = dt.date.fromisoformat(r.date).toordinal()
+            values = {"source": (r.source,) if r.source else (), "author": r.authors,
+                      "tags": r.tags, "year": (r.date[:4],) if r.date else ()}
+            for name, vals in values.items():
+                aids, codes, table = entries[name]
+                for v in vals:
+                    aids.append(r.aid)
+                    codes.append(table.setdefault(v, len(table)))
+        for name, (aids, codes, table) in entries.items():
+            self.facets[name] = (np.array(aids, dtype=np.int64), np.array(codes, dtype=np.int64),
+                                 list(table))
+
+    def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
+        """Return the articles having any of ``selected`` for facet ``name``."""
+        aids, codes, values = self.facets[name]
+        wanted = [i for i, v in enumerate(values) if v in set(selected)]
+        out = np.zeros(self.size, dtype=bool)
+        out[aids[np.isin(codes, wanted)]] = True
+        return out
+
+    def counts(self, name: str, articles: np.ndarray) -> dict[str, int]:
+        """Count the articles of boolean mask ``articles`` per value of facet ``name``."""
+        aids, codes, values = self.facets[name]
+        counts = np.bincount(codes[articles[aids]], minlength=len(values))
+        return {values[i]: int(c) for i, c in enumerate(counts) if c}
+
+
+# ---------------------------------------------------------------------------- index side
+
+@dataclass
+class _Segment:
+    reader: Any
+    offset: int
+    count: int
+
+
+class _Postings:
+    """Read whole Whoosh posting lists as numpy arrays, one block at a time."""
+
+    @staticmethod
+    def read(segreader: Any, fieldname: str, text: str, with_values: bool = False
+             ) -> tuple[np.ndarray, np.ndarray, list[bytes] | None]:
+        try:
+            info = segreader.term_info(fieldname, text)
+        except TermNotFound:
+            return _EMPTY_IDS, _EMPTY_W, ([] if with_values else None)
+        if info.is_inlined():
+            ids, weights, values = info.inlined_postings()
+            return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32),
+                    list(values) if with_values else None)
+        offset, length = info.extent()
+        if isinstance(length, tuple):  # whoosh 2.7 unpacks the stored length as a 1-tuple
+            length = length[0]
+        buf = segreader._terms._postfile.get(offset, length)
+        stream = io.BytesIO(buf)
+        pos = 4  # past the header magic
+        id_parts, weight_parts, values_out = [], [], ([] if with_values else None)
+        while pos < len(buf):
+            (blen,) = struct.unpack_from("!i", buf, pos)
+            pos += 4
+            end = pos + abs(blen)
+            stream.seek(pos)
+            count, _maxid, _maxw, compression, _mn, _mx = pickle.load(stream)
+            data = buf[stream.tell():end]
+            if compression:
+                data = zlib.decompress(data)
+            ids, weights, values = pickle.loads(data)
+            id_parts.append(np.cumsum(np.asarray(ids, dtype=np.int64)))
+            if weights is None:
+                weight_parts.append(np.ones(count, dtype=np.float32))
+            elif isinstance(weights, float):
+                weight_parts.append(np.full(count, weights, dtype=np.float32))
+            else:
+                weight_parts.append(np.asarray(weights, dtype=np.float32))
+            if with_values:
+                values_out.extend(values)
+            pos = end
+            if blen < 0:
+                break
+        return np.concatenate(id_parts), np.concatenate(weight_parts), values_out
+
+
+_EMPTY_IDS = np.zeros(0, dtype=np.int64)
+_EMPTY_W = np.zeros(0, dtype=np.float32)
+
+
+class _Snapshot:
+    """One opened index generation: its searcher and per-block arrays."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.name = archive.index_dir.current_name()
+        self.ix = archive.index_dir.open()
+        self.searcher = self.ix.searcher()
+        reader = self.searcher.reader()
+        self.segments = [_Segment(r, off, r.doc_count_all()) for r, off in reader.leaf_readers()]
+        self.size = sum(s.count for s in self.segments)
+        self.aid = np.zeros(self.size, dtype=np.int64)
+        self.n = np.zeros(self.size, dtype=np.int64)
+        self.alive = np.ones(self.size, dtype=bool)
+        self.length = {f: np.zeros(self.size, dtype=np.float32) for f in ("text", "title", "exact")}
+        for seg in self.segments:
+            sl = slice(seg.offset, seg.offset + seg.count)
+            self.aid[sl] = _column(seg.reader, "aid", seg.count)
+            self.n[sl] = _column(seg.reader, "n", seg.count)
+            if seg.reader.has_deletions():
+                for d in seg.reader.deleted_docs():
+                    self.alive[seg.offset + d] = False
+            for f in self.length:
+                self.length[f][sl] = _lengths(seg.reader, f, seg.count)
+        total_docs = max(1, int(self.alive.sum()))
+        self.n_docs = total_docs
+        self.avg = {f: max(1.0, float(reader.field_length(f)) / total_docs) for f in self.length}
+        # Title lengths count once per article (block 0 only carries them).
+        titled = max(1, int(((self.n == 0) & self.alive).sum()))
+        self.avg["title"] = max(1.0, float(reader.field_length("title")) / titled)
+        self.n_titled = titled
+        self.generation = reader.generation() if hasattr(reader, "generation") else None
+
+    def up_to_date(self) -> bool:
+        return self.searcher.up_to_date()
+
+    def close(self) -> None:
+        self.searcher.close()
+        self.ix.close()
+
+    # -- posting lists over the whole index ---------------------------------------------
+
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return global docnums and weights of a term, deleted blocks dropped."""
+        ids_parts, w_parts = [], []
+        for seg in self.segments:
+            ids, weights, _ = _Postings.read(seg.reader, fieldname, text)
+            if len(ids):
+                ids_parts.append(ids + seg.offset)
+                w_parts.append(weights)
+        if not ids_parts:
+            return _EMPTY_IDS, _EMPTY_W
+        ids = np.concatenate(ids_parts)
+        weights = np.concatenate(w_parts)
+        keep = self.alive[ids]
+        return ids[keep], weights[keep]
+
+    def positions(self, fieldname: str, text: str, candidates: np.ndarray) -> dict[int, list[int]]:
+        """Return the positions of a term in each candidate block (global docnums)."""
+        out: dict[int, list[int]] = {}
+        fmt = self.ix.schema[fieldname].format
+        for seg in self.segments:
+            ids, _, values = _Postings.read(seg.reader, fieldname, text, with_values=True)
+            if not len(ids):
+                continue
+            ids = ids + seg.offset
+            hit = np.nonzero(np.isin(ids, candidates, assume_unique=True))[0]
+            for i in hit.tolist():
+                out[int(ids[i])] = fmt.decode_positions(values[i])
+        return out
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        return self.searcher.doc_frequency(fieldname, text)
+
+    def expand_prefix(self, fieldname: str, prefix: str, limit: int) -> list[str]:
+        terms: list[str] = []
+        for t in self.searcher.reader().expand_prefix(fieldname, prefix):
+            terms.append(t.decode("utf-8") if isinstance(t, bytes) else t)
+            if len(terms) >= limit:
+                break
+        return terms
+
+
+def _column(segreader: Any, name: str, count: int) -> np.ndarray:
+    reader = segreader.column_reader(name)
+    inner = getattr(reader, "_child", reader)
+    if hasattr(inner, "_basepos") and hasattr(inner, "_fixedlen"):
+        raw = inner._dbfile.get(inner._basepos, inner._count * inner._fixedlen)
+        values = np.frombuffer(raw, dtype=">u4").astype(np.int64)
+        out = np.full(count, int(inner._default), dtype=np.int64)
+        out[: len(values)] = values
+        return out
+    return np.fromiter((int(v) for v in reader), dtype=np.int64, count=count)
+
+
+def _lengths(segreader: Any, fieldname: str, count: int) -> np.ndarray:
+    perdoc = segreader._perdoc
+    reader = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    out = np.zeros(count, dtype=np.float32)
+    if reader is None:
+        return out
+    raw = reader._dbfile.get(reader._basepos, reader._count)
+    codes = np.frombuffer(raw, dtype=np.uint8)
+    out[: len(codes)] = _LENGTHS[codes]
+    return out
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+@dataclass
+class _Match:
+    mask: np.ndarray          # blocks that match
+    score: np.ndarray         # their BM25 score
+    para: np.ndarray          # blocks whose own text matched (not only the title)
+
+
+class _Evaluator:
+    """Evaluate a query tree over one snapshot as dense per-block arrays."""
+
+    def __init__(self, snap: _Snapshot) -> None:
+        self.snap = snap
+        self.size = snap.size
+        self.block0 = None
+
+    def zeros(self) -> _Match:
+        return _Match(np.zeros(self.size, bool), np.zeros(self.size, np.float32),
+                      np.zeros(self.size, bool))
+
+    def bm25(self, fieldname: str, text: str, b: float, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
+        ids, tf = self.snap.postings(fieldname, text)
+        if not len(ids):
+            return ids, tf
+        df = len(ids)
+        idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        dl = self.snap.length[fieldname][ids]
+        norm = K1 * (1.0 - b + b * dl / self.snap.avg[fieldname])
+        return ids, (idf * tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
+
+    def lift(self, ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Spread article-level hits (block-0 docs) over every block of their articles."""
+        per_aid = np.zeros(int(self.snap.aid.max(initial=0)) + 1, dtype=np.float32)
+        has = np.zeros(per_aid.shape[0], dtype=bool)
+        aids = self.snap.aid[ids]
+        has[aids] = True
+        np.maximum.at(per_aid, aids, scores)
+        return has[self.snap.aid] & self.snap.alive, per_aid[self.snap.aid]
+
+    def run(self, node: Node) -> _Match:
+        if isinstance(node, And):
+            out = self.run(node.children[0])
+            for child in node.children[1:]:
+                if isinstance(child, Not):
+                    m = self.run(child.child)
+                    out.mask &= ~m.mask
+                    continue
+                m = self.run(child)
+                out.mask &= m.mask
+                out.score += m.score
+                out.para |= m.para
+            out.score *= out.mask
+            out.para &= out.mask
+            return out
+        if isinstance(node, Or):
+            out = self.zeros()
+            for child in node.children:
+                m = self.run(child)
+                out.mask |= m.mask
+                out.score += m.score * m.mask
+                out.para |= m.para
+            return out
+        if isinstance(node, Not):
+            m = self.run(node.child)
+            return _Match(self.snap.alive & ~m.mask, np.zeros(self.size, np.float32),
+                          np.zeros(self.size, bool))
+        if isinstance(node, Word):
+            return self.word(node)
+        if isinstance(node, Phrase):
+            return self.phrase(node)
+        if isinstance(node, Prefix):
+            return self.prefix(node)
+        raise TypeError(node)
+
+    def word(self, node: Word) -> _Match:
+        out = self.zeros()
+        if node.field in ("source", "author", "tag"):
+            for term in node.terms:
+                ids, _ = self.snap.postings(node.field, term)
+                has, _ = self.lift(ids, np.ones(len(ids), np.float32))
+                out.mask |= has
+            return out
+        fields: list[tuple[str, float]]
+        if node.field == "title":
+            fields = [("title", TITLE_BOOST)]
+        elif node.field == "exact":
+            fields = [("exact", 1.0)]
+        else:
+            fields = [("text", 1.0), ("title", TITLE_BOOST)]
+        for fieldname, boost in fields:
+            best = np.zeros(self.size, np.float32)
+            for term in node.terms:
+                if fieldname == "title":
+                    ids, scores = self.bm25("title", term, B_TITLE, self.snap.n_titled)
+                    has, lifted = self.lift(ids, scores)
+                    out.mask |= has
+                    np.maximum(best, lifted * has, out=best)
+                else:
+                    ids, scores = self.bm25(fieldname, term, B_TEXT, self.snap.n_docs)
+                    out.mask[ids] = True
+                    out.para[ids] = True
+                    np.maximum.at(best, ids, scores)
+            out.score += boost * best
+        return out
+
+    def phrase(self, node: Phrase) -> _Match:
+        fieldname = node.field or "exact"
+        out = self.zeros()
+        cand = self.snap.alive.copy()
+        for term in set(node.terms):
+            ids, _ = self.snap.postings(fieldname, term)
+            m = np.zeros(self.size, bool)
+            m[ids] = True
+            cand &= m
+        docs = np.nonzero(cand)[0]
+        if not len(docs):
+            return out
+        if node.field in ("source", "author", "tag"):
+            # Metadata fields have no positions: all words present is close enough there.
+            has, _ = self.lift(docs, np.ones(len(docs), np.float32))
+            out.mask |= has
+            return out
+        positions = [self.snap.positions(fieldname, t, docs) for t in node.terms]
+        matched: list[int] = []
+        counts: list[int] = []
+        for d in docs.tolist():
+            starts = set(positions[0].get(d, ()))
+            for k, pos in enumerate(positions[1:], start=1):
+                starts &= {p - k for p in pos.get(d, ())}
+                if not starts:
+                    break
+            if starts:
+                matched.append(d)
+                counts.append(len(starts))
+        if not matched:
+            return out
+        ids = np.array(matched, dtype=np.int64)
+        tf = np.array(counts, dtype=np.float32)
+        score = np.zeros(len(ids), np.float32)
+        for term in node.terms:
+            df = max(1, self.snap.doc_frequency(fieldname, term))
+            idf = math.log(1.0 + (self.snap.n_docs - df + 0.5) / (df + 0.5))
+            dl = self.snap.length[fieldname][ids]
+            score += idf * tf * (K1 + 1) / (tf + K1 * (1 - B_TEXT + B_TEXT * dl / self.snap.avg[fieldname]))
+        out.mask[ids] = True
+        out.para[ids] = True
+        out.score[ids] = score
+        return out
+
+    def prefix(self, node: Prefix) -> _Match:
+        terms = self.snap.expand_prefix("exact", node.prefix, MAX_PREFIX_TERMS)
+        out = self.zeros()
+        for term in terms:
+            ids, scores = self.bm25("exact", term, B_TEXT, self.snap.n_docs)
+            out.mask[ids] = True
+            out.para[ids] = True
+            np.maximum.at(out.score, ids, scores)
+        return out
+
+
+# ---------------------------------------------------------------------------- highlighting
+
+@dataclass
+class _Marks:
+    """What to mark in a block: search-chain terms, exact phrases and prefixes."""
+
+    terms: set[str] = field(default_factory=set)
+    exact: set[str] = field(default_factory=set)
+    phrases: list[tuple[str, ...]] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, node: Node | None) -> "_Marks":
+        marks = cls()
+
+        def walk(n: Node | None, negated: bool) -> None:
+            if n is None:
+                return
+            if isinstance(n, (And, Or)):
+                for c in n.children:
+                    walk(c, negated)
+            elif isinstance(n, Not):
+                walk(n.child, not negated)
+            elif negated:
+                return
+            elif isinstance(n, Word) and n.field in (None, "title"):
+                marks.terms.update(n.terms)
+            elif isinstance(n, Word) and n.field == "exact":
+                marks.exact.update(n.terms)
+            elif isinstance(n, Phrase) and n.field is None:
+                marks.phrases.append(n.terms)
+            elif isinstance(n, Prefix):
+                marks.prefixes.append(n.prefix)
+
+        walk(node, False)
+        return marks
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.exact or self.phrases or self.prefixes)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Return the character spans of ``text`` to mark, merged and sorted."""
+        spans: list[tuple[int, int]] = []
+        if self.terms:
+            spans += [(s, e) for _, s, e, term in token_spans(_SEARCH_CHAIN, text) if term in self.terms]
+        if self.exact or self.phrases or self.prefixes:
+            tokens = token_spans(_EXACT_CHAIN, text)
+            for _, s, e, term in tokens:
+                if term in self.exact or any(term.startswith(p) for p in self.prefixes):
+                    spans.append((s, e))
+            for phrase in self.phrases:
+                k = len(phrase)
+                for i in range(len(tokens) - k + 1):
+                    if all(tokens[i + j][3] == phrase[j] for j in range(k)):
+                        spans.append((tokens[i][1], tokens[i + k - 1][2]))
+        spans.sort()
+        merged: list[tuple[int, int]] = []
+        for s, e in spans:
+            if merged and s <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+            else:
+                merged.append((s, e))
+        return merged
+
+
+def highlight(text: str, spans: list[tuple[int, int]], limit: int | None = FRAGMENT_CHARS) -> str:
+    """Return ``text`` as HTML with ``spans`` in ``<mark>``, cut around them when long."""
+    start, end = 0, len(text)
+    if limit and len(text) > limit:
+        first = spans[0][0] if spans else 0
+        start = max(0, first - limit // 3)
+        if start:
+            space = text.rfind(" ", 0, start)
+            start = space + 1 if space >= 0 and start - space < 30 else start
+        end = min(len(text), start + limit)
+        if end < len(text):
+            space = text.rfind(" ", start, end)
+            end = space if space > start + limit // 2 else end
+    out = ["…" if start else ""]
+    pos = start
+    for s, e in spans:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        out.append(html.escape(text[pos:s], quote=False))
+        out.append("<mark>" + html.escape(text[s:e], quote=False) + "</mark>")
+        pos = e
+    out.append(html.escape(text[pos:end], quote=False))
+    if end < len(text):
+        out.append("…")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------- engine
+
+class Engine:
+    """Search one archive home, reusing the open index and arrays between calls."""
+
+    def __init__(self, home: str | os.PathLike[str] | Archive) -> None:
+        self.archive = home if isinstance(home, Archive) else Archive(home)
+        self._lock = threading.RLock()
+        self._snapshot: _Snapshot | None = None
+        self._catalog: _Catalog | None = None
+
+    def _refresh(self) -> tuple[_Snapshot, _Catalog]:
+        store_generation = self.archive.store.generation()
+        if self._catalog is None or self._catalog.generation != store_generation:
+            self._catalog = _Catalog(self.archive)
+        snap = self._snapshot
+        if snap is None or snap.name != self.archive.index_dir.current_name() or not snap.up_to_date():
+            fresh = _Snapshot(self.archive)
+            if snap is not None:
+                snap.close()
+            self._snapshot = snap = fresh
+        return snap, self._catalog
+
+    def close(self) -> None:
+        """Close the open index."""
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.close()
+                self._snapshot = None
+
+    def search(self, query: str = "", *, source: str | Sequence[str] = (),
+               author: str | Sequence[str] = (), tag: str | Sequence[str] = (),
+               date_from: str | dt.date | None = None, date_to: str | dt.date | None = None,
+               sort: str = "relevance", page: int = 1, per_page: int = 20,
+               suggest: bool = True) -> SearchResults:
+        """Search the archive; see :func:`search`."""
+        sources, authors, tags = _as_list(source), _as_list(author), _as_list(tag)
+        if sort not in ("relevance", "date", "-date"):
+            raise BadParameter(f"sort must be relevance, date or -date, not {sort!r}")
+        if not isinstance(page, int) or page < 1:
+            raise BadParameter("page must be a whole number from 1")
+        if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
+            raise BadParameter(f"per_page must be from 1 to {MAX_PER_PAGE}")
+        try:
+            low = parse_date_bound(date_from, end=False)
+            high = parse_date_bound(date_to, end=True)
+        except ValueError as exc:
+            raise BadParameter(str(exc)) from None
+        parsed = parse_query(query)
+        if parsed.date_from and (low is None or parsed.date_from > low):
+            low = parsed.date_from
+        if parsed.date_to and (high is None or parsed.date_to < high):
+            high = parsed.date_to
+        with self._lock:
+            snap, catalog = self._refresh()
+            results = self._run(snap, catalog, parsed, sources, authors, tags, low, high,
+                                sort, page, per_page)
+            if suggest and parsed.root is not None and results.total_articles < 3:
+                results.suggestion = self._suggest(snap, catalog, parsed, sources, authors, tags,
+                                                   low, high)
+        results.filters = {"source": sources, "author": authors, "tag": tags,
+                           "date_from": low, "date_to": high}
+        return results
+
+    def _match(self, snap: _Snapshot, root: Node | None) -> _Match | None:
+        if root is None:
+            return None
+        m = _Evaluator(snap).run(root)
+        m.mask &= snap.alive
+        return m
+
+    def _run(self, snap: _Snapshot, catalog: _Catalog, parsed: Query, sources: list[str],
+             authors: list[str], tags: list[str], low: dt.date | None, high: dt.date | None,
+             sort: str, page: int, per_page: int) -> SearchResults:
+        size = catalog.size
+        match = self._match(snap, parsed.root)
+        best = np.full(size, -np.inf, dtype=np.float32)
+        if match is None:
+            text_articles = catalog.valid.copy()
+            best[:] = 0.0
+            idx = _EMPTY_IDS
+        else:
+            idx = np.nonzero(match.mask)[0]
+            aids = snap.aid[idx]
+            inside = aids < size
+            idx, aids = idx[inside], aids[inside]
+            np.maximum.at(best, aids, match.score[idx])
+            text_articles = np.zeros(size, dtype=bool)
+            text_articles[aids] = True
+            text_articles &= catalog.valid
+        date_mask = np.ones(size, dtype=bool)
+        if low is not None:
+            date_mask &= catalog.days >= low.toordinal()
+        if high is not None:
+            date_mask &= catalog.days <= high.toordinal()
+        if low is not None or high is not None:
+            date_mask &= catalog.days >= 0
+        selections = {"source": sources, "author": authors, "tags": tags}
+        sel_masks = {name: catalog.mask(name, values) for name, values in selections.items() if values}
+        final = text_articles & date_mask
+        for m in sel_masks.values():
+            final &= m
+
+        facets: dict[str, list[FacetValue]] = {}
+        for name in FACETS:
+            base = text_articles.copy()
+            if name != "year":
+                base &= date_mask
+            for other, m in sel_masks.items():
+                if other != name:
+                    base &= m
+            counts = catalog.counts(name, base)
+            if name == "year":
+                selected = _selected_years(low, high)
+                facets[name] = _facet_values(counts, selected, by_value=True)
+            else:
+                facets[name] = _facet_values(counts, selections[name], by_value=False)
+        histogram = sorted((int(v.value), v.count) for v in facets["year"] if v.count)
+
+        cand = np.nonzero(final)[0]
+        total = len(cand)
+        if sort == "relevance" and match is not None:
+            order = np.lexsort((cand, -catalog.days[cand], -best[cand]))
+        elif sort == "-date" or (sort == "relevance"):
+            order = np.lexsort((cand, -catalog.days[cand]))
+        else:
+            days = np.where(catalog.days[cand] < 0, np.iinfo(np.int64).max, catalog.days[cand])
+            order = np.lexsort((cand, days))
+        page_aids = cand[order[(page - 1) * per_page: page * per_page]]
+
+        total_paragraphs = 0
+        per_article: dict[int, list[tuple[float, int]]] = {int(a): [] for a in page_aids}
+        if match is not None:
+            para = match.para & match.mask
+            para_idx = idx[para[idx]]
+            para_aids = snap.aid[para_idx]
+            total_paragraphs = int(final[para_aids].sum())
+            on_page = np.zeros(size, dtype=bool)
+            on_page[page_aids] = True
+            chosen = para_idx[on_page[para_aids]]
+            for d in chosen.tolist():
+                per_article[int(snap.aid[d])].append((float(match.score[d]), int(snap.n[d])))
+        marks = _Marks.of(parsed.root)
+        articles = self.archive.store.get_many([catalog.ids[a] for a in page_aids.tolist()])
+        hits = []
+        for a in page_aids.tolist():
+            article = articles.get(catalog.ids[a] or "")
+            if article is None:
+                continue
+            blocks = sorted(per_article[a], key=lambda p: (-p[0], p[1]))
+            shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n < len(article.blocks))
+            if not shown:
+                shown = [0]
+            paragraphs = tuple(
+                Paragraph(n, highlight(article.blocks[n].text, marks.spans(article.blocks[n].text)))
+                for n in shown)
+            hits.append(_hit(article, float(best[a]) if match is not None else 0.0, paragraphs,
+                             max(0, len(blocks) - len(shown))))
+        return SearchResults(parsed.text, page, per_page, total, total_paragraphs, hits, facets,
+                             histogram, sort=sort)
+
+    def _suggest(self, snap: _Snapshot, catalog: _Catalog, parsed: Query, sources: list[str],
+                 authors: list[str], tags: list[str], low: dt.date | None,
+                 high: dt.date | None) -> str | None:
+        """Suggest a query with each rare word replaced by a close, frequent archive word."""
+        corrector = snap.searcher.corrector("exact")
+        replaced: dict[str, str] = {}
+        for typed in parsed.words:
+            term = fold(typed.lower())
+            if len(term) < 4 or snap.doc_frequency("exact", term) >= 3:
+                continue
+            options = [o for o in corrector.suggest(term, limit=5, maxdist=2)
+                       if len(o) >= len(term) - 1 and o not in STOP_WORDS
+                       and snap.doc_frequency("exact", o) >= 3]
+            if options:
+                best = max(options, key=lambda o: snap.doc_frequency("exact", o))
+                replaced[typed] = self._printed_form(snap, catalog, best)
+        if not replaced:
+            return None
+        text = parsed.text
+        for typed, word in replaced.items():
+            text = text.replace(typed, word)
+        if text == parsed.text:
+            return None
+        again = self._run(snap, catalog, parse_query(text), sources, authors, tags, low, high,
+                          "relevance", 1, 1)
+        return text if again.total_articles else None
+
+    def _printed_form(self, snap: _Snapshot, catalog: _Catalog, term: str) -> str:
+        """Return ``term`` as the archive prints it (with its accents), from one block that has it."""
+        ids, _ = snap.postings("exact", term)
+        for d in ids[:3].tolist():
+            aid = int(snap.aid[d])
+            article_id = catalog.ids[aid] if aid < catalog.size else None
+            if not article_id:
+                continue
+            article = self.archive.store.get_many([article_id]).get(article_id)
+            if article is None or snap.n[d] >= len(article.blocks):
+                continue
+            text = article.blocks[int(snap.n[d])].text
+            for _, s, e, t in token_spans(_EXACT_CHAIN, text):
+                if t == term:
+                    return text[s:e].lower()
+        return term
+
+
+def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more: int) -> Hit:
+    return Hit(article.id, article.title, article.date, article.source, article.authors,
+               article.tags, article.url, score, paragraphs, more)
+
+
+def _selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:
+    if low is None or high is None:
+        return []
+    if low.month == 1 and low.day == 1 and high.month == 12 and high.day == 31 and low.year <= high.year:
+        return [str(y) for y in range(low.year, high.year + 1)]
+    return []
+
+
+def _facet_values(counts: dict[str, int], selected: Sequence[str], *, by_value: bool) -> list[FacetValue]:
+    chosen = set(selected)
+    if by_value:
+        ordered = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
+    else:
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    values = [FacetValue(v, c, v in chosen) for v, c in ordered[:MAX_FACET_VALUES]]
+    shown = {v.value for v in values}
+    values += [FacetValue(v, counts.get(v, 0), True) for v in selected if v not in shown]
+    return values
+
+
+def _as_list(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    return [v for v in dict.fromkeys(value) if v]
+
+
+_ENGINES: dict[Path, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def engine_for(home: str | os.PathLike[str] | Archive | None) -> Engine:
+    """Return the shared engine of a home (one per process, reused across calls)."""
+    if isinstance(home, Archive):
+        key = home.home
+    else:
+        key = resolve_home(home)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = _ENGINES[key] = Engine(home if isinstance(home, Archive) else key)
+        return engine
+
+
+def search(home_or_archive: str | os.PathLike[str] | Archive | None, query: str = "", *,
+           source: str | Sequence[str] = (), author: str | Sequence[str] = (),
+           tag: str | Sequence[str] = (), date_from: str | dt.date | None = None,
+           date_to: str | dt.date | None = None, sort: Sort | str = "relevance", page: int = 1,
+           per_page: int = 20) -> SearchResults:
+    """Search an archive home for articles; facets count articles among all matches."""
+    return engine_for(home_or_archive).search(
+        query, source=source, author=author, tag=tag, date_from=date_from, date_to=date_to,
+        sort=sort, page=page, per_page=per_page)

@@ -1,0 +1,291 @@
+"""The store: SQLite, the archive's single source of truth.
+
+Every article lives in one row of ``articles`` (its record as JSON plus the
+columns that listing and facets need). The search index is derived from these
+rows and can be deleted and rebuilt at any time without losing anything.
+
+Writes happen in transactions: :meth:`Store.put` adds a whole source file's
+articles in one transaction, so a file that fails half-way leaves nothing. Each
+write also queues the article in ``pending``; the indexer empties the queue
+after it has committed the matching index change, so an index update that was
+interrupted (a crash, a kill) is finished by the next write or ``archive check
+--repair``. ``meta.generation`` counts committed changes, which lets readers
+notice a new state with one cheap query.
+
+The database runs in WAL mode, so readers (the web server) keep reading while a
+writer adds articles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Literal
+
+from .errors import ArchiveBusy, ArticleNotFound
+from .model import Article
+
+__all__ = ["Store", "Outcome", "ArticleRow"]
+
+Outcome = Literal["added", "updated", "unchanged"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    aid     INTEGER PRIMARY KEY,
+    id      TEXT NOT NULL UNIQUE,
+    title   TEXT NOT NULL,
+    date    TEXT,
+    source  TEXT,
+    authors TEXT NOT NULL,
+    tags    TEXT NOT NULL,
+    nblocks INTEGER NOT NULL,
+    hash    TEXT NOT NULL,
+    record  TEXT NOT NULL,
+    added   TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
+CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('generation', '0');
+"""
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """The columns of one stored article that listing and facets need, without its text."""
+
+    aid: int
+    id: str
+    title: str
+    date: str | None
+    source: str | None
+    authors: tuple[str, ...]
+    tags: tuple[str, ...]
+    nblocks: int
+    hash: str
+
+
+class Store:
+    """The SQLite article store of one archive home."""
+
+    def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db.executescript(_SCHEMA)
+
+    # -- connections ---------------------------------------------------------------------
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """Return this thread's connection (SQLite connections must not cross threads)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self.db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise ArchiveBusy(f"the store is locked by another writer ({exc})") from None
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+            db.execute("COMMIT")
+
+    # -- writing -------------------------------------------------------------------------
+
+    def put(self, articles: Iterable[Article]) -> list[tuple[str, Outcome]]:
+        """Add or update articles in one transaction; return each id's outcome."""
+        now = _now()
+        outcomes: dict[str, Outcome] = {}
+        with self._write() as db:
+            for article in articles:
+                digest = article.content_hash()
+                row = db.execute("SELECT hash FROM articles WHERE id = ?", (article.id,)).fetchone()
+                if row is not None and row[0] == digest:
+                    outcomes.setdefault(article.id, "unchanged")
+                    continue
+                values = _columns(article, digest)
+                if row is None:
+                    db.execute(
+                        "INSERT INTO articles (id, title, date, source, authors, tags, nblocks, hash,"
+                        " record, added, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        (article.id, *values, now, now),
+                    )
+                    outcomes[article.id] = "updated" if article.id in outcomes else "added"
+                else:
+                    db.execute(
+                        "UPDATE articles SET title=?, date=?, source=?, authors=?, tags=?, nblocks=?,"
+                        " hash=?, record=?, updated=? WHERE id=?",
+                        (*values, now, article.id),
+                    )
+                    outcomes[article.id] = "added" if outcomes.get(article.id) == "added" else "updated"
+                db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article.id,))
+        return list(outcomes.items())
+
+    def remove(self, ids: Iterable[str]) -> list[str]:
+        """Remove articles in one transaction; raise :class:`ArticleNotFound` for an unknown id."""
+        ids = list(dict.fromkeys(ids))
+        with self._write() as db:
+            for article_id in ids:
+                if db.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount == 0:
+                    raise ArticleNotFound(article_id)
+                db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article_id,))
+        return ids
+
+    def pending(self) -> list[str]:
+        """Return the ids whose index entries may not match the store yet."""
+        return [r[0] for r in self.db.execute("SELECT id FROM pending ORDER BY id")]
+
+    def mark_indexed(self, ids: Iterable[str]) -> None:
+        """Forget ids whose index entries were committed."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("DELETE FROM pending WHERE id = ?", ((i,) for i in ids))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def queue(self, ids: Iterable[str]) -> None:
+        """Mark ids (stored or not) as needing their index entries replaced."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", ((i,) for i in ids))
+        db.execute("COMMIT")
+
+    def clear_pending(self, upto: int) -> None:
+        """Forget every queued id, after a full rebuild from store generation ``upto``."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        if self.generation() == upto:
+            db.execute("DELETE FROM pending")
+        db.execute("COMMIT")
+
+    # -- reading -------------------------------------------------------------------------
+
+    def generation(self) -> int:
+        """Return the number of committed writes, which changes whenever the content does."""
+        return int(self.db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+
+    def __len__(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def __contains__(self, article_id: object) -> bool:
+        return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+    def get(self, article_id: str) -> Article:
+        """Return one article; raise :class:`ArticleNotFound` when it is not stored."""
+        row = self.db.execute("SELECT record FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            raise ArticleNotFound(article_id)
+        return Article.from_record(json.loads(row[0]))
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Article]:
+        """Return the stored articles among ``ids``, by id."""
+        return {article.id: article for article in self.iter_articles(ids)}
+
+    def iter_articles(self, ids: Iterable[str] | None = None) -> Iterator[Article]:
+        """Yield every stored article (or those of ``ids``) in id order."""
+        for _, article in self.iter_keyed(ids):
+            yield article
+
+    def iter_keyed(self, ids: Iterable[str] | None = None) -> Iterator[tuple[int, Article]]:
+        """Yield ``(aid, article)`` for every stored article (or those of ``ids``), in id order."""
+        if ids is not None:
+            wanted = sorted(set(ids))
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self.db.execute(
+                    f"SELECT aid, record FROM articles WHERE id IN ({marks}) ORDER BY id", chunk)
+                for aid, record in rows.fetchall():
+                    yield aid, Article.from_record(json.loads(record))
+            return
+        # A separate connection reading one snapshot: a long export or rebuild must not
+        # see half of a later write.
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout)
+        try:
+            db.execute("BEGIN")
+            for aid, record in db.execute("SELECT aid, record FROM articles ORDER BY id"):
+                yield aid, Article.from_record(json.loads(record))
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
+    def rows(self) -> list[ArticleRow]:
+        """Return every article's listing columns, in ``aid`` order."""
+        return [
+            ArticleRow(aid, id_, title, date, source, tuple(json.loads(authors)),
+                       tuple(json.loads(tags)), nblocks, digest)
+            for aid, id_, title, date, source, authors, tags, nblocks, digest in self.db.execute(
+                "SELECT aid, id, title, date, source, authors, tags, nblocks, hash"
+                " FROM articles ORDER BY aid")
+        ]
+
+    def stats(self) -> dict[str, object]:
+        """Return counts: articles, blocks, date range, articles per source."""
+        db = self.db
+        n, blocks, first, last = db.execute(
+            "SELECT count(*), coalesce(sum(nblocks), 0), min(date), max(date) FROM articles").fetchone()
+        sources = db.execute(
+            "SELECT coalesce(source, ''), count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+        return {"articles": n, "blocks": blocks, "first_date": first, "last_date": last,
+                "sources": {s or None: c for s, c in sources}}
+
+    def backup(self, dest: Path) -> None:
+        """Write a consistent copy of the store to ``dest`` (SQLite's online backup)."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".partial")
+        target = sqlite3.connect(tmp)
+        try:
+            self.db.backup(target)
+        finally:
+            target.close()
+        tmp.replace(dest)
+
+
+def _columns(article: Article, digest: str) -> tuple[object, ...]:
+    record = article.to_record()
+    return (
+        article.title,
+        article.date.isoformat() if article.date else None,
+        article.source,
+        json.dumps(list(article.authors), ensure_ascii=False),
+        json.dumps(list(article.tags), ensure_ascii=False),
+        len(article.blocks),
+        digest,
+        json.dumps(record, ensure_ascii=False),
+    )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
