@@ -49,7 +49,7 @@ from whoosh.util.numeric import byte_to_length
 from .analysis import STOP_WORDS, exact_analyzer, french_analyzer, fold, token_spans
 from .errors import BadParameter
 from .home import Archive, resolve_home
-from .model import Article
+from .model import Article, Block
 from .query import And, Node, Not, Or, Phrase, Prefix, Query, Word, parse_date_bound, parse_query
 
 __all__ = ["search", "SearchResults", "Hit", "Paragraph", "FacetValue", "Engine", "engine_for",
@@ -654,6 +654,22 @@ class Engine:
                sort: str = "relevance", page: int = 1, per_page: int = 20,
                suggest: bool = True) -> SearchResults:
         """Search the archive; see :func:`search`."""
+        params = self._params(query, source=source, author=author, tag=tag, date_from=date_from,
+                              date_to=date_to, sort=sort, page=page, per_page=per_page)
+        parsed, sources, authors, tags, low, high = params[:6]
+        with self._lock:
+            snap, catalog = self._refresh()
+            results = self._run(snap, catalog, *params)
+            if suggest and parsed.root is not None and results.total_articles < 3:
+                results.suggestion = self._suggest(snap, catalog, parsed, sources, authors, tags,
+                                                   low, high)
+        return results
+
+    def _params(self, query: str, *, source: str | Sequence[str] = (),
+                author: str | Sequence[str] = (), tag: str | Sequence[str] = (),
+                date_from: str | dt.date | None = None, date_to: str | dt.date | None = None,
+                sort: str = "relevance", page: int = 1, per_page: int = 20) -> tuple[Any, ...]:
+        """Validate and normalise search parameters; raise :class:`BadParameter`."""
         sources, authors, tags = _as_list(source), _as_list(author), _as_list(tag)
         if sort not in ("relevance", "date", "-date"):
             raise BadParameter(f"sort must be relevance, date or -date, not {sort!r}")
@@ -671,16 +687,39 @@ class Engine:
             low = parsed.date_from
         if parsed.date_to and (high is None or parsed.date_to < high):
             high = parsed.date_to
+        return parsed, sources, authors, tags, low, high, sort, page, per_page
+
+    def export(self, query: str = "", **filters: Any) -> SearchResults:
+        """Return every matching article, ranked, with all matching block numbers and no HTML."""
         with self._lock:
             snap, catalog = self._refresh()
-            results = self._run(snap, catalog, parsed, sources, authors, tags, low, high,
-                                sort, page, per_page)
-            if suggest and parsed.root is not None and results.total_articles < 3:
-                results.suggestion = self._suggest(snap, catalog, parsed, sources, authors, tags,
-                                                   low, high)
-        results.filters = {"source": sources, "author": authors, "tag": tags,
-                           "date_from": low, "date_to": high}
-        return results
+            params = self._params(query, **filters)
+            return self._run(snap, catalog, *params, every=True)
+
+    def read(self, article_id: str, query: str = "") -> tuple[Article, list[tuple[Block, str, int]]]:
+        """Return an article and each block as HTML with the query's matches marked, and their count."""
+        article = self.archive.store.get(article_id)
+        marks = _Marks.of(parse_query(query).root) if query else _Marks()
+        blocks = []
+        for block in article.blocks:
+            spans = marks.spans(block.text) if marks else []
+            blocks.append((block, highlight(block.text, spans, limit=None), len(spans)))
+        return article, blocks
+
+    def related(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """Return articles close to one, from Whoosh's more-like-this key terms."""
+        article = self.archive.store.get(article_id)
+        with self._lock:
+            snap, catalog = self._refresh()
+            text = " ".join([article.title] + [b.text for b in article.blocks])
+            terms = [t for t, _ in snap.searcher.key_terms_from_text("text", text, numterms=12)]
+            if not terms:
+                return []
+            root = Or(tuple(Word(t, (t,), None) for t in terms))
+            parsed = Query(" OR ".join(terms), root)
+            results = self._run(snap, catalog, parsed, [], [], [], None, None, "relevance", 1,
+                                limit + 1)
+        return [h for h in results.hits if h.id != article_id][:limit]
 
     def _match(self, snap: _Snapshot, root: Node | None) -> _Match | None:
         if root is None:
@@ -691,7 +730,7 @@ class Engine:
 
     def _run(self, snap: _Snapshot, catalog: _Catalog, parsed: Query, sources: list[str],
              authors: list[str], tags: list[str], low: dt.date | None, high: dt.date | None,
-             sort: str, page: int, per_page: int) -> SearchResults:
+             sort: str, page: int, per_page: int, every: bool = False) -> SearchResults:
         size = catalog.size
         match = self._match(snap, parsed.root)
         best = np.full(size, -np.inf, dtype=np.float32)
@@ -746,7 +785,7 @@ class Engine:
         else:
             days = np.where(catalog.days[cand] < 0, np.iinfo(np.int64).max, catalog.days[cand])
             order = np.lexsort((cand, days))
-        page_aids = cand[order[(page - 1) * per_page: page * per_page]]
+        page_aids = cand[order] if every else cand[order[(page - 1) * per_page: page * per_page]]
 
         total_paragraphs = 0
         per_article: dict[int, list[tuple[float, int]]] = {int(a): [] for a in page_aids}
@@ -768,6 +807,10 @@ class Engine:
             if article is None:
                 continue
             blocks = sorted(per_article[a], key=lambda p: (-p[0], p[1]))
+            if every:
+                numbers = tuple(Paragraph(n, "") for n in sorted(n for _, n in blocks))
+                hits.append(_hit(article, float(best[a]) if match is not None else 0.0, numbers, 0))
+                continue
             shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n < len(article.blocks))
             if not shown:
                 shown = [0]
@@ -777,7 +820,9 @@ class Engine:
             hits.append(_hit(article, float(best[a]) if match is not None else 0.0, paragraphs,
                              max(0, len(blocks) - len(shown))))
         return SearchResults(parsed.text, page, per_page, total, total_paragraphs, hits, facets,
-                             histogram, sort=sort)
+                             histogram, sort=sort,
+                             filters={"source": sources, "author": authors, "tag": tags,
+                                      "date_from": low, "date_to": high})
 
     def _suggest(self, snap: _Snapshot, catalog: _Catalog, parsed: Query, sources: list[str],
                  authors: list[str], tags: list[str], low: dt.date | None,

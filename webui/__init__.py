@@ -1,0 +1,46 @@
+"""The web UI: a Flask app over :mod:`archive`, in French (default) and English.
+
+``create_app(config)`` builds the app; one blueprint per concern: ``pages``
+(search page, reading view, CSV export), ``api`` (JSON) and ``add`` (adding
+articles from the browser, only when ``ARCHIVE_ADMIN_TOKEN`` is set). Views
+parse the URL, call :func:`archive.search.search` (or the store), and render.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any, Mapping
+
+from flask import Flask
+
+from . import add, api, i18n, pages, security
+from .params import init_app as init_params
+
+__all__ = ["create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the web app for the archive home in ``config['ARCHIVE_HOME']`` (default: $ARCHIVE_HOME)."""
+    app = Flask(__name__)
+    app.config.update(
+        ARCHIVE_HOME=os.environ.get("ARCHIVE_HOME") or os.getcwd(),
+        ARCHIVE_ADMIN_TOKEN=os.environ.get("ARCHIVE_ADMIN_TOKEN") or None,
+        SECRET_KEY=os.environ.get("ARCHIVE_SECRET_KEY") or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        MAX_QUERY_CHARS=1000,
+        MAX_FILTERS=20,
+        MAX_PAGE=500,
+        JSON_SORT_KEYS=False,
+    )
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    i18n.init_app(app)
+    security.init_app(app)
+    init_params(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(add.bp)
+    return app

@@ -1,0 +1,53 @@
+"""JSON API: search (the contract of :meth:`SearchResults.to_dict`), articles, adding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from archive.errors import ArticleNotFound, BadParameter
+from archive.model import valid_id
+
+from .add import ingest_request
+from .params import engine, search_kwargs
+from .security import check_token, error_response
+
+__all__ = ["bp"]
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/search")
+def search() -> Any:
+    """Return search results in the JSON contract."""
+    kwargs = search_kwargs()
+    results = engine().search(**kwargs)
+    if results.total_articles and kwargs["page"] > results.pages:
+        raise BadParameter(f"page {kwargs['page']} is beyond the last page ({results.pages})")
+    return jsonify(results.to_dict())
+
+
+@bp.get("/articles/<article_id>")
+def article(article_id: str) -> Any:
+    """Return one article as stored."""
+    if not valid_id(article_id):
+        raise ArticleNotFound(article_id)
+    return jsonify(engine().archive.store.get(article_id).to_record())
+
+
+@bp.post("/articles")
+def add_article() -> Any:
+    """Add a JSON article, or uploaded files, when the admin token is given."""
+    if not current_app.config.get("ARCHIVE_ADMIN_TOKEN"):
+        return error_response("adding articles is disabled (ARCHIVE_ADMIN_TOKEN is not set)", 403)
+    header = request.headers.get("Authorization", "")
+    token = header[7:] if header.startswith("Bearer ") else None
+    if not check_token(token):
+        return error_response("a valid 'Authorization: Bearer <token>' header is required", 403)
+    report = ingest_request()
+    status = 201 if not report.failures else (207 if report.outcomes else 400)
+    body = {"ok": not report.failures, "status": status, **report.counts(),
+            "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
+            "failures": [{"source": f.source, "reason": f.reason} for f in report.failures]}
+    return jsonify(body), status

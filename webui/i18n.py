@@ -1,0 +1,77 @@
+"""Languages: French by default, English on request; dates and numbers through Babel.
+
+The language comes from ``?lang=``, then the ``lang`` cookie, then the
+browser's Accept-Language header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from flask import Flask, Response, request
+from flask_babel import Babel, get_locale
+
+__all__ = ["init_app", "LANGUAGES", "compile_catalogs"]
+
+LANGUAGES = ("fr", "en")
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def select_locale() -> str:
+    """Pick the UI language for this request."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    cookie = request.cookies.get("lang")
+    if cookie in LANGUAGES:
+        return cookie
+    return request.accept_languages.best_match(LANGUAGES) or "fr"
+
+
+def compile_catalogs() -> None:
+    """Compile ``.po`` catalogs to ``.mo`` where missing or older (a fresh checkout has none)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        tmp = mo.with_suffix(".mo.tmp")
+        try:
+            with tmp.open("wb") as f:
+                write_mo(f, catalog)
+            tmp.replace(mo)
+        except OSError:
+            continue  # a read-only install ships its compiled catalogs
+
+
+def _date(value: dt.date | None, form: str = "long") -> str:
+    return format_date(value, format=form, locale=str(get_locale())) if value else ""
+
+
+def _number(value: int) -> str:
+    return format_decimal(value, locale=str(get_locale()))
+
+
+def init_app(app: Flask) -> None:
+    """Install Babel, the locale selector and the formatting filters."""
+    compile_catalogs()
+    Babel(app, locale_selector=select_locale, default_locale="fr",
+          default_translation_directories=str(TRANSLATIONS))
+    app.jinja_env.filters["date"] = _date
+    app.jinja_env.filters["number"] = _number
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["get_locale"] = lambda: str(get_locale())
+
+    @app.after_request
+    def remember(response: Response) -> Response:
+        asked = request.args.get("lang")
+        if asked in LANGUAGES:
+            response.set_cookie("lang", asked, max_age=365 * 24 * 3600, samesite="Lax")
+        return response
