@@ -45,7 +45,7 @@ _FR_DATE_RE = re.compile(
     r"^(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?"
     r"(\d{1,2})(?:er)?\s+([a-zéèûô]+)\.?\s+(\d{4})$"
 )
-_ISO_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.+\-Z]*)?$")
+_ISO_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[t ][0-9:.+\-z]*)?$")
 _DMY_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 

@@ -277,7 +277,7 @@ class _Snapshot:
             self.aid[sl] = _column(seg.reader, "aid", seg.count)
             self.n[sl] = _column(seg.reader, "n", seg.count)
             if seg.reader.has_deletions():
-                for d in seg.reader.deleted_docs():
+                for d in seg.reader._perdoc.deleted_docs():
                     self.alive[seg.offset + d] = False
             for f in self.length:
                 self.length[f][sl] = _lengths(seg.reader, f, seg.count)
@@ -404,13 +404,18 @@ class _Evaluator:
         np.maximum.at(per_aid, aids, scores)
         return has[self.snap.aid] & self.snap.alive, per_aid[self.snap.aid]
 
+    def whole_articles(self, mask: np.ndarray) -> np.ndarray:
+        """Extend a block mask to every block of the articles it touches (exclusion is per article)."""
+        has = np.zeros(int(self.snap.aid.max(initial=0)) + 1, dtype=bool)
+        has[self.snap.aid[mask]] = True
+        return has[self.snap.aid]
+
     def run(self, node: Node) -> _Match:
         if isinstance(node, And):
             out = self.run(node.children[0])
             for child in node.children[1:]:
                 if isinstance(child, Not):
-                    m = self.run(child.child)
-                    out.mask &= ~m.mask
+                    out.mask &= ~self.whole_articles(self.run(child.child).mask)
                     continue
                 m = self.run(child)
                 out.mask &= m.mask
@@ -429,7 +434,7 @@ class _Evaluator:
             return out
         if isinstance(node, Not):
             m = self.run(node.child)
-            return _Match(self.snap.alive & ~m.mask, np.zeros(self.size, np.float32),
+            return _Match(self.snap.alive & ~self.whole_articles(m.mask), np.zeros(self.size, np.float32),
                           np.zeros(self.size, bool))
         if isinstance(node, Word):
             return self.word(node)

@@ -1,0 +1,27 @@
+# Two commands on a fresh machine with only python3:
+#   make run   - install, import seeds/ if the archive is empty, serve http://127.0.0.1:5000
+#   make test  - install with the test extra and run the whole suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOME_DIR ?= $(CURDIR)
+
+.PHONY: run test install clean
+
+$(BIN)/archive: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -c "from webui.i18n import compile_catalogs; compile_catalogs()"
+	touch $@
+
+install: $(BIN)/archive
+
+run: install
+	ARCHIVE_HOME=$(HOME_DIR) $(BIN)/archive serve --seed --host 127.0.0.1 --port 5000
+
+test: install
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) index/g* index/CURRENT archive.sqlite3*

@@ -1,0 +1,79 @@
+import datetime as dt
+
+import pytest
+
+from archive.errors import InvalidArticle
+from archive.model import Article, Block, derive_title, is_heading, parse_date
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2025-03-05", dt.date(2025, 3, 5)),
+    ("2025-03-05T08:30:00+01:00", dt.date(2025, 3, 5)),
+    ("5 mars 2025", dt.date(2025, 3, 5)),
+    ("1er janvier 2020", dt.date(2020, 1, 1)),
+    ("mercredi 5 mars 2025", dt.date(2025, 3, 5)),
+    ("17 août 2019", dt.date(2019, 8, 17)),
+    ("05/03/2025", dt.date(2025, 3, 5)),
+])
+def test_parse_date_accepts_iso_and_french(text, expected):
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("2025-02-30", "impossible date"),
+    ("30 février 2025", "impossible date"),
+    ("5 brumaire 2025", "unknown month"),
+    ("hier", "unreadable date"),
+])
+def test_parse_date_rejects_impossible_dates(text, reason):
+    with pytest.raises(InvalidArticle, match=reason):
+        parse_date(text)
+
+
+def test_heading_is_a_short_line_without_final_punctuation():
+    assert is_heading("Xiaomi")
+    assert is_heading("Une réforme contestée")
+    assert not is_heading("Il a parlé.")
+    assert not is_heading("« Nous continuerons »")
+    assert not is_heading("2025")
+    assert not is_heading(" ".join(["mot"] * 12))
+
+
+def test_derive_title_cuts_the_first_sentence_on_a_word_boundary():
+    long = "Le gouvernement " + "a annoncé de nouvelles mesures " * 10 + "hier."
+    title = derive_title([Block(long)])
+    assert title.endswith(" …")
+    assert len(title) <= 122
+    assert derive_title([Block("Court. Suite.")]) == "Court."
+    assert derive_title([Block("Titre", heading=True), Block("Texte.")]) == "Titre"
+
+
+def test_record_round_trip_keeps_typography_and_headings():
+    record = {"id": "a1", "title": "L’État «\u00a0fort\u00a0»", "date": "2020-05-01",
+              "source": "Le Monde", "authors": ["Anne", "Bruno"], "tags": ["politique"],
+              "paragraphs": ["Intertitre", "Un cœur\u202fbattant."], "headings": [0]}
+    article = Article.from_record(record)
+    assert article.blocks == (Block("Intertitre", True), Block("Un cœur\u202fbattant.", False))
+    again = Article.from_record(article.to_record())
+    assert again == article
+    assert again.content_hash() == article.content_hash()
+    assert article.to_record()["author"] == "Anne, Bruno"
+
+
+def test_corpus_record_without_headings_uses_the_heuristic():
+    article = Article.from_record({"id": "x", "title": "T", "paragraphs": ["Court", "Texte long."],
+                                   "author": "AFP"})
+    assert [b.heading for b in article.blocks] == [True, False]
+    assert article.authors == ("AFP",)
+
+
+@pytest.mark.parametrize("record, message", [
+    ({"id": "../etc/passwd", "title": "t", "paragraphs": ["p"]}, "invalid id"),
+    ({"id": "ok", "title": "t", "paragraphs": []}, "has no text"),
+    ({"id": "ok", "title": "t", "paragraphs": "texte"}, "list of strings"),
+    ({"id": "ok", "title": "t", "paragraphs": ["p"], "tags": [1]}, "'tags' must be a list of strings"),
+    (["not", "an", "object"], "must be a JSON object"),
+])
+def test_invalid_records_are_rejected(record, message):
+    with pytest.raises(InvalidArticle, match=message):
+        Article.from_record(record)
