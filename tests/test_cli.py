@@ -1,0 +1,112 @@
+import json
+
+from archive.cli import cli
+from archive.home import Archive
+
+from conftest import SEED_ID, SEEDS, corpus_file
+
+
+def run(runner, home, *args, input=None):
+    return runner.invoke(cli, ["--home", str(home), *args], input=input)
+
+
+def test_add_search_show_list_stats(runner, home):
+    r = run(runner, home, "add", str(SEEDS))
+    assert r.exit_code == 0
+    assert r.output == "1 added, 0 updated, 0 unchanged, 0 failed\n"
+    again = run(runner, home, "add", str(SEEDS))
+    assert again.output == "0 added, 0 updated, 1 unchanged, 0 failed\n"
+    out = json.loads(run(runner, home, "search", "investir", "--json").output)
+    assert out["total_articles"] == 1 and out["hits"][0]["paragraphs"][0]["n"] == 3
+    assert run(runner, home, "list").output.startswith(f"{SEED_ID}\t2025-03-05\tLei Jun")
+    shown = json.loads(run(runner, home, "show", SEED_ID, "--json").output)
+    assert shown["paragraphs"][2] == "Xiaomi" and shown["headings"] == [2]
+    stats = json.loads(run(runner, home, "stats", "--json").output)
+    assert (stats["articles"], stats["blocks"], stats["index"]) == (1, 5, "ready")
+
+
+def test_update_remove_and_unknown_id(runner, home, tmp_path):
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps({"id": "a", "title": "Un", "paragraphs": ["Lyon gagne."]}))
+    assert run(runner, home, "add", str(f)).exit_code == 0
+    f.write_text(json.dumps({"id": "a", "title": "Un", "paragraphs": ["Marseille gagne."]}))
+    assert run(runner, home, "add", str(f)).output.startswith("0 added, 1 updated")
+    assert json.loads(run(runner, home, "search", "Lyon", "--json").output)["total_articles"] == 0
+    assert json.loads(run(runner, home, "search", "Marseille", "--json").output)["total_articles"] == 1
+    missing = run(runner, home, "remove", "a", "nope")
+    assert missing.exit_code == 1 and "no article with id 'nope'" in missing.output
+    assert run(runner, home, "show", "a").exit_code == 0  # all or none: a is still there
+    assert run(runner, home, "remove", "a").output == "1 removed\n"
+
+
+def test_partial_failure_keeps_the_good_files(runner, home, tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("Un bon texte.\n", encoding="utf-8")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"title": "x", "paragraphs": ["p"], "date": "2025-02-30"}')
+    r = run(runner, home, "add", str(good), str(bad))
+    assert r.exit_code == 1
+    assert f"failed: {bad}: impossible date" in r.output
+    assert len(Archive(home).store) == 1
+
+
+def test_usage_errors_exit_2(runner, home):
+    assert run(runner, home, "add").exit_code == 2
+    assert run(runner, home, "add", "--title", "x", str(SEEDS)).exit_code == 2
+    assert run(runner, home, "search", "x", "--per-page", "0").exit_code == 2
+
+
+def test_stdin_jsonl_and_export_round_trip(runner, home, tmp_path):
+    lines = "\n".join(json.dumps({"id": f"s{i}", "title": f"T{i}", "date": "2020-01-0%d" % (i + 1),
+                                  "paragraphs": ["Texte « cité »\u00a0!", "Intertitre", "Fin."]})
+                      for i in range(3))
+    assert run(runner, home, "add", "-", input=lines).output.startswith("3 added")
+    exported = run(runner, home, "export").output
+    other = tmp_path / "other"
+    assert run(runner, other, "add", "-", input=exported).output.startswith("3 added")
+    assert run(runner, other, "export").output == exported
+    assert [a.to_record() for a in Archive(other).store.iter_articles()] == \
+        [a.to_record() for a in Archive(home).store.iter_articles()]
+
+
+def test_rebuild_check_and_repair(runner, home):
+    run(runner, home, "add", str(SEEDS))
+    assert run(runner, home, "check").output == "store and index agree\n"
+    arch = Archive(home)
+    import shutil
+    shutil.rmtree(arch.index_dir.path)
+    r = run(runner, home, "check")
+    assert r.exit_code == 1 and r.output.startswith(f"missing: 1 ({SEED_ID})")
+    assert run(runner, home, "rebuild").output == "index rebuilt: 5 paragraphs\n"
+    assert run(runner, home, "check").exit_code == 0
+    # A stale index entry: change the store behind the index's back.
+    arch.store.db.execute("UPDATE articles SET hash = 'x' WHERE id = ?", (SEED_ID,))
+    r = run(runner, home, "check", "--repair")
+    assert "stale: 1" in r.output and "repaired" in r.output and r.exit_code == 0
+
+
+def test_backup_is_a_readable_store(runner, home, tmp_path):
+    run(runner, home, "add", str(SEEDS))
+    dest = tmp_path / "backup" / "archive.sqlite3"
+    assert run(runner, home, "backup", str(dest)).exit_code == 0
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    (restored / "archive.sqlite3").write_bytes(dest.read_bytes())
+    assert run(runner, restored, "rebuild").exit_code == 0
+    assert json.loads(run(runner, restored, "search", "Xiaomi", "--json").output)["total_articles"] == 1
+
+
+def test_sample_import_of_200_articles(runner, home):
+    path = corpus_file("news-fr-sample.jsonl")
+    r = run(runner, home, "add", str(path))
+    assert r.output == "200 added, 0 updated, 0 unchanged, 0 failed\n"
+    assert run(runner, home, "check").exit_code == 0
+
+
+def test_second_writer_waits_then_says_so(runner, home):
+    arch = Archive(home, lock_wait=0.2)
+    with arch.writing():
+        r = runner.invoke(cli, ["--home", str(home), "--wait", "0.2", "add", str(SEEDS)])
+    assert r.exit_code == 3
+    assert "another process is writing" in r.output
+    assert len(Archive(home).store) == 0

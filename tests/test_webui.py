@@ -1,0 +1,166 @@
+import io
+import json
+import re
+
+import pytest
+
+from archive.home import Archive
+from webui import create_app
+
+from conftest import SEED_ID
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+def test_search_page_marks_and_counts_in_french(client):
+    r = client.get("/?q=investir")
+    assert r.status_code == 200
+    body = text(r)
+    assert '<html lang="fr">' in body
+    assert "<mark>investissements</mark>" in body
+    assert re.search(r"1 article\s+· 1 paragraphe", body)
+    assert "5 mars 2025" in body
+    assert f'href="/article/{SEED_ID}?q=investir#p3"' in body
+
+
+def test_english_by_parameter_cookie_and_header(client, app):
+    body = text(client.get("/?q=developpement&lang=en"))
+    assert '<html lang="en">' in body and "March 5, 2025" in body
+    assert re.search(r"1 article\s+· 2 paragraphs", body)
+    assert "March 5, 2025" in text(client.get("/?q=investir"))  # the cookie remembers
+    fresh = app.test_client()
+    assert "March 5, 2025" in text(fresh.get("/?q=investir", headers={"Accept-Language": "en-GB"}))
+    assert "5 mars 2025" in text(fresh.get("/?q=investir", headers={"Accept-Language": "fr"}))
+
+
+def test_numbers_are_formatted_by_locale(seeded):
+    from flask import render_template_string
+    app = create_app({"ARCHIVE_HOME": str(seeded.home)})
+    with app.test_request_context("/?lang=fr"):
+        assert render_template_string("{{ 12345|number }}") == "12\u202f345"
+    with app.test_request_context("/?lang=en"):
+        assert render_template_string("{{ 12345|number }}") == "12,345"
+
+
+def test_empty_state_explains_syntax_with_examples(client):
+    body = text(client.get("/"))
+    assert "Comment chercher" in body
+    assert 'class="example"' in body
+
+
+def test_no_match_message_and_suggestion(client):
+    body = text(client.get("/?q=introuvable"))
+    assert "Aucun article ne correspond" in body
+
+
+def test_facet_links_toggle_and_mark_selection(client):
+    body = text(client.get("/?q=Xiaomi&tag=chine"))
+    assert 'aria-pressed="true" class="selected"' in body
+    assert 'href="/?q=Xiaomi"' in body  # the toggle of the selected value removes it
+    assert "/?q=Xiaomi&amp;tag=chine&amp;tag=technologie" in body
+
+
+def test_reading_view_anchors_and_marks(client):
+    body = text(client.get(f"/article/{SEED_ID}?q=investir"))
+    assert 'id="p3"' in body and '<h2 id="p2"' in body
+    assert '<mark id="m1">investissements</mark>' in body
+    assert 'href="#m3"' in body
+    assert "Retour aux résultats" in body
+
+
+def test_api_search_is_the_json_contract(client, seeded):
+    from archive.search import search
+    api = client.get("/api/search?q=investir&per_page=5").get_json()
+    assert api == search(seeded.home, "investir", per_page=5).to_dict()
+
+
+def test_api_article_and_error_envelope(client):
+    assert client.get(f"/api/articles/{SEED_ID}").get_json()["id"] == SEED_ID
+    r = client.get("/api/articles/nope")
+    assert (r.status_code, r.get_json()) == (404, {"ok": False, "error": "no article with id 'nope'", "status": 404})
+    r = client.get("/api/search?page=x")
+    assert r.status_code == 400 and r.get_json()["error"] == "page must be a whole number"
+    assert client.get("/api/search?per_page=1000").status_code == 400
+    assert client.get("/api/search?q=" + "x" * 1001).status_code == 400
+    assert client.get("/api/search?sort=nope").status_code == 400
+    assert client.get("/api/search?q=Xiaomi&page=400").status_code == 400
+    assert client.get("/api/search?" + "&".join(f"tag=t{i}" for i in range(21))).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/article/..%2F..%2Fetc%2Fpasswd", "/article/%2e%2e", "/api/articles/..%2Fx"])
+def test_path_like_ids_are_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_csv_export_neutralises_formulas(archive):
+    from archive.model import Article
+    archive.add_articles([Article.from_record({"id": "f", "title": "=HYPERLINK(\"x\")",
+                                               "author": "@moi", "paragraphs": ["Lyon vote."]})])
+    app = create_app({"ARCHIVE_HOME": str(archive.home)})
+    body = text(app.test_client().get("/export.csv?q=Lyon"))
+    lines = body.lstrip("\ufeff").splitlines()
+    assert lines[0] == "id,date,title,source,author,url,score,paragraphs"
+    assert lines[1].startswith("f,,\"'=HYPERLINK(\"\"x\"\")\",,'@moi,,")
+    assert lines[1].endswith(",0")
+
+
+def test_security_headers(client):
+    r = client.get("/")
+    assert "unsafe-inline" not in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "same-origin"
+    assert "<script>" not in text(r)  # no inline scripts
+
+
+def test_hostile_query_is_text(client):
+    body = text(client.get("/?q=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"))
+    assert "<img src=x" not in body
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+def test_add_is_disabled_without_token(client):
+    assert client.get("/add").status_code == 404
+    r = client.post("/api/articles", json={"title": "t", "paragraphs": ["p"]})
+    assert r.status_code == 403 and r.get_json()["ok"] is False
+
+
+@pytest.fixture
+def admin(seeded):
+    app = create_app({"ARCHIVE_HOME": str(seeded.home), "ARCHIVE_ADMIN_TOKEN": "s3cret",
+                      "MAX_CONTENT_LENGTH": 64 * 1024})
+    return app.test_client()
+
+
+def test_api_add_needs_the_bearer_token(admin, seeded):
+    article = {"id": "web1", "title": "Depuis le web", "paragraphs": ["Grenoble accueille."]}
+    assert admin.post("/api/articles", json=article).status_code == 403
+    assert admin.post("/api/articles", json=article, headers={"Authorization": "Bearer nope"}).status_code == 403
+    assert len(Archive(seeded.home).store) == 1
+    r = admin.post("/api/articles", json=article, headers={"Authorization": "Bearer s3cret"})
+    assert r.status_code == 201 and r.get_json()["added"] == 1
+    # Searchable at once, through the same running app.
+    assert admin.get("/api/search?q=Grenoble").get_json()["total_articles"] == 1
+
+
+def test_api_upload_and_size_limit(admin):
+    auth = {"Authorization": "Bearer s3cret"}
+    data = {"file": (io.BytesIO("Un texte de Nantes.\n".encode()), "../../nantes.txt")}
+    r = admin.post("/api/articles", data=data, headers=auth, content_type="multipart/form-data")
+    assert r.status_code == 201 and r.get_json()["articles"] == [{"id": "nantes", "outcome": "added"}]
+    big = {"file": (io.BytesIO(b"x" * 100_000), "big.txt")}
+    r = admin.post("/api/articles", data=big, headers=auth, content_type="multipart/form-data")
+    assert r.status_code == 413 and r.get_json()["error"] == "the upload is too large"
+
+
+def test_add_form_checks_csrf_and_token(admin, seeded):
+    page = text(admin.get("/add"))
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    form = {"title": "Collé", "text": "Un texte collé sur Rennes.", "tags": "a, b"}
+    assert admin.post("/add", data={**form, "token": "s3cret"}).status_code == 400
+    assert admin.post("/add", data={**form, "csrf": csrf, "token": "bad"}).status_code == 403
+    r = admin.post("/add", data={**form, "csrf": csrf, "token": "s3cret"})
+    assert r.status_code == 200 and "1 ajoutés" in text(r)
+    hits = admin.get("/api/search?q=Rennes").get_json()["hits"]
+    assert hits[0]["title"] == "Collé" and hits[0]["tags"] == ["a", "b"]
