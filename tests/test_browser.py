@@ -1,0 +1,134 @@
+"""Real-browser tests: Debian's chromium driven by playwright against a live waitress server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") or os.environ.get("ARCHIVE_REQUIRE_CORPUS") == "1":
+            pytest.fail("chromium is required for the browser tests")
+        pytest.skip("chromium is not installed")
+
+
+class _Server:
+    def __init__(self, home: Path) -> None:
+        from waitress.server import create_server
+
+        from webui import create_app
+
+        self.server = create_server(create_app({"ARCHIVE_HOME": str(home)}), host="127.0.0.1", port=0,
+                                    threads=4)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="fr-FR")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.dialogs = []  # type: ignore[attr-defined]
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+    assert errors == []
+
+
+@pytest.fixture
+def seed_server(seeded):
+    server = _Server(seeded.home)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def sample_server(sample_home):
+    server = _Server(sample_home)
+    yield server
+    server.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_type_investir_and_see_investissements_marked(page, seed_server):
+    page.goto(seed_server.url + "/")
+    page.fill("#q", "investir")
+    page.press("#q", "Enter")
+    page.wait_for_url("**/?q=investir")
+    marks = page.locator(".hit mark").all_inner_texts()
+    assert "investissements" in marks
+    shot(page, "search-fr")
+    page.click("a[lang=en]")
+    assert "March 5, 2025" in page.inner_text(".hit .meta")
+    shot(page, "search-en")
+
+
+def test_open_result_lands_on_paragraph_with_marks(page, seed_server):
+    page.goto(seed_server.url + "/?q=investir")
+    page.click(".hit .para-link")
+    assert page.url.endswith("#p3")
+    assert page.evaluate("location.hash") == "#p3"
+    assert page.locator("#p3 mark").count() == 3
+    page.keyboard.press("n")
+    assert page.locator("mark.current").inner_text() == "investissements"
+    shot(page, "article-fr")
+    page.click("a[lang=en]")
+    assert "March 5, 2025" in page.inner_text(".reading .meta")
+    shot(page, "article-en")
+
+
+def test_hostile_query_runs_nothing(page, seed_server):
+    payload = '<img src=x onerror="window.pwned=1;alert(1)">'
+    page.goto(seed_server.url + "/")
+    page.fill("#q", payload)
+    page.press("#q", "Enter")
+    page.wait_for_load_state()
+    assert page.evaluate("window.pwned === undefined")
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    assert page.input_value("#q") == payload
+
+
+def test_tag_facet_click_changes_url_totals_and_counts(page, sample_server):
+    page.goto(sample_server.url + "/?q=France")
+    before_total = page.inner_text("#totals")
+    before_authors = page.locator(".facet").nth(1).inner_text()
+    tag = page.locator(".facet:has(h2:text('Rubriques')) li a").first
+    tag_name = tag.locator(".value").inner_text()
+    tag.click()
+    page.wait_for_url(f"**tag={tag_name}*")
+    assert page.inner_text("#totals") != before_total
+    assert page.locator(".facet:has(h2:text('Rubriques')) a[aria-pressed=true]").count() == 1
+    assert page.locator(".facet").nth(1).inner_text() != before_authors
+    shot(page, "facet-fr")
