@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable, ContextManager, Iterable, Iterator, Mapping, Sequence, TextIO
 
 from .errors import ArchiveBusy, IngestError
-from .indexing import IndexDir, write_articles
+from .indexing import FastWriter, IndexDir, build_segments, write_articles
 from .ingest import find_sources, read_articles
 from .model import Article
 from .store import Outcome, Store
 
 __all__ = ["Archive", "AddReport", "CheckReport", "ProgressFactory", "resolve_home"]
 
+#: Pending articles from which an index update goes through the fast writer.
+FAST_BATCH = 200
 #: ``progress(label, total)`` returns a context manager yielding ``advance(n)``.
 ProgressFactory = Callable[[str, "int | None"], ContextManager[Callable[[int], None]]]
 
@@ -162,20 +164,16 @@ class Archive:
         total = len(self.store)
         name, ix = self.index_dir.create()
         try:
-            kwargs: dict[str, Any] = {"limitmb": 256}
-            if procs > 1:
-                kwargs.update(procs=procs, multisegment=True)
-            writer = ix.writer(**kwargs)
+            ids = [r.id for r in self.store.rows()]
             with progress("indexing", total) as advance:
-                blocks = write_articles(writer, self.store.iter_keyed(), advance)
-            writer.commit()
+                build_segments(ix, self.index_dir.path / name, self.store.path, ids, procs, advance)
             ix.close()
         except BaseException:
             self.index_dir.clean()  # drop the half-built generation, keep the live one
             raise
         self.index_dir.publish(name)
         self.store.clear_pending(generation)
-        return blocks
+        return int(self.store.stats()["blocks"])  # type: ignore[arg-type]
 
     def _sync(self, progress: ProgressFactory, procs: int) -> None:
         if not self.index_dir.exists():
@@ -185,16 +183,26 @@ class Archive:
         if not pending:
             return
         ix = self.index_dir.open()
-        writer = ix.writer(timeout=self.lock_wait, limitmb=256)
+        # Small batches go through Whoosh's writer, which merges small segments; large
+        # ones through the fast writer, as one new segment.
+        if len(pending) >= FAST_BATCH:
+            writer = FastWriter(ix, timeout=self.lock_wait)
+        else:
+            writer = ix.writer(timeout=self.lock_wait, limitmb=256)
         try:
             for article_id in pending:
                 writer.delete_by_term("article", article_id)
             with progress("indexing", len(pending)) as advance:
-                write_articles(writer, self.store.iter_keyed(pending), advance)
+                if isinstance(writer, FastWriter):
+                    for aid, article in self.store.iter_keyed(pending):
+                        writer.add_article(aid, article)
+                        advance(1)
+                else:
+                    write_articles(writer, self.store.iter_keyed(pending), advance)
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(merge=not isinstance(writer, FastWriter))
         ix.close()
         self.store.mark_indexed(pending)
 

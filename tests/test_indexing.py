@@ -1,0 +1,56 @@
+from whoosh import index as whoosh_index
+
+from archive.analysis import exact_analyzer, french_analyzer
+from archive.home import Archive
+from archive.ingest import Source, read_articles
+from archive.indexing import FastWriter, IndexDir, analyze_block, write_articles
+
+from conftest import corpus_file
+
+
+def test_fast_analysis_equals_the_whoosh_chains(seeded):
+    french, exact = french_analyzer(), exact_analyzer()
+    texts = [b.text for a in seeded.store.iter_articles() for b in a.blocks]
+    texts.append("L’État qu'il jusqu’à aujourd’hui R&D 14e œuvre « été » a la D'ACCORD")
+    for text in texts:
+        fast_exact, fast_search = analyze_block(text)
+        assert fast_exact == [t.text for t in exact(text)]
+        assert fast_search == [t.text for t in french(text)]
+
+
+def _postings(ix):
+    """Return every term's postings as (docnum, weight, value) lists."""
+    out = {}
+    with ix.searcher() as s:
+        r = s.reader()
+        for fieldname, term in r.all_terms():
+            m = r.postings(fieldname, term)
+            items = []
+            while m.is_active():
+                items.append((m.id(), m.weight(), m.value()))
+                m.next()
+            out[(fieldname, term)] = items
+    return out
+
+
+def test_fast_writer_and_whoosh_writer_build_the_same_index(tmp_path):
+    path = corpus_file("news-fr-sample.jsonl")
+    arch = Archive(tmp_path / "h")
+    arch.store.put(list(read_articles(Source(str(path))))[:30])
+    items = list(arch.store.iter_keyed())
+    dirs = IndexDir(tmp_path / "idx")
+    _, slow = dirs.create()
+    w = slow.writer()
+    write_articles(w, items)
+    w.commit()
+    _, fast = dirs.create()
+    fw = FastWriter(fast)
+    for aid, article in items:
+        fw.add_article(aid, article)
+    fw.commit()
+    slow, fast = whoosh_index.open_dir(slow.storage.folder), whoosh_index.open_dir(fast.storage.folder)
+    assert _postings(slow) == _postings(fast)
+    with slow.searcher() as a, fast.searcher() as b:
+        for field in ("text", "exact", "title"):
+            assert a.reader().field_length(field) == b.reader().field_length(field)
+        assert a.doc_count() == b.doc_count() == sum(len(x.blocks) for _, x in items)
