@@ -149,20 +149,24 @@ class Archive:
             self._sync(_no_progress, 1)
         return removed
 
-    def rebuild(self, *, procs: int = 1, progress: ProgressFactory | None = None) -> int:
-        """Build a new index from the store beside the live one and swap it in; return blocks indexed."""
+    def rebuild(self, *, procs: int = 1, progress: ProgressFactory | None = None,
+                chain: Mapping[str, bool] | None = None) -> int:
+        """Build a new index from the store beside the live one and swap it in; return blocks indexed.
+
+        ``chain`` switches stages of the search chain off (the relevance benchmark).
+        """
         with self.writing():
-            return self._rebuild(progress or _no_progress, procs)
+            return self._rebuild(progress or _no_progress, procs, chain or {})
 
     def sync(self, *, progress: ProgressFactory | None = None) -> None:
         """Bring the index in line with the store's pending changes."""
         with self.writing():
             self._sync(progress or _no_progress, 1)
 
-    def _rebuild(self, progress: ProgressFactory, procs: int) -> int:
+    def _rebuild(self, progress: ProgressFactory, procs: int, chain: Mapping[str, bool] | None = None) -> int:
         generation = self.store.generation()
         total = len(self.store)
-        name, ix = self.index_dir.create()
+        name, ix = self.index_dir.create(**(chain or {}))
         try:
             ids = [r.id for r in self.store.rows()]
             with progress("indexing", total) as advance:

@@ -53,13 +53,13 @@ from whoosh.writing import SegmentWriter
 
 from .analysis import ELISIONS, STOP_WORDS, WORD_PATTERN, exact_analyzer, fold, french_analyzer, stem_variants
 from .errors import IndexMissing
-from .model import Article
+from .model import Article, derive_title
 
 __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_articles", "FastWriter",
            "analyze_block", "build_segments"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
-FORMAT = "fr-2"
+FORMAT = "fr-3"
 Progress = Callable[[int], None]
 
 
@@ -89,7 +89,10 @@ def article_documents(aid: int, article: Article) -> Iterator[dict[str, object]]
         if n == 0:
             # Article-level fields go on block 0 only; search lifts them to the whole
             # article through the aid column (indexing them on every block cost 8x).
-            doc.update(title=article.title, source=article.source or "",
+            # A title derived from the first sentence repeats the text: indexing it
+            # again as a boosted title would count the same words twice.
+            title = "" if article.title == derive_title(article.blocks) else article.title
+            doc.update(title=title, source=article.source or "",
                        author=" ; ".join(article.authors), tag=" ; ".join(article.tags),
                        hash=article.content_hash())
         yield doc
@@ -223,6 +226,10 @@ class FastWriter(SegmentWriter):
         self._text_terms: dict[str, list[tuple[int, float, bytes, int]]] = {}
         self._exact_terms: dict[str, list[tuple[int, float, bytes, int]]] = {}
         self._positions = self.schema["exact"].format
+        # The fast analysis reproduces the default chains only; an index built with
+        # another chain (benchmark ablations) analyzes its text through Whoosh.
+        self._fast = (self.schema["text"].analyzer == french_analyzer()
+                      and self.schema["exact"].analyzer == exact_analyzer())
 
     def _post(self, fieldname: str, tbytes: bytes, docnum: int, weight: float, vbytes: bytes,
               length: int) -> None:
@@ -246,7 +253,11 @@ class FastWriter(SegmentWriter):
             pdw.start_doc(docnum)
             text = str(doc.pop("text"))
             doc.pop("exact")
-            exact, search = analyze_block(text)
+            if self._fast:
+                exact, search = analyze_block(text)
+            else:
+                exact = [t.text for t in schema["exact"].analyzer(text)]
+                search = [t.text for t in schema["text"].analyzer(text)]
             freqs: dict[str, int] = {}
             for term in search:
                 freqs[term] = freqs.get(term, 0) + 1

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any, Union
 
 from .analysis import STOP_WORDS, exact_analyzer, french_analyzer, fold, words
 
@@ -122,21 +122,23 @@ def parse_date_bound(value: str | dt.date | None, *, end: bool) -> dt.date | Non
     return dt.date(year, mon, int(day))
 
 
-def parse_query(text: str) -> Query:
-    """Parse a query; never raise (malformed input degrades to plain words)."""
+def parse_query(text: str, analyzer: Any = None) -> Query:
+    """Parse a query (with the index's search chain, if given); never raise."""
     text = text or ""
+    analyzer = analyzer or _SEARCH
     try:
-        return _Parser(text).parse()
+        return _Parser(text, analyzer).parse()
     except (ValueError, RecursionError, IndexError):
-        return _plain_words(text)
+        return _plain_words(text, analyzer)
 
 
-def _plain_words(text: str) -> Query:
-    nodes = [n for n in (_word(w, None) for w in words(text)[:MAX_CLAUSES]) if n is not None]
-    return Query(text, _and(nodes), words=[w for w in words(text)[:MAX_CLAUSES]])
+def _plain_words(text: str, analyzer: Any) -> Query:
+    typed = words(text)[:MAX_CLAUSES]
+    nodes = [n for n in (_word(w, None, analyzer) for w in typed) if n is not None]
+    return Query(text, _and(nodes), words=typed)
 
 
-def _word(text: str, field_name: str | None) -> Node | None:
+def _word(text: str, field_name: str | None, analyzer: Any = _SEARCH) -> Node | None:
     """Analyze one typed word into a Word node (None for a stop word)."""
     if field_name in ("source", "author", "tag"):
         terms = [t.text for t in _EXACT(text)]
@@ -149,13 +151,13 @@ def _word(text: str, field_name: str | None) -> Node | None:
         stem = [t.text for t in _EXACT(text.rstrip("*"))]
         if len(stem) == 1:
             return Prefix(text, stem[0])
-    variants = tuple(dict.fromkeys(t.text for t in _SEARCH(text, mode="query")))
+    variants = tuple(dict.fromkeys(t.text for t in analyzer(text, mode="query")))
     tokens = [t for t in words(text)]
     if not variants:
         return None
     if len(tokens) > 1:
         # `Notre-Dame`, `président-directeur`: every part must be there.
-        parts = [_word(t, field_name) for t in tokens]
+        parts = [_word(t, field_name, analyzer) for t in tokens]
         return _and([p for p in parts if p is not None])
     return Word(text, variants, field_name)
 
@@ -168,8 +170,9 @@ def _and(nodes: list[Node]) -> Node | None:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, analyzer: Any) -> None:
         self.text = text
+        self.analyzer = analyzer
         self.tokens: list[tuple[str, str]] = []
         self.date_from: dt.date | None = None
         self.date_to: dt.date | None = None
@@ -266,7 +269,7 @@ class _Parser:
 
     def word(self, text: str, field_name: str | None) -> Node | None:
         self.words.extend(words(text))
-        return _word(text, field_name)
+        return _word(text, field_name, self.analyzer)
 
     def phrase(self, text: str, field_name: str | None) -> Node | None:
         self.words.extend(words(text))

@@ -33,6 +33,7 @@ import io
 import math
 import os
 import pickle
+import re
 import struct
 import threading
 import zlib
@@ -265,6 +266,7 @@ class _Snapshot:
         self.name = archive.index_dir.current_name()
         self.ix = archive.index_dir.open()
         self.searcher = self.ix.searcher()
+        self.analyzer = self.ix.schema["text"].analyzer
         reader = self.searcher.reader()
         self.segments = [_Segment(r, off, r.doc_count_all()) for r, off in reader.leaf_readers()]
         self.size = sum(s.count for s in self.segments)
@@ -633,6 +635,7 @@ class Engine:
         self._lock = threading.RLock()
         self._snapshot: _Snapshot | None = None
         self._catalog: _Catalog | None = None
+        self._vocab: tuple[str | None, _Vocabulary] | None = None
 
     def _refresh(self) -> tuple[_Snapshot, _Catalog]:
         store_generation = self.archive.store.generation()
@@ -664,6 +667,11 @@ class Engine:
         parsed, sources, authors, tags, low, high = params[:6]
         with self._lock:
             snap, catalog = self._refresh()
+            if snap.analyzer != _SEARCH_CHAIN:
+                # An index built with another chain (the relevance benchmark's
+                # ablations) is queried through its own chain.
+                parsed = parse_query(query, snap.analyzer)
+                params = (parsed, *params[1:])
             results = self._run(snap, catalog, *params)
             if suggest and parsed.root is not None and results.total_articles < 3:
                 results.suggestion = self._suggest(snap, catalog, parsed, sources, authors, tags,
@@ -833,28 +841,32 @@ class Engine:
                  authors: list[str], tags: list[str], low: dt.date | None,
                  high: dt.date | None) -> str | None:
         """Suggest a query with each rare word replaced by a close, frequent archive word."""
-        corrector = snap.searcher.corrector("exact")
+        vocabulary = self._vocabulary(snap)
         replaced: dict[str, str] = {}
         for typed in parsed.words:
             term = fold(typed.lower())
-            if len(term) < 4 or snap.doc_frequency("exact", term) >= 3:
+            if len(term) < 4 or term in STOP_WORDS or snap.doc_frequency("exact", term) >= 3:
                 continue
-            options = [o for o in corrector.suggest(term, limit=5, maxdist=2)
-                       if len(o) >= len(term) - 1 and o not in STOP_WORDS
-                       and snap.doc_frequency("exact", o) >= 3]
-            if options:
-                best = max(options, key=lambda o: snap.doc_frequency("exact", o))
+            best = vocabulary.closest(term)
+            if best is not None:
                 replaced[typed] = self._printed_form(snap, catalog, best)
         if not replaced:
             return None
         text = parsed.text
         for typed, word in replaced.items():
-            text = text.replace(typed, word)
+            text = re.sub(r"(?<!\w)%s(?!\w)" % re.escape(typed), word, text)
         if text == parsed.text:
             return None
         again = self._run(snap, catalog, parse_query(text), sources, authors, tags, low, high,
                           "relevance", 1, 1)
         return text if again.total_articles else None
+
+    def _vocabulary(self, snap: _Snapshot) -> "_Vocabulary":
+        # Built once per full index generation: words added since then are simply not
+        # offered as suggestions until the next rebuild.
+        if self._vocab is None or self._vocab[0] != snap.name:
+            self._vocab = (snap.name, _Vocabulary(snap))
+        return self._vocab[1]
 
     def _printed_form(self, snap: _Snapshot, catalog: _Catalog, term: str) -> str:
         """Return ``term`` as the archive prints it (with its accents), from one block that has it."""
@@ -872,6 +884,58 @@ class Engine:
                 if t == term:
                     return text[s:e].lower()
         return term
+
+
+class _Vocabulary:
+    """Frequent archive words (exact chain), indexed by their one-letter deletions.
+
+    A typed word and a vocabulary word within one substitution, insertion, deletion or
+    transposition share a key of this index (the "symmetric delete" method), so finding
+    candidates costs a few dictionary lookups instead of a walk over every term.
+    """
+
+    MIN_DF = 3
+
+    def __init__(self, snap: _Snapshot) -> None:
+        self.df: dict[str, int] = {}
+        self.keys: dict[str, list[str]] = {}
+        for text, info in snap.searcher.reader().iter_field("exact"):
+            word = text.decode("utf-8") if isinstance(text, bytes) else text
+            df = info.doc_frequency()
+            if df < self.MIN_DF or len(word) < 3 or not word.isalpha():
+                continue
+            self.df[word] = df
+            for key in _deletions(word):
+                self.keys.setdefault(key, []).append(word)
+
+    def closest(self, term: str) -> str | None:
+        """Return the most frequent vocabulary word within two edits of ``term``."""
+        candidates: set[str] = set()
+        for key in _deletions(term):
+            candidates.update(self.keys.get(key, ()))
+        candidates.discard(term)
+        scored = [(_distance(term, c), -self.df[c], c) for c in candidates
+                  if len(c) >= len(term) - 1 and c not in STOP_WORDS]
+        scored = [s for s in scored if s[0] <= 2]
+        return min(scored)[2] if scored else None
+
+
+def _deletions(word: str) -> set[str]:
+    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _distance(a: str, b: str) -> int:
+    """Return the Damerau-Levenshtein (optimal string alignment) distance."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
 
 
 def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more: int) -> Hit:
