@@ -1,0 +1,150 @@
+"""Crashes, concurrent writers and readers: nothing stored is ever lost or half-seen."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from archive.home import Archive
+from archive.search import search
+
+from conftest import SEEDS, corpus_file
+
+ARCHIVE = [sys.executable, "-m", "archive.cli"]
+
+
+def make_batch(path: Path, count: int, prefix: str, version: str = "v1") -> Path:
+    """Write ``count`` articles built from the sample's texts under new ids."""
+    with corpus_file("news-fr-sample.jsonl").open(encoding="utf-8") as f:
+        sample = [json.loads(line) for line in f]
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(count):
+            rec = dict(sample[i % len(sample)])
+            rec["id"] = f"{prefix}-{i:05d}"
+            rec["paragraphs"] = [f"{version} {p}" for p in rec["paragraphs"]]
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    return path
+
+
+def run(home: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([*ARCHIVE, "--home", str(home), *args], capture_output=True, text=True,
+                          timeout=300, **kwargs)
+
+
+def assert_whole(home: Path, expected_ids: set[str], batch_ids: set[str]) -> None:
+    """Every batch article is either fully stored or absent, and earlier ones are intact."""
+    arch = Archive(home)
+    stored = {a.id: a for a in arch.store.iter_articles()}
+    assert expected_ids <= set(stored)
+    present = batch_ids & set(stored)
+    assert present in (set(), batch_ids)  # one transaction per file
+    for article_id in present:
+        assert all(p.text.startswith("v1 ") for p in stored[article_id].blocks[:1])
+
+
+@pytest.mark.parametrize("delay", [0.3, 1.0, 2.0, 3.5])
+def test_sigkill_during_add_loses_nothing_and_check_repairs(tmp_path, delay):
+    home = tmp_path / "home"
+    assert run(home, "add", str(SEEDS)).returncode == 0
+    batch = make_batch(tmp_path / "batch.jsonl", 1000, "k")
+    proc = subprocess.Popen([*ARCHIVE, "--home", str(home), "add", str(batch)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert_whole(home, {"000_00611d59cef2efbe"}, {f"k-{i:05d}" for i in range(1000)})
+    # The live index still opens and answers.
+    assert search(home, "Xiaomi").total_articles == 1
+    check = run(home, "check")
+    assert check.returncode in (0, 1)
+    repaired = run(home, "check", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert run(home, "check").stdout == "store and index agree\n"
+    n = len(Archive(home).store)
+    assert search(home, "", per_page=1).total_articles == n
+
+
+@pytest.mark.parametrize("delay", [0.5, 2.0, 4.0])
+def test_sigkill_during_rebuild_keeps_the_live_index(tmp_path, delay):
+    home = tmp_path / "home"
+    batch = make_batch(tmp_path / "batch.jsonl", 1000, "r")
+    assert run(home, "add", str(batch), str(SEEDS)).returncode == 0
+    before = search(home, "Xiaomi OR gouvernement").total_articles
+    proc = subprocess.Popen([*ARCHIVE, "--home", str(home), "rebuild"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert len(Archive(home).store) == 1001
+    assert search(home, "Xiaomi OR gouvernement").total_articles == before
+    assert run(home, "check").returncode == 0
+    assert run(home, "rebuild").returncode == 0
+    assert run(home, "check").returncode == 0
+    assert [p.name for p in (home / "index").iterdir() if p.name.startswith("g")].__len__() == 1
+
+
+def test_two_adds_at_once_both_go_in(tmp_path):
+    home = tmp_path / "home"
+    a = make_batch(tmp_path / "a.jsonl", 300, "a")
+    b = make_batch(tmp_path / "b.jsonl", 300, "b")
+    procs = [subprocess.Popen([*ARCHIVE, "--home", str(home), "add", str(f)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for f in (a, b)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert len(Archive(home).store) == 600
+    assert run(home, "check").returncode == 0
+
+
+def test_server_answers_while_add_and_rebuild_run(tmp_path):
+    from waitress.server import create_server
+
+    from webui import create_app
+
+    home = tmp_path / "home"
+    first = make_batch(tmp_path / "first.jsonl", 200, "c", "v1")
+    assert run(home, "add", str(first)).returncode == 0
+    server = create_server(create_app({"ARCHIVE_HOME": str(home)}), host="127.0.0.1", port=0, threads=4)
+    url = f"http://127.0.0.1:{server.effective_port}"
+    threading.Thread(target=server.run, daemon=True).start()
+    statuses: list[int] = []
+    torn: list[str] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            for path in ("/api/search?q=gouvernement&per_page=5", "/api/articles/c-00007",
+                         "/?q=France&tag=politique"):
+                try:
+                    with urllib.request.urlopen(url + path, timeout=30) as r:
+                        statuses.append(r.status)
+                        if path.startswith("/api/articles/"):
+                            versions = {p.split(" ", 1)[0] for p in json.loads(r.read())["paragraphs"]}
+                            if len(versions) != 1:
+                                torn.append(str(versions))
+                except urllib.error.HTTPError as exc:
+                    statuses.append(exc.code)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        batch = make_batch(tmp_path / "batch.jsonl", 2000, "c", "v2")
+        assert run(home, "add", str(batch)).returncode == 0
+        assert run(home, "rebuild").returncode == 0
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        server.close()
+    assert statuses and set(statuses) == {200}
+    assert torn == []
+    assert search(home, "", per_page=1).total_articles == 2000
