@@ -53,6 +53,9 @@ __all__ = [
     "french_analyzer",
     "exact_analyzer",
     "token_spans",
+    "analyze_word",
+    "analyze_block",
+    "analyze_spans",
     "words",
 ]
 
@@ -157,6 +160,45 @@ def french_analyzer(*, stem: bool = True, fold: bool = True, elision: bool = Tru
 def exact_analyzer() -> CompositeAnalyzer:
     """Return the exact chain for quoted phrases: no stemming, no stop words."""
     return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | ElisionFilter() | FoldFilter()
+
+
+# ---------------------------------------------------------------------------- fast path
+#
+# The same two chains without Whoosh's generator pipeline: one regex pass and a cached
+# analysis per distinct word. Indexing and highlighting use these; tests check that
+# they agree with the Whoosh analyzers term for term.
+
+@lru_cache(maxsize=1_000_000)
+def analyze_word(raw: str) -> tuple[int, str, tuple[str, ...]]:
+    """Return a raw token's elision length, exact term and search terms."""
+    word = raw.lower()
+    m = _ELISION_RE.match(word)
+    cut = m.end() if m else 0
+    word = word[cut:]
+    exact = fold(word).replace("’", "'")
+    if word in STOP_WORDS:
+        return cut, exact, ()
+    return cut, exact, stem_variants(word.replace("’", "'"))
+
+
+def analyze_block(text: str) -> tuple[list[str], list[str]]:
+    """Return the exact terms (one per position) and the search terms of a text."""
+    exact: list[str] = []
+    search: list[str] = []
+    for raw in _WORD_RE.findall(text):
+        _, e, s = analyze_word(raw)
+        exact.append(e)
+        search.extend(s)
+    return exact, search
+
+
+def analyze_spans(text: str) -> list[tuple[int, int, str, tuple[str, ...]]]:
+    """Return ``(start, end, exact term, search terms)`` per token, elisions outside the span."""
+    out = []
+    for m in _WORD_RE.finditer(text):
+        cut, e, s = analyze_word(m.group())
+        out.append((m.start() + cut, m.end(), e, s))
+    return out
 
 
 def token_spans(analyzer: CompositeAnalyzer, text: str) -> list[tuple[int, int, int, str]]:

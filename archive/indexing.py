@@ -37,21 +37,21 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 import shutil
+import struct
 import time
 from array import array
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, TEXT, Schema
+from whoosh.formats import Positions
 from whoosh.system import pack_uint as _pack_uint
 from whoosh.writing import SegmentWriter
 
-from .analysis import ELISIONS, STOP_WORDS, WORD_PATTERN, exact_analyzer, fold, french_analyzer, stem_variants
+from .analysis import analyze_block, exact_analyzer, french_analyzer
 from .errors import IndexMissing
 from .model import Article, derive_title
 
@@ -59,26 +59,48 @@ __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_arti
            "analyze_block", "build_segments"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
-FORMAT = "fr-3"
+FORMAT = "fr-4"
 Progress = Callable[[int], None]
+
+
+class PackedPositions(Positions):
+    """Positions as packed little-endian uint32, so that search decodes them with numpy.
+
+    Whoosh's own Positions format pickles each posting's position list; decoding
+    thousands of them for one phrase query cost tens of milliseconds in pickle.
+    """
+
+    def encode(self, poslist: list[int]) -> bytes:
+        return struct.pack("<%dI" % len(poslist), *poslist)
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        return list(struct.unpack("<%dI" % (len(valuestring) // 4), valuestring))
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // 4
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        return self.decode_frequency(valuestring) * self.field_boost
 
 
 def make_schema(**chain: bool) -> Schema:
     """Return the index schema; ``chain`` switches stages of the search chain off (benchmarks)."""
     french = french_analyzer(**chain)
     exact = exact_analyzer()
-    return Schema(
+    schema = Schema(
         article=ID(stored=True),
         aid=COLUMN(NumericColumn("I", default=0)),
         n=COLUMN(NumericColumn("I", default=0)),
         text=TEXT(analyzer=french, phrase=False),
-        exact=TEXT(analyzer=exact, phrase=True),
+        exact=TEXT(analyzer=exact, phrase=True),  # format replaced below
         title=TEXT(analyzer=french, phrase=False),
         source=TEXT(analyzer=exact, phrase=False),
         author=TEXT(analyzer=exact, phrase=False),
         tag=TEXT(analyzer=exact, phrase=False),
         hash=ID(stored=True),
     )
+    schema["exact"].format = PackedPositions()
+    return schema
 
 
 def article_documents(aid: int, article: Article) -> Iterator[dict[str, object]]:
@@ -188,33 +210,7 @@ class IndexDir:
 # per-word cache of the analysis, and whole posting blocks handed to the codec at
 # once. tests/test_indexing.py checks that both writers yield identical terms.
 
-_TOKEN_RE = re.compile(WORD_PATTERN)
-_ELISION = re.compile(r"^(?:%s)['’](?=\w)" % "|".join(ELISIONS))
 _BLOCK = 128  # postings per block, as W3Codec writes them
-
-
-@lru_cache(maxsize=1_000_000)
-def _analyze_word(raw: str) -> tuple[str, tuple[str, ...]]:
-    """Return a raw token's exact term and search terms, as the two chains make them."""
-    word = raw.lower()
-    m = _ELISION.match(word)
-    if m:
-        word = word[m.end():]
-    exact = fold(word).replace("’", "'")
-    if word in STOP_WORDS:
-        return exact, ()
-    return exact, stem_variants(word.replace("’", "'"))
-
-
-def analyze_block(text: str) -> tuple[list[str], list[str]]:
-    """Return the exact terms (one per position) and the search terms of a block."""
-    exact: list[str] = []
-    search: list[str] = []
-    for raw in _TOKEN_RE.findall(text):
-        e, s = _analyze_word(raw)
-        exact.append(e)
-        search.extend(s)
-    return exact, search
 
 
 class FastWriter(SegmentWriter):

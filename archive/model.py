@@ -184,8 +184,12 @@ class Article:
         return record
 
     @classmethod
-    def from_record(cls, record: Mapping[str, Any], *, default_id: str | None = None) -> "Article":
-        """Build an article from a record; raise :class:`InvalidArticle` when it cannot be one."""
+    def from_record(cls, record: Mapping[str, Any], *, default_id: str | None = None,
+                    trusted: bool = False) -> "Article":
+        """Build an article from a record; raise :class:`InvalidArticle` when it cannot be one.
+
+        ``trusted`` records (read back from the store) are already clean.
+        """
         if not isinstance(record, Mapping):
             raise InvalidArticle(f"an article must be a JSON object, not {type(record).__name__}")
         paragraphs = record.get("paragraphs")
@@ -193,7 +197,7 @@ class Article:
             paragraphs = re.split(r"\n\s*\n", record["text"])
         if not isinstance(paragraphs, list) or not all(isinstance(p, str) for p in paragraphs):
             raise InvalidArticle("'paragraphs' must be a list of strings")
-        texts = [clean_block(p) for p in paragraphs]
+        texts = paragraphs if trusted else [clean_block(p) for p in paragraphs]
         headings = record.get("headings")
         if headings is not None:
             if not isinstance(headings, list) or not all(isinstance(i, int) for i in headings):

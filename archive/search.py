@@ -47,7 +47,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numlists import delta_decode  # noqa: F401  (documented format of ids)
 from whoosh.util.numeric import byte_to_length
 
-from .analysis import STOP_WORDS, exact_analyzer, french_analyzer, fold, token_spans
+from .analysis import STOP_WORDS, analyze_spans, exact_analyzer, french_analyzer, fold, token_spans
 from .errors import BadParameter
 from .home import Archive, resolve_home
 from .model import Article, Block
@@ -316,19 +316,22 @@ class _Snapshot:
         keep = self.alive[ids]
         return ids[keep], weights[keep]
 
-    def positions(self, fieldname: str, text: str, candidates: np.ndarray) -> dict[int, list[int]]:
-        """Return the positions of a term in each candidate block (global docnums)."""
-        out: dict[int, list[int]] = {}
-        fmt = self.ix.schema[fieldname].format
+    def positions(self, fieldname: str, text: str, candidates: np.ndarray) -> np.ndarray:
+        """Return ``docnum << 32 | position`` for every occurrence of a term in the candidates."""
+        parts = []
         for seg in self.segments:
             ids, _, values = _Postings.read(seg.reader, fieldname, text, with_values=True)
             if not len(ids):
                 continue
             ids = ids + seg.offset
             hit = np.nonzero(np.isin(ids, candidates, assume_unique=True))[0]
-            for i in hit.tolist():
-                out[int(ids[i])] = fmt.decode_positions(values[i])
-        return out
+            if not len(hit):
+                continue
+            chosen = [values[i] for i in hit.tolist()]
+            counts = np.fromiter((len(v) // 4 for v in chosen), dtype=np.int64, count=len(chosen))
+            pos = np.frombuffer(b"".join(chosen), dtype="<u4").astype(np.int64)
+            parts.append((np.repeat(ids[hit], counts) << 32) | pos)
+        return np.concatenate(parts) if parts else _EMPTY_IDS
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         return self.searcher.doc_frequency(fieldname, text)
@@ -403,7 +406,7 @@ class _Evaluator:
         has = np.zeros(per_aid.shape[0], dtype=bool)
         aids = self.snap.aid[ids]
         has[aids] = True
-        np.maximum.at(per_aid, aids, scores)
+        per_aid[aids] = scores  # one live block 0 per article
         return has[self.snap.aid] & self.snap.alive, per_aid[self.snap.aid]
 
     def whole_articles(self, mask: np.ndarray) -> np.ndarray:
@@ -494,22 +497,18 @@ class _Evaluator:
             has, _ = self.lift(docs, np.ones(len(docs), np.float32))
             out.mask |= has
             return out
-        positions = [self.snap.positions(fieldname, t, docs) for t in node.terms]
-        matched: list[int] = []
-        counts: list[int] = []
-        for d in docs.tolist():
-            starts = set(positions[0].get(d, ()))
-            for k, pos in enumerate(positions[1:], start=1):
-                starts &= {p - k for p in pos.get(d, ())}
-                if not starts:
-                    break
-            if starts:
-                matched.append(d)
-                counts.append(len(starts))
-        if not matched:
+        # Occurrences as docnum << 32 | position: the phrase starts where term k sits k
+        # places after term 0, in the same block.
+        starts = self.snap.positions(fieldname, node.terms[0], docs)
+        for k, term in enumerate(node.terms[1:], start=1):
+            if not len(starts):
+                break
+            starts = np.intersect1d(starts, self.snap.positions(fieldname, term, docs) - k,
+                                    assume_unique=True)
+        if not len(starts):
             return out
-        ids = np.array(matched, dtype=np.int64)
-        tf = np.array(counts, dtype=np.float32)
+        ids, counts = np.unique(starts >> 32, return_counts=True)
+        tf = counts.astype(np.float32)
         score = np.zeros(len(ids), np.float32)
         for term in node.terms:
             df = max(1, self.snap.doc_frequency(fieldname, term))
@@ -575,18 +574,16 @@ class _Marks:
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Return the character spans of ``text`` to mark, merged and sorted."""
         spans: list[tuple[int, int]] = []
-        if self.terms:
-            spans += [(s, e) for _, s, e, term in token_spans(_SEARCH_CHAIN, text) if term in self.terms]
-        if self.exact or self.phrases or self.prefixes:
-            tokens = token_spans(_EXACT_CHAIN, text)
-            for _, s, e, term in tokens:
-                if term in self.exact or any(term.startswith(p) for p in self.prefixes):
-                    spans.append((s, e))
-            for phrase in self.phrases:
-                k = len(phrase)
-                for i in range(len(tokens) - k + 1):
-                    if all(tokens[i + j][3] == phrase[j] for j in range(k)):
-                        spans.append((tokens[i][1], tokens[i + k - 1][2]))
+        tokens = analyze_spans(text)
+        for s, e, exact, search in tokens:
+            if (self.terms and not self.terms.isdisjoint(search)) or exact in self.exact \
+                    or any(exact.startswith(p) for p in self.prefixes):
+                spans.append((s, e))
+        for phrase in self.phrases:
+            k = len(phrase)
+            for i in range(len(tokens) - k + 1):
+                if all(tokens[i + j][2] == phrase[j] for j in range(k)):
+                    spans.append((tokens[i][0], tokens[i + k - 1][1]))
         spans.sort()
         merged: list[tuple[int, int]] = []
         for s, e in spans:

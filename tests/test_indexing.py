@@ -3,7 +3,8 @@ from whoosh import index as whoosh_index
 from archive.analysis import exact_analyzer, french_analyzer
 from archive.home import Archive
 from archive.ingest import Source, read_articles
-from archive.indexing import FastWriter, IndexDir, analyze_block, write_articles
+from archive.analysis import analyze_block
+from archive.indexing import FastWriter, IndexDir, write_articles
 
 from conftest import corpus_file
 
