@@ -316,22 +316,28 @@ class _Snapshot:
         keep = self.alive[ids]
         return ids[keep], weights[keep]
 
-    def positions(self, fieldname: str, text: str, candidates: np.ndarray) -> np.ndarray:
-        """Return ``docnum << 32 | position`` for every occurrence of a term in the candidates."""
-        parts = []
+    def occurrences(self, fieldname: str, text: str) -> tuple[np.ndarray, list[bytes]]:
+        """Return a term's live global docnums and their packed positions."""
+        id_parts, values_out = [], []
         for seg in self.segments:
             ids, _, values = _Postings.read(seg.reader, fieldname, text, with_values=True)
             if not len(ids):
                 continue
-            ids = ids + seg.offset
-            hit = np.nonzero(np.isin(ids, candidates, assume_unique=True))[0]
-            if not len(hit):
-                continue
-            chosen = [values[i] for i in hit.tolist()]
-            counts = np.fromiter((len(v) // 4 for v in chosen), dtype=np.int64, count=len(chosen))
-            pos = np.frombuffer(b"".join(chosen), dtype="<u4").astype(np.int64)
-            parts.append((np.repeat(ids[hit], counts) << 32) | pos)
-        return np.concatenate(parts) if parts else _EMPTY_IDS
+            keep = self.alive[ids + seg.offset]
+            id_parts.append(ids[keep] + seg.offset)
+            values_out.extend(v for v, k in zip(values, keep.tolist()) if k)
+        return (np.concatenate(id_parts) if id_parts else _EMPTY_IDS), values_out
+
+    @staticmethod
+    def positions(ids: np.ndarray, values: list[bytes], candidates: np.ndarray) -> np.ndarray:
+        """Return ``docnum << 32 | position`` for every occurrence in the candidate blocks."""
+        hit = np.nonzero(np.isin(ids, candidates, assume_unique=True))[0]
+        if not len(hit):
+            return _EMPTY_IDS
+        chosen = [values[i] for i in hit.tolist()]
+        counts = np.fromiter((len(v) // 4 for v in chosen), dtype=np.int64, count=len(chosen))
+        pos = np.frombuffer(b"".join(chosen), dtype="<u4").astype(np.int64)
+        return (np.repeat(ids[hit], counts) << 32) | pos
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         return self.searcher.doc_frequency(fieldname, text)
@@ -483,27 +489,28 @@ class _Evaluator:
     def phrase(self, node: Phrase) -> _Match:
         fieldname = node.field or "exact"
         out = self.zeros()
-        cand = self.snap.alive.copy()
-        for term in set(node.terms):
-            ids, _ = self.snap.postings(fieldname, term)
-            m = np.zeros(self.size, bool)
-            m[ids] = True
-            cand &= m
-        docs = np.nonzero(cand)[0]
-        if not len(docs):
-            return out
         if node.field in ("source", "author", "tag"):
             # Metadata fields have no positions: all words present is close enough there.
+            docs = None
+            for term in set(node.terms):
+                ids, _ = self.snap.postings(fieldname, term)
+                docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
             has, _ = self.lift(docs, np.ones(len(docs), np.float32))
             out.mask |= has
             return out
+        read = {term: self.snap.occurrences(fieldname, term) for term in set(node.terms)}
+        docs = None
+        for ids, _ in read.values():
+            docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
+        if docs is None or not len(docs):
+            return out
         # Occurrences as docnum << 32 | position: the phrase starts where term k sits k
         # places after term 0, in the same block.
-        starts = self.snap.positions(fieldname, node.terms[0], docs)
+        starts = self.snap.positions(*read[node.terms[0]], docs)
         for k, term in enumerate(node.terms[1:], start=1):
             if not len(starts):
                 break
-            starts = np.intersect1d(starts, self.snap.positions(fieldname, term, docs) - k,
+            starts = np.intersect1d(starts, self.snap.positions(*read[term], docs) - k,
                                     assume_unique=True)
         if not len(starts):
             return out
