@@ -582,9 +582,10 @@ class _Marks:
         """Return the character spans of ``text`` to mark, merged and sorted."""
         spans: list[tuple[int, int]] = []
         tokens = analyze_spans(text)
+        terms, exact_terms, prefixes = self.terms, self.exact, tuple(self.prefixes)
         for s, e, exact, search in tokens:
-            if (self.terms and not self.terms.isdisjoint(search)) or exact in self.exact \
-                    or any(exact.startswith(p) for p in self.prefixes):
+            if exact in exact_terms or (terms and not terms.isdisjoint(search)) \
+                    or (prefixes and exact.startswith(prefixes)):
                 spans.append((s, e))
         for phrase in self.phrases:
             k = len(phrase)
