@@ -78,7 +78,8 @@ def fold(word: str) -> str:
 
 
 def _stop_words() -> frozenset[str]:
-    base = set(stopwords_for_language("fr")) | {"a", "ça", "ca", "cet", "cette", "ni", "si"}
+    # Snowball's list lacks a few of the most frequent function words.
+    base = set(stopwords_for_language("fr")) | {"a", "les", "leurs", "ça", "cet", "cette", "ni", "si"}
     return frozenset(base | {fold(w) for w in base})
 
 

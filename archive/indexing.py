@@ -59,7 +59,7 @@ __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_arti
            "analyze_block", "build_segments"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
-FORMAT = "fr-4"
+FORMAT = "fr-5"
 Progress = Callable[[int], None]
 
 

@@ -1,6 +1,7 @@
 """Query language: what a reader types, parsed into a small tree.
 
-Words are ANDed. ``OR``/``OU`` join alternatives, ``NOT``/``SAUF``/a leading
+Words are ANDed. ``OR``/``OU`` join alternatives (binding tighter than the
+implicit AND, as in web search engines), ``NOT``/``SAUF``/a leading
 ``-`` exclude, parentheses group. ``"quoted phrases"`` use the exact chain in
 order. ``title:``/``titre:``, ``author:``/``auteur:``, ``source:`` and
 ``tag:`` look in the article's metadata; ``date:2020``, ``date:2019..2020``
@@ -193,11 +194,11 @@ class _Parser:
     def parse(self) -> Query:
         nodes = []
         while self.i < len(self.tokens):
-            node = self.or_expr()
+            node = self.and_expr()
             if node is not None:
                 nodes.append(node)
-            elif self.i < len(self.tokens):
-                self.i += 1  # a stray ')' or operator: skip it
+            if self.peek() is not None:
+                self.i += 1  # a stray ')': skip it
         root = _and(nodes)
         return Query(self.text, root, self.date_from, self.date_to, self.words)
 
@@ -205,10 +206,14 @@ class _Parser:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
     def or_expr(self) -> Node | None:
-        children = [self.and_expr()]
+        # OR binds tighter than the implicit AND, as in web search engines:
+        # `retraites OR pensions réforme` is (retraites OR pensions) AND réforme.
+        children = [self.unary()]
         while (tok := self.peek()) and tok[0] == "word" and tok[1] in _OR:
             self.i += 1
-            children.append(self.and_expr())
+            if self.peek() is None or self.peek()[0] == "rp":
+                break
+            children.append(self.unary())
         kept = [c for c in children if c is not None]
         if not kept:
             return None
@@ -216,13 +221,13 @@ class _Parser:
 
     def and_expr(self) -> Node | None:
         nodes: list[Node] = []
-        while (tok := self.peek()) is not None:
-            kind, value = tok
-            if kind == "rp" or (kind == "word" and value in _OR):
-                break
-            node = self.unary()
+        while (tok := self.peek()) is not None and tok[0] != "rp":
+            start = self.i
+            node = self.or_expr()
             if node is not None:
                 nodes.append(node)
+            elif self.i == start:
+                self.i += 1  # a stray operator
         return _and(nodes)
 
     def unary(self) -> Node | None:
@@ -241,7 +246,7 @@ class _Parser:
         kind, value = self.tokens[self.i]
         self.i += 1
         if kind == "lp":
-            node = self.or_expr()
+            node = self.and_expr()
             if (tok := self.peek()) and tok[0] == "rp":
                 self.i += 1
             return node

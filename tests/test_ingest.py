@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from archive.errors import IngestError
 from archive.ingest import Source, find_sources, read_articles
@@ -126,3 +127,61 @@ def test_missing_paths_and_globs_are_reported(tmp_path):
                                      str(tmp_path / "*.md")])
     assert [Path(s.path).name for s in sources] == ["a.txt"]
     assert [m.reason for m in missing] == ["no such file or folder", "no file matches this pattern"]
+
+
+def test_file_too_large_is_refused(tmp_path):
+    f = tmp_path / "huge.txt"
+    with f.open("wb") as out:
+        out.truncate(200 * 1024 * 1024)  # sparse: no disk used
+    with pytest.raises(IngestError) as info:
+        read(f)
+    assert info.value.reason.startswith("file too large")
+
+
+def test_jsonl_line_too_long_is_refused(tmp_path):
+    f = tmp_path / "huge.jsonl"
+    with f.open("wb") as out:
+        out.write(b'{"title": "')
+        out.truncate(20 * 1024 * 1024)
+    with pytest.raises(IngestError) as info:
+        read(f)
+    assert "line longer than 16 MiB" in info.value.reason
+
+
+def test_file_that_disappears_is_reported(tmp_path):
+    f = tmp_path / "gone.txt"
+    f.write_text("Bientôt parti.", encoding="utf-8")
+    sources, _ = find_sources([str(f)])
+    f.unlink()
+    with pytest.raises(IngestError) as info:
+        list(read_articles(sources[0]))
+    assert info.value.source == str(f) and "No such file" in info.value.reason
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(min_size=1, max_size=3000), suffix=st.sampled_from([".txt", ".md", ".json", ".jsonl"]))
+def test_random_bytes_are_read_or_refused_with_the_file_name(tmp_path, data, suffix):
+    import tempfile
+
+    f = Path(tempfile.mkdtemp(dir=tmp_path)) / f"random{suffix}"
+    f.write_bytes(data)
+    try:
+        articles = read(f)
+    except IngestError as exc:
+        assert exc.source.startswith(str(f)) and exc.reason
+    else:
+        assert all(a.blocks for a in articles)
+
+
+def test_bad_file_in_a_batch_stores_nothing_from_it(tmp_path):
+    from archive.home import Archive
+
+    good = tmp_path / "in" / "good.txt"
+    good.parent.mkdir()
+    good.write_text("Un texte valable.", encoding="utf-8")
+    (tmp_path / "in" / "trunc.jsonl").write_text(
+        '{"id": "ok1", "title": "t", "paragraphs": ["p"]}\n{"id": "ok2", "tit', encoding="utf-8")
+    (tmp_path / "in" / "noise.json").write_bytes(bytes(range(256)) * 4)
+    report = Archive(tmp_path / "home").add([str(tmp_path / "in")])
+    assert report.counts() == {"added": 1, "updated": 0, "unchanged": 0, "failed": 2}
+    assert sorted(Archive(tmp_path / "home").store.rows()[0].id for _ in [0]) == ["good"]
