@@ -262,27 +262,47 @@ _EMPTY_W = np.zeros(0, dtype=np.float32)
 class _Snapshot:
     """One opened index generation: its searcher and per-block arrays."""
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(self, archive: Archive, previous: "_Snapshot | None" = None) -> None:
         self.name = archive.index_dir.current_name()
-        self.ix = archive.index_dir.open()
-        self.searcher = self.ix.searcher()
+        if previous is not None and previous.name == self.name:
+            # Same generation, new commit: keep the readers and arrays of unchanged segments.
+            self.ix = previous.ix
+            self.searcher = previous.searcher.refresh()
+            cache = previous.cache
+        else:
+            self.ix = archive.index_dir.open()
+            self.searcher = self.ix.searcher()
+            cache = {}
         self.analyzer = self.ix.schema["text"].analyzer
         reader = self.searcher.reader()
         self.segments = [_Segment(r, off, r.doc_count_all()) for r, off in reader.leaf_readers()]
         self.size = sum(s.count for s in self.segments)
-        self.aid = np.zeros(self.size, dtype=np.int64)
-        self.n = np.zeros(self.size, dtype=np.int64)
-        self.alive = np.ones(self.size, dtype=bool)
-        self.length = {f: np.zeros(self.size, dtype=np.float32) for f in ("text", "title", "exact")}
+        fields = ("text", "title", "exact")
+        self.cache: dict[str, dict[str, np.ndarray]] = {}
+        parts = []
         for seg in self.segments:
-            sl = slice(seg.offset, seg.offset + seg.count)
-            self.aid[sl] = _column(seg.reader, "aid", seg.count)
-            self.n[sl] = _column(seg.reader, "n", seg.count)
+            key = seg.reader.segment().segment_id() if hasattr(seg.reader, "segment") else str(id(seg))
+            arrays = cache.get(key)
+            if arrays is None:
+                arrays = {"aid": _column(seg.reader, "aid", seg.count),
+                          "n": _column(seg.reader, "n", seg.count)}
+                for f in fields:
+                    arrays[f] = _lengths(seg.reader, f, seg.count)
+            self.cache[key] = arrays
+            alive = np.ones(seg.count, dtype=bool)
             if seg.reader.has_deletions():
-                for d in seg.reader._perdoc.deleted_docs():
-                    self.alive[seg.offset + d] = False
-            for f in self.length:
-                self.length[f][sl] = _lengths(seg.reader, f, seg.count)
+                deleted = np.fromiter(seg.reader._perdoc.deleted_docs(), dtype=np.int64)
+                alive[deleted[deleted < seg.count]] = False
+            parts.append((arrays, alive))
+        if parts:
+            self.aid = np.concatenate([p["aid"] for p, _ in parts])
+            self.n = np.concatenate([p["n"] for p, _ in parts])
+            self.alive = np.concatenate([a for _, a in parts])
+            self.length = {f: np.concatenate([p[f] for p, _ in parts]) for f in fields}
+        else:
+            self.aid = self.n = np.zeros(0, dtype=np.int64)
+            self.alive = np.zeros(0, dtype=bool)
+            self.length = {f: np.zeros(0, dtype=np.float32) for f in fields}
         total_docs = max(1, int(self.alive.sum()))
         self.n_docs = total_docs
         self.avg = {f: max(1.0, float(reader.field_length(f)) / total_docs) for f in self.length}
@@ -648,9 +668,9 @@ class Engine:
             self._catalog = _Catalog(self.archive)
         snap = self._snapshot
         if snap is None or snap.name != self.archive.index_dir.current_name() or not snap.up_to_date():
-            fresh = _Snapshot(self.archive)
-            if snap is not None:
-                snap.close()
+            fresh = _Snapshot(self.archive, snap)
+            if snap is not None and snap.ix is not fresh.ix:
+                snap.close()  # (a refreshed searcher already closed what it no longer uses)
             self._snapshot = snap = fresh
         return snap, self._catalog
 
