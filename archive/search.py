@@ -156,34 +156,68 @@ class SearchResults:
 # ---------------------------------------------------------------------------- store side
 
 class _Catalog:
-    """Per-article arrays from the store, indexed by ``aid``: dates and facet codes."""
+    """Per-article arrays from the store, indexed by ``aid``: dates and facet codes.
+
+    Built once with a few SQL queries (a covering index, SQLite's json_each) and
+    numpy; after that, each store generation only re-reads the articles it touched
+    (the store's change log), so a new article is searchable within milliseconds.
+    """
 
     def __init__(self, archive: Archive) -> None:
-        rows = archive.store.rows()
         self.generation = archive.store.generation()
-        size = (rows[-1].aid + 1) if rows else 1
-        self.size = size
-        self.valid = np.zeros(size, dtype=bool)
-        self.days = np.full(size, -1, dtype=np.int64)  # date as ordinal, -1 unknown
-        self.ids: list[str | None] = [None] * size
-        self.facets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
-        entries: dict[str, tuple[list[int], list[int], dict[str, int]]] = {
-            name: ([], [], {}) for name in FACETS}
-        for r in rows:
-            self.valid[r.aid] = True
-            self.ids[r.aid] = r.id
-            if r.date:
-                self.days[r.aid] = dt.date.fromisoformat(r.date).toordinal()
-            values = {"source": (r.source,) if r.source else (), "author": r.authors,
-                      "tags": r.tags, "year": (r.date[:4],) if r.date else ()}
-            for name, vals in values.items():
-                aids, codes, table = entries[name]
-                for v in vals:
-                    aids.append(r.aid)
-                    codes.append(table.setdefault(v, len(table)))
-        for name, (aids, codes, table) in entries.items():
-            self.facets[name] = (np.array(aids, dtype=np.int64), np.array(codes, dtype=np.int64),
-                                 list(table))
+        self.size = 1
+        self.valid = np.zeros(1, dtype=bool)
+        self.days = np.full(1, -1, dtype=np.int64)  # date.toordinal(), -1 when unknown
+        self.ids: list[str | None] = [None]
+        self.codes: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        self.facets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {
+            name: (_EMPTY_IDS, _EMPTY_IDS, []) for name in FACETS}
+        self._apply(*archive.store.facet_values(), changed=None)
+
+    def update(self, archive: Archive) -> bool:
+        """Catch up with the store from its change log; False when a full reload is needed."""
+        generation = archive.store.generation()
+        if generation == self.generation:
+            return True
+        changed = archive.store.changed_since(self.generation)
+        if changed is None or len(changed) > 5000:
+            return False
+        self.generation = generation
+        self._apply(*archive.store.facet_values(changed), changed=np.array(changed, dtype=np.int64))
+        return True
+
+    def _apply(self, articles: list[tuple[int, str, str | None]], pairs: dict[str, list[tuple[int, str]]],
+               changed: np.ndarray | None) -> None:
+        top = max([a for a, _, _ in articles] + [0]) + 1
+        if top > self.size:
+            grow = top - self.size
+            self.valid = np.concatenate([self.valid, np.zeros(grow, dtype=bool)])
+            self.days = np.concatenate([self.days, np.full(grow, -1, dtype=np.int64)])
+            self.ids += [None] * grow
+            self.size = top
+        if changed is not None and len(changed):
+            self.valid[changed] = False
+        aids = np.array([a for a, _, _ in articles], dtype=np.int64)
+        self.valid[aids] = True
+        for aid, article_id, _ in articles:
+            self.ids[aid] = article_id
+        dates = np.array([d or "NaT" for _, _, d in articles], dtype="datetime64[D]")
+        known = ~np.isnat(dates)
+        self.days[aids] = -1
+        self.days[aids[known]] = dates[known].astype(np.int64) + _EPOCH_ORDINAL
+        pairs["year"] = [(int(a), str(y)) for a, y in zip(aids[known], dates[known].astype("datetime64[Y]"))]
+        for name in FACETS:
+            old_aids, old_codes, values = self.facets[name]
+            if changed is not None and len(changed):
+                keep = ~np.isin(old_aids, changed)
+                old_aids, old_codes = old_aids[keep], old_codes[keep]
+            table = self.codes[name]
+            new_codes = [table.setdefault(v, len(table)) for _, v in pairs[name]]
+            values = values + list(table)[len(values):]
+            self.facets[name] = (
+                np.concatenate([old_aids, np.array([a for a, _ in pairs[name]], dtype=np.int64)]),
+                np.concatenate([old_codes, np.array(new_codes, dtype=np.int64)]),
+                values)
 
     def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
         """Return the articles having any of ``selected`` for facet ``name``."""
@@ -265,9 +299,11 @@ class _Snapshot:
     def __init__(self, archive: Archive, previous: "_Snapshot | None" = None) -> None:
         self.name = archive.index_dir.current_name()
         if previous is not None and previous.name == self.name:
-            # Same generation, new commit: keep the readers and arrays of unchanged segments.
+            # Same generation, new commit: keep the arrays of unchanged segments. (Not
+            # Searcher.refresh(): Whoosh reuses a segment's reader by segment id, so a
+            # segment that gained deletions would keep answering with the old ones.)
             self.ix = previous.ix
-            self.searcher = previous.searcher.refresh()
+            self.searcher = _fresh_searcher(self.ix, previous.searcher)
             cache = previous.cache
         else:
             self.ix = archive.index_dir.open()
@@ -303,6 +339,10 @@ class _Snapshot:
             self.aid = self.n = np.zeros(0, dtype=np.int64)
             self.alive = np.zeros(0, dtype=bool)
             self.length = {f: np.zeros(0, dtype=np.float32) for f in fields}
+        # Blocks grouped by article: the blocks of aid a are by_aid[start[a]:start[a] + count[a]].
+        self.by_aid = np.argsort(self.aid, kind="stable")
+        self.aid_count = np.bincount(self.aid, minlength=1)
+        self.aid_start = np.concatenate(([0], np.cumsum(self.aid_count)[:-1]))
         total_docs = max(1, int(self.alive.sum()))
         self.n_docs = total_docs
         self.avg = {f: max(1.0, float(reader.field_length(f)) / total_docs) for f in self.length}
@@ -314,6 +354,15 @@ class _Snapshot:
 
     def up_to_date(self) -> bool:
         return self.searcher.up_to_date()
+
+    def blocks_of(self, aids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return every block (live or not) of the given articles, and how many each has."""
+        counts = self.aid_count[aids]
+        total = int(counts.sum())
+        if not total:
+            return _EMPTY_IDS, counts
+        starts = np.repeat(self.aid_start[aids] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        return self.by_aid[starts + np.arange(total)], counts
 
     def close(self) -> None:
         self.searcher.close()
@@ -369,6 +418,35 @@ class _Snapshot:
             if len(terms) >= limit:
                 break
         return terms
+
+
+def _fresh_searcher(ix: Any, old: Any) -> Any:
+    """Open a searcher on the index's latest commit, reusing readers of unchanged segments.
+
+    A segment is unchanged when its id *and* its deletions are the same: Whoosh's own
+    Searcher.refresh() compares ids only, and would keep stale deletions.
+    """
+    from whoosh.reading import MultiReader, SegmentReader
+    from whoosh.searching import Searcher
+
+    toc = ix._read_toc()
+    reusable = {}
+    for reader, _ in old.reader().leaf_readers():
+        segment = reader.segment()
+        if segment is not None:
+            reusable[segment.segment_id()] = reader
+    readers = []
+    for segment in toc.segments:
+        reader = reusable.get(segment.segment_id())
+        if reader is not None and reader.segment().deleted_count() == segment.deleted_count():
+            del reusable[segment.segment_id()]
+        else:
+            reader = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
+        readers.append(reader)
+    for reader in reusable.values():
+        reader.close()
+    # Always a MultiReader: it carries the generation that up_to_date() compares.
+    return Searcher(MultiReader(readers, generation=toc.generation), fromindex=ix)
 
 
 def _column(segreader: Any, name: str, count: int) -> np.ndarray:
@@ -427,13 +505,13 @@ class _Evaluator:
         return ids, (idf * tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
 
     def lift(self, ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Spread article-level hits (block-0 docs) over every block of their articles."""
-        per_aid = np.zeros(int(self.snap.aid.max(initial=0)) + 1, dtype=np.float32)
-        has = np.zeros(per_aid.shape[0], dtype=bool)
-        aids = self.snap.aid[ids]
-        has[aids] = True
-        per_aid[aids] = scores  # one live block 0 per article
-        return has[self.snap.aid] & self.snap.alive, per_aid[self.snap.aid]
+        """Spread article-level hits (block-0 docs) over every live block of their articles.
+
+        Returns the blocks and, for each, its article's score.
+        """
+        docs, counts = self.snap.blocks_of(self.snap.aid[ids])
+        keep = self.snap.alive[docs]
+        return docs[keep], np.repeat(scores, counts)[keep]
 
     def whole_articles(self, mask: np.ndarray) -> np.ndarray:
         """Extend a block mask to every block of the articles it touches (exclusion is per article)."""
@@ -480,8 +558,8 @@ class _Evaluator:
         if node.field in ("source", "author", "tag"):
             for term in node.terms:
                 ids, _ = self.snap.postings(node.field, term)
-                has, _ = self.lift(ids, np.ones(len(ids), np.float32))
-                out.mask |= has
+                docs, _ = self.lift(ids, np.ones(len(ids), np.float32))
+                out.mask[docs] = True
             return out
         fields: list[tuple[str, float]]
         if node.field == "title":
@@ -495,14 +573,14 @@ class _Evaluator:
             for term in node.terms:
                 if fieldname == "title":
                     ids, scores = self.bm25("title", term, B_TITLE, self.snap.n_titled)
-                    has, lifted = self.lift(ids, scores)
-                    out.mask |= has
-                    np.maximum(best, lifted * has, out=best)
+                    docs, lifted = self.lift(ids, scores)
+                    out.mask[docs] = True
+                    best[docs] = np.maximum(best[docs], lifted)
                 else:
                     ids, scores = self.bm25(fieldname, term, B_TEXT, self.snap.n_docs)
                     out.mask[ids] = True
                     out.para[ids] = True
-                    np.maximum.at(best, ids, scores)
+                    best[ids] = np.maximum(best[ids], scores)  # ids are unique per term
             out.score += boost * best
         return out
 
@@ -515,8 +593,8 @@ class _Evaluator:
             for term in set(node.terms):
                 ids, _ = self.snap.postings(fieldname, term)
                 docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
-            has, _ = self.lift(docs, np.ones(len(docs), np.float32))
-            out.mask |= has
+            lifted, _ = self.lift(docs, np.ones(len(docs), np.float32))
+            out.mask[lifted] = True
             return out
         read = {term: self.snap.occurrences(fieldname, term) for term in set(node.terms)}
         docs = None
@@ -554,7 +632,7 @@ class _Evaluator:
             ids, scores = self.bm25("exact", term, B_TEXT, self.snap.n_docs)
             out.mask[ids] = True
             out.para[ids] = True
-            np.maximum.at(out.score, ids, scores)
+            out.score[ids] = np.maximum(out.score[ids], scores)
         return out
 
 
@@ -663,14 +741,13 @@ class Engine:
         self._vocab: tuple[str | None, _Vocabulary] | None = None
 
     def _refresh(self) -> tuple[_Snapshot, _Catalog]:
-        store_generation = self.archive.store.generation()
-        if self._catalog is None or self._catalog.generation != store_generation:
+        if self._catalog is None or not self._catalog.update(self.archive):
             self._catalog = _Catalog(self.archive)
         snap = self._snapshot
         if snap is None or snap.name != self.archive.index_dir.current_name() or not snap.up_to_date():
             fresh = _Snapshot(self.archive, snap)
             if snap is not None and snap.ix is not fresh.ix:
-                snap.close()  # (a refreshed searcher already closed what it no longer uses)
+                snap.close()  # (within one generation, _fresh_searcher closed what it did not reuse)
             self._snapshot = snap = fresh
         return snap, self._catalog
 
@@ -781,7 +858,7 @@ class Engine:
             aids = snap.aid[idx]
             inside = aids < size
             idx, aids = idx[inside], aids[inside]
-            np.maximum.at(best, aids, match.score[idx])
+            _max_by_group(best, aids, match.score[idx])
             text_articles = np.zeros(size, dtype=bool)
             text_articles[aids] = True
             text_articles &= catalog.valid
@@ -961,6 +1038,19 @@ def _distance(a: str, b: str) -> int:
                 cur[j] = min(cur[j], prev2[j - 2] + 1)
         prev2, prev = prev, cur
     return prev[-1]
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def _max_by_group(out: np.ndarray, groups: np.ndarray, values: np.ndarray) -> None:
+    """Set ``out[g]`` to the largest value of each group (``np.maximum.at``, without its slowness)."""
+    if not len(groups):
+        return
+    order = np.argsort(groups, kind="stable")
+    g, v = groups[order], values[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    out[g[starts]] = np.maximum.reduceat(v, starts)
 
 
 def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more: int) -> Hit:

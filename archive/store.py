@@ -30,7 +30,10 @@ from typing import Iterable, Iterator, Literal
 from .errors import ArchiveBusy, ArticleNotFound
 from .model import Article
 
-__all__ = ["Store", "Outcome", "ArticleRow"]
+__all__ = ["Store", "Outcome", "ArticleRow", "CHANGES_KEPT"]
+
+#: Generations of the change log kept for readers that update incrementally.
+CHANGES_KEPT = 1000
 
 Outcome = Literal["added", "updated", "unchanged"]
 
@@ -50,7 +53,13 @@ CREATE TABLE IF NOT EXISTS articles (
     updated TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
+-- Covers listing and facet reads, so they never touch the large `record` column.
+CREATE INDEX IF NOT EXISTS articles_listing
+    ON articles(aid, id, title, date, source, authors, tags, nblocks, hash);
 CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
+-- Which articles each generation touched, so readers update their arrays incrementally.
+CREATE TABLE IF NOT EXISTS changes (gen INTEGER NOT NULL, aid INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_gen ON changes(gen);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 """
@@ -103,19 +112,22 @@ class Store:
             self._local.db = None
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[tuple[sqlite3.Connection, int]]:
+        """Run a write transaction; yield the connection and the generation it creates."""
         db = self.db
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise ArchiveBusy(f"the store is locked by another writer ({exc})") from None
         try:
-            yield db
+            generation = self.generation() + 1
+            yield db, generation
         except BaseException:
             db.execute("ROLLBACK")
             raise
         else:
-            db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+            db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
+            db.execute("DELETE FROM changes WHERE gen <= ?", (generation - CHANGES_KEPT,))
             db.execute("COMMIT")
 
     # -- writing -------------------------------------------------------------------------
@@ -124,7 +136,7 @@ class Store:
         """Add or update articles in one transaction; return each id's outcome."""
         now = _now()
         outcomes: dict[str, Outcome] = {}
-        with self._write() as db:
+        with self._write() as (db, generation):
             for article in articles:
                 digest = article.content_hash()
                 row = db.execute("SELECT hash FROM articles WHERE id = ?", (article.id,)).fetchone()
@@ -147,13 +159,17 @@ class Store:
                     )
                     outcomes[article.id] = "added" if outcomes.get(article.id) == "added" else "updated"
                 db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article.id,))
+                db.execute("INSERT INTO changes SELECT ?, aid FROM articles WHERE id = ?",
+                           (generation, article.id))
         return list(outcomes.items())
 
     def remove(self, ids: Iterable[str]) -> list[str]:
         """Remove articles in one transaction; raise :class:`ArticleNotFound` for an unknown id."""
         ids = list(dict.fromkeys(ids))
-        with self._write() as db:
+        with self._write() as (db, generation):
             for article_id in ids:
+                db.execute("INSERT INTO changes SELECT ?, aid FROM articles WHERE id = ?",
+                           (generation, article_id))
                 if db.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount == 0:
                     raise ArticleNotFound(article_id)
                 db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article_id,))
@@ -249,6 +265,32 @@ class Store:
                 "SELECT aid, id, title, date, source, authors, tags, nblocks, hash"
                 " FROM articles ORDER BY aid")
         ]
+
+    def changed_since(self, generation: int) -> list[int] | None:
+        """Return the aids written since ``generation``, or None when the log does not reach back."""
+        db = self.db
+        oldest = db.execute("SELECT min(gen) FROM changes").fetchone()[0]
+        if oldest is None or oldest > generation + 1:
+            return None if self.generation() != generation else []
+        return [r[0] for r in db.execute("SELECT DISTINCT aid FROM changes WHERE gen > ?", (generation,))]
+
+    def facet_values(self, aids: list[int] | None = None
+                     ) -> tuple[list[tuple[int, str, str | None]], dict[str, list[tuple[int, str]]]]:
+        """Return ``(aid, id, date)`` of every article (or of ``aids``) and ``(aid, value)`` pairs per facet."""
+        db = self.db
+        where, args = "", ()
+        if aids is not None:
+            where, args = "WHERE a.aid IN (SELECT value FROM json_each(?))", (json.dumps(aids),)
+        articles = db.execute(f"SELECT aid, id, date FROM articles a {where} ORDER BY aid", args).fetchall()
+        facets = {
+            "source": db.execute(f"SELECT aid, source FROM articles a {where}"
+                                 f"{' AND' if where else ' WHERE'} source IS NOT NULL", args).fetchall(),
+            "author": db.execute(f"SELECT a.aid, j.value FROM articles a, json_each(a.authors) j {where}",
+                                 args).fetchall(),
+            "tags": db.execute(f"SELECT a.aid, j.value FROM articles a, json_each(a.tags) j {where}",
+                               args).fetchall(),
+        }
+        return articles, facets
 
     def stats(self) -> dict[str, object]:
         """Return counts: articles, blocks, date range, articles per source."""

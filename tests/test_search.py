@@ -48,6 +48,9 @@ def test_quoted_word_uses_the_exact_chain(seeded):
     assert "investissements" not in marked(results)
     assert search(seeded.home, '"investissements en R&D"').total_articles == 1
     assert search(seeded.home, '"investir en R&D"').total_articles == 0
+    # An elided article typed without its apostrophe still makes the phrase.
+    assert search(seeded.home, '"orientation en matière d innovation"').total_articles == 1
+    assert search(seeded.home, '"orientation en matière d\'innovation"').total_articles == 1
 
 
 def test_title_word_matches(seeded):
@@ -195,3 +198,23 @@ def test_suggestion_uses_real_words_and_has_results(sample_home):
     assert results.total_articles == 0
     assert results.suggestion == "gouvernement"
     assert search(sample_home, results.suggestion).total_articles > 0
+
+
+def test_incremental_catalog_equals_a_fresh_one(sample_copy):
+    from archive.search import Engine
+
+    arch = Archive(sample_copy)
+    live = Engine(arch)
+    live.search("")  # loads the catalog once
+    first = next(arch.store.iter_articles())
+    arch.add_articles([
+        Article.from_record({"id": "new1", "title": "Neuf", "date": "2031-01-02", "author": "Zoé",
+                             "tags": ["nouveau"], "paragraphs": ["Un texte neuf sur la France."]}),
+        Article.from_record({**first.to_record(), "tags": ["changé"]}),
+    ])
+    arch.remove([sorted(r.id for r in arch.store.rows())[-1]])
+    fresh = Engine(Archive(sample_copy))
+    for query in ("", "France"):
+        assert live.search(query).to_dict() == fresh.search(query).to_dict()
+    live.close()
+    fresh.close()

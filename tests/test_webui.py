@@ -164,3 +164,15 @@ def test_add_form_checks_csrf_and_token(admin, seeded):
     assert r.status_code == 200 and "1 ajoutés" in text(r)
     hits = admin.get("/api/search?q=Rennes").get_json()["hits"]
     assert hits[0]["title"] == "Collé" and hits[0]["tags"] == ["a", "b"]
+
+
+def test_result_links_carry_the_search_state_back(client):
+    body = text(client.get("/?q=investir&tag=chine&sort=-date"))
+    assert f'href="/article/{SEED_ID}?q=investir&amp;tag=chine&amp;sort=-date#p3"' in body
+    article = text(client.get(f"/article/{SEED_ID}?q=investir&tag=chine&sort=-date"))
+    assert 'href="/?q=investir&amp;tag=chine&amp;sort=-date"' in article
+
+
+def test_error_pages_are_translated(client):
+    assert "Introuvable" in text(client.get("/article/nope"))
+    assert "Not found" in text(client.get("/article/nope?lang=en"))

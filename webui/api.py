@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from archive.errors import ArticleNotFound, BadParameter
+from archive.errors import ArticleNotFound
 from archive.model import valid_id
 
 from .add import ingest_request
-from .params import engine, search_kwargs
+from .params import engine, run_search
 from .security import check_token, error_response
 
 __all__ = ["bp"]
@@ -21,10 +21,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @bp.get("/search")
 def search() -> Any:
     """Return search results in the JSON contract."""
-    kwargs = search_kwargs()
-    results = engine().search(**kwargs)
-    if results.total_articles and kwargs["page"] > results.pages:
-        raise BadParameter(f"page {kwargs['page']} is beyond the last page ({results.pages})")
+    _, results = run_search()
     return jsonify(results.to_dict())
 
 

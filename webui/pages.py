@@ -9,10 +9,10 @@ import re
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 
-from archive.errors import ArticleNotFound, BadParameter
+from archive.errors import ArticleNotFound
 from archive.model import valid_id
 
-from .params import engine, link, search_kwargs
+from .params import back_link, engine, run_search, search_kwargs
 
 __all__ = ["bp"]
 
@@ -24,10 +24,7 @@ _EXAMPLES = ('"{phrase}"', "{word} OR {other}", "{word} -{other}", "titre:{word}
 @bp.get("/")
 def index() -> str:
     """Render the search page (or the empty state with the query syntax)."""
-    kwargs = search_kwargs()
-    results = engine().search(**kwargs)
-    if results.total_articles and kwargs["page"] > results.pages:
-        raise BadParameter(f"page {kwargs['page']} is beyond the last page ({results.pages})")
+    kwargs, results = run_search()
     has_query = bool(kwargs["query"].strip())
     filtered = any(kwargs[k] for k in ("source", "author", "tag", "date_from", "date_to"))
     examples = _examples(results) if not has_query and not filtered else []
@@ -63,7 +60,7 @@ def article(article_id: str) -> str:
     counter = iter(range(1, sum(c for _, _, c in marked) + 1))
     blocks = [(b, _MARK.sub(lambda _m: f'<mark id="m{next(counter)}">', html), c) for b, html, c in marked]
     related = engine().related(article_id)
-    back = link("pages.index", drop=("page",)) if q else None
+    back = back_link() if request.args else None
     return render_template("article.html", article=art, blocks=blocks, q=q, related=related,
                            back=back, total_marks=sum(c for _, _, c in blocks))
 

@@ -8,9 +8,10 @@ from flask import Flask, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from archive.errors import BadParameter
-from archive.search import Engine, engine_for
+from archive.search import Engine, SearchResults, engine_for
 
-__all__ = ["search_kwargs", "link", "toggle_link", "engine", "init_app", "FACET_PARAMS"]
+__all__ = ["search_kwargs", "run_search", "link", "toggle_link", "article_link", "back_link",
+           "lang_link", "engine", "init_app", "FACET_PARAMS"]
 
 #: Facet name in the results -> its URL parameter.
 FACET_PARAMS = {"source": "source", "author": "author", "tags": "tag"}
@@ -53,6 +54,15 @@ def search_kwargs() -> dict[str, Any]:
             "page": _int("page", 1, 1, cfg["MAX_PAGE"]), "per_page": _int("per_page", 20, 1, 100)}
 
 
+def run_search() -> tuple[dict[str, Any], SearchResults]:
+    """Search with the current URL's parameters; a page past the last one is a bad parameter."""
+    kwargs = search_kwargs()
+    results = engine().search(**kwargs)
+    if results.total_articles and kwargs["page"] > results.pages:
+        raise BadParameter(f"page {kwargs['page']} is beyond the last page ({results.pages})")
+    return kwargs, results
+
+
 def link(endpoint: str = "pages.index", drop: tuple[str, ...] = (), **changes: Any) -> str:
     """Return a URL for ``endpoint`` with the current search state, some parameters changed."""
     args = MultiDict((k, v) for k, v in request.args.items(multi=True) if k in _STATE and k not in drop)
@@ -74,6 +84,19 @@ def toggle_link(param: str, value: str) -> str:
     return link(**{param: new})
 
 
+def article_link(article_id: str, n: int | None = None) -> str:
+    """Return the reading view of an article, carrying the search state (for marks and the way back)."""
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k in _STATE and k != "lang"}
+    url = url_for("pages.article", article_id=article_id, **args)
+    return url + (f"#p{n}" if n is not None else "")
+
+
+def back_link() -> str:
+    """Return the results page the reading view was opened from."""
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k in _STATE}
+    return url_for("pages.index", **args)
+
+
 def lang_link(code: str) -> str:
     """Return the current page's URL in another language."""
     args = request.args.to_dict(flat=False)
@@ -84,4 +107,5 @@ def lang_link(code: str) -> str:
 def init_app(app: Flask) -> None:
     """Make the link helpers available in templates."""
     app.jinja_env.globals.update(link=link, toggle_link=toggle_link, lang_link=lang_link,
+                                 article_link=article_link,
                                  FACET_PARAMS=FACET_PARAMS)
