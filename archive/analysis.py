@@ -46,6 +46,7 @@ from whoosh.lang import stopwords_for_language
 
 __all__ = [
     "WORD_PATTERN",
+    "WORD_RE",
     "ELISIONS",
     "STOP_WORDS",
     "fold",
@@ -63,7 +64,7 @@ __all__ = [
 WORD_PATTERN = r"\w+(?:['’&]\w+)*"
 ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
 _ELISION_RE = re.compile(r"^(?:%s)['’](?=\w)" % "|".join(ELISIONS))
-_WORD_RE = re.compile(WORD_PATTERN)
+WORD_RE = _WORD_RE = re.compile(WORD_PATTERN)
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'"})
 _stemmer = Stemmer.Stemmer("french")
 

@@ -184,12 +184,22 @@ class Article:
         return record
 
     @classmethod
-    def from_record(cls, record: Mapping[str, Any], *, default_id: str | None = None,
-                    trusted: bool = False) -> "Article":
-        """Build an article from a record; raise :class:`InvalidArticle` when it cannot be one.
+    def from_stored(cls, record: Mapping[str, Any]) -> "Article":
+        """Rebuild an article from a record the store wrote (already clean and checked)."""
+        headings = set(record.get("headings") or ())
+        authors = record.get("authors")
+        if authors is None:
+            authors = [record["author"]] if record.get("author") else []
+        return cls(
+            id=record["id"], title=record["title"],
+            blocks=tuple(Block(t, i in headings) for i, t in enumerate(record["paragraphs"])),
+            date=dt.date.fromisoformat(record["date"]) if record.get("date") else None,
+            source=record.get("source"), authors=tuple(authors), url=record.get("url"),
+            tags=tuple(record.get("tags") or ()), lang=record.get("lang") or "fr")
 
-        ``trusted`` records (read back from the store) are already clean.
-        """
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], *, default_id: str | None = None) -> "Article":
+        """Build an article from a record; raise :class:`InvalidArticle` when it cannot be one."""
         if not isinstance(record, Mapping):
             raise InvalidArticle(f"an article must be a JSON object, not {type(record).__name__}")
         paragraphs = record.get("paragraphs")
@@ -197,7 +207,7 @@ class Article:
             paragraphs = re.split(r"\n\s*\n", record["text"])
         if not isinstance(paragraphs, list) or not all(isinstance(p, str) for p in paragraphs):
             raise InvalidArticle("'paragraphs' must be a list of strings")
-        texts = paragraphs if trusted else [clean_block(p) for p in paragraphs]
+        texts = [clean_block(p) for p in paragraphs]
         headings = record.get("headings")
         if headings is not None:
             if not isinstance(headings, list) or not all(isinstance(i, int) for i in headings):

@@ -44,10 +44,9 @@ from typing import Any, Iterable, Literal, Sequence
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
-from whoosh.util.numlists import delta_decode  # noqa: F401  (documented format of ids)
 from whoosh.util.numeric import byte_to_length
 
-from .analysis import STOP_WORDS, analyze_spans, exact_analyzer, french_analyzer, fold, token_spans
+from .analysis import STOP_WORDS, WORD_RE, analyze_spans, analyze_word, french_analyzer, fold
 from .errors import BadParameter
 from .home import Archive, resolve_home
 from .model import Article, Block
@@ -65,7 +64,6 @@ SHOWN_PARAGRAPHS, FRAGMENT_CHARS = 3, 360
 MAX_PER_PAGE, MAX_FACET_VALUES, MAX_PREFIX_TERMS = 100, 100, 64
 _LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 _SEARCH_CHAIN = french_analyzer()
-_EXACT_CHAIN = exact_analyzer()
 
 
 # ---------------------------------------------------------------------------- results
@@ -350,7 +348,6 @@ class _Snapshot:
         titled = max(1, int(((self.n == 0) & self.alive).sum()))
         self.avg["title"] = max(1.0, float(reader.field_length("title")) / titled)
         self.n_titled = titled
-        self.generation = reader.generation() if hasattr(reader, "generation") else None
 
     def up_to_date(self) -> bool:
         return self.searcher.up_to_date()
@@ -646,6 +643,7 @@ class _Marks:
     exact: set[str] = field(default_factory=set)
     phrases: list[tuple[str, ...]] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
+    _memo: dict[str, int] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, node: Node | None) -> "_Marks":
@@ -676,10 +674,30 @@ class _Marks:
     def __bool__(self) -> bool:
         return bool(self.terms or self.exact or self.phrases or self.prefixes)
 
+    def _match_cut(self, raw: str) -> int:
+        """Return where a matching raw word's mark starts (past any elision), or -1."""
+        cut, exact, search = analyze_word(raw)
+        if exact in self.exact or (self.terms and not self.terms.isdisjoint(search)) \
+                or (self.prefixes and exact.startswith(tuple(self.prefixes))):
+            return cut
+        return -1
+
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Return the character spans of ``text`` to mark, merged and sorted."""
         spans: list[tuple[int, int]] = []
-        tokens = analyze_spans(text)
+        if self.phrases:
+            tokens = analyze_spans(text)
+        else:
+            # Without phrases only single tokens matter: look each raw word up once per query.
+            tokens = []
+            memo = self._memo
+            for m in WORD_RE.finditer(text):
+                raw = m.group()
+                cut = memo.get(raw)
+                if cut is None:
+                    cut = memo[raw] = self._match_cut(raw)
+                if cut >= 0:
+                    spans.append((m.start() + cut, m.end()))
         terms, exact_terms, prefixes = self.terms, self.exact, tuple(self.prefixes)
         for s, e, exact, search in tokens:
             if exact in exact_terms or (terms and not terms.isdisjoint(search)) \
@@ -982,9 +1000,9 @@ class Engine:
             if article is None or snap.n[d] >= len(article.blocks):
                 continue
             text = article.blocks[int(snap.n[d])].text
-            for _, s, e, t in token_spans(_EXACT_CHAIN, text):
-                if t == term:
-                    return text[s:e].lower()
+            for start, end, exact, _ in analyze_spans(text):
+                if exact == term:
+                    return text[start:end].lower()
         return term
 
 

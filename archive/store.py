@@ -222,7 +222,7 @@ class Store:
         row = self.db.execute("SELECT record FROM articles WHERE id = ?", (article_id,)).fetchone()
         if row is None:
             raise ArticleNotFound(article_id)
-        return Article.from_record(json.loads(row[0]), trusted=True)
+        return Article.from_stored(json.loads(row[0]))
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Article]:
         """Return the stored articles among ``ids``, by id."""
@@ -243,7 +243,7 @@ class Store:
                 rows = self.db.execute(
                     f"SELECT aid, record FROM articles WHERE id IN ({marks}) ORDER BY id", chunk)
                 for aid, record in rows.fetchall():
-                    yield aid, Article.from_record(json.loads(record), trusted=True)
+                    yield aid, Article.from_stored(json.loads(record))
             return
         # A separate connection reading one snapshot: a long export or rebuild must not
         # see half of a later write.
@@ -251,7 +251,7 @@ class Store:
         try:
             db.execute("BEGIN")
             for aid, record in db.execute("SELECT aid, record FROM articles ORDER BY id"):
-                yield aid, Article.from_record(json.loads(record), trusted=True)
+                yield aid, Article.from_stored(json.loads(record))
             db.execute("COMMIT")
         finally:
             db.close()

@@ -102,7 +102,7 @@ def main() -> None:
     for _ in range(a.reps):
         for text, kw in queries:
             t = time.perf_counter()
-            r = search(a.home, text, per_page=10, **kw)
+            search(a.home, text, per_page=10, **kw)
             times.setdefault(f"{text} {kw or ''}".strip(), []).append((time.perf_counter() - t) * 1000)
     flat = [x for v in times.values() for x in v]
     print(f"queries {len(queries)} x {a.reps}: p50 {pct(flat, 50):.1f} ms, p95 {pct(flat, 95):.1f} ms, "

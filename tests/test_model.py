@@ -56,6 +56,7 @@ def test_record_round_trip_keeps_typography_and_headings():
     assert article.blocks == (Block("Intertitre", True), Block("Un cœur\u202fbattant.", False))
     again = Article.from_record(article.to_record())
     assert again == article
+    assert Article.from_stored(article.to_record()) == article
     assert again.content_hash() == article.content_hash()
     assert article.to_record()["author"] == "Anne, Bruno"
 
