@@ -1089,7 +1089,7 @@ def _facet_values(counts: dict[str, int], selected: Sequence[str], *, by_value: 
     if by_value:
         ordered = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
     else:
-        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], fold(kv[0]).lower(), kv[0]))
     values = [FacetValue(v, c, v in chosen) for v, c in ordered[:MAX_FACET_VALUES]]
     shown = {v.value for v in values}
     values += [FacetValue(v, counts.get(v, 0), True) for v in selected if v not in shown]

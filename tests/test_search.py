@@ -111,8 +111,8 @@ def test_json_contract_shape(seeded):
                          "paragraphs", "more_paragraphs"]
     assert hit["date"] == "2025-03-05" and hit["paragraphs"][0]["n"] == 3
     assert d["facets"]["tags"] == [{"value": "chine", "count": 1, "selected": False},
-                                   {"value": "technologie", "count": 1, "selected": False},
-                                   {"value": "économie", "count": 1, "selected": False}]
+                                   {"value": "économie", "count": 1, "selected": False},
+                                   {"value": "technologie", "count": 1, "selected": False}]
     assert d["histogram"] == [{"year": 2025, "count": 1}]
 
 
