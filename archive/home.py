@@ -190,9 +190,9 @@ class Archive:
         # Small batches go through Whoosh's writer, which merges small segments; large
         # ones through the fast writer, as one new segment.
         if len(pending) >= FAST_BATCH:
-            writer = FastWriter(ix, timeout=self.lock_wait)
+            writer = FastWriter(ix, timeout=self.lock_wait, compound=False)
         else:
-            writer = ix.writer(timeout=self.lock_wait, limitmb=256)
+            writer = ix.writer(timeout=self.lock_wait, limitmb=256, compound=False)
         try:
             for article_id in pending:
                 writer.delete_by_term("article", article_id)

@@ -25,6 +25,11 @@ indexing several times slower for no gain.
 ==========  ==================================================================
 ==========  ==================================================================
 
+Segments are written as separate files, not Whoosh's compound ``.seg`` files:
+Whoosh opens each part of a compound segment through ``BytesIO(memoryview)``,
+which copies the whole part into memory for every searcher opened (hundreds of
+MB on the corpus); separate files are read through the page cache instead.
+
 The index lives in ``HOME/index/``: each full build goes into a new folder
 ``g<time>`` beside the live one, and the file ``CURRENT`` names the live one.
 A rebuild swaps ``CURRENT`` (an atomic rename) only once its folder is
@@ -59,7 +64,7 @@ __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_arti
            "analyze_block", "build_segments"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
-FORMAT = "fr-5"
+FORMAT = "fr-6"
 Progress = Callable[[int], None]
 
 
@@ -337,7 +342,7 @@ def _index_part(job: tuple[str, str, list[str]]) -> Any:
     from .store import Store
 
     ix = whoosh_index.open_dir(index_path)
-    writer = FastWriter(ix, _lk=False)
+    writer = FastWriter(ix, _lk=False, compound=False)
     store = Store(Path(store_path))
     for aid, article in store.iter_keyed(ids):
         writer.add_article(aid, article)
