@@ -131,3 +131,50 @@ def test_tag_facet_click_changes_url_totals_and_counts(page, sample_server):
     assert page.locator(".facet:has(h2:text('Rubriques')) a[aria-pressed=true]").count() == 1
     assert page.locator(".facet").nth(1).inner_text() != before_authors
     shot(page, "facet-fr")
+
+
+PAYLOADS = [
+    '<img src=x onerror="window.pwned=1;alert(1)">',
+    "<script>window.pwned=2;alert(2)</script>",
+    '"><svg onload="window.pwned=3;alert(3)">',
+    "javascript:window.pwned=4",
+    "<iframe srcdoc=\"<script>parent.pwned=5</script>\"></iframe>",
+    "{{7*7}}<b onmouseover=window.pwned=6>x</b>",
+]
+
+
+@pytest.fixture
+def hostile_server(tmp_path):
+    from archive.home import Archive
+    from archive.model import Article
+
+    arch = Archive(tmp_path / "hostile")
+    arch.add_articles([Article.from_record({
+        "id": f"h{i}", "title": f"Hostile {p}", "author": p, "source": p, "tags": [p, "piège"],
+        "url": p if p.startswith("javascript:") else "https://example.org/",
+        "paragraphs": [f"Un paragraphe hostile {p} sur Lyon.", p, f"Intertitre {i}"]})
+        for i, p in enumerate(PAYLOADS)])
+    server = _Server(arch.home)
+    yield server
+    server.close()
+
+
+def test_hostile_articles_are_shown_as_text_everywhere(page, hostile_server):
+    import urllib.parse
+
+    urls = ["/?q=hostile", "/?q=hostile&lang=en", "/?q=hostil",  # suggestion path
+            "/?q=hostile&tag=" + urllib.parse.quote(PAYLOADS[2]) + "&author=" + urllib.parse.quote(PAYLOADS[1]),
+            "/?q=" + urllib.parse.quote(PAYLOADS[0])]
+    urls += [f"/article/h{i}?q=hostile" for i in range(len(PAYLOADS))]
+    for url in urls:
+        page.goto(hostile_server.url + url)
+        page.wait_for_load_state()
+        page.mouse.move(200, 300)
+        assert page.evaluate("window.pwned === undefined"), url
+        assert page.locator("script:not([src])").count() == 0, url
+        assert page.locator("main img, main iframe, main svg:not(.histogram svg) rect[onload]").count() == 0, url
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    page.goto(hostile_server.url + "/article/h0?q=hostile")
+    assert PAYLOADS[0] in page.inner_text("h1")
+    page.goto(hostile_server.url + "/article/h3")
+    assert page.locator('a[href^="javascript:"]').count() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, jsonify, render_template, request, session
 from werkzeug.exceptions import HTTPException
@@ -75,3 +76,11 @@ def init_app(app: Flask) -> None:
         return error_response(messages.get(status, exc.description or exc.name), status)
 
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.filters["web_url"] = web_url
+
+
+def web_url(url: str | None) -> str | None:
+    """Return ``url`` if it is an http(s) link, else None: stored URLs are never trusted as links."""
+    if url and urlsplit(url.strip()).scheme.lower() in ("http", "https"):
+        return url.strip()
+    return None
