@@ -197,15 +197,12 @@ class Archive:
             for article_id in pending:
                 writer.delete_by_term("article", article_id)
             with progress("indexing", len(pending)) as advance:
-                if isinstance(writer, FastWriter):
-                    for aid, article in self.store.iter_keyed(pending):
-                        writer.add_article(aid, article)
-                        advance(1)
-                else:
-                    write_articles(writer, self.store.iter_keyed(pending), advance)
+                write_articles(writer, self.store.iter_keyed(pending), advance)
         except BaseException:
             writer.cancel()
             raise
+        # The fast writer builds its segment from its own buffers, not Whoosh's pool,
+        # so it must not be asked to merge other segments into it.
         writer.commit(merge=not isinstance(writer, FastWriter))
         ix.close()
         self.store.mark_indexed(pending)

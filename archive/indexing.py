@@ -127,12 +127,15 @@ def article_documents(aid: int, article: Article) -> Iterator[dict[str, object]]
 
 def write_articles(writer: SegmentWriter, items: Iterable[tuple[int, Article]],
                    progress: Progress | None = None) -> int:
-    """Add articles' documents to an open writer; return the number of blocks written."""
+    """Add articles' documents to an open writer (Whoosh's or the fast one); return blocks written."""
     blocks = 0
     for aid, article in items:
-        for doc in article_documents(aid, article):
-            writer.add_document(**doc)
-            blocks += 1
+        if isinstance(writer, FastWriter):
+            blocks += writer.add_article(aid, article)
+        else:
+            for doc in article_documents(aid, article):
+                writer.add_document(**doc)
+                blocks += 1
         if progress:
             progress(1)
     return blocks
@@ -343,9 +346,7 @@ def _index_part(job: tuple[str, str, list[str]]) -> Any:
 
     ix = whoosh_index.open_dir(index_path)
     writer = FastWriter(ix, _lk=False, compound=False)
-    store = Store(Path(store_path))
-    for aid, article in store.iter_keyed(ids):
-        writer.add_article(aid, article)
+    write_articles(writer, Store(Path(store_path)).iter_keyed(ids))
     segment = writer._finalize_segment()
     # No writer._finish(): it would delete the temporary folder the other workers
     # share; build_segments removes it once all are done.
