@@ -30,6 +30,8 @@ __all__ = ["Archive", "AddReport", "CheckReport", "ProgressFactory", "resolve_ho
 
 #: Pending articles from which an index update goes through the fast writer.
 FAST_BATCH = 200
+#: Index segments past which a write ends with a full rebuild.
+MAX_SEGMENTS = 16
 #: ``progress(label, total)`` returns a context manager yielding ``advance(n)``.
 ProgressFactory = Callable[[str, "int | None"], ContextManager[Callable[[int], None]]]
 
@@ -204,8 +206,13 @@ class Archive:
         # The fast writer builds its segment from its own buffers, not Whoosh's pool,
         # so it must not be asked to merge other segments into it.
         writer.commit(merge=not isinstance(writer, FastWriter))
+        segments = len(ix._segments())
         ix.close()
         self.store.mark_indexed(pending)
+        if segments > MAX_SEGMENTS:
+            # Fast-writer segments are never merged by Whoosh; past a point, searching
+            # many segments costs more than one rebuild from the store.
+            self._rebuild(progress, procs)
 
     # -- checking ------------------------------------------------------------------------
 

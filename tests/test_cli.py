@@ -110,3 +110,19 @@ def test_second_writer_waits_then_says_so(runner, home):
     assert r.exit_code == 3
     assert "another process is writing" in r.output
     assert len(Archive(home).store) == 0
+
+
+def test_many_large_adds_end_in_one_rebuilt_index(runner, home, tmp_path, monkeypatch):
+    import archive.home
+
+    monkeypatch.setattr(archive.home, "FAST_BATCH", 2)
+    monkeypatch.setattr(archive.home, "MAX_SEGMENTS", 3)
+    for batch in range(4):
+        f = tmp_path / f"b{batch}.jsonl"
+        f.write_text("\n".join(json.dumps({"id": f"b{batch}-{i}", "title": f"T{i}",
+                                           "paragraphs": [f"Texte {batch} {i}."]}) for i in range(3)))
+        assert run(runner, home, "add", str(f)).exit_code == 0
+    ix = Archive(home).index_dir.open()
+    assert len(ix._segments()) <= 3
+    assert run(runner, home, "check").exit_code == 0
+    assert json.loads(run(runner, home, "search", "texte", "--json", "--per-page", "100").output)["total_articles"] == 12
