@@ -25,8 +25,11 @@ def _postings(ix):
     with ix.searcher() as s:
         r = s.reader()
         for fieldname, term in r.all_terms():
+            ti = r.term_info(fieldname, term)
+            stats = (ti.doc_frequency(), round(ti.weight(), 3), ti.min_length(), ti.max_length(),
+                     ti.max_weight(), ti.min_id(), ti.max_id())
             m = r.postings(fieldname, term)
-            items = []
+            items = [stats]
             while m.is_active():
                 items.append((m.id(), m.weight(), m.value()))
                 m.next()
