@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from archive.errors import ArticleNotFound
 from archive.model import valid_id
+from archive.search import SearchResults
 
 from .params import back_link, engine, run_search, search_kwargs
 
@@ -32,7 +33,7 @@ def index() -> str:
                            has_query=has_query, filtered=filtered, examples=examples)
 
 
-def _examples(results) -> list[str]:  # type: ignore[no-untyped-def]
+def _examples(results: SearchResults) -> list[str]:
     """Build clickable query examples from the archive itself (its tags and a frequent title word)."""
     words = []
     for hit in results.hits[:5]:
