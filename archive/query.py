@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from .analysis import ELISIONS, STOP_WORDS, exact_analyzer, french_analyzer, fold, words
+from .analysis import ELISIONS, exact_analyzer, french_analyzer, words
 from .model import parse_date
 
 __all__ = ["Word", "Phrase", "Prefix", "And", "Or", "Not", "Node", "Query", "parse_query",
@@ -308,7 +308,3 @@ class _Parser:
             self.date_to = high
         return True
 
-
-def is_stop_word(word: str) -> bool:
-    """Tell whether a typed word is a French stop word (it matches everything)."""
-    return fold(word.lower()) in STOP_WORDS
