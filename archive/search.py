@@ -311,13 +311,15 @@ class _Snapshot:
             cache = {}
         self.analyzer = self.ix.schema["text"].analyzer
         reader = self.searcher.reader()
-        self.segments = [_Segment(r, off, r.doc_count_all()) for r, off in reader.leaf_readers()]
+        # An index with no segments yet (an empty archive) has an EmptyReader leaf.
+        self.segments = [_Segment(r, off, r.doc_count_all()) for r, off in reader.leaf_readers()
+                         if getattr(r, "segment", lambda: None)() is not None]
         self.size = sum(s.count for s in self.segments)
         fields = ("text", "title", "exact")
         self.cache: dict[str, dict[str, np.ndarray]] = {}
         parts = []
         for seg in self.segments:
-            key = seg.reader.segment().segment_id() if hasattr(seg.reader, "segment") else str(id(seg))
+            key = seg.reader.segment().segment_id()
             arrays = cache.get(key)
             if arrays is None:
                 arrays = {"aid": _column(seg.reader, "aid", seg.count),
@@ -431,7 +433,7 @@ def _fresh_searcher(ix: Any, old: Any) -> Any:
     toc = ix._read_toc()
     reusable = {}
     for reader, _ in old.reader().leaf_readers():
-        segment = reader.segment()
+        segment = getattr(reader, "segment", lambda: None)()
         if segment is not None:
             reusable[segment.segment_id()] = reader
     readers = []
@@ -444,6 +446,8 @@ def _fresh_searcher(ix: Any, old: Any) -> Any:
         readers.append(reader)
     for reader in reusable.values():
         reader.close()
+    if not readers:
+        return ix.searcher()
     # Always a MultiReader: it carries the generation that up_to_date() compares.
     return Searcher(MultiReader(readers, generation=toc.generation), fromindex=ix)
 

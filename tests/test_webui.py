@@ -6,7 +6,7 @@ import pytest
 from archive.home import Archive
 from webui import create_app
 
-from conftest import SEED_ID
+from conftest import SEED_ID, SEEDS
 
 
 def text(response):
@@ -175,3 +175,15 @@ def test_result_links_carry_the_search_state_back(client):
 def test_error_pages_are_translated(client):
     assert "Introuvable" in text(client.get("/article/nope"))
     assert "Not found" in text(client.get("/article/nope?lang=en"))
+
+
+def test_an_empty_archive_shows_the_empty_state(runner, home):
+    from archive.cli import cli
+
+    assert runner.invoke(cli, ["--home", str(home), "rebuild"]).output == "index rebuilt: 0 paragraphs\n"
+    client = create_app({"ARCHIVE_HOME": str(home)}).test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/api/search?q=x").get_json()["total_articles"] == 0
+    assert client.get("/export.csv").status_code == 200
+    Archive(home).add([str(SEEDS)])
+    assert client.get("/api/search?q=investir").get_json()["total_articles"] == 1
