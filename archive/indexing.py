@@ -41,6 +41,7 @@ article's documents in one Whoosh commit.
 from __future__ import annotations
 
 import multiprocessing
+from collections import Counter, defaultdict
 import os
 import pickle
 import shutil
@@ -72,6 +73,10 @@ FORMAT = "fr-6"
 Progress = Callable[[int], None]
 
 
+_PACK_ONE = struct.Struct("<I").pack
+_UINTS = [_pack_uint(i) for i in range(256)]
+
+
 class PackedPositions(Positions):
     """Positions as packed little-endian uint32, so that search decodes them with numpy.
 
@@ -80,6 +85,8 @@ class PackedPositions(Positions):
     """
 
     def encode(self, poslist: list[int]) -> bytes:
+        if len(poslist) == 1:
+            return _PACK_ONE(poslist[0])
         return struct.pack("<%dI" % len(poslist), *poslist)
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
@@ -231,8 +238,8 @@ class FastWriter(SegmentWriter):
     def __init__(self, ix: whoosh_index.Index, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         self._postings: dict[str, dict[bytes, list[tuple[int, float, bytes, int]]]] = {}
-        self._text_terms: dict[str, list[tuple[int, float, bytes, int]]] = {}
-        self._exact_terms: dict[str, list[tuple[int, float, bytes, int]]] = {}
+        self._text_terms: defaultdict[str, list[tuple[int, float, bytes, int]]] = defaultdict(list)
+        self._exact_terms: defaultdict[str, list[tuple[int, float, bytes, int]]] = defaultdict(list)
         self._positions = self.schema["exact"].format
         # The fast analysis reproduces the default chains only; an index built with
         # another chain (benchmark ablations) analyzes its text through Whoosh.
@@ -266,32 +273,16 @@ class FastWriter(SegmentWriter):
             else:
                 exact = [t.text for t in schema["exact"].analyzer(text)]
                 search = [t.text for t in schema["text"].analyzer(text)]
-            freqs: dict[str, int] = {}
-            for term in search:
-                freqs[term] = freqs.get(term, 0) + 1
             n_search = len(search)
-            for term, f in freqs.items():
-                posting = (docnum, float(f), _pack_uint(f), n_search)
-                lst = text_terms.get(term)
-                if lst is None:
-                    text_terms[term] = [posting]
-                else:
-                    lst.append(posting)
-            positions: dict[str, list[int]] = {}
+            for term, f in Counter(search).items():
+                text_terms[term].append((docnum, float(f), _UINTS[f] if f < 256 else _pack_uint(f),
+                                         n_search))
+            positions: defaultdict[str, list[int]] = defaultdict(list)
             for pos, term in enumerate(exact):
-                plist = positions.get(term)
-                if plist is None:
-                    positions[term] = [pos]
-                else:
-                    plist.append(pos)
+                positions[term].append(pos)
             n_exact = len(exact)
             for term, plist in positions.items():
-                posting = (docnum, float(len(plist)), encode(plist), n_exact)
-                lst = exact_terms.get(term)
-                if lst is None:
-                    exact_terms[term] = [posting]
-                else:
-                    lst.append(posting)
+                exact_terms[term].append((docnum, float(len(plist)), encode(plist), n_exact))
             pdw.add_field("text", schema["text"], None, n_search)
             pdw.add_field("exact", schema["exact"], None, n_exact)
             for fieldname in sorted(doc):
