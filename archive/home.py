@@ -170,7 +170,7 @@ class Archive:
         total = len(self.store)
         name, ix = self.index_dir.create(**(chain or {}))
         try:
-            ids = [r.id for r in self.store.rows()]
+            ids = self.store.ids()
             with progress("indexing", total) as advance:
                 build_segments(ix, self.index_dir.path / name, self.store.path, ids, procs, advance)
             ix.close()

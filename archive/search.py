@@ -133,7 +133,6 @@ class SearchResults:
     facets: dict[str, list[FacetValue]]
     histogram: list[tuple[int, int]]
     suggestion: str | None = None
-    sort: str = "relevance"
     filters: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -243,50 +242,47 @@ class _Segment:
     count: int
 
 
-class _Postings:
-    """Read whole Whoosh posting lists as numpy arrays, one block at a time."""
-
-    @staticmethod
-    def read(segreader: Any, fieldname: str, text: str, with_values: bool = False
-             ) -> tuple[np.ndarray, np.ndarray, list[bytes] | None]:
-        try:
-            info = segreader.term_info(fieldname, text)
-        except TermNotFound:
-            return _EMPTY_IDS, _EMPTY_W, ([] if with_values else None)
-        if info.is_inlined():
-            ids, weights, values = info.inlined_postings()
-            return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32),
-                    list(values) if with_values else None)
-        offset, length = info.extent()
-        if isinstance(length, tuple):  # whoosh 2.7 unpacks the stored length as a 1-tuple
-            length = length[0]
-        buf = segreader._terms._postfile.get(offset, length)
-        stream = io.BytesIO(buf)
-        pos = 4  # past the header magic
-        id_parts, weight_parts, values_out = [], [], ([] if with_values else None)
-        while pos < len(buf):
-            (blen,) = struct.unpack_from("!i", buf, pos)
-            pos += 4
-            end = pos + abs(blen)
-            stream.seek(pos)
-            count, _maxid, _maxw, compression, _mn, _mx = pickle.load(stream)
-            data = buf[stream.tell():end]
-            if compression:
-                data = zlib.decompress(data)
-            ids, weights, values = pickle.loads(data)
-            id_parts.append(np.cumsum(np.asarray(ids, dtype=np.int64)))
-            if weights is None:
-                weight_parts.append(np.ones(count, dtype=np.float32))
-            elif isinstance(weights, float):
-                weight_parts.append(np.full(count, weights, dtype=np.float32))
-            else:
-                weight_parts.append(np.asarray(weights, dtype=np.float32))
-            if with_values:
-                values_out.extend(values)
-            pos = end
-            if blen < 0:
-                break
-        return np.concatenate(id_parts), np.concatenate(weight_parts), values_out
+def _read_postings(segreader: Any, fieldname: str, text: str, with_values: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray, list[bytes] | None]:
+    """Read a whole Whoosh posting list of one segment as numpy arrays, one block at a time."""
+    try:
+        info = segreader.term_info(fieldname, text)
+    except TermNotFound:
+        return _EMPTY_IDS, _EMPTY_W, ([] if with_values else None)
+    if info.is_inlined():
+        ids, weights, values = info.inlined_postings()
+        return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32),
+                list(values) if with_values else None)
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # whoosh 2.7 unpacks the stored length as a 1-tuple
+        length = length[0]
+    buf = segreader._terms._postfile.get(offset, length)
+    stream = io.BytesIO(buf)
+    pos = 4  # past the header magic
+    id_parts, weight_parts, values_out = [], [], ([] if with_values else None)
+    while pos < len(buf):
+        (blen,) = struct.unpack_from("!i", buf, pos)
+        pos += 4
+        end = pos + abs(blen)
+        stream.seek(pos)
+        count, _maxid, _maxw, compression, _mn, _mx = pickle.load(stream)
+        data = buf[stream.tell():end]
+        if compression:
+            data = zlib.decompress(data)
+        ids, weights, values = pickle.loads(data)
+        id_parts.append(np.cumsum(np.asarray(ids, dtype=np.int64)))
+        if weights is None:
+            weight_parts.append(np.ones(count, dtype=np.float32))
+        elif isinstance(weights, float):
+            weight_parts.append(np.full(count, weights, dtype=np.float32))
+        else:
+            weight_parts.append(np.asarray(weights, dtype=np.float32))
+        if with_values:
+            values_out.extend(values)
+        pos = end
+        if blen < 0:
+            break
+    return np.concatenate(id_parts), np.concatenate(weight_parts), values_out
 
 
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
@@ -375,7 +371,7 @@ class _Snapshot:
         """Return global docnums and weights of a term, deleted blocks dropped."""
         ids_parts, w_parts = [], []
         for seg in self.segments:
-            ids, weights, _ = _Postings.read(seg.reader, fieldname, text)
+            ids, weights, _ = _read_postings(seg.reader, fieldname, text)
             if len(ids):
                 ids_parts.append(ids + seg.offset)
                 w_parts.append(weights)
@@ -390,7 +386,7 @@ class _Snapshot:
         """Return a term's live global docnums and their packed positions."""
         id_parts, values_out = [], []
         for seg in self.segments:
-            ids, _, values = _Postings.read(seg.reader, fieldname, text, with_values=True)
+            ids, _, values = _read_postings(seg.reader, fieldname, text, with_values=True)
             if not len(ids):
                 continue
             keep = self.alive[ids + seg.offset]
@@ -491,7 +487,6 @@ class _Evaluator:
     def __init__(self, snap: _Snapshot) -> None:
         self.snap = snap
         self.size = snap.size
-        self.block0 = None
 
     def zeros(self) -> _Match:
         return _Match(np.zeros(self.size, bool), np.zeros(self.size, np.float32),
@@ -501,11 +496,14 @@ class _Evaluator:
         ids, tf = self.snap.postings(fieldname, text)
         if not len(ids):
             return ids, tf
-        df = len(ids)
+        return ids, self.weigh(fieldname, ids, tf, len(ids), b, n_docs)
+
+    def weigh(self, fieldname: str, ids: np.ndarray, tf: np.ndarray, df: int, b: float,
+              n_docs: int) -> np.ndarray:
+        """Return BM25 weights of a term occurring ``tf`` times in blocks ``ids``."""
         idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        dl = self.snap.length[fieldname][ids]
-        norm = K1 * (1.0 - b + b * dl / self.snap.avg[fieldname])
-        return ids, (idf * tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
+        norm = K1 * (1.0 - b + b * self.snap.length[fieldname][ids] / self.snap.avg[fieldname])
+        return (idf * tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
 
     def lift(self, ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Spread article-level hits (block-0 docs) over every live block of their articles.
@@ -620,9 +618,7 @@ class _Evaluator:
         score = np.zeros(len(ids), np.float32)
         for term in node.terms:
             df = max(1, self.snap.doc_frequency(fieldname, term))
-            idf = math.log(1.0 + (self.snap.n_docs - df + 0.5) / (df + 0.5))
-            dl = self.snap.length[fieldname][ids]
-            score += idf * tf * (K1 + 1) / (tf + K1 * (1 - B_TEXT + B_TEXT * dl / self.snap.avg[fieldname]))
+            score += self.weigh(fieldname, ids, tf, df, B_TEXT, self.snap.n_docs)
         out.mask[ids] = True
         out.para[ids] = True
         out.score[ids] = score
@@ -925,7 +921,7 @@ class Engine:
         total = len(cand)
         if sort == "relevance" and match is not None:
             order = np.lexsort((cand, -catalog.days[cand], -best[cand]))
-        elif sort == "-date" or (sort == "relevance"):
+        elif sort != "date":  # newest first; also relevance without words to rank by
             order = np.lexsort((cand, -catalog.days[cand]))
         else:
             days = np.where(catalog.days[cand] < 0, np.iinfo(np.int64).max, catalog.days[cand])
@@ -965,7 +961,7 @@ class Engine:
             hits.append(_hit(article, float(best[a]) if match is not None else 0.0, paragraphs,
                              max(0, len(blocks) - len(shown))))
         return SearchResults(parsed.text, page, per_page, total, total_paragraphs, hits, facets,
-                             histogram, sort=sort,
+                             histogram,
                              filters={"source": sources, "author": authors, "tag": tags,
                                       "date_from": low, "date_to": high})
 

@@ -256,6 +256,10 @@ class Store:
         finally:
             db.close()
 
+    def ids(self) -> list[str]:
+        """Return every stored article id, in id order."""
+        return [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id")]
+
     def rows(self) -> list[ArticleRow]:
         """Return every article's listing columns, in ``aid`` order."""
         return [

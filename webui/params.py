@@ -63,9 +63,9 @@ def run_search() -> tuple[dict[str, Any], SearchResults]:
     return kwargs, results
 
 
-def link(endpoint: str = "pages.index", drop: tuple[str, ...] = (), **changes: Any) -> str:
+def link(endpoint: str = "pages.index", **changes: Any) -> str:
     """Return a URL for ``endpoint`` with the current search state, some parameters changed."""
-    args = MultiDict((k, v) for k, v in request.args.items(multi=True) if k in _STATE and k not in drop)
+    args = MultiDict((k, v) for k, v in request.args.items(multi=True) if k in _STATE)
     for key, value in changes.items():
         args.poplist(key)
         if value is None or value == "" or value == []:
