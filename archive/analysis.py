@@ -1,7 +1,7 @@
-"""Analysis: how French text becomes index terms.
+"""Analysis: how French text becomes index terms, in one chain.
 
 Take the sentence ``L’Assemblée a décidé d'investir aujourd’hui en R&D.``
-The *search chain* (:func:`french_analyzer`) turns it into terms in five stages:
+The chain (:class:`Chain`) reads it in five stages:
 
 1. **Tokenize** Unicode words. An apostrophe (' or ’) or ``&`` between two word
    characters keeps a word whole, so ``aujourd’hui`` and ``R&D`` stay one
@@ -17,54 +17,45 @@ The *search chain* (:func:`french_analyzer`) turns it into terms in five stages:
    ``investissements`` → ``invest``.
 5. **Fold** accents and ligatures (``é`` → ``e``, ``œ`` → ``oe``, ``æ`` → ``ae``).
 
+Each token comes out with two kinds of terms. Its *search terms* went through
+all five stages; its *exact term* skipped stages 3 and 4 (quoted phrases:
+``"investir"`` must not match ``investissements`` but ``"etat d'urgence"``
+matches ``état d’urgence``).
+
 Stages 4 and 5 do not commute: Snowball relies on accents, so
 ``fold(stem("assemblée"))`` is ``assembl`` while ``stem(fold("assemblée"))`` =
 ``stem("assemblee")`` is ``assemble``. A reader typing without accents gets
-the second. So every word is indexed under *both* terms, at the same position,
-and a query word is looked up under both: accented and unaccented spellings of
-a query meet the same documents (``bench/relevance.py`` measures it).
+the second. So every word is indexed under *both* search terms, at the same
+position, and a query word is looked up under both: accented and unaccented
+spellings of a query meet the same documents (``bench/relevance.py`` measures
+it).
 
-The *exact chain* (:func:`exact_analyzer`) stops after folding and keeps stop
-words: it serves quoted phrases, where ``"investir"`` must not match
-``investissements`` but ``"etat d'urgence"`` matches ``état d’urgence``.
-
-Both chains are Whoosh analyzers (picklable, stored in the index schema) and
-keep character offsets, which :func:`token_spans` uses for highlighting.
+Indexing, query parsing and highlighting all call :meth:`Chain.word` (cached
+per distinct raw word); :class:`ChainAnalyzer` only wraps it in the shape
+Whoosh's schema expects, so there is one chain, not two kept in step.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
+from typing import Any, Literal, NamedTuple
 
 import Stemmer
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter, Token
-from whoosh.analysis.analyzers import CompositeAnalyzer
+from whoosh.analysis import Analyzer, Token
 from whoosh.lang import stopwords_for_language
 
-__all__ = [
-    "WORD_PATTERN",
-    "WORD_RE",
-    "ELISIONS",
-    "STOP_WORDS",
-    "fold",
-    "stem_variants",
-    "french_analyzer",
-    "exact_analyzer",
-    "token_spans",
-    "analyze_word",
-    "analyze_block",
-    "analyze_spans",
-    "words",
-]
+__all__ = ["WORD_PATTERN", "WORD_RE", "ELISIONS", "STOP_WORDS", "fold", "stem_variants", "words",
+           "Analysis", "Span", "Chain", "FRENCH", "ChainAnalyzer"]
 
 #: A Unicode word; ' ’ or & between word characters keep it whole.
 WORD_PATTERN = r"\w+(?:['’&]\w+)*"
+WORD_RE = re.compile(WORD_PATTERN)
 ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
 _ELISION_RE = re.compile(r"^(?:%s)['’](?=\w)" % "|".join(ELISIONS))
-WORD_RE = _WORD_RE = re.compile(WORD_PATTERN)
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'"})
 _stemmer = Stemmer.Stemmer("french")
 
@@ -89,121 +80,133 @@ STOP_WORDS = _stop_words()
 
 @lru_cache(maxsize=500_000)
 def stem_variants(word: str) -> tuple[str, ...]:
-    """Return the index terms of a lowercase word: fold(stem(w)), then stem(fold(w)) if it differs."""
+    """Return the search terms of a lowercase word: fold(stem(w)), then stem(fold(w)) if it differs."""
     first = fold(_stemmer.stemWord(word))
     second = _stemmer.stemWord(fold(word))
     return (first,) if first == second else (first, second)
 
 
 def words(text: str) -> list[str]:
-    """Split text into tokens the way the chains do (before any filter)."""
-    return _WORD_RE.findall(text)
+    """Split text into raw tokens the way the chain does."""
+    return WORD_RE.findall(text)
 
 
-class ElisionFilter(Filter):
-    """Strip French elided articles and pronouns (l’, qu'…), moving the start offset along."""
+class Analysis(NamedTuple):
+    """What the chain makes of one raw token: elision length, exact term, search terms."""
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for t in tokens:
-            m = _ELISION_RE.match(t.text)
-            if m:
-                t.text = t.text[m.end():]
-                if hasattr(t, "startchar"):
-                    t.startchar += m.end()
-            yield t
+    cut: int
+    exact: str
+    search: tuple[str, ...]
 
 
-class FoldFilter(Filter):
-    """Fold accents and ligatures, and spell every apostrophe as '."""
+class Span(NamedTuple):
+    """One token of a text: its printed span (elision outside it) and its terms."""
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for t in tokens:
-            t.text = fold(t.text).replace("’", "'")
-            yield t
+    start: int
+    end: int
+    exact: str
+    search: tuple[str, ...]
 
-
-class StemFoldFilter(Filter):
-    """Emit fold(stem(w)) and, when different, stem(fold(w)) at the same position."""
-
-    def __init__(self, stem: bool = True, fold: bool = True) -> None:
-        self.stem = stem
-        self.fold = fold
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.__dict__ == self.__dict__
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for t in tokens:
-            word = t.text.replace("’", "'")
-            if self.stem and self.fold:
-                variants = stem_variants(word)
-            elif self.stem:
-                variants = (_stemmer.stemWord(word),)
-            elif self.fold:
-                variants = (fold(word),)
-            else:
-                variants = (word,)
-            for v in variants:
-                t.text = v
-                yield t
-
-
-def french_analyzer(*, stem: bool = True, fold: bool = True, elision: bool = True,
-                    stop: bool = True) -> CompositeAnalyzer:
-    """Return the search chain; the switches exist to measure what each stage buys."""
-    chain = RegexTokenizer(WORD_PATTERN) | LowercaseFilter()
-    if elision:
-        chain = chain | ElisionFilter()
-    if stop:
-        chain = chain | StopFilter(stoplist=STOP_WORDS, minsize=1, renumber=False)
-    return chain | StemFoldFilter(stem=stem, fold=fold)
-
-
-def exact_analyzer() -> CompositeAnalyzer:
-    """Return the exact chain for quoted phrases: no stemming, no stop words."""
-    return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | ElisionFilter() | FoldFilter()
-
-
-# ---------------------------------------------------------------------------- fast path
-#
-# The same two chains without Whoosh's generator pipeline: one regex pass and a cached
-# analysis per distinct word. Indexing and highlighting use these; tests check that
-# they agree with the Whoosh analyzers term for term.
 
 @lru_cache(maxsize=1_000_000)
-def analyze_word(raw: str) -> tuple[int, str, tuple[str, ...]]:
-    """Return a raw token's elision length, exact term and search terms."""
-    word = raw.lower()
-    m = _ELISION_RE.match(word)
+def _analyze(raw: str, stem: bool, folding: bool, elision: bool, stop: bool) -> Analysis:
+    lowered = raw.lower()
+    m = _ELISION_RE.match(lowered)
     cut = m.end() if m else 0
-    word = word[cut:]
-    exact = fold(word).replace("’", "'")
-    if word in STOP_WORDS:
-        return cut, exact, ()
-    return cut, exact, stem_variants(word.replace("’", "'"))
+    word = lowered[cut:]
+    exact = fold(word).replace("’", "'")  # phrases always drop elisions
+    if not elision:
+        word = lowered
+    if stop and word in STOP_WORDS:
+        return Analysis(cut, exact, ())
+    word = word.replace("’", "'")
+    if stem and folding:
+        search = stem_variants(word)
+    elif stem:
+        search = (_stemmer.stemWord(word),)
+    else:
+        search = (fold(word),) if folding else (word,)
+    return Analysis(cut, exact, search)
 
 
-def analyze_block(text: str) -> tuple[list[str], list[str]]:
-    """Return the exact terms (one per position) and the search terms of a text."""
-    exact: list[str] = []
-    search: list[str] = []
-    for raw in _WORD_RE.findall(text):
-        _, e, s = analyze_word(raw)
-        exact.append(e)
-        search.extend(s)
-    return exact, search
+@dataclass(frozen=True)
+class Chain:
+    """The French chain; the switches turn stages off to measure what each buys (benchmarks)."""
+
+    stem: bool = True
+    fold: bool = True
+    elision: bool = True
+    stop: bool = True
+
+    def word(self, raw: str) -> Analysis:
+        """Analyze one raw token (cached per distinct token)."""
+        return _analyze(raw, self.stem, self.fold, self.elision, self.stop)
+
+    def spans(self, text: str) -> list[Span]:
+        """Return every token of ``text`` with its printed span and terms."""
+        out = []
+        analyze = self.word
+        for m in WORD_RE.finditer(text):
+            cut, exact, search = analyze(m.group())
+            out.append(Span(m.start() + cut, m.end(), exact, search))
+        return out
+
+    def block(self, text: str) -> tuple[list[str], list[str]]:
+        """Return the exact terms (one per position) and the search terms of a text."""
+        exact: list[str] = []
+        search: list[str] = []
+        analyze = self.word
+        for raw in WORD_RE.findall(text):
+            _, e, s = analyze(raw)
+            exact.append(e)
+            search.extend(s)
+        return exact, search
+
+    def search_terms(self, text: str) -> tuple[str, ...]:
+        """Return the distinct search terms of a text, in order."""
+        return tuple(dict.fromkeys(t for raw in WORD_RE.findall(text) for t in self.word(raw).search))
+
+    def exact_terms(self, text: str) -> list[str]:
+        """Return the exact terms of a text, one per token."""
+        return [self.word(raw).exact for raw in WORD_RE.findall(text)]
 
 
-def analyze_spans(text: str) -> list[tuple[int, int, str, tuple[str, ...]]]:
-    """Return ``(start, end, exact term, search terms)`` per token, elisions outside the span."""
-    out = []
-    for m in _WORD_RE.finditer(text):
-        cut, e, s = analyze_word(m.group())
-        out.append((m.start() + cut, m.end(), e, s))
-    return out
+FRENCH = Chain()
 
 
-def token_spans(analyzer: CompositeAnalyzer, text: str) -> list[tuple[int, int, int, str]]:
-    """Return ``(position, start, end, term)`` for every term the analyzer makes of ``text``."""
-    return [(t.pos, t.startchar, t.endchar, t.text)
-            for t in analyzer(text, positions=True, chars=True, mode="index")]
+class ChainAnalyzer(Analyzer):
+    """A :class:`Chain` in the shape of a Whoosh analyzer, for the index schema.
+
+    ``kind="search"`` yields each token's search terms (stop words yield none),
+    ``kind="exact"`` its exact term; positions count every token either way.
+    """
+
+    def __init__(self, chain: Chain = FRENCH, kind: Literal["search", "exact"] = "search") -> None:
+        self.chain = chain
+        self.kind = kind
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, ChainAnalyzer) and other.chain == self.chain
+                and other.kind == self.kind)
+
+    def __hash__(self) -> int:
+        return hash((self.chain, self.kind))
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, mode: str = "", **kwargs: Any) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, span in enumerate(self.chain.spans(value), start_pos):
+            terms = span.search if self.kind == "search" else (span.exact,)
+            for term in terms:
+                token.text = term
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = term
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar = start_char + span.start
+                    token.endchar = start_char + span.end
+                yield token

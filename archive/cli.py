@@ -11,14 +11,19 @@ import functools
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from .errors import ArchiveError
 from .home import Archive, resolve_home
+from .seeds import seed_folder
+
+if TYPE_CHECKING:
+    from .search import Spans
 
 __all__ = ["main", "cli"]
 
@@ -159,7 +164,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"paragraphs: {data['blocks']}")
     click.echo(f"dates:      {data['first_date'] or '?'} .. {data['last_date'] or '?'}")
     click.echo(f"index:      {data['index']} ({data['pending']} pending)")
-    for source, count in data["sources"].items():  # type: ignore[union-attr]
+    for source, count in data["sources"].items():
         click.echo(f"  {count:>7}  {source or '(no source)'}")
 
 
@@ -231,23 +236,24 @@ def backup(ctx: click.Context, dest: Path) -> None:
 @click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable, ORed).")
 @click.option("--from", "date_from", help="From date: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--to", "date_to", help="To date: YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), default="relevance",
-              show_default=True, help="Order of the articles.")
-@click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page number.")
-@click.option("--per-page", type=click.IntRange(1, 100), default=10, show_default=True,
-              help="Articles per page.")
+@click.option("--sort", default="relevance", show_default=True,
+              help="Order of the articles: relevance, -date (newest first) or date.")
+@click.option("--page", default="1", show_default=True, help="Page number.")
+@click.option("--per-page", default="10", show_default=True, help="Articles per page (1-100).")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract.")
 @click.pass_context
 @_edge
 def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, ...],
                authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None,
-               date_to: str | None, sort: str, page: int, per_page: int, as_json: bool) -> None:
+               date_to: str | None, sort: str, page: str, per_page: str, as_json: bool) -> None:
     """Search the archive (words ANDed, OR, -word, "phrases", title: author: tag: date:)."""
-    from .search import search
+    from .search import SearchRequest, engine_for
 
-    results = search(_archive(ctx), " ".join(query), source=list(sources), author=list(authors),
-                     tag=list(tags), date_from=date_from, date_to=date_to, sort=sort, page=page,
-                     per_page=per_page)
+    # The request validates every option, with the same messages as the web UI.
+    request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
+                                  date_from=date_from, date_to=date_to, sort=sort, page=page,
+                                  per_page=per_page)
+    results = engine_for(_archive(ctx)).search(request)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
         return
@@ -262,7 +268,9 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
         meta = [hit.date.isoformat() if hit.date else None, hit.source, hit.author, hit.id]
         click.echo("  " + " · ".join(m for m in meta if m))
         for p in hit.paragraphs:
-            click.echo(f"  ¶{p.n}: " + _terminal_text(p.html, color))
+            text = _styled(p.text, p.spans, color)
+            click.echo(f"  ¶{p.n}: " + ("…" if p.clipped_start else "") + text
+                       + ("…" if p.clipped_end else ""))
         if hit.more_paragraphs:
             click.echo(f"  + {hit.more_paragraphs} more paragraphs")
     for name, values in results.facets.items():
@@ -271,11 +279,15 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
             click.echo(f"{name}: " + ", ".join(f"{v.value} ({v.count})" for v in values[:10]))
 
 
-def _terminal_text(fragment: str, color: bool) -> str:
-    import html as html_module
-
-    on, off = ("\x1b[1m", "\x1b[0m") if color else ("", "")
-    return html_module.unescape(fragment.replace("<mark>", on).replace("</mark>", off))
+def _styled(text: str, spans: Spans, color: bool) -> str:
+    """Return ``text`` with its matched spans in bold (on a terminal)."""
+    if not color:
+        return text
+    out, pos = [], 0
+    for start, end in spans:
+        out += [text[pos:start], click.style(text[start:end], bold=True)]
+        pos = end
+    return "".join(out) + text[pos:]
 
 
 @cli.command()
@@ -293,8 +305,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
 
     archive = _archive(ctx)
     if seed and len(archive.store) == 0:
-        seeds = Path(__file__).resolve().parent.parent / "seeds"
-        report = archive.add([str(seeds)])
+        report = archive.add([str(seed_folder())])
         click.echo("seeded: {added} added".format(**report.counts()), err=True)
     elif not archive.index_dir.exists():
         archive.sync()
@@ -307,7 +318,10 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
     create_app = next(iter(found)).load()
     app = create_app({"ARCHIVE_HOME": str(archive.home)})
     click.echo(f"serving {archive.home} on http://{host}:{port}/", err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="archive")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="archive")
+    finally:
+        app.extensions["archive"].close()
 
 
 def main() -> None:

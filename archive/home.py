@@ -15,16 +15,20 @@ import json
 import os
 import time
 from collections import Counter
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, ContextManager, Iterable, Iterator, Mapping, Sequence, TextIO
+from typing import Any, BinaryIO, TextIO
 
+from .analysis import FRENCH, Chain
 from .errors import ArchiveBusy, IngestError
+from .failpoints import failpoint
 from .indexing import FastWriter, IndexDir, build_segments, write_articles
 from .ingest import find_sources, read_articles
 from .model import Article
 from .store import Outcome, Store
+from .whoosh_format import segment_count
 
 __all__ = ["Archive", "AddReport", "CheckReport", "ProgressFactory", "resolve_home"]
 
@@ -33,7 +37,7 @@ FAST_BATCH = 200
 #: Index segments past which a write ends with a full rebuild.
 MAX_SEGMENTS = 16
 #: ``progress(label, total)`` returns a context manager yielding ``advance(n)``.
-ProgressFactory = Callable[[str, "int | None"], ContextManager[Callable[[int], None]]]
+ProgressFactory = Callable[[str, "int | None"], AbstractContextManager[Callable[[int], None]]]
 
 
 def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
@@ -132,6 +136,7 @@ class Archive:
                     try:
                         articles = _counting(read_articles(source, overrides, stdin), advance)
                         report.outcomes.extend(self.store.put(articles))
+                        failpoint("after-store-commit")
                     except IngestError as exc:
                         report.failures.append(exc)
             self._sync(progress, procs)
@@ -152,23 +157,23 @@ class Archive:
         return removed
 
     def rebuild(self, *, procs: int = 1, progress: ProgressFactory | None = None,
-                chain: Mapping[str, bool] | None = None) -> int:
+                chain: Chain = FRENCH) -> int:
         """Build a new index from the store beside the live one and swap it in; return blocks indexed.
 
         ``chain`` switches stages of the search chain off (the relevance benchmark).
         """
         with self.writing():
-            return self._rebuild(progress or _no_progress, procs, chain or {})
+            return self._rebuild(progress or _no_progress, procs, chain)
 
     def sync(self, *, progress: ProgressFactory | None = None) -> None:
         """Bring the index in line with the store's pending changes."""
         with self.writing():
             self._sync(progress or _no_progress, 1)
 
-    def _rebuild(self, progress: ProgressFactory, procs: int, chain: Mapping[str, bool] | None = None) -> int:
+    def _rebuild(self, progress: ProgressFactory, procs: int, chain: Chain = FRENCH) -> int:
         generation = self.store.generation()
         total = len(self.store)
-        name, ix = self.index_dir.create(**(chain or {}))
+        name, ix = self.index_dir.create(chain)
         try:
             ids = self.store.ids()
             with progress("indexing", total) as advance:
@@ -177,9 +182,10 @@ class Archive:
         except BaseException:
             self.index_dir.clean()  # drop the half-built generation, keep the live one
             raise
+        failpoint("before-swap")
         self.index_dir.publish(name)
         self.store.clear_pending(generation)
-        return int(self.store.stats()["blocks"])  # type: ignore[arg-type]
+        return int(self.store.stats()["blocks"])
 
     def _sync(self, progress: ProgressFactory, procs: int) -> None:
         if not self.index_dir.exists():
@@ -206,8 +212,9 @@ class Archive:
         # The fast writer builds its segment from its own buffers, not Whoosh's pool,
         # so it must not be asked to merge other segments into it.
         writer.commit(merge=not isinstance(writer, FastWriter))
-        segments = len(ix._segments())
+        segments = segment_count(ix)
         ix.close()
+        failpoint("after-index-commit")
         self.store.mark_indexed(pending)
         if segments > MAX_SEGMENTS:
             # Fast-writer segments are never merged by Whoosh; past a point, searching

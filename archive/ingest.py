@@ -29,9 +29,10 @@ import re
 import sys
 import tomllib
 import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -339,7 +340,7 @@ def _markdown_article(text: str, path: Path) -> Article:
             blocks.append(Block(_md_inline(" ".join(paragraph)), False))
     blocks = [b for b in blocks if b.text]
     if "title" not in meta:
-        for i, block in enumerate(blocks[:1]):
+        for block in blocks[:1]:
             if block.heading:
                 meta = {**meta, "title": block.text}
                 blocks = blocks[1:]

@@ -24,8 +24,9 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .errors import InvalidArticle
 
@@ -100,7 +101,7 @@ def clean_block(text: str) -> str:
     return " ".join(line for line in lines if line)
 
 
-def derive_title(blocks: Iterable["Block"], limit: int = 120) -> str:
+def derive_title(blocks: Iterable[Block], limit: int = 120) -> str:
     """Derive a title: the first heading, else the first sentence cut on a word boundary."""
     blocks = list(blocks)
     for block in blocks[:1]:
@@ -184,7 +185,7 @@ class Article:
         return record
 
     @classmethod
-    def from_stored(cls, record: Mapping[str, Any]) -> "Article":
+    def from_stored(cls, record: Mapping[str, Any]) -> Article:
         """Rebuild an article from a record the store wrote (already clean and checked)."""
         headings = set(record.get("headings") or ())
         authors = record.get("authors")
@@ -198,7 +199,7 @@ class Article:
             tags=tuple(record.get("tags") or ()), lang=record.get("lang") or "fr")
 
     @classmethod
-    def from_record(cls, record: Mapping[str, Any], *, default_id: str | None = None) -> "Article":
+    def from_record(cls, record: Mapping[str, Any], *, default_id: str | None = None) -> Article:
         """Build an article from a record; raise :class:`InvalidArticle` when it cannot be one."""
         if not isinstance(record, Mapping):
             raise InvalidArticle(f"an article must be a JSON object, not {type(record).__name__}")

@@ -10,17 +10,18 @@ wildcard.
 
 Parsing never raises: an unbalanced quote or parenthesis, a lone operator or a
 screenful of noise degrade to plain words. The tree is evaluated by
-:mod:`archive.search`; this module only reads the text.
+:mod:`archive.search.matching`; this module only reads the text, through
+the same :class:`~archive.analysis.Chain` that indexed the archive.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Union
 
-from .analysis import ELISIONS, exact_analyzer, french_analyzer, words
+from .analysis import ELISIONS, FRENCH, Chain, words
 from .model import parse_date
 
 __all__ = ["Word", "Phrase", "Prefix", "And", "Or", "Not", "Node", "Query", "parse_query",
@@ -42,8 +43,6 @@ _TOKEN_RE = re.compile(
       |(?P<junk>")""",
     re.X,
 )
-_SEARCH = french_analyzer()
-_EXACT = exact_analyzer()
 
 
 @dataclass(frozen=True)
@@ -74,20 +73,20 @@ class Prefix:
 
 @dataclass(frozen=True)
 class And:
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    child: "Node"
+    child: Node
 
 
-Node = Union[Word, Phrase, Prefix, And, Or, Not]
+Node = Word | Phrase | Prefix | And | Or | Not
 
 
 @dataclass
@@ -113,49 +112,45 @@ def parse_date_bound(value: str | dt.date | None, *, end: bool) -> dt.date | Non
         return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
     mon = int(month)
     if day is None:
-        if end:
-            nxt = dt.date(year + mon // 12, mon % 12 + 1, 1)
-            return nxt - dt.timedelta(days=1)
-        return dt.date(year, mon, 1)
+        return dt.date(year, mon, calendar.monthrange(year, mon)[1] if end else 1)
     return dt.date(year, mon, int(day))
 
 
-def parse_query(text: str, analyzer: Any = None) -> Query:
-    """Parse a query (with the index's search chain, if given); never raise."""
+def parse_query(text: str, chain: Chain = FRENCH) -> Query:
+    """Parse a query with the chain that indexed the archive; never raise."""
     text = text or ""
-    analyzer = analyzer or _SEARCH
     try:
-        return _Parser(text, analyzer).parse()
+        return _Parser(text, chain).parse()
     except (ValueError, RecursionError, IndexError):
-        return _plain_words(text, analyzer)
+        return _plain_words(text, chain)
 
 
-def _plain_words(text: str, analyzer: Any) -> Query:
+def _plain_words(text: str, chain: Chain) -> Query:
     typed = words(text)[:MAX_CLAUSES]
-    nodes = [n for n in (_word(w, None, analyzer) for w in typed) if n is not None]
+    nodes = [n for n in (_word(w, None, chain) for w in typed) if n is not None]
     return Query(text, _and(nodes), words=typed)
 
 
-def _word(text: str, field_name: str | None, analyzer: Any = _SEARCH) -> Node | None:
+def _word(text: str, field_name: str | None, chain: Chain) -> Node | None:
     """Analyze one typed word into a Word node (None for a stop word)."""
     if field_name in ("source", "author", "tag"):
-        terms = [t.text for t in _EXACT(text)]
+        terms = chain.exact_terms(text)
         if not terms:
             return None
         if len(terms) > 1:
             return Phrase(text, tuple(terms), field_name)
         return Word(text, (terms[0],), field_name)
     if text.endswith("*") and len(text.rstrip("*")) >= 2 and field_name is None:
-        stem = [t.text for t in _EXACT(text.rstrip("*"))]
+        stem = chain.exact_terms(text.rstrip("*"))
         if len(stem) == 1:
             return Prefix(text, stem[0])
-    variants = tuple(dict.fromkeys(t.text for t in analyzer(text, mode="query")))
-    tokens = [t for t in words(text)]
+    variants = chain.search_terms(text)
+    tokens = words(text)
     if not variants:
         return None
     if len(tokens) > 1:
         # `Notre-Dame`, `président-directeur`: every part must be there.
-        parts = [_word(t, field_name, analyzer) for t in tokens]
+        parts = [_word(t, field_name, chain) for t in tokens]
         return _and([p for p in parts if p is not None])
     return Word(text, variants, field_name)
 
@@ -168,9 +163,9 @@ def _and(nodes: list[Node]) -> Node | None:
 
 
 class _Parser:
-    def __init__(self, text: str, analyzer: Any) -> None:
+    def __init__(self, text: str, chain: Chain) -> None:
         self.text = text
-        self.analyzer = analyzer
+        self.chain = chain
         self.tokens: list[tuple[str, str]] = []
         self.date_from: dt.date | None = None
         self.date_to: dt.date | None = None
@@ -208,7 +203,7 @@ class _Parser:
         children = [self.unary()]
         while (tok := self.peek()) and tok[0] == "word" and tok[1] in _OR:
             self.i += 1
-            if self.peek() is None or self.peek()[0] == "rp":
+            if (nxt := self.peek()) is None or nxt[0] == "rp":
                 break
             children.append(self.unary())
         kept = [c for c in children if c is not None]
@@ -271,15 +266,15 @@ class _Parser:
 
     def word(self, text: str, field_name: str | None) -> Node | None:
         self.words.extend(words(text))
-        return _word(text, field_name, self.analyzer)
+        return _word(text, field_name, self.chain)
 
     def phrase(self, text: str, field_name: str | None) -> Node | None:
         self.words.extend(words(text))
-        terms = [t.text for t in _EXACT(text)]
+        typed = self.chain.exact_terms(text)
         # `"état d urgence"` (apostrophe lost, as the peer harness and many users type
         # it): the index holds `état d’urgence` as etat, urgence, so a lone elided
         # article before another word is dropped.
-        terms = tuple(t for i, t in enumerate(terms) if t not in ELISIONS or i == len(terms) - 1)
+        terms = tuple(t for i, t in enumerate(typed) if t not in ELISIONS or i == len(typed) - 1)
         if not terms:
             return None
         if len(terms) == 1 and field_name is None:

@@ -22,10 +22,11 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Literal
+from typing import Any, Literal
 
 from .errors import ArchiveBusy, ArticleNotFound
 from .model import Article
@@ -282,7 +283,7 @@ class Store:
                      ) -> tuple[list[tuple[int, str, str | None]], dict[str, list[tuple[int, str]]]]:
         """Return ``(aid, id, date)`` of every article (or of ``aids``) and ``(aid, value)`` pairs per facet."""
         db = self.db
-        where, args = "", ()
+        where, args = "", ()  # type: tuple[str, tuple[str, ...]]
         if aids is not None:
             where, args = "WHERE a.aid IN (SELECT value FROM json_each(?))", (json.dumps(aids),)
         articles = db.execute(f"SELECT aid, id, date FROM articles a {where} ORDER BY aid", args).fetchall()
@@ -296,7 +297,7 @@ class Store:
         }
         return articles, facets
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> dict[str, Any]:
         """Return counts: articles, blocks, date range, articles per source."""
         db = self.db
         n, blocks, first, last = db.execute(
@@ -334,4 +335,4 @@ def _columns(article: Article, digest: str) -> tuple[object, ...]:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

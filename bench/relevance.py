@@ -22,9 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from archive.analysis import Chain  # noqa: E402
 from archive.home import Archive  # noqa: E402
 from archive.model import Article  # noqa: E402
-from archive.search import Engine  # noqa: E402
+from archive.search import Engine, SearchRequest  # noqa: E402
 
 SETS = {
     "piaf": ("passages-fr-dev.jsonl", ["qrels-fr-dev.jsonl", "qrels-fr-dev-noaccent.jsonl"]),
@@ -32,11 +33,11 @@ SETS = {
                   ["knownitem-dev-qrels.jsonl", "knownitem-dev-qrels-noaccent.jsonl"]),
 }
 CHAINS = {
-    "full chain": {},
-    "no stemming": {"stem": False},
-    "no folding": {"fold": False},
-    "no elision": {"elision": False},
-    "no stop words": {"stop": False},
+    "full chain": Chain(),
+    "no stemming": Chain(stem=False),
+    "no folding": Chain(fold=False),
+    "no elision": Chain(elision=False),
+    "no stop words": Chain(stop=False),
 }
 _WORD = re.compile(r"\w+")
 
@@ -50,7 +51,8 @@ def evaluate(engine: Engine, qrels: list[dict], k: int = 10) -> tuple[float, flo
     recall = mrr = 0.0
     for q in qrels:
         text = " OR ".join(words(q["query"]))
-        ranked = [h.id for h in engine.search(text, per_page=k, suggest=False).hits]
+        request = SearchRequest.build(text, per_page=k)
+        ranked = [h.id for h in engine.search(request, suggestion=False).hits]
         relevant = set(q["relevant"])
         hits = [i for i, d in enumerate(ranked) if d in relevant]
         recall += len(hits) / len(relevant)

@@ -1,9 +1,10 @@
 import json
 
+import pytest
+from conftest import SEED_ID, SEEDS, corpus_file
+
 from archive.cli import cli
 from archive.home import Archive
-
-from conftest import SEED_ID, SEEDS, corpus_file
 
 
 def run(runner, home, *args, input=None):
@@ -96,6 +97,7 @@ def test_backup_is_a_readable_store(runner, home, tmp_path):
     assert json.loads(run(runner, restored, "search", "Xiaomi", "--json").output)["total_articles"] == 1
 
 
+@pytest.mark.corpus
 def test_sample_import_of_200_articles(runner, home):
     path = corpus_file("news-fr-sample.jsonl")
     r = run(runner, home, "add", str(path))
@@ -122,7 +124,8 @@ def test_many_large_adds_end_in_one_rebuilt_index(runner, home, tmp_path, monkey
         f.write_text("\n".join(json.dumps({"id": f"b{batch}-{i}", "title": f"T{i}",
                                            "paragraphs": [f"Texte {batch} {i}."]}) for i in range(3)))
         assert run(runner, home, "add", str(f)).exit_code == 0
-    ix = Archive(home).index_dir.open()
-    assert len(ix._segments()) <= 3
+    with Archive(home).index_dir.open().searcher() as searcher:
+        assert len(searcher.reader().leaf_readers()) <= 3
     assert run(runner, home, "check").exit_code == 0
-    assert json.loads(run(runner, home, "search", "texte", "--json", "--per-page", "100").output)["total_articles"] == 12
+    found = json.loads(run(runner, home, "search", "texte", "--json", "--per-page", "100").output)
+    assert found["total_articles"] == 12

@@ -1,6 +1,7 @@
 import datetime as dt
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archive.query import And, Not, Or, Phrase, Prefix, Word, parse_date_bound, parse_query
 

@@ -3,14 +3,13 @@ import re
 from collections import Counter
 
 import pytest
+from conftest import SEED_ID
 
 from archive.errors import BadParameter
 from archive.home import Archive
 from archive.model import Article
 from archive.query import parse_query
 from archive.search import search
-
-from conftest import SEED_ID
 
 
 def marked(results):
@@ -201,11 +200,11 @@ def test_suggestion_uses_real_words_and_has_results(sample_home):
 
 
 def test_incremental_catalog_equals_a_fresh_one(sample_copy):
-    from archive.search import Engine
+    from archive.search import Engine, SearchRequest
 
     arch = Archive(sample_copy)
     live = Engine(arch)
-    live.search("")  # loads the catalog once
+    live.search(SearchRequest())  # loads the catalog once
     first = next(arch.store.iter_articles())
     arch.add_articles([
         Article.from_record({"id": "new1", "title": "Neuf", "date": "2031-01-02", "author": "Zoé",
@@ -215,6 +214,7 @@ def test_incremental_catalog_equals_a_fresh_one(sample_copy):
     arch.remove([sorted(r.id for r in arch.store.rows())[-1]])
     fresh = Engine(Archive(sample_copy))
     for query in ("", "France"):
-        assert live.search(query).to_dict() == fresh.search(query).to_dict()
+        request = SearchRequest(query)
+        assert live.search(request).to_dict() == fresh.search(request).to_dict()
     live.close()
     fresh.close()

@@ -2,11 +2,10 @@ import io
 import re
 
 import pytest
+from conftest import SEED_ID, SEEDS
 
 from archive.home import Archive
 from webui import create_app
-
-from conftest import SEED_ID, SEEDS
 
 
 def text(response):
@@ -145,7 +144,7 @@ def test_api_add_needs_the_bearer_token(admin, seeded):
 
 def test_api_upload_and_size_limit(admin):
     auth = {"Authorization": "Bearer s3cret"}
-    data = {"file": (io.BytesIO("Un texte de Nantes.\n".encode()), "../../nantes.txt")}
+    data = {"file": (io.BytesIO(b"Un texte de Nantes.\n"), "../../nantes.txt")}
     r = admin.post("/api/articles", data=data, headers=auth, content_type="multipart/form-data")
     assert r.status_code == 201 and r.get_json()["articles"] == [{"id": "nantes", "outcome": "added"}]
     big = {"file": (io.BytesIO(b"x" * 100_000), "big.txt")}

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from archive.errors import ArticleNotFound
-from archive.model import valid_id
+from archive import ArticleNotFound, valid_id
 
-from .add import ingest_request
-from .params import engine, run_search
+from .extension import engine
 from .security import check_token, error_response
+from .state import run_search
+from .uploads import ingest_request
 
 __all__ = ["bp"]
 

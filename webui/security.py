@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, jsonify, render_template, request, session
 from werkzeug.exceptions import HTTPException
 
-from archive.errors import ArchiveError
+from archive import ArchiveError
 
 __all__ = ["init_app", "error_response", "check_token", "csrf_token", "check_csrf"]
 

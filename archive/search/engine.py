@@ -1,0 +1,255 @@
+"""Engine: one archive home's search, from a request to a page of results.
+
+``Engine(home).search(SearchRequest.build("investir", tag="économie"))`` runs
+the stages in order:
+
+1. **Refresh** (:meth:`Engine._refresh`): reopen the :class:`Snapshot` if the
+   index changed, catch the :class:`Catalog` up with the store.
+2. **Match** (:mod:`.matching`): the request's parsed tree over every block,
+   then blocks grouped into article scores.
+3. **Filter and count** (:mod:`.facets`): the request's dates and facet
+   selections as article masks, facet counts and the histogram.
+4. **Rank and page**: by score (ties: newest first), or by date.
+5. **Highlight** (:mod:`.highlight`): the best three blocks of each article on
+   the page, as text windows and spans.
+6. **Suggest** (:mod:`.suggest`) when fewer than three articles match.
+
+:func:`search` is the Python API: it keeps one engine per home
+(:func:`engine_for`), so a long-running process reuses the open index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import threading
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..analysis import FRENCH
+from ..home import Archive, resolve_home
+from ..model import Article, Block
+from ..query import Or, Query, Word, parse_query
+from ..whoosh_format import EMPTY_IDS
+from .facets import Catalog, Filters, count_facets
+from .highlight import Marks, Spans, clip
+from .matching import article_scores, match
+from .request import SearchRequest
+from .results import Hit, Paragraph, SearchResults
+from .snapshot import Snapshot
+from .suggest import Vocabulary, suggest
+
+__all__ = ["Engine", "engine_for", "close_engines", "search", "SHOWN_PARAGRAPHS"]
+
+#: Highlighted blocks shown per article.
+SHOWN_PARAGRAPHS = 3
+
+
+_LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+class Engine:
+    """Search one archive home, reusing the open index and arrays between calls."""
+
+    def __init__(self, home: str | os.PathLike[str] | Archive) -> None:
+        self.archive = home if isinstance(home, Archive) else Archive(home)
+        self._lock = threading.RLock()
+        self._snapshot: Snapshot | None = None
+        self._catalog: Catalog | None = None
+        self._vocab: tuple[str | None, Vocabulary] | None = None
+        _LIVE.add(self)
+
+    def _refresh(self) -> tuple[Snapshot, Catalog]:
+        if self._catalog is None or not self._catalog.update(self.archive):
+            self._catalog = Catalog(self.archive)
+        snap = self._snapshot
+        if snap is None or snap.name != self.archive.index_dir.current_name() or not snap.up_to_date():
+            fresh = Snapshot(self.archive, snap)
+            if snap is not None and snap.ix is not fresh.ix:
+                snap.close()  # (within one generation, fresh_searcher closed what it did not reuse)
+            self._snapshot = snap = fresh
+        return snap, self._catalog
+
+    def close(self) -> None:
+        """Close the open index."""
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.close()
+                self._snapshot = None
+
+    def search(self, request: SearchRequest, *, suggestion: bool = True) -> SearchResults:
+        """Return a page of articles matching a request, with facets and a suggestion."""
+        with self._lock:
+            snap, catalog = self._refresh()
+            parsed = _parsed(request, snap)
+            results = self._run(snap, catalog, request, parsed)
+            if suggestion and parsed.root is not None and results.total_articles < 3:
+                results.suggestion = self._suggest(snap, catalog, request, parsed)
+        return results
+
+    def export(self, request: SearchRequest) -> SearchResults:
+        """Return every matching article, ranked, with all matching block numbers and no text."""
+        with self._lock:
+            snap, catalog = self._refresh()
+            return self._run(snap, catalog, request, _parsed(request, snap), every=True)
+
+    def read(self, article_id: str, query: str = "") -> tuple[Article, list[tuple[Block, Spans]]]:
+        """Return an article and, for each block, the spans the query matches in it."""
+        article = self.archive.store.get(article_id)
+        marks = Marks.of(parse_query(query).root) if query else Marks()
+        return article, [(block, marks.spans(block.text)) for block in article.blocks]
+
+    def related(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """Return articles close to one, from Whoosh's more-like-this key terms."""
+        article = self.archive.store.get(article_id)
+        with self._lock:
+            snap, catalog = self._refresh()
+            text = " ".join([article.title] + [b.text for b in article.blocks])
+            terms = [t for t, _ in snap.searcher.key_terms_from_text("text", text, numterms=12)]
+            if not terms:
+                return []
+            parsed = Query(" OR ".join(terms), Or(tuple(Word(t, (t,), None) for t in terms)))
+            results = self._run(snap, catalog, SearchRequest(per_page=limit + 1), parsed)
+        return [h for h in results.hits if h.id != article_id][:limit]
+
+    def _run(self, snap: Snapshot, catalog: Catalog, request: SearchRequest, parsed: Query,
+             every: bool = False) -> SearchResults:
+        size = catalog.size
+        found = match(snap, parsed.root)
+        if found is None:
+            matching = catalog.valid.copy()
+            best = np.zeros(size, dtype=np.float32)
+            idx = EMPTY_IDS
+        else:
+            best, idx, aids = article_scores(snap, found, size)
+            matching = np.zeros(size, dtype=bool)
+            matching[aids] = True
+            matching &= catalog.valid
+        filters = Filters.of(catalog, request)
+        final = filters.apply(matching)
+        facets, histogram = count_facets(catalog, matching, filters, request)
+
+        cand = np.nonzero(final)[0]
+        if request.sort == "relevance" and found is not None:
+            order = np.lexsort((cand, -catalog.days[cand], -best[cand]))
+        elif request.sort != "date":  # newest first; also relevance without words to rank by
+            order = np.lexsort((cand, -catalog.days[cand]))
+        else:
+            days = np.where(catalog.days[cand] < 0, np.iinfo(np.int64).max, catalog.days[cand])
+            order = np.lexsort((cand, days))
+        start = (request.page - 1) * request.per_page
+        page_aids = cand[order] if every else cand[order[start:start + request.per_page]]
+
+        total_paragraphs = 0
+        per_article: dict[int, list[tuple[float, int]]] = {int(a): [] for a in page_aids}
+        if found is not None:
+            para = found.para & found.mask
+            para_idx = idx[para[idx]]
+            para_aids = snap.aid[para_idx]
+            total_paragraphs = int(final[para_aids].sum())
+            on_page = np.zeros(size, dtype=bool)
+            on_page[page_aids] = True
+            for d in para_idx[on_page[para_aids]].tolist():
+                per_article[int(snap.aid[d])].append((float(found.score[d]), int(snap.n[d])))
+        marks = Marks.of(parsed.root, snap.chain)
+        articles = self.archive.store.get_many([catalog.ids[a] for a in page_aids.tolist()])
+        hits = []
+        for a in page_aids.tolist():
+            article = articles.get(catalog.ids[a] or "")
+            if article is None:
+                continue
+            blocks = sorted(per_article[a], key=lambda p: (-p[0], p[1]))
+            score = float(best[a]) if found is not None else 0.0
+            if every:
+                numbers = tuple(Paragraph(n, "") for n in sorted(n for _, n in blocks))
+                hits.append(_hit(article, score, numbers, 0))
+                continue
+            shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n < len(article.blocks)) or [0]
+            paragraphs = tuple(_paragraph(n, article.blocks[n].text, marks) for n in shown)
+            hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown))))
+        return SearchResults(request, len(cand), total_paragraphs, hits, facets, histogram)
+
+    def _suggest(self, snap: Snapshot, catalog: Catalog, request: SearchRequest,
+                 parsed: Query) -> str | None:
+        # Built once per full index generation: words added since then are simply not
+        # offered as suggestions until the next rebuild.
+        if self._vocab is None or self._vocab[0] != snap.name:
+            self._vocab = (snap.name, Vocabulary(snap))
+        text = suggest(snap, self._vocab[1], parsed,
+                       lambda term: self._printed_form(snap, catalog, term))
+        if text is None:
+            return None
+        again = self._run(snap, catalog, request.replace(page=1, per_page=1), parse_query(text))
+        return text if again.total_articles else None
+
+    def _printed_form(self, snap: Snapshot, catalog: Catalog, term: str) -> str:
+        """Return ``term`` as the archive prints it (with its accents), from one block that has it."""
+        ids, _ = snap.postings("exact", term)
+        for d in ids[:3].tolist():
+            aid = int(snap.aid[d])
+            article_id = catalog.ids[aid] if aid < catalog.size else None
+            if not article_id:
+                continue
+            article = self.archive.store.get_many([article_id]).get(article_id)
+            if article is None or snap.n[d] >= len(article.blocks):
+                continue
+            text = article.blocks[int(snap.n[d])].text
+            for span in snap.chain.spans(text):
+                if span.exact == term:
+                    return text[span.start:span.end].lower()
+        return term
+
+
+def _parsed(request: SearchRequest, snap: Snapshot) -> Query:
+    # An index built with another chain (the relevance benchmark's ablations) is
+    # queried through its own chain; every other request was parsed once, when built.
+    return request.parsed if snap.chain == FRENCH else parse_query(request.query, snap.chain)
+
+
+def _paragraph(n: int, text: str, marks: Marks) -> Paragraph:
+    spans = marks.spans(text)
+    start, end = clip(text, spans)
+    inside = tuple((max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end)
+    return Paragraph(n, text[start:end], inside, start > 0, end < len(text))
+
+
+def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more: int) -> Hit:
+    return Hit(article.id, article.title, article.date, article.source, article.authors,
+               article.tags, article.url, score, paragraphs, more)
+
+
+@functools.cache
+def _engine(home: Path) -> Engine:
+    return Engine(home)
+
+
+def engine_for(home: str | os.PathLike[str] | Archive | None) -> Engine:
+    """Return the process's engine for a home (one per home, reused across calls)."""
+    return _engine(home.home if isinstance(home, Archive) else resolve_home(home))
+
+
+def close_engines() -> None:
+    """Close every engine of this process, and forget those :func:`engine_for` kept (tests, forks)."""
+    for engine in list(_LIVE):
+        engine.close()
+    _engine.cache_clear()
+
+
+def search(home: str | os.PathLike[str] | Archive | None, query: str = "", *,
+           source: str | Sequence[str] = (), author: str | Sequence[str] = (),
+           tag: str | Sequence[str] = (), date_from: str | dt.date | None = None,
+           date_to: str | dt.date | None = None, sort: str = "relevance", page: int = 1,
+           per_page: int = 20) -> SearchResults:
+    """Search an archive home: ``search(home, "réforme", tag="politique", date_from="2019")``.
+
+    Values of one filter are ORed, filters ANDed; ``sort`` is ``relevance``,
+    ``-date`` (newest first) or ``date``. Raises :class:`BadParameter` beyond the limits.
+    """
+    request = SearchRequest.build(query, source=source, author=author, tag=tag,
+                                  date_from=date_from, date_to=date_to, sort=sort, page=page,
+                                  per_page=per_page)
+    return engine_for(home).search(request)

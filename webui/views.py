@@ -1,0 +1,122 @@
+"""What the templates show, computed in Python: facet links, histogram bars, marked blocks.
+
+Templates only loop and link: every URL, coordinate and mark number they print
+is computed here from the core's data (facet values, year counts, spans).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from archive import Block, FacetValue, SearchResults, Spans, marked_html
+
+from .state import FACET_PARAMS, link, toggle_link
+
+__all__ = ["FacetItem", "Facet", "Bar", "Histogram", "MarkedBlock", "facets", "histogram",
+           "marked_blocks"]
+
+#: Facet values shown before "show more".
+SHOWN_VALUES = 10
+
+
+@dataclass(frozen=True)
+class FacetItem:
+    """One facet value as shown: its count, whether selected, and the URL that toggles it."""
+
+    value: str
+    count: int
+    selected: bool
+    url: str
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One facet as shown: its label, its first values, and the others behind "show more"."""
+
+    name: str
+    label: str
+    shown: list[FacetItem]
+    more: list[FacetItem]
+
+
+def _item(name: str, v: FacetValue) -> FacetItem:
+    if name == "year":
+        url = link(**{"from": None, "to": None}) if v.selected else link(**{"from": v.value, "to": v.value})
+    else:
+        url = toggle_link(FACET_PARAMS[name], v.value)
+    return FacetItem(v.value, v.count, v.selected, url)
+
+
+def facets(results: SearchResults) -> list[Facet]:
+    """Return the facets with values, each value with its toggle URL."""
+    labels = {"source": _("Source"), "author": _("Author"), "tags": _("Tags"), "year": _("Year")}
+    out = []
+    for name, label in labels.items():
+        items = [_item(name, v) for v in results.facets.get(name, [])]
+        if items:
+            out.append(Facet(name, label, items[:SHOWN_VALUES], items[SHOWN_VALUES:]))
+    return out
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One year's bar in the histogram's SVG coordinates, with its link."""
+
+    year: int
+    count: int
+    url: str
+    x: float
+    y: float
+    width: float
+    height: float
+    label_x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """The year histogram: the SVG's width and its bars."""
+
+    width: int
+    bars: list[Bar]
+
+
+_BAR, _TOP, _PLOT = 28, 100, 90  # bar slot width, baseline y, tallest bar
+
+
+def histogram(results: SearchResults) -> Histogram | None:
+    """Return the year histogram's geometry (None without dated matches)."""
+    if not results.histogram:
+        return None
+    tallest = max(c for _, c in results.histogram) or 1
+    bars = []
+    for i, (year, count) in enumerate(results.histogram):
+        height = max(1.0, round(count / tallest * _PLOT, 1))
+        bars.append(Bar(year, count, link(**{"from": str(year), "to": str(year)}),
+                        i * _BAR + 3, _TOP - height, _BAR - 6, height, i * _BAR + _BAR / 2,
+                        f"’{str(year)[2:]}"))
+    # A few years still get bars of a sane width.
+    return Histogram(max(len(bars), 6) * _BAR, bars)
+
+
+@dataclass(frozen=True)
+class MarkedBlock:
+    """One block of the reading view: its HTML with numbered marks, and its first mark's number."""
+
+    block: Block
+    html: Markup
+    first_mark: int
+    marks: int
+
+
+def marked_blocks(blocks: list[tuple[Block, Spans]]) -> list[MarkedBlock]:
+    """Number the marks of a whole article (``#m1``, ``#m2``…) so anchors work without JavaScript."""
+    out = []
+    first = 1
+    for block, spans in blocks:
+        out.append(MarkedBlock(block, marked_html(block.text, spans, first_id=first), first, len(spans)))
+        first += len(spans)
+    return out
