@@ -129,3 +129,14 @@ def test_many_large_adds_end_in_one_rebuilt_index(runner, home, tmp_path, monkey
     assert run(runner, home, "check").exit_code == 0
     found = json.loads(run(runner, home, "search", "texte", "--json", "--per-page", "100").output)
     assert found["total_articles"] == 12
+
+
+def test_search_explain_prints_each_piece(runner, seeded):
+    r = run(runner, seeded.home, "search", "--explain", "l’investissement", "le", "invest*")
+    assert r.exit_code == 0
+    assert r.output.splitlines()[:4] == [
+        "l’investissement\tword\tinvest",
+        "le\tstopword\t-",
+        "invest*\tprefix\tinvestir, investissement, investissements, investira",
+        "",
+    ]
