@@ -19,6 +19,7 @@ import click
 
 from .errors import ArchiveError
 from .home import Archive, resolve_home
+from .model import check_date_bound
 
 __all__ = ["main", "cli"]
 
@@ -245,6 +246,7 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     """Search the archive (words ANDed, OR, -word, "phrases", title: author: tag: date:)."""
     from .search import search
 
+    date_from, date_to = check_date_bound(date_from, "--from"), check_date_bound(date_to, "--to")
     results = search(_archive(ctx), " ".join(query), source=list(sources), author=list(authors),
                      tag=list(tags), date_from=date_from, date_to=date_to, sort=sort, page=page,
                      per_page=per_page)

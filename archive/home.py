@@ -15,12 +15,12 @@ import json
 import os
 import time
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, ContextManager, Iterable, Iterator, Mapping, Sequence, TextIO
 
-from .errors import ArchiveBusy, IngestError
+from .errors import ArchiveBusy, ArchiveError, IngestError
 from .indexing import FastWriter, IndexDir, build_segments, write_articles
 from .ingest import find_sources, read_articles
 from .model import Article
@@ -134,6 +134,17 @@ class Archive:
                         report.outcomes.extend(self.store.put(articles))
                     except IngestError as exc:
                         report.failures.append(exc)
+                    except ArchiveError:
+                        # The store itself failed (busy, read-only): later files would too.
+                        # Still index what went in before, if the index can be written.
+                        with suppress(ArchiveError, OSError):
+                            self._sync(progress, procs)
+                        raise
+                    except Exception as exc:
+                        # Hostile input must never abandon the files after it, nor leave
+                        # the files before it stored but unindexed: it fails on its own.
+                        report.failures.append(IngestError(str(source), f"could not be read "
+                                                           f"({type(exc).__name__}: {exc})"))
             self._sync(progress, procs)
         return report
 

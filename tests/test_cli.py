@@ -126,3 +126,10 @@ def test_many_large_adds_end_in_one_rebuilt_index(runner, home, tmp_path, monkey
     assert len(ix._segments()) <= 3
     assert run(runner, home, "check").exit_code == 0
     assert json.loads(run(runner, home, "search", "texte", "--json", "--per-page", "100").output)["total_articles"] == 12
+
+
+def test_impossible_dates_exit_2(runner, seeded):
+    r = run(runner, seeded.home, "search", "x", "--to", "0001-00")
+    assert r.exit_code == 2
+    assert r.output == "error: --to: impossible month in '0001-00' (months are 01 to 12)\n"
+    assert run(runner, seeded.home, "search", "--from", "2020-02-30").exit_code == 2

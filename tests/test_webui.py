@@ -187,3 +187,33 @@ def test_an_empty_archive_shows_the_empty_state(runner, home):
     assert client.get("/export.csv").status_code == 200
     Archive(home).add([str(SEEDS)])
     assert client.get("/api/search?q=investir").get_json()["total_articles"] == 1
+
+
+def test_api_add_refuses_undecodable_text_with_the_upload_name(admin, seeded):
+    auth = {"Authorization": "Bearer s3cret"}
+    r = admin.post("/api/articles", data=b'{"id": "s", "title": "\\ud800", "paragraphs": ["p"]}',
+                   headers=auth, content_type="application/json")
+    assert r.status_code == 400
+    body = r.get_json()
+    assert body["failures"] == [{"source": "request body",
+                                 "reason": "'title' holds a lone surrogate \\ud800 (an invalid \\u escape),"
+                                           " which is not text"}]
+    assert body["error"] == "request body: " + body["failures"][0]["reason"]
+    files = {"file": [(io.BytesIO(b'{"id": "g1", "title": "G", "paragraphs": ["Brest."]}'), "dir/good.json"),
+                      (io.BytesIO(b'{"id": "b1", "title": "\\udfff", "paragraphs": ["p"]}'), "../../etc/bad.json"),
+                      (io.BytesIO(b"{broken"), "broken.json")]}
+    r = admin.post("/api/articles", data=files, headers=auth, content_type="multipart/form-data")
+    assert r.status_code == 207
+    body = r.get_json()
+    assert [f["source"] for f in body["failures"]] == ["bad.json", "broken.json"]
+    assert "/tmp" not in r.get_data(as_text=True) and "archive-upload" not in r.get_data(as_text=True)
+    assert admin.get("/api/search?q=Brest").get_json()["total_articles"] == 1
+
+
+@pytest.mark.parametrize("path", ["/?q=x&to=0001-00", "/api/search?to=2020-13", "/export.csv?from=2020-02-30"])
+def test_impossible_dates_are_400(client, path):
+    r = client.get(path)
+    assert r.status_code == 400
+    if path.startswith("/api/"):
+        assert r.get_json() == {"ok": False, "error": "to: impossible month in '2020-13' (months are 01 to 12)",
+                                "status": 400}

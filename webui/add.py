@@ -32,11 +32,15 @@ def ingest_request() -> AddReport:
     with tempfile.TemporaryDirectory(prefix="archive-upload-") as tmp:
         folder = Path(tmp)
         paths: list[str] = []
+        # Temporary path -> the name the client knows it by: failures must name the
+        # upload, never reveal the server's folders.
+        names: dict[str, str] = {}
         overrides: dict[str, Any] = {}
         if request.is_json:
             data = request.get_data()
             (folder / "article.json").write_bytes(data)
             paths.append(str(folder / "article.json"))
+            names[paths[-1]] = "request body"
         for i, upload in enumerate(request.files.getlist("file")):
             if not upload.filename:
                 continue
@@ -48,10 +52,12 @@ def ingest_request() -> AddReport:
             target.parent.mkdir()
             upload.save(target)
             paths.append(str(target))
+            names[paths[-1]] = _client_name(upload.filename)
         text = request.form.get("text", "").strip()
         if text:
             (folder / "pasted.txt").write_text(text, encoding="utf-8")
             paths.append(str(folder / "pasted.txt"))
+            names[paths[-1]] = "pasted text"
             overrides = {"title": request.form.get("title") or None,
                          "date": request.form.get("date") or None,
                          "source": request.form.get("source") or None,
@@ -60,9 +66,28 @@ def ingest_request() -> AddReport:
                                      if a.strip()]}
         if not paths:
             return AddReport(failures=[IngestError("request", _("nothing to add: paste a text or choose a file"))])
-        if text and len(paths) == 1:
-            return archive.add(paths, overrides=overrides)
-        return archive.add(paths)
+        report = archive.add(paths, overrides=overrides if text and len(paths) == 1 else None)
+        return _without_paths(report, names, folder)
+
+
+def _client_name(filename: str) -> str:
+    """Return the last part of an upload's name as the client sent it (for messages only)."""
+    return filename.replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
+
+
+def _without_paths(report: AddReport, names: dict[str, str], folder: Path) -> AddReport:
+    """Return the report with temporary paths replaced by the names the client sent."""
+    failures = []
+    for failure in report.failures:
+        source, reason = failure.source, failure.reason
+        # Longest first, so that a path never matches inside a longer one.
+        for path, name in sorted(names.items(), key=lambda kv: -len(kv[0])):
+            source = source.replace(path, name)
+            reason = reason.replace(path, name)
+        source = source.replace(str(folder), "upload")
+        reason = reason.replace(str(folder), "upload")
+        failures.append(IngestError(source, reason))
+    return AddReport(outcomes=report.outcomes, failures=failures)
 
 
 def _safe_stem(stem: str) -> str:

@@ -8,6 +8,7 @@ from flask import Flask, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from archive.errors import BadParameter
+from archive.model import check_date_bound
 from archive.search import Engine, SearchResults, engine_for
 
 __all__ = ["search_kwargs", "run_search", "link", "toggle_link", "article_link", "back_link",
@@ -49,8 +50,8 @@ def search_kwargs() -> dict[str, Any]:
     sort = args.get("sort") or "relevance"
     if sort not in ("relevance", "date", "-date"):
         raise BadParameter("sort must be relevance, date or -date")
-    return {"query": q, **filters, "date_from": args.get("from") or None,
-            "date_to": args.get("to") or None, "sort": sort,
+    return {"query": q, **filters, "date_from": check_date_bound(args.get("from"), "from"),
+            "date_to": check_date_bound(args.get("to"), "to"), "sort": sort,
             "page": _int("page", 1, 1, cfg["MAX_PAGE"]), "per_page": _int("per_page", 20, 1, 100)}
 
 
