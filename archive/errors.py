@@ -15,6 +15,8 @@ __all__ = [
     "ArchiveBusy",
     "BadParameter",
     "IndexMissing",
+    "IndexDamaged",
+    "HomeUnavailable",
 ]
 
 
@@ -70,3 +72,13 @@ class IndexMissing(ArchiveError):
     """The search index does not exist yet (run `archive rebuild`)."""
 
     http_status = 503
+
+
+class IndexDamaged(ArchiveError):
+    """A file of the search index is missing, truncated or corrupted (run `archive check --repair`)."""
+
+    http_status = 503
+
+
+class HomeUnavailable(ArchiveError):
+    """The archive home cannot be opened or written (read-only, missing permissions, not a store)."""

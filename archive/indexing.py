@@ -64,6 +64,7 @@ from whoosh.writing import SegmentWriter
 from .analysis import analyze_block, exact_analyzer, french_analyzer
 from .errors import IndexMissing
 from .model import Article, derive_title
+from .workers import die_with_parent
 
 __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_articles", "FastWriter",
            "analyze_block", "build_segments"]
@@ -412,7 +413,7 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
                 progress(count)
     else:
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(parts) as pool:
+        with ctx.Pool(parts, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             for segment, count in pool.imap_unordered(_index_part, jobs):
                 segments.append(segment)
                 if progress:

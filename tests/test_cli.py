@@ -80,7 +80,9 @@ def test_rebuild_check_and_repair(runner, home):
     assert run(runner, home, "rebuild").output == "index rebuilt: 5 paragraphs\n"
     assert run(runner, home, "check").exit_code == 0
     # A stale index entry: change the store behind the index's back.
-    arch.store.db.execute("UPDATE articles SET hash = 'x' WHERE id = ?", (SEED_ID,))
+    import dataclasses
+    arch.store.put([dataclasses.replace(arch.store.get(SEED_ID), title="Autre titre")])
+    arch.store.mark_indexed([SEED_ID])
     r = run(runner, home, "check", "--repair")
     assert "stale: 1" in r.output and "repaired" in r.output and r.exit_code == 0
 

@@ -42,3 +42,14 @@ def test_an_unexpected_error_in_one_file_does_not_abandon_the_others(archive, tm
     report = archive.add(paths)
     assert [(f.source, f.reason) for f in report.failures] == [(paths[1], "could not be read (ValueError: boom)")]
     assert search(archive, "Lyon").total_articles == 2
+
+
+def test_the_next_writer_removes_abandoned_build_folders(seeded):
+    index = seeded.index_dir.path
+    live = seeded.index_dir.current_name()
+    abandoned = index / "g1-999999"  # as a rebuild killed before publishing leaves it
+    abandoned.mkdir()
+    (abandoned / "MAIN_x.pst").write_bytes(b"\0" * 1024)
+    with seeded.writing():
+        pass
+    assert sorted(p.name for p in index.iterdir()) == ["CURRENT", live]
