@@ -17,6 +17,7 @@ __all__ = [
     "IndexMissing",
     "IndexDamaged",
     "HomeUnavailable",
+    "TooManyAttempts",
 ]
 
 
@@ -82,3 +83,9 @@ class IndexDamaged(ArchiveError):
 
 class HomeUnavailable(ArchiveError):
     """The archive home cannot be opened or written (read-only, missing permissions, not a store)."""
+
+
+class TooManyAttempts(ArchiveError):
+    """A client gave a wrong admin token too many times in a short while."""
+
+    http_status = 429

@@ -38,8 +38,9 @@ def add_article() -> Any:
     """Add a JSON article, or uploaded files, when the admin token is given."""
     if not current_app.config.get("ARCHIVE_ADMIN_TOKEN"):
         return error_response("adding articles is disabled (ARCHIVE_ADMIN_TOKEN is not set)", 403)
-    header = request.headers.get("Authorization", "")
-    token = header[7:] if header.startswith("Bearer ") else None
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    # Auth schemes are case-insensitive (RFC 9110 §11.1): "bearer" is "Bearer".
+    token = token.strip() if scheme.lower() == "bearer" else ""
     if not check_token(token):
         return error_response("a valid 'Authorization: Bearer <token>' header is required", 403)
     report = ingest_request()
