@@ -21,7 +21,7 @@ import click
 
 from .errors import ArchiveError
 from .home import Archive, resolve_home
-from .integrity import reading
+from .integrity import ensure_intact, reading
 from .model import check_date_bound
 
 __all__ = ["main", "cli", "terminal_safe"]
@@ -42,6 +42,10 @@ def _edge(func: F) -> F:
         except ArchiveError as exc:
             click.echo(f"error: {terminal_safe(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (`archive list | head`): nothing left to say to it.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except (OSError, sqlite3.Error) as exc:
             # The home's files themselves failed (read-only, full disk, permissions):
             # one line, not a traceback.
@@ -188,12 +192,14 @@ def rebuild(ctx: click.Context, procs: int) -> None:
 
 @cli.command()
 @click.option("--repair", is_flag=True, help="Re-index what differs; rebuild a damaged index.")
+@click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
+              show_default=True, help="Indexing processes, when the repair rebuilds.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @_edge
-def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
+def check(ctx: click.Context, repair: bool, procs: int, as_json: bool) -> None:
     """Verify the index's files and compare it with the store (exit 1 on any problem not repaired)."""
-    report = _archive(ctx).check(repair=repair)
+    report = _archive(ctx).check(repair=repair, procs=procs, progress=_bar)
     if as_json:
         click.echo(json.dumps(report.to_dict()))
     else:
@@ -262,7 +268,10 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     date_from, date_to = check_date_bound(date_from, "--from"), check_date_bound(date_to, "--to")
     archive = _archive(ctx)
     # Until the search stage checks its index itself, a damaged file is one clear line here.
-    with reading(archive.index_dir.path / str(archive.index_dir.current_name())):
+    folder = archive.index_dir.path / str(archive.index_dir.current_name())
+    if folder.is_dir():
+        ensure_intact(folder)
+    with reading(folder):
         results = search(archive, " ".join(query), source=list(sources), author=list(authors),
                          tag=list(tags), date_from=date_from, date_to=date_to, sort=sort, page=page,
                          per_page=per_page)

@@ -251,7 +251,8 @@ class Archive:
 
     # -- checking ------------------------------------------------------------------------
 
-    def check(self, *, repair: bool = False) -> CheckReport:
+    def check(self, *, repair: bool = False, procs: int = 1,
+              progress: ProgressFactory | None = None) -> CheckReport:
         """Verify the index's files and segments and compare them with the store; with ``repair``, fix them.
 
         Damage to the index means a full rebuild; articles that merely differ are
@@ -262,7 +263,7 @@ class Archive:
             if not repair or report.ok:
                 return report
             if report.serious:
-                self._rebuild(_no_progress, 1)
+                self._rebuild(progress or _no_progress, procs)
             elif report.damage:
                 # Only files a crashed write left unrecorded, in segments that read
                 # whole: record them and catch up with the store.

@@ -18,7 +18,7 @@ import multiprocessing, os, threading
 from archive.workers import die_with_parent
 
 def busy(_):
-    print(os.getpid(), flush=True)
+    os.write(1, b"%d\\n" % os.getpid())  # one write: the two workers' lines never interleave
     threading.Event().wait(120)
 
 ctx = multiprocessing.get_context("fork")
@@ -30,13 +30,15 @@ pool.map(busy, range(2), chunksize=1)
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs pidfd_open (Linux)")
 def test_pool_workers_die_with_their_parent():
     parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
-    workers = [int(parent.stdout.readline()) for _ in range(2)]
-    assert len(set(workers)) == 2
-    fds = [os.pidfd_open(pid) for pid in workers]
     try:
+        workers = [int(parent.stdout.readline()) for _ in range(2)]
+        fds = [os.pidfd_open(pid) for pid in workers]
+    finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         parent.stdout.close()
+    assert len(set(workers)) == 2
+    try:
         # A pidfd becomes readable when its process ends: wait for both, 10 s at most.
         ended: set[int] = set()
         while len(ended) < 2:
