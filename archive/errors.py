@@ -84,6 +84,8 @@ class IndexDamaged(ArchiveError):
 class HomeUnavailable(ArchiveError):
     """The archive home cannot be opened or written (read-only, missing permissions, not a store)."""
 
+    http_status = 503
+
 
 class TooManyAttempts(ArchiveError):
     """A client gave a wrong admin token too many times in a short while."""
