@@ -191,23 +191,28 @@ class Evaluator:
         """
         typed = node.accent or ""
         exact = node.terms[0] if node.field == "exact" else None
-        forms = []
-        for key in self.snap.chain.search_terms(typed):
-            for term in self.snap.expand_prefix("accent", key + "|", MAX_ACCENT_FORMS):
-                form = term.partition("|")[2]
-                if accents_agree(typed, form) and (exact is None or fold(form.lower()) == exact):
-                    forms.append(term)
-        self.expanded[node.text] = sorted({f.partition("|")[2] for f in forms})
+        forms, ids = self.snap.memo(("accent", typed, exact), lambda: self.accent_blocks(typed, exact))
+        self.expanded[node.text] = forms
         allowed = np.zeros(self.size, dtype=bool)
-        for term in forms:
-            ids, _ = self.snap.postings("accent", term)
-            allowed[ids] = True
+        allowed[ids] = True
         # A title match lifts block 0's verdict to its whole article; a paragraph needs its own.
         lifted = out.mask & ~out.para
         allowed |= lifted & self.articles(allowed & (self.snap.n == 0))[self.snap.aid]
         out.mask &= allowed
         out.para &= allowed
         out.score *= out.mask
+
+    def accent_blocks(self, typed: str, exact: str | None) -> tuple[list[str], np.ndarray]:
+        """Return the printed forms that keep a typed word's accents, and the blocks holding them."""
+        terms = []
+        for key in self.snap.chain.search_terms(typed):
+            for term in self.snap.expand_prefix("accent", key + "|", MAX_ACCENT_FORMS):
+                form = term.partition("|")[2]
+                if accents_agree(typed, form) and (exact is None or fold(form.lower()) == exact):
+                    terms.append(term)
+        ids = [self.snap.postings("accent", term)[0] for term in terms]
+        return (sorted({t.partition("|")[2] for t in terms}),
+                np.unique(np.concatenate(ids)) if ids else EMPTY_IDS)
 
     def exact_terms(self, terms: list[str]) -> Match:
         """Match any of some exact terms in the text (per paragraph) or the title (per article)."""
