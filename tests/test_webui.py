@@ -191,7 +191,7 @@ def test_an_empty_archive_shows_the_empty_state(runner, home):
 def test_search_page_says_how_the_query_was_read(client):
     body = client.get("/?q=l’investissement+le+-Apple").get_data(as_text=True)
     assert ('<details class="explain"><summary>Comment la requête a été lue</summary>\n'
-            "  <p><em>l’investissement</em> → invest et leurs formes ; <em>le</em> ignoré (mot courant) ; "
+            "  <p><em>l’investissement</em> et ses formes (invest) ; <em>le</em> ignoré (mot courant) ; "
             "<em>Apple</em> exclu</p>") in body
 def test_api_add_refuses_undecodable_text_with_the_upload_name(admin, seeded):
     auth = {"Authorization": "Bearer s3cret"}

@@ -143,7 +143,7 @@ class Engine:
             best = np.zeros(size, dtype=np.float32)
             idx = EMPTY_IDS
         else:
-            best, idx, aids = article_scores(snap, found, size)
+            best, idx, aids = article_scores(snap, found, size, evaluator.coverage)
             matching = np.zeros(size, dtype=bool)
             matching[aids] = True
             matching &= catalog.valid
