@@ -194,7 +194,7 @@ class Engine:
         explain = [Reading(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
                    for r in parsed.readings]
         return SearchResults(request, len(cand), total_paragraphs, hits, facets, histogram,
-                             explain=explain)
+                             explain=explain, truncated=evaluator.truncated)
 
     def _evaluator(self, snap: Snapshot) -> Evaluator:
         return Evaluator(snap, lambda term, d: self._vocabulary(snap).within(term, d, MAX_FUZZY_TERMS))
