@@ -26,6 +26,7 @@ import os
 import threading
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ from ..home import Archive, resolve_home
 from ..model import Article, Block
 from ..query import Or, Query, Word, parse_query
 from ..whoosh_format import EMPTY_IDS
-from .facets import Catalog, Filters, count_facets
+from .facets import Catalog, Filters, count_facets, others_only
 from .highlight import Marks, Spans, clip
 from .matching import article_scores, match
 from .request import SearchRequest
@@ -43,13 +44,28 @@ from .results import Hit, Paragraph, SearchResults
 from .snapshot import Snapshot
 from .suggest import Vocabulary, suggest
 
-__all__ = ["Engine", "engine_for", "close_engines", "search", "SHOWN_PARAGRAPHS"]
+__all__ = ["Engine", "Selection", "engine_for", "close_engines", "search", "SHOWN_PARAGRAPHS"]
 
 #: Highlighted blocks shown per article.
 SHOWN_PARAGRAPHS = 3
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Every article matching a request, oldest first, and (if asked) their matching paragraphs.
+
+    ``ids[i]`` was published on day ordinal ``days[i]`` (-1 when undated; undated
+    articles come last); block ``j`` is paragraph ``block_n[j]`` of article
+    ``block_article[j]`` (an index into ``ids``), in article then paragraph order.
+    """
+
+    ids: list[str]
+    days: np.ndarray
+    block_article: np.ndarray
+    block_n: np.ndarray
 
 
 class Engine:
@@ -96,6 +112,36 @@ class Engine:
         with self._lock:
             snap, catalog = self._refresh()
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
+
+    def select(self, request: SearchRequest, *, blocks: bool = False) -> Selection:
+        """Return every article matching a request (filters applied), oldest first, without ranking."""
+        with self._lock:
+            snap, catalog = self._refresh()
+            parsed = _parsed(request, snap)
+            found = match(snap, parsed.root)
+            matching = catalog.valid.copy()
+            if found is not None:
+                hit = np.zeros(catalog.size, dtype=bool)
+                aids = snap.aid[found.mask]
+                hit[aids[aids < catalog.size]] = True
+                matching &= hit
+            final = Filters.of(catalog, request).apply(matching)
+            cand = np.nonzero(final)[0]
+            days = catalog.days[cand]
+            order = np.lexsort((cand, np.where(days < 0, np.iinfo(np.int64).max, days)))
+            cand, days = cand[order], days[order]
+            block_article = block_n = EMPTY_IDS
+            if blocks and found is not None and len(cand):
+                rank = np.full(catalog.size, -1, dtype=np.int64)
+                rank[cand] = np.arange(len(cand))
+                docs = np.nonzero(found.para & found.mask)[0]
+                docs = docs[snap.aid[docs] < catalog.size]
+                docs = docs[rank[snap.aid[docs]] >= 0]
+                block_article, block_n = rank[snap.aid[docs]], snap.n[docs].astype(np.int64)
+                order = np.lexsort((block_n, block_article))
+                block_article, block_n = block_article[order], block_n[order]
+            ids = [catalog.ids[a] or "" for a in cand.tolist()]
+            return Selection(ids, days, block_article, block_n)
 
     def read(self, article_id: str, query: str = "") -> tuple[Article, list[tuple[Block, Spans]]]:
         """Return an article and, for each block, the spans the query matches in it."""
@@ -171,7 +217,9 @@ class Engine:
             shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n < len(article.blocks)) or [0]
             paragraphs = tuple(_paragraph(n, article.blocks[n].text, marks) for n in shown)
             hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown))))
-        return SearchResults(request, len(cand), total_paragraphs, hits, facets, histogram)
+        undated = others_only(filters, matching)
+        days = catalog.days[undated & (catalog.days >= 0)]
+        return SearchResults(request, len(cand), total_paragraphs, hits, facets, histogram, days=days)
 
     def _suggest(self, snap: Snapshot, catalog: Catalog, request: SearchRequest,
                  parsed: Query) -> str | None:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from markupsafe import Markup
 
@@ -96,6 +98,9 @@ class SearchResults:
     facets: dict[str, list[FacetValue]]
     histogram: list[tuple[int, int]]
     suggestion: str | None = None
+    #: Day ordinals of the dated matching articles, facet selections applied but not
+    #: the dates: the timeline drills into months and days from them.
+    days: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def query(self) -> str:
