@@ -20,7 +20,7 @@ its first and last day (for a link to the search of that period).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, cast
+from typing import Literal
 
 import numpy as np
 
@@ -42,7 +42,7 @@ def as_by(value: str | None) -> By | None:
         return None
     if value not in BYS:
         raise BadParameter(f"by must be year, month or day, not {value!r}")
-    return cast(By, value)
+    return value
 
 
 def period_keys(days: np.ndarray, by: By) -> np.ndarray:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
 from markupsafe import Markup
 
 from .highlight import Spans, marked_html
