@@ -29,7 +29,8 @@ def index() -> str:
     examples = _examples(results) if not has_query and not req.filtered else []
     return render_template("search.html", results=results, req=req, q=req.query,
                            has_query=has_query, filtered=req.filtered, examples=examples,
-                           facets=views.facets(results), histogram=views.histogram(results))
+                           facets=views.facets(results), histogram=views.histogram(results),
+                           timeline=views.timeline(results))
 
 
 def _examples(results: SearchResults) -> list[str]:
