@@ -26,6 +26,8 @@ __all__ = ["ChartPoint", "ChartLine", "Tick", "Chart", "trend_chart", "STYLES"]
 STYLES = (("#08306b", "", "circle"), ("#d94801", "8 4", "square"),
           ("#238b45", "2 3", "diamond"), ("#6a51a3", "10 3 2 3", "triangle"))
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 860, 320, 56, 12, 12, 48
+#: A share over fewer articles than this says nothing (one article of one is 100 %): not drawn.
+MIN_SHARE_BASE = 10
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,9 @@ def trend_chart(trend: Trend, measure: str, number: Callable[[int], str]) -> Cha
     if not series:
         return None
     n = len(series[0].points)
-    values = [[p.share * 100 if measure == "share" else p.count for p in s.points] for s in series]
-    top = max((v for vs in values for v in vs), default=0) or 1
+    values = [[(p.share * 100 if p.total >= MIN_SHARE_BASE else None) if measure == "share" else float(p.count)
+               for p in s.points] for s in series]
+    top = max((v for vs in values for v in vs if v is not None), default=0) or 1
     step = _nice_step(top) if measure == "share" else max(1.0, _nice_step(top))
     top = step * math.ceil(top / step)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -115,15 +118,20 @@ def trend_chart(trend: Trend, measure: str, number: Callable[[int], str]) -> Cha
     for k, (s, vs) in enumerate(zip(series, values)):
         colour, dash, shape = STYLES[k % len(STYLES)]
         points = []
+        path = []
         for i, (p, v) in enumerate(zip(s.points, vs)):
+            if v is None:
+                path.append("")
+                continue
             x, y = x_of(i), y_of(v)
+            path.append(f"{'L' if path and path[-1] else 'M'}{x:.1f},{y:.1f}")
             what = count_text("%(num)s article", "%(num)s articles", p.count)
             label = _("%(query)s, %(period)s: %(what)s (%(share)s of the period's articles)",
                       query=s.query, period=p.period, what=what, share=format_percent(p.share, "#,##0.0%"))
             url = link("pages.index", q=s.query, **{"from": p.start.isoformat(), "to": p.end.isoformat()})
             points.append(ChartPoint(round(x, 1), round(y, 1), label, url, _marker(shape, x, y)))
-        path = "M" + " L".join(f"{pt.x},{pt.y}" for pt in points)
-        lines.append(ChartLine(s.query, colour, dash, shape, path, points, s.total_articles))
+        lines.append(ChartLine(s.query, colour, dash, shape, " ".join(c for c in path if c), points,
+                               s.total_articles))
     y_ticks = []
     for j in range(round(top / step) + 1):
         v = j * step

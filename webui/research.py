@@ -96,6 +96,7 @@ def trends() -> str:
     slots = queries + [""] * (MAX_QUERIES - len(queries))
     return render_template("trends.html", trend=result, chart=chart, measure=measure, slots=slots,
                            req=search_request(), by=request.args.get("by") or "",
+                           min_share_base=charts.MIN_SHARE_BASE,
                            csv_url=here("research.trend_csv", measure=None),
                            json_url=here("research.api_trend", measure=None),
                            measure_links={m: here(request.endpoint or "research.trends", measure=m)

@@ -196,7 +196,7 @@ def timeline(results: SearchResults) -> Timeline | None:
         elif level == "month":
             short = format_date(start, "MMM")[:4]
         else:
-            short = str(start.day) if start.day == 1 or start.day % 5 == 0 else ""
+            short = str(start.day) if start.day in (1, 10, 20, 30) else ""
         height = max(1.0 if count else 0.0, round(count / tallest * _PLOT, 1))
         title = _("%(period)s: %(what)s", period=text,
                   what=count_text("%(num)s article", "%(num)s articles", count))
