@@ -101,7 +101,9 @@ def trend_chart(trend: Trend, measure: str, number: Callable[[int], str]) -> Cha
     if not series:
         return None
     n = len(series[0].points)
-    values = [[(p.share * 100 if p.total >= MIN_SHARE_BASE else None) if measure == "share" else float(p.count)
+    # In a small archive every period is small: the bar is then its largest period.
+    base = min(MIN_SHARE_BASE, max(p.total for p in series[0].points))
+    values = [[(p.share * 100 if p.total >= base else None) if measure == "share" else float(p.count)
                for p in s.points] for s in series]
     top = max((v for vs in values for v in vs if v is not None), default=0) or 1
     step = _nice_step(top) if measure == "share" else max(1.0, _nice_step(top))
