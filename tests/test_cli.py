@@ -170,3 +170,12 @@ def test_export_command_formats(runner, research_cli_home, tmp_path):
     run(runner, research_cli_home, "export", "-q", "grève", "--format", "csv-excel", "-o", str(excel))
     assert excel.read_bytes().startswith("\ufeffid;date;".encode())
     assert len(run(runner, research_cli_home, "export").output.splitlines()) == 5  # every article, as before
+def test_search_explain_prints_each_piece(runner, seeded):
+    r = run(runner, seeded.home, "search", "--explain", "l’investissement", "le", "invest*")
+    assert r.exit_code == 0
+    assert r.output.splitlines()[:4] == [
+        "l’investissement\tword\tinvest",
+        "le\tstopword\t-",
+        "invest*\tprefix\tinvestir, investissement, investissements, investira",
+        "",
+    ]

@@ -9,7 +9,7 @@ import re
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 
-from archive import ArticleNotFound, SearchResults, valid_id
+from archive import ArticleNotFound, SearchResults, marked_html, valid_id
 
 from . import views
 from .extension import engine
@@ -30,7 +30,7 @@ def index() -> str:
     return render_template("search.html", results=results, req=req, q=req.query,
                            has_query=has_query, filtered=req.filtered, examples=examples,
                            facets=views.facets(results), histogram=views.histogram(results),
-                           timeline=views.timeline(results))
+                           explain=views.explain(results), timeline=views.timeline(results))
 
 
 def _examples(results: SearchResults) -> list[str]:
@@ -56,11 +56,12 @@ def article(article_id: str) -> str:
     if not valid_id(article_id):
         raise ArticleNotFound(article_id)
     q = request.args.get("q", "")[:1000]
-    art, spans = engine().read(article_id, q)
+    art, title_spans, spans = engine().read(article_id, q)
     blocks = views.marked_blocks(spans)
     related = engine().related(article_id)
     back = back_link() if request.args else None
-    return render_template("article.html", article=art, blocks=blocks, q=q, related=related,
+    return render_template("article.html", article=art, title_html=marked_html(art.title, title_spans),
+                           blocks=blocks, q=q, related=related,
                            back=back, total_marks=sum(b.marks for b in blocks))
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from archive import Block, FacetValue, SearchResults, Spans, marked_html
 from archive.research import By, count_periods, key_of, period_bounds, period_label
@@ -20,7 +20,7 @@ from .i18n import count_text
 from .state import FACET_PARAMS, link, toggle_link
 
 __all__ = ["FacetItem", "Facet", "Bar", "Histogram", "MarkedBlock", "facets", "histogram",
-           "marked_blocks", "TimeBar", "Timeline", "timeline"]
+           "marked_blocks", "explain", "TimeBar", "Timeline", "timeline"]
 
 #: Facet values shown before "show more".
 SHOWN_VALUES = 10
@@ -204,3 +204,39 @@ def timeline(results: SearchResults) -> Timeline | None:
                             end.isoformat(), selected, i * _BAR + 3, _TOP - height, _BAR - 6, height,
                             i * _BAR + _BAR / 2))
     return Timeline(level, caption, max(len(bars), 6) * _BAR, bars, up_url, up_label)
+#: Forms listed per piece of the query before "…".
+_SHOWN_FORMS = 6
+
+
+def explain(results: SearchResults) -> list[Markup]:
+    """Return how each piece of the query was read, as short phrases in the reader's language."""
+    out = []
+    stop_only = any(r.role == "stopword" and r.terms for r in results.explain)
+    for r in results.explain:
+        typed = Markup("<em>%s</em>") % r.text
+        forms = escape(", ".join(r.terms[:_SHOWN_FORMS]) + ("…" if len(r.terms) > _SHOWN_FORMS else ""))
+        if r.role == "word":
+            text = _("%(typed)s → %(forms)s and their forms", typed=typed, forms=forms)
+        elif r.role == "stopword" and stop_only:
+            text = _("%(typed)s searched as typed (the query has only common words)", typed=typed)
+        elif r.role == "stopword":
+            text = _("%(typed)s ignored (common word)", typed=typed)
+        elif r.role == "phrase":
+            text = _("%(typed)s word for word", typed=typed)
+        elif r.role == "prefix":
+            text = (_("%(typed)s → %(forms)s", typed=typed, forms=forms) if r.terms
+                    else _("%(typed)s → no word of the archive", typed=typed))
+        elif r.role == "fuzzy":
+            text = (_("%(typed)s → %(forms)s (close spellings)", typed=typed, forms=forms) if r.terms
+                    else _("%(typed)s → no close word in the archive", typed=typed))
+        elif r.role == "near":
+            text = _("%(typed)s: words close to each other", typed=typed)
+        elif r.role == "field":
+            text = _("%(typed)s in the article's metadata", typed=typed)
+        elif r.role == "date":
+            text = _("%(typed)s: from %(start)s to %(end)s", typed=typed,
+                     start=escape(r.terms[0] if r.terms else "…"), end=escape(r.terms[-1] if r.terms else "…"))
+        else:
+            text = _("%(typed)s excluded", typed=typed)
+        out.append(Markup(text))
+    return out

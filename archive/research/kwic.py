@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis import WORD_RE, fold
+from ..analysis import FRENCH, WORD_RE, fold
 from ..errors import BadParameter
 from ..search import Engine, SearchRequest
 from ..search.highlight import Marks
@@ -166,7 +166,7 @@ def _scan(engine: Engine, request: SearchRequest) -> _Scan:
 def _read(engine: Engine, request: SearchRequest) -> _Scan:
     """Read every matching paragraph and collect its spans (the costly stage)."""
     selection = engine.select(request, blocks=True)
-    marks = Marks.of(request.parsed.root)
+    marks = Marks.of(request.parsed.root, FRENCH, selection.expanded)
     article: list[int] = []
     ns: list[int] = []
     starts: list[int] = []

@@ -11,7 +11,7 @@ the same filters (the same request without its words), so a peak means the
 subject grew, not the archive.
 
 The span runs from the earliest to the latest date of the requests' ranges,
-or of the archive where a request has none; the periods are chosen from it
+or of their matching articles where a request has none; the periods are chosen from it
 (:func:`~.periods.choose_by`) unless asked. :meth:`Trend.to_dict` is the
 JSON contract of ``/api/trend`` and ``archive trend --json``; :meth:`Trend.rows`
 is the table of the CSV download.
@@ -113,7 +113,11 @@ def trend(engine: Engine, requests: Sequence[SearchRequest], by: By | None = Non
         base = _base(r)
         if base not in totals:
             totals[base] = engine.select(base).days
-    everything = np.concatenate([*totals.values(), *matched])
+    # The span follows the matches (an archive's stray old article would otherwise
+    # stretch every chart); the whole archive only when nothing matches.
+    everything = np.concatenate(matched)
+    if not (everything >= 0).any():
+        everything = np.concatenate(list(totals.values()))
     dated = everything[everything >= 0]
     lows = [r.low for r in requests if r.low is not None]
     highs = [r.high for r in requests if r.high is not None]

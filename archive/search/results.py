@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from markupsafe import Markup
 
+from ..query import Reading
 from .highlight import Spans, marked_html
 from .request import SearchRequest
 
@@ -57,6 +58,12 @@ class Hit:
     score: float
     paragraphs: tuple[Paragraph, ...]
     more_paragraphs: int
+    title_spans: Spans = ()
+
+    @property
+    def title_html(self) -> Markup:
+        """Return the title as HTML, the query's matches in ``<mark>``."""
+        return marked_html(self.title, self.title_spans)
 
     @property
     def author(self) -> str | None:
@@ -65,7 +72,7 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the hit in the JSON contract."""
-        return {"id": self.id, "title": self.title,
+        return {"id": self.id, "title": self.title, "title_html": str(self.title_html),
                 "date": self.date.isoformat() if self.date else None,
                 "source": self.source, "author": self.author, "tags": list(self.tags),
                 "url": self.url, "score": round(float(self.score), 6),
@@ -100,6 +107,7 @@ class SearchResults:
     #: Day ordinals of the dated matching articles, facet selections applied but not
     #: the dates: the timeline drills into months and days from them.
     days: np.ndarray | None = field(default=None, repr=False, compare=False)
+    explain: list[Reading] = field(default_factory=list)
 
     @property
     def query(self) -> str:
@@ -130,4 +138,5 @@ class SearchResults:
             "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},
             "histogram": [{"year": y, "count": c} for y, c in self.histogram],
             "suggestion": self.suggestion,
+            "explain": [r.to_dict() for r in self.explain],
         }
