@@ -254,7 +254,7 @@ def test_reference_ris_and_highwire_carry_the_fields(research_home):
     article = research_home.store.get("g1")
     link = "http://x/article/g1"
     assert reference(article, link, dt.date(2026, 11, 1)) == (
-        "Anne Dupont, « La grève des cheminots », Le Monde, 3 mai 2011. En ligne : http://x/article/g1"
+        "Anne Dupont, «\u00a0La grève des cheminots\u00a0», Le Monde, 3 mai 2011. En ligne : http://x/article/g1"
         " (consulté le 1er novembre 2026).")
     record = ris(article, link)
     assert record.startswith("TY  - NEWS\r\nTI  - La grève des cheminots\r\nAU  - Anne Dupont\r\n")

@@ -129,7 +129,7 @@ def test_article_meta_tags_cite_block_and_ris(rclient):
                           ("citation_public_url", "http://localhost/article/g1")):
         assert f'<meta name="{name}" content="{content}">' in body
     assert 'id="cite"' in body and "<h2 id=\"cite-title\">Citer</h2>" in body
-    assert ("Anne Dupont, « La grève des cheminots », Le Monde, 3 mai 2011. En ligne :"
+    assert ("Anne Dupont, «\u00a0La grève des cheminots\u00a0», Le Monde, 3 mai 2011. En ligne :"
             " http://localhost/article/g1") in body
     r = rclient.get("/article/g1.ris")
     assert r.mimetype == "application/x-research-info-systems"

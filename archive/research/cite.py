@@ -38,7 +38,7 @@ def reference(article: Article, permalink: str, accessed: dt.date) -> str:
     parts = []
     if article.authors:
         parts.append(", ".join(article.authors))
-    parts.append(f"« {article.title} »")
+    parts.append(f"«\u00a0{article.title}\u00a0»")  # no-break spaces: a guillemet never starts a line
     if article.source:
         parts.append(article.source)
     if article.date:
