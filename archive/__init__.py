@@ -16,9 +16,12 @@ from .errors import (
     ArchiveError,
     ArticleNotFound,
     BadParameter,
+    HomeUnavailable,
+    IndexDamaged,
     IndexMissing,
     IngestError,
     InvalidArticle,
+    TooManyAttempts,
 )
 from .home import AddReport, Archive, CheckReport
 from .ingest import SUFFIXES
@@ -40,6 +43,6 @@ __all__ = [
     "Archive", "AddReport", "CheckReport", "Article", "Block", "valid_id", "SUFFIXES",
     "search", "SearchRequest", "SearchResults", "Hit", "Paragraph", "FacetValue", "Engine",
     "Spans", "marked_html", "SORTS",
-    "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter", "IndexMissing",
-    "IngestError", "InvalidArticle",
+    "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter", "IndexMissing", "IndexDamaged",
+    "HomeUnavailable", "IngestError", "InvalidArticle", "TooManyAttempts",
 ]

@@ -25,7 +25,8 @@ import functools
 import os
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ import numpy as np
 
 from ..analysis import FRENCH
 from ..home import Archive, resolve_home
+from ..integrity import ensure_intact, reading
 from ..model import Article, Block
 from ..query import Or, Query, Reading, Word, parse_query
 from ..whoosh_format import EMPTY_IDS
@@ -81,11 +83,22 @@ class Engine:
         self._vocab: tuple[str | None, Vocabulary] | None = None
         _LIVE.add(self)
 
+    def _folder(self) -> Path:
+        return self.archive.index_dir.path / str(self.archive.index_dir.current_name())
+
+    @contextmanager
+    def _reading(self) -> Iterator[tuple[Snapshot, Catalog]]:
+        """Hold the engine for one operation on a fresh snapshot; a damaged index raises IndexDamaged."""
+        with self._lock, reading(self._folder()):
+            yield self._refresh()
+
     def _refresh(self) -> tuple[Snapshot, Catalog]:
         if self._catalog is None or not self._catalog.update(self.archive):
             self._catalog = Catalog(self.archive)
         snap = self._snapshot
         if snap is None or snap.name != self.archive.index_dir.current_name() or not snap.up_to_date():
+            if self.archive.index_dir.exists():
+                ensure_intact(self._folder())
             fresh = Snapshot(self.archive, snap)
             if snap is not None and snap.ix is not fresh.ix:
                 snap.close()  # (within one generation, fresh_searcher closed what it did not reuse)
@@ -101,8 +114,7 @@ class Engine:
 
     def search(self, request: SearchRequest, *, suggestion: bool = True) -> SearchResults:
         """Return a page of articles matching a request, with facets and a suggestion."""
-        with self._lock:
-            snap, catalog = self._refresh()
+        with self._reading() as (snap, catalog):
             parsed = _parsed(request, snap)
             results = self._run(snap, catalog, request, parsed)
             if suggestion and parsed.root is not None and results.total_articles < 3:
@@ -111,14 +123,12 @@ class Engine:
 
     def export(self, request: SearchRequest) -> SearchResults:
         """Return every matching article, ranked, with all matching block numbers and no text."""
-        with self._lock:
-            snap, catalog = self._refresh()
+        with self._reading() as (snap, catalog):
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
 
     def select(self, request: SearchRequest, *, blocks: bool = False) -> Selection:
         """Return every article matching a request (filters applied), oldest first, without ranking."""
-        with self._lock:
-            snap, catalog = self._refresh()
+        with self._reading() as (snap, catalog):
             parsed = _parsed(request, snap)
             evaluator = self._evaluator(snap)
             found = match(evaluator, parsed.root)
@@ -152,8 +162,7 @@ class Engine:
         if not query:
             return article, (), [(block, ()) for block in article.blocks]
         parsed = parse_query(query)
-        with self._lock:
-            snap, _ = self._refresh()
+        with self._reading() as (snap, _):
             evaluator = self._evaluator(snap)
             match(evaluator, parsed.root)  # for the forms fuzzy words and accents expand to
         marks = Marks.of(parsed.root, snap.chain, evaluator.expanded)
@@ -163,8 +172,7 @@ class Engine:
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Return articles close to one, from Whoosh's more-like-this key terms."""
         article = self.archive.store.get(article_id)
-        with self._lock:
-            snap, catalog = self._refresh()
+        with self._reading() as (snap, catalog):
             text = " ".join([article.title] + [b.text for b in article.blocks])
             terms = [t for t, _ in snap.searcher.key_terms_from_text("text", text, numterms=12)]
             if not terms:
@@ -183,7 +191,7 @@ class Engine:
             best = np.zeros(size, dtype=np.float32)
             idx = EMPTY_IDS
         else:
-            best, idx, aids = article_scores(snap, found, size)
+            best, idx, aids = article_scores(snap, found, size, evaluator.coverage)
             matching = np.zeros(size, dtype=bool)
             matching[aids] = True
             matching &= catalog.valid

@@ -34,6 +34,11 @@ __all__ = ["Match", "Evaluator", "match", "article_scores", "K1", "B_TEXT", "B_T
 K1, B_TEXT, B_TITLE, TITLE_BOOST = 1.2, 0.75, 0.5, 2.0
 #: Share of an article's other matching paragraphs' scores added to its best one.
 OTHER_PARAGRAPHS_WEIGHT = 0.05
+#: Share of an article's score that comes from its coverage of the query: per query
+#: word, its best score anywhere in the article, summed (a word counts once).
+COVERAGE_WEIGHT = 0.0
+#: Blocks shorter than this many terms are scored as if this long (headings).
+MIN_BLOCK_LENGTH = 0.0
 MAX_PREFIX_TERMS = 64
 MAX_ACCENT_FORMS = 256
 
@@ -56,6 +61,9 @@ class Evaluator:
         self.fuzzy_terms = fuzzy or (lambda term, distance: [])
         #: What prefixes, fuzzy words and accented words expanded to, by the text typed.
         self.expanded: dict[str, list[str]] = {}
+        #: Per article, the sum over required or optional query words of its best score for each.
+        self.coverage = np.zeros(int(snap.aid.max(initial=0)) + 1, dtype=np.float32)
+        self._negated = 0
 
     def zeros(self) -> Match:
         """Return an empty match."""
@@ -73,7 +81,10 @@ class Evaluator:
               n_docs: int) -> np.ndarray:
         """Return BM25 weights of a term occurring ``tf`` times in blocks ``ids``."""
         idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        norm = K1 * (1.0 - b + b * self.snap.length[fieldname][ids] / self.snap.avg[fieldname])
+        length = self.snap.length[fieldname][ids]
+        if MIN_BLOCK_LENGTH and fieldname in ("text", "exact"):
+            length = np.maximum(length, MIN_BLOCK_LENGTH)
+        norm = K1 * (1.0 - b + b * length / self.snap.avg[fieldname])
         return (idf * tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
 
     def lift(self, ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,6 +108,15 @@ class Evaluator:
 
     def run(self, node: Node) -> Match:
         """Evaluate a query tree."""
+        m = self._run(node)
+        if COVERAGE_WEIGHT and not self._negated and isinstance(node, (Word, Phrase, Prefix, Fuzzy)):
+            ids = np.nonzero(m.mask)[0]
+            per_article = np.zeros(len(self.coverage), dtype=np.float32)
+            _max_by_group(per_article, self.snap.aid[ids], m.score[ids])
+            self.coverage += per_article
+        return m
+
+    def _run(self, node: Node) -> Match:
         if isinstance(node, And):
             return self.all_of(node)
         if isinstance(node, Or):
@@ -108,7 +128,9 @@ class Evaluator:
                 out.para |= m.para
             return out
         if isinstance(node, Not):
+            self._negated += 1
             m = self.run(node.child)
+            self._negated -= 1
             return Match(self.snap.alive & ~self.whole_articles(m.mask), np.zeros(self.size, np.float32),
                          np.zeros(self.size, bool))
         if isinstance(node, Word):
@@ -146,7 +168,9 @@ class Evaluator:
         out.mask &= keep[self.snap.aid]
         for excluded in node.children:
             if isinstance(excluded, Not):
+                self._negated += 1
                 out.mask &= ~self.whole_articles(self.run(excluded.child).mask)
+                self._negated -= 1
         out.score *= out.mask
         out.para &= out.mask
         return out
@@ -191,23 +215,28 @@ class Evaluator:
         """
         typed = node.accent or ""
         exact = node.terms[0] if node.field == "exact" else None
-        forms = []
-        for key in self.snap.chain.search_terms(typed):
-            for term in self.snap.expand_prefix("accent", key + "|", MAX_ACCENT_FORMS):
-                form = term.partition("|")[2]
-                if accents_agree(typed, form) and (exact is None or fold(form.lower()) == exact):
-                    forms.append(term)
-        self.expanded[node.text] = sorted({f.partition("|")[2] for f in forms})
+        forms, ids = self.snap.memo(("accent", typed, exact), lambda: self.accent_blocks(typed, exact))
+        self.expanded[node.text] = forms
         allowed = np.zeros(self.size, dtype=bool)
-        for term in forms:
-            ids, _ = self.snap.postings("accent", term)
-            allowed[ids] = True
+        allowed[ids] = True
         # A title match lifts block 0's verdict to its whole article; a paragraph needs its own.
         lifted = out.mask & ~out.para
         allowed |= lifted & self.articles(allowed & (self.snap.n == 0))[self.snap.aid]
         out.mask &= allowed
         out.para &= allowed
         out.score *= out.mask
+
+    def accent_blocks(self, typed: str, exact: str | None) -> tuple[list[str], np.ndarray]:
+        """Return the printed forms that keep a typed word's accents, and the blocks holding them."""
+        terms = []
+        for key in self.snap.chain.search_terms(typed):
+            for term in self.snap.expand_prefix("accent", key + "|", MAX_ACCENT_FORMS):
+                form = term.partition("|")[2]
+                if accents_agree(typed, form) and (exact is None or fold(form.lower()) == exact):
+                    terms.append(term)
+        ids = [self.snap.postings("accent", term)[0] for term in terms]
+        return (sorted({t.partition("|")[2] for t in terms}),
+                np.unique(np.concatenate(ids)) if ids else EMPTY_IDS)
 
     def exact_terms(self, terms: list[str]) -> Match:
         """Match any of some exact terms in the text (per paragraph) or the title (per article)."""
@@ -294,7 +323,8 @@ def _near(at: np.ndarray, others: np.ndarray, slop: int) -> np.ndarray:
     return (np.abs(after - at) <= slop) | (np.abs(at - before) <= slop)
 
 
-def article_scores(snap: Snapshot, match: Match, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def article_scores(snap: Snapshot, match: Match, size: int, coverage: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return each article's score (-inf when it does not match), and the matching blocks and their aids."""
     best = np.full(size, -np.inf, dtype=np.float32)
     idx = np.nonzero(match.mask)[0]
@@ -308,6 +338,10 @@ def article_scores(snap: Snapshot, match: Match, size: int) -> tuple[np.ndarray,
     others = np.bincount(aids, weights=match.score[idx], minlength=size)[:size]
     found = np.isfinite(best)
     best[found] += OTHER_PARAGRAPHS_WEIGHT * (others[found] - best[found])
+    if COVERAGE_WEIGHT and coverage is not None:
+        n = min(size, len(coverage))
+        best[:n][found[:n]] = ((1 - COVERAGE_WEIGHT) * best[:n][found[:n]]
+                               + COVERAGE_WEIGHT * coverage[:n][found[:n]])
     return best, idx, aids
 
 

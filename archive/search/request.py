@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, cast
 
 from ..errors import BadParameter
+from ..model import check_date_bound
 from ..query import Query, parse_date_bound, parse_query
 
 __all__ = ["SearchRequest", "Sort", "SORTS", "FILTERS", "MAX_QUERY_CHARS", "MAX_FILTERS",
@@ -66,6 +67,8 @@ class SearchRequest:
             raise BadParameter(f"page must be from 1 to {MAX_PAGE}")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
             raise BadParameter(f"per_page must be from 1 to {MAX_PER_PAGE}")
+        check_date_bound(self.date_from, "from")
+        check_date_bound(self.date_to, "to")
         try:
             low = parse_date_bound(self.date_from or None, end=False)
             high = parse_date_bound(self.date_to or None, end=True)
