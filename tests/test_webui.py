@@ -234,3 +234,13 @@ def test_search_on_a_damaged_index_answers_503_with_a_clear_message(seeded):
     assert r.status_code == 503
     assert r.get_json()["error"].startswith("the search index is damaged: ")
     assert r.get_json()["error"].endswith("; run `archive check --repair`")
+
+
+def test_repeated_parameters_are_linked_once_and_bounded(client):
+    body = client.get("/?q=Xiaomi&to=&to=&to=&tag=chine&tag=chine&sort=-date&sort=-date").get_data(as_text=True)
+    links = re.findall(r'href="(/\?[^"]*)"', body)
+    assert links and all(link.count("sort=") <= 1 and link.count("to=") <= 1 and link.count("tag=chine") <= 1
+                         for link in links)
+    assert client.get("/?q=covid" + "&to=" * 70).status_code == 400
+    assert client.get("/?q=" + "a" * 9000).status_code == 414
+    assert client.get("/api/search?q=a&q=b").status_code == 400

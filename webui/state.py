@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from archive import BadParameter, SearchRequest, SearchResults
 
 from .extension import engine
+from .i18n import LANGUAGES
 
 __all__ = ["search_request", "run_search", "link", "toggle_link", "article_link", "back_link",
            "lang_link", "init_app", "FACET_PARAMS"]
@@ -36,9 +37,20 @@ def run_search() -> tuple[SearchRequest, SearchResults]:
     return req, results
 
 
+def _state() -> MultiDict[str, str]:
+    """Return the current search state as URL parameters, each once (never the URL's repeats)."""
+    try:
+        args = MultiDict(search_request().to_args())
+    except BadParameter:
+        args = MultiDict()
+    if request.args.get("lang") in LANGUAGES:
+        args.add("lang", request.args["lang"])
+    return args
+
+
 def link(endpoint: str = "pages.index", /, **changes: Any) -> str:
     """Return a URL for ``endpoint`` with the current search state, some parameters changed."""
-    args = MultiDict((k, v) for k, v in request.args.items(multi=True) if k in _STATE)
+    args = _state()
     for key, value in changes.items():
         args.poplist(key)
         if value is None or value == "" or value == []:
@@ -52,27 +64,27 @@ def link(endpoint: str = "pages.index", /, **changes: Any) -> str:
 
 def toggle_link(param: str, value: str) -> str:
     """Return a URL that selects ``value`` of facet ``param`` if it is not selected, else unselects it."""
-    current = request.args.getlist(param)
+    current = _state().getlist(param)
     new = [v for v in current if v != value] if value in current else [*current, value]
     return link(**{param: new})
 
 
 def article_link(article_id: str, n: int | None = None) -> str:
     """Return the reading view of an article, carrying the search state (for marks and the way back)."""
-    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k in _STATE and k != "lang"}
+    args = {k: v for k, v in _state().to_dict(flat=False).items() if k != "lang"}
     url = _url("pages.article", {"article_id": article_id, **args})
     return url + (f"#p{n}" if n is not None else "")
 
 
 def back_link() -> str:
     """Return the results page the reading view was opened from."""
-    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k in _STATE}
-    return _url("pages.index", args)
+    return _url("pages.index", _state().to_dict(flat=False))
 
 
 def lang_link(code: str) -> str:
     """Return the current page's URL in another language."""
-    args = request.args.to_dict(flat=False)
+    args = {k: v[:1] for k, v in request.args.to_dict(flat=False).items() if k not in _STATE}
+    args.update(_state().to_dict(flat=False))
     args["lang"] = [code]
     return _url(request.endpoint or "pages.index", {**(request.view_args or {}), **args})
 

@@ -244,7 +244,7 @@ class Engine:
         undated = others_only(filters, matching)
         days = catalog.days[undated & (catalog.days >= 0)]
         return SearchResults(request, len(cand), total_paragraphs, hits, facets, histogram,
-                             explain=explain, days=days)
+                             explain=explain, truncated=evaluator.truncated, days=days)
 
     def _evaluator(self, snap: Snapshot) -> Evaluator:
         return Evaluator(snap, lambda term, d: self._vocabulary(snap).within(term, d, MAX_FUZZY_TERMS))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +41,8 @@ COVERAGE_WEIGHT = 0.0
 #: Blocks shorter than this many terms are scored as if this long (headings).
 MIN_BLOCK_LENGTH = 0.0
 MAX_PREFIX_TERMS = 64
+#: Postings one query may read (each term once): about 40 of the most frequent words.
+MAX_POSTINGS = 4_000_000
 MAX_ACCENT_FORMS = 256
 
 
@@ -64,6 +67,34 @@ class Evaluator:
         #: Per article, the sum over required or optional query words of its best score for each.
         self.coverage = np.zeros(int(snap.aid.max(initial=0)) + 1, dtype=np.float32)
         self._negated = 0
+        #: Postings read so far (each read once per query), against the query's budget.
+        self.spent = 0
+        self.truncated = False
+        self._reads: dict[tuple[str, str, bool], tuple[np.ndarray, Any]] = {}
+
+    def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return a term's live blocks and frequencies, read once per query and counted."""
+        key = (fieldname, term, False)
+        if key not in self._reads:
+            self._reads[key] = self._charge(self.snap.postings(fieldname, term))
+        ids, tf = self._reads[key]
+        return ids, tf
+
+    def occurrences(self, fieldname: str, term: str) -> tuple[np.ndarray, list[bytes]]:
+        """Return a term's live blocks and packed positions, read once per query and counted."""
+        key = (fieldname, term, True)
+        if key not in self._reads:
+            self._reads[key] = self._charge(self.snap.occurrences(fieldname, term))
+        ids, values = self._reads[key]
+        return ids, values
+
+    def _charge(self, read: tuple[np.ndarray, Any]) -> tuple[np.ndarray, Any]:
+        # Past the budget, further terms read as absent: the query is cut short, and says so.
+        if self.spent > MAX_POSTINGS:
+            self.truncated = True
+            return EMPTY_IDS, ([] if isinstance(read[1], list) else np.zeros(0, np.float32))
+        self.spent += len(read[0])
+        return read
 
     def zeros(self) -> Match:
         """Return an empty match."""
@@ -72,7 +103,7 @@ class Evaluator:
 
     def bm25(self, fieldname: str, text: str, b: float, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
         """Return the blocks holding a term and their BM25 weights."""
-        ids, tf = self.snap.postings(fieldname, text)
+        ids, tf = self.postings(fieldname, text)
         if not len(ids):
             return ids, tf
         return ids, self.weigh(fieldname, ids, tf, len(ids), b, n_docs)
@@ -180,7 +211,7 @@ class Evaluator:
         out = self.zeros()
         if node.field in ("source", "author", "tag"):
             for term in node.terms:
-                ids, _ = self.snap.postings(node.field, term)
+                ids, _ = self.postings(node.field, term)
                 docs, _ = self.lift(ids, np.ones(len(ids), np.float32))
                 out.mask[docs] = True
             return out
@@ -234,7 +265,7 @@ class Evaluator:
                 form = term.partition("|")[2]
                 if accents_agree(typed, form) and (exact is None or fold(form.lower()) == exact):
                     terms.append(term)
-        ids = [self.snap.postings("accent", term)[0] for term in terms]
+        ids = [self.postings("accent", term)[0] for term in terms]
         return (sorted({t.partition("|")[2] for t in terms}),
                 np.unique(np.concatenate(ids)) if ids else EMPTY_IDS)
 
@@ -259,7 +290,7 @@ class Evaluator:
             # Metadata fields have no positions: all words present is close enough there.
             common: np.ndarray | None = None
             for term in set(node.terms):
-                ids, _ = self.snap.postings(node.field, term)
+                ids, _ = self.postings(node.field, term)
                 common = ids if common is None else np.intersect1d(common, ids, assume_unique=True)
             if common is None:
                 return out
@@ -289,7 +320,7 @@ class Evaluator:
 
     def positional(self, node: Phrase, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the blocks where a phrase (or its words within ``slop``) occurs, and how often."""
-        read = {term: self.snap.occurrences(fieldname, term) for term in set(node.terms)}
+        read = {term: self.occurrences(fieldname, term) for term in set(node.terms)}
         docs: np.ndarray | None = None
         for ids, _ in read.values():
             docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)

@@ -108,6 +108,8 @@ class SearchResults:
     #: the dates: the timeline drills into months and days from them.
     days: np.ndarray | None = field(default=None, repr=False, compare=False)
     explain: list[Reading] = field(default_factory=list)
+    #: True when the query needed more work than one query may do and was cut short.
+    truncated: bool = False
 
     @property
     def query(self) -> str:
@@ -139,4 +141,5 @@ class SearchResults:
             "histogram": [{"year": y, "count": c} for y, c in self.histogram],
             "suggestion": self.suggestion,
             "explain": [r.to_dict() for r in self.explain],
+            "truncated": self.truncated,
         }
