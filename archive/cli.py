@@ -467,6 +467,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
         raise click.ClickException("no web app is installed (entry point archive.apps:web)")
     create_app = next(iter(found)).load()
     app = create_app({"ARCHIVE_HOME": str(archive.home)})
+    # Built before the first request rather than during it.
+    app.extensions["archive"].warm()
     click.echo(f"serving {archive.home} on http://{host}:{port}/", err=True)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="archive")

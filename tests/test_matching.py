@@ -7,6 +7,7 @@ import re
 import pytest
 
 from archive import Archive, Article, search
+from archive.search import engine_for
 
 ARTICLES = {
     "split": ("Une journée de mobilisation", ["La police a encerclé la place.",
@@ -143,6 +144,7 @@ def test_explain_reads_each_piece_of_a_mixed_query(home):
 
 
 def test_suggestions_keep_the_readers_capitals(home):
+    engine_for(home).warm()  # the vocabulary is built in the background
     assert search(home, "Gouvernemant").suggestion == "Gouvernement"
     assert search(home, "GOUVERNEMANT").suggestion == "GOUVERNEMENT"
 

@@ -9,7 +9,7 @@ from archive.errors import BadParameter
 from archive.home import Archive
 from archive.model import Article
 from archive.query import parse_query
-from archive.search import search
+from archive.search import engine_for, search
 
 
 def marked(results):
@@ -196,6 +196,7 @@ def test_sort_by_date_is_ordered(sample_home, sort):
 
 
 def test_suggestion_uses_real_words_and_has_results(sample_home):
+    engine_for(sample_home).warm()  # the vocabulary is built in the background
     results = search(sample_home, "gouvernemant")
     assert results.total_articles == 0
     assert results.suggestion == "gouvernement"

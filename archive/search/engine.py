@@ -26,6 +26,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +49,14 @@ from .suggest import Vocabulary, suggest
 
 __all__ = ["Engine", "Selection", "engine_for", "close_engines", "search", "SHOWN_PARAGRAPHS"]
 
-#: Highlighted blocks shown per article; fuzzy expansions per word.
-SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS = 3, 32
+#: Highlighted blocks shown per article; fuzzy expansions per word; seconds a
+#: suggestion waits for a vocabulary being built.
+SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
+#: One background thread builds the spelling vocabularies.
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-vocabulary")
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,8 @@ class Engine:
         self._lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._catalog: Catalog | None = None
-        self._vocab: tuple[str | None, Vocabulary] | None = None
+        # The spelling vocabulary of the current generation, built in the background.
+        self._vocab: tuple[str | None, Future[Vocabulary]] | None = None
         _LIVE.add(self)
 
     def _folder(self) -> Path:
@@ -103,6 +108,7 @@ class Engine:
             if snap is not None and snap.ix is not fresh.ix:
                 snap.close()  # (within one generation, fresh_searcher closed what it did not reuse)
             self._snapshot = snap = fresh
+            self._vocabulary(snap, wait=0)  # start building it now
         return snap, self._catalog
 
     def close(self) -> None:
@@ -247,18 +253,36 @@ class Engine:
                              explain=explain, truncated=evaluator.truncated, days=days)
 
     def _evaluator(self, snap: Snapshot) -> Evaluator:
-        return Evaluator(snap, lambda term, d: self._vocabulary(snap).within(term, d, MAX_FUZZY_TERMS))
+        return Evaluator(snap, lambda term, d: self._words(snap).within(term, d, MAX_FUZZY_TERMS))
 
-    def _vocabulary(self, snap: Snapshot) -> Vocabulary:
-        # Built once per full index generation: words added since then are simply not
-        # offered as suggestions or fuzzy matches until the next rebuild.
+    def _words(self, snap: Snapshot) -> Vocabulary:
+        vocabulary = self._vocabulary(snap)
+        assert vocabulary is not None  # (waited for)
+        return vocabulary
+
+    def _vocabulary(self, snap: Snapshot, wait: float | None = None) -> Vocabulary | None:
+        # Built once per full index generation, off the request path (a few seconds on
+        # the corpus): words added since are not offered until the next rebuild. A
+        # suggestion waits for it a moment at most (a small archive's is ready by
+        # then); a fuzzy word waits for it.
         if self._vocab is None or self._vocab[0] != snap.name:
-            self._vocab = (snap.name, Vocabulary(snap))
-        return self._vocab[1]
+            self._vocab = (snap.name, _BACKGROUND.submit(Vocabulary, snap))
+        try:
+            return self._vocab[1].result(timeout=wait)
+        except TimeoutError:
+            return None
+
+    def warm(self) -> None:
+        """Open the index and build what the first searches would otherwise wait for."""
+        with self._reading() as (snap, _):
+            self._vocabulary(snap)
 
     def _suggest(self, snap: Snapshot, catalog: Catalog, request: SearchRequest,
                  parsed: Query) -> str | None:
-        text = suggest(snap, self._vocabulary(snap), parsed,
+        vocabulary = self._vocabulary(snap, wait=SUGGESTION_WAIT)
+        if vocabulary is None:
+            return None
+        text = suggest(snap, vocabulary, parsed,
                        lambda term: self._printed_form(snap, catalog, term))
         if text is None:
             return None

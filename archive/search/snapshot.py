@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any, TypeVar
 
 import numpy as np
@@ -179,7 +179,16 @@ class Snapshot:
                 break
         return terms
 
-    def terms(self, fieldname: str) -> Any:
-        """Iterate over a field's terms and their info (document frequency…)."""
-        for text, info in self.searcher.reader().iter_field(fieldname):
-            yield (text.decode("utf-8") if isinstance(text, bytes) else text), info
+    def terms(self, fieldname: str, *, private: bool = False) -> Iterator[tuple[str, Any]]:
+        """Iterate over a field's terms and their info (``private``: through a reader of its own).
+
+        A private reader has file handles of its own, so that a background thread can
+        walk the terms while searches read the shared ones.
+        """
+        reader = self.ix.reader() if private else self.searcher.reader()
+        try:
+            for text, info in reader.iter_field(fieldname):
+                yield (text.decode("utf-8") if isinstance(text, bytes) else text), info
+        finally:
+            if private:
+                reader.close()
