@@ -30,7 +30,7 @@ def index() -> str:
     return render_template("search.html", results=results, req=req, q=req.query,
                            has_query=has_query, filtered=req.filtered, examples=examples,
                            facets=views.facets(results), histogram=views.histogram(results),
-                           explain=views.explain(results))
+                           explain=views.explain(results), timeline=views.timeline(results))
 
 
 def _examples(results: SearchResults) -> list[str]:
