@@ -1,22 +1,29 @@
-"""Relevance check: recall@10 and MRR@10 on the dev sets of ../shared/corpus.
+"""Relevance check: recall@10 and MRR@10 on every dev set of ../shared/corpus, peers beside.
 
-Each question is run through the Python API (`archive.search.search`) with its words
-ORed, as the peer harness does. The full French chain is measured, then each stage
-switched off in turn (no stemming, no folding, no elision handling, no stop words), so
-the table shows what each stage buys.
+Each query is run through the engine with its words ORed, as the peer harness does,
+on four sets, each with its no-accent twin: PIAF questions over Wikipedia passages,
+headlines of articles whose titles are blanked (known item), three rare title words
+(titles kept), and lead paragraphs finding the rest of their article (titles kept).
 
-    .venv/bin/python bench/relevance.py [--corpus ../shared/corpus] [--sets piaf,knownitem]
+Rows: the full ranking, then one ablation row per ranking component (each switched off
+alone), then, with ``--chains``, one row per stage of the analysis chain switched off.
+With ``--peers DIR``, the peers' figures from the peer harness's JSON files
+(``DIR/peerset-<set>.json``, made by ``bench/peersets.sh``) are printed beside ours.
+
+    .venv/bin/python bench/relevance.py [--sets piaf,knownitem,news-kw,news-lead]
+        [--ablations] [--chains] [--peers /tmp] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import re
 import sys
 import tempfile
-import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +34,9 @@ from archive.home import Archive  # noqa: E402
 from archive.model import Article  # noqa: E402
 from archive.search import Engine, SearchRequest  # noqa: E402
 
+matching = importlib.import_module("archive.search.matching")
+query = importlib.import_module("archive.query")
+
 SETS = {
     "piaf": ("passages-fr-dev.jsonl", ["qrels-fr-dev.jsonl", "qrels-fr-dev-noaccent.jsonl"]),
     "knownitem": ("knownitem-dev-passages.jsonl",
@@ -35,26 +45,45 @@ SETS = {
     "news-lead": ("news-dev-lead-passages.jsonl",
                   ["news-dev-lead-qrels.jsonl", "news-dev-lead-qrels-noaccent.jsonl"]),
 }
+#: The peer harness's name of each set's JSON file (``peerset-<name>.json``).
+PEER_FILES = {"piaf": "piaf", "knownitem": "knownitem", "news-kw": "kw", "news-lead": "lead"}
+PEERS = ("tantivy-title", "tantivy-fold", "tantivy", "sqlite-fts5")
 CHAINS = {
-    "full chain": Chain(),
     "no stemming": Chain(stem=False),
     "no folding": Chain(fold=False),
     "no elision": Chain(elision=False),
     "no stop words": Chain(stop=False),
 }
+
+
+def _set(module: object, name: str, value: object) -> Callable[[], None]:
+    """Set a ranking constant; return what restores it."""
+    old = getattr(module, name)
+    setattr(module, name, value)
+    return lambda: setattr(module, name, old)
+
+
+#: One ablation per ranking component: the component switched off alone.
+ABLATIONS: dict[str, Callable[[], Callable[[], None]]] = {
+    "no article coverage": lambda: _set(matching, "COVERAGE_WEIGHT", 0.0),
+    "no short-block floor": lambda: _set(matching, "MIN_BLOCK_LENGTH", 0.0),
+    "no other paragraphs": lambda: _set(matching, "OTHER_PARAGRAPHS_WEIGHT", 0.0),
+    "title weight 2 (v1)": lambda: _set(matching, "TITLE_BOOST", 2.0),
+    "32 clauses (v1)": lambda: _set(query, "MAX_CLAUSES", 32),
+}
 _WORD = re.compile(r"\w+")
 
 
-def words(query: str) -> list[str]:
+def words(text: str) -> list[str]:
     """Split a question the way the peer harness does: NFC, lower case, words only."""
-    return _WORD.findall(unicodedata.normalize("NFC", query).lower())
+    return _WORD.findall(unicodedata.normalize("NFC", text).lower())
 
 
 def evaluate(engine: Engine, qrels: list[dict], k: int = 10) -> tuple[float, float]:
+    """Return recall@k and MRR@k of ORed queries."""
     recall = mrr = 0.0
     for q in qrels:
-        text = " OR ".join(words(q["query"]))
-        request = SearchRequest.build(text, per_page=k)
+        request = SearchRequest.build(" OR ".join(words(q["query"])), per_page=k)
         ranked = [h.id for h in engine.search(request, suggestion=False).hits]
         relevant = set(q["relevant"])
         hits = [i for i, d in enumerate(ranked) if d in relevant]
@@ -63,38 +92,72 @@ def evaluate(engine: Engine, qrels: list[dict], k: int = 10) -> tuple[float, flo
     return recall / len(qrels), mrr / len(qrels)
 
 
+def peer_rows(folder: Path, set_name: str) -> list[dict]:
+    """Return the peers' figures for a set from the peer harness's JSON, if it is there."""
+    path = folder / f"peerset-{PEER_FILES[set_name]}.json"
+    if not path.exists():
+        return []
+    retrieval = json.loads(path.read_text(encoding="utf-8"))["retrieval"]
+    rows = []
+    for peer in PEERS:
+        # The harness ran each set's qrels as "dev" and its no-accent twin as "heldout".
+        for slot, twin in (("dev", ""), ("heldout", "-noaccent")):
+            fig = retrieval.get(peer, {}).get(slot)
+            if fig:
+                rows.append({"set": set_name + twin, "engine": peer, "recall@10": round(fig["recall@10"], 3),
+                             "mrr@10": round(fig["mrr@10"], 3)})
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     ap.add_argument("--sets", default=",".join(SETS))
-    ap.add_argument("--chains", default=",".join(CHAINS))
+    ap.add_argument("--ablations", action="store_true", help="one row per ranking component switched off")
+    ap.add_argument("--chains", action="store_true", help="one row per analysis stage switched off")
+    ap.add_argument("--peers", type=Path, help="folder of the peer harness's peerset-<set>.json files")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
     a = ap.parse_args()
-    rows = []
+    rows: list[dict] = []
+    print("| set | engine | recall@10 | MRR@10 |\n|---|---|---:|---:|", flush=True)
+
+    def emit(row: dict) -> None:
+        rows.append(row)
+        print("| {set} | {engine} | {recall@10:.3f} | {mrr@10:.3f} |".format(**row), flush=True)
+
     for set_name in a.sets.split(","):
         passages, qrel_files = SETS[set_name]
+        qrels = {f: [json.loads(line) for line in (a.corpus / f).open(encoding="utf-8") if line.strip()]
+                 for f in qrel_files}
+        variants: list[tuple[str, Callable[[], Callable[[], None]] | None, Chain]] = [("project", None, Chain())]
+        if a.ablations:
+            variants += [(f"project, {name}", switch, Chain()) for name, switch in ABLATIONS.items()]
+        if a.chains:
+            variants += [(f"project, {name}", None, chain) for name, chain in CHAINS.items()]
         with tempfile.TemporaryDirectory() as tmp:
             archive = Archive(tmp)
             with open(a.corpus / passages, encoding="utf-8") as f:
                 archive.store.put(Article.from_record(json.loads(line)) for line in f if line.strip())
-            for chain_name in a.chains.split(","):
-                archive.rebuild(procs=2, chain=CHAINS[chain_name])
+            built: Chain | None = None
+            for label, switch, chain in variants:
+                if chain != built:
+                    archive.rebuild(procs=2, chain=chain)
+                    built = chain
+                restore = switch() if switch else None
                 engine = Engine(archive)
-                for qfile in qrel_files:
-                    with open(a.corpus / qfile, encoding="utf-8") as f:
-                        qrels = [json.loads(line) for line in f if line.strip()]
-                    t = time.perf_counter()
-                    recall, mrr = evaluate(engine, qrels)
-                    rows.append({"set": qfile.replace(".jsonl", ""), "chain": chain_name,
-                                 "queries": len(qrels), "recall@10": round(recall, 3),
-                                 "mrr@10": round(mrr, 3), "seconds": round(time.perf_counter() - t, 1)})
-                    print("| {set} | {chain} | {queries} | {recall@10:.3f} | {mrr@10:.3f} |".format(**rows[-1]),
-                          flush=True)
+                for twin, qfile in zip(("", "-noaccent"), qrel_files):
+                    recall, mrr = evaluate(engine, qrels[qfile])
+                    emit({"set": set_name + twin, "engine": label, "recall@10": round(recall, 3),
+                          "mrr@10": round(mrr, 3)})
                 engine.close()
+                if restore:
+                    restore()
+        if a.peers:
+            for row in peer_rows(a.peers, set_name):
+                emit(row)
     if a.json:
         a.json.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
-    print("| set | chain | queries | recall@10 | MRR@10 |\n|---|---|---:|---:|---:|")
     main()
