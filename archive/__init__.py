@@ -16,6 +16,7 @@ from .errors import (
     ArchiveError,
     ArticleNotFound,
     BadParameter,
+    HomeMissing,
     IndexMissing,
     IngestError,
     InvalidArticle,
@@ -40,6 +41,6 @@ __all__ = [
     "Archive", "AddReport", "CheckReport", "Article", "Block", "valid_id", "SUFFIXES",
     "search", "SearchRequest", "SearchResults", "Hit", "Paragraph", "FacetValue", "Engine",
     "Spans", "marked_html", "SORTS",
-    "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter", "IndexMissing",
+    "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter", "HomeMissing", "IndexMissing",
     "IngestError", "InvalidArticle",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,15 +55,47 @@ def _bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
-def _archive(ctx: click.Context) -> Archive:
-    return Archive(ctx.obj["home"], lock_wait=ctx.obj["wait"])
+def _archive(ctx: click.Context, *, create: bool = True) -> Archive:
+    """Open the archive; read-only commands pass ``create=False`` and never make a home."""
+    return Archive(ctx.obj["home"], lock_wait=ctx.obj["wait"], create=create)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    """Return ``1 article``, ``2 articles``: the count with its noun agreed."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+_HOME_HELP = "Archive home folder (store + index). Default: $ARCHIVE_HOME, else the current directory."
+_WAIT_HELP = "Seconds to wait for another process that is writing to the archive."
+
+
+def _set_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Let ``--home``/``--wait`` given after the subcommand override those given before it."""
+    if value is None:
+        return
+    obj = ctx.find_object(dict)
+    if obj is not None and param.name is not None:
+        obj[param.name] = resolve_home(value) if param.name == "home" else value
+
+
+class _Group(click.Group):
+    """The command group: every subcommand also takes the global options."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Register a subcommand, giving it ``--home`` and ``--wait``."""
+        if cmd.callback is not None:
+            cmd.params += [
+                click.Option(["--home"], type=click.Path(file_okay=False, path_type=Path), expose_value=False,
+                             callback=_set_global, help=_HOME_HELP),
+                click.Option(["--wait"], type=click.FloatRange(0), expose_value=False, callback=_set_global,
+                             help=_WAIT_HELP)]
+        super().add_command(cmd, name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="ARCHIVE_HOME",
-              help="Archive home folder (store + index). Default: $ARCHIVE_HOME, else the current directory.")
-@click.option("--wait", type=click.FloatRange(0), default=60.0, show_default=True,
-              help="Seconds to wait for another process that is writing to the archive.")
+              help=_HOME_HELP)
+@click.option("--wait", type=click.FloatRange(0), default=60.0, show_default=True, help=_WAIT_HELP)
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, wait: float) -> None:
     """A searchable archive of French news articles."""
@@ -99,6 +132,11 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
     else:
         for failure in report.failures:
             click.echo(f"failed: {failure.source}: {failure.reason}", err=True)
+            if failure.discarded:
+                # One transaction per file: say that its good lines were not kept either.
+                click.echo(f"  nothing from this file was stored: its {_plural(failure.discarded, 'good article')} "
+                           "before the error were rolled back too; fix the line and add the file again",
+                           err=True)
         click.echo("{added} added, {updated} updated, {unchanged} unchanged, {failed} failed".format(**counts))
     sys.exit(1 if report.failures else 0)
 
@@ -119,7 +157,7 @@ def remove(ctx: click.Context, ids: tuple[str, ...]) -> None:
 @_edge
 def list_(ctx: click.Context, as_json: bool) -> None:
     """List articles: id, date, title, newest first."""
-    rows = sorted(_archive(ctx).store.rows(), key=lambda r: (r.date or "", r.id), reverse=True)
+    rows = sorted(_archive(ctx, create=False).store.rows(), key=lambda r: (r.date or "", r.id), reverse=True)
     for r in rows:
         if as_json:
             click.echo(json.dumps({"id": r.id, "date": r.date, "title": r.title}, ensure_ascii=False))
@@ -134,7 +172,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @_edge
 def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
     """Show one article."""
-    article = _archive(ctx).store.get(article_id)
+    article = _archive(ctx, create=False).store.get(article_id)
     if as_json:
         click.echo(json.dumps(article.to_record(), ensure_ascii=False, indent=2))
         return
@@ -153,7 +191,7 @@ def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
 @_edge
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Show counts: articles, paragraphs, date range, sources, index state."""
-    archive = _archive(ctx)
+    archive = _archive(ctx, create=False)
     data = archive.store.stats()
     data["index"] = "ready" if archive.index_dir.exists() else "missing"
     data["pending"] = len(archive.store.pending())
@@ -176,7 +214,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 def rebuild(ctx: click.Context, procs: int) -> None:
     """Rebuild the search index from the store (the live index answers until the new one is ready)."""
     blocks = _archive(ctx).rebuild(procs=procs, progress=_bar)
-    click.echo(f"index rebuilt: {blocks} paragraphs")
+    click.echo(f"index rebuilt: {_plural(blocks, 'paragraph')}")
 
 
 @cli.command()
@@ -186,7 +224,7 @@ def rebuild(ctx: click.Context, procs: int) -> None:
 @_edge
 def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
     """Compare the store with the index (exit 1 when they differ and were not repaired)."""
-    report = _archive(ctx).check(repair=repair)
+    report = _archive(ctx, create=False).check(repair=repair)
     if as_json:
         click.echo(json.dumps(report.to_dict()))
     else:
@@ -208,7 +246,7 @@ def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
 @_edge
 def export(ctx: click.Context, output: Path | None) -> None:
     """Export every article as JSON Lines (the format `add` reads)."""
-    archive = _archive(ctx)
+    archive = _archive(ctx, create=False)
     if output is None:
         archive.export(sys.stdout)
         return
@@ -216,7 +254,7 @@ def export(ctx: click.Context, output: Path | None) -> None:
     with tmp.open("w", encoding="utf-8") as f:
         count = archive.export(f)
     tmp.replace(output)
-    click.echo(f"{count} articles written to {output}", err=True)
+    click.echo(f"{_plural(count, 'article')} written to {output}", err=True)
 
 
 @cli.command()
@@ -229,7 +267,22 @@ def backup(ctx: click.Context, dest: Path) -> None:
     click.echo(f"store backed up to {dest}")
 
 
-@cli.command(name="search")
+class _SearchCommand(click.Command):
+    """The search command: a query word starting with ``-`` gets a hint instead of a bare usage error."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse the arguments, pointing at ``--`` when a query word looks like an option."""
+        given = list(args)  # (the parser consumes the list)
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            word = next((a for a in given if a.startswith(exc.option_name)), exc.option_name)
+            raise click.UsageError(
+                f"{exc.format_message().rstrip('.')}. To search for a word starting with '-', put '--' before "
+                f"the query: archive search -- {word}", ctx) from None
+
+
+@cli.command(name="search", cls=_SearchCommand)
 @click.argument("query", nargs=-1)
 @click.option("--source", "sources", multiple=True, help="Only this source (repeatable, ORed).")
 @click.option("--author", "authors", multiple=True, help="Only this author (repeatable, ORed).")
@@ -253,12 +306,12 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
                                   date_from=date_from, date_to=date_to, sort=sort, page=page,
                                   per_page=per_page)
-    results = engine_for(_archive(ctx)).search(request)
+    results = engine_for(_archive(ctx, create=False)).search(request)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
         return
     color = sys.stdout.isatty()
-    click.echo(f"{results.total_articles} articles · {results.total_paragraphs} paragraphs"
+    click.echo(f"{_plural(results.total_articles, 'article')} · {_plural(results.total_paragraphs, 'paragraph')}"
                f" (page {results.page}/{results.pages})")
     if results.suggestion:
         click.echo(f"did you mean: {results.suggestion}")
@@ -269,10 +322,10 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
         click.echo("  " + " · ".join(m for m in meta if m))
         for p in hit.paragraphs:
             text = _styled(p.text, p.spans, color)
-            click.echo(f"  ¶{p.n}: " + ("…" if p.clipped_start else "") + text
+            click.echo(f"  ¶{p.n + 1}: " + ("…" if p.clipped_start else "") + text
                        + ("…" if p.clipped_end else ""))
         if hit.more_paragraphs:
-            click.echo(f"  + {hit.more_paragraphs} more paragraphs")
+            click.echo(f"  + {_plural(hit.more_paragraphs, 'more paragraph')}")
     for name, values in results.facets.items():
         if values:
             click.echo()
@@ -317,11 +370,30 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
         raise click.ClickException("no web app is installed (entry point archive.apps:web)")
     create_app = next(iter(found)).load()
     app = create_app({"ARCHIVE_HOME": str(archive.home)})
+    try:
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="archive")
+    except OSError as exc:
+        app.extensions["archive"].close()
+        click.echo(f"error: {_serve_error(exc, host, port)}", err=True)
+        sys.exit(1)
     click.echo(f"serving {archive.home} on http://{host}:{port}/", err=True)
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="archive")
+        server.run()
     finally:
         app.extensions["archive"].close()
+
+
+def _serve_error(exc: OSError, host: str, port: int) -> str:
+    """Say in one line why the server could not listen."""
+    import errno
+
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is already in use on {host}: stop the other server or choose another --port"
+    if exc.errno == errno.EACCES:
+        return f"not allowed to listen on {host}:{port}: choose a port above 1023 with --port"
+    if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+        return f"cannot listen on {host}:{port}: this machine has no such address (try --host 127.0.0.1)"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
 def main() -> None:
