@@ -22,7 +22,7 @@ PARAM_LABELS = {"page": lazy_gettext("page"), "per_page": lazy_gettext("articles
                 "from": lazy_gettext("From"), "to": lazy_gettext("To")}
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "article_not_found": lambda p: _("There is no article with the id %(id)s.", id=p["id"]),
+    "article_not_found": lambda p: _("There is no article with the id “%(id)s”.", id=p["id"]),
     "page_range": lambda p: _("The page must be a number from 1 to %(max)s.", max=format_decimal(p["max"])),
     "page_beyond": lambda p: _("Page %(page)s is past the last page (%(last)s).",
                                page=p["page"], last=p["last"]),
