@@ -371,6 +371,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
     create_app = next(iter(found)).load()
     app = create_app({"ARCHIVE_HOME": str(archive.home)})
     try:
+        _try_listen(host, port)  # a clean error before waitress half-builds its server
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="archive")
     except OSError as exc:
         app.extensions["archive"].close()
@@ -381,6 +382,14 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
         server.run()
     finally:
         app.extensions["archive"].close()
+
+
+def _try_listen(host: str, port: int) -> None:
+    """Bind the address once, as waitress will, and raise its :class:`OSError` if that fails."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(address)
 
 
 def _serve_error(exc: OSError, host: str, port: int) -> str:

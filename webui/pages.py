@@ -7,9 +7,10 @@ import datetime as dt
 import io
 import re
 import unicodedata
+from pathlib import Path
 from urllib.parse import quote
 
-from flask import Blueprint, Response, g, redirect, render_template, request, send_from_directory
+from flask import Blueprint, Response, g, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -37,7 +38,8 @@ def index() -> ResponseReturnValue:
         if exc.code != "page_beyond":
             raise
         # A page past the end (the archive shrank, a hand-made URL): show the last one.
-        return redirect(link(page=exc.params["last"]))
+        last = int(exc.params["last"])
+        return redirect(link(page=last if last > 1 else None))
     has_query = bool(req.query.strip())
     examples = _examples(results) if not has_query and not req.filtered else []
     return render_template("search.html", results=results, req=req, q=req.query,
@@ -149,8 +151,10 @@ def _ascii(name: str) -> str:
 @bp.get("/favicon.ico")
 def favicon() -> Response:
     """Serve the icon browsers ask for on every page."""
-    return send_from_directory(bp.root_path + "/static", "favicon.svg", mimetype="image/svg+xml",
-                               max_age=7 * 24 * 3600)
+    return Response(_FAVICON, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=604800"})
+
+
+_FAVICON = (Path(__file__).resolve().parent / "static" / "favicon.svg").read_bytes()
 
 
 def _cell(value: str) -> str:
