@@ -48,14 +48,23 @@ import Stemmer
 from whoosh.analysis import Analyzer, Token
 from whoosh.lang import stopwords_for_language
 
-__all__ = ["WORD_PATTERN", "WORD_RE", "ELISIONS", "STOP_WORDS", "fold", "stem_variants", "words",
-           "Analysis", "Span", "Chain", "FRENCH", "ChainAnalyzer"]
+__all__ = ["WORD_PATTERN", "WORD_RE", "APOSTROPHES", "ELISIONS", "STOP_WORDS", "fold", "stem_variants",
+           "words", "normalize", "normalize_text", "has_accents", "accents_agree", "Analysis", "Span", "Chain",
+           "FRENCH", "accent_term", "ChainAnalyzer"]
 
-#: A Unicode word; ' ’ or & between word characters keep it whole.
-WORD_PATTERN = r"\w+(?:['’&]\w+)*"
+#: Every character a reader or a PDF uses as an apostrophe.
+APOSTROPHES = "'’ʼ‘`´"
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"  # soft hyphen, zero-width characters
+_PART = rf"\w[\w{_MARKS}{_INVISIBLE}]*"
+#: A Unicode word (decomposed accents and invisible characters inside it included);
+#: an apostrophe or & between word characters keeps it whole; ``O.N.U.`` is one word.
+WORD_PATTERN = (rf"(?:{_PART}[{APOSTROPHES}])?(?:(?:[^\W\d_]\.){{2,}}|[^\W\d_](?:\.[^\W\d_])+)(?!\w)"
+                rf"|{_PART}(?:[{APOSTROPHES}&]{_PART})*")
 WORD_RE = re.compile(WORD_PATTERN)
 ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
-_ELISION_RE = re.compile(r"^(?:%s)['’](?=\w)" % "|".join(ELISIONS))
+_ELISION_RE = re.compile(r"^(?:%s)’(?=\w)" % "|".join(ELISIONS))
+_NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for c in _INVISIBLE}, ".": None})
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'"})
 _stemmer = Stemmer.Stemmer("french")
 
@@ -91,12 +100,62 @@ def words(text: str) -> list[str]:
     return WORD_RE.findall(text)
 
 
+def normalize(raw: str) -> str:
+    """Return a raw token as the chain reads it: NFKC, one apostrophe, no invisible characters or dots.
+
+    ``l\u02bcE\u0301tat`` (modifier apostrophe, decomposed accent) → ``l’État``;
+    ``ﬁ`` → ``fi``; full-width letters → ASCII; ``O.N.U.`` → ``ONU``.
+    """
+    return unicodedata.normalize("NFKC", raw.translate(_NORMAL))
+
+
+_TEXT_NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for c in _INVISIBLE}})
+
+
+def normalize_text(text: str) -> str:
+    """Return a typed query as the chain reads text: NFKC, one apostrophe, no invisible characters."""
+    return unicodedata.normalize("NFKC", text.translate(_TEXT_NORMAL))
+
+
+def has_accents(word: str) -> bool:
+    """Tell whether a word carries accents (ligatures are spelling, not accents)."""
+    return any(unicodedata.combining(c) for c in unicodedata.normalize("NFD", word.translate(_LIGATURES)))
+
+
+def _letters(word: str) -> list[tuple[str, str, bool]]:
+    """Return (base letter, its accents, uppercase?) per letter, ligatures expanded."""
+    out: list[tuple[str, str, bool]] = []
+    for c in unicodedata.normalize("NFD", word.translate(_LIGATURES)):
+        if unicodedata.combining(c) and out:
+            base, marks, upper = out[-1]
+            out[-1] = (base, marks + c, upper)
+        else:
+            out.append((c.lower(), "", c.isupper()))
+    return out
+
+
+def accents_agree(typed: str, printed: str) -> bool:
+    """Tell whether a printed form carries the accents a reader typed.
+
+    Letters are compared while they agree (the stem; an inflection may follow):
+    ``côte`` agrees with ``côtes`` and ``COTE`` (capitals often lose their accents
+    in print) but not with ``côté``; ``mère`` does not agree with ``mer``.
+    """
+    for (base, marks, _), (pbase, pmarks, upper) in zip(_letters(typed), _letters(printed)):
+        if base != pbase:
+            return True  # the inflection: accents there are the word's form, not the reader's
+        if marks != pmarks and not (upper and not pmarks):
+            return False
+    return True
+
+
 class Analysis(NamedTuple):
-    """What the chain makes of one raw token: elision length, exact term, search terms."""
+    """What the chain makes of one raw token: elision length, exact term, search terms, printed form."""
 
     cut: int
     exact: str
     search: tuple[str, ...]
+    form: str
 
 
 class Span(NamedTuple):
@@ -110,15 +169,18 @@ class Span(NamedTuple):
 
 @lru_cache(maxsize=1_000_000)
 def _analyze(raw: str, stem: bool, folding: bool, elision: bool, stop: bool) -> Analysis:
-    lowered = raw.lower()
+    normal = normalize(raw)
+    lowered = normal.lower()
     m = _ELISION_RE.match(lowered)
-    cut = m.end() if m else 0
-    word = lowered[cut:]
+    # The span starts past the apostrophe as printed (the raw token may be longer).
+    cut = _raw_cut(raw) if m else 0
+    form = normal[m.end():] if m else normal
+    word = lowered[m.end():] if m else lowered
     exact = fold(word).replace("’", "'")  # phrases always drop elisions
     if not elision:
         word = lowered
     if stop and word in STOP_WORDS:
-        return Analysis(cut, exact, ())
+        return Analysis(cut, exact, (), form)
     word = word.replace("’", "'")
     if stem and folding:
         search = stem_variants(word)
@@ -126,7 +188,14 @@ def _analyze(raw: str, stem: bool, folding: bool, elision: bool, stop: bool) -> 
         search = (_stemmer.stemWord(word),)
     else:
         search = (fold(word),) if folding else (word,)
-    return Analysis(cut, exact, search)
+    return Analysis(cut, exact, search, form)
+
+
+def _raw_cut(raw: str) -> int:
+    for i, c in enumerate(raw):
+        if c in APOSTROPHES:
+            return i + 1
+    return 0
 
 
 @dataclass(frozen=True)
@@ -147,20 +216,24 @@ class Chain:
         out = []
         analyze = self.word
         for m in WORD_RE.finditer(text):
-            cut, exact, search = analyze(m.group())
+            cut, exact, search, _ = analyze(m.group())
             out.append(Span(m.start() + cut, m.end(), exact, search))
         return out
 
-    def block(self, text: str) -> tuple[list[str], list[str]]:
-        """Return the exact terms (one per position) and the search terms of a text."""
+    def block(self, text: str) -> tuple[list[str], list[str], list[str]]:
+        """Return a text's exact terms (one per position), search terms and accent terms."""
         exact: list[str] = []
         search: list[str] = []
+        accent: list[str] = []
         analyze = self.word
         for raw in WORD_RE.findall(text):
-            _, e, s = analyze(raw)
+            _, e, s, form = analyze(raw)
             exact.append(e)
-            search.extend(s)
-        return exact, search
+            if s:
+                search.extend(s)
+                if not (form.isascii() and form.islower()):
+                    accent.append(accent_term(s[0], form))
+        return exact, search, accent
 
     def search_terms(self, text: str) -> tuple[str, ...]:
         """Return the distinct search terms of a text, in order."""
@@ -174,14 +247,26 @@ class Chain:
 FRENCH = Chain()
 
 
+def accent_term(key: str, form: str) -> str:
+    """Return the accent field's term of a printed form: its first search term, ``|``, the form.
+
+    Only forms with an accent or a capital are indexed: a lowercase unaccented form
+    never carries an accent a reader typed. All forms of a stem share a prefix, so
+    ``côte`` finds ``Côtes`` and ``COTE`` under ``cot|`` and keeps those whose
+    accents agree (:func:`accents_agree`).
+    """
+    return f"{key}|{form}"
+
+
 class ChainAnalyzer(Analyzer):
     """A :class:`Chain` in the shape of a Whoosh analyzer, for the index schema.
 
     ``kind="search"`` yields each token's search terms (stop words yield none),
-    ``kind="exact"`` its exact term; positions count every token either way.
+    ``kind="exact"`` its exact term, ``kind="accent"`` its accent term (see
+    :func:`accent_term`); positions count every token.
     """
 
-    def __init__(self, chain: Chain = FRENCH, kind: Literal["search", "exact"] = "search") -> None:
+    def __init__(self, chain: Chain = FRENCH, kind: Literal["search", "exact", "accent"] = "search") -> None:
         self.chain = chain
         self.kind = kind
 
@@ -196,8 +281,14 @@ class ChainAnalyzer(Analyzer):
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
                  start_char: int = 0, mode: str = "", **kwargs: Any) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, span in enumerate(self.chain.spans(value), start_pos):
-            terms = span.search if self.kind == "search" else (span.exact,)
+        for pos, m in enumerate(WORD_RE.finditer(value), start_pos):
+            cut, exact, search, form = self.chain.word(m.group())
+            if self.kind == "search":
+                terms = search
+            elif self.kind == "exact":
+                terms = (exact,)
+            else:
+                terms = (accent_term(search[0], form),) if search and not (form.isascii() and form.islower()) else ()
             for term in terms:
                 token.text = term
                 token.boost = 1.0
@@ -207,6 +298,6 @@ class ChainAnalyzer(Analyzer):
                 if positions:
                     token.pos = pos
                 if chars:
-                    token.startchar = start_char + span.start
-                    token.endchar = start_char + span.end
+                    token.startchar = start_char + m.start() + cut
+                    token.endchar = start_char + m.end()
                 yield token

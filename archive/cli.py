@@ -293,12 +293,14 @@ class _SearchCommand(click.Command):
               help="Order of the articles: relevance, -date (newest first) or date.")
 @click.option("--page", default="1", show_default=True, help="Page number.")
 @click.option("--per-page", default="10", show_default=True, help="Articles per page (1-100).")
+@click.option("--explain", is_flag=True, help="Say how each piece of the query was read.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract.")
 @click.pass_context
 @_edge
 def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, ...],
                authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None,
-               date_to: str | None, sort: str, page: str, per_page: str, as_json: bool) -> None:
+               date_to: str | None, sort: str, page: str, per_page: str, explain: bool,
+               as_json: bool) -> None:
     """Search the archive (words ANDed, OR, -word, "phrases", title: author: tag: date:)."""
     from .search import SearchRequest, engine_for
 
@@ -311,6 +313,11 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
         return
     color = sys.stdout.isatty()
+    if explain:
+        for reading in results.explain:
+            terms = ", ".join(reading.terms) if reading.terms else "-"
+            click.echo(f"{reading.text}\t{reading.role}\t{terms}")
+        click.echo()
     click.echo(f"{_plural(results.total_articles, 'article')} · {_plural(results.total_paragraphs, 'paragraph')}"
                f" (page {results.page}/{results.pages})")
     if results.suggestion:

@@ -10,8 +10,11 @@ aid         the store's integer key of the article (a column only, read
             whole into numpy by the search stage)
 n           the block number (a column only)
 text        the block's search terms (no positions)
-exact       the block's exact terms, with positions (phrases)
+exact       the block's exact terms, with positions (phrases, proximity)
+accent      the block's printed forms with an accent or a capital, keyed by
+            stem (``cot|Côtes``): typed accents are checked against them
 title       the article's title, search terms (its own BM25 at query time)
+title_exact the title's exact terms, with positions (phrases in titles)
 source,     metadata, exact terms, for ``source:``, ``author:``
 author, tag and ``tag:`` queries
 hash        the article's content hash (``check``)
@@ -67,7 +70,7 @@ __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_arti
            "build_segments"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
-FORMAT = "fr-7"
+FORMAT = "fr-8"
 Progress = Callable[[int], None]
 _PACK_ONE = struct.Struct("<I").pack
 
@@ -102,19 +105,23 @@ def make_schema(chain: Chain = FRENCH) -> Schema:
     """Return the index schema; a chain with stages off serves the relevance benchmark."""
     search = ChainAnalyzer(chain, "search")
     exact = ChainAnalyzer(chain, "exact")
+    accent = ChainAnalyzer(chain, "accent")
     schema = Schema(
         article=ID(stored=True),
         aid=COLUMN(NumericColumn("I", default=0)),
         n=COLUMN(NumericColumn("I", default=0)),
         text=TEXT(analyzer=search, phrase=False),
         exact=TEXT(analyzer=exact, phrase=True),  # format replaced below
+        accent=TEXT(analyzer=accent, phrase=False),
         title=TEXT(analyzer=search, phrase=False),
+        title_exact=TEXT(analyzer=exact, phrase=True),
         source=TEXT(analyzer=exact, phrase=False),
         author=TEXT(analyzer=exact, phrase=False),
         tag=TEXT(analyzer=exact, phrase=False),
         hash=ID(stored=True),
     )
     schema["exact"].format = PackedPositions()
+    schema["title_exact"].format = PackedPositions()
     return schema
 
 
@@ -128,14 +135,16 @@ def article_documents(aid: int, article: Article) -> Iterable[dict[str, object]]
     """Yield the Whoosh documents of one article: one per block."""
     for n, block in enumerate(article.blocks):
         doc: dict[str, object] = {"article": article.id, "aid": aid, "n": n,
-                                  "text": block.text, "exact": block.text}
+                                  "text": block.text, "exact": block.text, "accent": block.text}
         if n == 0:
             # Article-level fields go on block 0 only; search lifts them to the whole
             # article through the aid column (indexing them on every block cost 8x).
             # A title derived from the first sentence repeats the text: indexing it
             # again as a boosted title would count the same words twice.
             title = "" if article.title == derive_title(article.blocks) else article.title
-            doc.update(title=title, source=article.source or "",
+            # The title's printed forms join block 0's, for typed accents in titles.
+            doc.update(title=title, title_exact=title, accent=block.text + "\n" + title,
+                       source=article.source or "",
                        author=" ; ".join(article.authors), tag=" ; ".join(article.tags),
                        hash=article.content_hash())
         yield doc
@@ -145,7 +154,7 @@ class FastWriter(BulkSegmentWriter):
     """A segment writer fed whole articles, each block analyzed once by the chain."""
 
     def __init__(self, ix: whoosh_index.Index, **kwargs: Any) -> None:
-        super().__init__(ix, "text", "exact", **kwargs)
+        super().__init__(ix, ("text", "accent"), ("exact",), **kwargs)
         self.chain = schema_chain(self.schema)
 
     def add_article(self, aid: int, article: Article) -> int:
@@ -153,8 +162,11 @@ class FastWriter(BulkSegmentWriter):
         for doc in article_documents(aid, article):
             text = str(doc.pop("text"))
             doc.pop("exact")
-            exact, search = self.chain.block(text)
-            self.add_block(search, exact, doc)
+            exact, search, accent = self.chain.block(text)
+            if doc.get("title_exact") is not None:
+                accent = accent + self.chain.block(str(doc["title_exact"]))[2]
+            doc.pop("accent")
+            self.add_block({"text": search, "exact": exact, "accent": accent}, doc)
         return len(article.blocks)
 
 

@@ -222,34 +222,36 @@ class BulkSegmentWriter(SegmentWriter):
     their postings are kept in dicts until the segment is flushed.
     """
 
-    def __init__(self, ix: Any, search_field: str, exact_field: str, **kwargs: Any) -> None:
+    def __init__(self, ix: Any, counted: tuple[str, ...], positioned: tuple[str, ...], **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        self._search_field, self._exact_field = search_field, exact_field
+        self._counted, self._positioned = counted, positioned
         self._postings: dict[str, dict[bytes, list[Posting]]] = {}
-        self._search_terms: defaultdict[str, list[Posting]] = defaultdict(list)
-        self._exact_terms: defaultdict[str, list[Posting]] = defaultdict(list)
-        self._encode = self.schema[exact_field].format.encode
+        self._analyzed: dict[str, defaultdict[str, list[Posting]]] = {
+            f: defaultdict(list) for f in counted + positioned}
 
-    def add_block(self, search: list[str], exact: list[str], fields: dict[str, Any]) -> None:
-        """Add one document: its search terms, its exact terms (one per position), other fields."""
+    def add_block(self, terms: dict[str, list[str]], fields: dict[str, Any]) -> None:
+        """Add one document: analyzed terms of the bulk fields (in order), and its other fields."""
         schema, pdw, docnum = self.schema, self.perdocwriter, self.docnum
         pdw.start_doc(docnum)
-        n_search = len(search)
-        counts: dict[str, int] = {}
-        for term in search:
-            counts[term] = counts.get(term, 0) + 1
-        for term, f in counts.items():
-            self._search_terms[term].append(
-                (docnum, float(f), _UINTS[f] if f < 256 else pack_uint(f), n_search))
-        positions: defaultdict[str, list[int]] = defaultdict(list)
-        for pos, term in enumerate(exact):
-            positions[term].append(pos)
-        n_exact = len(exact)
-        encode = self._encode
-        for term, plist in positions.items():
-            self._exact_terms[term].append((docnum, float(len(plist)), encode(plist), n_exact))
-        pdw.add_field(self._search_field, schema[self._search_field], None, n_search)
-        pdw.add_field(self._exact_field, schema[self._exact_field], None, n_exact)
+        for fieldname in self._counted:
+            tokens = terms[fieldname]
+            counts: dict[str, int] = {}
+            for term in tokens:
+                counts[term] = counts.get(term, 0) + 1
+            analyzed, n = self._analyzed[fieldname], len(tokens)
+            for term, f in counts.items():
+                analyzed[term].append((docnum, float(f), _UINTS[f] if f < 256 else pack_uint(f), n))
+            pdw.add_field(fieldname, schema[fieldname], None, n)
+        for fieldname in self._positioned:
+            tokens = terms[fieldname]
+            positions: defaultdict[str, list[int]] = defaultdict(list)
+            for pos, term in enumerate(tokens):
+                positions[term].append(pos)
+            analyzed, n = self._analyzed[fieldname], len(tokens)
+            encode = schema[fieldname].format.encode
+            for term, plist in positions.items():
+                analyzed[term].append((docnum, float(len(plist)), encode(plist), n))
+            pdw.add_field(fieldname, schema[fieldname], None, n)
         for fieldname in sorted(fields):
             value = fields[fieldname]
             field = schema[fieldname]
@@ -258,9 +260,9 @@ class BulkSegmentWriter(SegmentWriter):
                 items = list(field.index(value))
                 if field.scorable:
                     length = sum(freq for _, freq, _, _ in items)
-                terms = self._postings.setdefault(fieldname, {})
+                postings = self._postings.setdefault(fieldname, {})
                 for tbytes, _, weight, vbytes in items:
-                    terms.setdefault(tbytes, []).append((docnum, weight, vbytes, length))
+                    postings.setdefault(tbytes, []).append((docnum, weight, vbytes, length))
             pdw.add_field(fieldname, field, value if field.stored else None, length)
             if field.column_type is not None:
                 pdw.add_column_value(fieldname, field.column_type, field.to_column_value(value))
@@ -270,8 +272,7 @@ class BulkSegmentWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        for fieldname, analyzed in ((self._search_field, self._search_terms),
-                                    (self._exact_field, self._exact_terms)):
+        for fieldname, analyzed in self._analyzed.items():
             if analyzed:
                 self._postings[fieldname] = {t.encode("utf-8"): p for t, p in analyzed.items()}
             analyzed.clear()

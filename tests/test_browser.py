@@ -287,7 +287,7 @@ def test_n_continues_from_the_landing_paragraph(page, seed_server):
     from conftest import SEED_ID
 
     page.goto(f"{seed_server.url}/article/{SEED_ID}?q=Xiaomi#p4")
-    before = page.locator("mark").evaluate_all(
+    before = page.locator("mark[id]").evaluate_all(
         "(ms) => ms.filter(m => m.compareDocumentPosition(document.getElementById('p4')) & 4).length")
     assert before >= 1  # there are matches above the landing paragraph
     page.keyboard.press("n")

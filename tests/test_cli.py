@@ -193,3 +193,12 @@ def test_serve_on_a_busy_port_says_so_in_one_line(runner, home):
     assert r.exit_code == 1
     assert r.output == (f"error: port {port} is already in use on 127.0.0.1: stop the other server "
                         "or choose another --port\n")
+def test_search_explain_prints_each_piece(runner, seeded):
+    r = run(runner, seeded.home, "search", "--explain", "l’investissement", "le", "invest*")
+    assert r.exit_code == 0
+    assert r.output.splitlines()[:4] == [
+        "l’investissement\tword\tinvest",
+        "le\tstopword\t-",
+        "invest*\tprefix\tinvestir, investissement, investissements, investira",
+        "",
+    ]

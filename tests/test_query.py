@@ -11,9 +11,9 @@ def test_words_are_anded_and_operators_read():
     assert isinstance(q.root, And)
     first, second = q.root.children
     assert first == Or((Word("retraites", ("retrait",)), Word("pensions", ("pension",))))
-    assert second == Not(Word("grève", ("grev",)))
+    assert second == Not(Word("grève", ("grev",), accent="grève"))
     assert parse_query("(retraites pensions) OR grève").root == Or((
-        And((Word("retraites", ("retrait",)), Word("pensions", ("pension",)))), Word("grève", ("grev",))))
+        And((Word("retraites", ("retrait",)), Word("pensions", ("pension",)))), second.child))
     assert parse_query("retraites OU pensions").root == first
     assert parse_query("retraites SAUF grève").root.children[1] == second
 
@@ -30,8 +30,16 @@ def test_quoted_word_and_prefix():
     assert parse_query("invest*").root == Prefix("invest*", "invest")
 
 
-def test_stop_words_alone_make_no_tree():
-    assert parse_query("le la les").root is None
+def test_stop_words_alone_are_searched_word_for_word():
+    q = parse_query("le la les")
+    assert q.root == And((Word("le", ("le",), "exact"), Word("la", ("la",), "exact"),
+                          Word("les", ("les",), "exact")))
+    assert q.stop_words_only
+    assert [(r.text, r.role, r.terms) for r in q.readings] == [
+        ("le", "stopword", ["le"]), ("la", "stopword", ["la"]), ("les", "stopword", ["les"])]
+    beside = parse_query("le budget")
+    assert beside.root == Word("budget", ("budget",)) and not beside.stop_words_only
+    assert [(r.role, r.terms) for r in beside.readings] == [("stopword", []), ("word", ["budget"])]
     assert parse_query("").root is None
 
 

@@ -105,10 +105,13 @@ def test_parameters_are_validated(seeded):
 def test_json_contract_shape(seeded):
     d = search(seeded.home, "investir").to_dict()
     assert list(d) == ["query", "page", "per_page", "total_articles", "total_paragraphs", "hits",
-                       "facets", "histogram", "suggestion"]
+                       "facets", "histogram", "suggestion", "explain"]
     hit = d["hits"][0]
-    assert list(hit) == ["id", "title", "date", "source", "author", "tags", "url", "score",
+    assert list(hit) == ["id", "title", "title_html", "date", "source", "author", "tags", "url", "score",
                          "paragraphs", "more_paragraphs"]
+    assert hit["title_html"] == ("Lei Jun : Xiaomi <mark>investira</mark> 105 milliards de yuans en R&amp;D "
+                                 "sur cinq ans")
+    assert d["explain"] == [{"text": "investir", "role": "word", "terms": ["invest"]}]
     assert hit["date"] == "2025-03-05" and hit["paragraphs"][0]["n"] == 3
     assert d["facets"]["tags"] == [{"value": "chine", "count": 1, "selected": False, "variants": []},
                                    {"value": "économie", "count": 1, "selected": False, "variants": []},

@@ -190,3 +190,10 @@ def test_an_empty_archive_shows_the_empty_state(runner, home):
     assert client.get("/export.csv").status_code == 200
     Archive(home).add([str(SEEDS)])
     assert client.get("/api/search?q=investir").get_json()["total_articles"] == 1
+
+
+def test_search_page_says_how_the_query_was_read(client):
+    body = client.get("/?q=l’investissement+le+-Apple").get_data(as_text=True)
+    assert ('<details class="explain"><summary>Comment la requête a été lue</summary>\n'
+            "  <p><em>l’investissement</em> → invest et leurs formes ; <em>le</em> ignoré (mot courant) ; "
+            "<em>Apple</em> exclu</p>") in body

@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from archive import ArticleNotFound, BadParameter, SearchRequest, SearchResults, valid_id
+from archive import ArticleNotFound, BadParameter, SearchRequest, SearchResults, marked_html, valid_id
 
 from . import views
 from .extension import engine
@@ -46,7 +46,7 @@ def index() -> ResponseReturnValue:
                            has_query=has_query, filtered=req.filtered, examples=examples,
                            facets=views.facets(results), histogram=views.histogram(results),
                            date_errors=date_errors, sorts=views.sorts(req, labels()["sort_labels"]),
-                           paging=views.paging(results),
+                           paging=views.paging(results), explain=views.explain(results),
                            date_inputs={k: request.args.get(k, "") for k in ("from", "to")})
 
 
@@ -89,11 +89,12 @@ def article(article_id: str) -> str:
     if not valid_id(article_id):
         raise ArticleNotFound(article_id)
     q = request.args.get("q", "")[:1000]
-    art, spans = engine().read(article_id, q)
+    art, title_spans, spans = engine().read(article_id, q)
     blocks = views.marked_blocks(spans)
     related = engine().related(article_id)
     back = back_link(article_id) if request.args else None
-    return render_template("article.html", article=art, blocks=blocks, q=q, related=related,
+    return render_template("article.html", article=art, title_html=marked_html(art.title, title_spans),
+                           blocks=blocks, q=q, related=related,
                            back=back, total_marks=sum(b.marks for b in blocks))
 
 

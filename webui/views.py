@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from archive import Block, FacetValue, SearchRequest, SearchResults, Spans, marked_html
 
 from .state import FACET_PARAMS, link, state_fields, toggle_link
 
 __all__ = ["FacetItem", "Facet", "Bar", "Histogram", "MarkedBlock", "Paging", "facets", "histogram",
-           "marked_blocks", "paging", "sorts"]
+           "marked_blocks", "paging", "sorts", "explain"]
 
 #: Facet values shown before "show more".
 SHOWN_VALUES = 10
@@ -167,3 +167,39 @@ def sorts(request: SearchRequest, labels: dict[str, str]) -> list[SortChoice]:
     keys = ("relevance", "-date", "date") if request.parsed.root is not None else ("-date", "date")
     current = request.effective_sort
     return [SortChoice(k, labels[k], k == current, link(sort=k)) for k in keys]
+#: Forms listed per piece of the query before "…".
+_SHOWN_FORMS = 6
+
+
+def explain(results: SearchResults) -> list[Markup]:
+    """Return how each piece of the query was read, as short phrases in the reader's language."""
+    out = []
+    stop_only = any(r.role == "stopword" and r.terms for r in results.explain)
+    for r in results.explain:
+        typed = Markup("<em>%s</em>") % r.text
+        forms = escape(", ".join(r.terms[:_SHOWN_FORMS]) + ("…" if len(r.terms) > _SHOWN_FORMS else ""))
+        if r.role == "word":
+            text = _("%(typed)s → %(forms)s and their forms", typed=typed, forms=forms)
+        elif r.role == "stopword" and stop_only:
+            text = _("%(typed)s searched as typed (the query has only common words)", typed=typed)
+        elif r.role == "stopword":
+            text = _("%(typed)s ignored (common word)", typed=typed)
+        elif r.role == "phrase":
+            text = _("%(typed)s word for word", typed=typed)
+        elif r.role == "prefix":
+            text = (_("%(typed)s → %(forms)s", typed=typed, forms=forms) if r.terms
+                    else _("%(typed)s → no word of the archive", typed=typed))
+        elif r.role == "fuzzy":
+            text = (_("%(typed)s → %(forms)s (close spellings)", typed=typed, forms=forms) if r.terms
+                    else _("%(typed)s → no close word in the archive", typed=typed))
+        elif r.role == "near":
+            text = _("%(typed)s: words close to each other", typed=typed)
+        elif r.role == "field":
+            text = _("%(typed)s in the article's metadata", typed=typed)
+        elif r.role == "date":
+            text = _("%(typed)s: from %(start)s to %(end)s", typed=typed,
+                     start=escape(r.terms[0] if r.terms else "…"), end=escape(r.terms[-1] if r.terms else "…"))
+        else:
+            text = _("%(typed)s excluded", typed=typed)
+        out.append(Markup(text))
+    return out

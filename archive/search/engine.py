@@ -33,11 +33,11 @@ import numpy as np
 from ..analysis import FRENCH
 from ..home import Archive, resolve_home
 from ..model import Article, Block
-from ..query import Or, Query, Word, parse_query
+from ..query import Or, Query, Reading, Word, parse_query
 from ..whoosh_format import EMPTY_IDS
 from .facets import Catalog, Filters, count_facets
 from .highlight import Marks, Spans, clip
-from .matching import article_scores, match
+from .matching import Evaluator, article_scores, match
 from .request import SearchRequest
 from .results import Hit, Paragraph, SearchResults
 from .snapshot import Snapshot
@@ -45,8 +45,8 @@ from .suggest import Vocabulary, suggest
 
 __all__ = ["Engine", "engine_for", "close_engines", "search", "SHOWN_PARAGRAPHS"]
 
-#: Highlighted blocks shown per article.
-SHOWN_PARAGRAPHS = 3
+#: Highlighted blocks shown per article; fuzzy expansions per word.
+SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS = 3, 32
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -97,11 +97,19 @@ class Engine:
             snap, catalog = self._refresh()
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
 
-    def read(self, article_id: str, query: str = "") -> tuple[Article, list[tuple[Block, Spans]]]:
-        """Return an article and, for each block, the spans the query matches in it."""
+    def read(self, article_id: str, query: str = "") -> tuple[Article, Spans, list[tuple[Block, Spans]]]:
+        """Return an article, the spans the query matches in its title and in each block."""
         article = self.archive.store.get(article_id)
-        marks = Marks.of(parse_query(query).root) if query else Marks()
-        return article, [(block, marks.spans(block.text)) for block in article.blocks]
+        if not query:
+            return article, (), [(block, ()) for block in article.blocks]
+        parsed = parse_query(query)
+        with self._lock:
+            snap, _ = self._refresh()
+            evaluator = self._evaluator(snap)
+            match(evaluator, parsed.root)  # for the forms fuzzy words and accents expand to
+        marks = Marks.of(parsed.root, snap.chain, evaluator.expanded)
+        title = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True).spans(article.title)
+        return article, title, [(block, marks.spans(block.text)) for block in article.blocks]
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Return articles close to one, from Whoosh's more-like-this key terms."""
@@ -119,7 +127,8 @@ class Engine:
     def _run(self, snap: Snapshot, catalog: Catalog, request: SearchRequest, parsed: Query,
              every: bool = False) -> SearchResults:
         size = catalog.size
-        found = match(snap, parsed.root)
+        evaluator = self._evaluator(snap)
+        found = match(evaluator, parsed.root)
         if found is None:
             matching = catalog.valid.copy()
             best = np.zeros(size, dtype=np.float32)
@@ -155,7 +164,8 @@ class Engine:
             on_page[page_aids] = True
             for d in para_idx[on_page[para_aids]].tolist():
                 per_article[int(snap.aid[d])].append((float(found.score[d]), int(snap.n[d])))
-        marks = Marks.of(parsed.root, snap.chain)
+        marks = Marks.of(parsed.root, snap.chain, evaluator.expanded)
+        title_marks = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True)
         articles = self.archive.store.get_many([catalog.ids[a] for a in page_aids.tolist()])
         hits = []
         for a in page_aids.tolist():
@@ -166,20 +176,30 @@ class Engine:
             score = float(best[a]) if found is not None else 0.0
             if every:
                 numbers = tuple(Paragraph(n, "") for n in sorted(n for _, n in blocks))
-                hits.append(_hit(article, score, numbers, 0))
+                hits.append(_hit(article, score, numbers, 0, ()))
                 continue
             shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n < len(article.blocks)) or [0]
             paragraphs = tuple(_paragraph(n, article.blocks[n].text, marks) for n in shown)
-            hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown))))
-        return SearchResults(request, len(cand), total_paragraphs, hits, facets, histogram)
+            hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown)),
+                             title_marks.spans(article.title)))
+        explain = [Reading(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
+                   for r in parsed.readings]
+        return SearchResults(request, len(cand), total_paragraphs, hits, facets, histogram,
+                             explain=explain)
+
+    def _evaluator(self, snap: Snapshot) -> Evaluator:
+        return Evaluator(snap, lambda term, d: self._vocabulary(snap).within(term, d, MAX_FUZZY_TERMS))
+
+    def _vocabulary(self, snap: Snapshot) -> Vocabulary:
+        # Built once per full index generation: words added since then are simply not
+        # offered as suggestions or fuzzy matches until the next rebuild.
+        if self._vocab is None or self._vocab[0] != snap.name:
+            self._vocab = (snap.name, Vocabulary(snap))
+        return self._vocab[1]
 
     def _suggest(self, snap: Snapshot, catalog: Catalog, request: SearchRequest,
                  parsed: Query) -> str | None:
-        # Built once per full index generation: words added since then are simply not
-        # offered as suggestions until the next rebuild.
-        if self._vocab is None or self._vocab[0] != snap.name:
-            self._vocab = (snap.name, Vocabulary(snap))
-        text = suggest(snap, self._vocab[1], parsed,
+        text = suggest(snap, self._vocabulary(snap), parsed,
                        lambda term: self._printed_form(snap, catalog, term))
         if text is None:
             return None
@@ -204,6 +224,10 @@ class Engine:
         return term
 
 
+def _union(first: list[str], then: list[str]) -> list[str]:
+    return list(dict.fromkeys(first + then))
+
+
 def _parsed(request: SearchRequest, snap: Snapshot) -> Query:
     # An index built with another chain (the relevance benchmark's ablations) is
     # queried through its own chain; every other request was parsed once, when built.
@@ -217,9 +241,10 @@ def _paragraph(n: int, text: str, marks: Marks) -> Paragraph:
     return Paragraph(n, text[start:end], inside, start > 0, end < len(text))
 
 
-def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more: int) -> Hit:
+def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more: int,
+         title_spans: Spans) -> Hit:
     return Hit(article.id, article.title, article.date, article.source, article.authors,
-               article.tags, article.url, score, paragraphs, more)
+               article.tags, article.url, score, paragraphs, more, title_spans)
 
 
 @functools.cache

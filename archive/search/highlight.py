@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from ..analysis import FRENCH, WORD_RE, Chain
-from ..query import And, Node, Not, Or, Phrase, Prefix, Word
+from ..analysis import FRENCH, WORD_RE, Chain, accents_agree
+from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 
 __all__ = ["Marks", "Spans", "clip", "marked_html", "FRAGMENT_CHARS"]
 
@@ -34,19 +34,26 @@ Spans = tuple[tuple[int, int], ...]
 
 @dataclass
 class Marks:
-    """What to mark in a paragraph: search terms, exact terms, exact phrases and prefixes."""
+    """What to mark in a paragraph: search terms, exact terms, exact phrases and prefixes.
+
+    Words typed with accents mark only the printed forms that keep them
+    (``accented``: their search terms and the word as typed).
+    """
 
     terms: set[str] = field(default_factory=set)
     exact: set[str] = field(default_factory=set)
     phrases: list[tuple[str, ...]] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
+    accented: list[tuple[frozenset[str], str]] = field(default_factory=list)
     chain: Chain = FRENCH
     _memo: dict[str, int] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def of(cls, node: Node | None, chain: Chain = FRENCH) -> Marks:
-        """Collect what a query tree looks for, leaving out what it excludes."""
+    def of(cls, node: Node | None, chain: Chain = FRENCH, expanded: dict[str, list[str]] | None = None,
+           *, title: bool = False) -> Marks:
+        """Collect what a query tree looks for, leaving out what it excludes (``title``: in a title)."""
         marks = cls(chain=chain)
+        expanded = expanded or {}
 
         def walk(n: Node | None, negated: bool) -> None:
             if n is None:
@@ -58,49 +65,62 @@ class Marks:
                 walk(n.child, not negated)
             elif negated:
                 return
-            elif isinstance(n, Word) and n.field in (None, "title"):
-                marks.terms.update(n.terms)
-            elif isinstance(n, Word) and n.field == "exact":
+            elif isinstance(n, Word) and n.field in (None, "title", "exact"):
+                if n.accent:
+                    marks.accented.append((frozenset(n.terms), n.accent))
+                elif n.field == "exact":
+                    marks.exact.update(n.terms)
+                else:
+                    marks.terms.update(n.terms)
+            elif isinstance(n, Phrase) and n.slop:
                 marks.exact.update(n.terms)
-            elif isinstance(n, Phrase) and n.field is None:
+            elif isinstance(n, Phrase) and (n.field is None or (title and n.field == "title")):
                 marks.phrases.append(n.terms)
             elif isinstance(n, Prefix):
                 marks.prefixes.append(n.prefix)
+            elif isinstance(n, Fuzzy):
+                marks.exact.update(expanded.get(n.text, []))
 
         walk(node, False)
         return marks
 
     def __bool__(self) -> bool:
-        return bool(self.terms or self.exact or self.phrases or self.prefixes)
+        return bool(self.terms or self.exact or self.phrases or self.prefixes or self.accented)
 
-    def _matches(self, exact: str, search: tuple[str, ...]) -> bool:
-        return (exact in self.exact or (bool(self.terms) and not self.terms.isdisjoint(search))
-                or (bool(self.prefixes) and exact.startswith(tuple(self.prefixes))))
+    def _matches(self, exact: str, search: tuple[str, ...], form: str) -> bool:
+        if exact in self.exact or (self.terms and not self.terms.isdisjoint(search)):
+            return True
+        if self.prefixes and exact.startswith(tuple(self.prefixes)):
+            return True
+        for terms, typed in self.accented:
+            if (exact in terms or not terms.isdisjoint(search)) and accents_agree(typed, form):
+                return True
+        return False
 
     def spans(self, text: str) -> Spans:
         """Return the character spans of ``text`` to mark, merged and sorted."""
         if not self:
             return ()
         spans: list[tuple[int, int]] = []
-        if self.phrases:
-            tokens = self.chain.spans(text)
-            spans += [(t.start, t.end) for t in tokens if self._matches(t.exact, t.search)]
-            for phrase in self.phrases:
-                k = len(phrase)
-                for i in range(len(tokens) - k + 1):
-                    if all(tokens[i + j].exact == phrase[j] for j in range(k)):
-                        spans.append((tokens[i].start, tokens[i + k - 1].end))
-        else:
-            # Without phrases only single tokens matter: look each raw word up once per query.
-            memo = self._memo
-            for m in WORD_RE.finditer(text):
-                raw = m.group()
-                cut = memo.get(raw)
-                if cut is None:
-                    cut, exact, search = self.chain.word(raw)
-                    cut = memo[raw] = cut if self._matches(exact, search) else -1
-                if cut >= 0:
-                    spans.append((m.start() + cut, m.end()))
+        tokens: list[tuple[int, int, str]] = []
+        memo, word = self._memo, self.chain.word
+        for m in WORD_RE.finditer(text):
+            raw = m.group()
+            # Each distinct raw word is looked up once per query.
+            cut = memo.get(raw)
+            if cut is None:
+                analysis = word(raw)
+                cut = memo[raw] = analysis.cut if self._matches(*analysis[1:]) else -1
+            if cut >= 0:
+                spans.append((m.start() + cut, m.end()))
+            if self.phrases:
+                analysis = word(raw)
+                tokens.append((m.start() + analysis.cut, m.end(), analysis.exact))
+        for phrase in self.phrases:
+            k = len(phrase)
+            for i in range(len(tokens) - k + 1):
+                if all(tokens[i + j][2] == phrase[j] for j in range(k)):
+                    spans.append((tokens[i][0], tokens[i + k - 1][1]))
         spans.sort()
         merged: list[tuple[int, int]] = []
         for s, e in spans:

@@ -18,11 +18,14 @@ best block plus a small share of its other matching blocks.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..query import And, Node, Not, Or, Phrase, Prefix, Word
+from ..analysis import accents_agree, fold
+from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
+from ..whoosh_format import EMPTY_IDS
 from .snapshot import Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "article_scores", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST"]
@@ -32,6 +35,7 @@ K1, B_TEXT, B_TITLE, TITLE_BOOST = 1.2, 0.75, 0.5, 2.0
 #: Share of an article's other matching paragraphs' scores added to its best one.
 OTHER_PARAGRAPHS_WEIGHT = 0.05
 MAX_PREFIX_TERMS = 64
+MAX_ACCENT_FORMS = 256
 
 
 @dataclass
@@ -46,14 +50,17 @@ class Match:
 class Evaluator:
     """Evaluate a query tree over one snapshot as dense per-block arrays."""
 
-    def __init__(self, snap: Snapshot) -> None:
+    def __init__(self, snap: Snapshot, fuzzy: Callable[[str, int], list[str]] | None = None) -> None:
         self.snap = snap
         self.size = snap.size
+        self.fuzzy_terms = fuzzy or (lambda term, distance: [])
+        #: What prefixes, fuzzy words and accented words expanded to, by the text typed.
+        self.expanded: dict[str, list[str]] = {}
 
     def zeros(self) -> Match:
         """Return an empty match."""
         return Match(np.zeros(self.size, bool), np.zeros(self.size, np.float32),
-                      np.zeros(self.size, bool))
+                     np.zeros(self.size, bool))
 
     def bm25(self, fieldname: str, text: str, b: float, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
         """Return the blocks holding a term and their BM25 weights."""
@@ -78,27 +85,20 @@ class Evaluator:
         keep = self.snap.alive[docs]
         return docs[keep], np.repeat(scores, counts)[keep]
 
-    def whole_articles(self, mask: np.ndarray) -> np.ndarray:
-        """Extend a block mask to every block of the articles it touches (exclusion is per article)."""
+    def articles(self, mask: np.ndarray) -> np.ndarray:
+        """Return, per aid, whether any block of the mask belongs to the article."""
         has = np.zeros(int(self.snap.aid.max(initial=0)) + 1, dtype=bool)
         has[self.snap.aid[mask]] = True
-        return has[self.snap.aid]
+        return has
+
+    def whole_articles(self, mask: np.ndarray) -> np.ndarray:
+        """Extend a block mask to every block of the articles it touches (exclusion is per article)."""
+        return self.articles(mask)[self.snap.aid]
 
     def run(self, node: Node) -> Match:
         """Evaluate a query tree."""
         if isinstance(node, And):
-            out = self.run(node.children[0])
-            for child in node.children[1:]:
-                if isinstance(child, Not):
-                    out.mask &= ~self.whole_articles(self.run(child.child).mask)
-                    continue
-                m = self.run(child)
-                out.mask &= m.mask
-                out.score += m.score
-                out.para |= m.para
-            out.score *= out.mask
-            out.para &= out.mask
-            return out
+            return self.all_of(node)
         if isinstance(node, Or):
             out = self.zeros()
             for child in node.children:
@@ -110,14 +110,46 @@ class Evaluator:
         if isinstance(node, Not):
             m = self.run(node.child)
             return Match(self.snap.alive & ~self.whole_articles(m.mask), np.zeros(self.size, np.float32),
-                          np.zeros(self.size, bool))
+                         np.zeros(self.size, bool))
         if isinstance(node, Word):
             return self.word(node)
         if isinstance(node, Phrase):
             return self.phrase(node)
         if isinstance(node, Prefix):
-            return self.prefix(node)
+            terms = list(dict.fromkeys(self.snap.expand_prefix("exact", node.prefix, MAX_PREFIX_TERMS)
+                                       + self.snap.expand_prefix("title_exact", node.prefix, MAX_PREFIX_TERMS)))
+            self.expanded[node.text] = terms
+            return self.exact_terms(terms)
+        if isinstance(node, Fuzzy):
+            terms = self.fuzzy_terms(node.term, node.distance)
+            self.expanded[node.text] = terms
+            return self.exact_terms(terms)
         raise TypeError(node)
+
+    def all_of(self, node: And) -> Match:
+        """Match articles holding every required part somewhere (title or any paragraph).
+
+        A block scores the parts it holds itself, so an article whose words sit in one
+        paragraph outranks one that scatters them.
+        """
+        out = self.zeros()
+        required = [c for c in node.children if not isinstance(c, Not)]
+        keep = self.articles(self.snap.alive)
+        for child in required:
+            m = self.run(child)
+            keep &= self.articles(m.mask)
+            out.mask |= m.mask
+            out.score += m.score * m.mask
+            out.para |= m.para
+        if not required:
+            out.mask[:] = self.snap.alive
+        out.mask &= keep[self.snap.aid]
+        for excluded in node.children:
+            if isinstance(excluded, Not):
+                out.mask &= ~self.whole_articles(self.run(excluded.child).mask)
+        out.score *= out.mask
+        out.para &= out.mask
+        return out
 
     def word(self, node: Word) -> Match:
         """Match a word in the text and the title, or in a metadata field."""
@@ -128,81 +160,138 @@ class Evaluator:
                 docs, _ = self.lift(ids, np.ones(len(ids), np.float32))
                 out.mask[docs] = True
             return out
-        fields: list[tuple[str, float]]
-        if node.field == "title":
-            fields = [("title", TITLE_BOOST)]
-        elif node.field == "exact":
-            fields = [("exact", 1.0)]
+        if node.field == "exact":
+            out = self.exact_terms(list(node.terms))
         else:
-            fields = [("text", 1.0), ("title", TITLE_BOOST)]
-        for fieldname, boost in fields:
-            best = np.zeros(self.size, np.float32)
-            for term in node.terms:
-                if fieldname == "title":
-                    ids, scores = self.bm25("title", term, B_TITLE, self.snap.n_titled)
-                    docs, lifted = self.lift(ids, scores)
-                    out.mask[docs] = True
-                    best[docs] = np.maximum(best[docs], lifted)
-                else:
-                    ids, scores = self.bm25(fieldname, term, B_TEXT, self.snap.n_docs)
-                    out.mask[ids] = True
-                    out.para[ids] = True
-                    best[ids] = np.maximum(best[ids], scores)  # ids are unique per term
-            out.score += boost * best
+            fields = [("title", TITLE_BOOST)] if node.field == "title" else [("text", 1.0), ("title", TITLE_BOOST)]
+            for fieldname, boost in fields:
+                best = np.zeros(self.size, np.float32)
+                for term in node.terms:
+                    if fieldname == "title":
+                        ids, scores = self.bm25("title", term, B_TITLE, self.snap.n_titled)
+                        docs, lifted = self.lift(ids, scores)
+                        out.mask[docs] = True
+                        best[docs] = np.maximum(best[docs], lifted)
+                    else:
+                        ids, scores = self.bm25(fieldname, term, B_TEXT, self.snap.n_docs)
+                        out.mask[ids] = True
+                        out.para[ids] = True
+                        best[ids] = np.maximum(best[ids], scores)  # ids are unique per term
+                out.score += boost * best
+        if node.accent:
+            self.keep_accents(node, out)
         return out
 
-    def phrase(self, node: Phrase) -> Match:
-        """Match an exact phrase by positions, on the blocks holding all its words."""
-        fieldname = node.field or "exact"
-        out = self.zeros()
-        if node.field in ("source", "author", "tag"):
-            # Metadata fields have no positions: all words present is close enough there.
-            common: np.ndarray | None = None
-            for term in set(node.terms):
-                ids, _ = self.snap.postings(fieldname, term)
-                common = ids if common is None else np.intersect1d(common, ids, assume_unique=True)
-            if common is None:
-                return out
-            lifted, _ = self.lift(common, np.ones(len(common), np.float32))
-            out.mask[lifted] = True
-            return out
-        read = {term: self.snap.occurrences(fieldname, term) for term in set(node.terms)}
-        docs = None
-        for ids, _ in read.values():
-            docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
-        if docs is None or not len(docs):
-            return out
-        # Occurrences as docnum << 32 | position: the phrase starts where term k sits k
-        # places after term 0, in the same block.
-        starts = self.snap.positions(*read[node.terms[0]], docs)
-        for k, term in enumerate(node.terms[1:], start=1):
-            if not len(starts):
-                break
-            starts = np.intersect1d(starts, self.snap.positions(*read[term], docs) - k,
-                                    assume_unique=True)
-        if not len(starts):
-            return out
-        ids, counts = np.unique(starts >> 32, return_counts=True)
-        tf = counts.astype(np.float32)
-        score = np.zeros(len(ids), np.float32)
-        for term in node.terms:
-            df = max(1, self.snap.doc_frequency(fieldname, term))
-            score += self.weigh(fieldname, ids, tf, df, B_TEXT, self.snap.n_docs)
-        out.mask[ids] = True
-        out.para[ids] = True
-        out.score[ids] = score
-        return out
+    def keep_accents(self, node: Word, out: Match) -> None:
+        """Keep the blocks whose printed forms carry the accents the reader typed.
 
-    def prefix(self, node: Prefix) -> Match:
-        """Match the exact terms starting with a prefix (at most MAX_PREFIX_TERMS of them)."""
-        terms = self.snap.expand_prefix("exact", node.prefix, MAX_PREFIX_TERMS)
+        Forms are looked up under the word's stems in the ``accent`` field (see
+        :func:`archive.analysis.accent_term`); a title's forms sit on its block 0, and
+        an article matched through its title keeps every block if block 0 agrees.
+        """
+        typed = node.accent or ""
+        exact = node.terms[0] if node.field == "exact" else None
+        forms = []
+        for key in self.snap.chain.search_terms(typed):
+            for term in self.snap.expand_prefix("accent", key + "|", MAX_ACCENT_FORMS):
+                form = term.partition("|")[2]
+                if accents_agree(typed, form) and (exact is None or fold(form.lower()) == exact):
+                    forms.append(term)
+        self.expanded[node.text] = sorted({f.partition("|")[2] for f in forms})
+        allowed = np.zeros(self.size, dtype=bool)
+        for term in forms:
+            ids, _ = self.snap.postings("accent", term)
+            allowed[ids] = True
+        # A title match lifts block 0's verdict to its whole article; a paragraph needs its own.
+        lifted = out.mask & ~out.para
+        allowed |= lifted & self.articles(allowed & (self.snap.n == 0))[self.snap.aid]
+        out.mask &= allowed
+        out.para &= allowed
+        out.score *= out.mask
+
+    def exact_terms(self, terms: list[str]) -> Match:
+        """Match any of some exact terms in the text (per paragraph) or the title (per article)."""
         out = self.zeros()
         for term in terms:
             ids, scores = self.bm25("exact", term, B_TEXT, self.snap.n_docs)
             out.mask[ids] = True
             out.para[ids] = True
             out.score[ids] = np.maximum(out.score[ids], scores)
+            ids, scores = self.bm25("title_exact", term, B_TITLE, self.snap.n_titled)
+            docs, lifted = self.lift(ids, TITLE_BOOST * scores)
+            out.mask[docs] = True
+            out.score[docs] = np.maximum(out.score[docs], lifted)
         return out
+
+    def phrase(self, node: Phrase) -> Match:
+        """Match words in order (or, with a slop, near each other) in a paragraph or the title."""
+        out = self.zeros()
+        if node.field in ("source", "author", "tag"):
+            # Metadata fields have no positions: all words present is close enough there.
+            common: np.ndarray | None = None
+            for term in set(node.terms):
+                ids, _ = self.snap.postings(node.field, term)
+                common = ids if common is None else np.intersect1d(common, ids, assume_unique=True)
+            if common is None:
+                return out
+            lifted, _ = self.lift(common, np.ones(len(common), np.float32))
+            out.mask[lifted] = True
+            return out
+        if node.field is None:
+            ids, tf = self.positional(node, "exact")
+            out.mask[ids] = out.para[ids] = True
+            out.score[ids] = self.phrase_score(node, "exact", ids, tf, B_TEXT, self.snap.n_docs)
+        ids, tf = self.positional(node, "title_exact")
+        if len(ids):
+            scores = TITLE_BOOST * self.phrase_score(node, "title_exact", ids, tf, B_TITLE, self.snap.n_titled)
+            docs, lifted = self.lift(ids, scores)
+            out.mask[docs] = True
+            out.score[docs] = np.maximum(out.score[docs], lifted)
+        return out
+
+    def phrase_score(self, node: Phrase, fieldname: str, ids: np.ndarray, tf: np.ndarray, b: float,
+                     n_docs: int) -> np.ndarray:
+        """Score a phrase's occurrences as the sum of its words' BM25 weights at that frequency."""
+        score = np.zeros(len(ids), np.float32)
+        for term in node.terms:
+            df = max(1, self.snap.doc_frequency(fieldname, term))
+            score += self.weigh(fieldname, ids, tf, df, b, n_docs)
+        return score
+
+    def positional(self, node: Phrase, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return the blocks where a phrase (or its words within ``slop``) occurs, and how often."""
+        read = {term: self.snap.occurrences(fieldname, term) for term in set(node.terms)}
+        docs: np.ndarray | None = None
+        for ids, _ in read.values():
+            docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
+        if docs is None or not len(docs):
+            return EMPTY_IDS, np.zeros(0, np.float32)
+        # Occurrences as docnum << 32 | position: in a phrase, term k sits k places after
+        # term 0 in the same block; near each other, every term within `slop` of term 0.
+        starts = self.snap.positions(*read[node.terms[0]], docs)
+        for k, term in enumerate(node.terms[1:], start=1):
+            if not len(starts):
+                break
+            others = self.snap.positions(*read[term], docs)
+            if node.slop:
+                starts = starts[_near(starts, np.sort(others), node.slop)]
+            else:
+                starts = np.intersect1d(starts, others - k, assume_unique=True)
+        if not len(starts):
+            return EMPTY_IDS, np.zeros(0, np.float32)
+        ids, counts = np.unique(starts >> 32, return_counts=True)
+        return ids, counts.astype(np.float32)
+
+
+def _near(at: np.ndarray, others: np.ndarray, slop: int) -> np.ndarray:
+    """Tell, for each packed occurrence, whether a sorted packed other one is within ``slop`` positions."""
+    if not len(others):
+        return np.zeros(len(at), dtype=bool)
+    i = np.searchsorted(others, at)
+    after = others[np.minimum(i, len(others) - 1)]
+    before = others[np.maximum(i - 1, 0)]
+    # A different block differs by at least 1 << 32, far beyond any slop.
+    return (np.abs(after - at) <= slop) | (np.abs(at - before) <= slop)
 
 
 def article_scores(snap: Snapshot, match: Match, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -232,10 +321,10 @@ def _max_by_group(out: np.ndarray, groups: np.ndarray, values: np.ndarray) -> No
     out[g[starts]] = np.maximum.reduceat(v, starts)
 
 
-def match(snap: Snapshot, root: Node | None) -> Match | None:
+def match(evaluator: Evaluator, root: Node | None) -> Match | None:
     """Evaluate a query tree over a snapshot's live blocks (None for a query without words)."""
     if root is None:
         return None
-    m = Evaluator(snap).run(root)
-    m.mask &= snap.alive
+    m = evaluator.run(root)
+    m.mask &= evaluator.snap.alive
     return m

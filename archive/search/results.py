@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
 
+from ..query import Reading
 from .highlight import Spans, marked_html
 from .request import SearchRequest
 
@@ -56,6 +57,12 @@ class Hit:
     score: float
     paragraphs: tuple[Paragraph, ...]
     more_paragraphs: int
+    title_spans: Spans = ()
+
+    @property
+    def title_html(self) -> Markup:
+        """Return the title as HTML, the query's matches in ``<mark>``."""
+        return marked_html(self.title, self.title_spans)
 
     @property
     def author(self) -> str | None:
@@ -64,7 +71,7 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the hit in the JSON contract."""
-        return {"id": self.id, "title": self.title,
+        return {"id": self.id, "title": self.title, "title_html": str(self.title_html),
                 "date": self.date.isoformat() if self.date else None,
                 "source": self.source, "author": self.author, "tags": list(self.tags),
                 "url": self.url, "score": round(float(self.score), 6),
@@ -101,6 +108,7 @@ class SearchResults:
     facets: dict[str, list[FacetValue]]
     histogram: list[tuple[int, int]]
     suggestion: str | None = None
+    explain: list[Reading] = field(default_factory=list)
 
     @property
     def query(self) -> str:
@@ -131,4 +139,5 @@ class SearchResults:
             "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},
             "histogram": [{"year": y, "count": c} for y, c in self.histogram],
             "suggestion": self.suggestion,
+            "explain": [r.to_dict() for r in self.explain],
         }

@@ -27,7 +27,7 @@ from ..indexing import schema_chain
 __all__ = ["Snapshot", "FIELDS"]
 
 #: The fields scored with BM25, whose lengths are kept.
-FIELDS = ("text", "title", "exact")
+FIELDS = ("text", "title", "exact", "title_exact")
 
 
 class Snapshot:
@@ -84,7 +84,8 @@ class Snapshot:
         self.avg = {f: max(1.0, float(reader.field_length(f)) / total_docs) for f in self.length}
         # Title lengths count once per article (block 0 only carries them).
         titled = max(1, int(((self.n == 0) & self.alive).sum()))
-        self.avg["title"] = max(1.0, float(reader.field_length("title")) / titled)
+        for f in ("title", "title_exact"):
+            self.avg[f] = max(1.0, float(reader.field_length(f)) / titled)
         self.n_titled = titled
 
     def up_to_date(self) -> bool:

@@ -20,7 +20,7 @@ from ..analysis import STOP_WORDS, fold
 from ..query import Query
 from .snapshot import Snapshot
 
-__all__ = ["Vocabulary", "suggest", "distance"]
+__all__ = ["Vocabulary", "suggest", "distance", "distance_ok"]
 
 
 class Vocabulary:
@@ -38,6 +38,15 @@ class Vocabulary:
             self.df[word] = df
             for key in _deletions(word):
                 self.keys.setdefault(key, []).append(word)
+
+    def within(self, term: str, distance: int, limit: int) -> list[str]:
+        """Return the archive's words within ``distance`` edits of ``term``, most frequent first."""
+        keys = _deletions(term)
+        if distance > 1:
+            keys = {d for k in keys for d in _deletions(k)}
+        candidates = {c for key in keys for c in self.keys.get(key, ())}
+        found = [c for c in candidates if distance_ok(term, c, distance)]
+        return sorted(found, key=lambda c: (-self.df[c], c))[:limit]
 
     def closest(self, term: str) -> str | None:
         """Return the most frequent vocabulary word within two edits of ``term``."""
@@ -61,11 +70,25 @@ def suggest(snap: Snapshot, vocabulary: Vocabulary, parsed: Query,
             continue
         best = vocabulary.closest(term)
         if best is not None:
-            replaced[typed] = printed(best)
+            replaced[typed] = _same_case(typed, printed(best))
     text = parsed.text
     for typed, word in replaced.items():
         text = re.sub(r"(?<!\w)%s(?!\w)" % re.escape(typed), word, text)
     return text if text != parsed.text else None
+
+
+def _same_case(typed: str, word: str) -> str:
+    """Give a suggested word the reader's capitals: ``Macorn`` → ``Macron``, ``MACORN`` → ``MACRON``."""
+    if len(typed) > 1 and typed.isupper():
+        return word.upper()
+    if typed[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+def distance_ok(a: str, b: str, limit: int) -> bool:
+    """Tell whether two words are within ``limit`` edits (lengths checked first)."""
+    return abs(len(a) - len(b)) <= limit and distance(a, b) <= limit
 
 
 def _deletions(word: str) -> set[str]:

@@ -24,7 +24,7 @@
   }
 
   // Reading view: keys n / p move between the marked matches (anchors work without this).
-  var marks = Array.prototype.slice.call(document.querySelectorAll(".reading mark"));
+  var marks = Array.prototype.slice.call(document.querySelectorAll(".reading mark[id]"));
   marks.forEach(function (m) { m.tabIndex = -1; });
   if (!marks.length) { return; }
   var current = -1;
