@@ -33,6 +33,7 @@ class _Server:
         self.thread.start()
 
     def close(self) -> None:
+        self.server.task_dispatcher.shutdown()  # workers first: close() alone races them
         self.server.close()
 
 
