@@ -48,8 +48,8 @@ class IngestError(ArchiveError):
     http_status = 400
     code = "ingest"
 
-    def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"{source}: {reason}", source=source, reason=reason)
+    def __init__(self, source: str, reason: str, *, code: str | None = None, **params: Any) -> None:
+        super().__init__(f"{source}: {reason}", code=code, source=source, reason=reason, **params)
         self.source = source
         self.reason = reason
         #: Articles of the same source read before this error and rolled back with it.

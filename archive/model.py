@@ -69,7 +69,8 @@ def parse_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str):
-        raise InvalidArticle(f"date must be a string, not {type(value).__name__}")
+        raise InvalidArticle(f"date must be a string, not {type(value).__name__}", code="bad_article_date",
+                             value=str(value))
     text = nfc(value).strip().lower()
     try:
         if m := _ISO_RE.match(text):
@@ -79,11 +80,12 @@ def parse_date(value: Any) -> dt.date | None:
         if m := _FR_DATE_RE.match(text):
             month = _MONTHS_FR.get(m[2])
             if month is None:
-                raise InvalidArticle(f"unknown month {m[2]!r} in date {value!r}")
+                raise InvalidArticle(f"unknown month {m[2]!r} in date {value!r}", code="bad_article_date", value=value)
             return dt.date(int(m[3]), month, int(m[1]))
     except ValueError as exc:
-        raise InvalidArticle(f"impossible date {value!r} ({exc})") from None
-    raise InvalidArticle(f"unreadable date {value!r} (use 2025-03-05 or 5 mars 2025)")
+        raise InvalidArticle(f"impossible date {value!r} ({exc})", code="impossible_date", value=value) from None
+    raise InvalidArticle(f"unreadable date {value!r} (use 2025-03-05 or 5 mars 2025)", code="bad_article_date",
+                         value=value)
 
 
 def is_heading(text: str) -> bool:
@@ -144,12 +146,12 @@ class Article:
         if not valid_id(self.id):
             raise InvalidArticle(
                 f"invalid id {self.id!r}: use 1-128 letters, digits, '_', '.', ':' or '-', "
-                "starting with a letter or digit"
+                "starting with a letter or digit", code="invalid_id", id=self.id
             )
         if not self.blocks:
-            raise InvalidArticle(f"article {self.id!r} has no text")
+            raise InvalidArticle(f"article {self.id!r} has no text", code="no_text", id=self.id)
         if not self.title.strip():
-            raise InvalidArticle(f"article {self.id!r} has no title")
+            raise InvalidArticle(f"article {self.id!r} has no title", code="no_title", id=self.id)
 
     @property
     def year(self) -> int | None:

@@ -44,3 +44,18 @@ def test_effective_sort_is_by_date_without_words():
     assert SearchRequest.build("", tag="x").effective_sort == "-date"
     assert SearchRequest.build("", sort="date").effective_sort == "date"
     assert SearchRequest.build("Lyon").effective_sort == "relevance"
+
+
+def test_ingest_errors_carry_the_reason_as_a_code(archive, tmp_path):
+    bad = tmp_path / "lot.jsonl"
+    bad.write_text('{"id": "a", "title": "A", "paragraphs": ["p"]}\n'
+                   '{"id": "b", "title": "B", "date": "2025-02-30", "paragraphs": ["p"]}\n')
+    empty = tmp_path / "vide.txt"
+    empty.write_text("")
+    report = archive.add([str(bad), str(empty), str(tmp_path / "nope.json")])
+    codes = {f.source.rsplit("/", 1)[-1]: (f.code, f.discarded) for f in report.failures}
+    assert codes == {"lot.jsonl:2": ("impossible_date", 1), "vide.txt": ("empty_file", 0),
+                     "nope.json": ("no_file", 0)}
+    failure = next(f for f in report.failures if f.code == "impossible_date")
+    assert failure.params["value"] == "2025-02-30"
+    assert str(failure).endswith("lot.jsonl:2: impossible date '2025-02-30' (day is out of range for month)")

@@ -191,3 +191,7 @@ def test_the_add_report_is_translated_with_plurals(admin, tmp_path):
     assert "the 2 good articles before it in this file were not stored either" in body
     r = admin.post("/add?lang=fr", data={"csrf": csrf, "token": "s3cret", "text": "Brest gagne.", "title": "B"})
     assert "1 article ajouté, 0 mis à jour, 0 inchangé" in text(r)
+    bad = b'{"id": "j4", "title": "T", "date": "2025-02-30", "paragraphs": ["Brest."]}\n'
+    r = admin.post("/add", data={"csrf": csrf, "token": "s3cret", "file": (io.BytesIO(bad), "lot.jsonl")},
+                   content_type="multipart/form-data")
+    assert '<li class="error">lot.jsonl:1 : date impossible « 2025-02-30 »</li>' in text(r)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 
-from .messages import add_summary, outcome_label
+from .messages import add_summary, failure_message, outcome_label
 from .security import check_csrf, check_token
 from .uploads import ingest_request
 
@@ -36,7 +36,7 @@ def form() -> Any:
     kept = {k: request.form.get(k, "") for k in _KEPT} if request.method == "POST" else {}
     return render_template("add.html", report=report, error=error, form=kept,
                            summary=add_summary(report.counts()) if report else None,
-                           outcome_label=outcome_label), status
+                           outcome_label=outcome_label, failure_message=failure_message), status
 
 
 _KEPT = ("title", "date", "source", "author", "tags", "text")

@@ -13,9 +13,9 @@ from typing import Any
 from flask_babel import format_decimal, lazy_gettext, ngettext
 from flask_babel import gettext as _
 
-from archive import ArchiveError
+from archive import ArchiveError, IngestError
 
-__all__ = ["error_message", "http_message", "outcome_label", "add_summary", "PARAM_LABELS"]
+__all__ = ["error_message", "failure_message", "http_message", "outcome_label", "add_summary", "PARAM_LABELS"]
 
 #: URL parameters as named to the reader.
 PARAM_LABELS = {"page": lazy_gettext("page"), "per_page": lazy_gettext("articles per page"),
@@ -40,17 +40,58 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "busy": lambda p: _("The archive is being updated; try again in a moment."),
     "index_missing": lambda p: _("The search index is not built yet."),
     "home_missing": lambda p: _("There is no archive here yet."),
-    "ingest": lambda p: _("%(source)s: %(reason)s", source=p["source"], reason=p["reason"]),
+}
+
+#: Why a source or an article could not be read, by code (the core's InvalidArticle and IngestError).
+_REASONS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "no_match": lambda p: _("no file matches this pattern"),
+    "no_file": lambda p: _("no such file or folder"),
+    "empty_file": lambda p: _("empty file"),
+    "unsupported_type": lambda p: _("unsupported file type “%(suffix)s” (use %(suffixes)s)",
+                                    suffix=p["suffix"], suffixes=p["suffixes"]),
+    "unreadable": lambda p: _("the file could not be read"),
+    "too_large": lambda p: _("file too large (over %(mib)s MiB for one article; split it or use JSON Lines)",
+                             mib=p["mib"]),
+    "binary": lambda p: _("binary file, not text"),
+    "malformed_json": lambda p: _("malformed JSON at line %(line)s, column %(column)s",
+                                  line=p["line"], column=p["column"]),
+    "json_too_deep": lambda p: _("JSON nested too deeply"),
+    "not_utf8": lambda p: _("not UTF-8 (JSON Lines must be UTF-8)"),
+    "line_too_long": lambda p: _("a line longer than %(mib)s MiB", mib=p["mib"]),
+    "malformed_metadata": lambda p: _("malformed metadata (front matter, TOML or YAML)"),
+    "no_text_in_file": lambda p: _("no text in the file"),
+    "bad_article_date": lambda p: _("unreadable date “%(value)s” (write 2025-03-05 or 5 mars 2025)",
+                                    value=p["value"]),
+    "impossible_date": lambda p: _("impossible date “%(value)s”", value=p["value"]),
+    "invalid_id": lambda p: _("invalid id “%(id)s”: use 1 to 128 letters, digits, _ . : or -", id=p["id"]),
+    "no_text": lambda p: _("the article “%(id)s” has no text", id=p["id"]),
+    "no_title": lambda p: _("the article “%(id)s” has no title", id=p["id"]),
 }
 
 
 def error_message(exc: ArchiveError) -> str:
     """Return an error's message in the current language (its English text for an unknown code)."""
-    make = _MESSAGES.get(exc.code)
     try:
+        if isinstance(exc, IngestError):
+            return failure_message(exc, exc.source)
+        if exc.code in _REASONS:
+            return _REASONS[exc.code](exc.params)
+        make = _MESSAGES.get(exc.code)
         return make(exc.params) if make else str(exc)
     except KeyError:  # a code raised without its parameters: better English than nothing
         return str(exc)
+
+
+def failure_message(exc: IngestError, source: str | None = None) -> str:
+    """Return why a source failed, in the current language: ``lot.jsonl:3 : date impossible…``."""
+    make = _REASONS.get(exc.code)
+    try:
+        reason = make(exc.params) if make else exc.reason
+    except KeyError:
+        reason = exc.reason
+    # An upload's temporary folder means nothing to the reader: its file name does.
+    where = source if source is not None else exc.source.rsplit("/", 1)[-1]
+    return _("%(source)s: %(reason)s", source=where, reason=reason)
 
 
 def http_message(status: int, fallback: str) -> str:
