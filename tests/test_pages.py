@@ -195,3 +195,13 @@ def test_the_add_report_is_translated_with_plurals(admin, tmp_path):
     r = admin.post("/add", data={"csrf": csrf, "token": "s3cret", "file": (io.BytesIO(bad), "lot.jsonl")},
                    content_type="multipart/form-data")
     assert '<li class="error">lot.jsonl:1 : date impossible « 2025-02-30 »</li>' in text(r)
+
+
+def test_the_pager_never_offers_a_page_the_request_refuses(archive, monkeypatch):
+    from archive import SearchRequest
+
+    client = _many(archive)
+    monkeypatch.setattr(SearchRequest, "max_page", 2)
+    body = text(client.get("/?q=Lyon&page=2"))
+    assert "Page 2 sur 2 (les premières pages seulement" in body and 'rel="next"' not in body
+    assert 'max="2" value="2"' in body

@@ -141,15 +141,18 @@ class Paging:
     prev_url: str | None
     next_url: str | None
     fields: list[tuple[str, str]]
+    capped: bool  # more pages exist than a request may ask for
 
 
 def paging(results: SearchResults) -> Paging | None:
     """Return the pager of a results page (None when everything fits on one page)."""
     if results.pages <= 1:
         return None
-    page, last = results.page, results.pages
+    # Never offer a page the request would refuse.
+    page, last = results.page, min(results.pages, SearchRequest.max_page)
     return Paging(page, last, link(page=page - 1) if page > 1 else None,
-                  link(page=page + 1) if page < last else None, state_fields("page"))
+                  link(page=page + 1) if page < last else None, state_fields("page"),
+                  results.pages > last)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol, cast
+from typing import Any, ClassVar, Literal, Protocol, cast
 
 from ..errors import BadParameter
 from ..query import Query, parse_date_bound, parse_query
@@ -55,6 +55,8 @@ class SearchRequest:
     sort: Sort = "relevance"
     page: int = 1
     per_page: int = 20
+    #: The deepest page a request may ask for (the edges cap their pagers with it).
+    max_page: ClassVar[int] = MAX_PAGE
     parsed: Query = field(init=False, compare=False, repr=False)
     low: dt.date | None = field(init=False, compare=False, repr=False)
     high: dt.date | None = field(init=False, compare=False, repr=False)
