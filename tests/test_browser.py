@@ -335,6 +335,8 @@ def test_facets_page_passes_axe_on_the_corpus(page, sample_server):
     page.goto(sample_server.url + "/?q=France&tag=politique")
     assert page.locator(".facet").count() == 4
     assert axe_serious(page) == []
-    page.goto(sample_server.url + "/?from=abc")
+    page.goto(sample_server.url + "/?q=France&from=abc&to=2019")
     assert page.get_attribute("#date-from", "aria-invalid") == "true"
+    assert page.locator(".hit").count() == 20  # the rest of the search still ran
+    shot(page, "date-error-fr", full_page=False)
     assert axe_serious(page) == []
