@@ -17,9 +17,12 @@ from .errors import (
     ArticleNotFound,
     BadParameter,
     HomeMissing,
+    HomeUnavailable,
+    IndexDamaged,
     IndexMissing,
     IngestError,
     InvalidArticle,
+    TooManyAttempts,
 )
 from .home import AddReport, Archive, CheckReport
 from .ingest import SUFFIXES
@@ -41,6 +44,6 @@ __all__ = [
     "Archive", "AddReport", "CheckReport", "Article", "Block", "valid_id", "SUFFIXES",
     "search", "SearchRequest", "SearchResults", "Hit", "Paragraph", "FacetValue", "Engine",
     "Spans", "marked_html", "SORTS",
-    "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter", "HomeMissing", "IndexMissing",
-    "IngestError", "InvalidArticle",
+    "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter", "IndexMissing", "IndexDamaged",
+    "HomeMissing", "HomeUnavailable", "IngestError", "InvalidArticle", "TooManyAttempts",
 ]

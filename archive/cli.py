@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import socket
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,9 +28,12 @@ from .seeds import seed_folder
 if TYPE_CHECKING:
     from .search import Spans
 
-__all__ = ["main", "cli"]
+__all__ = ["main", "cli", "terminal_safe"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: What a terminal would act on rather than show: C0 controls but tab and newline,
+#: DEL, C1 controls, bidi overrides and isolates, and lone surrogates.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _edge(func: F) -> F:
@@ -39,8 +44,17 @@ def _edge(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ArchiveError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {terminal_safe(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (`archive list | head`): nothing left to say to it.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        except (OSError, sqlite3.Error) as exc:
+            # The home's files themselves failed (read-only, full disk, permissions):
+            # one line, not a traceback.
+            click.echo(f"error: {terminal_safe(str(exc))}", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -126,12 +140,11 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
     report = _archive(ctx).add(list(paths), overrides=overrides, progress=_bar, procs=procs)
     counts = report.counts()
     if as_json:
-        click.echo(json.dumps({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
-                               "failures": [{"source": f.source, "reason": f.reason}
-                                            for f in report.failures]}, ensure_ascii=False))
+        click.echo(_json({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
+                          "failures": [{"source": f.source, "reason": f.reason} for f in report.failures]}))
     else:
         for failure in report.failures:
-            click.echo(f"failed: {failure.source}: {failure.reason}", err=True)
+            click.echo(terminal_safe(f"failed: {failure.source}: {failure.reason}"), err=True)
             if failure.discarded:
                 # One transaction per file: say that its good lines were not kept either.
                 click.echo(f"  nothing from this file was stored: its {_plural(failure.discarded, 'good article')} "
@@ -160,9 +173,9 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     rows = sorted(_archive(ctx, create=False).store.rows(), key=lambda r: (r.date or "", r.id), reverse=True)
     for r in rows:
         if as_json:
-            click.echo(json.dumps({"id": r.id, "date": r.date, "title": r.title}, ensure_ascii=False))
+            click.echo(_json({"id": r.id, "date": r.date, "title": r.title}))
         else:
-            click.echo(f"{r.id}\t{r.date or '----------'}\t{r.title}")
+            click.echo(f"{r.id}\t{r.date or '----------'}\t{terminal_safe(r.title)}")
 
 
 @cli.command()
@@ -174,15 +187,16 @@ def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
     """Show one article."""
     article = _archive(ctx, create=False).store.get(article_id)
     if as_json:
-        click.echo(json.dumps(article.to_record(), ensure_ascii=False, indent=2))
+        click.echo(_json(article.to_record(), indent=2))
         return
-    click.echo(click.style(article.title, bold=True))
+    click.echo(click.style(terminal_safe(article.title), bold=True))
     meta = [article.date.isoformat() if article.date else None, article.source,
             ", ".join(article.authors) or None, ", ".join(article.tags) or None, article.url]
-    click.echo(" · ".join(m for m in meta if m))
+    click.echo(terminal_safe(" · ".join(m for m in meta if m)))
     for block in article.blocks:
         click.echo()
-        click.echo(click.style(block.text, bold=True) if block.heading else block.text)
+        text = terminal_safe(block.text)
+        click.echo(click.style(text, bold=True) if block.heading else text)
 
 
 @cli.command()
@@ -196,14 +210,14 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     data["index"] = "ready" if archive.index_dir.exists() else "missing"
     data["pending"] = len(archive.store.pending())
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False))
+        click.echo(_json(data))
         return
     click.echo(f"articles:   {data['articles']}")
     click.echo(f"paragraphs: {data['blocks']}")
     click.echo(f"dates:      {data['first_date'] or '?'} .. {data['last_date'] or '?'}")
     click.echo(f"index:      {data['index']} ({data['pending']} pending)")
     for source, count in data["sources"].items():
-        click.echo(f"  {count:>7}  {source or '(no source)'}")
+        click.echo(f"  {count:>7}  {terminal_safe(source or '(no source)')}")
 
 
 @cli.command()
@@ -218,13 +232,16 @@ def rebuild(ctx: click.Context, procs: int) -> None:
 
 
 @cli.command()
-@click.option("--repair", is_flag=True, help="Re-index the articles that differ.")
+@click.option("--repair", is_flag=True, help="Re-index what differs; rebuild a damaged index.")
+@click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
+              show_default=True, help="Indexing processes, when the repair rebuilds.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @_edge
-def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
-    """Compare the store with the index (exit 1 when they differ and were not repaired)."""
-    report = _archive(ctx, create=False).check(repair=repair)
+def check(ctx: click.Context, repair: bool, procs: int, as_json: bool) -> None:
+    """Verify the index's files and compare it with the store (exit 1 on any problem not repaired)."""
+    # Only a repair may write, and so make a home.
+    report = _archive(ctx, create=repair).check(repair=repair, procs=procs, progress=_bar)
     if as_json:
         click.echo(json.dumps(report.to_dict()))
     else:
@@ -234,6 +251,8 @@ def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
             ids = getattr(report, name)
             if ids:
                 click.echo(f"{name}: {len(ids)} ({', '.join(ids[:10])}{' …' if len(ids) > 10 else ''})")
+        for line in report.damage:
+            click.echo(f"damaged: {line}")
         if report.repaired:
             click.echo("repaired")
     sys.exit(0 if report.ok or report.repaired else 1)
@@ -310,7 +329,7 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
                                   per_page=per_page)
     results = engine_for(_archive(ctx, create=False)).search(request)
     if as_json:
-        click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
+        click.echo(_json(results.to_dict()))
         return
     color = sys.stdout.isatty()
     if explain:
@@ -321,12 +340,13 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     click.echo(f"{_plural(results.total_articles, 'article')} · {_plural(results.total_paragraphs, 'paragraph')}"
                f" (page {results.page}/{results.pages})")
     if results.suggestion:
-        click.echo(f"did you mean: {results.suggestion}")
+        click.echo(f"did you mean: {terminal_safe(results.suggestion)}")
     for hit in results.hits:
         click.echo()
-        click.echo(click.style(hit.title, bold=True) if color else hit.title)
+        title = terminal_safe(hit.title)
+        click.echo(click.style(title, bold=True) if color else title)
         meta = [hit.date.isoformat() if hit.date else None, hit.source, hit.author, hit.id]
-        click.echo("  " + " · ".join(m for m in meta if m))
+        click.echo("  " + terminal_safe(" · ".join(m for m in meta if m)))
         for p in hit.paragraphs:
             text = _styled(p.text, p.spans, color)
             click.echo(f"  ¶{p.n + 1}: " + ("…" if p.clipped_start else "") + text
@@ -336,18 +356,35 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     for name, values in results.facets.items():
         if values:
             click.echo()
-            click.echo(f"{name}: " + ", ".join(f"{v.value} ({v.count})" for v in values[:10]))
+            click.echo(f"{name}: " + terminal_safe(", ".join(f"{v.value} ({v.count})" for v in values[:10])))
 
 
 def _styled(text: str, spans: Spans, color: bool) -> str:
-    """Return ``text`` with its matched spans in bold (on a terminal)."""
+    """Return ``text`` safe for a terminal, its matched spans in bold when ``color``."""
     if not color:
-        return text
+        return terminal_safe(text)
     out, pos = [], 0
     for start, end in spans:
-        out += [text[pos:start], click.style(text[start:end], bold=True)]
+        out += [terminal_safe(text[pos:start]), click.style(terminal_safe(text[start:end]), bold=True)]
         pos = end
-    return "".join(out) + text[pos:]
+    return "".join(out) + terminal_safe(text[pos:])
+
+
+def terminal_safe(text: str) -> str:
+    """Return ``text`` with the characters a terminal would obey (ESC, BEL, C1, bidi) shown escaped."""
+    return _CONTROL_RE.sub(lambda m: _escape(m.group()), text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _json(data: Any, indent: int | None = None) -> str:
+    """Return JSON for a terminal: readable accents, but no raw C1 or bidi controls."""
+    # json.dumps escapes C0 itself; the others, escaped the same way, stay valid JSON.
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _CONTROL_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @cli.command()
@@ -377,6 +414,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
         raise click.ClickException("no web app is installed (entry point archive.apps:web)")
     create_app = next(iter(found)).load()
     app = create_app({"ARCHIVE_HOME": str(archive.home)})
+    # Built before the first request rather than during it.
+    app.extensions["archive"].warm()
     try:
         _try_listen(host, port)  # a clean error before waitress half-builds its server
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="archive")

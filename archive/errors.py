@@ -24,6 +24,9 @@ __all__ = [
     "BadParameter",
     "IndexMissing",
     "HomeMissing",
+    "IndexDamaged",
+    "HomeUnavailable",
+    "TooManyAttempts",
 ]
 
 
@@ -95,6 +98,27 @@ class IndexMissing(ArchiveError):
 
     http_status = 503
     code = "index_missing"
+
+
+class IndexDamaged(ArchiveError):
+    """A file of the search index is missing, truncated or corrupted (run `archive check --repair`)."""
+
+    http_status = 503
+    code = "index_damaged"
+
+
+class HomeUnavailable(ArchiveError):
+    """The archive home cannot be opened or written (read-only, missing permissions, not a store)."""
+
+    http_status = 503
+    code = "home_unavailable"
+
+
+class TooManyAttempts(ArchiveError):
+    """A client gave a wrong admin token too many times in a short while."""
+
+    http_status = 429
+    code = "too_many_attempts"
 
 
 class HomeMissing(ArchiveError):

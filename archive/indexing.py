@@ -65,6 +65,7 @@ from .errors import IndexMissing
 from .failpoints import failpoint
 from .model import Article, derive_title
 from .whoosh_format import BulkSegmentWriter, commit_segments, finish_segment
+from .workers import die_with_parent
 
 __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_articles", "FastWriter",
            "build_segments"]
@@ -284,7 +285,7 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
                 progress(count)
     else:
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(parts) as pool:
+        with ctx.Pool(parts, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             for segment, count in pool.imap_unordered(_index_part, jobs):
                 segments.append(segment)
                 if progress:

@@ -19,6 +19,7 @@ trip exactly.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import hashlib
 import json
@@ -28,9 +29,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InvalidArticle
+from .errors import BadParameter, InvalidArticle
 
-__all__ = ["Block", "Article", "parse_date", "is_heading", "valid_id", "nfc", "derive_title"]
+__all__ = ["Block", "Article", "parse_date", "check_date_bound", "is_heading", "valid_id", "nfc",
+           "derive_title"]
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
 _FINAL_PUNCT = tuple(".!?…:;,»\"”)]")
@@ -48,6 +50,7 @@ _FR_DATE_RE = re.compile(
 )
 _ISO_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[t ][0-9:.+\-z]*)?$")
 _DMY_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_BOUND_RE = re.compile(r"\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*")
 
 
 def nfc(text: str) -> str:
@@ -86,6 +89,27 @@ def parse_date(value: Any) -> dt.date | None:
         raise InvalidArticle(f"impossible date {value!r} ({exc})", code="impossible_date", value=value) from None
     raise InvalidArticle(f"unreadable date {value!r} (use 2025-03-05 or 5 mars 2025)", code="bad_article_date",
                          value=value)
+
+
+def check_date_bound(value: str | None, name: str) -> str | None:
+    """Return a search bound (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``); raise BadParameter if no such day exists."""
+    if value is None or value.strip() == "":
+        return None
+    m = _BOUND_RE.fullmatch(value)
+    if m is None:
+        raise BadParameter(f"{name}: not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)", code="bad_date",
+                           param=name, value=value)
+    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
+    # Checked here, at the edges, because the search stage's own parser turned month 0
+    # into an OverflowError (a 500) and month 13 of an upper bound into January.
+    if year < 1:
+        raise BadParameter(f"{name}: impossible year in {value!r}", code="bad_date", param=name, value=value)
+    if not 1 <= month <= 12:
+        raise BadParameter(f"{name}: impossible month in {value!r} (months are 01 to 12)", code="bad_date",
+                           param=name, value=value)
+    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+        raise BadParameter(f"{name}: impossible day in {value!r}", code="bad_date", param=name, value=value)
+    return value
 
 
 def is_heading(text: str) -> bool:

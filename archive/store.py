@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import ArchiveBusy, ArticleNotFound
+from .errors import ArchiveBusy, ArticleNotFound, HomeUnavailable
 from .model import Article
 
 __all__ = ["Store", "Outcome", "ArticleRow", "CHANGES_KEPT"]
@@ -88,8 +88,11 @@ class Store:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self._local = threading.local()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db.executescript(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db.executescript(_SCHEMA)
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise _unavailable(self.path, exc) from None
 
     # -- connections ---------------------------------------------------------------------
 
@@ -98,10 +101,13 @@ class Store:
         """Return this thread's connection (SQLite connections must not cross threads)."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
+            try:
+                db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA foreign_keys=ON")
+            except sqlite3.OperationalError as exc:
+                raise _unavailable(self.path, exc) from None
             self._local.db = db
         return db
 
@@ -332,6 +338,13 @@ def _columns(article: Article, digest: str) -> tuple[object, ...]:
         digest,
         json.dumps(record, ensure_ascii=False),
     )
+
+
+def _unavailable(path: Path, exc: BaseException) -> HomeUnavailable:
+    """Return the error for a store that cannot be opened (a read-only home, most often)."""
+    # WAL mode needs to create `-wal` and `-shm` files beside the store, even to read.
+    return HomeUnavailable(f"cannot open the store {path} ({exc}); the archive home must be "
+                           "writable, even to read (SQLite's WAL mode writes beside the store)")
 
 
 def _now() -> str:

@@ -31,6 +31,9 @@ SETS = {
     "piaf": ("passages-fr-dev.jsonl", ["qrels-fr-dev.jsonl", "qrels-fr-dev-noaccent.jsonl"]),
     "knownitem": ("knownitem-dev-passages.jsonl",
                   ["knownitem-dev-qrels.jsonl", "knownitem-dev-qrels-noaccent.jsonl"]),
+    "news-kw": ("news-dev-articles.jsonl", ["news-dev-kw-qrels.jsonl", "news-dev-kw-qrels-noaccent.jsonl"]),
+    "news-lead": ("news-dev-lead-passages.jsonl",
+                  ["news-dev-lead-qrels.jsonl", "news-dev-lead-qrels-noaccent.jsonl"]),
 }
 CHAINS = {
     "full chain": Chain(),
@@ -63,7 +66,7 @@ def evaluate(engine: Engine, qrels: list[dict], k: int = 10) -> tuple[float, flo
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
-    ap.add_argument("--sets", default="piaf,knownitem")
+    ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--chains", default=",".join(CHAINS))
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
     a = ap.parse_args()

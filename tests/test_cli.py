@@ -81,7 +81,9 @@ def test_rebuild_check_and_repair(runner, home):
     assert run(runner, home, "rebuild").output == "index rebuilt: 5 paragraphs\n"
     assert run(runner, home, "check").exit_code == 0
     # A stale index entry: change the store behind the index's back.
-    arch.store.db.execute("UPDATE articles SET hash = 'x' WHERE id = ?", (SEED_ID,))
+    import dataclasses
+    arch.store.put([dataclasses.replace(arch.store.get(SEED_ID), title="Autre titre")])
+    arch.store.mark_indexed([SEED_ID])
     r = run(runner, home, "check", "--repair")
     assert "stale: 1" in r.output and "repaired" in r.output and r.exit_code == 0
 
@@ -202,3 +204,84 @@ def test_search_explain_prints_each_piece(runner, seeded):
         "invest*\tprefix\tinvestir, investissement, investissements, investira",
         "",
     ]
+
+
+def test_impossible_dates_exit_2(runner, seeded):
+    r = run(runner, seeded.home, "search", "x", "--to", "0001-00")
+    assert r.exit_code == 2
+    assert r.output == "error: to: impossible month in '0001-00' (months are 01 to 12)\n"
+    assert run(runner, seeded.home, "search", "--from", "2020-02-30").exit_code == 2
+
+
+def test_control_characters_are_shown_escaped(runner, home, tmp_path):
+    f = tmp_path / "ctl.json"
+    f.write_text(json.dumps({"id": "ctl", "title": "Titre \x1b[31mrouge\x07", "source": "S\x9b2J",
+                             "date": "2020-01-02", "paragraphs": ["Lyon \x1b]0;pwned\x07 vote \u202eelbat."]}))
+    assert run(runner, home, "add", str(f)).exit_code == 0
+    assert run(runner, home, "list").output == "ctl\t2020-01-02\tTitre \\x1b[31mrouge\\x07\n"
+    assert run(runner, home, "show", "ctl").output == (
+        "Titre \\x1b[31mrouge\\x07\n2020-01-02 · S\\x9b2J\n\nLyon \\x1b]0;pwned\\x07 vote \\u202eelbat.\n")
+    out = run(runner, home, "search", "Lyon").output.splitlines()
+    assert out[2] == "Titre \\x1b[31mrouge\\x07"
+    assert out[4] == "  ¶1: Lyon \\x1b]0;pwned\\x07 vote \\u202eelbat."
+    shown = run(runner, home, "show", "ctl", "--json").output
+    assert "\x1b" not in shown and "\x9b" not in shown and "\u202e" not in shown
+    assert json.loads(shown)["source"] == "S\x9b2J"
+
+
+def test_missing_index_and_unopenable_store_are_one_line(runner, seeded, tmp_path):
+    import shutil
+
+    shutil.rmtree(seeded.index_dir.path)
+    r = run(runner, seeded.home, "search", "Xiaomi")
+    assert (r.exit_code, r.output) == (1, "error: the search index is missing or out of date; run `archive rebuild`\n")
+    bad = tmp_path / "bad"
+    (bad / "archive.sqlite3").mkdir(parents=True)  # what a read-only home also gives: no store to open
+    r = run(runner, bad, "list")
+    assert r.exit_code == 1 and r.output.count("\n") == 1
+    assert r.output.startswith(f"error: cannot open the store {bad / 'archive.sqlite3'} (unable to open database file)")
+
+
+def test_a_lock_that_cannot_be_written_is_one_line(runner, seeded, monkeypatch):
+    import errno
+
+    import archive.home
+
+    real_open = archive.home.os.open
+
+    def read_only(path, flags, *args):
+        if str(path).endswith(".lock"):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(archive.home.os, "open", read_only)
+    r = run(runner, seeded.home, "add", str(SEEDS))
+    assert (r.exit_code, r.output) == (1, f"error: cannot write to {seeded.home} (Read-only file system); "
+                                          "is the home read-only?\n")
+
+
+def test_export_streams_in_constant_memory(runner, home, tmp_path):
+    import tracemalloc
+
+    from archive.model import Article
+
+    arch = Archive(home)
+    arch.add_articles([Article.from_record({"id": f"e{i}", "title": f"T{i}",
+                                            "paragraphs": [f"Texte {i} " * 2000]}) for i in range(300)])
+
+    class Sink:
+        written = 0
+
+        def write(self, s: str) -> int:
+            self.written += len(s)
+            return len(s)
+
+    sink = Sink()
+    tracemalloc.start()
+    try:
+        assert arch.export(sink) == 300
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sink.written > 5_000_000
+    assert peak < 1_000_000  # a few articles at a time, not the 5 MB written

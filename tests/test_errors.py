@@ -59,3 +59,14 @@ def test_ingest_errors_carry_the_reason_as_a_code(archive, tmp_path):
     failure = next(f for f in report.failures if f.code == "impossible_date")
     assert failure.params["value"] == "2025-02-30"
     assert str(failure).endswith("lot.jsonl:2: impossible date '2025-02-30' (day is out of range for month)")
+
+
+def test_every_code_the_web_knows_is_a_code_the_core_raises():
+    import archive.errors as errors
+    from webui import messages
+
+    classes = [getattr(errors, name) for name in errors.__all__]
+    class_codes = {c.code for c in classes}
+    assert {"index_damaged", "home_unavailable", "too_many_attempts", "busy", "index_missing"} <= class_codes
+    # Ingest and article errors are said through their reasons (messages._REASONS).
+    assert class_codes - {"error", "bad_parameter", "invalid_article", "ingest"} <= set(messages._MESSAGES)

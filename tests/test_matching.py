@@ -7,6 +7,7 @@ import re
 import pytest
 
 from archive import Archive, Article, search
+from archive.search import engine_for
 
 ARTICLES = {
     "split": ("Une journée de mobilisation", ["La police a encerclé la place.",
@@ -143,5 +144,29 @@ def test_explain_reads_each_piece_of_a_mixed_query(home):
 
 
 def test_suggestions_keep_the_readers_capitals(home):
+    engine_for(home).warm()  # the vocabulary is built in the background
     assert search(home, "Gouvernemant").suggestion == "Gouvernement"
     assert search(home, "GOUVERNEMANT").suggestion == "GOUVERNEMENT"
+
+
+def test_a_query_past_its_budget_is_cut_short_and_says_so(home, monkeypatch):
+    import importlib
+
+    matching = importlib.import_module("archive.search.matching")
+    assert not search(home, '"la police" OR "la cote" OR "la grève"').truncated
+    monkeypatch.setattr(matching, "MAX_POSTINGS", 3)
+    results = search(home, '"la police" OR "la cote" OR "la grève"')
+    assert results.truncated and results.to_dict()["truncated"] is True
+    assert results.total_articles < 3
+
+
+def test_repeated_clauses_read_each_term_once(home):
+    import importlib
+
+    matching = importlib.import_module("archive.search.matching")
+    snap, _ = importlib.import_module("archive.search").engine_for(home)._refresh()
+    evaluator = matching.Evaluator(snap)
+    matching.match(evaluator, search(home, " OR ".join(['"de la"'] * 32)).request.parsed.root)
+    once = matching.Evaluator(snap)
+    matching.match(once, search(home, '"de la"').request.parsed.root)
+    assert evaluator.spent == once.spent > 0

@@ -9,7 +9,7 @@ from archive.errors import BadParameter
 from archive.home import Archive
 from archive.model import Article
 from archive.query import parse_query
-from archive.search import search
+from archive.search import engine_for, search
 from archive.search.facets import facet_key
 
 
@@ -105,7 +105,7 @@ def test_parameters_are_validated(seeded):
 def test_json_contract_shape(seeded):
     d = search(seeded.home, "investir").to_dict()
     assert list(d) == ["query", "page", "per_page", "total_articles", "total_paragraphs", "hits",
-                       "facets", "histogram", "suggestion", "explain"]
+                       "facets", "histogram", "suggestion", "explain", "truncated"]
     hit = d["hits"][0]
     assert list(hit) == ["id", "title", "title_html", "date", "source", "author", "tags", "url", "score",
                          "paragraphs", "more_paragraphs"]
@@ -200,6 +200,7 @@ def test_sort_by_date_is_ordered(sample_home, sort):
 
 
 def test_suggestion_uses_real_words_and_has_results(sample_home):
+    engine_for(sample_home).warm()  # the vocabulary is built in the background
     results = search(sample_home, "gouvernemant")
     assert results.total_articles == 0
     assert results.suggestion == "gouvernement"

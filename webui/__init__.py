@@ -30,6 +30,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ARCHIVE_ADMIN_TOKEN=os.environ.get("ARCHIVE_ADMIN_TOKEN") or None,
         SECRET_KEY=os.environ.get("ARCHIVE_SECRET_KEY") or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        # The session holds the CSRF token: never sent by another site's forms or read by scripts.
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        #: Failed admin-token attempts allowed per client address and minute (then 429).
+        MAX_TOKEN_FAILURES=10,
         JSON_SORT_KEYS=False,
     )
     if config:

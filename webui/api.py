@@ -38,8 +38,9 @@ def add_article() -> Any:
     """Add a JSON article, or uploaded files, when the admin token is given."""
     if not current_app.config.get("ARCHIVE_ADMIN_TOKEN"):
         return error_response("adding articles is disabled (ARCHIVE_ADMIN_TOKEN is not set)", 403)
-    header = request.headers.get("Authorization", "")
-    token = header[7:] if header.startswith("Bearer ") else None
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    # Auth schemes are case-insensitive (RFC 9110 §11.1): "bearer" is "Bearer".
+    token = token.strip() if scheme.lower() == "bearer" else ""
     if not check_token(token):
         return error_response("a valid 'Authorization: Bearer <token>' header is required", 403)
     report = ingest_request()
@@ -47,4 +48,7 @@ def add_article() -> Any:
     body = {"ok": not report.failures, "status": status, **report.counts(),
             "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
             "failures": [{"source": f.source, "reason": f.reason} for f in report.failures]}
+    if report.failures:
+        # The error envelope's field, so that clients read every failure the same way.
+        body["error"] = "; ".join(str(f) for f in report.failures)
     return jsonify(body), status

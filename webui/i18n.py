@@ -73,5 +73,5 @@ def init_app(app: Flask) -> None:
     def remember(response: Response) -> Response:
         asked = request.args.get("lang")
         if asked in LANGUAGES:
-            response.set_cookie("lang", asked, max_age=365 * 24 * 3600, samesite="Lax")
+            response.set_cookie("lang", asked, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
         return response

@@ -40,6 +40,9 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "busy": lambda p: _("The archive is being updated; try again in a moment."),
     "index_missing": lambda p: _("The search index is not built yet."),
     "home_missing": lambda p: _("There is no archive here yet."),
+    "index_damaged": lambda p: _("The search index is damaged; it must be repaired (archive check --repair)."),
+    "home_unavailable": lambda p: _("The archive cannot be opened right now."),
+    "too_many_attempts": lambda p: _("Too many wrong admin tokens from this address; try again in a minute."),
 }
 
 #: Why a source or an article could not be read, by code (the core's InvalidArticle and IngestError).

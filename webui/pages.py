@@ -160,7 +160,8 @@ _FAVICON = (Path(__file__).resolve().parent / "static" / "favicon.svg").read_byt
 
 def _cell(value: str) -> str:
     """Neutralise a cell a spreadsheet would read as a formula."""
-    if value and value[0] in "=+-@\t\r":
+    # Spreadsheets also read the full-width forms (＝＋－＠) as formula signs.
+    if value and value[0] in "=+-@\t\r\uff1d\uff0b\uff0d\uff20":
         return "'" + value
     return value
 

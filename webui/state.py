@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from archive import BadParameter, SearchRequest, SearchResults
 
 from .extension import engine
+from .i18n import LANGUAGES
 
 __all__ = ["search_request", "run_search", "link", "toggle_link", "article_link", "back_link",
            "lang_link", "state_fields", "init_app", "FACET_PARAMS"]
@@ -37,9 +38,20 @@ def run_search() -> tuple[SearchRequest, SearchResults]:
     return req, results
 
 
+def _state() -> MultiDict[str, str]:
+    """Return the current search state as URL parameters, each once (never the URL's repeats)."""
+    try:
+        args = MultiDict(search_request().to_args())
+    except BadParameter:
+        args = MultiDict()
+    if request.args.get("lang") in LANGUAGES:
+        args.add("lang", request.args["lang"])
+    return args
+
+
 def link(endpoint: str = "pages.index", /, **changes: Any) -> str:
     """Return a URL for ``endpoint`` with the current search state, some parameters changed."""
-    args = MultiDict((k, v) for k, v in request.args.items(multi=True) if k in _STATE)
+    args = _state()
     for key, value in changes.items():
         args.poplist(key)
         if value is None or value == "" or value == []:
@@ -56,7 +68,7 @@ def toggle_link(param: str, value: str, variants: tuple[str, ...] = ()) -> str:
 
     ``variants`` are the value's other spellings: any of them in the URL selects it.
     """
-    current = request.args.getlist(param)
+    current = _state().getlist(param)
     spellings = {value, *variants}
     if spellings & set(current):
         new = [v for v in current if v not in spellings]
@@ -70,26 +82,26 @@ def article_link(article_id: str, n: int | None = None) -> str:
 
     Anchors are numbered from 1, as the reader sees paragraphs: block 3 is ``#p4``.
     """
-    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k in _STATE and k != "lang"}
+    args = {k: v for k, v in _state().to_dict(flat=False).items() if k != "lang"}
     url = _url("pages.article", {"article_id": article_id, **args})
     return url + (f"#p{n + 1}" if n is not None else "")
 
 
 def back_link(article_id: str | None = None) -> str:
     """Return the results page the reading view was opened from, scrolled to the article's hit."""
-    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k in _STATE}
-    return _url("pages.index", args) + (f"#r-{article_id}" if article_id else "")
+    return _url("pages.index", _state().to_dict(flat=False)) + (f"#r-{article_id}" if article_id else "")
 
 
 def state_fields(*dropped: str) -> list[tuple[str, str]]:
     """Return the current search state as hidden form fields, without ``dropped`` (and the page)."""
     skip = {*dropped, "page"}
-    return [(k, v) for k, v in request.args.items(multi=True) if k in _STATE and k not in skip]
+    return [(k, v) for k, v in _state().items(multi=True) if k not in skip]
 
 
 def lang_link(code: str) -> str:
     """Return the current page's URL in another language."""
-    args = request.args.to_dict(flat=False)
+    args = {k: v[:1] for k, v in request.args.to_dict(flat=False).items() if k not in _STATE}
+    args.update(_state().to_dict(flat=False))
     args["lang"] = [code]
     return _url(request.endpoint or "pages.index", {**(request.view_args or {}), **args})
 

@@ -3,7 +3,8 @@
 Both the ``/add`` form and ``POST /api/articles`` go through the same ingest
 code as the command line: uploads are written to a private temporary folder
 under sanitised names (:func:`werkzeug.utils.secure_filename`) and read from
-there.
+there; failures name each upload as the client sent it, never the server's
+temporary folder.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ def ingest_request() -> AddReport:
     with tempfile.TemporaryDirectory(prefix="archive-upload-") as tmp:
         folder = Path(tmp)
         paths: list[str] = []
+        # Temporary path -> the name the client knows it by.
+        names: dict[str, str] = {}
         overrides: dict[str, Any] = {}
         if request.is_json:
-            data = request.get_data()
-            (folder / "article.json").write_bytes(data)
+            (folder / "article.json").write_bytes(request.get_data())
             paths.append(str(folder / "article.json"))
+            names[paths[-1]] = "request body"
         for i, upload in enumerate(request.files.getlist("file")):
             if not upload.filename:
                 continue
@@ -45,10 +48,12 @@ def ingest_request() -> AddReport:
             target.parent.mkdir()
             upload.save(target)
             paths.append(str(target))
+            names[paths[-1]] = _client_name(upload.filename)
         text = request.form.get("text", "").strip()
         if text:
             (folder / "pasted.txt").write_text(text, encoding="utf-8")
             paths.append(str(folder / "pasted.txt"))
+            names[paths[-1]] = "pasted text"
             overrides = {"title": request.form.get("title") or None,
                          "date": request.form.get("date") or None,
                          "source": request.form.get("source") or None,
@@ -57,6 +62,28 @@ def ingest_request() -> AddReport:
                                      if a.strip()]}
         if not paths:
             return AddReport(failures=[IngestError("request", _("nothing to add: paste a text or choose a file"))])
-        if text and len(paths) == 1:
-            return archive.add(paths, overrides=overrides)
-        return archive.add(paths)
+        report = archive.add(paths, overrides=overrides if text and len(paths) == 1 else None)
+        return _without_paths(report, names, folder)
+
+
+def _client_name(filename: str) -> str:
+    """Return the last part of an upload's name as the client sent it (for messages only)."""
+    return filename.replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
+
+
+def _without_paths(report: AddReport, names: dict[str, str], folder: Path) -> AddReport:
+    """Return the report with temporary paths replaced by the names the client sent."""
+    failures = []
+    for failure in report.failures:
+        source, reason = failure.source, failure.reason
+        # Longest first, so that a path never matches inside a longer one.
+        for path, name in sorted(names.items(), key=lambda kv: -len(kv[0])):
+            source = source.replace(path, name)
+            reason = reason.replace(path, name)
+        # The code, its parameters and the rolled-back count go along: the page translates them.
+        params = {k: v for k, v in failure.params.items() if k not in ("source", "reason")}
+        renamed = IngestError(source.replace(str(folder), "upload"), reason.replace(str(folder), "upload"),
+                              code=failure.code, **params)
+        renamed.discarded = failure.discarded
+        failures.append(renamed)
+    return AddReport(outcomes=report.outcomes, failures=failures)

@@ -182,7 +182,7 @@ def explain(results: SearchResults) -> list[Markup]:
         typed = Markup("<em>%s</em>") % r.text
         forms = escape(", ".join(r.terms[:_SHOWN_FORMS]) + ("…" if len(r.terms) > _SHOWN_FORMS else ""))
         if r.role == "word":
-            text = _("%(typed)s → %(forms)s and their forms", typed=typed, forms=forms)
+            text = _("%(typed)s and its forms (%(forms)s)", typed=typed, forms=forms)
         elif r.role == "stopword" and stop_only:
             text = _("%(typed)s searched as typed (the query has only common words)", typed=typed)
         elif r.role == "stopword":

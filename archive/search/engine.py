@@ -25,13 +25,16 @@ import functools
 import os
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from ..analysis import FRENCH
 from ..home import Archive, resolve_home
+from ..integrity import ensure_intact, reading
 from ..model import Article, Block
 from ..query import Or, Query, Reading, Word, parse_query
 from ..whoosh_format import EMPTY_IDS
@@ -45,11 +48,14 @@ from .suggest import Vocabulary, suggest
 
 __all__ = ["Engine", "engine_for", "close_engines", "search", "SHOWN_PARAGRAPHS"]
 
-#: Highlighted blocks shown per article; fuzzy expansions per word.
-SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS = 3, 32
+#: Highlighted blocks shown per article; fuzzy expansions per word; seconds a
+#: suggestion waits for a vocabulary being built.
+SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
+#: One background thread builds the spelling vocabularies.
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-vocabulary")
 
 
 class Engine:
@@ -60,18 +66,31 @@ class Engine:
         self._lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._catalog: Catalog | None = None
-        self._vocab: tuple[str | None, Vocabulary] | None = None
+        # The spelling vocabulary of the current generation, built in the background.
+        self._vocab: tuple[str | None, Future[Vocabulary]] | None = None
         _LIVE.add(self)
+
+    def _folder(self) -> Path:
+        return self.archive.index_dir.path / str(self.archive.index_dir.current_name())
+
+    @contextmanager
+    def _reading(self) -> Iterator[tuple[Snapshot, Catalog]]:
+        """Hold the engine for one operation on a fresh snapshot; a damaged index raises IndexDamaged."""
+        with self._lock, reading(self._folder()):
+            yield self._refresh()
 
     def _refresh(self) -> tuple[Snapshot, Catalog]:
         if self._catalog is None or not self._catalog.update(self.archive):
             self._catalog = Catalog(self.archive)
         snap = self._snapshot
         if snap is None or snap.name != self.archive.index_dir.current_name() or not snap.up_to_date():
+            if self.archive.index_dir.exists():
+                ensure_intact(self._folder())
             fresh = Snapshot(self.archive, snap)
             if snap is not None and snap.ix is not fresh.ix:
                 snap.close()  # (within one generation, fresh_searcher closed what it did not reuse)
             self._snapshot = snap = fresh
+            self._vocabulary(snap, wait=0)  # start building it now
         return snap, self._catalog
 
     def close(self) -> None:
@@ -83,8 +102,7 @@ class Engine:
 
     def search(self, request: SearchRequest, *, suggestion: bool = True) -> SearchResults:
         """Return a page of articles matching a request, with facets and a suggestion."""
-        with self._lock:
-            snap, catalog = self._refresh()
+        with self._reading() as (snap, catalog):
             parsed = _parsed(request, snap)
             results = self._run(snap, catalog, request, parsed)
             if suggestion and parsed.root is not None and results.total_articles < 3:
@@ -93,8 +111,7 @@ class Engine:
 
     def export(self, request: SearchRequest) -> SearchResults:
         """Return every matching article, ranked, with all matching block numbers and no text."""
-        with self._lock:
-            snap, catalog = self._refresh()
+        with self._reading() as (snap, catalog):
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
 
     def read(self, article_id: str, query: str = "") -> tuple[Article, Spans, list[tuple[Block, Spans]]]:
@@ -103,8 +120,7 @@ class Engine:
         if not query:
             return article, (), [(block, ()) for block in article.blocks]
         parsed = parse_query(query)
-        with self._lock:
-            snap, _ = self._refresh()
+        with self._reading() as (snap, _):
             evaluator = self._evaluator(snap)
             match(evaluator, parsed.root)  # for the forms fuzzy words and accents expand to
         marks = Marks.of(parsed.root, snap.chain, evaluator.expanded)
@@ -114,8 +130,7 @@ class Engine:
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Return articles close to one, from Whoosh's more-like-this key terms."""
         article = self.archive.store.get(article_id)
-        with self._lock:
-            snap, catalog = self._refresh()
+        with self._reading() as (snap, catalog):
             text = " ".join([article.title] + [b.text for b in article.blocks])
             terms = [t for t, _ in snap.searcher.key_terms_from_text("text", text, numterms=12)]
             if not terms:
@@ -134,7 +149,7 @@ class Engine:
             best = np.zeros(size, dtype=np.float32)
             idx = EMPTY_IDS
         else:
-            best, idx, aids = article_scores(snap, found, size)
+            best, idx, aids = article_scores(snap, found, size, evaluator.coverage)
             matching = np.zeros(size, dtype=bool)
             matching[aids] = True
             matching &= catalog.valid
@@ -185,21 +200,39 @@ class Engine:
         explain = [Reading(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
                    for r in parsed.readings]
         return SearchResults(request, len(cand), total_paragraphs, hits, facets, histogram,
-                             explain=explain)
+                             explain=explain, truncated=evaluator.truncated)
 
     def _evaluator(self, snap: Snapshot) -> Evaluator:
-        return Evaluator(snap, lambda term, d: self._vocabulary(snap).within(term, d, MAX_FUZZY_TERMS))
+        return Evaluator(snap, lambda term, d: self._words(snap).within(term, d, MAX_FUZZY_TERMS))
 
-    def _vocabulary(self, snap: Snapshot) -> Vocabulary:
-        # Built once per full index generation: words added since then are simply not
-        # offered as suggestions or fuzzy matches until the next rebuild.
+    def _words(self, snap: Snapshot) -> Vocabulary:
+        vocabulary = self._vocabulary(snap)
+        assert vocabulary is not None  # (waited for)
+        return vocabulary
+
+    def _vocabulary(self, snap: Snapshot, wait: float | None = None) -> Vocabulary | None:
+        # Built once per full index generation, off the request path (a few seconds on
+        # the corpus): words added since are not offered until the next rebuild. A
+        # suggestion waits for it a moment at most (a small archive's is ready by
+        # then); a fuzzy word waits for it.
         if self._vocab is None or self._vocab[0] != snap.name:
-            self._vocab = (snap.name, Vocabulary(snap))
-        return self._vocab[1]
+            self._vocab = (snap.name, _BACKGROUND.submit(Vocabulary, snap))
+        try:
+            return self._vocab[1].result(timeout=wait)
+        except TimeoutError:
+            return None
+
+    def warm(self) -> None:
+        """Open the index and build what the first searches would otherwise wait for."""
+        with self._reading() as (snap, _):
+            self._vocabulary(snap)
 
     def _suggest(self, snap: Snapshot, catalog: Catalog, request: SearchRequest,
                  parsed: Query) -> str | None:
-        text = suggest(snap, self._vocabulary(snap), parsed,
+        vocabulary = self._vocabulary(snap, wait=SUGGESTION_WAIT)
+        if vocabulary is None:
+            return None
+        text = suggest(snap, vocabulary, parsed,
                        lambda term: self._printed_form(snap, catalog, term))
         if text is None:
             return None

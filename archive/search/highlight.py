@@ -46,7 +46,7 @@ class Marks:
     prefixes: list[str] = field(default_factory=list)
     accented: list[tuple[frozenset[str], str]] = field(default_factory=list)
     chain: Chain = FRENCH
-    _memo: dict[str, int] = field(default_factory=dict, repr=False)
+    _memo: dict[str, tuple[int, int, str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, node: Node | None, chain: Chain = FRENCH, expanded: dict[str, list[str]] | None = None,
@@ -103,19 +103,19 @@ class Marks:
             return ()
         spans: list[tuple[int, int]] = []
         tokens: list[tuple[int, int, str]] = []
-        memo, word = self._memo, self.chain.word
+        memo, word, phrases = self._memo, self.chain.word, bool(self.phrases)
         for m in WORD_RE.finditer(text):
             raw = m.group()
-            # Each distinct raw word is looked up once per query.
-            cut = memo.get(raw)
-            if cut is None:
-                analysis = word(raw)
-                cut = memo[raw] = analysis.cut if self._matches(*analysis[1:]) else -1
-            if cut >= 0:
-                spans.append((m.start() + cut, m.end()))
-            if self.phrases:
-                analysis = word(raw)
-                tokens.append((m.start() + analysis.cut, m.end(), analysis.exact))
+            # Each distinct raw word is analysed and judged once per query:
+            # (mark start or -1, elision length, exact term).
+            seen = memo.get(raw)
+            if seen is None:
+                a = word(raw)
+                seen = memo[raw] = (a.cut if self._matches(a.exact, a.search, a.form) else -1, a.cut, a.exact)
+            if seen[0] >= 0:
+                spans.append((m.start() + seen[0], m.end()))
+            if phrases:
+                tokens.append((m.start() + seen[1], m.end(), seen[2]))
         for phrase in self.phrases:
             k = len(phrase)
             for i in range(len(tokens) - k + 1):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,14 @@ __all__ = ["Match", "Evaluator", "match", "article_scores", "K1", "B_TEXT", "B_T
 K1, B_TEXT, B_TITLE, TITLE_BOOST = 1.2, 0.75, 0.5, 2.0
 #: Share of an article's other matching paragraphs' scores added to its best one.
 OTHER_PARAGRAPHS_WEIGHT = 0.05
+#: Share of an article's score that comes from its coverage of the query: per query
+#: word, its best score anywhere in the article, summed (a word counts once).
+COVERAGE_WEIGHT = 0.0
+#: Blocks shorter than this many terms are scored as if this long (headings).
+MIN_BLOCK_LENGTH = 0.0
 MAX_PREFIX_TERMS = 64
+#: Postings one query may read (each term once): about 40 of the most frequent words.
+MAX_POSTINGS = 4_000_000
 MAX_ACCENT_FORMS = 256
 
 
@@ -56,6 +64,37 @@ class Evaluator:
         self.fuzzy_terms = fuzzy or (lambda term, distance: [])
         #: What prefixes, fuzzy words and accented words expanded to, by the text typed.
         self.expanded: dict[str, list[str]] = {}
+        #: Per article, the sum over required or optional query words of its best score for each.
+        self.coverage = np.zeros(int(snap.aid.max(initial=0)) + 1, dtype=np.float32)
+        self._negated = 0
+        #: Postings read so far (each read once per query), against the query's budget.
+        self.spent = 0
+        self.truncated = False
+        self._reads: dict[tuple[str, str, bool], tuple[np.ndarray, Any]] = {}
+
+    def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return a term's live blocks and frequencies, read once per query and counted."""
+        key = (fieldname, term, False)
+        if key not in self._reads:
+            self._reads[key] = self._charge(self.snap.postings(fieldname, term))
+        ids, tf = self._reads[key]
+        return ids, tf
+
+    def occurrences(self, fieldname: str, term: str) -> tuple[np.ndarray, list[bytes]]:
+        """Return a term's live blocks and packed positions, read once per query and counted."""
+        key = (fieldname, term, True)
+        if key not in self._reads:
+            self._reads[key] = self._charge(self.snap.occurrences(fieldname, term))
+        ids, values = self._reads[key]
+        return ids, values
+
+    def _charge(self, read: tuple[np.ndarray, Any]) -> tuple[np.ndarray, Any]:
+        # Past the budget, further terms read as absent: the query is cut short, and says so.
+        if self.spent > MAX_POSTINGS:
+            self.truncated = True
+            return EMPTY_IDS, ([] if isinstance(read[1], list) else np.zeros(0, np.float32))
+        self.spent += len(read[0])
+        return read
 
     def zeros(self) -> Match:
         """Return an empty match."""
@@ -64,7 +103,7 @@ class Evaluator:
 
     def bm25(self, fieldname: str, text: str, b: float, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
         """Return the blocks holding a term and their BM25 weights."""
-        ids, tf = self.snap.postings(fieldname, text)
+        ids, tf = self.postings(fieldname, text)
         if not len(ids):
             return ids, tf
         return ids, self.weigh(fieldname, ids, tf, len(ids), b, n_docs)
@@ -73,7 +112,10 @@ class Evaluator:
               n_docs: int) -> np.ndarray:
         """Return BM25 weights of a term occurring ``tf`` times in blocks ``ids``."""
         idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        norm = K1 * (1.0 - b + b * self.snap.length[fieldname][ids] / self.snap.avg[fieldname])
+        length = self.snap.length[fieldname][ids]
+        if MIN_BLOCK_LENGTH and fieldname in ("text", "exact"):
+            length = np.maximum(length, MIN_BLOCK_LENGTH)
+        norm = K1 * (1.0 - b + b * length / self.snap.avg[fieldname])
         return (idf * tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
 
     def lift(self, ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,6 +139,15 @@ class Evaluator:
 
     def run(self, node: Node) -> Match:
         """Evaluate a query tree."""
+        m = self._run(node)
+        if COVERAGE_WEIGHT and not self._negated and isinstance(node, (Word, Phrase, Prefix, Fuzzy)):
+            ids = np.nonzero(m.mask)[0]
+            per_article = np.zeros(len(self.coverage), dtype=np.float32)
+            _max_by_group(per_article, self.snap.aid[ids], m.score[ids])
+            self.coverage += per_article
+        return m
+
+    def _run(self, node: Node) -> Match:
         if isinstance(node, And):
             return self.all_of(node)
         if isinstance(node, Or):
@@ -108,7 +159,9 @@ class Evaluator:
                 out.para |= m.para
             return out
         if isinstance(node, Not):
+            self._negated += 1
             m = self.run(node.child)
+            self._negated -= 1
             return Match(self.snap.alive & ~self.whole_articles(m.mask), np.zeros(self.size, np.float32),
                          np.zeros(self.size, bool))
         if isinstance(node, Word):
@@ -146,7 +199,9 @@ class Evaluator:
         out.mask &= keep[self.snap.aid]
         for excluded in node.children:
             if isinstance(excluded, Not):
+                self._negated += 1
                 out.mask &= ~self.whole_articles(self.run(excluded.child).mask)
+                self._negated -= 1
         out.score *= out.mask
         out.para &= out.mask
         return out
@@ -156,7 +211,7 @@ class Evaluator:
         out = self.zeros()
         if node.field in ("source", "author", "tag"):
             for term in node.terms:
-                ids, _ = self.snap.postings(node.field, term)
+                ids, _ = self.postings(node.field, term)
                 docs, _ = self.lift(ids, np.ones(len(ids), np.float32))
                 out.mask[docs] = True
             return out
@@ -191,23 +246,28 @@ class Evaluator:
         """
         typed = node.accent or ""
         exact = node.terms[0] if node.field == "exact" else None
-        forms = []
-        for key in self.snap.chain.search_terms(typed):
-            for term in self.snap.expand_prefix("accent", key + "|", MAX_ACCENT_FORMS):
-                form = term.partition("|")[2]
-                if accents_agree(typed, form) and (exact is None or fold(form.lower()) == exact):
-                    forms.append(term)
-        self.expanded[node.text] = sorted({f.partition("|")[2] for f in forms})
+        forms, ids = self.snap.memo(("accent", typed, exact), lambda: self.accent_blocks(typed, exact))
+        self.expanded[node.text] = forms
         allowed = np.zeros(self.size, dtype=bool)
-        for term in forms:
-            ids, _ = self.snap.postings("accent", term)
-            allowed[ids] = True
+        allowed[ids] = True
         # A title match lifts block 0's verdict to its whole article; a paragraph needs its own.
         lifted = out.mask & ~out.para
         allowed |= lifted & self.articles(allowed & (self.snap.n == 0))[self.snap.aid]
         out.mask &= allowed
         out.para &= allowed
         out.score *= out.mask
+
+    def accent_blocks(self, typed: str, exact: str | None) -> tuple[list[str], np.ndarray]:
+        """Return the printed forms that keep a typed word's accents, and the blocks holding them."""
+        terms = []
+        for key in self.snap.chain.search_terms(typed):
+            for term in self.snap.expand_prefix("accent", key + "|", MAX_ACCENT_FORMS):
+                form = term.partition("|")[2]
+                if accents_agree(typed, form) and (exact is None or fold(form.lower()) == exact):
+                    terms.append(term)
+        ids = [self.postings("accent", term)[0] for term in terms]
+        return (sorted({t.partition("|")[2] for t in terms}),
+                np.unique(np.concatenate(ids)) if ids else EMPTY_IDS)
 
     def exact_terms(self, terms: list[str]) -> Match:
         """Match any of some exact terms in the text (per paragraph) or the title (per article)."""
@@ -230,7 +290,7 @@ class Evaluator:
             # Metadata fields have no positions: all words present is close enough there.
             common: np.ndarray | None = None
             for term in set(node.terms):
-                ids, _ = self.snap.postings(node.field, term)
+                ids, _ = self.postings(node.field, term)
                 common = ids if common is None else np.intersect1d(common, ids, assume_unique=True)
             if common is None:
                 return out
@@ -260,7 +320,7 @@ class Evaluator:
 
     def positional(self, node: Phrase, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the blocks where a phrase (or its words within ``slop``) occurs, and how often."""
-        read = {term: self.snap.occurrences(fieldname, term) for term in set(node.terms)}
+        read = {term: self.occurrences(fieldname, term) for term in set(node.terms)}
         docs: np.ndarray | None = None
         for ids, _ in read.values():
             docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
@@ -294,7 +354,8 @@ def _near(at: np.ndarray, others: np.ndarray, slop: int) -> np.ndarray:
     return (np.abs(after - at) <= slop) | (np.abs(at - before) <= slop)
 
 
-def article_scores(snap: Snapshot, match: Match, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def article_scores(snap: Snapshot, match: Match, size: int, coverage: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return each article's score (-inf when it does not match), and the matching blocks and their aids."""
     best = np.full(size, -np.inf, dtype=np.float32)
     idx = np.nonzero(match.mask)[0]
@@ -308,6 +369,10 @@ def article_scores(snap: Snapshot, match: Match, size: int) -> tuple[np.ndarray,
     others = np.bincount(aids, weights=match.score[idx], minlength=size)[:size]
     found = np.isfinite(best)
     best[found] += OTHER_PARAGRAPHS_WEIGHT * (others[found] - best[found])
+    if COVERAGE_WEIGHT and coverage is not None:
+        n = min(size, len(coverage))
+        best[:n][found[:n]] = ((1 - COVERAGE_WEIGHT) * best[:n][found[:n]]
+                               + COVERAGE_WEIGHT * coverage[:n][found[:n]])
     return best, idx, aids
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal, Protocol, cast
 
 from ..errors import BadParameter
+from ..model import check_date_bound
 from ..query import Query, parse_date_bound, parse_query
 
 __all__ = ["SearchRequest", "Sort", "SORTS", "FILTERS", "MAX_QUERY_CHARS", "MAX_FILTERS",
@@ -152,6 +153,7 @@ def _values(value: str | Iterable[str] | None) -> tuple[str, ...]:
 
 def _date_bound(text: str, param: str, *, end: bool) -> dt.date | None:
     """Parse a date bound; a bad one names its URL parameter (``from``/``to``) for the edges."""
+    check_date_bound(text, param)  # impossible months and days, with the same code
     try:
         return parse_date_bound(text or None, end=end)
     except ValueError:

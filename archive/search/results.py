@@ -109,6 +109,8 @@ class SearchResults:
     histogram: list[tuple[int, int]]
     suggestion: str | None = None
     explain: list[Reading] = field(default_factory=list)
+    #: True when the query needed more work than one query may do and was cut short.
+    truncated: bool = False
 
     @property
     def query(self) -> str:
@@ -140,4 +142,5 @@ class SearchResults:
             "histogram": [{"year": y, "count": c} for y, c in self.histogram],
             "suggestion": self.suggestion,
             "explain": [r.to_dict() for r in self.explain],
+            "truncated": self.truncated,
         }

@@ -15,7 +15,10 @@ a rebuild (a new generation) opens everything anew.
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,6 +31,9 @@ __all__ = ["Snapshot", "FIELDS"]
 
 #: The fields scored with BM25, whose lengths are kept.
 FIELDS = ("text", "title", "exact", "title_exact")
+#: Values computed per snapshot and kept (each a small array).
+MEMO_SIZE = 512
+T = TypeVar("T")
 
 
 class Snapshot:
@@ -50,6 +56,8 @@ class Snapshot:
             self.searcher = self.ix.searcher()
             cache = {}
         self.chain: Chain = schema_chain(self.ix.schema)
+        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
+        self._memo_lock = threading.Lock()
         reader = self.searcher.reader()
         self.segments = wf.segments(reader)
         self.size = sum(s.count for s in self.segments)
@@ -87,6 +95,19 @@ class Snapshot:
         for f in ("title", "title_exact"):
             self.avg[f] = max(1.0, float(reader.field_length(f)) / titled)
         self.n_titled = titled
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """Return a value computed once per snapshot (the forms a typed accent allows…), LRU-bounded."""
+        with self._memo_lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = compute()
+        with self._memo_lock:
+            self._memo[key] = value
+            while len(self._memo) > MEMO_SIZE:
+                self._memo.popitem(last=False)
+        return value
 
     def up_to_date(self) -> bool:
         """Tell whether the index has no newer commit."""
@@ -158,7 +179,16 @@ class Snapshot:
                 break
         return terms
 
-    def terms(self, fieldname: str) -> Any:
-        """Iterate over a field's terms and their info (document frequency…)."""
-        for text, info in self.searcher.reader().iter_field(fieldname):
-            yield (text.decode("utf-8") if isinstance(text, bytes) else text), info
+    def terms(self, fieldname: str, *, private: bool = False) -> Iterator[tuple[str, Any]]:
+        """Iterate over a field's terms and their info (``private``: through a reader of its own).
+
+        A private reader has file handles of its own, so that a background thread can
+        walk the terms while searches read the shared ones.
+        """
+        reader = self.ix.reader() if private else self.searcher.reader()
+        try:
+            for text, info in reader.iter_field(fieldname):
+                yield (text.decode("utf-8") if isinstance(text, bytes) else text), info
+        finally:
+            if private:
+                reader.close()

@@ -31,7 +31,7 @@ class Vocabulary:
     def __init__(self, snap: Snapshot) -> None:
         self.df: dict[str, int] = {}
         self.keys: dict[str, list[str]] = {}
-        for word, info in snap.terms("exact"):
+        for word, info in snap.terms("exact", private=True):
             df = info.doc_frequency()
             if df < self.MIN_DF or len(word) < 3 or not word.isalpha():
                 continue
