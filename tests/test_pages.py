@@ -18,18 +18,18 @@ def text(response):
 
 def test_placeholder_keeps_its_quotes(client):
     fr = re.search(r'id="q" [^>]*placeholder="([^"]*)"', text(client.get("/"))).group(1)
-    assert html.unescape(fr) == "investir, « état d’urgence », titre:Macron…"
+    assert html.unescape(fr) == "investir, «\u00a0état d’urgence\u00a0», titre:Macron…"
     en = re.search(r'id="q" [^>]*placeholder="([^"]*)"', text(client.get("/?lang=en"))).group(1)
     assert html.unescape(en) == 'investir, "état d’urgence", titre:Macron…'
 
 
 @pytest.mark.parametrize("url, status, french, english", [
-    ("/article/nope", 404, "Aucun article n’a l’identifiant « nope ».", "There is no article with the id “nope”."),
-    ("/?page=x", 400, "« page » doit être un nombre entier.", "“page” must be a whole number."),
+    ("/article/nope", 404, "Aucun article n’a l’identifiant «\u00a0nope\u00a0».", "There is no article with the id “nope”."),
+    ("/?page=x", 400, "«\u00a0page\u00a0» doit être un nombre entier.", "“page” must be a whole number."),
     ("/?page=0", 400, "La page doit être un nombre de 1 à 10\u202f000.", "The page must be a number from 1 to 10,000."),
     ("/?per_page=500", 400, "Le nombre d’articles par page doit aller de 1 à 100.",
      "The number of articles per page must be from 1 to 100."),
-    ("/?sort=nope", 400, "Ordre de tri inconnu : « nope ».", "Unknown sort order “nope”."),
+    ("/?sort=nope", 400, "Ordre de tri inconnu : «\u00a0nope\u00a0».", "Unknown sort order “nope”."),
     ("/?q=" + "x" * 1001, 400, "La recherche dépasse 1\u202f000 caractères.",
      "The search is longer than 1,000 characters."),
     ("/nowhere", 404, "Cette page n’existe pas.", "This page does not exist."),
@@ -55,7 +55,7 @@ def test_a_bad_date_is_shown_beside_its_box_and_the_page_still_renders(client):
     assert "<mark>investissements</mark>" in body  # the search ran without the bad date
     assert re.search(r'<input id="date-from" name="from" value="abc"[^>]*\s+aria-invalid="true" '
                      r'aria-describedby="date-from-error dates-hint">', body)
-    assert ('<p class="field-error" id="date-from-error">« abc » n’est pas une date : '
+    assert ('<p class="field-error" id="date-from-error">«\u00a0abc\u00a0» n’est pas une date : '
             'écrivez 2019, 2019-03 ou 2019-03-15.</p>') in body
     assert 'id="date-to-error"' not in body
     both = text(client.get("/?from=2019-13&to=zz&lang=en"))
@@ -194,7 +194,7 @@ def test_the_add_report_is_translated_with_plurals(admin, tmp_path):
     bad = b'{"id": "j4", "title": "T", "date": "2025-02-30", "paragraphs": ["Brest."]}\n'
     r = admin.post("/add", data={"csrf": csrf, "token": "s3cret", "file": (io.BytesIO(bad), "lot.jsonl")},
                    content_type="multipart/form-data")
-    assert '<li class="error">lot.jsonl:1 : date impossible « 2025-02-30 »</li>' in text(r)
+    assert '<li class="error">lot.jsonl:1 : date impossible «\u00a02025-02-30\u00a0»</li>' in text(r)
 
 
 def test_the_pager_never_offers_a_page_the_request_refuses(archive, monkeypatch):
