@@ -24,7 +24,8 @@ def test_placeholder_keeps_its_quotes(client):
 
 
 @pytest.mark.parametrize("url, status, french, english", [
-    ("/article/nope", 404, "Aucun article n’a l’identifiant «\u00a0nope\u00a0».", "There is no article with the id “nope”."),
+    ("/article/nope", 404, "Aucun article n’a l’identifiant «\u00a0nope\u00a0».",
+     "There is no article with the id “nope”."),
     ("/?page=x", 400, "«\u00a0page\u00a0» doit être un nombre entier.", "“page” must be a whole number."),
     ("/?page=0", 400, "La page doit être un nombre de 1 à 10\u202f000.", "The page must be a number from 1 to 10,000."),
     ("/?per_page=500", 400, "Le nombre d’articles par page doit aller de 1 à 100.",
