@@ -258,22 +258,129 @@ def check(ctx: click.Context, repair: bool, procs: int, as_json: bool) -> None:
     sys.exit(0 if report.ok or report.repaired else 1)
 
 
+def _filters(func: F) -> F:
+    """Add the search filters (--source, --author, --tag, --from, --to) to a command."""
+    for option in reversed([
+            click.option("--source", "sources", multiple=True, help="Only this source (repeatable, ORed)."),
+            click.option("--author", "authors", multiple=True, help="Only this author (repeatable, ORed)."),
+            click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable, ORed)."),
+            click.option("--from", "date_from", help="From date: YYYY, YYYY-MM or YYYY-MM-DD."),
+            click.option("--to", "date_to", help="To date: YYYY, YYYY-MM or YYYY-MM-DD.")]):
+        func = option(func)
+    return func
+
+
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of stdout.")
+@click.option("--query", "-q", default=None, help="Export only the articles matching this query.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "csv-excel", "iramuteq"]),
+              default="jsonl", show_default=True, help="Output format.")
+@click.option("--sort", default="-date", show_default=True, help="Order: relevance, -date or date.")
+@_filters
 @click.pass_context
 @_edge
-def export(ctx: click.Context, output: Path | None) -> None:
-    """Export every article as JSON Lines (the format `add` reads)."""
+def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str, sort: str,
+           sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...],
+           date_from: str | None, date_to: str | None) -> None:
+    """Export articles: every one as JSON Lines (the format `add` reads), or a search's in a research format."""
     archive = _archive(ctx, create=False)
+    whole = query is None and fmt == "jsonl" and not (sources or authors or tags or date_from or date_to)
+
+    def write(out: Any) -> int:
+        if whole:
+            return archive.export(out)
+        from .research import export as research_export
+        from .search import SearchRequest, engine_for
+
+        request = SearchRequest.build(query or "", source=sources, author=authors, tag=tags,
+                                      date_from=date_from, date_to=date_to, sort=sort)
+        return research_export(engine_for(archive), request, fmt, out)
+
     if output is None:
-        archive.export(sys.stdout)
+        write(sys.stdout)
         return
     tmp = output.with_name(output.name + ".partial")
-    with tmp.open("w", encoding="utf-8") as f:
-        count = archive.export(f)
+    # newline="": the CSV writer chooses its own line ends (CRLF for csv-excel).
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        count = write(f)
     tmp.replace(output)
     click.echo(f"{_plural(count, 'article')} written to {output}", err=True)
+
+
+@cli.command()
+@click.argument("queries", nargs=-1, required=True)
+@click.option("--by", type=click.Choice(["year", "month", "day"]), default=None,
+              help="Periods (default: chosen from the span).")
+@_filters
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of /api/trend.")
+@click.pass_context
+@_edge
+def trend(ctx: click.Context, queries: tuple[str, ...], by: str | None, sources: tuple[str, ...],
+          authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None, date_to: str | None,
+          as_json: bool) -> None:
+    """Count the articles matching each query (up to 4) per year, month or day."""
+    from .research import trend as compute
+    from .research.periods import as_by
+    from .search import SearchRequest, engine_for
+
+    requests = [SearchRequest.build(q, source=sources, author=authors, tag=tags, date_from=date_from,
+                                    date_to=date_to) for q in queries]
+    result = compute(engine_for(_archive(ctx, create=False)), requests, as_by(by))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    width = max([16] + [len(q) for q in queries])
+    click.echo(f"{'period':<12}" + "".join(f"{q:>{width + 2}}" for q in queries))
+    for i, point in enumerate(result.series[0].points if result.series else ()):
+        cells = "".join(f"{f'{s.points[i].count} ({s.points[i].share:.1%})':>{width + 2}}"
+                        for s in result.series)
+        click.echo(f"{point.period:<12}{cells}")
+    click.echo("total".ljust(12) + "".join(f"{s.total_articles:>{width + 2}}" for s in result.series))
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--width", type=click.IntRange(10, 300), default=50, show_default=True,
+              help="Characters of context on each side.")
+@click.option("--sort", type=click.Choice(["date", "left", "right"]), default="date", show_default=True,
+              help="Order: by date, by the word before, or by the word after.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page number.")
+@click.option("--per-page", type=click.IntRange(1, 200), default=50, show_default=True, help="Lines per page.")
+@_filters
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (id, n, date, title, left, match, right).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of /api/kwic.")
+@click.pass_context
+@_edge
+def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page: int, per_page: int,
+         sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None,
+         date_to: str | None, as_csv: bool, as_json: bool) -> None:
+    """Show every occurrence of a query in its context (a concordance), aligned."""
+    import csv
+
+    from .research import concordance
+    from .search import SearchRequest, engine_for
+
+    request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
+                                  date_from=date_from, date_to=date_to)
+    result = concordance(engine_for(_archive(ctx, create=False)), request, width=width, page=page,
+                         per_page=per_page, sort=sort)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["id", "n", "date", "title", "left", "match", "right"])
+        for line in result.lines:
+            d = {**line.to_dict(), "n": line.n + 1}  # paragraphs numbered from 1, as everywhere shown
+            writer.writerow([d[k] if d[k] is not None else "" for k in
+                             ("id", "n", "date", "title", "left", "match", "right")])
+        return
+    color = sys.stdout.isatty()
+    click.echo(f"{_plural(result.total, 'occurrence')} (page {result.page}/{result.pages})", err=True)
+    for line in result.lines:
+        match = click.style(line.match, bold=True) if color else line.match
+        click.echo(f"{line.left:>{width}} {match} {line.right:<{width}}  {line.id}#p{line.n + 1}")
 
 
 @cli.command()

@@ -43,7 +43,7 @@ __all__ = ["Word", "Phrase", "Prefix", "Fuzzy", "And", "Or", "Not", "Node", "Rea
            "parse_query", "parse_date_bound", "MAX_CLAUSES"]
 
 #: Clauses beyond this many are ignored, which bounds the work of one query.
-MAX_CLAUSES = 32
+MAX_CLAUSES = 128
 _FIELDS = {"title": "title", "titre": "title", "author": "author", "auteur": "author",
            "source": "source", "tag": "tag", "tags": "tag", "date": "date"}
 _OR = {"OR", "OU", "|"}

@@ -195,6 +195,47 @@ def test_serve_on_a_busy_port_says_so_in_one_line(runner, home):
     assert r.exit_code == 1
     assert r.output == (f"error: port {port} is already in use on 127.0.0.1: stop the other server "
                         "or choose another --port\n")
+@pytest.fixture
+def research_cli_home(home):
+    from test_research import RECORDS
+
+    from archive.model import Article
+
+    Archive(home).add_articles([Article.from_record(r) for r in RECORDS])
+    return home
+
+
+def test_trend_command_table_and_json(runner, research_cli_home):
+    out = json.loads(run(runner, research_cli_home, "trend", "grève", "télétravail", "--by", "year", "--json").output)
+    assert out["by"] == "year" and [p["count"] for p in out["series"][0]["points"]] == [1, 0, 0, 1, 1]
+    table = run(runner, research_cli_home, "trend", "grève", "--by", "year", "--source", "Le Monde").output
+    assert table.splitlines()[1].split() == ["2011", "1", "(100.0%)"]
+    assert table.splitlines()[-1].split() == ["total", "2"]
+    assert run(runner, research_cli_home, "trend", "a", "b", "c", "d", "e").exit_code == 2
+
+
+def test_kwic_command_aligned_csv_and_json(runner, research_cli_home):
+    r = run(runner, research_cli_home, "kwic", "grève", "--width", "22")
+    assert r.exit_code == 0
+    # Paragraphs numbered from 1, as the reading view anchors them.
+    assert r.stdout.splitlines()[0] == "Les cheminots sont en  grève  depuis lundi.          g1#p1"
+    rows = run(runner, research_cli_home, "kwic", "grève", "--csv").output.splitlines()
+    assert rows[0] == "id,n,date,title,left,match,right" and len(rows) == 7
+    assert rows[1].startswith("g1,1,")
+    out = json.loads(run(runner, research_cli_home, "kwic", "grève", "--json", "--per-page", "2").output)
+    assert (out["total"], len(out["lines"])) == (6, 2)
+
+
+def test_export_command_formats(runner, research_cli_home, tmp_path):
+    target = tmp_path / "corpus.txt"
+    r = run(runner, research_cli_home, "export", "--query", "grève", "--format", "iramuteq", "-o", str(target))
+    assert r.exit_code == 0 and target.read_text(encoding="utf-8").count("****") == 4
+    jsonl = run(runner, research_cli_home, "export", "-q", "grève", "--source", "Le Monde").output
+    assert sorted(json.loads(line)["id"] for line in jsonl.splitlines()) == ["g1", "g3"]
+    excel = tmp_path / "x.csv"
+    run(runner, research_cli_home, "export", "-q", "grève", "--format", "csv-excel", "-o", str(excel))
+    assert excel.read_bytes().startswith("\ufeffid;date;".encode())
+    assert len(run(runner, research_cli_home, "export").output.splitlines()) == 5  # every article, as before
 def test_search_explain_prints_each_piece(runner, seeded):
     r = run(runner, seeded.home, "search", "--explain", "l’investissement", "le", "invest*")
     assert r.exit_code == 0

@@ -1,8 +1,9 @@
 """The web UI: a Flask app over :mod:`archive`, in French (default) and English.
 
 ``create_app(config)`` builds the app; one blueprint per concern: ``pages``
-(search page, reading view, CSV export), ``api`` (JSON) and ``add`` (adding
-articles from the browser, only when ``ARCHIVE_ADMIN_TOKEN`` is set). Views
+(search page, reading view, CSV export), ``api`` (JSON), ``add`` (adding
+articles from the browser, only when ``ARCHIVE_ADMIN_TOKEN`` is set) and
+``research`` (trends, concordance, exports, the Atom feed, citing). Views
 build one :class:`archive.SearchRequest` from the URL (:mod:`.state`), ask the
 app's engine (:mod:`.extension`, kept in ``app.extensions``), and render:
 :mod:`.views` computes what templates show, templates only loop and link.
@@ -17,7 +18,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import add, api, extension, i18n, pages, security, state
+from . import add, api, extension, i18n, pages, research, security, state
 
 __all__ = ["create_app"]
 
@@ -48,4 +49,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(add.bp)
+    app.register_blueprint(research.bp)
     return app

@@ -14,7 +14,7 @@ from babel.numbers import format_decimal
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 
-__all__ = ["init_app", "LANGUAGES", "compile_catalogs"]
+__all__ = ["init_app", "LANGUAGES", "compile_catalogs", "format_number", "count_text"]
 
 LANGUAGES = ("fr", "en")
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -57,6 +57,19 @@ def _date(value: dt.date | None, form: str = "long") -> str:
 
 def _number(value: int) -> str:
     return format_decimal(value, locale=str(get_locale()))
+
+
+def format_number(value: int) -> str:
+    """Format a whole number for the page's language (``12 345`` in French)."""
+    return _number(value)
+
+
+def count_text(singular: str, plural: str, n: int) -> str:
+    """Return ``ngettext(singular, plural, n)`` with ``%(num)s`` formatted for the page's language."""
+    from flask_babel import get_translations
+
+    text: str = get_translations().ngettext(singular, plural, n)
+    return text % {"num": _number(n)}
 
 
 def init_app(app: Flask) -> None:

@@ -47,6 +47,7 @@ def index() -> ResponseReturnValue:
                            facets=views.facets(results), histogram=views.histogram(results),
                            date_errors=date_errors, sorts=views.sorts(req, labels()["sort_labels"]),
                            paging=views.paging(results), explain=views.explain(results),
+                           timeline=views.timeline(results),
                            date_inputs={k: request.args.get(k, "") for k in ("from", "to")})
 
 

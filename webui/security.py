@@ -23,6 +23,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from werkzeug.exceptions import HTTPException
 
 from archive import ArchiveError, TooManyAttempts
+from archive.research import MAX_QUERIES
 
 from .messages import error_message, http_message
 
@@ -30,6 +31,8 @@ __all__ = ["init_app", "error_response", "check_token", "csrf_token", "check_csr
 
 #: Bounds on a URL's query string, checked before it is read.
 MAX_QUERY_STRING, MAX_PARAMETERS = 8192, 60
+#: The trends compare several queries: there, q may repeat (up to MAX_QUERIES times).
+_SEVERAL_QUERIES = {"research.trends", "research.trends_en", "research.api_trend", "research.trend_csv"}
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
@@ -133,7 +136,8 @@ def init_app(app: Flask) -> None:
         # repeated parameters would otherwise be parsed, validated and linked.
         if len(request.query_string) > MAX_QUERY_STRING:
             return error_response(f"the URL's query is longer than {MAX_QUERY_STRING} bytes", 414)
-        if len(request.args.getlist("q")) > 1 or sum(1 for _ in request.args.items(multi=True)) > MAX_PARAMETERS:
+        queries = MAX_QUERIES if request.endpoint in _SEVERAL_QUERIES else 1
+        if len(request.args.getlist("q")) > queries or sum(1 for _ in request.args.items(multi=True)) > MAX_PARAMETERS:
             return error_response(f"more than {MAX_PARAMETERS} URL parameters, or q given twice", 400)
         return None
 

@@ -6,17 +6,21 @@ is computed here from the core's data (facet values, year counts, spans).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from archive import Block, FacetValue, SearchRequest, SearchResults, Spans, marked_html
+from archive.research import By, count_periods, key_of, period_bounds, period_label
 
+from .i18n import count_text
 from .state import FACET_PARAMS, link, state_fields, toggle_link
 
 __all__ = ["FacetItem", "Facet", "Bar", "Histogram", "MarkedBlock", "Paging", "facets", "histogram",
-           "marked_blocks", "paging", "sorts", "explain"]
+           "marked_blocks", "paging", "sorts", "explain", "TimeBar", "Timeline", "timeline"]
 
 #: Facet values shown before "show more".
 SHOWN_VALUES = 10
@@ -170,6 +174,88 @@ def sorts(request: SearchRequest, labels: dict[str, str]) -> list[SortChoice]:
     keys = ("relevance", "-date", "date") if request.parsed.root is not None else ("-date", "date")
     current = request.effective_sort
     return [SortChoice(k, labels[k], k == current, link(sort=k)) for k in keys]
+
+
+@dataclass(frozen=True)
+class TimeBar:
+    """One period's bar in the timeline: geometry, counts, the link selecting it, its date bounds."""
+
+    label: str
+    title: str
+    count: int
+    url: str
+    start: str
+    end: str
+    selected: bool
+    x: float
+    y: float
+    width: float
+    height: float
+    label_x: float
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The search page's timeline at one level (years, a year's months or a month's days)."""
+
+    level: str
+    caption: str
+    width: int
+    bars: list[TimeBar]
+    up_url: str | None
+    up_label: str | None
+
+
+def timeline(results: SearchResults) -> Timeline | None:
+    """Return the timeline: years, or the months of a selected year, or the days of a selected month."""
+    if not results.histogram:
+        return None
+    low, high = results.request.low, results.request.high
+    days = results.days if results.days is not None else None
+    level: By = "year"
+    if low and high and days is not None and (low.year, low.month) == (high.year, high.month):
+        level = "day"
+    elif low and high and days is not None and low.year == high.year:
+        level = "month"
+    up_url = up_label = None
+    if level == "year":
+        keys = [y for y, _c in results.histogram]
+        counts = [c for _y, c in results.histogram]
+        caption = _("Articles per year")
+    else:
+        assert low is not None and days is not None
+        if level == "month":
+            first, last = key_of(dt.date(low.year, 1, 1), "month"), key_of(dt.date(low.year, 12, 1), "month")
+            caption = _("Articles per month in %(year)s", year=low.year)
+            up_url, up_label = link(**{"from": None, "to": None}), _("All years")
+        else:
+            first = key_of(dt.date(low.year, low.month, 1), "day")
+            last = key_of(period_bounds(key_of(low, "month"), "month")[1], "day")
+            caption = _("Articles per day in %(month)s", month=format_date(low, "MMMM y"))
+            up_url, up_label = link(**{"from": str(low.year), "to": str(low.year)}), str(low.year)
+        keys = list(range(first, last + 1))
+        counts = count_periods(days, level, first, last).tolist()
+    tallest = max(counts) or 1
+    bars = []
+    for i, (key, count) in enumerate(zip(keys, counts)):
+        start, end = period_bounds(key, level)
+        text = period_label(key, level)
+        selected = bool(low or high) and (low is None or end >= low) and (high is None or start <= high)
+        if level == "year":
+            short = f"’{text[2:]}"
+        elif level == "month":
+            short = format_date(start, "MMM")[:4]
+        else:
+            short = str(start.day) if start.day in (1, 10, 20, 30) else ""
+        height = max(1.0 if count else 0.0, round(count / tallest * _PLOT, 1))
+        title = _("%(period)s: %(what)s", period=text,
+                  what=count_text("%(num)s article", "%(num)s articles", count))
+        bars.append(TimeBar(short, title, count, link(**{"from": text, "to": text}), start.isoformat(),
+                            end.isoformat(), selected, i * _BAR + 3, _TOP - height, _BAR - 6, height,
+                            i * _BAR + _BAR / 2))
+    return Timeline(level, caption, max(len(bars), 6) * _BAR, bars, up_url, up_label)
+
+
 #: Forms listed per piece of the query before "…".
 _SHOWN_FORMS = 6
 

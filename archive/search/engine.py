@@ -28,6 +28,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ from ..integrity import ensure_intact, reading
 from ..model import Article, Block
 from ..query import Or, Query, Reading, Word, parse_query
 from ..whoosh_format import EMPTY_IDS
-from .facets import Catalog, Filters, count_facets
+from .facets import Catalog, Filters, count_facets, others_only
 from .highlight import Marks, Spans, clip
 from .matching import Evaluator, article_scores, match
 from .request import SearchRequest
@@ -46,7 +47,7 @@ from .results import Hit, Paragraph, SearchResults
 from .snapshot import Snapshot
 from .suggest import Vocabulary, suggest
 
-__all__ = ["Engine", "engine_for", "close_engines", "search", "SHOWN_PARAGRAPHS"]
+__all__ = ["Engine", "Selection", "engine_for", "close_engines", "search", "SHOWN_PARAGRAPHS"]
 
 #: Highlighted blocks shown per article; fuzzy expansions per word; seconds a
 #: suggestion waits for a vocabulary being built.
@@ -56,6 +57,23 @@ SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
 #: One background thread builds the spelling vocabularies.
 _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-vocabulary")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Every article matching a request, oldest first, and (if asked) their matching paragraphs.
+
+    ``ids[i]`` was published on day ordinal ``days[i]`` (-1 when undated; undated
+    articles come last); block ``j`` is paragraph ``block_n[j]`` of article
+    ``block_article[j]`` (an index into ``ids``), in article then paragraph order.
+    """
+
+    ids: list[str]
+    days: np.ndarray
+    block_article: np.ndarray
+    block_n: np.ndarray
+    #: What prefixes, fuzzy and accented words expanded to (for marking the same forms).
+    expanded: dict[str, list[str]]
 
 
 class Engine:
@@ -113,6 +131,36 @@ class Engine:
         """Return every matching article, ranked, with all matching block numbers and no text."""
         with self._reading() as (snap, catalog):
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
+
+    def select(self, request: SearchRequest, *, blocks: bool = False) -> Selection:
+        """Return every article matching a request (filters applied), oldest first, without ranking."""
+        with self._reading() as (snap, catalog):
+            parsed = _parsed(request, snap)
+            evaluator = self._evaluator(snap)
+            found = match(evaluator, parsed.root)
+            matching = catalog.valid.copy()
+            if found is not None:
+                hit = np.zeros(catalog.size, dtype=bool)
+                aids = snap.aid[found.mask]
+                hit[aids[aids < catalog.size]] = True
+                matching &= hit
+            final = Filters.of(catalog, request).apply(matching)
+            cand = np.nonzero(final)[0]
+            days = catalog.days[cand]
+            order = np.lexsort((cand, np.where(days < 0, np.iinfo(np.int64).max, days)))
+            cand, days = cand[order], days[order]
+            block_article = block_n = EMPTY_IDS
+            if blocks and found is not None and len(cand):
+                rank = np.full(catalog.size, -1, dtype=np.int64)
+                rank[cand] = np.arange(len(cand))
+                docs = np.nonzero(found.para & found.mask)[0]
+                docs = docs[snap.aid[docs] < catalog.size]
+                docs = docs[rank[snap.aid[docs]] >= 0]
+                block_article, block_n = rank[snap.aid[docs]], snap.n[docs].astype(np.int64)
+                order = np.lexsort((block_n, block_article))
+                block_article, block_n = block_article[order], block_n[order]
+            ids = [catalog.ids[a] or "" for a in cand.tolist()]
+            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded))
 
     def read(self, article_id: str, query: str = "") -> tuple[Article, Spans, list[tuple[Block, Spans]]]:
         """Return an article, the spans the query matches in its title and in each block."""
@@ -199,8 +247,10 @@ class Engine:
                              title_marks.spans(article.title)))
         explain = [Reading(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
                    for r in parsed.readings]
+        undated = others_only(filters, matching)
+        days = catalog.days[undated & (catalog.days >= 0)]
         return SearchResults(request, len(cand), total_paragraphs, hits, facets, histogram,
-                             explain=explain, truncated=evaluator.truncated)
+                             explain=explain, truncated=evaluator.truncated, days=days)
 
     def _evaluator(self, snap: Snapshot) -> Evaluator:
         return Evaluator(snap, lambda term, d: self._words(snap).within(term, d, MAX_FUZZY_TERMS))

@@ -32,7 +32,8 @@ from ..home import Archive
 from .request import SearchRequest
 from .results import FacetValue
 
-__all__ = ["FACETS", "Catalog", "Filters", "count_facets", "facet_key", "MAX_FACET_VALUES"]
+__all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "others_only", "facet_key",
+           "MAX_FACET_VALUES"]
 
 FACETS = ("source", "author", "tags", "year")
 MAX_FACET_VALUES = 100
@@ -212,8 +213,32 @@ def count_facets(catalog: Catalog, matching: np.ndarray, filters: Filters,
                                          by_value=True)
         else:
             facets[name] = _facet_values(counts, selections[name], by_value=False)
-    histogram = sorted((int(v.value), v.count) for v in facets["year"] if v.count)
-    return facets, histogram
+    return facets, contiguous_years(facets["year"], request)
+
+
+def contiguous_years(years: Sequence[FacetValue], request: SearchRequest) -> list[tuple[int, int]]:
+    """Return ``(year, count)`` for every year from the first to the last, empty years included.
+
+    The span covers the years with matches and the selected date range, so a
+    year without articles shows as a zero instead of disappearing.
+    """
+    counts = {int(v.value): v.count for v in years if v.count}
+    if not counts:
+        return []
+    span = list(counts)
+    span += [d.year for d in (request.low, request.high) if d is not None and 1000 <= d.year <= 9999]
+    first, last = min(span), max(span)
+    if last - first > 500:  # a wrong date far away would make thousands of empty bars
+        first, last = min(counts), max(counts)
+    return [(y, counts.get(y, 0)) for y in range(first, last + 1)]
+
+
+def others_only(filters: Filters, articles: np.ndarray) -> np.ndarray:
+    """Return the articles of mask ``articles`` passing every filter but the dates (for timelines)."""
+    out = articles.copy()
+    for m in filters.selected.values():
+        out &= m
+    return out
 
 
 def _selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:

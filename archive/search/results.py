@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup
 
 from ..query import Reading
@@ -108,6 +109,9 @@ class SearchResults:
     facets: dict[str, list[FacetValue]]
     histogram: list[tuple[int, int]]
     suggestion: str | None = None
+    #: Day ordinals of the dated matching articles, facet selections applied but not
+    #: the dates: the timeline drills into months and days from them.
+    days: np.ndarray | None = field(default=None, repr=False, compare=False)
     explain: list[Reading] = field(default_factory=list)
     #: True when the query needed more work than one query may do and was cut short.
     truncated: bool = False
