@@ -16,6 +16,7 @@ from .errors import (
     ArchiveError,
     ArticleNotFound,
     BadParameter,
+    HomeMissing,
     HomeUnavailable,
     IndexDamaged,
     IndexMissing,
@@ -44,5 +45,5 @@ __all__ = [
     "search", "SearchRequest", "SearchResults", "Hit", "Paragraph", "FacetValue", "Engine",
     "Spans", "marked_html", "SORTS",
     "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter", "IndexMissing", "IndexDamaged",
-    "HomeUnavailable", "IngestError", "InvalidArticle", "TooManyAttempts",
+    "HomeMissing", "HomeUnavailable", "IngestError", "InvalidArticle", "TooManyAttempts",
 ]

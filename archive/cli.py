@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import re
+import socket
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -68,15 +69,47 @@ def _bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
-def _archive(ctx: click.Context) -> Archive:
-    return Archive(ctx.obj["home"], lock_wait=ctx.obj["wait"])
+def _archive(ctx: click.Context, *, create: bool = True) -> Archive:
+    """Open the archive; read-only commands pass ``create=False`` and never make a home."""
+    return Archive(ctx.obj["home"], lock_wait=ctx.obj["wait"], create=create)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    """Return ``1 article``, ``2 articles``: the count with its noun agreed."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+_HOME_HELP = "Archive home folder (store + index). Default: $ARCHIVE_HOME, else the current directory."
+_WAIT_HELP = "Seconds to wait for another process that is writing to the archive."
+
+
+def _set_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Let ``--home``/``--wait`` given after the subcommand override those given before it."""
+    if value is None:
+        return
+    obj = ctx.find_object(dict)
+    if obj is not None and param.name is not None:
+        obj[param.name] = resolve_home(value) if param.name == "home" else value
+
+
+class _Group(click.Group):
+    """The command group: every subcommand also takes the global options."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Register a subcommand, giving it ``--home`` and ``--wait``."""
+        if cmd.callback is not None:
+            cmd.params += [
+                click.Option(["--home"], type=click.Path(file_okay=False, path_type=Path), expose_value=False,
+                             callback=_set_global, help=_HOME_HELP),
+                click.Option(["--wait"], type=click.FloatRange(0), expose_value=False, callback=_set_global,
+                             help=_WAIT_HELP)]
+        super().add_command(cmd, name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="ARCHIVE_HOME",
-              help="Archive home folder (store + index). Default: $ARCHIVE_HOME, else the current directory.")
-@click.option("--wait", type=click.FloatRange(0), default=60.0, show_default=True,
-              help="Seconds to wait for another process that is writing to the archive.")
+              help=_HOME_HELP)
+@click.option("--wait", type=click.FloatRange(0), default=60.0, show_default=True, help=_WAIT_HELP)
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, wait: float) -> None:
     """A searchable archive of French news articles."""
@@ -112,6 +145,11 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
     else:
         for failure in report.failures:
             click.echo(terminal_safe(f"failed: {failure.source}: {failure.reason}"), err=True)
+            if failure.discarded:
+                # One transaction per file: say that its good lines were not kept either.
+                click.echo(f"  nothing from this file was stored: its {_plural(failure.discarded, 'good article')} "
+                           "before the error were rolled back too; fix the line and add the file again",
+                           err=True)
         click.echo("{added} added, {updated} updated, {unchanged} unchanged, {failed} failed".format(**counts))
     sys.exit(1 if report.failures else 0)
 
@@ -132,7 +170,7 @@ def remove(ctx: click.Context, ids: tuple[str, ...]) -> None:
 @_edge
 def list_(ctx: click.Context, as_json: bool) -> None:
     """List articles: id, date, title, newest first."""
-    rows = sorted(_archive(ctx).store.rows(), key=lambda r: (r.date or "", r.id), reverse=True)
+    rows = sorted(_archive(ctx, create=False).store.rows(), key=lambda r: (r.date or "", r.id), reverse=True)
     for r in rows:
         if as_json:
             click.echo(_json({"id": r.id, "date": r.date, "title": r.title}))
@@ -147,7 +185,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @_edge
 def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
     """Show one article."""
-    article = _archive(ctx).store.get(article_id)
+    article = _archive(ctx, create=False).store.get(article_id)
     if as_json:
         click.echo(_json(article.to_record(), indent=2))
         return
@@ -167,7 +205,7 @@ def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
 @_edge
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Show counts: articles, paragraphs, date range, sources, index state."""
-    archive = _archive(ctx)
+    archive = _archive(ctx, create=False)
     data = archive.store.stats()
     data["index"] = "ready" if archive.index_dir.exists() else "missing"
     data["pending"] = len(archive.store.pending())
@@ -190,7 +228,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 def rebuild(ctx: click.Context, procs: int) -> None:
     """Rebuild the search index from the store (the live index answers until the new one is ready)."""
     blocks = _archive(ctx).rebuild(procs=procs, progress=_bar)
-    click.echo(f"index rebuilt: {blocks} paragraphs")
+    click.echo(f"index rebuilt: {_plural(blocks, 'paragraph')}")
 
 
 @cli.command()
@@ -202,7 +240,8 @@ def rebuild(ctx: click.Context, procs: int) -> None:
 @_edge
 def check(ctx: click.Context, repair: bool, procs: int, as_json: bool) -> None:
     """Verify the index's files and compare it with the store (exit 1 on any problem not repaired)."""
-    report = _archive(ctx).check(repair=repair, procs=procs, progress=_bar)
+    # Only a repair may write, and so make a home.
+    report = _archive(ctx, create=repair).check(repair=repair, procs=procs, progress=_bar)
     if as_json:
         click.echo(json.dumps(report.to_dict()))
     else:
@@ -245,7 +284,7 @@ def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str,
            sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...],
            date_from: str | None, date_to: str | None) -> None:
     """Export articles: every one as JSON Lines (the format `add` reads), or a search's in a research format."""
-    archive = _archive(ctx)
+    archive = _archive(ctx, create=False)
     whole = query is None and fmt == "jsonl" and not (sources or authors or tags or date_from or date_to)
 
     def write(out: Any) -> int:
@@ -266,7 +305,7 @@ def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str,
     with tmp.open("w", encoding="utf-8", newline="") as f:
         count = write(f)
     tmp.replace(output)
-    click.echo(f"{count} articles written to {output}", err=True)
+    click.echo(f"{_plural(count, 'article')} written to {output}", err=True)
 
 
 @cli.command()
@@ -287,7 +326,7 @@ def trend(ctx: click.Context, queries: tuple[str, ...], by: str | None, sources:
 
     requests = [SearchRequest.build(q, source=sources, author=authors, tag=tags, date_from=date_from,
                                     date_to=date_to) for q in queries]
-    result = compute(engine_for(_archive(ctx)), requests, as_by(by))
+    result = compute(engine_for(_archive(ctx, create=False)), requests, as_by(by))
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
@@ -324,7 +363,7 @@ def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page
 
     request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
                                   date_from=date_from, date_to=date_to)
-    result = concordance(engine_for(_archive(ctx)), request, width=width, page=page,
+    result = concordance(engine_for(_archive(ctx, create=False)), request, width=width, page=page,
                          per_page=per_page, sort=sort)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -333,15 +372,15 @@ def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["id", "n", "date", "title", "left", "match", "right"])
         for line in result.lines:
-            d = line.to_dict()
+            d = {**line.to_dict(), "n": line.n + 1}  # paragraphs numbered from 1, as everywhere shown
             writer.writerow([d[k] if d[k] is not None else "" for k in
                              ("id", "n", "date", "title", "left", "match", "right")])
         return
     color = sys.stdout.isatty()
-    click.echo(f"{result.total} occurrences (page {result.page}/{result.pages})", err=True)
+    click.echo(f"{_plural(result.total, 'occurrence')} (page {result.page}/{result.pages})", err=True)
     for line in result.lines:
         match = click.style(line.match, bold=True) if color else line.match
-        click.echo(f"{line.left:>{width}} {match} {line.right:<{width}}  {line.id}#p{line.n}")
+        click.echo(f"{line.left:>{width}} {match} {line.right:<{width}}  {line.id}#p{line.n + 1}")
 
 
 @cli.command()
@@ -354,7 +393,22 @@ def backup(ctx: click.Context, dest: Path) -> None:
     click.echo(f"store backed up to {dest}")
 
 
-@cli.command(name="search")
+class _SearchCommand(click.Command):
+    """The search command: a query word starting with ``-`` gets a hint instead of a bare usage error."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse the arguments, pointing at ``--`` when a query word looks like an option."""
+        given = list(args)  # (the parser consumes the list)
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            word = next((a for a in given if a.startswith(exc.option_name)), exc.option_name)
+            raise click.UsageError(
+                f"{exc.format_message().rstrip('.')}. To search for a word starting with '-', put '--' before "
+                f"the query: archive search -- {word}", ctx) from None
+
+
+@cli.command(name="search", cls=_SearchCommand)
 @click.argument("query", nargs=-1)
 @click.option("--source", "sources", multiple=True, help="Only this source (repeatable, ORed).")
 @click.option("--author", "authors", multiple=True, help="Only this author (repeatable, ORed).")
@@ -380,7 +434,7 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
                                   date_from=date_from, date_to=date_to, sort=sort, page=page,
                                   per_page=per_page)
-    results = engine_for(_archive(ctx)).search(request)
+    results = engine_for(_archive(ctx, create=False)).search(request)
     if as_json:
         click.echo(_json(results.to_dict()))
         return
@@ -390,7 +444,7 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
             terms = ", ".join(reading.terms) if reading.terms else "-"
             click.echo(f"{reading.text}\t{reading.role}\t{terms}")
         click.echo()
-    click.echo(f"{results.total_articles} articles · {results.total_paragraphs} paragraphs"
+    click.echo(f"{_plural(results.total_articles, 'article')} · {_plural(results.total_paragraphs, 'paragraph')}"
                f" (page {results.page}/{results.pages})")
     if results.suggestion:
         click.echo(f"did you mean: {terminal_safe(results.suggestion)}")
@@ -402,10 +456,10 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
         click.echo("  " + terminal_safe(" · ".join(m for m in meta if m)))
         for p in hit.paragraphs:
             text = _styled(p.text, p.spans, color)
-            click.echo(f"  ¶{p.n}: " + ("…" if p.clipped_start else "") + text
+            click.echo(f"  ¶{p.n + 1}: " + ("…" if p.clipped_start else "") + text
                        + ("…" if p.clipped_end else ""))
         if hit.more_paragraphs:
-            click.echo(f"  + {hit.more_paragraphs} more paragraphs")
+            click.echo(f"  + {_plural(hit.more_paragraphs, 'more paragraph')}")
     for name, values in results.facets.items():
         if values:
             click.echo()
@@ -469,11 +523,39 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
     app = create_app({"ARCHIVE_HOME": str(archive.home)})
     # Built before the first request rather than during it.
     app.extensions["archive"].warm()
+    try:
+        _try_listen(host, port)  # a clean error before waitress half-builds its server
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="archive")
+    except OSError as exc:
+        app.extensions["archive"].close()
+        click.echo(f"error: {_serve_error(exc, host, port)}", err=True)
+        sys.exit(1)
     click.echo(f"serving {archive.home} on http://{host}:{port}/", err=True)
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="archive")
+        server.run()
     finally:
         app.extensions["archive"].close()
+
+
+def _try_listen(host: str, port: int) -> None:
+    """Bind the address once, as waitress will, and raise its :class:`OSError` if that fails."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(address)
+
+
+def _serve_error(exc: OSError, host: str, port: int) -> str:
+    """Say in one line why the server could not listen."""
+    import errno
+
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is already in use on {host}: stop the other server or choose another --port"
+    if exc.errno == errno.EACCES:
+        return f"not allowed to listen on {host}:{port}: choose a port above 1023 with --port"
+    if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+        return f"cannot listen on {host}:{port}: this machine has no such address (try --host 127.0.0.1)"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
 def main() -> None:

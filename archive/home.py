@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from .analysis import FRENCH, Chain
-from .errors import ArchiveBusy, ArchiveError, HomeUnavailable, IngestError
+from .errors import ArchiveBusy, ArchiveError, HomeMissing, HomeUnavailable, IngestError
 from .failpoints import failpoint
 from .indexing import FastWriter, IndexDir, build_segments, write_articles
 from .ingest import find_sources, read_articles
@@ -93,8 +93,13 @@ class CheckReport:
 class Archive:
     """An archive home: its store, its index and its write lock."""
 
-    def __init__(self, home: str | os.PathLike[str] | None = None, *, lock_wait: float = 60.0) -> None:
+    def __init__(self, home: str | os.PathLike[str] | None = None, *, lock_wait: float = 60.0,
+                 create: bool = True) -> None:
+        """Open the archive in ``home``; with ``create=False`` raise :class:`HomeMissing` if it has none."""
         self.home = resolve_home(home)
+        if not create and not (self.home / "archive.sqlite3").exists():
+            # Reading a mistyped --home must not leave an empty archive behind.
+            raise HomeMissing(str(self.home))
         self.home.mkdir(parents=True, exist_ok=True)
         self.lock_wait = lock_wait
         self.store = Store(self.home / "archive.sqlite3")
@@ -150,11 +155,14 @@ class Archive:
         with self.writing():
             with progress("storing", None) as advance:
                 for source in sources:
+                    read = [0]
                     try:
-                        articles = _counting(read_articles(source, overrides, stdin), advance)
+                        articles = _counting(read_articles(source, overrides, stdin), advance, read)
                         report.outcomes.extend(self.store.put(articles))
                         failpoint("after-store-commit")
                     except IngestError as exc:
+                        # One transaction per source: its good articles went with the bad one.
+                        exc.discarded = read[0]
                         report.failures.append(exc)
                     except ArchiveError:
                         # The store itself failed (busy, read-only): later files would too.
@@ -337,7 +345,9 @@ class Archive:
         return count
 
 
-def _counting(articles: Iterator[Article], advance: Callable[[int], None]) -> Iterator[Article]:
+def _counting(articles: Iterator[Article], advance: Callable[[int], None],
+              read: list[int]) -> Iterator[Article]:
     for article in articles:
+        read[0] += 1
         yield article
         advance(1)

@@ -99,7 +99,7 @@ def find_sources(paths: Sequence[str]) -> tuple[list[Source], list[IngestError]]
             continue
         matches = sorted(glob.glob(raw, recursive=True)) if glob.has_magic(raw) else [raw]
         if not matches:
-            missing.append(IngestError(raw, "no file matches this pattern"))
+            missing.append(IngestError(raw, "no file matches this pattern", code="no_match"))
         for match in matches:
             path = Path(match)
             if path.is_dir():
@@ -108,7 +108,7 @@ def find_sources(paths: Sequence[str]) -> tuple[list[Source], list[IngestError]]
             elif path.exists():
                 push(path)
             else:
-                missing.append(IngestError(match, "no such file or folder"))
+                missing.append(IngestError(match, "no such file or folder", code="no_file"))
     return sources, missing
 
 
@@ -142,13 +142,14 @@ def read_articles(source: Source, overrides: Mapping[str, Any] | None = None,
         suffix = path.suffix.lower()
         if suffix in (".jsonl", ".ndjson"):
             if path.stat().st_size == 0:
-                raise IngestError(source.path, "empty file")
+                raise IngestError(source.path, "empty file", code="empty_file")
             with path.open("rb") as f:
                 yield from _read_jsonl(f, source.path, overrides)
             return
         if suffix not in SUFFIXES:
             raise IngestError(source.path, f"unsupported file type {suffix or '(none)'!r} "
-                                           f"(use {', '.join(SUFFIXES)})")
+                                           f"(use {', '.join(SUFFIXES)})", code="unsupported_type",
+                              suffix=suffix or "", suffixes=", ".join(SUFFIXES))
         text = read_bytes(path, _read_limited(path), source.path)
         if suffix == ".json":
             yield from _records_to_articles(_load_json(text, source.path), source.path, overrides)
@@ -159,9 +160,9 @@ def read_articles(source: Source, overrides: Mapping[str, Any] | None = None,
     except InvalidArticle as exc:
         raise IngestError(str(source), str(exc)) from None
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        raise IngestError(str(source), exc.strerror or str(exc)) from None
+        raise IngestError(str(source), exc.strerror or str(exc), code="unreadable") from None
     except OSError as exc:
-        raise IngestError(str(source), f"could not read the file ({exc})") from None
+        raise IngestError(str(source), f"could not read the file ({exc})", code="unreadable") from None
 
 
 def _read_limited(path: Path) -> bytes:
@@ -169,16 +170,17 @@ def _read_limited(path: Path) -> bytes:
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise IngestError(str(path), f"file too large (over {MAX_FILE_BYTES // (1024 * 1024)} MiB "
-                                     "for one article; split it or use JSON Lines)")
+                                     "for one article; split it or use JSON Lines)", code="too_large",
+                          mib=MAX_FILE_BYTES // (1024 * 1024))
     return data
 
 
 def read_bytes(path: Path | None, data: bytes, name: str) -> str:
     """Decode a text file's bytes (UTF-8, else cp1252, else Latin-1), refusing binary and empty data."""
     if not data.strip():
-        raise IngestError(name, "empty file")
+        raise IngestError(name, "empty file", code="empty_file")
     if b"\x00" in data[:65536]:
-        raise IngestError(name, "binary file (contains NUL bytes), not text")
+        raise IngestError(name, "binary file (contains NUL bytes), not text", code="binary")
     text: str | None = None
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
@@ -190,7 +192,7 @@ def read_bytes(path: Path | None, data: bytes, name: str) -> str:
     sample = text[:65536]
     controls = sum(1 for c in sample if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f")
     if controls > max(8, len(sample) // 100):
-        raise IngestError(name, "binary file (too many control characters), not text")
+        raise IngestError(name, "binary file (too many control characters), not text", code="binary")
     return nfc(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
@@ -198,9 +200,10 @@ def _load_json(text: str, name: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise IngestError(name, f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        raise IngestError(name, f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                          code="malformed_json", line=exc.lineno, column=exc.colno) from None
     except RecursionError:
-        raise IngestError(name, "JSON nested too deeply") from None
+        raise IngestError(name, "JSON nested too deeply", code="json_too_deep") from None
 
 
 def _read_jsonl(stream: BinaryIO, name: str, overrides: Mapping[str, Any] | None) -> Iterator[Article]:
@@ -213,11 +216,11 @@ def _read_jsonl(stream: BinaryIO, name: str, overrides: Mapping[str, Any] | None
         try:
             line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
         except UnicodeDecodeError:
-            raise IngestError(where, "not UTF-8 (JSON Lines must be UTF-8)") from None
+            raise IngestError(where, "not UTF-8 (JSON Lines must be UTF-8)", code="not_utf8") from None
         record = _load_json(line, where)
         yield from _records_to_articles(record, where, overrides, single=True)
     if not any_line:
-        raise IngestError(name, "empty file")
+        raise IngestError(name, "empty file", code="empty_file")
 
 
 def _lines(stream: BinaryIO, name: str) -> Iterator[bytes]:
@@ -226,7 +229,8 @@ def _lines(stream: BinaryIO, name: str) -> Iterator[bytes]:
         if not line:
             return
         if len(line) > MAX_FILE_BYTES and not line.endswith(b"\n"):
-            raise IngestError(name, f"a line longer than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+            raise IngestError(name, f"a line longer than {MAX_FILE_BYTES // (1024 * 1024)} MiB",
+                              code="line_too_long", mib=MAX_FILE_BYTES // (1024 * 1024))
         yield line
 
 
@@ -238,7 +242,7 @@ def _records_to_articles(data: Any, where: str, overrides: Mapping[str, Any] | N
         try:
             yield _apply(Article.from_record(record), overrides, label)
         except InvalidArticle as exc:
-            raise IngestError(label, str(exc)) from None
+            raise IngestError(label, str(exc), code=exc.code, **exc.params) from None
 
 
 def _apply(article: Article, overrides: Mapping[str, Any] | None, where: str) -> Article:
@@ -256,7 +260,7 @@ def _apply(article: Article, overrides: Mapping[str, Any] | None, where: str) ->
     try:
         return _encodable(Article.from_record(record), where)
     except InvalidArticle as exc:
-        raise IngestError(where, str(exc)) from None
+        raise IngestError(where, str(exc), code=exc.code, **exc.params) from None
 
 
 def _encodable(article: Article, where: str) -> Article:
@@ -290,11 +294,11 @@ def _sidecar(path: Path) -> dict[str, Any]:
             try:
                 meta = tomllib.loads(text)
             except tomllib.TOMLDecodeError as exc:
-                raise IngestError(name, f"malformed TOML: {exc}") from None
+                raise IngestError(name, f"malformed TOML: {exc}", code="malformed_metadata") from None
         else:
             meta = _load_yaml(text, name)
         if not isinstance(meta, dict):
-            raise IngestError(name, "metadata must be a mapping of fields")
+            raise IngestError(name, "metadata must be a mapping of fields", code="malformed_metadata")
         return meta
     return {}
 
@@ -303,7 +307,7 @@ def _load_yaml(text: str, name: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise IngestError(name, f"malformed YAML: {str(exc).splitlines()[0]}") from None
+        raise IngestError(name, f"malformed YAML: {str(exc).splitlines()[0]}", code="malformed_metadata") from None
 
 
 def _blocks_from_text(text: str) -> list[Block]:
@@ -317,7 +321,7 @@ def _blocks_from_text(text: str) -> list[Block]:
 
 def _record_from(meta: Mapping[str, Any], blocks: list[Block], path: Path) -> Article:
     if not blocks:
-        raise IngestError(str(path), "no text in the file")
+        raise IngestError(str(path), "no text in the file", code="no_text_in_file")
     record = dict(meta)
     record["paragraphs"] = [b.text for b in blocks]
     record["headings"] = [i for i, b in enumerate(blocks) if b.heading]
@@ -337,10 +341,10 @@ def _markdown_article(text: str, path: Path) -> Article:
     if text.startswith("---"):
         m = _FRONT_MATTER_RE.match(text)
         if not m:
-            raise IngestError(str(path), "malformed front matter (no closing '---' line)")
+            raise IngestError(str(path), "malformed front matter (no closing '---' line)", code="malformed_metadata")
         meta = _load_yaml(m.group(1), str(path)) or {}
         if not isinstance(meta, dict):
-            raise IngestError(str(path), "malformed front matter (not a mapping of fields)")
+            raise IngestError(str(path), "malformed front matter (not a mapping of fields)", code="malformed_metadata")
         text = text[m.end():]
     blocks: list[Block] = []
     for chunk in _BLANK_LINE_RE.split(text.strip("\n")):

@@ -72,7 +72,8 @@ def parse_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str):
-        raise InvalidArticle(f"date must be a string, not {type(value).__name__}")
+        raise InvalidArticle(f"date must be a string, not {type(value).__name__}", code="bad_article_date",
+                             value=str(value))
     text = nfc(value).strip().lower()
     try:
         if m := _ISO_RE.match(text):
@@ -82,11 +83,12 @@ def parse_date(value: Any) -> dt.date | None:
         if m := _FR_DATE_RE.match(text):
             month = _MONTHS_FR.get(m[2])
             if month is None:
-                raise InvalidArticle(f"unknown month {m[2]!r} in date {value!r}")
+                raise InvalidArticle(f"unknown month {m[2]!r} in date {value!r}", code="bad_article_date", value=value)
             return dt.date(int(m[3]), month, int(m[1]))
     except ValueError as exc:
-        raise InvalidArticle(f"impossible date {value!r} ({exc})") from None
-    raise InvalidArticle(f"unreadable date {value!r} (use 2025-03-05 or 5 mars 2025)")
+        raise InvalidArticle(f"impossible date {value!r} ({exc})", code="impossible_date", value=value) from None
+    raise InvalidArticle(f"unreadable date {value!r} (use 2025-03-05 or 5 mars 2025)", code="bad_article_date",
+                         value=value)
 
 
 def check_date_bound(value: str | None, name: str) -> str | None:
@@ -95,16 +97,18 @@ def check_date_bound(value: str | None, name: str) -> str | None:
         return None
     m = _BOUND_RE.fullmatch(value)
     if m is None:
-        raise BadParameter(f"{name}: not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
+        raise BadParameter(f"{name}: not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)", code="bad_date",
+                           param=name, value=value)
     year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
     # Checked here, at the edges, because the search stage's own parser turned month 0
     # into an OverflowError (a 500) and month 13 of an upper bound into January.
     if year < 1:
-        raise BadParameter(f"{name}: impossible year in {value!r}")
+        raise BadParameter(f"{name}: impossible year in {value!r}", code="bad_date", param=name, value=value)
     if not 1 <= month <= 12:
-        raise BadParameter(f"{name}: impossible month in {value!r} (months are 01 to 12)")
+        raise BadParameter(f"{name}: impossible month in {value!r} (months are 01 to 12)", code="bad_date",
+                           param=name, value=value)
     if not 1 <= day <= calendar.monthrange(year, month)[1]:
-        raise BadParameter(f"{name}: impossible day in {value!r}")
+        raise BadParameter(f"{name}: impossible day in {value!r}", code="bad_date", param=name, value=value)
     return value
 
 
@@ -166,12 +170,12 @@ class Article:
         if not valid_id(self.id):
             raise InvalidArticle(
                 f"invalid id {self.id!r}: use 1-128 letters, digits, '_', '.', ':' or '-', "
-                "starting with a letter or digit"
+                "starting with a letter or digit", code="invalid_id", id=self.id
             )
         if not self.blocks:
-            raise InvalidArticle(f"article {self.id!r} has no text")
+            raise InvalidArticle(f"article {self.id!r} has no text", code="no_text", id=self.id)
         if not self.title.strip():
-            raise InvalidArticle(f"article {self.id!r} has no title")
+            raise InvalidArticle(f"article {self.id!r} has no title", code="no_title", id=self.id)
 
     @property
     def year(self) -> int | None:

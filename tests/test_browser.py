@@ -21,18 +21,19 @@ def _require_chromium() -> None:
 
 
 class _Server:
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, **config) -> None:
         from waitress.server import create_server
 
         from webui import create_app
 
-        self.server = create_server(create_app({"ARCHIVE_HOME": str(home)}), host="127.0.0.1", port=0,
+        self.server = create_server(create_app({"ARCHIVE_HOME": str(home), **config}), host="127.0.0.1", port=0,
                                     threads=4)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
 
     def close(self) -> None:
+        self.server.task_dispatcher.shutdown()  # workers first: close() alone races them
         self.server.close()
 
 
@@ -76,9 +77,9 @@ def sample_server(sample_home):
     server.close()
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def test_type_investir_and_see_investissements_marked(page, seed_server):
@@ -97,9 +98,9 @@ def test_type_investir_and_see_investissements_marked(page, seed_server):
 def test_open_result_lands_on_paragraph_with_marks(page, seed_server):
     page.goto(seed_server.url + "/?q=investir")
     page.click(".hit .para-link")
-    assert page.url.endswith("#p3")
-    assert page.evaluate("location.hash") == "#p3"
-    assert page.locator("#p3 mark").count() == 3
+    assert page.url.endswith("#p4")
+    assert page.evaluate("location.hash") == "#p4"
+    assert page.locator("#p4 mark").count() == 3
     page.keyboard.press("n")
     assert page.locator("mark.current").inner_text() == "investissements"
     shot(page, "article-fr")
@@ -128,7 +129,7 @@ def test_tag_facet_click_changes_url_totals_and_counts(page, sample_server):
     tag.click()
     page.wait_for_url(f"**tag={tag_name}*")
     assert page.inner_text("#totals") != before_total
-    assert page.locator(".facet:has(h2:text('Rubriques')) a[aria-pressed=true]").count() == 1
+    assert page.locator(".facet:has(h2:text('Rubriques')) a[aria-current=true]").count() == 1
     assert page.locator(".facet").nth(1).inner_text() != before_authors
     shot(page, "facet-fr")
 
@@ -180,6 +181,165 @@ def test_hostile_articles_are_shown_as_text_everywhere(page, hostile_server):
     assert page.locator('a[href^="javascript:"]').count() == 0
 
 
+# -- the daily reader: screenshots, accessibility, keyboard, narrow screens ------------------
+
+WIDTHS = {"desktop": 1280, "phone": 375}
+
+
+def axe_serious(page) -> list[str]:
+    """Run axe-core on the page; return its serious and critical violations as readable lines."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+            for v in found if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture
+def admin_server(seeded):
+    server = _Server(seeded.home, ARCHIVE_ADMIN_TOKEN="s3cret")
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_pages_look_right_and_pass_axe(browser, admin_server, lang, device):
+    context = browser.new_context(viewport={"width": WIDTHS[device], "height": 900}, locale=f"{lang}-FR")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    url = admin_server.url
+    seen: dict[str, list[str]] = {}
+
+    page.goto(f"{url}/?q=investir&lang={lang}")
+    assert page.locator(".facet").count() >= 3 and page.locator(".histogram a").count() == 1
+    shot(page, f"search-{lang}-{device}")
+    seen["search"] = axe_serious(page)
+
+    page.goto(f"{url}/?q=introuvablezzz&lang={lang}")
+    assert page.locator(".empty").count() == 1
+    assert page.locator(".sort").count() == 0  # nothing to sort or export
+    shot(page, f"zero-{lang}-{device}")
+    seen["zero"] = axe_serious(page)
+
+    page.goto(f"{url}/?q=investir&lang={lang}")
+    page.click(".hit .para-link")
+    page.wait_for_url("**#p4")
+    bar = page.locator(".reading-bar").bounding_box()
+    assert bar is not None and bar["y"] == 0  # the title bar stays in view on landing
+    assert "Lei Jun" in page.inner_text(".reading-bar")
+    shot(page, f"article-{lang}-{device}", full_page=False)  # what the reader sees on landing
+    seen["article"] = axe_serious(page)
+
+    page.goto(f"{url}/add?lang={lang}")
+    page.fill("textarea[name=text]", "Un texte collé sur Rennes.\n\nSecond paragraphe.")
+    page.fill("input[name=title]", "Collé")
+    page.fill("input[name=token]", "faux")
+    page.click("form.add button[type=submit]")
+    page.wait_for_load_state()
+    assert page.input_value("textarea[name=text]") == "Un texte collé sur Rennes.\n\nSecond paragraphe."
+    assert page.input_value("input[name=title]") == "Collé"
+    shot(page, f"add-wrong-token-{lang}-{device}")
+    seen["add"] = axe_serious(page)
+
+    page.goto(f"{url}/article/nope?lang={lang}")
+    shot(page, f"error-{lang}-{device}")
+    seen["error"] = axe_serious(page)
+
+    context.close()
+    assert errors == []
+    assert seen == {name: [] for name in seen}
+
+
+def test_keyboard_only_search_facet_histogram_and_matches(page, seed_server):
+    page.goto(seed_server.url + "/")
+    assert page.evaluate("document.activeElement.id") == "q"  # the search box has the focus
+    page.keyboard.type("investir")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/?q=investir")
+
+    def tab_to(selector: str) -> None:
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+                return
+        raise AssertionError(f"Tab never reaches {selector}")
+
+    tab_to(".facet a[href*='tag=chine']")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**tag=chine*")
+    assert page.locator(".facet a[aria-current=true]").count() == 1
+    tab_to(".histogram a")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**from=2025*")
+    tab_to(".hit .para-link")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**#p4")
+    page.keyboard.press("n")
+    assert page.evaluate("document.activeElement.id") == "m1"
+    page.keyboard.press("n")
+    assert page.evaluate("document.activeElement.id") == "m2"
+    page.keyboard.press("p")
+    assert page.evaluate("document.activeElement.id") == "m1"
+
+
+def test_n_continues_from_the_landing_paragraph(page, seed_server):
+    from conftest import SEED_ID
+
+    page.goto(f"{seed_server.url}/article/{SEED_ID}?q=Xiaomi#p4")
+    before = page.locator("mark[id]").evaluate_all(
+        "(ms) => ms.filter(m => m.compareDocumentPosition(document.getElementById('p4')) & 4).length")
+    assert before >= 1  # there are matches above the landing paragraph
+    page.keyboard.press("n")
+    assert page.evaluate("document.activeElement.closest('.block').id") == "p4"
+    assert page.evaluate("document.activeElement.id") == f"m{before + 1}"
+    page.keyboard.press("p")
+    assert page.evaluate("document.activeElement.id") == f"m{before}"
+
+
+def test_phone_filters_toggle_and_pager(browser, sample_server):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(sample_server.url + "/?q=France")
+    toggle = page.locator("#filters-toggle")
+    assert toggle.is_visible() and toggle.inner_text().startswith("Filtres")
+    assert toggle.get_attribute("aria-controls") == "facets"
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert not page.locator("#facets").is_visible()
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    facets = page.locator("#facets").bounding_box()
+    results = page.locator(".results").bounding_box()
+    assert facets is not None and results is not None and facets["y"] < results["y"]  # above the results
+    shot(page, "phone-filters-open-fr", full_page=False)
+    # The pager sits on its own lines, clear of what follows.
+    pager = page.locator("nav.pages").bounding_box()
+    assert pager is not None and pager["y"] + pager["height"] <= results["y"] + results["height"]
+    page.locator("nav.pages").scroll_into_view_if_needed()
+    shot(page, "phone-pager-fr", full_page=False)
+    page.fill(".goto input[name=page]", "3")
+    page.press(".goto input[name=page]", "Enter")
+    page.wait_for_url("**page=3*")
+    assert "Page 3 sur" in page.inner_text("nav.pages")
+    context.close()
+
+
+def test_wide_screen_has_no_filters_button(page, seed_server):
+    page.goto(seed_server.url + "/?q=investir")
+    assert not page.locator("#filters-toggle").is_visible()
+    assert page.locator("#facets").is_visible()
+
+
+def test_facets_page_passes_axe_on_the_corpus(page, sample_server):
+    page.goto(sample_server.url + "/?q=France&tag=politique")
+    assert page.locator(".facet").count() == 4
+    assert axe_serious(page) == []
+    page.goto(sample_server.url + "/?q=France&from=abc&to=2019")
+    assert page.get_attribute("#date-from", "aria-invalid") == "true"
+    assert page.locator(".hit").count() == 20  # the rest of the search still ran
+    shot(page, "date-error-fr", full_page=False)
+    assert axe_serious(page) == []
 def _both_sizes(page, url: str, name: str) -> None:
     """Screenshot a page at 1280 and 375 pixels wide, in French and English."""
     for lang in ("fr", "en"):

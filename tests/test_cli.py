@@ -133,6 +133,68 @@ def test_many_large_adds_end_in_one_rebuilt_index(runner, home, tmp_path, monkey
     assert found["total_articles"] == 12
 
 
+@pytest.mark.parametrize("command", [["stats"], ["list"], ["show", "x"], ["search", "x"], ["check"], ["export"]])
+def test_read_only_commands_never_create_a_home(runner, tmp_path, command):
+    missing = tmp_path / "nowhere"
+    r = run(runner, missing, *command)
+    assert r.exit_code == 1
+    assert r.output == f"error: no archive in {missing} (add articles first, or pass --home)\n"
+    assert not missing.exists()
+
+
+def test_global_options_after_the_subcommand(runner, home, tmp_path):
+    assert runner.invoke(cli, ["add", str(SEEDS), "--home", str(home)]).exit_code == 0
+    stats = runner.invoke(cli, ["stats", "--json", "--home", str(home), "--wait", "1"])
+    assert json.loads(stats.output)["articles"] == 1
+    # After the subcommand wins over before it.
+    other = runner.invoke(cli, ["--home", str(tmp_path / "other"), "list", "--home", str(home)])
+    assert other.output.startswith(SEED_ID)
+    with Archive(home, lock_wait=0.2).writing():
+        r = runner.invoke(cli, ["add", str(SEEDS), "--home", str(home), "--wait", "0.1"])
+    assert r.exit_code == 3
+
+
+def test_a_query_starting_with_a_dash_gets_a_hint(runner, home):
+    run(runner, home, "add", str(SEEDS))
+    r = run(runner, home, "search", "-presse")
+    assert r.exit_code == 2
+    assert ("No such option '-p'. To search for a word starting with '-', put '--' before the query: "
+            "archive search -- -presse") in r.output
+    assert run(runner, home, "search", "--", "-presse").exit_code == 0
+
+
+def test_terminal_output_agrees_in_number(runner, home):
+    run(runner, home, "add", str(SEEDS))
+    out = run(runner, home, "search", "investir").output
+    assert out.startswith("1 article · 1 paragraph (page 1/1)\n")
+    assert "  ¶4: En ce qui concerne" in out
+    assert run(runner, home, "search", "Xiaomi").output.startswith("1 article · 5 paragraphs")
+    assert "  + 2 more paragraphs" in run(runner, home, "search", "Xiaomi").output
+
+
+def test_a_bad_jsonl_line_says_the_good_ones_were_rolled_back(runner, home, tmp_path):
+    f = tmp_path / "lot.jsonl"
+    f.write_text('{"id": "a", "title": "A", "paragraphs": ["Lyon."]}\n'
+                 '{"id": "b", "title": "B", "paragraphs": ["Lyon."]}\n{"id": "c"}\n')
+    r = run(runner, home, "add", str(f))
+    assert r.exit_code == 1
+    assert ("  nothing from this file was stored: its 2 good articles before the error were rolled back too; "
+            "fix the line and add the file again\n") in r.output
+    assert len(Archive(home).store) == 0
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line(runner, home):
+    import socket
+
+    run(runner, home, "add", str(SEEDS))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = run(runner, home, "serve", "--port", str(port))
+    assert r.exit_code == 1
+    assert r.output == (f"error: port {port} is already in use on 127.0.0.1: stop the other server "
+                        "or choose another --port\n")
 @pytest.fixture
 def research_cli_home(home):
     from test_research import RECORDS
@@ -155,9 +217,11 @@ def test_trend_command_table_and_json(runner, research_cli_home):
 def test_kwic_command_aligned_csv_and_json(runner, research_cli_home):
     r = run(runner, research_cli_home, "kwic", "grève", "--width", "22")
     assert r.exit_code == 0
-    assert r.stdout.splitlines()[0] == "Les cheminots sont en  grève  depuis lundi.          g1#p0"
+    # Paragraphs numbered from 1, as the reading view anchors them.
+    assert r.stdout.splitlines()[0] == "Les cheminots sont en  grève  depuis lundi.          g1#p1"
     rows = run(runner, research_cli_home, "kwic", "grève", "--csv").output.splitlines()
     assert rows[0] == "id,n,date,title,left,match,right" and len(rows) == 7
+    assert rows[1].startswith("g1,1,")
     out = json.loads(run(runner, research_cli_home, "kwic", "grève", "--json", "--per-page", "2").output)
     assert (out["total"], len(out["lines"])) == (6, 2)
 
@@ -200,7 +264,7 @@ def test_control_characters_are_shown_escaped(runner, home, tmp_path):
         "Titre \\x1b[31mrouge\\x07\n2020-01-02 · S\\x9b2J\n\nLyon \\x1b]0;pwned\\x07 vote \\u202eelbat.\n")
     out = run(runner, home, "search", "Lyon").output.splitlines()
     assert out[2] == "Titre \\x1b[31mrouge\\x07"
-    assert out[4] == "  ¶0: Lyon \\x1b]0;pwned\\x07 vote \\u202eelbat."
+    assert out[4] == "  ¶1: Lyon \\x1b]0;pwned\\x07 vote \\u202eelbat."
     shown = run(runner, home, "show", "ctl", "--json").output
     assert "\x1b" not in shown and "\x9b" not in shown and "\u202e" not in shown
     assert json.loads(shown)["source"] == "S\x9b2J"

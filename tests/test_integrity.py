@@ -71,6 +71,7 @@ def test_a_truncated_column_is_also_seen_against_the_store(sample_copy):
 
 
 def test_a_never_written_index_does_not_agree(runner, home):
+    Archive(home)  # a store without an index (`check` alone never makes a home)
     r = runner.invoke(cli, ["--home", str(home), "check"])
     assert r.exit_code == 1
     assert r.output == ("damaged: index: missing (never built, or of an older format); "

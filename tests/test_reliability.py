@@ -162,6 +162,9 @@ def test_server_answers_while_add_and_rebuild_run(tmp_path):
         stop.set()
         for t in threads:
             t.join()
+        # A worker may still be finishing the last response: stop the workers before the
+        # server closes the trigger they write to (waitress's close() does not).
+        server.task_dispatcher.shutdown()
         server.close()
     assert statuses and set(statuses) == {200}
     assert torn == []

@@ -45,7 +45,7 @@ def test_wrong_tokens_are_limited_per_client(admin_app):
     r = client.post("/api/articles", json=article, headers={"Authorization": "Bearer s3cret"},
                     environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert r.status_code == 429  # even the right token, until the minute has passed
-    assert r.get_json() == {"ok": False, "status": 429,
+    assert r.get_json() == {"ok": False, "status": 429, "code": "too_many_attempts",
                             "error": "too many wrong admin tokens from this address; try again in a minute"}
     assert post("s3cret", "10.0.0.2") == 201  # another client is not affected
     now[0] += 60.0

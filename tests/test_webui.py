@@ -20,7 +20,7 @@ def test_search_page_marks_and_counts_in_french(client):
     assert "<mark>investissements</mark>" in body
     assert re.search(r"1 article\s+· 1 paragraphe", body)
     assert "5 mars 2025" in body
-    assert f'href="/article/{SEED_ID}?q=investir#p3"' in body
+    assert f'href="/article/{SEED_ID}?q=investir#p4"' in body  # block 3, the reader's 4th paragraph
 
 
 def test_english_by_parameter_cookie_and_header(client, app):
@@ -55,14 +55,14 @@ def test_no_match_message_and_suggestion(client):
 
 def test_facet_links_toggle_and_mark_selection(client):
     body = text(client.get("/?q=Xiaomi&tag=chine"))
-    assert 'aria-pressed="true" class="selected"' in body
+    assert 'aria-current="true" class="selected"' in body
     assert 'href="/?q=Xiaomi"' in body  # the toggle of the selected value removes it
     assert "/?q=Xiaomi&amp;tag=chine&amp;tag=technologie" in body
 
 
 def test_reading_view_anchors_and_marks(client):
     body = text(client.get(f"/article/{SEED_ID}?q=investir"))
-    assert 'id="p3"' in body and '<h2 id="p2"' in body
+    assert 'id="p4"' in body and '<h2 id="p3"' in body
     assert '<mark id="m1">investissements</mark>' in body
     assert 'href="#m3"' in body
     assert "Retour aux résultats" in body
@@ -77,7 +77,8 @@ def test_api_search_is_the_json_contract(client, seeded):
 def test_api_article_and_error_envelope(client):
     assert client.get(f"/api/articles/{SEED_ID}").get_json()["id"] == SEED_ID
     r = client.get("/api/articles/nope")
-    assert (r.status_code, r.get_json()) == (404, {"ok": False, "error": "no article with id 'nope'", "status": 404})
+    assert (r.status_code, r.get_json()) == (404, {"ok": False, "error": "no article with id 'nope'", "status": 404,
+                                                   "code": "article_not_found"})
     r = client.get("/api/search?page=x")
     assert r.status_code == 400 and r.get_json()["error"] == "page must be a whole number"
     assert client.get("/api/search?per_page=1000").status_code == 400
@@ -99,9 +100,9 @@ def test_csv_export_neutralises_formulas(archive):
     app = create_app({"ARCHIVE_HOME": str(archive.home)})
     body = text(app.test_client().get("/export.csv?q=Lyon"))
     lines = body.lstrip("\ufeff").splitlines()
-    assert lines[0] == "id,date,title,source,author,url,score,paragraphs"
-    assert lines[1].startswith("f,,\"'=HYPERLINK(\"\"x\"\")\",,'@moi,,")
-    assert lines[1].endswith(",0")
+    assert lines[0] == "id,date,title,source,author,tags,url,score,paragraphs,snippet"
+    assert lines[1].startswith("f,,\"'=HYPERLINK(\"\"x\"\")\",,'@moi,,,")
+    assert lines[1].endswith(",1,Lyon vote.")
 
 
 def test_security_headers(client):
@@ -159,16 +160,19 @@ def test_add_form_checks_csrf_and_token(admin, seeded):
     assert admin.post("/add", data={**form, "token": "s3cret"}).status_code == 400
     assert admin.post("/add", data={**form, "csrf": csrf, "token": "bad"}).status_code == 403
     r = admin.post("/add", data={**form, "csrf": csrf, "token": "s3cret"})
-    assert r.status_code == 200 and "1 ajoutés" in text(r)
+    assert r.status_code == 200 and "1 article ajouté, 0 mis à jour, 0 inchangé" in text(r)
+    assert "— ajouté" in text(r)
     hits = admin.get("/api/search?q=Rennes").get_json()["hits"]
     assert hits[0]["title"] == "Collé" and hits[0]["tags"] == ["a", "b"]
 
 
 def test_result_links_carry_the_search_state_back(client):
     body = text(client.get("/?q=investir&tag=chine&sort=-date"))
-    assert f'href="/article/{SEED_ID}?q=investir&amp;tag=chine&amp;sort=-date#p3"' in body
+    assert f'href="/article/{SEED_ID}?q=investir&amp;tag=chine&amp;sort=-date#p4"' in body
+    assert f'id="r-{SEED_ID}"' in body
     article = text(client.get(f"/article/{SEED_ID}?q=investir&tag=chine&sort=-date"))
-    assert 'href="/?q=investir&amp;tag=chine&amp;sort=-date"' in article
+    # Back to the same results, scrolled to the hit the article was opened from.
+    assert f'href="/?q=investir&amp;tag=chine&amp;sort=-date#r-{SEED_ID}"' in article
 
 
 def test_error_pages_are_translated(client):
@@ -214,13 +218,19 @@ def test_api_add_refuses_undecodable_text_with_the_upload_name(admin, seeded):
     assert admin.get("/api/search?q=Brest").get_json()["total_articles"] == 1
 
 
-@pytest.mark.parametrize("path", ["/?q=x&to=0001-00", "/api/search?to=2020-13", "/export.csv?from=2020-02-30"])
+@pytest.mark.parametrize("path", ["/api/search?to=2020-13", "/export.csv?from=2020-02-30"])
 def test_impossible_dates_are_400(client, path):
     r = client.get(path)
     assert r.status_code == 400
     if path.startswith("/api/"):
         assert r.get_json() == {"ok": False, "error": "to: impossible month in '2020-13' (months are 01 to 12)",
-                                "status": 400}
+                                "status": 400, "code": "bad_date"}
+
+
+def test_an_impossible_date_on_the_search_page_is_shown_beside_its_box(client):
+    r = client.get("/?q=x&to=0001-00")
+    assert r.status_code == 200 and 'id="date-to" name="to" value="0001-00"' in r.get_data(as_text=True)
+    assert "«\u00a00001-00\u00a0» n’est pas une date" in r.get_data(as_text=True)
 
 
 def test_search_on_a_damaged_index_answers_503_with_a_clear_message(seeded):

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 
+from .messages import add_summary, failure_message, outcome_label
 from .security import check_csrf, check_token
 from .uploads import ingest_request
 
@@ -31,5 +32,12 @@ def form() -> Any:
         else:
             report = ingest_request()
             status = 200 if not report.failures else 400
-    return render_template("add.html", report=report, error=error), status
+    # What the reader typed stays in the form after an error (never the token).
+    kept = {k: request.form.get(k, "") for k in _KEPT} if request.method == "POST" else {}
+    return render_template("add.html", report=report, error=error, form=kept,
+                           summary=add_summary(report.counts()) if report else None,
+                           outcome_label=outcome_label, failure_message=failure_message), status
+
+
+_KEPT = ("title", "date", "source", "author", "tags", "text")
 

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
+import unicodedata
+from pathlib import Path
+from urllib.parse import quote
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, g, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
-from archive import ArticleNotFound, SearchResults, marked_html, valid_id
+from archive import ArticleNotFound, BadParameter, SearchRequest, SearchResults, marked_html, valid_id
 
 from . import views
 from .extension import engine
-from .state import back_link, run_search, search_request
+from .messages import error_message
+from .state import back_link, link, run_search, search_request
 
 __all__ = ["bp"]
 
@@ -22,15 +29,42 @@ _EXAMPLES = ('"{phrase}"', "{word} OR {other}", "{word} -{other}", "titre:{word}
 
 
 @bp.get("/")
-def index() -> str:
-    """Render the search page (or the empty state with the query syntax)."""
-    req, results = run_search()
+def index() -> ResponseReturnValue:
+    """Render the search page (or the empty state with the query syntax); bad dates are shown by their boxes."""
+    date_errors = _checked_dates()
+    try:
+        req, results = run_search()
+    except BadParameter as exc:
+        if exc.code != "page_beyond":
+            raise
+        # A page past the end (the archive shrank, a hand-made URL): show the last one.
+        last = int(exc.params["last"])
+        return redirect(link(page=last if last > 1 else None))
     has_query = bool(req.query.strip())
     examples = _examples(results) if not has_query and not req.filtered else []
     return render_template("search.html", results=results, req=req, q=req.query,
                            has_query=has_query, filtered=req.filtered, examples=examples,
                            facets=views.facets(results), histogram=views.histogram(results),
-                           explain=views.explain(results), timeline=views.timeline(results))
+                           date_errors=date_errors, sorts=views.sorts(req, labels()["sort_labels"]),
+                           paging=views.paging(results), explain=views.explain(results),
+                           timeline=views.timeline(results),
+                           date_inputs={k: request.args.get(k, "") for k in ("from", "to")})
+
+
+def _checked_dates() -> dict[str, str]:
+    """Validate the Du/Au boxes: a bad one is left out of the search and its message returned by its name."""
+    args = MultiDict(request.args)
+    errors: dict[str, str] = {}
+    while True:
+        try:
+            g.search_request = SearchRequest.from_args(args)
+            return errors
+        except BadParameter as exc:
+            param = str(exc.params.get("param"))
+            if exc.code != "bad_date" or param in errors:
+                raise
+            errors[param] = error_message(exc)
+            args.poplist(param)
 
 
 def _examples(results: SearchResults) -> list[str]:
@@ -59,7 +93,7 @@ def article(article_id: str) -> str:
     art, title_spans, spans = engine().read(article_id, q)
     blocks = views.marked_blocks(spans)
     related = engine().related(article_id)
-    back = back_link() if request.args else None
+    back = back_link(article_id) if request.args else None
     return render_template("article.html", article=art, title_html=marked_html(art.title, title_spans),
                            blocks=blocks, q=q, related=related,
                            back=back, total_marks=sum(b.marks for b in blocks))
@@ -67,18 +101,62 @@ def article(article_id: str) -> str:
 
 @bp.get("/export.csv")
 def export_csv() -> Response:
-    """Return every matching article as CSV, cells neutralised for spreadsheets."""
-    results = engine().export(search_request())
+    """Return every matching article as CSV (paragraphs numbered from 1), cells neutralised for spreadsheets."""
+    req = search_request()
+    results = engine().export(req)
+    store = engine().archive.store
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "date", "title", "source", "author", "url", "score", "paragraphs"])
-    for hit in results.hits:
-        writer.writerow([_cell(v) for v in (
-            hit.id, hit.date.isoformat() if hit.date else "", hit.title, hit.source or "",
-            hit.author or "", hit.url or "", f"{hit.score:.4f}",
-            " ".join(str(p.n) for p in hit.paragraphs))])
+    writer.writerow(["id", "date", "title", "source", "author", "tags", "url", "score", "paragraphs",
+                     "snippet"])
+    for start in range(0, len(results.hits), _CSV_BATCH):
+        batch = results.hits[start:start + _CSV_BATCH]
+        articles = store.get_many([h.id for h in batch])
+        for hit in batch:
+            article = articles.get(hit.id)
+            first = hit.paragraphs[0].n if hit.paragraphs else 0
+            snippet = _snippet(article.blocks[first].text) if article and first < len(article.blocks) else ""
+            writer.writerow([_cell(v) for v in (
+                hit.id, hit.date.isoformat() if hit.date else "", hit.title, hit.source or "",
+                hit.author or "", "; ".join(hit.tags), hit.url or "", f"{hit.score:.4f}",
+                " ".join(str(p.n + 1) for p in hit.paragraphs), snippet)])
+    name = _csv_name(req.query)
+    disposition = f"attachment; filename=\"{_ascii(name)}\"; filename*=UTF-8''{quote(name)}"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="archive-export.csv"'})
+                    headers={"Content-Disposition": disposition})
+
+
+_CSV_BATCH = 500
+_SNIPPET_CHARS = 240
+
+
+def _snippet(text: str) -> str:
+    """Return the start of a paragraph, cut at a word, for the CSV's snippet column."""
+    if len(text) <= _SNIPPET_CHARS:
+        return text
+    return text[:_SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def _csv_name(query: str) -> str:
+    """Name an export after its query and today's date: ``archive-reforme-retraites-2026-11-29.csv``."""
+    words = re.findall(r"\w+", query.lower())
+    slug = "-".join(words)[:60].strip("-") or "all"
+    return f"archive-{slug}-{dt.date.today().isoformat()}.csv"
+
+
+def _ascii(name: str) -> str:
+    """Return a file name's plain-ASCII form, for the clients that ignore ``filename*``."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", folded)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Serve the icon browsers ask for on every page."""
+    return Response(_FAVICON, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=604800"})
+
+
+_FAVICON = (Path(__file__).resolve().parent / "static" / "favicon.svg").read_bytes()
 
 
 def _cell(value: str) -> str:
@@ -90,7 +168,7 @@ def _cell(value: str) -> str:
 
 
 @bp.app_context_processor
-def labels() -> dict[str, object]:
+def labels() -> dict[str, dict[str, str]]:
     """Provide translated labels used by several templates."""
     return {"sort_labels": {"relevance": _("relevance"), "-date": _("newest first"),
                             "date": _("oldest first")}}

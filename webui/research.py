@@ -183,7 +183,8 @@ def kwic_csv() -> Response:
     writer = csv.writer(out)
     writer.writerow(["id", "n", "date", "title", "left", "match", "right"])
     for line in kwic.lines:
-        writer.writerow([line.id, line.n, line.date.isoformat() if line.date else "", line.title,
+        # The paragraph as the reading view numbers it (from 1), not the core's block index.
+        writer.writerow([line.id, line.n + 1, line.date.isoformat() if line.date else "", line.title,
                          line.left, line.match, line.right])
     name = export_filename(kwic.request, "csv", dt.date.today()).replace("archive-", "archive-kwic-", 1)
     return _download(out.getvalue(), "text/csv", name)

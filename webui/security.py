@@ -25,6 +25,8 @@ from werkzeug.exceptions import HTTPException
 from archive import ArchiveError, TooManyAttempts
 from archive.research import MAX_QUERIES
 
+from .messages import error_message, http_message
+
 __all__ = ["init_app", "error_response", "check_token", "csrf_token", "check_csrf", "FailureLimiter"]
 
 #: Bounds on a URL's query string, checked before it is read.
@@ -39,10 +41,13 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(message: str, status: int) -> Response:
+def error_response(message: str, status: int, code: str | None = None) -> Response:
     """Return the error as the JSON envelope (API) or as an HTML page."""
     if _wants_json():
-        response = jsonify({"ok": False, "error": message, "status": status})
+        body: dict[str, Any] = {"ok": False, "error": message, "status": status}
+        if code:
+            body["code"] = code
+        response = jsonify(body)
     else:
         response = current_app.make_response((render_template("error.html", message=message,
                                                               status=status), status))
@@ -149,13 +154,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ArchiveError)
     def archive_error(exc: ArchiveError) -> Any:
-        return error_response(str(exc), exc.http_status)
+        # The API keeps the core's English message (clients match the code); pages say it
+        # in the reader's language.
+        message = str(exc) if _wants_json() else error_message(exc)
+        return error_response(message, exc.http_status, exc.code)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
-        messages = {413: "the upload is too large", 404: "not found", 405: "method not allowed"}
-        return error_response(messages.get(status, exc.description or exc.name), status)
+        english = {413: "the upload is too large", 404: "not found", 405: "method not allowed"}
+        fallback = english.get(status, exc.description or exc.name)
+        return error_response(fallback if _wants_json() else http_message(status, fallback), status)
 
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.filters["web_url"] = web_url

@@ -13,7 +13,7 @@ from .extension import engine
 from .i18n import LANGUAGES
 
 __all__ = ["search_request", "run_search", "link", "toggle_link", "article_link", "back_link",
-           "lang_link", "init_app", "FACET_PARAMS"]
+           "lang_link", "state_fields", "init_app", "FACET_PARAMS"]
 
 #: Facet name in the results -> its URL parameter.
 FACET_PARAMS = {"source": "source", "author": "author", "tags": "tag"}
@@ -33,7 +33,8 @@ def run_search() -> tuple[SearchRequest, SearchResults]:
     req = search_request()
     results = engine().search(req)
     if results.total_articles and req.page > results.pages:
-        raise BadParameter(f"page {req.page} is beyond the last page ({results.pages})")
+        raise BadParameter(f"page {req.page} is beyond the last page ({results.pages})",
+                           code="page_beyond", page=req.page, last=results.pages)
     return req, results
 
 
@@ -62,23 +63,39 @@ def link(endpoint: str = "pages.index", /, **changes: Any) -> str:
     return _url(endpoint, args.to_dict(flat=False))
 
 
-def toggle_link(param: str, value: str) -> str:
-    """Return a URL that selects ``value`` of facet ``param`` if it is not selected, else unselects it."""
+def toggle_link(param: str, value: str, variants: tuple[str, ...] = ()) -> str:
+    """Return a URL that selects ``value`` of facet ``param`` if it is not selected, else unselects it.
+
+    ``variants`` are the value's other spellings: any of them in the URL selects it.
+    """
     current = _state().getlist(param)
-    new = [v for v in current if v != value] if value in current else [*current, value]
+    spellings = {value, *variants}
+    if spellings & set(current):
+        new = [v for v in current if v not in spellings]
+    else:
+        new = [*current, value]
     return link(**{param: new})
 
 
 def article_link(article_id: str, n: int | None = None) -> str:
-    """Return the reading view of an article, carrying the search state (for marks and the way back)."""
+    """Return the reading view of an article at block ``n`` (the core's, 0-based), carrying the search state.
+
+    Anchors are numbered from 1, as the reader sees paragraphs: block 3 is ``#p4``.
+    """
     args = {k: v for k, v in _state().to_dict(flat=False).items() if k != "lang"}
     url = _url("pages.article", {"article_id": article_id, **args})
-    return url + (f"#p{n}" if n is not None else "")
+    return url + (f"#p{n + 1}" if n is not None else "")
 
 
-def back_link() -> str:
-    """Return the results page the reading view was opened from."""
-    return _url("pages.index", _state().to_dict(flat=False))
+def back_link(article_id: str | None = None) -> str:
+    """Return the results page the reading view was opened from, scrolled to the article's hit."""
+    return _url("pages.index", _state().to_dict(flat=False)) + (f"#r-{article_id}" if article_id else "")
+
+
+def state_fields(*dropped: str) -> list[tuple[str, str]]:
+    """Return the current search state as hidden form fields, without ``dropped`` (and the page)."""
+    skip = {*dropped, "page"}
+    return [(k, v) for k, v in _state().items(multi=True) if k not in skip]
 
 
 def lang_link(code: str) -> str:
@@ -97,4 +114,4 @@ def _url(endpoint: str, values: dict[str, Any]) -> str:
 def init_app(app: Flask) -> None:
     """Make the link helpers available in templates."""
     app.jinja_env.globals.update(link=link, toggle_link=toggle_link, lang_link=lang_link,
-                                 article_link=article_link)
+                                 article_link=article_link, state_fields=state_fields)

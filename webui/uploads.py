@@ -80,5 +80,10 @@ def _without_paths(report: AddReport, names: dict[str, str], folder: Path) -> Ad
         for path, name in sorted(names.items(), key=lambda kv: -len(kv[0])):
             source = source.replace(path, name)
             reason = reason.replace(path, name)
-        failures.append(IngestError(source.replace(str(folder), "upload"), reason.replace(str(folder), "upload")))
+        # The code, its parameters and the rolled-back count go along: the page translates them.
+        params = {k: v for k, v in failure.params.items() if k not in ("source", "reason")}
+        renamed = IngestError(source.replace(str(folder), "upload"), reason.replace(str(folder), "upload"),
+                              code=failure.code, **params)
+        renamed.discarded = failure.discarded
+        failures.append(renamed)
     return AddReport(outcomes=report.outcomes, failures=failures)

@@ -13,14 +13,14 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from archive import Block, FacetValue, SearchResults, Spans, marked_html
+from archive import Block, FacetValue, SearchRequest, SearchResults, Spans, marked_html
 from archive.research import By, count_periods, key_of, period_bounds, period_label
 
 from .i18n import count_text
-from .state import FACET_PARAMS, link, toggle_link
+from .state import FACET_PARAMS, link, state_fields, toggle_link
 
-__all__ = ["FacetItem", "Facet", "Bar", "Histogram", "MarkedBlock", "facets", "histogram",
-           "marked_blocks", "explain", "TimeBar", "Timeline", "timeline"]
+__all__ = ["FacetItem", "Facet", "Bar", "Histogram", "MarkedBlock", "Paging", "facets", "histogram",
+           "marked_blocks", "paging", "sorts", "explain", "TimeBar", "Timeline", "timeline"]
 
 #: Facet values shown before "show more".
 SHOWN_VALUES = 10
@@ -28,12 +28,20 @@ SHOWN_VALUES = 10
 
 @dataclass(frozen=True)
 class FacetItem:
-    """One facet value as shown: its count, whether selected, and the URL that toggles it."""
+    """One facet value as shown: its count, whether selected, the URL that toggles it, other spellings."""
 
     value: str
     count: int
     selected: bool
     url: str
+    variants: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str | None:
+        """Return the tooltip listing the other spellings counted under this one."""
+        if not self.variants:
+            return None
+        return _("Also spelt: %(variants)s", variants=", ".join(self.variants))
 
 
 @dataclass(frozen=True)
@@ -50,8 +58,8 @@ def _item(name: str, v: FacetValue) -> FacetItem:
     if name == "year":
         url = link(**{"from": None, "to": None}) if v.selected else link(**{"from": v.value, "to": v.value})
     else:
-        url = toggle_link(FACET_PARAMS[name], v.value)
-    return FacetItem(v.value, v.count, v.selected, url)
+        url = toggle_link(FACET_PARAMS[name], v.value, v.variants)
+    return FacetItem(v.value, v.count, v.selected, url, v.variants)
 
 
 def facets(results: SearchResults) -> list[Facet]:
@@ -108,8 +116,9 @@ def histogram(results: SearchResults) -> Histogram | None:
 
 @dataclass(frozen=True)
 class MarkedBlock:
-    """One block of the reading view: its HTML with numbered marks, and its first mark's number."""
+    """One block of the reading view: its number from 1 (``#p1``), HTML with numbered marks, first mark."""
 
+    number: int
     block: Block
     html: Markup
     first_mark: int
@@ -117,13 +126,54 @@ class MarkedBlock:
 
 
 def marked_blocks(blocks: list[tuple[Block, Spans]]) -> list[MarkedBlock]:
-    """Number the marks of a whole article (``#m1``, ``#m2``…) so anchors work without JavaScript."""
+    """Number the blocks from 1 and the marks of a whole article (``#m1``…) so anchors work without JavaScript."""
     out = []
     first = 1
-    for block, spans in blocks:
-        out.append(MarkedBlock(block, marked_html(block.text, spans, first_id=first), first, len(spans)))
+    for number, (block, spans) in enumerate(blocks, start=1):
+        out.append(MarkedBlock(number, block, marked_html(block.text, spans, first_id=first), first,
+                               len(spans)))
         first += len(spans)
     return out
+
+
+@dataclass(frozen=True)
+class Paging:
+    """The pager: previous/next URLs, the page and the last page, and the state the "go to" form keeps."""
+
+    page: int
+    last: int
+    prev_url: str | None
+    next_url: str | None
+    fields: list[tuple[str, str]]
+    capped: bool  # more pages exist than a request may ask for
+
+
+def paging(results: SearchResults) -> Paging | None:
+    """Return the pager of a results page (None when everything fits on one page)."""
+    if results.pages <= 1:
+        return None
+    # Never offer a page the request would refuse.
+    page, last = results.page, min(results.pages, SearchRequest.max_page)
+    return Paging(page, last, link(page=page - 1) if page > 1 else None,
+                  link(page=page + 1) if page < last else None, state_fields("page"),
+                  results.pages > last)
+
+
+@dataclass(frozen=True)
+class SortChoice:
+    """One order the results can be put in: its label, whether current, and its URL."""
+
+    key: str
+    label: str
+    current: bool
+    url: str
+
+
+def sorts(request: SearchRequest, labels: dict[str, str]) -> list[SortChoice]:
+    """Return the orders offered: relevance only when there are words to rank by."""
+    keys = ("relevance", "-date", "date") if request.parsed.root is not None else ("-date", "date")
+    current = request.effective_sort
+    return [SortChoice(k, labels[k], k == current, link(sort=k)) for k in keys]
 
 
 @dataclass(frozen=True)
@@ -204,6 +254,8 @@ def timeline(results: SearchResults) -> Timeline | None:
                             end.isoformat(), selected, i * _BAR + 3, _TOP - height, _BAR - 6, height,
                             i * _BAR + _BAR / 2))
     return Timeline(level, caption, max(len(bars), 6) * _BAR, bars, up_url, up_label)
+
+
 #: Forms listed per piece of the query before "…".
 _SHOWN_FORMS = 6
 

@@ -72,7 +72,8 @@ def export(engine: Engine, request: SearchRequest, fmt: str, out: TextIO) -> int
             first = hit.paragraphs[0].n if hit.paragraphs else None
             cells = [article.id, article.date.isoformat() if article.date else "", article.title,
                      article.source or "", hit.author or "", "; ".join(article.tags), article.url or "",
-                     f"{hit.score:.4f}", " ".join(str(p.n) for p in hit.paragraphs),
+                     # Numbered from 1, as the reading view shows them (#p1…).
+                     f"{hit.score:.4f}", " ".join(str(p.n + 1) for p in hit.paragraphs),
                      article.blocks[first].text if first is not None and first < len(article.blocks) else ""]
             writer.writerow([_cell(c) for c in cells] if excel else cells)
     return count

@@ -12,6 +12,11 @@ another (values of one facet are ORed); masks of different facets are ANDed.
 :func:`count_facets` counts each facet *without its own selection*, so that
 ``chine`` still shows how many articles the other tags would add, with
 ``numpy.bincount`` over the value codes.
+
+Values that differ only by case or accents (``6Medias``, ``6Médias``,
+``6medias``) are one value to the reader: they are counted together (each
+article once) under the archive's most frequent spelling, the others listed as
+its ``variants``, and selecting any spelling selects them all.
 """
 
 from __future__ import annotations
@@ -27,12 +32,29 @@ from ..home import Archive
 from .request import SearchRequest
 from .results import FacetValue
 
-__all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "others_only", "MAX_FACET_VALUES"]
+__all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "others_only", "facet_key",
+           "MAX_FACET_VALUES"]
 
 FACETS = ("source", "author", "tags", "year")
 MAX_FACET_VALUES = 100
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def facet_key(value: str) -> str:
+    """Return the key under which spellings of one facet value are grouped (no case, no accents)."""
+    return fold(value).casefold()
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """A facet's values grouped by :func:`facet_key`: each code's group, each group's spellings."""
+
+    size: int  # values grouped (the facet's value list only grows)
+    generation: int
+    of_code: np.ndarray
+    keys: list[str]
+    spellings: list[list[str]]  # most frequent in the archive first
 
 
 class Catalog:
@@ -47,6 +69,7 @@ class Catalog:
         self.codes: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         self.facets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {
             name: (_EMPTY, _EMPTY, []) for name in FACETS}
+        self._groups: dict[str, _Groups] = {}
         self._apply(*archive.store.facet_values(), changed=None)
 
     def update(self, archive: Archive) -> bool:
@@ -94,20 +117,49 @@ class Catalog:
                 np.concatenate([old_codes, np.array(new_codes, dtype=np.int64)]),
                 values)
 
-    def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
-        """Return the articles having any of ``selected`` for facet ``name``."""
+    def groups(self, name: str) -> _Groups:
+        """Return facet ``name``'s values grouped by spelling, named by the archive's most frequent."""
         aids, codes, values = self.facets[name]
-        chosen = set(selected)
-        wanted = [i for i, v in enumerate(values) if v in chosen]
+        found = self._groups.get(name)
+        if found is not None and found.size == len(values) and found.generation == self.generation:
+            return found
+        table: dict[str, int] = {}
+        of_code = np.array([table.setdefault(facet_key(v), len(table)) for v in values], dtype=np.int64)
+        overall = np.bincount(codes[self.valid[aids]], minlength=len(values))
+        spellings: list[list[str]] = [[] for _ in table]
+        for code in sorted(range(len(values)), key=lambda c: (-overall[c], values[c])):
+            spellings[of_code[code]].append(values[code])
+        found = _Groups(len(values), self.generation, of_code, list(table), spellings)
+        self._groups[name] = found
+        return found
+
+    def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
+        """Return the articles having any of ``selected`` (in any spelling) for facet ``name``."""
+        aids, codes, values = self.facets[name]
+        chosen = {facet_key(v) for v in selected}
+        wanted = [i for i, v in enumerate(values) if facet_key(v) in chosen]
         out = np.zeros(self.size, dtype=bool)
         out[aids[np.isin(codes, wanted)]] = True
         return out
 
-    def counts(self, name: str, articles: np.ndarray) -> dict[str, int]:
-        """Count the articles of boolean mask ``articles`` per value of facet ``name``."""
-        aids, codes, values = self.facets[name]
-        counts = np.bincount(codes[articles[aids]], minlength=len(values))
-        return {values[i]: int(c) for i, c in enumerate(counts) if c}
+    def counts(self, name: str, articles: np.ndarray) -> dict[str, tuple[int, tuple[str, ...]]]:
+        """Count the articles of mask ``articles`` per value of facet ``name``, spellings grouped.
+
+        Return ``{spelling: (count, other spellings)}``.
+        """
+        aids, codes, _ = self.facets[name]
+        groups = self.groups(name)
+        inside = articles[aids]
+        of_group = groups.of_code[codes[inside]]
+        ngroups = len(groups.keys)
+        if ngroups < groups.size:
+            # An article tagged both "Économie" and "économie" counts once.
+            pairs = np.unique(aids[inside] * ngroups + of_group)
+            counts = np.bincount(pairs % ngroups, minlength=ngroups)
+        else:
+            counts = np.bincount(of_group, minlength=ngroups)
+        return {groups.spellings[g][0]: (int(c), tuple(groups.spellings[g][1:]))
+                for g, c in enumerate(counts.tolist()) if c}
 
 
 @dataclass
@@ -197,13 +249,20 @@ def _selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:
     return []
 
 
-def _facet_values(counts: dict[str, int], selected: Sequence[str], *, by_value: bool) -> list[FacetValue]:
-    chosen = set(selected)
+def _facet_values(counts: dict[str, tuple[int, tuple[str, ...]]], selected: Sequence[str], *,
+                  by_value: bool) -> list[FacetValue]:
+    chosen = {facet_key(v) for v in selected}
     if by_value:
         ordered = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
     else:
-        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], fold(kv[0]).lower(), kv[0]))
-    values = [FacetValue(v, c, v in chosen) for v, c in ordered[:MAX_FACET_VALUES]]
-    shown = {v.value for v in values}
-    values += [FacetValue(v, counts.get(v, 0), True) for v in selected if v not in shown]
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1][0], facet_key(kv[0]), kv[0]))
+    values = [FacetValue(v, c, facet_key(v) in chosen, variants)
+              for v, (c, variants) in ordered[:MAX_FACET_VALUES]]
+    shown = {facet_key(v.value) for v in values}
+    by_key = {facet_key(v): (v, c, variants) for v, (c, variants) in counts.items()}
+    for v in selected:
+        if facet_key(v) not in shown:
+            shown.add(facet_key(v))
+            value, count, variants = by_key.get(facet_key(v), (v, 0, ()))
+            values.append(FacetValue(value, count, True, variants))
     return values

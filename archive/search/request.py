@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol, cast
+from typing import Any, ClassVar, Literal, Protocol, cast
 
 from ..errors import BadParameter
 from ..model import check_date_bound
@@ -30,7 +30,9 @@ Sort = Literal["relevance", "-date", "date"]
 SORTS: tuple[Sort, ...] = ("relevance", "-date", "date")
 #: The metadata filters, by URL parameter name; values of one are ORed, filters ANDed.
 FILTERS = ("source", "author", "tag")
-MAX_QUERY_CHARS, MAX_FILTERS, MAX_PAGE, MAX_PER_PAGE = 1000, 20, 500, 100
+# Pages are cut from a ranking computed whole, so a deep page costs what the first does:
+# the bound only keeps numbers sane.
+MAX_QUERY_CHARS, MAX_FILTERS, MAX_PAGE, MAX_PER_PAGE = 1000, 20, 10_000, 100
 
 
 class MultiArgs(Protocol):
@@ -54,26 +56,25 @@ class SearchRequest:
     sort: Sort = "relevance"
     page: int = 1
     per_page: int = 20
+    #: The deepest page a request may ask for (the edges cap their pagers with it).
+    max_page: ClassVar[int] = MAX_PAGE
     parsed: Query = field(init=False, compare=False, repr=False)
     low: dt.date | None = field(init=False, compare=False, repr=False)
     high: dt.date | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.source) + len(self.author) + len(self.tag) > MAX_FILTERS:
-            raise BadParameter(f"more than {MAX_FILTERS} filters")
+            raise BadParameter(f"more than {MAX_FILTERS} filters", code="too_many_filters", max=MAX_FILTERS)
         if self.sort not in SORTS:
-            raise BadParameter(f"sort must be relevance, date or -date, not {self.sort!r}")
+            raise BadParameter(f"sort must be relevance, date or -date, not {self.sort!r}",
+                               code="bad_sort", value=self.sort)
         if not 1 <= self.page <= MAX_PAGE:
-            raise BadParameter(f"page must be from 1 to {MAX_PAGE}")
+            raise BadParameter(f"page must be from 1 to {MAX_PAGE}", code="page_range", max=MAX_PAGE)
         if not 1 <= self.per_page <= MAX_PER_PAGE:
-            raise BadParameter(f"per_page must be from 1 to {MAX_PER_PAGE}")
-        check_date_bound(self.date_from, "from")
-        check_date_bound(self.date_to, "to")
-        try:
-            low = parse_date_bound(self.date_from or None, end=False)
-            high = parse_date_bound(self.date_to or None, end=True)
-        except ValueError as exc:
-            raise BadParameter(str(exc)) from None
+            raise BadParameter(f"per_page must be from 1 to {MAX_PER_PAGE}", code="per_page_range",
+                               max=MAX_PER_PAGE)
+        low = _date_bound(self.date_from, "from", end=False)
+        high = _date_bound(self.date_to, "to", end=True)
         parsed = parse_query(self.query)
         if parsed.date_from and (low is None or parsed.date_from > low):
             low = parsed.date_from
@@ -100,7 +101,8 @@ class SearchRequest:
         # Over the web a query is typed; the Python API also takes whole paragraphs as
         # queries (the relevance benchmark's lead paragraphs), bounded by the parser.
         if len(query) > MAX_QUERY_CHARS:
-            raise BadParameter(f"the query is longer than {MAX_QUERY_CHARS} characters")
+            raise BadParameter(f"the query is longer than {MAX_QUERY_CHARS} characters",
+                               code="query_too_long", max=MAX_QUERY_CHARS)
         return cls.build(query, source=args.getlist("source"),
                          author=args.getlist("author"), tag=args.getlist("tag"),
                          date_from=args.get("from"), date_to=args.get("to"),
@@ -131,6 +133,11 @@ class SearchRequest:
         return replace(self, **changes)
 
     @property
+    def effective_sort(self) -> Sort:
+        """Return the order results come in: without words to rank by, relevance is newest first."""
+        return "-date" if self.sort == "relevance" and self.parsed.root is None else self.sort
+
+    @property
     def filtered(self) -> bool:
         """Tell whether any metadata or date filter is set."""
         return bool(self.source or self.author or self.tag or self.low or self.high)
@@ -144,6 +151,16 @@ def _values(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(v for v in dict.fromkeys(value) if v)
 
 
+def _date_bound(text: str, param: str, *, end: bool) -> dt.date | None:
+    """Parse a date bound; a bad one names its URL parameter (``from``/``to``) for the edges."""
+    check_date_bound(text, param)  # impossible months and days, with the same code
+    try:
+        return parse_date_bound(text or None, end=end)
+    except ValueError:
+        raise BadParameter(f"not a date: {text!r} (use YYYY, YYYY-MM or YYYY-MM-DD)",
+                           code="bad_date", param=param, value=text) from None
+
+
 def _date_text(value: str | dt.date | None) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -152,7 +169,7 @@ def _date_text(value: str | dt.date | None) -> str:
 
 def _whole(value: int | str, name: str, default: int) -> int:
     if isinstance(value, bool):
-        raise BadParameter(f"{name} must be a whole number")
+        raise BadParameter(f"{name} must be a whole number", code="not_whole", param=name)
     if isinstance(value, int):
         return value
     if value == "":
@@ -160,4 +177,4 @@ def _whole(value: int | str, name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise BadParameter(f"{name} must be a whole number") from None
+        raise BadParameter(f"{name} must be a whole number", code="not_whole", param=name) from None

@@ -82,15 +82,20 @@ class Hit:
 
 @dataclass(frozen=True)
 class FacetValue:
-    """One value of a facet: how many matching articles have it, and whether it is selected."""
+    """One value of a facet: how many matching articles have it, whether it is selected.
+
+    ``variants`` are the other spellings (case, accents) counted under this one.
+    """
 
     value: str
     count: int
     selected: bool
+    variants: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the value in the JSON contract."""
-        return {"value": self.value, "count": self.count, "selected": self.selected}
+        return {"value": self.value, "count": self.count, "selected": self.selected,
+                "variants": list(self.variants)}
 
 
 @dataclass

@@ -1,0 +1,47 @@
+"""Facet values that differ only by case or accents are one value, counted once per article."""
+
+from archive.model import Article
+from archive.search import SearchRequest, search
+from archive.search.facets import facet_key
+
+
+def _articles(archive):
+    sources = ["6Médias", "6Médias", "6Medias", "6medias", "Le Monde"]
+    archive.add_articles([Article.from_record({
+        "id": f"a{i}", "title": f"Titre {i}", "source": source, "date": f"2020-01-0{i + 1}",
+        "tags": ["Économie", "économie"] if i == 0 else ["economie"],
+        "paragraphs": [f"Lyon vote {i}."]}) for i, source in enumerate(sources)])
+
+
+def test_facet_key_ignores_case_and_accents():
+    assert facet_key("6Médias") == facet_key("6medias") == facet_key("6MEDIAS") == "6medias"
+    assert facet_key("Œuvre") == "oeuvre"
+
+
+def test_spellings_are_grouped_under_the_most_frequent(archive):
+    _articles(archive)
+    facets = search(archive.home, "Lyon").facets
+    assert [(v.value, v.count, v.variants) for v in facets["source"]] == [
+        ("6Médias", 4, ("6Medias", "6medias")), ("Le Monde", 1, ())]
+    # The first article has two spellings of one tag: it counts once.
+    assert [(v.value, v.count) for v in facets["tags"]] == [("economie", 5)]
+    assert set(facets["tags"][0].variants) == {"Économie", "économie"}
+
+
+def test_selecting_one_spelling_selects_them_all(archive):
+    _articles(archive)
+    results = search(archive.home, "Lyon", source="6medias")
+    assert results.total_articles == 4
+    assert [(v.value, v.count, v.selected) for v in results.facets["source"]] == [
+        ("6Médias", 4, True), ("Le Monde", 1, False)]
+    assert search(archive.home, "", tag="ÉCONOMIE").total_articles == 5
+
+
+def test_grouping_follows_new_articles(archive):
+    _articles(archive)
+    assert search(archive.home, "Lyon").facets["source"][0].count == 4
+    archive.add_articles([Article.from_record({"id": "b", "title": "T", "source": "6MEDIAS",
+                                               "paragraphs": ["Lyon encore."]})])
+    values = search(archive.home, "Lyon").facets["source"]
+    assert (values[0].value, values[0].count, "6MEDIAS" in values[0].variants) == ("6Médias", 5, True)
+    assert SearchRequest.build("Lyon", source="6MEDIAS").source == ("6MEDIAS",)

@@ -1,0 +1,208 @@
+"""The pages a journalist uses every day: messages in their language, paging, dates, reading, export."""
+
+import datetime as dt
+import html
+import io
+import re
+
+import pytest
+from conftest import SEED_ID
+
+from archive.model import Article
+from webui import create_app
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+def test_placeholder_keeps_its_quotes(client):
+    fr = re.search(r'id="q" [^>]*placeholder="([^"]*)"', text(client.get("/"))).group(1)
+    assert html.unescape(fr) == "investir, «\u00a0état d’urgence\u00a0», titre:Macron…"
+    en = re.search(r'id="q" [^>]*placeholder="([^"]*)"', text(client.get("/?lang=en"))).group(1)
+    assert html.unescape(en) == 'investir, "état d’urgence", titre:Macron…'
+
+
+@pytest.mark.parametrize("url, status, french, english", [
+    ("/article/nope", 404, "Aucun article n’a l’identifiant «\u00a0nope\u00a0».",
+     "There is no article with the id “nope”."),
+    ("/?page=x", 400, "«\u00a0page\u00a0» doit être un nombre entier.", "“page” must be a whole number."),
+    ("/?page=0", 400, "La page doit être un nombre de 1 à 10\u202f000.", "The page must be a number from 1 to 10,000."),
+    ("/?per_page=500", 400, "Le nombre d’articles par page doit aller de 1 à 100.",
+     "The number of articles per page must be from 1 to 100."),
+    ("/?sort=nope", 400, "Ordre de tri inconnu : «\u00a0nope\u00a0».", "Unknown sort order “nope”."),
+    ("/?q=" + "x" * 1001, 400, "La recherche dépasse 1\u202f000 caractères.",
+     "The search is longer than 1,000 characters."),
+    ("/nowhere", 404, "Cette page n’existe pas.", "This page does not exist."),
+])
+def test_errors_are_said_in_the_readers_language(client, url, status, french, english):
+    r = client.get(url)
+    assert r.status_code == status and html.escape(french, quote=False) in text(r)
+    sep = "&" if "?" in url else "?"
+    r = client.get(url + sep + "lang=en")
+    assert r.status_code == status and html.escape(english, quote=False) in text(r)
+
+
+def test_api_errors_keep_english_and_give_the_code(client):
+    r = client.get("/api/search?sort=nope&lang=fr")
+    assert r.get_json() == {"ok": False, "status": 400, "code": "bad_sort",
+                            "error": "sort must be relevance, date or -date, not 'nope'"}
+
+
+def test_a_bad_date_is_shown_beside_its_box_and_the_page_still_renders(client):
+    r = client.get("/?q=investir&from=abc")
+    body = text(r)
+    assert r.status_code == 200
+    assert "<mark>investissements</mark>" in body  # the search ran without the bad date
+    assert re.search(r'<input id="date-from" name="from" value="abc"[^>]*\s+aria-invalid="true" '
+                     r'aria-describedby="date-from-error dates-hint">', body)
+    assert ('<p class="field-error" id="date-from-error">«\u00a0abc\u00a0» n’est pas une date : '
+            'écrivez 2019, 2019-03 ou 2019-03-15.</p>') in body
+    assert 'id="date-to-error"' not in body
+    both = text(client.get("/?from=2019-13&to=zz&lang=en"))
+    assert "“2019-13” is not a date" in both and "“zz” is not a date" in both
+    assert both.count('aria-invalid="true"') == 2
+
+
+def test_date_placeholders_look_like_hints(client):
+    body = text(client.get("/"))
+    assert 'placeholder="AAAA-MM"' in body and 'placeholder="2019-03"' not in body
+
+
+def test_a_page_past_the_end_shows_the_last_page(client):
+    r = client.get("/?q=investir&page=7")
+    assert r.status_code == 302 and r.headers["Location"] == "/?q=investir"
+    assert client.get("/api/search?q=investir&page=7").get_json()["code"] == "page_beyond"
+
+
+def _many(archive, n=45):
+    archive.add_articles([Article.from_record({
+        "id": f"a{i:02}", "title": f"Lyon {i}", "date": f"2020-01-{i % 28 + 1:02}", "source": "Le Progrès",
+        "tags": ["Économie" if i % 2 else "economie"],
+        "paragraphs": [f"Lyon vote {i}.", "Lyon encore.", "Lyon toujours.", "Lyon enfin.", "Lyon."]})
+        for i in range(n)])
+    return create_app({"ARCHIVE_HOME": str(archive.home)}).test_client()
+
+
+def test_deep_pages_and_go_to_page(archive):
+    client = _many(archive)
+    body = text(client.get("/?q=Lyon&page=3"))
+    assert "Page 3 sur 3" in body and 'rel="next"' not in body
+    assert re.search(r'<form class="goto" action="/" method="get">\s*<input type="hidden" name="q" value="Lyon">',
+                     body)
+    assert 'name="page" type="number" min="1" max="3" value="3"' in body
+    assert client.get("/?q=Lyon&page=501").status_code == 302  # past the end: the last page, not a 400
+
+
+def test_without_a_query_results_are_by_date_and_say_so(archive):
+    client = _many(archive)
+    body = text(client.get("/?tag=economie"))
+    assert '<span aria-current="true">plus récents</span>' in body
+    assert "pertinence" not in body
+    first = re.findall(r'<h3><a href="/article/(a\d\d)', body)
+    assert first[0] in ("a27", "a55")  # 2020-01-28, the newest day
+    assert '<span aria-current="true">pertinence</span>' in text(client.get("/?q=Lyon"))
+
+
+def test_zero_results_offer_no_sort_and_no_export(client):
+    body = text(client.get("/?q=introuvablezzz"))
+    assert "Exporter en CSV" not in body and 'class="sort"' not in body
+
+
+def test_more_paragraphs_is_a_link_and_paragraphs_are_numbered(archive):
+    client = _many(archive, 1)
+    body = text(client.get("/?q=Lyon"))
+    assert re.search(r'<p class="more"><a href="/article/a00\?q=Lyon">\+ 2 autres paragraphes</a></p>', body)
+    assert len(re.findall(r'<span class="pn">§ [1-5]</span>', body)) == 3
+    assert "<span>Le Progrès</span>" not in body
+    assert '<span class="label">Source :</span> Le Progrès' in body
+
+
+def test_facet_spellings_are_one_value_with_the_others_in_its_title(archive):
+    client = _many(archive, 5)
+    body = text(client.get("/?q=Lyon"))
+    assert re.search(r'<a href="/\?q=Lyon&amp;tag=economie" title="Aussi écrit : Économie">.*?'
+                     r'<span class="value">economie</span> <span class="count">5</span>', body)
+    selected = text(client.get("/?q=Lyon&tag=%C3%89conomie"))
+    assert re.search(r'<a href="/\?q=Lyon" aria-current="true" class="selected"', selected)
+
+
+def test_reading_view_numbers_paragraphs_from_one(client):
+    body = text(client.get(f"/article/{SEED_ID}?q=investir"))
+    assert '<p id="p4" class="block" data-first-mark="1"><a class="pn" href="#p4">§ 4</a>' in body
+    assert '<h2 id="p3" class="block"' in body and 'id="p0"' not in body
+    assert '<div class="reading-bar">' in body and '<span class="bar-source">Seed article</span>' in body
+    assert '<span class="label">Source :</span> Seed article' in body
+
+
+def test_favicon(client):
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.mimetype == "image/svg+xml" and b"<svg" in r.data
+    assert 'rel="icon"' in text(client.get("/"))
+
+
+def test_csv_has_tags_snippet_one_based_paragraphs_and_a_telling_name(client):
+    r = client.get("/export.csv?q=investir+R%26D")
+    lines = text(r).lstrip("\ufeff").splitlines()
+    assert lines[0] == "id,date,title,source,author,tags,url,score,paragraphs,snippet"
+    row = lines[1].split(",")
+    assert row[5] == "économie; chine; technologie" and row[8] == "4"
+    snippet = lines[1].split(",", 9)[9]
+    assert snippet.startswith('"En ce qui concerne les investissements en R&D, Lei Jun a révélé')
+    assert snippet.endswith(' devrait…"') and len(snippet) < 245
+    today = dt.date.today().isoformat()
+    assert r.headers["Content-Disposition"] == (
+        f"attachment; filename=\"archive-investir-r-d-{today}.csv\"; "
+        f"filename*=UTF-8''archive-investir-r-d-{today}.csv")
+    name = client.get("/export.csv?q=%C3%A9tat").headers["Content-Disposition"]
+    assert f'filename="archive-etat-{today}.csv"' in name and f"UTF-8''archive-%C3%A9tat-{today}.csv" in name
+    assert f"archive-all-{today}.csv" in client.get("/export.csv").headers["Content-Disposition"]
+
+
+@pytest.fixture
+def admin(seeded):
+    return create_app({"ARCHIVE_HOME": str(seeded.home), "ARCHIVE_ADMIN_TOKEN": "s3cret"}).test_client()
+
+
+def test_add_link_only_when_enabled(client, admin):
+    assert 'href="/add"' not in text(client.get("/"))
+    assert 'href="/add"' in text(admin.get("/"))
+
+
+def test_a_wrong_token_keeps_what_was_typed(admin):
+    csrf = re.search(r'name="csrf" value="([^"]+)"', text(admin.get("/add"))).group(1)
+    form = {"csrf": csrf, "token": "bad", "title": "Collé <b>", "date": "2025-01-02", "source": "Ouest",
+            "author": "A, B", "tags": "a, b", "text": "Un texte collé\n\nsur Rennes."}
+    r = admin.post("/add", data=form)
+    body = text(r)
+    assert r.status_code == 403 and "Jeton d’administration incorrect" in body
+    assert '<textarea name="text" rows="12">Un texte collé\n\nsur Rennes.</textarea>' in body
+    assert 'value="Collé &lt;b&gt;"' in body and 'value="Ouest"' in body and 'value="a, b"' in body
+    assert 'value="bad"' not in body  # never the token
+
+
+def test_the_add_report_is_translated_with_plurals(admin, tmp_path):
+    csrf = re.search(r'name="csrf" value="([^"]+)"', text(admin.get("/add?lang=en"))).group(1)
+    lines = (b'{"id": "j1", "title": "T", "paragraphs": ["Brest."]}\n'
+             b'{"id": "j2", "title": "T", "paragraphs": ["Brest."]}\n{"id": "j3"}\n')
+    r = admin.post("/add?lang=en", data={"csrf": csrf, "token": "s3cret", "file": (io.BytesIO(lines), "lot.jsonl")},
+                   content_type="multipart/form-data")
+    body = text(r)
+    assert "0 articles added, 0 updated, 0 unchanged, 1 source failed" in body
+    assert "the 2 good articles before it in this file were not stored either" in body
+    r = admin.post("/add?lang=fr", data={"csrf": csrf, "token": "s3cret", "text": "Brest gagne.", "title": "B"})
+    assert "1 article ajouté, 0 mis à jour, 0 inchangé" in text(r)
+    bad = b'{"id": "j4", "title": "T", "date": "2025-02-30", "paragraphs": ["Brest."]}\n'
+    r = admin.post("/add", data={"csrf": csrf, "token": "s3cret", "file": (io.BytesIO(bad), "lot.jsonl")},
+                   content_type="multipart/form-data")
+    assert '<li class="error">lot.jsonl:1 : date impossible «\u00a02025-02-30\u00a0»</li>' in text(r)
+
+
+def test_the_pager_never_offers_a_page_the_request_refuses(archive, monkeypatch):
+    from archive import SearchRequest
+
+    client = _many(archive)
+    monkeypatch.setattr(SearchRequest, "max_page", 2)
+    body = text(client.get("/?q=Lyon&page=2"))
+    assert "Page 2 sur 2 (les premières pages seulement" in body and 'rel="next"' not in body
+    assert 'max="2" value="2"' in body

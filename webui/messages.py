@@ -1,0 +1,120 @@
+"""The core's errors and outcomes said in the reader's language, from their codes and parameters.
+
+The core raises :class:`archive.ArchiveError` with a stable ``code`` and the
+``params`` of its message; here each code has a Babel message, so the French
+page never shows the core's English and no English text is ever parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import format_decimal, lazy_gettext, ngettext
+from flask_babel import gettext as _
+
+from archive import ArchiveError, IngestError
+
+__all__ = ["error_message", "failure_message", "http_message", "outcome_label", "add_summary", "PARAM_LABELS"]
+
+#: URL parameters as named to the reader.
+PARAM_LABELS = {"page": lazy_gettext("page"), "per_page": lazy_gettext("articles per page"),
+                "from": lazy_gettext("From"), "to": lazy_gettext("To")}
+
+_MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "article_not_found": lambda p: _("There is no article with the id “%(id)s”.", id=p["id"]),
+    "page_range": lambda p: _("The page must be a number from 1 to %(max)s.", max=format_decimal(p["max"])),
+    "page_beyond": lambda p: _("Page %(page)s is past the last page (%(last)s).",
+                               page=p["page"], last=p["last"]),
+    "per_page_range": lambda p: _("The number of articles per page must be from 1 to %(max)s.",
+                                  max=p["max"]),
+    "not_whole": lambda p: _("“%(param)s” must be a whole number.",
+                             param=PARAM_LABELS.get(p["param"], p["param"])),
+    "bad_sort": lambda p: _("Unknown sort order “%(value)s”.", value=p["value"]),
+    "bad_date": lambda p: _("“%(value)s” is not a date: write 2019, 2019-03 or 2019-03-15.", value=p["value"]),
+    "too_many_filters": lambda p: ngettext("At most %(max)s filter at once.", "At most %(max)s filters at once.",
+                                           p["max"], max=format_decimal(p["max"])),
+    "query_too_long": lambda p: ngettext("The search is longer than %(max)s character.",
+                                         "The search is longer than %(max)s characters.", p["max"],
+                                         max=format_decimal(p["max"])),
+    "busy": lambda p: _("The archive is being updated; try again in a moment."),
+    "index_missing": lambda p: _("The search index is not built yet."),
+    "home_missing": lambda p: _("There is no archive here yet."),
+    "index_damaged": lambda p: _("The search index is damaged; it must be repaired (archive check --repair)."),
+    "home_unavailable": lambda p: _("The archive cannot be opened right now."),
+    "too_many_attempts": lambda p: _("Too many wrong admin tokens from this address; try again in a minute."),
+}
+
+#: Why a source or an article could not be read, by code (the core's InvalidArticle and IngestError).
+_REASONS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "no_match": lambda p: _("no file matches this pattern"),
+    "no_file": lambda p: _("no such file or folder"),
+    "empty_file": lambda p: _("empty file"),
+    "unsupported_type": lambda p: _("unsupported file type “%(suffix)s” (use %(suffixes)s)",
+                                    suffix=p["suffix"], suffixes=p["suffixes"]),
+    "unreadable": lambda p: _("the file could not be read"),
+    "too_large": lambda p: _("file too large (over %(mib)s MiB for one article; split it or use JSON Lines)",
+                             mib=p["mib"]),
+    "binary": lambda p: _("binary file, not text"),
+    "malformed_json": lambda p: _("malformed JSON at line %(line)s, column %(column)s",
+                                  line=p["line"], column=p["column"]),
+    "json_too_deep": lambda p: _("JSON nested too deeply"),
+    "not_utf8": lambda p: _("not UTF-8 (JSON Lines must be UTF-8)"),
+    "line_too_long": lambda p: _("a line longer than %(mib)s MiB", mib=p["mib"]),
+    "malformed_metadata": lambda p: _("malformed metadata (front matter, TOML or YAML)"),
+    "no_text_in_file": lambda p: _("no text in the file"),
+    "bad_article_date": lambda p: _("unreadable date “%(value)s” (write 2025-03-05 or 5 mars 2025)",
+                                    value=p["value"]),
+    "impossible_date": lambda p: _("impossible date “%(value)s”", value=p["value"]),
+    "invalid_id": lambda p: _("invalid id “%(id)s”: use 1 to 128 letters, digits, _ . : or -", id=p["id"]),
+    "no_text": lambda p: _("the article “%(id)s” has no text", id=p["id"]),
+    "no_title": lambda p: _("the article “%(id)s” has no title", id=p["id"]),
+}
+
+
+def error_message(exc: ArchiveError) -> str:
+    """Return an error's message in the current language (its English text for an unknown code)."""
+    try:
+        if isinstance(exc, IngestError):
+            return failure_message(exc, exc.source)
+        if exc.code in _REASONS:
+            return _REASONS[exc.code](exc.params)
+        make = _MESSAGES.get(exc.code)
+        return make(exc.params) if make else str(exc)
+    except KeyError:  # a code raised without its parameters: better English than nothing
+        return str(exc)
+
+
+def failure_message(exc: IngestError, source: str | None = None) -> str:
+    """Return why a source failed, in the current language: ``lot.jsonl:3 : date impossible…``."""
+    make = _REASONS.get(exc.code)
+    try:
+        reason = make(exc.params) if make else exc.reason
+    except KeyError:
+        reason = exc.reason
+    # An upload's temporary folder means nothing to the reader: its file name does.
+    where = source if source is not None else exc.source.rsplit("/", 1)[-1]
+    return _("%(source)s: %(reason)s", source=where, reason=reason)
+
+
+def http_message(status: int, fallback: str) -> str:
+    """Return the message of an HTTP error status in the current language."""
+    messages = {404: _("This page does not exist."), 405: _("This method is not allowed here."),
+                413: _("The upload is too large.")}
+    return messages.get(status, fallback)
+
+
+def outcome_label(outcome: str) -> str:
+    """Return what happened to one article (``added``, ``updated``, ``unchanged``) in the current language."""
+    labels = {"added": _("added"), "updated": _("updated"), "unchanged": _("unchanged")}
+    return labels.get(outcome, outcome)
+
+
+def add_summary(counts: dict[str, int]) -> str:
+    """Return one sentence counting an add's articles, each count with its plural."""
+    parts = [ngettext("%(num)s article added", "%(num)s articles added", counts["added"]),
+             ngettext("%(num)s updated", "%(num)s updated", counts["updated"]),
+             ngettext("%(num)s unchanged", "%(num)s unchanged", counts["unchanged"])]
+    if counts["failed"]:
+        parts.append(ngettext("%(num)s source failed", "%(num)s sources failed", counts["failed"]))
+    return ", ".join(parts)
