@@ -139,12 +139,15 @@ def accents_agree(typed: str, printed: str) -> bool:
 
     Letters are compared while they agree (the stem; an inflection may follow):
     ``côte`` agrees with ``côtes`` and ``COTE`` (capitals often lose their accents
-    in print) but not with ``côté``; ``mère`` does not agree with ``mer``.
+    in print) but not with ``côté``; ``mère`` does not agree with ``mer``;
+    ``événement`` agrees with ``évènement``.
     """
     for (base, marks, _), (pbase, pmarks, upper) in zip(_letters(typed), _letters(printed)):
         if base != pbase:
             return True  # the inflection: accents there are the word's form, not the reader's
-        if marks != pmarks and not (upper and not pmarks):
+        if marks != pmarks and not (upper and not pmarks) and not (base == "e" and marks and pmarks):
+            # (Any accent on an e agrees with any other: the 1990 spelling reform made
+            # événement and évènement, réglementation and règlementation both correct.)
             return False
     return True
 
@@ -232,7 +235,7 @@ class Chain:
             if s:
                 search.extend(s)
                 if not (form.isascii() and form.islower()):
-                    accent.append(accent_term(s[0], form))
+                    accent.extend(accent_term(key, form) for key in s)
         return exact, search, accent
 
     def search_terms(self, text: str) -> tuple[str, ...]:
@@ -248,10 +251,11 @@ FRENCH = Chain()
 
 
 def accent_term(key: str, form: str) -> str:
-    """Return the accent field's term of a printed form: its first search term, ``|``, the form.
+    """Return an accent field's term of a printed form: one of its search terms, ``|``, the form.
 
     Only forms with an accent or a capital are indexed: a lowercase unaccented form
-    never carries an accent a reader typed. All forms of a stem share a prefix, so
+    never carries an accent a reader typed. A form is indexed under each of its
+    search terms, and all forms of a search term share a prefix, so
     ``côte`` finds ``Côtes`` and ``COTE`` under ``cot|`` and keeps those whose
     accents agree (:func:`accents_agree`).
     """
@@ -288,7 +292,8 @@ class ChainAnalyzer(Analyzer):
             elif self.kind == "exact":
                 terms = (exact,)
             else:
-                terms = (accent_term(search[0], form),) if search and not (form.isascii() and form.islower()) else ()
+                keep = search and not (form.isascii() and form.islower())
+                terms = tuple(accent_term(key, form) for key in search) if keep else ()
             for term in terms:
                 token.text = term
                 token.boost = 1.0
