@@ -170,3 +170,29 @@ def test_repeated_clauses_read_each_term_once(home):
     once = matching.Evaluator(snap)
     matching.match(once, search(home, '"de la"').request.parsed.root)
     assert evaluator.spent == once.spent > 0
+
+
+@pytest.fixture(scope="module")
+def ranked(tmp_path_factory: pytest.TempPathFactory):
+    path = tmp_path_factory.mktemp("ranking")
+    filler = "Le conseil municipal a voté le budget de la ville pour l’année prochaine sans débat."
+    Archive(path).add_articles([Article.from_record(r) for r in [
+        {"id": "review", "title": "L’année en revue",
+         "paragraphs": ["GILETS JAUNES", filler, filler.replace("budget", "plan")]},
+        {"id": "about", "title": "Un samedi de mobilisation",
+         "paragraphs": ["Les gilets jaunes ont de nouveau manifesté samedi dans plusieurs villes.",
+                        "Des gilets jaunes ont bloqué des ronds-points toute la journée."]},
+        {"id": "both", "title": "Un rassemblement",
+         "paragraphs": ["La police a encadré le cortège.", "Les syndicats sont restés calmes."]},
+        {"id": "one", "title": "Une patrouille",
+         "paragraphs": ["La police a patrouillé puis la police a contrôlé les passants."]},
+    ]])
+    return path
+
+
+def test_a_short_heading_does_not_outrank_an_article_about_the_words(ranked):
+    assert [h.id for h in search(ranked, "gilets jaunes").hits] == ["about", "review"]
+
+
+def test_an_article_covering_every_word_outranks_one_repeating_one(ranked):
+    assert [h.id for h in search(ranked, "police OR syndicats").hits] == ["both", "one"]
