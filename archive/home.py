@@ -18,16 +18,18 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, ContextManager, Iterable, Iterator, Mapping, Sequence, TextIO
+from typing import (Any, BinaryIO, Callable, ContextManager, Iterable, Iterator, Mapping, Sequence, TextIO,
+                    TypeVar)
 
 from .errors import ArchiveBusy, IngestError
 from .indexing import FastWriter, IndexDir, build_segments, write_articles
-from .ingest import find_sources, read_articles
+from .ingest import find_sources, read_incoming
 from .model import Article
 from .store import Outcome, Store
 
 __all__ = ["Archive", "AddReport", "CheckReport", "ProgressFactory", "resolve_home"]
 
+T = TypeVar("T")
 #: Pending articles from which an index update goes through the fast writer.
 FAST_BATCH = 200
 #: Index segments past which a write ends with a full rebuild.
@@ -54,6 +56,8 @@ class AddReport:
 
     outcomes: list[tuple[str, Outcome]] = field(default_factory=list)
     failures: list[IngestError] = field(default_factory=list)
+    #: Things the user should know that are not failures (an id taken, so another chosen).
+    notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Return how many articles were added, updated and unchanged, and how many sources failed."""
@@ -85,11 +89,12 @@ class CheckReport:
 class Archive:
     """An archive home: its store, its index and its write lock."""
 
-    def __init__(self, home: str | os.PathLike[str] | None = None, *, lock_wait: float = 60.0) -> None:
+    def __init__(self, home: str | os.PathLike[str] | None = None, *, lock_wait: float = 60.0,
+                 detect_copies: bool = True) -> None:
         self.home = resolve_home(home)
         self.home.mkdir(parents=True, exist_ok=True)
         self.lock_wait = lock_wait
-        self.store = Store(self.home / "archive.sqlite3")
+        self.store = Store(self.home / "archive.sqlite3", detect_copies=detect_copies)
         self.index_dir = IndexDir(self.home / "index")
 
     def __repr__(self) -> str:
@@ -121,8 +126,12 @@ class Archive:
 
     def add(self, paths: Sequence[str], *, overrides: Mapping[str, Any] | None = None,
             stdin: BinaryIO | None = None, progress: ProgressFactory | None = None,
-            procs: int = 1) -> AddReport:
-        """Add files, folders, globs or ``-`` (JSON Lines on stdin); one transaction per source."""
+            procs: int = 1, origin: str | None = None) -> AddReport:
+        """Add files, folders, globs or ``-`` (JSON Lines on stdin); one transaction per source.
+
+        ``origin`` names sources whose paths do not last (``web`` for a paste or an
+        upload): they are recorded as ``web:<file name>`` and never remembered.
+        """
         sources, missing = find_sources(paths)
         report = AddReport(failures=list(missing))
         progress = progress or _no_progress
@@ -130,8 +139,9 @@ class Archive:
             with progress("storing", None) as advance:
                 for source in sources:
                     try:
-                        articles = _counting(read_articles(source, overrides, stdin), advance)
-                        report.outcomes.extend(self.store.put(articles))
+                        label = f"{origin}:{Path(source.path).name}" if origin else None
+                        items = read_incoming(source, overrides, stdin, origin=label)
+                        report.outcomes.extend(self.store.put(_counting(items, advance), report.notes))
                     except IngestError as exc:
                         report.failures.append(exc)
             self._sync(progress, procs)
@@ -144,10 +154,10 @@ class Archive:
             self._sync(_no_progress, 1)
         return outcomes
 
-    def remove(self, ids: Iterable[str]) -> list[str]:
-        """Remove articles (all or none) and their index entries."""
+    def remove(self, ids: Iterable[str], *, purge: bool = False) -> list[str]:
+        """Remove articles (all or none) and their index entries; ``purge`` also deletes their history."""
         with self.writing():
-            removed = self.store.remove(ids)
+            removed = self.store.remove(ids, purge=purge)
             self._sync(_no_progress, 1)
         return removed
 
@@ -156,8 +166,10 @@ class Archive:
         """Build a new index from the store beside the live one and swap it in; return blocks indexed.
 
         ``chain`` switches stages of the search chain off (the relevance benchmark).
+        The copy clusters are recomputed too.
         """
         with self.writing():
+            self.store.recluster()
             return self._rebuild(progress or _no_progress, procs, chain or {})
 
     def sync(self, *, progress: ProgressFactory | None = None) -> None:
@@ -248,16 +260,23 @@ class Archive:
 
     # -- export --------------------------------------------------------------------------
 
-    def export(self, out: TextIO) -> int:
-        """Write every article as JSON Lines, in the format ``add`` reads; return the count."""
+    def export(self, out: TextIO, *, with_history: bool = False) -> int:
+        """Write every article as JSON Lines, in the format ``add`` reads; return the count.
+
+        ``with_history`` adds each article's earlier versions (``history``) and
+        when and from where its current one was stored (``stored``).
+        """
         count = 0
         for article in self.store.iter_articles():
-            out.write(json.dumps(article.to_record(), ensure_ascii=False) + "\n")
+            record = article.to_record()
+            if with_history:
+                record.update(self.store.export_history(article.id))
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
         return count
 
 
-def _counting(articles: Iterator[Article], advance: Callable[[int], None]) -> Iterator[Article]:
+def _counting(articles: Iterator[T], advance: Callable[[int], None]) -> Iterator[T]:
     for article in articles:
         yield article
         advance(1)

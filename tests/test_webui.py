@@ -147,7 +147,8 @@ def test_api_upload_and_size_limit(admin):
     auth = {"Authorization": "Bearer s3cret"}
     data = {"file": (io.BytesIO("Un texte de Nantes.\n".encode()), "../../nantes.txt")}
     r = admin.post("/api/articles", data=data, headers=auth, content_type="multipart/form-data")
-    assert r.status_code == 201 and r.get_json()["articles"] == [{"id": "nantes", "outcome": "added"}]
+    assert r.status_code == 201 and r.get_json()["articles"] == [{"id": "un-texte-de-nantes-5ae36d9601",
+                                                                   "outcome": "added"}]
     big = {"file": (io.BytesIO(b"x" * 100_000), "big.txt")}
     r = admin.post("/api/articles", data=big, headers=auth, content_type="multipart/form-data")
     assert r.status_code == 413 and r.get_json()["error"] == "the upload is too large"

@@ -60,9 +60,10 @@ def ingest_request() -> AddReport:
                                      if a.strip()]}
         if not paths:
             return AddReport(failures=[IngestError("request", _("nothing to add: paste a text or choose a file"))])
+        # Temporary paths mean nothing later: these sources are named, never remembered.
         if text and len(paths) == 1:
-            return archive.add(paths, overrides=overrides)
-        return archive.add(paths)
+            return archive.add(paths, overrides=overrides, origin="web")
+        return archive.add(paths, origin="web")
 
 
 def _safe_stem(stem: str) -> str:
