@@ -90,22 +90,39 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
     if as_json:
         click.echo(json.dumps({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
                                "failures": [{"source": f.source, "reason": f.reason}
-                                            for f in report.failures]}, ensure_ascii=False))
+                                            for f in report.failures],
+                               "notes": report.notes}, ensure_ascii=False))
     else:
+        for note in report.notes:
+            click.echo(f"note: {note}", err=True)
         for failure in report.failures:
             click.echo(f"failed: {failure.source}: {failure.reason}", err=True)
         click.echo("{added} added, {updated} updated, {unchanged} unchanged, {failed} failed".format(**counts))
     sys.exit(1 if report.failures else 0)
 
 
+def _interactive() -> bool:
+    """Tell whether a person at a terminal runs this command (scripts are never asked)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 @cli.command()
 @click.argument("ids", nargs=-1, required=True)
+@click.option("--purge", is_flag=True, help="Also delete every earlier version (the text is then lost).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before removing several articles.")
 @click.pass_context
 @_edge
-def remove(ctx: click.Context, ids: tuple[str, ...]) -> None:
-    """Remove articles by id (all or none)."""
-    removed = _archive(ctx).remove(ids)
-    click.echo(f"{len(removed)} removed")
+def remove(ctx: click.Context, ids: tuple[str, ...], purge: bool, yes: bool) -> None:
+    """Remove articles by id (all or none); their history stays readable unless --purge."""
+    ids = tuple(dict.fromkeys(ids))
+    if len(ids) > 1 and not yes and _interactive():
+        what = "Purge" if purge else "Remove"
+        kept = "their whole history is deleted" if purge else "their history is kept"
+        if not click.confirm(f"{what} {len(ids)} articles ({kept})? Pass --yes to skip this question"):
+            click.echo("nothing removed", err=True)
+            sys.exit(1)
+    removed = _archive(ctx).remove(ids, purge=purge)
+    click.echo(f"{len(removed)} {'purged' if purge else 'removed'}")
 
 
 @cli.command(name="list")
@@ -124,12 +141,14 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("article_id")
+@click.option("--revision", type=click.IntRange(1), help="Show this earlier version (see `history`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the article as stored (JSON).")
 @click.pass_context
 @_edge
-def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
-    """Show one article."""
-    article = _archive(ctx).store.get(article_id)
+def show(ctx: click.Context, article_id: str, revision: int | None, as_json: bool) -> None:
+    """Show one article (or one of its versions)."""
+    store = _archive(ctx).store
+    article = store.get(article_id) if revision is None else store.revision(article_id, revision)
     if as_json:
         click.echo(json.dumps(article.to_record(), ensure_ascii=False, indent=2))
         return
@@ -199,17 +218,18 @@ def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of stdout.")
+@click.option("--with-history", is_flag=True, help="Include every earlier version (`add` reads it back).")
 @click.pass_context
 @_edge
-def export(ctx: click.Context, output: Path | None) -> None:
+def export(ctx: click.Context, output: Path | None, with_history: bool) -> None:
     """Export every article as JSON Lines (the format `add` reads)."""
     archive = _archive(ctx)
     if output is None:
-        archive.export(sys.stdout)
+        archive.export(sys.stdout, with_history=with_history)
         return
     tmp = output.with_name(output.name + ".partial")
     with tmp.open("w", encoding="utf-8") as f:
-        count = archive.export(f)
+        count = archive.export(f, with_history=with_history)
     tmp.replace(output)
     click.echo(f"{count} articles written to {output}", err=True)
 
@@ -308,6 +328,10 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
     app = create_app({"ARCHIVE_HOME": str(archive.home)})
     click.echo(f"serving {archive.home} on http://{host}:{port}/", err=True)
     waitress.serve(app, host=host, port=port, threads=threads, ident="archive")
+
+
+# The history and copy commands live in their own module; importing it registers them.
+from . import cli_versions  # noqa: E402,F401
 
 
 def main() -> None:

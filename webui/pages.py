@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
+from markupsafe import escape
 
 from archive.errors import ArticleNotFound
 from archive.model import valid_id
@@ -56,14 +58,26 @@ def article(article_id: str) -> str:
     if not valid_id(article_id):
         raise ArticleNotFound(article_id)
     q = request.args.get("q", "")[:1000]
-    art, marked = engine().read(article_id, q)
+    store = engine().archive.store
+    versions = store.history(article_id) if article_id in store else []
+    shown = request.args.get("revision", type=int)
+    if shown is not None and not (versions and shown == versions[-1].revision):
+        # An earlier version: read from the revisions table, never highlighted (the index holds the current one).
+        art = store.revision(article_id, shown)
+        marked = [(b, str(escape(b.text)), 0) for b in art.blocks]
+        versions = versions or store.history(article_id)
+    else:
+        shown = None
+        art, marked = engine().read(article_id, q)
     # Number the marks server-side so that #m<k> anchors work without JavaScript.
     counter = iter(range(1, sum(c for _, _, c in marked) + 1))
     blocks = [(b, _MARK.sub(lambda _m: f'<mark id="m{next(counter)}">', html), c) for b, html, c in marked]
     related = engine().related(article_id)
     back = back_link() if request.args else None
+    modified = dt.datetime.fromisoformat(versions[-1].stored_at).date() if len(versions) > 1 else None
     return render_template("article.html", article=art, blocks=blocks, q=q, related=related,
-                           back=back, total_marks=sum(c for _, _, c in blocks))
+                           back=back, total_marks=sum(c for _, _, c in blocks),
+                           versions=versions, shown=shown, modified=modified)
 
 
 @bp.get("/export.csv")
