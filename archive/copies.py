@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,10 +37,9 @@ from typing import Iterable
 import numpy as np
 from datasketch import MinHash
 
-from .analysis import fold, words
 from .model import Article
 
-__all__ = ["SCHEMA", "Cluster", "signature", "similarity", "place", "forget", "rebuild", "clusters",
+__all__ = ["SCHEMA", "Cluster", "folded_words", "signature", "similarity", "place", "forget", "rebuild", "clusters",
            "THRESHOLD"]
 
 #: Estimated Jaccard similarity of 5-word shingles from which two articles are copies
@@ -50,10 +51,13 @@ SHINGLE = 5
 #: Bodies shorter than this (in words) are too short to call copies: briefs share boilerplate.
 MIN_WORDS = 40
 
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_BASE = 1_000_003  # shingle polynomial base: odd, < 2^31 so products stay below 2^63
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signatures (id TEXT PRIMARY KEY, sig BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS bands_key ON bands(key);
+-- One B-tree keyed by band hash (no separate index to maintain on every insert).
+CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID;
 -- Only articles that have a copy; `cluster` is the id of the member stored first.
 CREATE TABLE IF NOT EXISTS copies (
     id TEXT PRIMARY KEY, cluster TEXT NOT NULL, similarity REAL NOT NULL) WITHOUT ROWID;
@@ -79,19 +83,33 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations
 
 
-def _crc(data: bytes) -> int:
-    return zlib.crc32(data)  # stable across processes (unlike hash()) and fast; MinHash wants 32 bits
+def _identity(value: int) -> int:
+    return value  # shingles arrive already hashed (see signature)
+
+
+def folded_words(article: Article) -> list[str]:
+    """Return the body's words folded the way the index folds them: ``Été`` → ``ete``, ``œuvre`` → ``oeuvre``."""
+    # str.replace beats a translate table here (translate with a dict is slow on long text).
+    text = "\n".join(article.paragraphs).lower().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+    # One NFKD pass over the whole text, then dropping non-ASCII, is the fold at C speed.
+    return _ASCII_WORD.findall(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
 
 
 def signature(article: Article) -> np.ndarray | None:
     """Return the MinHash signature of an article's folded body, or None when it is too short."""
-    tokens = [fold(w.lower()) for block in article.blocks for w in words(block.text)]
+    tokens = folded_words(article)
     if len(tokens) < MIN_WORDS:
         return None
-    shingles = {" ".join(tokens[i:i + SHINGLE]).encode("utf-8")
-                for i in range(len(tokens) - SHINGLE + 1)}
-    m = MinHash(num_perm=NUM_PERM, hashfunc=_crc, permutations=_permutations(), scheme="affine32")
-    m.update_batch(list(shingles))
+    # Hash each word once (crc32: stable across processes, unlike hash()), then combine
+    # SHINGLE consecutive hashes as a polynomial, vectorised: no string per shingle.
+    vocab = {w: zlib.crc32(w.encode()) for w in set(tokens)}
+    words_hv = np.fromiter(map(vocab.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    n = len(tokens) - SHINGLE + 1
+    hv = np.zeros(n, dtype=np.uint64)
+    for j in range(SHINGLE):
+        hv = (hv * np.uint64(_BASE) + words_hv[j:j + n]) & np.uint64(0xFFFFFFFF)
+    m = MinHash(num_perm=NUM_PERM, hashfunc=_identity, permutations=_permutations(), scheme="affine32")
+    m.update_batch(np.unique(hv).tolist())
     return m.hashvalues.astype(np.uint32)
 
 
@@ -116,7 +134,7 @@ def place(db: sqlite3.Connection, article: Article, threshold: float = THRESHOLD
     candidates = [r[0] for r in db.execute(f"SELECT DISTINCT id FROM bands WHERE key IN ({marks})", keys)
                   if r[0] != article.id]
     db.execute("INSERT OR REPLACE INTO signatures VALUES (?, ?)", (article.id, sig.tobytes()))
-    db.executemany("INSERT INTO bands VALUES (?, ?)", ((k, article.id) for k in keys))
+    db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", ((k, article.id) for k in keys))
     if not candidates:
         return []
     rows = db.execute(f"SELECT id, sig FROM signatures WHERE id IN ({','.join('?' * len(candidates))})",

@@ -96,7 +96,7 @@ def test_duplicates(runner, home, tmp_path, wire_records):
     f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in wire_records), encoding="utf-8")
     run(runner, home, "add", str(f))
     assert json.loads(run(runner, home, "duplicates", "--json").output) == [
-        {"ids": ["afp-traore", "copie-traore"], "similarity": 0.867}]
+        {"ids": ["afp-traore", "copie-traore"], "similarity": 0.844}]
     text = run(runner, home, "duplicates").output
-    assert text.startswith("2 copies, similarity 0.87\n  afp-traore\t2020-07-02\tOrange Actu\t")
+    assert text.startswith("2 copies, similarity 0.84\n  afp-traore\t2020-07-02\tOrange Actu\t")
     assert text.endswith("1 clusters, 2 articles\n")

@@ -188,3 +188,37 @@ def test_an_empty_archive_shows_the_empty_state(runner, home):
     assert client.get("/export.csv").status_code == 200
     Archive(home).add([str(SEEDS)])
     assert client.get("/api/search?q=investir").get_json()["total_articles"] == 1
+
+
+def test_two_pastes_are_two_articles(admin, seeded):
+    csrf = re.search(r'name="csrf" value="([^"]+)"', text(admin.get("/add"))).group(1)
+    for paste in ("Un texte collé sur Rennes.", "Un autre texte collé sur Brest."):
+        r = admin.post("/add", data={"text": paste, "csrf": csrf, "token": "s3cret"})
+        assert r.status_code == 200 and "1 ajoutés" in text(r)
+    again = admin.post("/add", data={"text": "Un texte collé sur Rennes.", "csrf": csrf, "token": "s3cret"})
+    assert "1 inchangés" in text(again)
+    assert sorted(Archive(seeded.home).store.ids()) == [
+        SEED_ID, "un-autre-texte-colle-sur-brest-d800db2601", "un-texte-colle-sur-rennes-8e5a71166a"]
+
+
+def test_reading_view_shows_versions_and_earlier_ones(seeded):
+    from archive.model import Article
+
+    record = {"id": "v1", "title": "Grève à Lille", "paragraphs": ["La grève continue."]}
+    seeded.add_articles([Article.from_record(record)])
+    seeded.add_articles([Article.from_record(dict(record, paragraphs=["La grève est levée."]))])
+    client = create_app({"ARCHIVE_HOME": str(seeded.home), "TESTING": True}).test_client()
+    day = Archive(seeded.home).store.history("v1")[-1].stored_at[:10]
+    from babel.dates import format_date
+    import datetime as dt
+
+    fr = text(client.get("/article/v1"))
+    assert f"modifié le {format_date(dt.date.fromisoformat(day), 'long', locale='fr')} (2 versions)" in fr
+    assert 'href="/article/v1?revision=1">1</a>' in fr and "La grève est levée." in fr
+    old = text(client.get("/article/v1?revision=1"))
+    assert "La grève continue." in old and "Version antérieure 1 sur 2." in old
+    en = text(client.get("/article/v1?revision=1&lang=en"))
+    assert f"modified on {format_date(dt.date.fromisoformat(day), 'long', locale='en')} (2 versions)" in en
+    assert "Earlier version 1 of 2." in en and 'href="/article/v1">Read the current version</a>' in en
+    assert "versions)" not in text(client.get(f"/article/{SEED_ID}"))  # one version: nothing to say
+    assert client.get("/article/v1?revision=3").status_code == 404
