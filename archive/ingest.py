@@ -13,6 +13,11 @@ opens a source file.
   :meth:`Article.from_record`), or a list of them.
 * ``.jsonl`` — one article a line, the format of the shared corpus.
 
+An article that gives no ``id`` gets one derived from its content, never from
+its file name (``nord/greve.txt`` and ``sud/greve.txt`` are two articles);
+:func:`read_incoming` also says where each article came from, so that the store
+can tell an edited file from a different one (:mod:`archive.identity`).
+
 Bytes are decoded as UTF-8 and, failing that, as cp1252 or Latin-1 (common in
 French archives). Empty, binary, oversized or malformed files raise
 :class:`~archive.errors.IngestError` naming the file and the reason. A source

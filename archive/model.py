@@ -10,6 +10,11 @@ Text is normalised to Unicode NFC and otherwise kept as printed: French
 typography (« », U+00A0, U+202F, ’, œ) is never rewritten, so highlights and the
 reading view show exactly what the source said.
 
+An article given without an ``id`` gets one derived from its content
+(:func:`derive_id`): the slug of its title and a short hash of everything else
+it says, so « Grève à la SNCF » becomes ``greve-a-la-sncf-3f2a9c81d0`` and two
+different texts never share an id (:mod:`archive.identity` decides the rest).
+
 The record form (:meth:`Article.to_record` / :meth:`Article.from_record`) is the
 JSON Lines format of the shared corpus (``id, title, date, source, url, author,
 tags, lang, paragraphs``), extended with ``authors`` (when there are several)

@@ -327,12 +327,13 @@ class Store:
 
     def copies_of(self, ids: Iterable[str]) -> dict[str, list[str]]:
         """Return, for each of ``ids`` that has copies, the other members of its cluster (first stored first)."""
-        ids = list(ids)
         out: dict[str, list[str]] = {}
-        for cluster in copies.clusters(self.db, ids):
-            for member in cluster.ids:
-                out[member] = [m for m in cluster.ids if m != member]
-        return {i: out[i] for i in ids if i in out}
+        for article_id, other in self.db.execute(
+                "SELECT c.id, o.id FROM copies c JOIN copies o ON o.cluster = c.cluster AND o.id != c.id"
+                " LEFT JOIN articles a ON a.id = o.id WHERE c.id IN (SELECT value FROM json_each(?))"
+                " ORDER BY c.id, a.aid, o.id", (json.dumps(list(ids)),)):
+            out.setdefault(article_id, []).append(other)
+        return out
 
     def duplicates(self) -> list[Cluster]:
         """Return every copy cluster, largest first."""
