@@ -264,7 +264,9 @@ class Archive:
         """Write every article as JSON Lines, in the format ``add`` reads; return the count.
 
         ``with_history`` adds each article's earlier versions (``history``) and
-        when and from where its current one was stored (``stored``).
+        when and from where its current one was stored (``stored``), then one
+        ``{"id", "removed": true, "history"}`` line per removed article whose
+        versions are kept.
         """
         count = 0
         for article in self.store.iter_articles():
@@ -273,6 +275,10 @@ class Archive:
                 record.update(self.store.export_history(article.id))
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
+        if with_history:
+            # Removed articles whose versions are kept: one line each, which `add` reads back.
+            for article_id in self.store.removed_with_history():
+                out.write(json.dumps(self.store.export_history(article_id), ensure_ascii=False) + "\n")
         return count
 
 

@@ -54,6 +54,8 @@ class Incoming:
     history: tuple[Revision, ...] = ()
     #: The original store time and origin of the current version (export round trip).
     stored_at: str | None = None
+    #: Only ``history`` is to be stored: the article was removed, its versions kept.
+    removed: bool = False
     notes: list[str] = field(default_factory=list, compare=False)
 
 

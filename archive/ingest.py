@@ -251,6 +251,9 @@ def _records_to_articles(data: Any, where: str, overrides: Mapping[str, Any] | N
         label = where if len(records) == 1 else f"{where}[{i}]"
         origin = base if len(records) == 1 else f"{base}:{i}"
         try:
+            if isinstance(record, Mapping) and record.get("removed") is True:
+                yield _removed(record, origin)
+                continue
             derived = not (isinstance(record, Mapping) and record.get("id") not in (None, ""))
             article = _apply(Article.from_record(record), overrides, label, derived)
             history, stored = _history(record)
@@ -260,6 +263,15 @@ def _records_to_articles(data: Any, where: str, overrides: Mapping[str, Any] | N
             origin, remember = stored.get("source"), False
         yield Incoming(article, origin, derived, remember, history,
                        str(stored["stored_at"]) if stored and stored.get("stored_at") else None)
+
+
+def _removed(record: Mapping[str, Any], origin: str) -> Incoming:
+    """Read the line ``export --with-history`` writes for a removed article whose versions were kept."""
+    history, _ = _history(record)
+    if not history or not isinstance(record.get("id"), str):
+        raise InvalidArticle("a removed article's line needs its 'id' and its 'history'")
+    last = Article.from_record(dict(history[-1].record, id=record["id"]))
+    return Incoming(last, origin, history=history, removed=True)
 
 
 def _history(record: Mapping[str, Any]) -> tuple[tuple[Revision, ...], Mapping[str, Any] | None]:

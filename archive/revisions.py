@@ -124,6 +124,8 @@ def export_history(db: sqlite3.Connection, article_id: str) -> dict[str, object]
                       " ORDER BY revision", (article_id,)).fetchall()
     older = [{"revision": n, "stored_at": at, "source": origin, "record": json.loads(record)}
              for n, at, origin, record in rows if record is not None]
+    if not db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone():
+        return {"id": article_id, "removed": True, "history": older}
     live = [{"revision": n, "stored_at": at, "source": origin} for n, at, origin, record in rows
             if record is None]
     return {"history": older, "stored": live[-1] if live else None}

@@ -156,6 +156,9 @@ class Store:
             for item in articles:
                 if isinstance(item, Article):
                     item = Incoming(item)
+                if item.removed:  # only kept versions of an article removed elsewhere
+                    revisions.import_history(db, item.article.id, item.history)
+                    continue
                 article_id, decision = resolve_id(db, item)
                 article = item.article if article_id == item.article.id else replace(item.article, id=article_id)
                 if decision == "renamed" and notes is not None:
@@ -320,6 +323,12 @@ class Store:
     def export_history(self, article_id: str) -> dict[str, object]:
         """Return the ``history`` and ``stored`` keys an export with history adds to a record."""
         return revisions.export_history(self.db, article_id)
+
+    def removed_with_history(self) -> list[str]:
+        """Return the ids of removed articles whose versions are kept, in id order."""
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT id FROM revisions r WHERE NOT EXISTS"
+            " (SELECT 1 FROM articles a WHERE a.id = r.id) ORDER BY id")]
 
     def clusters(self) -> dict[str, str]:
         """Return the copy cluster of every article that has copies: article id → cluster id."""

@@ -100,3 +100,16 @@ def test_duplicates(runner, home, tmp_path, wire_records):
     text = run(runner, home, "duplicates").output
     assert text.startswith("2 copies, similarity 0.84\n  afp-traore\t2020-07-02\tOrange Actu\t")
     assert text.endswith("1 clusters, 2 articles\n")
+
+
+def test_export_with_history_carries_removed_articles_history(runner, home, edited, tmp_path):
+    assert run(runner, home, "remove", "a").exit_code == 0
+    exported = run(runner, home, "export", "--with-history").output
+    last = json.loads(exported.splitlines()[-1])
+    assert (last["id"], last["removed"], [v["revision"] for v in last["history"]]) == ("a", True, [1, 2])
+    other = tmp_path / "other"
+    assert run(runner, other, "add", "-", input=exported).output == "1 added, 0 updated, 0 unchanged, 0 failed\n"
+    assert run(runner, other, "export", "--with-history").output == exported
+    assert run(runner, other, "history", "a", "--json").output == run(runner, home, "history", "a", "--json").output
+    assert run(runner, other, "show", "a").exit_code == 1  # still removed there
+    assert json.loads(run(runner, other, "show", "a", "--revision", "1", "--json").output)["title"] == "Un"
