@@ -222,3 +222,16 @@ def test_reading_view_shows_versions_and_earlier_ones(seeded):
     assert "Earlier version 1 of 2." in en and 'href="/article/v1">Read the current version</a>' in en
     assert "versions)" not in text(client.get(f"/article/{SEED_ID}"))  # one version: nothing to say
     assert client.get("/article/v1?revision=3").status_code == 404
+
+
+def test_api_articles_without_id_get_content_ids(admin, seeded):
+    auth = {"Authorization": "Bearer s3cret"}
+    ids = []
+    for text_ in ("Grenoble accueille le congrès.", "Grenoble accueille le salon."):
+        body = admin.post("/api/articles", json={"title": "Grenoble", "paragraphs": [text_]}, headers=auth).get_json()
+        assert (body["added"], body["notes"]) == (1, [])
+        ids.append(body["articles"][0]["id"])
+    assert ids[0] != ids[1] and all(i.startswith("grenoble-") and len(i) == len("grenoble-") + 10 for i in ids)
+    again = admin.post("/api/articles", json={"title": "Grenoble", "paragraphs": ["Grenoble accueille le salon."]},
+                       headers=auth).get_json()
+    assert again["articles"] == [{"id": ids[1], "outcome": "unchanged"}]

@@ -46,5 +46,6 @@ def add_article() -> Any:
     status = 201 if not report.failures else (207 if report.outcomes else 400)
     body = {"ok": not report.failures, "status": status, **report.counts(),
             "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
-            "failures": [{"source": f.source, "reason": f.reason} for f in report.failures]}
+            "failures": [{"source": f.source, "reason": f.reason} for f in report.failures],
+            "notes": report.notes}
     return jsonify(body), status
