@@ -102,8 +102,10 @@ class Store:
         if self.db.execute("SELECT 1 FROM meta WHERE key = 'revisions'").fetchone() is None:
             # A store from before revisions: its articles become their own revision 1.
             with self._write() as (db, _):
-                db.execute(revisions.MIGRATE)
-                db.execute("INSERT INTO meta VALUES ('revisions', '1')")
+                # Checked again inside the transaction: another process may have just done it.
+                if db.execute("SELECT 1 FROM meta WHERE key = 'revisions'").fetchone() is None:
+                    db.execute(revisions.MIGRATE)
+                    db.execute("INSERT INTO meta VALUES ('revisions', '1')")
 
     # -- connections ---------------------------------------------------------------------
 

@@ -84,3 +84,22 @@ def test_a_store_from_before_revisions_gets_revision_one(home):
     arch.store.close()
     entries = Archive(home).store.history("a1")
     assert [(e.revision, e.title) for e in entries] == [(1, "Grève à Lille")]
+
+
+def test_processes_opening_a_new_store_at_once_migrate_it_once(tmp_path):
+    import multiprocessing
+
+    path = tmp_path / "s.sqlite3"
+    procs = [multiprocessing.get_context("spawn").Process(target=_open_store, args=(str(path),))
+             for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+
+
+def _open_store(path: str) -> None:
+    from archive.store import Store
+
+    Store(path)
