@@ -1,6 +1,6 @@
 # Two commands on a fresh machine with only python3:
 #   make run   - install, import seeds/ if the archive is empty, serve http://127.0.0.1:5000
-#   make test  - install with the test extra and run the whole suite
+#   make test  - install with the test extra, lint (ruff), type-check (mypy) and run the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -21,7 +21,9 @@ run: install
 	ARCHIVE_HOME=$(HOME_DIR) $(BIN)/archive serve --seed --host 127.0.0.1 --port 5000
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -rs
 
 clean:
 	rm -rf $(VENV) index/g* index/CURRENT archive.sqlite3*

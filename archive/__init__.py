@@ -2,7 +2,7 @@
 
 The public API, by pipeline stage::
 
-    from archive import Archive, search
+    from archive import Archive, SearchRequest, search
     arch = Archive("/path/to/home")              # store + index + write lock
     arch.add(["articles/", "more.jsonl"])        # ingest, store, index
     results = search(arch, "réforme des retraites", tag="politique")
@@ -16,16 +16,33 @@ from .errors import (
     ArchiveError,
     ArticleNotFound,
     BadParameter,
+    HomeUnavailable,
+    IndexDamaged,
     IndexMissing,
     IngestError,
     InvalidArticle,
+    TooManyAttempts,
 )
 from .home import AddReport, Archive, CheckReport
-from .model import Article, Block
-from .search import FacetValue, Hit, Paragraph, SearchResults, search
+from .ingest import SUFFIXES
+from .model import Article, Block, valid_id
+from .search import (
+    SORTS,
+    Engine,
+    FacetValue,
+    Hit,
+    Paragraph,
+    SearchRequest,
+    SearchResults,
+    Spans,
+    marked_html,
+    search,
+)
 
 __all__ = [
-    "Archive", "AddReport", "CheckReport", "Article", "Block", "search", "SearchResults", "Hit",
-    "Paragraph", "FacetValue", "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter",
-    "IndexMissing", "IngestError", "InvalidArticle",
+    "Archive", "AddReport", "CheckReport", "Article", "Block", "valid_id", "SUFFIXES",
+    "search", "SearchRequest", "SearchResults", "Hit", "Paragraph", "FacetValue", "Engine",
+    "Spans", "marked_html", "SORTS",
+    "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter", "IndexMissing", "IndexDamaged",
+    "HomeUnavailable", "IngestError", "InvalidArticle", "TooManyAttempts",
 ]

@@ -1,7 +1,7 @@
-"""Analysis: how French text becomes index terms.
+"""Analysis: how French text becomes index terms, in one chain.
 
 Take the sentence ``L’Assemblée a décidé d'investir aujourd’hui en R&D.``
-The *search chain* (:func:`french_analyzer`) turns it into terms in five stages:
+The chain (:class:`Chain`) reads it in five stages:
 
 1. **Tokenize** Unicode words. An apostrophe (' or ’) or ``&`` between two word
    characters keeps a word whole, so ``aujourd’hui`` and ``R&D`` stay one
@@ -17,54 +17,54 @@ The *search chain* (:func:`french_analyzer`) turns it into terms in five stages:
    ``investissements`` → ``invest``.
 5. **Fold** accents and ligatures (``é`` → ``e``, ``œ`` → ``oe``, ``æ`` → ``ae``).
 
+Each token comes out with two kinds of terms. Its *search terms* went through
+all five stages; its *exact term* skipped stages 3 and 4 (quoted phrases:
+``"investir"`` must not match ``investissements`` but ``"etat d'urgence"``
+matches ``état d’urgence``).
+
 Stages 4 and 5 do not commute: Snowball relies on accents, so
 ``fold(stem("assemblée"))`` is ``assembl`` while ``stem(fold("assemblée"))`` =
 ``stem("assemblee")`` is ``assemble``. A reader typing without accents gets
-the second. So every word is indexed under *both* terms, at the same position,
-and a query word is looked up under both: accented and unaccented spellings of
-a query meet the same documents (``bench/relevance.py`` measures it).
+the second. So every word is indexed under *both* search terms, at the same
+position, and a query word is looked up under both: accented and unaccented
+spellings of a query meet the same documents (``bench/relevance.py`` measures
+it).
 
-The *exact chain* (:func:`exact_analyzer`) stops after folding and keeps stop
-words: it serves quoted phrases, where ``"investir"`` must not match
-``investissements`` but ``"etat d'urgence"`` matches ``état d’urgence``.
-
-Both chains are Whoosh analyzers (picklable, stored in the index schema) and
-keep character offsets, which :func:`token_spans` uses for highlighting.
+Indexing, query parsing and highlighting all call :meth:`Chain.word` (cached
+per distinct raw word); :class:`ChainAnalyzer` only wraps it in the shape
+Whoosh's schema expects, so there is one chain, not two kept in step.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
+from typing import Any, Literal, NamedTuple
 
 import Stemmer
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter, Token
-from whoosh.analysis.analyzers import CompositeAnalyzer
+from whoosh.analysis import Analyzer, Token
 from whoosh.lang import stopwords_for_language
 
-__all__ = [
-    "WORD_PATTERN",
-    "WORD_RE",
-    "ELISIONS",
-    "STOP_WORDS",
-    "fold",
-    "stem_variants",
-    "french_analyzer",
-    "exact_analyzer",
-    "token_spans",
-    "analyze_word",
-    "analyze_block",
-    "analyze_spans",
-    "words",
-]
+__all__ = ["WORD_PATTERN", "WORD_RE", "APOSTROPHES", "ELISIONS", "STOP_WORDS", "fold", "stem_variants",
+           "words", "normalize", "normalize_text", "has_accents", "accents_agree", "Analysis", "Span", "Chain",
+           "FRENCH", "accent_term", "ChainAnalyzer"]
 
-#: A Unicode word; ' ’ or & between word characters keep it whole.
-WORD_PATTERN = r"\w+(?:['’&]\w+)*"
+#: Every character a reader or a PDF uses as an apostrophe.
+APOSTROPHES = "'’ʼ‘`´"
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"  # soft hyphen, zero-width characters
+_PART = rf"\w[\w{_MARKS}{_INVISIBLE}]*"
+#: A Unicode word (decomposed accents and invisible characters inside it included);
+#: an apostrophe or & between word characters keeps it whole; ``O.N.U.`` is one word.
+WORD_PATTERN = (rf"(?:{_PART}[{APOSTROPHES}])?(?:(?:[^\W\d_]\.){{2,}}|[^\W\d_](?:\.[^\W\d_])+)(?!\w)"
+                rf"|{_PART}(?:[{APOSTROPHES}&]{_PART})*")
+WORD_RE = re.compile(WORD_PATTERN)
 ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
-_ELISION_RE = re.compile(r"^(?:%s)['’](?=\w)" % "|".join(ELISIONS))
-WORD_RE = _WORD_RE = re.compile(WORD_PATTERN)
+_ELISION_RE = re.compile(r"^(?:%s)’(?=\w)" % "|".join(ELISIONS))
+_NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for c in _INVISIBLE}, ".": None})
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'"})
 _stemmer = Stemmer.Stemmer("french")
 
@@ -89,121 +89,215 @@ STOP_WORDS = _stop_words()
 
 @lru_cache(maxsize=500_000)
 def stem_variants(word: str) -> tuple[str, ...]:
-    """Return the index terms of a lowercase word: fold(stem(w)), then stem(fold(w)) if it differs."""
+    """Return the search terms of a lowercase word: fold(stem(w)), then stem(fold(w)) if it differs."""
     first = fold(_stemmer.stemWord(word))
     second = _stemmer.stemWord(fold(word))
     return (first,) if first == second else (first, second)
 
 
 def words(text: str) -> list[str]:
-    """Split text into tokens the way the chains do (before any filter)."""
-    return _WORD_RE.findall(text)
+    """Split text into raw tokens the way the chain does."""
+    return WORD_RE.findall(text)
 
 
-class ElisionFilter(Filter):
-    """Strip French elided articles and pronouns (l’, qu'…), moving the start offset along."""
+def normalize(raw: str) -> str:
+    """Return a raw token as the chain reads it: NFKC, one apostrophe, no invisible characters or dots.
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for t in tokens:
-            m = _ELISION_RE.match(t.text)
-            if m:
-                t.text = t.text[m.end():]
-                if hasattr(t, "startchar"):
-                    t.startchar += m.end()
-            yield t
+    ``l\u02bcE\u0301tat`` (modifier apostrophe, decomposed accent) → ``l’État``;
+    ``ﬁ`` → ``fi``; full-width letters → ASCII; ``O.N.U.`` → ``ONU``.
+    """
+    return unicodedata.normalize("NFKC", raw.translate(_NORMAL))
 
 
-class FoldFilter(Filter):
-    """Fold accents and ligatures, and spell every apostrophe as '."""
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for t in tokens:
-            t.text = fold(t.text).replace("’", "'")
-            yield t
+_TEXT_NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for c in _INVISIBLE}})
 
 
-class StemFoldFilter(Filter):
-    """Emit fold(stem(w)) and, when different, stem(fold(w)) at the same position."""
-
-    def __init__(self, stem: bool = True, fold: bool = True) -> None:
-        self.stem = stem
-        self.fold = fold
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.__dict__ == self.__dict__
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for t in tokens:
-            word = t.text.replace("’", "'")
-            if self.stem and self.fold:
-                variants = stem_variants(word)
-            elif self.stem:
-                variants = (_stemmer.stemWord(word),)
-            elif self.fold:
-                variants = (fold(word),)
-            else:
-                variants = (word,)
-            for v in variants:
-                t.text = v
-                yield t
+def normalize_text(text: str) -> str:
+    """Return a typed query as the chain reads text: NFKC, one apostrophe, no invisible characters."""
+    return unicodedata.normalize("NFKC", text.translate(_TEXT_NORMAL))
 
 
-def french_analyzer(*, stem: bool = True, fold: bool = True, elision: bool = True,
-                    stop: bool = True) -> CompositeAnalyzer:
-    """Return the search chain; the switches exist to measure what each stage buys."""
-    chain = RegexTokenizer(WORD_PATTERN) | LowercaseFilter()
-    if elision:
-        chain = chain | ElisionFilter()
-    if stop:
-        chain = chain | StopFilter(stoplist=STOP_WORDS, minsize=1, renumber=False)
-    return chain | StemFoldFilter(stem=stem, fold=fold)
+def has_accents(word: str) -> bool:
+    """Tell whether a word carries accents (ligatures are spelling, not accents)."""
+    return any(unicodedata.combining(c) for c in unicodedata.normalize("NFD", word.translate(_LIGATURES)))
 
 
-def exact_analyzer() -> CompositeAnalyzer:
-    """Return the exact chain for quoted phrases: no stemming, no stop words."""
-    return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | ElisionFilter() | FoldFilter()
-
-
-# ---------------------------------------------------------------------------- fast path
-#
-# The same two chains without Whoosh's generator pipeline: one regex pass and a cached
-# analysis per distinct word. Indexing and highlighting use these; tests check that
-# they agree with the Whoosh analyzers term for term.
-
-@lru_cache(maxsize=1_000_000)
-def analyze_word(raw: str) -> tuple[int, str, tuple[str, ...]]:
-    """Return a raw token's elision length, exact term and search terms."""
-    word = raw.lower()
-    m = _ELISION_RE.match(word)
-    cut = m.end() if m else 0
-    word = word[cut:]
-    exact = fold(word).replace("’", "'")
-    if word in STOP_WORDS:
-        return cut, exact, ()
-    return cut, exact, stem_variants(word.replace("’", "'"))
-
-
-def analyze_block(text: str) -> tuple[list[str], list[str]]:
-    """Return the exact terms (one per position) and the search terms of a text."""
-    exact: list[str] = []
-    search: list[str] = []
-    for raw in _WORD_RE.findall(text):
-        _, e, s = analyze_word(raw)
-        exact.append(e)
-        search.extend(s)
-    return exact, search
-
-
-def analyze_spans(text: str) -> list[tuple[int, int, str, tuple[str, ...]]]:
-    """Return ``(start, end, exact term, search terms)`` per token, elisions outside the span."""
-    out = []
-    for m in _WORD_RE.finditer(text):
-        cut, e, s = analyze_word(m.group())
-        out.append((m.start() + cut, m.end(), e, s))
+def _letters(word: str) -> list[tuple[str, str, bool]]:
+    """Return (base letter, its accents, uppercase?) per letter, ligatures expanded."""
+    out: list[tuple[str, str, bool]] = []
+    for c in unicodedata.normalize("NFD", word.translate(_LIGATURES)):
+        if unicodedata.combining(c) and out:
+            base, marks, upper = out[-1]
+            out[-1] = (base, marks + c, upper)
+        else:
+            out.append((c.lower(), "", c.isupper()))
     return out
 
 
-def token_spans(analyzer: CompositeAnalyzer, text: str) -> list[tuple[int, int, int, str]]:
-    """Return ``(position, start, end, term)`` for every term the analyzer makes of ``text``."""
-    return [(t.pos, t.startchar, t.endchar, t.text)
-            for t in analyzer(text, positions=True, chars=True, mode="index")]
+def accents_agree(typed: str, printed: str) -> bool:
+    """Tell whether a printed form carries the accents a reader typed.
+
+    Letters are compared while they agree (the stem; an inflection may follow):
+    ``côte`` agrees with ``côtes`` and ``COTE`` (capitals often lose their accents
+    in print) but not with ``côté``; ``mère`` does not agree with ``mer``.
+    """
+    for (base, marks, _), (pbase, pmarks, upper) in zip(_letters(typed), _letters(printed)):
+        if base != pbase:
+            return True  # the inflection: accents there are the word's form, not the reader's
+        if marks != pmarks and not (upper and not pmarks):
+            return False
+    return True
+
+
+class Analysis(NamedTuple):
+    """What the chain makes of one raw token: elision length, exact term, search terms, printed form."""
+
+    cut: int
+    exact: str
+    search: tuple[str, ...]
+    form: str
+
+
+class Span(NamedTuple):
+    """One token of a text: its printed span (elision outside it) and its terms."""
+
+    start: int
+    end: int
+    exact: str
+    search: tuple[str, ...]
+
+
+@lru_cache(maxsize=1_000_000)
+def _analyze(raw: str, stem: bool, folding: bool, elision: bool, stop: bool) -> Analysis:
+    normal = normalize(raw)
+    lowered = normal.lower()
+    m = _ELISION_RE.match(lowered)
+    # The span starts past the apostrophe as printed (the raw token may be longer).
+    cut = _raw_cut(raw) if m else 0
+    form = normal[m.end():] if m else normal
+    word = lowered[m.end():] if m else lowered
+    exact = fold(word).replace("’", "'")  # phrases always drop elisions
+    if not elision:
+        word = lowered
+    if stop and word in STOP_WORDS:
+        return Analysis(cut, exact, (), form)
+    word = word.replace("’", "'")
+    if stem and folding:
+        search = stem_variants(word)
+    elif stem:
+        search = (_stemmer.stemWord(word),)
+    else:
+        search = (fold(word),) if folding else (word,)
+    return Analysis(cut, exact, search, form)
+
+
+def _raw_cut(raw: str) -> int:
+    for i, c in enumerate(raw):
+        if c in APOSTROPHES:
+            return i + 1
+    return 0
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The French chain; the switches turn stages off to measure what each buys (benchmarks)."""
+
+    stem: bool = True
+    fold: bool = True
+    elision: bool = True
+    stop: bool = True
+
+    def word(self, raw: str) -> Analysis:
+        """Analyze one raw token (cached per distinct token)."""
+        return _analyze(raw, self.stem, self.fold, self.elision, self.stop)
+
+    def spans(self, text: str) -> list[Span]:
+        """Return every token of ``text`` with its printed span and terms."""
+        out = []
+        analyze = self.word
+        for m in WORD_RE.finditer(text):
+            cut, exact, search, _ = analyze(m.group())
+            out.append(Span(m.start() + cut, m.end(), exact, search))
+        return out
+
+    def block(self, text: str) -> tuple[list[str], list[str], list[str]]:
+        """Return a text's exact terms (one per position), search terms and accent terms."""
+        exact: list[str] = []
+        search: list[str] = []
+        accent: list[str] = []
+        analyze = self.word
+        for raw in WORD_RE.findall(text):
+            _, e, s, form = analyze(raw)
+            exact.append(e)
+            if s:
+                search.extend(s)
+                if not (form.isascii() and form.islower()):
+                    accent.append(accent_term(s[0], form))
+        return exact, search, accent
+
+    def search_terms(self, text: str) -> tuple[str, ...]:
+        """Return the distinct search terms of a text, in order."""
+        return tuple(dict.fromkeys(t for raw in WORD_RE.findall(text) for t in self.word(raw).search))
+
+    def exact_terms(self, text: str) -> list[str]:
+        """Return the exact terms of a text, one per token."""
+        return [self.word(raw).exact for raw in WORD_RE.findall(text)]
+
+
+FRENCH = Chain()
+
+
+def accent_term(key: str, form: str) -> str:
+    """Return the accent field's term of a printed form: its first search term, ``|``, the form.
+
+    Only forms with an accent or a capital are indexed: a lowercase unaccented form
+    never carries an accent a reader typed. All forms of a stem share a prefix, so
+    ``côte`` finds ``Côtes`` and ``COTE`` under ``cot|`` and keeps those whose
+    accents agree (:func:`accents_agree`).
+    """
+    return f"{key}|{form}"
+
+
+class ChainAnalyzer(Analyzer):
+    """A :class:`Chain` in the shape of a Whoosh analyzer, for the index schema.
+
+    ``kind="search"`` yields each token's search terms (stop words yield none),
+    ``kind="exact"`` its exact term, ``kind="accent"`` its accent term (see
+    :func:`accent_term`); positions count every token.
+    """
+
+    def __init__(self, chain: Chain = FRENCH, kind: Literal["search", "exact", "accent"] = "search") -> None:
+        self.chain = chain
+        self.kind = kind
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, ChainAnalyzer) and other.chain == self.chain
+                and other.kind == self.kind)
+
+    def __hash__(self) -> int:
+        return hash((self.chain, self.kind))
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, mode: str = "", **kwargs: Any) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, m in enumerate(WORD_RE.finditer(value), start_pos):
+            cut, exact, search, form = self.chain.word(m.group())
+            if self.kind == "search":
+                terms = search
+            elif self.kind == "exact":
+                terms = (exact,)
+            else:
+                terms = (accent_term(search[0], form),) if search and not (form.isascii() and form.islower()) else ()
+            for term in terms:
+                token.text = term
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = term
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar = start_char + m.start() + cut
+                    token.endchar = start_char + m.end()
+                yield token

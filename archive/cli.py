@@ -10,19 +10,29 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
+import sqlite3
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from .errors import ArchiveError
 from .home import Archive, resolve_home
+from .seeds import seed_folder
 
-__all__ = ["main", "cli"]
+if TYPE_CHECKING:
+    from .search import Spans
+
+__all__ = ["main", "cli", "terminal_safe"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: What a terminal would act on rather than show: C0 controls but tab and newline,
+#: DEL, C1 controls, bidi overrides and isolates, and lone surrogates.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _edge(func: F) -> F:
@@ -33,8 +43,17 @@ def _edge(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ArchiveError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {terminal_safe(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (`archive list | head`): nothing left to say to it.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        except (OSError, sqlite3.Error) as exc:
+            # The home's files themselves failed (read-only, full disk, permissions):
+            # one line, not a traceback.
+            click.echo(f"error: {terminal_safe(str(exc))}", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -88,15 +107,14 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
     report = _archive(ctx).add(list(paths), overrides=overrides, progress=_bar, procs=procs)
     counts = report.counts()
     if as_json:
-        click.echo(json.dumps({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
-                               "failures": [{"source": f.source, "reason": f.reason}
-                                            for f in report.failures],
-                               "notes": report.notes}, ensure_ascii=False))
+        click.echo(_json({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
+                          "failures": [{"source": f.source, "reason": f.reason} for f in report.failures],
+                          "notes": report.notes}))
     else:
         for note in report.notes:
             click.echo(f"note: {note}", err=True)
         for failure in report.failures:
-            click.echo(f"failed: {failure.source}: {failure.reason}", err=True)
+            click.echo(terminal_safe(f"failed: {failure.source}: {failure.reason}"), err=True)
         click.echo("{added} added, {updated} updated, {unchanged} unchanged, {failed} failed".format(**counts))
     sys.exit(1 if report.failures else 0)
 
@@ -134,9 +152,9 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     rows = sorted(_archive(ctx).store.rows(), key=lambda r: (r.date or "", r.id), reverse=True)
     for r in rows:
         if as_json:
-            click.echo(json.dumps({"id": r.id, "date": r.date, "title": r.title}, ensure_ascii=False))
+            click.echo(_json({"id": r.id, "date": r.date, "title": r.title}))
         else:
-            click.echo(f"{r.id}\t{r.date or '----------'}\t{r.title}")
+            click.echo(f"{r.id}\t{r.date or '----------'}\t{terminal_safe(r.title)}")
 
 
 @cli.command()
@@ -150,15 +168,16 @@ def show(ctx: click.Context, article_id: str, revision: int | None, as_json: boo
     store = _archive(ctx).store
     article = store.get(article_id) if revision is None else store.revision(article_id, revision)
     if as_json:
-        click.echo(json.dumps(article.to_record(), ensure_ascii=False, indent=2))
+        click.echo(_json(article.to_record(), indent=2))
         return
-    click.echo(click.style(article.title, bold=True))
+    click.echo(click.style(terminal_safe(article.title), bold=True))
     meta = [article.date.isoformat() if article.date else None, article.source,
             ", ".join(article.authors) or None, ", ".join(article.tags) or None, article.url]
-    click.echo(" · ".join(m for m in meta if m))
+    click.echo(terminal_safe(" · ".join(m for m in meta if m)))
     for block in article.blocks:
         click.echo()
-        click.echo(click.style(block.text, bold=True) if block.heading else block.text)
+        text = terminal_safe(block.text)
+        click.echo(click.style(text, bold=True) if block.heading else text)
 
 
 @cli.command()
@@ -172,14 +191,14 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     data["index"] = "ready" if archive.index_dir.exists() else "missing"
     data["pending"] = len(archive.store.pending())
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False))
+        click.echo(_json(data))
         return
     click.echo(f"articles:   {data['articles']}")
     click.echo(f"paragraphs: {data['blocks']}")
     click.echo(f"dates:      {data['first_date'] or '?'} .. {data['last_date'] or '?'}")
     click.echo(f"index:      {data['index']} ({data['pending']} pending)")
-    for source, count in data["sources"].items():  # type: ignore[union-attr]
-        click.echo(f"  {count:>7}  {source or '(no source)'}")
+    for source, count in data["sources"].items():
+        click.echo(f"  {count:>7}  {terminal_safe(source or '(no source)')}")
 
 
 @cli.command()
@@ -194,13 +213,15 @@ def rebuild(ctx: click.Context, procs: int) -> None:
 
 
 @cli.command()
-@click.option("--repair", is_flag=True, help="Re-index the articles that differ.")
+@click.option("--repair", is_flag=True, help="Re-index what differs; rebuild a damaged index.")
+@click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
+              show_default=True, help="Indexing processes, when the repair rebuilds.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @_edge
-def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
-    """Compare the store with the index (exit 1 when they differ and were not repaired)."""
-    report = _archive(ctx).check(repair=repair)
+def check(ctx: click.Context, repair: bool, procs: int, as_json: bool) -> None:
+    """Verify the index's files and compare it with the store (exit 1 on any problem not repaired)."""
+    report = _archive(ctx).check(repair=repair, procs=procs, progress=_bar)
     if as_json:
         click.echo(json.dumps(report.to_dict()))
     else:
@@ -210,28 +231,142 @@ def check(ctx: click.Context, repair: bool, as_json: bool) -> None:
             ids = getattr(report, name)
             if ids:
                 click.echo(f"{name}: {len(ids)} ({', '.join(ids[:10])}{' …' if len(ids) > 10 else ''})")
+        for line in report.damage:
+            click.echo(f"damaged: {line}")
         if report.repaired:
             click.echo("repaired")
     sys.exit(0 if report.ok or report.repaired else 1)
 
 
+def _filters(func: F) -> F:
+    """Add the search filters (--source, --author, --tag, --from, --to) to a command."""
+    for option in reversed([
+            click.option("--source", "sources", multiple=True, help="Only this source (repeatable, ORed)."),
+            click.option("--author", "authors", multiple=True, help="Only this author (repeatable, ORed)."),
+            click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable, ORed)."),
+            click.option("--from", "date_from", help="From date: YYYY, YYYY-MM or YYYY-MM-DD."),
+            click.option("--to", "date_to", help="To date: YYYY, YYYY-MM or YYYY-MM-DD.")]):
+        func = option(func)
+    return func
+
+
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of stdout.")
-@click.option("--with-history", is_flag=True, help="Include every earlier version (`add` reads it back).")
+@click.option("--query", "-q", default=None, help="Export only the articles matching this query.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "csv-excel", "iramuteq"]),
+              default="jsonl", show_default=True, help="Output format.")
+@click.option("--sort", default="-date", show_default=True, help="Order: relevance, -date or date.")
+@click.option("--with-history", is_flag=True,
+              help="Include every earlier version (`add` reads it back); whole archive as JSON Lines only.")
+@_filters
 @click.pass_context
 @_edge
-def export(ctx: click.Context, output: Path | None, with_history: bool) -> None:
-    """Export every article as JSON Lines (the format `add` reads)."""
+def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str, sort: str,
+           with_history: bool, sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...],
+           date_from: str | None, date_to: str | None) -> None:
+    """Export articles: every one as JSON Lines (the format `add` reads), or a search's in a research format."""
     archive = _archive(ctx)
+    whole = query is None and fmt == "jsonl" and not (sources or authors or tags or date_from or date_to)
+    if with_history and not whole:
+        # A search's export is a research extract; history round-trips only with the whole archive.
+        raise click.UsageError("--with-history exports the whole archive as JSON Lines: "
+                               "drop --query, --format and the filters")
+
+    def write(out: Any) -> int:
+        if whole:
+            return archive.export(out, with_history=with_history)
+        from .research import export as research_export
+        from .search import SearchRequest, engine_for
+
+        request = SearchRequest.build(query or "", source=sources, author=authors, tag=tags,
+                                      date_from=date_from, date_to=date_to, sort=sort)
+        return research_export(engine_for(archive), request, fmt, out)
+
     if output is None:
-        archive.export(sys.stdout, with_history=with_history)
+        write(sys.stdout)
         return
     tmp = output.with_name(output.name + ".partial")
-    with tmp.open("w", encoding="utf-8") as f:
-        count = archive.export(f, with_history=with_history)
+    # newline="": the CSV writer chooses its own line ends (CRLF for csv-excel).
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        count = write(f)
     tmp.replace(output)
     click.echo(f"{count} articles written to {output}", err=True)
+
+
+@cli.command()
+@click.argument("queries", nargs=-1, required=True)
+@click.option("--by", type=click.Choice(["year", "month", "day"]), default=None,
+              help="Periods (default: chosen from the span).")
+@_filters
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of /api/trend.")
+@click.pass_context
+@_edge
+def trend(ctx: click.Context, queries: tuple[str, ...], by: str | None, sources: tuple[str, ...],
+          authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None, date_to: str | None,
+          as_json: bool) -> None:
+    """Count the articles matching each query (up to 4) per year, month or day."""
+    from .research import trend as compute
+    from .research.periods import as_by
+    from .search import SearchRequest, engine_for
+
+    requests = [SearchRequest.build(q, source=sources, author=authors, tag=tags, date_from=date_from,
+                                    date_to=date_to) for q in queries]
+    result = compute(engine_for(_archive(ctx)), requests, as_by(by))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    width = max([16] + [len(q) for q in queries])
+    click.echo(f"{'period':<12}" + "".join(f"{q:>{width + 2}}" for q in queries))
+    for i, point in enumerate(result.series[0].points if result.series else ()):
+        cells = "".join(f"{f'{s.points[i].count} ({s.points[i].share:.1%})':>{width + 2}}"
+                        for s in result.series)
+        click.echo(f"{point.period:<12}{cells}")
+    click.echo("total".ljust(12) + "".join(f"{s.total_articles:>{width + 2}}" for s in result.series))
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--width", type=click.IntRange(10, 300), default=50, show_default=True,
+              help="Characters of context on each side.")
+@click.option("--sort", type=click.Choice(["date", "left", "right"]), default="date", show_default=True,
+              help="Order: by date, by the word before, or by the word after.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page number.")
+@click.option("--per-page", type=click.IntRange(1, 200), default=50, show_default=True, help="Lines per page.")
+@_filters
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (id, n, date, title, left, match, right).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of /api/kwic.")
+@click.pass_context
+@_edge
+def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page: int, per_page: int,
+         sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None,
+         date_to: str | None, as_csv: bool, as_json: bool) -> None:
+    """Show every occurrence of a query in its context (a concordance), aligned."""
+    import csv
+
+    from .research import concordance
+    from .search import SearchRequest, engine_for
+
+    request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
+                                  date_from=date_from, date_to=date_to)
+    result = concordance(engine_for(_archive(ctx)), request, width=width, page=page,
+                         per_page=per_page, sort=sort)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["id", "n", "date", "title", "left", "match", "right"])
+        for line in result.lines:
+            d = line.to_dict()
+            writer.writerow([d[k] if d[k] is not None else "" for k in
+                             ("id", "n", "date", "title", "left", "match", "right")])
+        return
+    color = sys.stdout.isatty()
+    click.echo(f"{result.total} occurrences (page {result.page}/{result.pages})", err=True)
+    for line in result.lines:
+        match = click.style(line.match, bold=True) if color else line.match
+        click.echo(f"{line.left:>{width}} {match} {line.right:<{width}}  {line.id}#p{line.n}")
 
 
 @cli.command()
@@ -251,51 +386,83 @@ def backup(ctx: click.Context, dest: Path) -> None:
 @click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable, ORed).")
 @click.option("--from", "date_from", help="From date: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--to", "date_to", help="To date: YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), default="relevance",
-              show_default=True, help="Order of the articles.")
-@click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page number.")
-@click.option("--per-page", type=click.IntRange(1, 100), default=10, show_default=True,
-              help="Articles per page.")
+@click.option("--sort", default="relevance", show_default=True,
+              help="Order of the articles: relevance, -date (newest first) or date.")
+@click.option("--page", default="1", show_default=True, help="Page number.")
+@click.option("--per-page", default="10", show_default=True, help="Articles per page (1-100).")
+@click.option("--explain", is_flag=True, help="Say how each piece of the query was read.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract.")
 @click.pass_context
 @_edge
 def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, ...],
                authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None,
-               date_to: str | None, sort: str, page: int, per_page: int, as_json: bool) -> None:
+               date_to: str | None, sort: str, page: str, per_page: str, explain: bool,
+               as_json: bool) -> None:
     """Search the archive (words ANDed, OR, -word, "phrases", title: author: tag: date:)."""
-    from .search import search
+    from .search import SearchRequest, engine_for
 
-    results = search(_archive(ctx), " ".join(query), source=list(sources), author=list(authors),
-                     tag=list(tags), date_from=date_from, date_to=date_to, sort=sort, page=page,
-                     per_page=per_page)
+    # The request validates every option, with the same messages as the web UI.
+    request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
+                                  date_from=date_from, date_to=date_to, sort=sort, page=page,
+                                  per_page=per_page)
+    results = engine_for(_archive(ctx)).search(request)
     if as_json:
-        click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
+        click.echo(_json(results.to_dict()))
         return
     color = sys.stdout.isatty()
+    if explain:
+        for reading in results.explain:
+            terms = ", ".join(reading.terms) if reading.terms else "-"
+            click.echo(f"{reading.text}\t{reading.role}\t{terms}")
+        click.echo()
     click.echo(f"{results.total_articles} articles · {results.total_paragraphs} paragraphs"
                f" (page {results.page}/{results.pages})")
     if results.suggestion:
-        click.echo(f"did you mean: {results.suggestion}")
+        click.echo(f"did you mean: {terminal_safe(results.suggestion)}")
     for hit in results.hits:
         click.echo()
-        click.echo(click.style(hit.title, bold=True) if color else hit.title)
+        title = terminal_safe(hit.title)
+        click.echo(click.style(title, bold=True) if color else title)
         meta = [hit.date.isoformat() if hit.date else None, hit.source, hit.author, hit.id]
-        click.echo("  " + " · ".join(m for m in meta if m))
+        click.echo("  " + terminal_safe(" · ".join(m for m in meta if m)))
         for p in hit.paragraphs:
-            click.echo(f"  ¶{p.n}: " + _terminal_text(p.html, color))
+            text = _styled(p.text, p.spans, color)
+            click.echo(f"  ¶{p.n}: " + ("…" if p.clipped_start else "") + text
+                       + ("…" if p.clipped_end else ""))
         if hit.more_paragraphs:
             click.echo(f"  + {hit.more_paragraphs} more paragraphs")
     for name, values in results.facets.items():
         if values:
             click.echo()
-            click.echo(f"{name}: " + ", ".join(f"{v.value} ({v.count})" for v in values[:10]))
+            click.echo(f"{name}: " + terminal_safe(", ".join(f"{v.value} ({v.count})" for v in values[:10])))
 
 
-def _terminal_text(fragment: str, color: bool) -> str:
-    import html as html_module
+def _styled(text: str, spans: Spans, color: bool) -> str:
+    """Return ``text`` safe for a terminal, its matched spans in bold when ``color``."""
+    if not color:
+        return terminal_safe(text)
+    out, pos = [], 0
+    for start, end in spans:
+        out += [terminal_safe(text[pos:start]), click.style(terminal_safe(text[start:end]), bold=True)]
+        pos = end
+    return "".join(out) + terminal_safe(text[pos:])
 
-    on, off = ("\x1b[1m", "\x1b[0m") if color else ("", "")
-    return html_module.unescape(fragment.replace("<mark>", on).replace("</mark>", off))
+
+def terminal_safe(text: str) -> str:
+    """Return ``text`` with the characters a terminal would obey (ESC, BEL, C1, bidi) shown escaped."""
+    return _CONTROL_RE.sub(lambda m: _escape(m.group()), text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _json(data: Any, indent: int | None = None) -> str:
+    """Return JSON for a terminal: readable accents, but no raw C1 or bidi controls."""
+    # json.dumps escapes C0 itself; the others, escaped the same way, stay valid JSON.
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _CONTROL_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @cli.command()
@@ -313,8 +480,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
 
     archive = _archive(ctx)
     if seed and len(archive.store) == 0:
-        seeds = Path(__file__).resolve().parent.parent / "seeds"
-        report = archive.add([str(seeds)])
+        report = archive.add([str(seed_folder())])
         click.echo("seeded: {added} added".format(**report.counts()), err=True)
     elif not archive.index_dir.exists():
         archive.sync()
@@ -326,8 +492,13 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
         raise click.ClickException("no web app is installed (entry point archive.apps:web)")
     create_app = next(iter(found)).load()
     app = create_app({"ARCHIVE_HOME": str(archive.home)})
+    # Built before the first request rather than during it.
+    app.extensions["archive"].warm()
     click.echo(f"serving {archive.home} on http://{host}:{port}/", err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="archive")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="archive")
+    finally:
+        app.extensions["archive"].close()
 
 
 # The history and copy commands live in their own module; importing it registers them.

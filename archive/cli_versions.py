@@ -9,11 +9,9 @@ formed at add time (the same AFP dispatch in Orange Actu and 20 Minutes).
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from .cli import _archive, _edge, cli
+from .cli import _archive, _edge, _json, cli, terminal_safe
 
 __all__ = ["history", "duplicates"]
 
@@ -28,12 +26,13 @@ def history(ctx: click.Context, article_id: str, as_json: bool) -> None:
     store = _archive(ctx).store
     entries = store.history(article_id)
     if as_json:
-        click.echo(json.dumps([e.to_dict() for e in entries], ensure_ascii=False))
+        click.echo(_json([e.to_dict() for e in entries]))
         return
     live = article_id in store
     for e in entries:
         mark = " (current)" if live and e is entries[-1] else ""
-        click.echo(f"{e.revision}\t{e.stored_at}\t{e.source or '-'}\t{e.title}{mark}")
+        # Titles and paths come from the files added: shown, never obeyed by the terminal.
+        click.echo(terminal_safe(f"{e.revision}\t{e.stored_at}\t{e.source or '-'}\t{e.title}{mark}"))
     if not live:
         click.echo("(removed: `archive remove --purge` deletes this history)")
 
@@ -47,7 +46,7 @@ def duplicates(ctx: click.Context, as_json: bool) -> None:
     store = _archive(ctx).store
     found = store.duplicates()
     if as_json:
-        click.echo(json.dumps([c.to_dict() for c in found], ensure_ascii=False))
+        click.echo(_json([c.to_dict() for c in found]))
         return
     rows = {r.id: r for r in store.rows()}
     for cluster in found:
@@ -55,5 +54,5 @@ def duplicates(ctx: click.Context, as_json: bool) -> None:
         for member in cluster.ids:
             row = rows.get(member)
             if row is not None:
-                click.echo(f"  {member}\t{row.date or '----------'}\t{row.source or '-'}\t{row.title}")
+                click.echo(terminal_safe(f"  {member}\t{row.date or '----------'}\t{row.source or '-'}\t{row.title}"))
     click.echo(f"{len(found)} clusters, {sum(len(c.ids) for c in found)} articles")

@@ -30,9 +30,9 @@ import re
 import sqlite3
 import unicodedata
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
 
 import numpy as np
 from datasketch import MinHash

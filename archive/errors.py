@@ -15,6 +15,9 @@ __all__ = [
     "ArchiveBusy",
     "BadParameter",
     "IndexMissing",
+    "IndexDamaged",
+    "HomeUnavailable",
+    "TooManyAttempts",
 ]
 
 
@@ -70,3 +73,21 @@ class IndexMissing(ArchiveError):
     """The search index does not exist yet (run `archive rebuild`)."""
 
     http_status = 503
+
+
+class IndexDamaged(ArchiveError):
+    """A file of the search index is missing, truncated or corrupted (run `archive check --repair`)."""
+
+    http_status = 503
+
+
+class HomeUnavailable(ArchiveError):
+    """The archive home cannot be opened or written (read-only, missing permissions, not a store)."""
+
+    http_status = 503
+
+
+class TooManyAttempts(ArchiveError):
+    """A client gave a wrong admin token too many times in a short while."""
+
+    http_status = 429

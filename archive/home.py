@@ -15,17 +15,21 @@ import json
 import os
 import time
 from collections import Counter
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import (Any, BinaryIO, Callable, ContextManager, Iterable, Iterator, Mapping, Sequence, TextIO,
-                    TypeVar)
+from typing import Any, BinaryIO, TextIO, TypeVar
 
-from .errors import ArchiveBusy, IngestError
+from .analysis import FRENCH, Chain
+from .errors import ArchiveBusy, ArchiveError, HomeUnavailable, IngestError
+from .failpoints import failpoint
 from .indexing import FastWriter, IndexDir, build_segments, write_articles
 from .ingest import find_sources, read_incoming
+from .integrity import READ_ERRORS, verify_files, verify_segments, write_manifest
 from .model import Article
 from .store import Outcome, Store
+from .whoosh_format import segment_count
 
 __all__ = ["Archive", "AddReport", "CheckReport", "ProgressFactory", "resolve_home"]
 
@@ -35,7 +39,7 @@ FAST_BATCH = 200
 #: Index segments past which a write ends with a full rebuild.
 MAX_SEGMENTS = 16
 #: ``progress(label, total)`` returns a context manager yielding ``advance(n)``.
-ProgressFactory = Callable[[str, "int | None"], ContextManager[Callable[[int], None]]]
+ProgressFactory = Callable[[str, "int | None"], AbstractContextManager[Callable[[int], None]]]
 
 
 def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
@@ -68,22 +72,25 @@ class AddReport:
 
 @dataclass
 class CheckReport:
-    """Differences between store and index, by article id."""
+    """Differences between store and index, by article id, and damage to the index itself."""
 
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
+    damage: list[str] = field(default_factory=list)
     repaired: bool = False
+    #: Whether the damage needs a rebuild (files differ from what was committed).
+    serious: bool = field(default=False, repr=False)
 
     @property
     def ok(self) -> bool:
-        """Tell whether store and index agree."""
-        return not (self.missing or self.extra or self.stale)
+        """Tell whether store and index agree and the index is sound."""
+        return not (self.missing or self.extra or self.stale or self.damage)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as JSON-ready data."""
         return {"ok": self.ok, "missing": self.missing, "extra": self.extra, "stale": self.stale,
-                "repaired": self.repaired}
+                "damage": self.damage, "repaired": self.repaired}
 
 
 class Archive:
@@ -105,7 +112,11 @@ class Archive:
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Hold the archive's write lock, waiting up to ``lock_wait`` seconds for it."""
-        fd = os.open(self.home / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.home / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise HomeUnavailable(f"cannot write to {self.home} ({exc.strerror}); "
+                                  "is the home read-only?") from None
         try:
             deadline = time.monotonic() + self.lock_wait
             while True:
@@ -118,9 +129,18 @@ class Archive:
                             f"another process is writing to {self.home} and did not finish within "
                             f"{self.lock_wait:g} s; try again when it is done") from None
                     time.sleep(0.05)
+            self._clean_abandoned()
             yield
         finally:
             os.close(fd)  # closing the descriptor releases the lock
+
+    def _clean_abandoned(self) -> None:
+        """Delete build folders that a killed writer left behind (call with the lock held)."""
+        # Only the lock holder builds generations, so once we hold it, every folder
+        # but the live one belongs to a writer that died before publishing it.
+        name = self.index_dir.current_name()
+        if name is not None:
+            self.index_dir.clean(keep=name)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -140,10 +160,22 @@ class Archive:
                 for source in sources:
                     try:
                         label = f"{origin}:{Path(source.path).name}" if origin else None
-                        items = read_incoming(source, overrides, stdin, origin=label)
-                        report.outcomes.extend(self.store.put(_counting(items, advance), report.notes))
+                        items = _counting(read_incoming(source, overrides, stdin, origin=label), advance)
+                        report.outcomes.extend(self.store.put(items, report.notes))
+                        failpoint("after-store-commit")
                     except IngestError as exc:
                         report.failures.append(exc)
+                    except ArchiveError:
+                        # The store itself failed (busy, read-only): later files would too.
+                        # Still index what went in before, if the index can be written.
+                        with suppress(ArchiveError, OSError):
+                            self._sync(progress, procs)
+                        raise
+                    except Exception as exc:
+                        # Hostile input must never abandon the files after it, nor leave
+                        # the files before it stored but unindexed: it fails on its own.
+                        report.failures.append(IngestError(str(source), f"could not be read "
+                                                           f"({type(exc).__name__}: {exc})"))
             self._sync(progress, procs)
         return report
 
@@ -162,7 +194,7 @@ class Archive:
         return removed
 
     def rebuild(self, *, procs: int = 1, progress: ProgressFactory | None = None,
-                chain: Mapping[str, bool] | None = None) -> int:
+                chain: Chain = FRENCH) -> int:
         """Build a new index from the store beside the live one and swap it in; return blocks indexed.
 
         ``chain`` switches stages of the search chain off (the relevance benchmark).
@@ -170,17 +202,17 @@ class Archive:
         """
         with self.writing():
             self.store.recluster()
-            return self._rebuild(progress or _no_progress, procs, chain or {})
+            return self._rebuild(progress or _no_progress, procs, chain)
 
     def sync(self, *, progress: ProgressFactory | None = None) -> None:
         """Bring the index in line with the store's pending changes."""
         with self.writing():
             self._sync(progress or _no_progress, 1)
 
-    def _rebuild(self, progress: ProgressFactory, procs: int, chain: Mapping[str, bool] | None = None) -> int:
+    def _rebuild(self, progress: ProgressFactory, procs: int, chain: Chain = FRENCH) -> int:
         generation = self.store.generation()
         total = len(self.store)
-        name, ix = self.index_dir.create(**(chain or {}))
+        name, ix = self.index_dir.create(chain)
         try:
             ids = self.store.ids()
             with progress("indexing", total) as advance:
@@ -189,9 +221,11 @@ class Archive:
         except BaseException:
             self.index_dir.clean()  # drop the half-built generation, keep the live one
             raise
+        write_manifest(self.index_dir.path / name)
+        failpoint("before-swap")
         self.index_dir.publish(name)
         self.store.clear_pending(generation)
-        return int(self.store.stats()["blocks"])  # type: ignore[arg-type]
+        return int(self.store.stats()["blocks"])
 
     def _sync(self, progress: ProgressFactory, procs: int) -> None:
         if not self.index_dir.exists():
@@ -199,6 +233,11 @@ class Archive:
             return
         pending = self.store.pending()
         if not pending:
+            return
+        folder = self.index_dir.path / str(self.index_dir.current_name())
+        if any(p.serious for p in verify_files(folder, digests=False)):
+            # Files missing or resized: writing on top of them would keep the damage.
+            self._rebuild(progress, procs)
             return
         ix = self.index_dir.open()
         # Small batches go through Whoosh's writer, which merges small segments; large
@@ -218,8 +257,10 @@ class Archive:
         # The fast writer builds its segment from its own buffers, not Whoosh's pool,
         # so it must not be asked to merge other segments into it.
         writer.commit(merge=not isinstance(writer, FastWriter))
-        segments = len(ix._segments())
+        segments = segment_count(ix)
         ix.close()
+        write_manifest(folder)
+        failpoint("after-index-commit")
         self.store.mark_indexed(pending)
         if segments > MAX_SEGMENTS:
             # Fast-writer segments are never merged by Whoosh; past a point, searching
@@ -228,34 +269,72 @@ class Archive:
 
     # -- checking ------------------------------------------------------------------------
 
-    def check(self, *, repair: bool = False) -> CheckReport:
-        """Compare the store with the index; with ``repair``, re-index what differs."""
+    def check(self, *, repair: bool = False, procs: int = 1,
+              progress: ProgressFactory | None = None) -> CheckReport:
+        """Verify the index's files and segments and compare them with the store; with ``repair``, fix them.
+
+        Damage to the index means a full rebuild; articles that merely differ are
+        re-indexed. A repaired report is the verification that followed the repair.
+        """
+        with self.writing():  # a concurrent commit would look like damage
+            report = self._compare()
+            if not repair or report.ok:
+                return report
+            if report.serious:
+                self._rebuild(progress or _no_progress, procs)
+            elif report.damage:
+                # Only files a crashed write left unrecorded, in segments that read
+                # whole: record them and catch up with the store.
+                write_manifest(self.index_dir.path / str(self.index_dir.current_name()))
+                self.store.queue(report.missing + report.extra + report.stale)
+                self._sync(_no_progress, 1)
+            else:
+                self.store.queue(report.missing + report.extra + report.stale)
+                self._sync(_no_progress, 1)
+            after = self._compare()
+        report.repaired = after.ok
+        report.damage += [f"still after repair: {line}" for line in after.damage]
+        return report
+
+    def _compare(self) -> CheckReport:
         rows = {r.id: r for r in self.store.rows()}
         report = CheckReport()
         if not self.index_dir.exists():
             report.missing = sorted(rows)
-        else:
+            report.damage = ["index: missing (never built, or of an older format); run `archive check --repair`"]
+            report.serious = True
+            return report
+        folder = self.index_dir.path / str(self.index_dir.current_name())
+        files = verify_files(folder)
+        report.damage = [str(p) for p in files]
+        report.serious = any(p.serious for p in files)
+        if any(p.kind == "missing" for p in files):
+            return report  # its segment cannot open; the damage is known, a rebuild repairs it
+        try:
             ix = self.index_dir.open()
-            blocks: Counter[str] = Counter()
-            hashes: dict[str, str] = {}
-            with ix.searcher() as searcher:
-                for fields in searcher.reader().all_stored_fields():
-                    article_id = fields["article"]
-                    blocks[article_id] += 1
-                    if "hash" in fields:
-                        hashes[article_id] = fields["hash"]
+        except READ_ERRORS as exc:
+            report.damage.append(f"index: cannot be opened ({type(exc).__name__}: {exc})")
+            report.serious = True
+            return report
+        try:
+            problems, blocks, hashes, aids = verify_segments(ix)
+        finally:
             ix.close()
-            report.missing = sorted(set(rows) - set(blocks))
-            report.extra = sorted(set(blocks) - set(rows))
-            report.stale = sorted(
-                i for i in set(rows) & set(blocks)
-                if hashes.get(i) != rows[i].hash or blocks[i] != rows[i].nblocks)
-        if repair and not report.ok:
-            with self.writing():
-                if self.index_dir.exists():
-                    self.store.queue(report.missing + report.extra + report.stale)
-                self._sync(_no_progress, 1)
-            report.repaired = True
+        report.damage += [str(p) for p in problems]
+        if problems:
+            report.serious = True
+            return report  # what an unreadable segment holds is unknown: no per-article list
+        keys = {r.id: r.aid for r in rows.values()}
+        wrong_keys = sorted(i for i, seen in aids.items() if i in keys and seen != {keys[i]})
+        if wrong_keys:
+            report.serious = True
+            report.damage.append(f"index: aid column disagrees with the store for {len(wrong_keys)} "
+                                 f"articles ({', '.join(wrong_keys[:5])})")
+        report.missing = sorted(set(rows) - set(blocks))
+        report.extra = sorted(set(blocks) - set(rows))
+        report.stale = sorted(
+            i for i in set(rows) & set(blocks)
+            if hashes.get(i) != rows[i].hash or blocks[i] != rows[i].nblocks)
         return report
 
     # -- export --------------------------------------------------------------------------

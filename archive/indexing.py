@@ -9,10 +9,13 @@ article     the article's id (stored; deleting an article deletes by this term)
 aid         the store's integer key of the article (a column only, read
             whole into numpy by the search stage)
 n           the block number (a column only)
-text        the block, through the French search chain (no positions)
-exact       the block, through the exact chain, with positions (phrases)
-title       the article's title, search chain (boosted at query time)
-source,     metadata, through the exact chain, for ``source:``, ``author:``
+text        the block's search terms (no positions)
+exact       the block's exact terms, with positions (phrases, proximity)
+accent      the block's printed forms with an accent or a capital, keyed by
+            stem (``cot|Côtes``): typed accents are checked against them
+title       the article's title, search terms (its own BM25 at query time)
+title_exact the title's exact terms, with positions (phrases in titles)
+source,     metadata, exact terms, for ``source:``, ``author:``
 author, tag and ``tag:`` queries
 hash        the article's content hash (``check``)
 ==========  ==================================================================
@@ -22,8 +25,10 @@ block 0 only; the search stage lifts a match on them to every block of the
 article through the ``aid`` column. Indexing them on every block made
 indexing several times slower for no gain.
 
-==========  ==================================================================
-==========  ==================================================================
+Both fields go through the one chain of :mod:`archive.analysis`. Small
+updates go through Whoosh's own writer; batches and rebuilds through
+:class:`FastWriter`, which analyzes each block once and hands the terms to
+:class:`~archive.whoosh_format.BulkSegmentWriter`.
 
 Segments are written as separate files, not Whoosh's compound ``.seg`` files:
 Whoosh opens each part of a compound segment through ``BytesIO(memoryview)``,
@@ -41,40 +46,34 @@ article's documents in one Whoosh commit.
 from __future__ import annotations
 
 import multiprocessing
-from collections import Counter, defaultdict
 import os
-import pickle
 import shutil
-import zlib
 import struct
 import time
-from array import array
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, TEXT, Schema
 from whoosh.formats import Positions
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.system import pack_uint as _pack_uint, pack_ushort
-from whoosh.util.numeric import length_to_byte
-from whoosh.writing import SegmentWriter
+from whoosh.writing import IndexWriter
 
-from .analysis import analyze_block, exact_analyzer, french_analyzer
+from .analysis import FRENCH, Chain, ChainAnalyzer
 from .errors import IndexMissing
+from .failpoints import failpoint
 from .model import Article, derive_title
+from .whoosh_format import BulkSegmentWriter, commit_segments, finish_segment
+from .workers import die_with_parent
 
 __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_articles", "FastWriter",
-           "analyze_block", "build_segments"]
+           "build_segments"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
-FORMAT = "fr-6"
+FORMAT = "fr-8"
 Progress = Callable[[int], None]
-
-
 _PACK_ONE = struct.Struct("<I").pack
-_UINTS = [_pack_uint(i) for i in range(256)]
 
 
 class PackedPositions(Positions):
@@ -85,62 +84,98 @@ class PackedPositions(Positions):
     """
 
     def encode(self, poslist: list[int]) -> bytes:
+        """Pack a posting's positions."""
         if len(poslist) == 1:
             return _PACK_ONE(poslist[0])
         return struct.pack("<%dI" % len(poslist), *poslist)
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
+        """Unpack a posting's positions."""
         return list(struct.unpack("<%dI" % (len(valuestring) // 4), valuestring))
 
     def decode_frequency(self, valuestring: bytes) -> int:
+        """Return how many positions a posting has."""
         return len(valuestring) // 4
 
     def decode_weight(self, valuestring: bytes) -> float:
-        return self.decode_frequency(valuestring) * self.field_boost
+        """Return a posting's weight (its frequency)."""
+        return float(self.decode_frequency(valuestring) * self.field_boost)
 
 
-def make_schema(**chain: bool) -> Schema:
-    """Return the index schema; ``chain`` switches stages of the search chain off (benchmarks)."""
-    french = french_analyzer(**chain)
-    exact = exact_analyzer()
+def make_schema(chain: Chain = FRENCH) -> Schema:
+    """Return the index schema; a chain with stages off serves the relevance benchmark."""
+    search = ChainAnalyzer(chain, "search")
+    exact = ChainAnalyzer(chain, "exact")
+    accent = ChainAnalyzer(chain, "accent")
     schema = Schema(
         article=ID(stored=True),
         aid=COLUMN(NumericColumn("I", default=0)),
         n=COLUMN(NumericColumn("I", default=0)),
-        text=TEXT(analyzer=french, phrase=False),
+        text=TEXT(analyzer=search, phrase=False),
         exact=TEXT(analyzer=exact, phrase=True),  # format replaced below
-        title=TEXT(analyzer=french, phrase=False),
+        accent=TEXT(analyzer=accent, phrase=False),
+        title=TEXT(analyzer=search, phrase=False),
+        title_exact=TEXT(analyzer=exact, phrase=True),
         source=TEXT(analyzer=exact, phrase=False),
         author=TEXT(analyzer=exact, phrase=False),
         tag=TEXT(analyzer=exact, phrase=False),
         hash=ID(stored=True),
     )
     schema["exact"].format = PackedPositions()
+    schema["title_exact"].format = PackedPositions()
     return schema
 
 
-def article_documents(aid: int, article: Article) -> Iterator[dict[str, object]]:
+def schema_chain(schema: Schema) -> Chain:
+    """Return the chain an index was built with."""
+    analyzer = schema["text"].analyzer
+    return analyzer.chain if isinstance(analyzer, ChainAnalyzer) else FRENCH
+
+
+def article_documents(aid: int, article: Article) -> Iterable[dict[str, object]]:
     """Yield the Whoosh documents of one article: one per block."""
     for n, block in enumerate(article.blocks):
         doc: dict[str, object] = {"article": article.id, "aid": aid, "n": n,
-                                  "text": block.text, "exact": block.text}
+                                  "text": block.text, "exact": block.text, "accent": block.text}
         if n == 0:
             # Article-level fields go on block 0 only; search lifts them to the whole
             # article through the aid column (indexing them on every block cost 8x).
             # A title derived from the first sentence repeats the text: indexing it
             # again as a boosted title would count the same words twice.
             title = "" if article.title == derive_title(article.blocks) else article.title
-            doc.update(title=title, source=article.source or "",
+            # The title's printed forms join block 0's, for typed accents in titles.
+            doc.update(title=title, title_exact=title, accent=block.text + "\n" + title,
+                       source=article.source or "",
                        author=" ; ".join(article.authors), tag=" ; ".join(article.tags),
                        hash=article.content_hash())
         yield doc
 
 
-def write_articles(writer: SegmentWriter, items: Iterable[tuple[int, Article]],
+class FastWriter(BulkSegmentWriter):
+    """A segment writer fed whole articles, each block analyzed once by the chain."""
+
+    def __init__(self, ix: whoosh_index.Index, **kwargs: Any) -> None:
+        super().__init__(ix, ("text", "accent"), ("exact",), **kwargs)
+        self.chain = schema_chain(self.schema)
+
+    def add_article(self, aid: int, article: Article) -> int:
+        """Add one article's blocks; return how many."""
+        for doc in article_documents(aid, article):
+            text = str(doc.pop("text"))
+            doc.pop("exact")
+            exact, search, accent = self.chain.block(text)
+            if doc.get("title_exact") is not None:
+                accent = accent + self.chain.block(str(doc["title_exact"]))[2]
+            doc.pop("accent")
+            self.add_block({"text": search, "exact": exact, "accent": accent}, doc)
+        return len(article.blocks)
+
+
+def write_articles(writer: IndexWriter, items: Iterable[tuple[int, Article]],
                    progress: Progress | None = None) -> int:
     """Add articles' documents to an open writer (Whoosh's or the fast one); return blocks written."""
     blocks = 0
-    for aid, article in items:
+    for count, (aid, article) in enumerate(items, 1):
         if isinstance(writer, FastWriter):
             blocks += writer.add_article(aid, article)
         else:
@@ -149,6 +184,8 @@ def write_articles(writer: SegmentWriter, items: Iterable[tuple[int, Article]],
                 blocks += 1
         if progress:
             progress(1)
+        if count == 2:
+            failpoint("mid-index-write")
     return blocks
 
 
@@ -189,13 +226,13 @@ class IndexDir:
             raise IndexMissing("the search index is missing or out of date; run `archive rebuild`")
         return whoosh_index.open_dir(str(self.path / str(self.current_name())))
 
-    def create(self, **chain: bool) -> tuple[str, whoosh_index.Index]:
+    def create(self, chain: Chain = FRENCH) -> tuple[str, whoosh_index.Index]:
         """Create a new, empty, not yet live generation; return its name and index."""
         self.path.mkdir(parents=True, exist_ok=True)
         name = "g%d-%d" % (time.time_ns() // 1000, os.getpid())
         folder = self.path / name
         folder.mkdir()
-        ix = whoosh_index.create_in(str(folder), make_schema(**chain))
+        ix = whoosh_index.create_in(str(folder), make_schema(chain))
         (folder / "FORMAT").write_text(FORMAT + "\n", encoding="utf-8")
         return name, ix
 
@@ -220,168 +257,7 @@ class IndexDir:
                 child.unlink(missing_ok=True)
 
 
-# ---------------------------------------------------------------------------- the fast path
-#
-# Whoosh's own writer analyzes each field through a chain of generators and pushes
-# every posting through a sorting pool and a per-posting Python call; on the whole
-# corpus that is minutes. The fast writer below produces the same segment files
-# (same codec, same terms, same posting blocks) with one regex pass per block, a
-# per-word cache of the analysis, and whole posting blocks handed to the codec at
-# once. tests/test_indexing.py checks that both writers yield identical terms.
-
-_BLOCK = 128  # postings per block, as W3Codec writes them
-
-
-class FastWriter(SegmentWriter):
-    """A Whoosh segment writer fed whole articles through the fast analysis path."""
-
-    def __init__(self, ix: whoosh_index.Index, **kwargs: Any) -> None:
-        super().__init__(ix, **kwargs)
-        self._postings: dict[str, dict[bytes, list[tuple[int, float, bytes, int]]]] = {}
-        self._text_terms: defaultdict[str, list[tuple[int, float, bytes, int]]] = defaultdict(list)
-        self._exact_terms: defaultdict[str, list[tuple[int, float, bytes, int]]] = defaultdict(list)
-        self._positions = self.schema["exact"].format
-        # The fast analysis reproduces the default chains only; an index built with
-        # another chain (benchmark ablations) analyzes its text through Whoosh.
-        self._fast = (self.schema["text"].analyzer == french_analyzer()
-                      and self.schema["exact"].analyzer == exact_analyzer())
-
-    def _post(self, fieldname: str, tbytes: bytes, docnum: int, weight: float, vbytes: bytes,
-              length: int) -> None:
-        terms = self._postings.setdefault(fieldname, {})
-        lst = terms.get(tbytes)
-        if lst is None:
-            terms[tbytes] = [(docnum, weight, vbytes, length)]
-        else:
-            lst.append((docnum, weight, vbytes, length))
-
-    def add_article(self, aid: int, article: Article) -> int:
-        """Add one article's blocks; return how many."""
-        schema = self.schema
-        pdw = self.perdocwriter
-        encode = self._positions.encode
-        # The two big fields are keyed by str here and encoded once at flush time.
-        text_terms = self._text_terms
-        exact_terms = self._exact_terms
-        for doc in article_documents(aid, article):
-            docnum = self.docnum
-            pdw.start_doc(docnum)
-            text = str(doc.pop("text"))
-            doc.pop("exact")
-            if self._fast:
-                exact, search = analyze_block(text)
-            else:
-                exact = [t.text for t in schema["exact"].analyzer(text)]
-                search = [t.text for t in schema["text"].analyzer(text)]
-            n_search = len(search)
-            for term, f in Counter(search).items():
-                text_terms[term].append((docnum, float(f), _UINTS[f] if f < 256 else _pack_uint(f),
-                                         n_search))
-            positions: defaultdict[str, list[int]] = defaultdict(list)
-            for pos, term in enumerate(exact):
-                positions[term].append(pos)
-            n_exact = len(exact)
-            for term, plist in positions.items():
-                exact_terms[term].append((docnum, float(len(plist)), encode(plist), n_exact))
-            pdw.add_field("text", schema["text"], None, n_search)
-            pdw.add_field("exact", schema["exact"], None, n_exact)
-            for fieldname in sorted(doc):
-                value = doc[fieldname]
-                field = schema[fieldname]
-                length = 0
-                if field.indexed:
-                    items = list(field.index(value))
-                    if field.scorable:
-                        length = sum(freq for _, freq, _, _ in items)
-                    for tbytes, _, weight, vbytes in items:
-                        self._post(fieldname, tbytes, docnum, weight, vbytes, length)
-                pdw.add_field(fieldname, field, value if field.stored else None, length)
-                if field.column_type is not None:
-                    pdw.add_column_value(fieldname, field.column_type, field.to_column_value(value))
-            pdw.finish_doc()
-            self.docnum += 1
-        self._added = True
-        return len(article.blocks)
-
-    def _flush_segment(self) -> None:
-        self.perdocwriter.close()
-        for fieldname, terms in (("text", self._text_terms), ("exact", self._exact_terms)):
-            if terms:
-                self._postings[fieldname] = {t.encode("utf-8"): p for t, p in terms.items()}
-            terms.clear()
-        fw = self.fieldwriter
-        for fieldname in sorted(self._postings):
-            fw.start_field(fieldname, self.schema[fieldname])
-            terms = self._postings[fieldname]
-            fixed = self.schema[fieldname].format.fixed_value_size()
-            prefix = pack_ushort(fw._fieldid)
-            for tbytes in sorted(terms):
-                info = _write_postings(fw._postfile, terms[tbytes], fixed, self.codec._compression)
-                fw._tindex.add(prefix + tbytes, info.to_bytes())
-            fw.finish_field()
-        fw.close()
-        self._postings.clear()
-
-
-def _write_postings(postfile: Any, postings: list[tuple[int, float, bytes, int]],
-                    fixed: int | None, compression: int) -> W3TermInfo:
-    """Write one term's posting list in W3 blocks, as W3PostingsWriter would; return its info.
-
-    Byte for byte the codec's format (tests/test_indexing.py compares both writers), in
-    one function call per term instead of a dozen method calls per block.
-    """
-    info = W3TermInfo()
-    start = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
-    total = len(postings)
-    for first in range(0, total, _BLOCK):
-        chunk = postings[first:first + _BLOCK]
-        ids = [p[0] for p in chunk]
-        weights = array("f", [p[1] for p in chunk])
-        nonzero = [p[3] for p in chunk if p[3]]
-        minlength = min(nonzero) if nonzero else None
-        maxlength = max(nonzero) if nonzero else 0
-        maxweight = max(weights)
-        deltas = tuple(b - a for a, b in zip([0] + ids[:-1], ids))
-        if all(w == 1.0 for w in weights):
-            mini_weights: Any = None
-        elif all(w == weights[0] for w in weights):
-            mini_weights = weights[0]
-        else:
-            mini_weights = tuple(weights)
-        values = [p[2] for p in chunk if p[2]]
-        if fixed is None or fixed < 0:
-            mini_values: Any = tuple(values)
-        elif fixed == 0:
-            mini_values = None
-        else:
-            mini_values = b"".join(values)
-        data = pickle.dumps((deltas, mini_weights, mini_values), 2)
-        if compression:
-            data = zlib.compress(data, compression)
-        head = pickle.dumps((len(ids), ids[-1], maxweight, compression, length_to_byte(minlength),
-                             length_to_byte(maxlength)), 2)
-        size = len(head) + len(data)
-        postfile.write_int(-size if first + _BLOCK >= total else size)
-        postfile.write(head)
-        postfile.write(data)
-        # The same bookkeeping as W3TermInfo.add_block().
-        info._weight += sum(weights)
-        info._df += len(ids)
-        if info._minlength is None:
-            info._minlength = minlength
-        elif minlength is not None:
-            info._minlength = min(info._minlength, minlength)
-        info._maxlength = max(info._maxlength, maxlength)
-        info._maxweight = max(info._maxweight, maxweight)
-        if info._minid is None:
-            info._minid = ids[0]
-        info._maxid = ids[-1]
-    info.set_extent(start, postfile.tell() - start)
-    return info
-
-
-def _index_part(job: tuple[str, str, list[str]]) -> Any:
+def _index_part(job: tuple[str, str, list[str]]) -> tuple[Any, int]:
     """Index some of the store's articles into a new segment of an index (a worker process)."""
     index_path, store_path, ids = job
     from .store import Store
@@ -389,10 +265,7 @@ def _index_part(job: tuple[str, str, list[str]]) -> Any:
     ix = whoosh_index.open_dir(index_path)
     writer = FastWriter(ix, _lk=False, compound=False)
     write_articles(writer, Store(Path(store_path)).iter_keyed(ids))
-    segment = writer._finalize_segment()
-    # No writer._finish(): it would delete the temporary folder the other workers
-    # share; build_segments removes it once all are done.
-    return segment, len(ids)
+    return finish_segment(writer), len(ids)
 
 
 def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, ids: list[str],
@@ -403,7 +276,7 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
     jobs = [(str(index_path), str(store_path), ids[i:i + size]) for i in range(0, len(ids), size or 1)]
     # The new generation's folder is private to this rebuild (the caller holds the
     # archive's write lock), so the segments are committed by writing the TOC directly.
-    segments = list(ix._segments())
+    segments = []
     if parts == 1:
         for job in jobs:
             segment, count = _index_part(job)
@@ -412,14 +285,9 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
                 progress(count)
     else:
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(parts) as pool:
+        with ctx.Pool(parts, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             for segment, count in pool.imap_unordered(_index_part, jobs):
                 segments.append(segment)
                 if progress:
                     progress(count)
-    generation = ix.latest_generation() + 1
-    whoosh_index.TOC(ix.schema, segments, generation).write(ix.storage, ix.indexname)
-    whoosh_index.clean_files(ix.storage, ix.indexname, generation, segments)
-    shutil.rmtree(index_path / f"{ix.indexname}.tmp", ignore_errors=True)
-
-
+    commit_segments(ix, index_path, segments)

@@ -34,9 +34,10 @@ import re
 import sys
 import tomllib
 import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -55,14 +56,21 @@ SIDECAR_SUFFIXES = (".json", ".toml", ".yaml", ".yml")
 MAX_FILE_BYTES = 16 * 1024 * 1024
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _BLANK_LINE_RE = re.compile(r"\n[ \t\u00a0]*\n")
-_MD_HEADING_RE = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
+_MD_HEADING_RE = re.compile(r"#{1,6}\s+")
+# Every pattern below runs on untrusted text and must stay linear: each opener's scan
+# stops at the next character that could start or end another one ([ ] ( ) * `),
+# so no character is scanned by more than a bounded number of openers. An italics
+# pattern that let `.+?` run to the end of the text made `"*a " * 20000` quadratic.
+_URL = r"\(((?:[^()]|\([^()]*\))*)\)"  # one level of parentheses: wiki/Paris_(France)
 _MD_INLINE = [
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),
+    (re.compile(r"!\[([^\[\]]*)\]" + _URL), r"\1"),
+    (re.compile(r"\[([^\[\]]+)\]" + _URL), r"\1"),
+    (re.compile(r"\*\*([^*]+)\*\*|__([^_]+)__"), r"\1\2"),
+    (re.compile(r"(?<![\w*])\*(?!\s)([^*]+)(?<!\s)\*(?![\w*])"), r"\1"),
     (re.compile(r"`([^`]*)`"), r"\1"),
 ]
+#: Code points that cannot be encoded (lone UTF-16 halves, from JSON escapes like \ud800).
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -259,9 +267,11 @@ def _records_to_articles(data: Any, where: str, overrides: Mapping[str, Any] | N
             history, stored = _history(record)
         except InvalidArticle as exc:
             raise IngestError(label, str(exc)) from None
+        where_from: str | None = origin
         if stored is not None:  # an export with history: keep where and when the version was stored
-            origin, remember = stored.get("source"), False
-        yield Incoming(article, origin, derived, remember, history,
+            source = stored.get("source")
+            where_from, remember = (source if isinstance(source, str) else None), False
+        yield Incoming(article, where_from, derived, remember, history,
                        str(stored["stored_at"]) if stored and stored.get("stored_at") else None)
 
 
@@ -282,7 +292,7 @@ def _history(record: Mapping[str, Any]) -> tuple[tuple[Revision, ...], Mapping[s
         return (), None
     if not isinstance(history or [], list) or not isinstance(stored or {}, Mapping):
         raise InvalidArticle("'history' must be a list of versions and 'stored' a mapping")
-    revisions = []
+    revisions: list[Revision] = []
     for entry in history or []:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("record"), Mapping):
             raise InvalidArticle("each 'history' entry needs a 'record'")
@@ -298,7 +308,7 @@ def _history(record: Mapping[str, Any]) -> tuple[tuple[Revision, ...], Mapping[s
 
 def _apply(article: Article, overrides: Mapping[str, Any] | None, where: str, derived: bool) -> Article:
     if not overrides:
-        return article
+        return _encodable(article, where)
     record = article.to_record()
     record.pop("authors", None)
     if derived:
@@ -311,9 +321,21 @@ def _apply(article: Article, overrides: Mapping[str, Any] | None, where: str, de
         else:
             record[key] = list(value) if key == "tags" else value
     try:
-        return Article.from_record(record)
+        return _encodable(Article.from_record(record), where)
     except InvalidArticle as exc:
         raise IngestError(where, str(exc)) from None
+
+
+def _encodable(article: Article, where: str) -> Article:
+    """Return the article, or raise :class:`IngestError` if some text of it is not encodable."""
+    # Decoded bytes never hold lone surrogates, but JSON (and YAML) escapes such as
+    # "\ud800" do; they would fail later in the store, after earlier files went in.
+    for key, value in article.to_record().items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and (m := _SURROGATE_RE.search(text)):
+                raise IngestError(where, f"'{key}' holds a lone surrogate \\u{ord(m.group()):04x} "
+                                         "(an invalid \\u escape), which is not text")
+    return article
 
 
 def _sidecar(path: Path) -> dict[str, Any]:
@@ -386,23 +408,33 @@ def _markdown_article(text: str, path: Path) -> tuple[Article, bool]:
         lines = [ln for ln in chunk.split("\n") if ln.strip()]
         paragraph: list[str] = []
         for line in lines:
-            heading = _MD_HEADING_RE.match(line.strip())
-            if heading:
+            heading = _md_heading(line.strip())
+            if heading is not None:
                 if paragraph:
                     blocks.append(Block(_md_inline(" ".join(paragraph)), False))
                     paragraph = []
-                blocks.append(Block(_md_inline(heading.group(1)), True))
+                blocks.append(Block(_md_inline(heading), True))
             else:
                 paragraph.append(re.sub(r"^\s*(?:>\s?|[-*+]\s+)", "", line))
         if paragraph:
             blocks.append(Block(_md_inline(" ".join(paragraph)), False))
     blocks = [b for b in blocks if b.text]
     if "title" not in meta:
-        for i, block in enumerate(blocks[:1]):
+        for block in blocks[:1]:
             if block.heading:
                 meta = {**meta, "title": block.text}
                 blocks = blocks[1:]
     return _record_from(meta, blocks, path)
+
+
+def _md_heading(line: str) -> str | None:
+    """Return the text of an ATX heading line (``## Titre ##``), or None for any other line."""
+    m = _MD_HEADING_RE.match(line)
+    if m is None:
+        return None
+    # String methods, not a `(.*?)\s*#*\s*$` pattern: that one backtracks quadratically
+    # over a long run of spaces.
+    return line[m.end():].rstrip().rstrip("#").rstrip()
 
 
 def _md_inline(text: str) -> str:

@@ -1,67 +1,97 @@
 """Query language: what a reader types, parsed into a small tree.
 
-Words are ANDed. ``OR``/``OU`` join alternatives (binding tighter than the
-implicit AND, as in web search engines), ``NOT``/``SAUF``/a leading
-``-`` exclude, parentheses group. ``"quoted phrases"`` use the exact chain in
-order. ``title:``/``titre:``, ``author:``/``auteur:``, ``source:`` and
-``tag:`` look in the article's metadata; ``date:2020``, ``date:2019..2020``
-and ``date:[2019-03 TO 2020-06]`` restrict dates; ``invest*`` is a trailing
-wildcard.
+``l’Assemblée "état d’urgence" -Sénat grève NEAR/5 cheminots gouvernemnt~``
+reads, piece by piece:
 
-Parsing never raises: an unbalanced quote or parenthesis, a lone operator or a
-screenful of noise degrade to plain words. The tree is evaluated by
-:mod:`archive.search`; this module only reads the text.
+* plain words are required *somewhere in the article* (title or any
+  paragraph); their forms match (``élections`` finds ``élection``); a word
+  typed with accents must keep them (``côte`` does not find ``côté``; an
+  unaccented capital such as ``ETAT`` is no evidence against ``état``), a word
+  typed without accents matches every accented spelling;
+* ``OR``/``OU`` join alternatives (binding tighter than the implicit AND);
+  ``NOT``/``SAUF``/a leading ``-`` exclude whole articles; parentheses group;
+* ``"quoted phrases"`` match word for word within one paragraph or the title
+  (accents and apostrophes as above, no word forms); ``"a b"~5``,
+  ``a NEAR/5 b`` and ``a PRES/5 b`` want the words within 5 positions, in any
+  order; ``Notre-Dame`` is the phrase ``"Notre Dame"``;
+* ``invest*`` is a prefix, ``gouvernemnt~`` (one edit) and ``mot~2`` are fuzzy;
+* ``titre:``/``title:``, ``auteur:``/``author:``, ``source:``, ``tag:`` look
+  in the metadata; ``date:2020``, ``date:2019..2020`` and
+  ``date:[2019-03 TO 2020-06]`` restrict dates;
+* stop words (``le``, ``de``…) are ignored beside other words, and searched
+  word for word when a query has nothing else (``de la``).
+
+Input is normalised as texts are (NFKC, every apostrophe form, no zero-width
+characters). Parsing never raises: an unbalanced quote or parenthesis, a lone
+operator or a screenful of noise degrade to plain words. Besides the tree,
+:class:`Query` keeps a :class:`Reading` per piece, which says how it was read.
+The tree is evaluated by :mod:`archive.search.matching`, through the same
+:class:`~archive.analysis.Chain` that indexed the archive.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Union
 
-from .analysis import ELISIONS, exact_analyzer, french_analyzer, words
+from .analysis import ELISIONS, FRENCH, Chain, has_accents, normalize_text, words
 from .model import parse_date
 
-__all__ = ["Word", "Phrase", "Prefix", "And", "Or", "Not", "Node", "Query", "parse_query",
-           "parse_date_bound", "MAX_CLAUSES"]
+__all__ = ["Word", "Phrase", "Prefix", "Fuzzy", "And", "Or", "Not", "Node", "Reading", "Query",
+           "parse_query", "parse_date_bound", "MAX_CLAUSES"]
 
 #: Clauses beyond this many are ignored, which bounds the work of one query.
-MAX_CLAUSES = 32
+MAX_CLAUSES = 128
 _FIELDS = {"title": "title", "titre": "title", "author": "author", "auteur": "author",
            "source": "source", "tag": "tag", "tags": "tag", "date": "date"}
 _OR = {"OR", "OU", "|"}
 _NOT = {"NOT", "SAUF"}
 _AND = {"AND", "ET", "&&"}
+_NEAR_RE = re.compile(r"(?:NEAR|PRES|PRÈS)/(\d{1,2})")
+_FUZZY_RE = re.compile(r"(.+?)~([12])?")
 _TOKEN_RE = re.compile(
     r"""(?P<lp>\()|(?P<rp>\))
       |(?P<field>[^\W\d_]+):(?P<fvalue>"[^"]*"|\[[^\]]*\]|[^\s()"]+)
-      |(?P<phrase>"[^"]*")
+      |(?P<phrase>"[^"]*"(?:~\d{1,2})?)
       |(?P<neg>-)(?=[\w"(])
       |(?P<word>[^\s()"]+)
       |(?P<junk>")""",
     re.X,
 )
-_SEARCH = french_analyzer()
-_EXACT = exact_analyzer()
 
 
 @dataclass(frozen=True)
 class Word:
-    """A word: its search-chain terms (variants) or, for a metadata field, its exact terms."""
+    """A word: its search terms (variants), or exact terms for ``exact`` and metadata fields.
+
+    ``accent`` is the word as typed when it carries accents, which printed forms must keep.
+    """
 
     text: str
     terms: tuple[str, ...]
     field: str | None = None
+    accent: str | None = None
 
 
 @dataclass(frozen=True)
 class Phrase:
-    """Exact-chain terms that must follow each other (``field`` for metadata phrases)."""
+    """Exact terms that must follow each other, or (``slop`` > 0) sit within ``slop`` positions."""
 
     text: str
     terms: tuple[str, ...]
     field: str | None = None
+    slop: int = 0
+
+
+@dataclass(frozen=True)
+class Fuzzy:
+    """A word to match within ``distance`` edits, against the archive's own words."""
+
+    text: str
+    term: str
+    distance: int
 
 
 @dataclass(frozen=True)
@@ -74,20 +104,33 @@ class Prefix:
 
 @dataclass(frozen=True)
 class And:
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    child: "Node"
+    child: Node
 
 
-Node = Union[Word, Phrase, Prefix, And, Or, Not]
+Node = Word | Phrase | Prefix | Fuzzy | And | Or | Not
+
+
+@dataclass
+class Reading:
+    """How one piece of the query, as typed, was read: its role and the forms searched."""
+
+    text: str
+    role: str  # word, phrase, prefix, fuzzy, near, stopword, field, date, excluded
+    terms: list[str]
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the reading in the JSON contract."""
+        return {"text": self.text, "role": self.role, "terms": self.terms}
 
 
 @dataclass
@@ -99,6 +142,8 @@ class Query:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     words: list[str] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
+    stop_words_only: bool = False
 
 
 def parse_date_bound(value: str | dt.date | None, *, end: bool) -> dt.date | None:
@@ -113,51 +158,29 @@ def parse_date_bound(value: str | dt.date | None, *, end: bool) -> dt.date | Non
         return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
     mon = int(month)
     if day is None:
-        if end:
-            nxt = dt.date(year + mon // 12, mon % 12 + 1, 1)
-            return nxt - dt.timedelta(days=1)
-        return dt.date(year, mon, 1)
+        return dt.date(year, mon, calendar.monthrange(year, mon)[1] if end else 1)
     return dt.date(year, mon, int(day))
 
 
-def parse_query(text: str, analyzer: Any = None) -> Query:
-    """Parse a query (with the index's search chain, if given); never raise."""
+def parse_query(text: str, chain: Chain = FRENCH) -> Query:
+    """Parse a query with the chain that indexed the archive; never raise."""
     text = text or ""
-    analyzer = analyzer or _SEARCH
+    normal = normalize_text(text)
     try:
-        return _Parser(text, analyzer).parse()
+        query = _Parser(text, normal, chain, keep_stops=False).parse()
+        if query.root is None and query.words:
+            # Only stop words (`de la`): search them word for word rather than everything.
+            query = _Parser(text, normal, chain, keep_stops=True).parse()
+            query.stop_words_only = query.root is not None
+        return query
     except (ValueError, RecursionError, IndexError):
-        return _plain_words(text, analyzer)
+        return _plain_words(text, normal, chain)
 
 
-def _plain_words(text: str, analyzer: Any) -> Query:
-    typed = words(text)[:MAX_CLAUSES]
-    nodes = [n for n in (_word(w, None, analyzer) for w in typed) if n is not None]
-    return Query(text, _and(nodes), words=typed)
-
-
-def _word(text: str, field_name: str | None, analyzer: Any = _SEARCH) -> Node | None:
-    """Analyze one typed word into a Word node (None for a stop word)."""
-    if field_name in ("source", "author", "tag"):
-        terms = [t.text for t in _EXACT(text)]
-        if not terms:
-            return None
-        if len(terms) > 1:
-            return Phrase(text, tuple(terms), field_name)
-        return Word(text, (terms[0],), field_name)
-    if text.endswith("*") and len(text.rstrip("*")) >= 2 and field_name is None:
-        stem = [t.text for t in _EXACT(text.rstrip("*"))]
-        if len(stem) == 1:
-            return Prefix(text, stem[0])
-    variants = tuple(dict.fromkeys(t.text for t in analyzer(text, mode="query")))
-    tokens = [t for t in words(text)]
-    if not variants:
-        return None
-    if len(tokens) > 1:
-        # `Notre-Dame`, `président-directeur`: every part must be there.
-        parts = [_word(t, field_name, analyzer) for t in tokens]
-        return _and([p for p in parts if p is not None])
-    return Word(text, variants, field_name)
+def _plain_words(text: str, normal: str, chain: Chain) -> Query:
+    typed = words(normal)[:MAX_CLAUSES]
+    nodes = [n for n in (_Parser(text, "", chain, False).word(w, None) for w in typed) if n is not None]
+    return Query(text, _and(nodes), words=typed, readings=[Reading(w, "word", []) for w in typed])
 
 
 def _and(nodes: list[Node]) -> Node | None:
@@ -167,15 +190,26 @@ def _and(nodes: list[Node]) -> Node | None:
     return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
 
 
+def _exact_terms(chain: Chain, text: str) -> tuple[str, ...]:
+    typed = chain.exact_terms(text)
+    # `"état d urgence"` (apostrophe lost, as the peer harness and many users type
+    # it): the index holds `état d’urgence` as etat, urgence, so a lone elided
+    # article before another word is dropped.
+    return tuple(t for i, t in enumerate(typed) if t not in ELISIONS or i == len(typed) - 1)
+
+
 class _Parser:
-    def __init__(self, text: str, analyzer: Any) -> None:
+    def __init__(self, text: str, normal: str, chain: Chain, keep_stops: bool) -> None:
         self.text = text
-        self.analyzer = analyzer
+        self.chain = chain
+        self.keep_stops = keep_stops
         self.tokens: list[tuple[str, str]] = []
         self.date_from: dt.date | None = None
         self.date_to: dt.date | None = None
         self.words: list[str] = []
-        for m in _TOKEN_RE.finditer(text):
+        self.readings: list[Reading] = []
+        self.negated = 0
+        for m in _TOKEN_RE.finditer(normal):
             kind = m.lastgroup or ""
             if kind == "fvalue":
                 kind = "field"
@@ -196,25 +230,43 @@ class _Parser:
                 nodes.append(node)
             if self.peek() is not None:
                 self.i += 1  # a stray ')': skip it
-        root = _and(nodes)
-        return Query(self.text, root, self.date_from, self.date_to, self.words)
+        return Query(self.text, _and(nodes), self.date_from, self.date_to, self.words, self.readings)
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
+    def read(self, text: str, role: str, terms: list[str]) -> None:
+        self.readings.append(Reading(text, "excluded" if self.negated else role, terms))
+
     def or_expr(self) -> Node | None:
         # OR binds tighter than the implicit AND, as in web search engines:
         # `retraites OR pensions réforme` is (retraites OR pensions) AND réforme.
-        children = [self.unary()]
+        children = [self.near_expr()]
         while (tok := self.peek()) and tok[0] == "word" and tok[1] in _OR:
             self.i += 1
-            if self.peek() is None or self.peek()[0] == "rp":
+            if (nxt := self.peek()) is None or nxt[0] == "rp":
                 break
-            children.append(self.unary())
+            children.append(self.near_expr())
         kept = [c for c in children if c is not None]
         if not kept:
             return None
         return kept[0] if len(kept) == 1 else Or(tuple(kept))
+
+    def near_expr(self) -> Node | None:
+        start = self.i
+        node = self.unary()
+        while (tok := self.peek()) and tok[0] == "word" and (m := _NEAR_RE.fullmatch(tok[1].upper())):
+            self.i += 1
+            if (nxt := self.peek()) is None or nxt[0] != "word":
+                break
+            self.i += 1
+            pieces = [t[1] for t in self.tokens[start:self.i] if not _NEAR_RE.fullmatch(t[1].upper())]
+            terms = tuple(t for p in pieces for t in _exact_terms(self.chain, p))
+            typed = " ".join(t[1] for t in self.tokens[start:self.i])
+            self.readings = [r for r in self.readings if r.text not in pieces]
+            self.read(typed, "near", list(terms))
+            node = Phrase(typed, terms, None, int(m.group(1)) or 1) if len(terms) > 1 else node
+        return node
 
     def and_expr(self) -> Node | None:
         nodes: list[Node] = []
@@ -235,7 +287,9 @@ class _Parser:
             self.i += 1
             if self.peek() is None:
                 return None
+            self.negated += 1
             child = self.unary()
+            self.negated -= 1
             return Not(child) if child is not None else None
         return self.atom()
 
@@ -253,38 +307,76 @@ class _Parser:
             return None
         self.clauses += 1
         if kind == "phrase":
-            return self.phrase(value[1:-1], None)
+            body, _, slop = value[1:].rpartition('"')
+            return self.phrase(body, None, int(slop[1:]) if slop else 0, value)
         if kind == "field":
             name, _, raw = value.partition(":")
             target = _FIELDS.get(name)
             if target == "date":
                 if self.date_range(raw):
+                    self.read(value, "date", [d.isoformat() for d in (self.date_from, self.date_to) if d])
                     return None
                 target = None
             if target is None:
                 # Not a field we know: read `foo:bar` as the words it contains.
                 return _and([n for n in (self.word(w, None) for w in words(value)) if n])
             if raw.startswith('"'):
-                return self.phrase(raw.strip('"'), target)
-            return self.word(raw, target)
+                return self.phrase(raw.strip('"'), target, 0, value)
+            return self.word(raw, target, value)
         return self.word(value, None)
 
-    def word(self, text: str, field_name: str | None) -> Node | None:
-        self.words.extend(words(text))
-        return _word(text, field_name, self.analyzer)
+    def word(self, text: str, field_name: str | None, typed: str | None = None) -> Node | None:
+        """Analyze one typed word into a node (None for an ignored stop word)."""
+        shown = typed or text
+        chain = self.chain
+        if field_name in ("source", "author", "tag"):
+            self.words.extend(words(text))
+            terms = chain.exact_terms(text)
+            self.read(shown, "field", terms)
+            if not terms:
+                return None
+            return Phrase(text, tuple(terms), field_name) if len(terms) > 1 else Word(text, (terms[0],), field_name)
+        fuzzy = _FUZZY_RE.fullmatch(text) if field_name is None else None
+        if fuzzy and len(chain.exact_terms(fuzzy.group(1))) == 1:
+            self.words.extend(words(fuzzy.group(1)))
+            self.read(shown, "fuzzy", [])
+            return Fuzzy(text, chain.exact_terms(fuzzy.group(1))[0], int(fuzzy.group(2) or 1))
+        if text.endswith("*") and len(text.rstrip("*")) >= 2 and field_name is None:
+            stem = chain.exact_terms(text.rstrip("*"))
+            if len(stem) == 1:
+                self.words.extend(words(text))
+                self.read(shown, "prefix", [])
+                return Prefix(text, stem[0])
+        tokens = words(text)
+        self.words.extend(tokens)
+        if len(tokens) > 1:
+            # `Notre-Dame`, `Saint-Germain-des-Prés`: every part, in order.
+            return self.phrase(text, field_name, 0, shown)
+        if not tokens:
+            return None
+        variants = chain.search_terms(text)
+        if not variants:
+            if not self.keep_stops:
+                self.read(shown, "stopword", [])
+                return None
+            exact = chain.exact_terms(text)
+            self.read(shown, "stopword", exact)
+            return Word(text, tuple(exact), "exact")
+        analysis = chain.word(tokens[0])
+        accent = analysis.form.lower() if has_accents(analysis.form) else None
+        self.read(shown, "field" if field_name else "word", list(variants))
+        return Word(text, variants, field_name, accent)
 
-    def phrase(self, text: str, field_name: str | None) -> Node | None:
+    def phrase(self, text: str, field_name: str | None, slop: int, typed: str) -> Node | None:
         self.words.extend(words(text))
-        terms = [t.text for t in _EXACT(text)]
-        # `"état d urgence"` (apostrophe lost, as the peer harness and many users type
-        # it): the index holds `état d’urgence` as etat, urgence, so a lone elided
-        # article before another word is dropped.
-        terms = tuple(t for i, t in enumerate(terms) if t not in ELISIONS or i == len(terms) - 1)
+        terms = _exact_terms(self.chain, text)
+        self.read(typed, "near" if slop else ("field" if field_name else "phrase"), list(terms))
         if not terms:
             return None
         if len(terms) == 1 and field_name is None:
-            return Word(text, terms, "exact")
-        return Phrase(text, terms, field_name)
+            form = self.chain.word(words(text)[-1]).form
+            return Word(text, terms, "exact", form.lower() if has_accents(form) else None)
+        return Phrase(text, terms, field_name, slop)
 
     def date_range(self, raw: str) -> bool:
         """Read a ``date:`` value into the query's range; False when it is not a date."""

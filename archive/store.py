@@ -26,14 +26,15 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Iterator, Literal
+from typing import Any, Literal
 
 from . import copies, revisions
 from .copies import Cluster
-from .errors import ArchiveBusy, ArticleNotFound
+from .errors import ArchiveBusy, ArticleNotFound, HomeUnavailable
 from .identity import Incoming, resolve_id
 from .model import Article
 from .revisions import HistoryEntry
@@ -97,8 +98,11 @@ class Store:
         #: Place each written article among its copies (off only to measure what it costs).
         self.detect_copies = detect_copies
         self._local = threading.local()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db.executescript(_SCHEMA + revisions.SCHEMA + copies.SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db.executescript(_SCHEMA + revisions.SCHEMA + copies.SCHEMA)
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise _unavailable(self.path, exc) from None
         if self.db.execute("SELECT 1 FROM meta WHERE key = 'revisions'").fetchone() is None:
             # A store from before revisions: its articles become their own revision 1.
             with self._write() as (db, _):
@@ -114,10 +118,13 @@ class Store:
         """Return this thread's connection (SQLite connections must not cross threads)."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
+            try:
+                db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA foreign_keys=ON")
+            except sqlite3.OperationalError as exc:
+                raise _unavailable(self.path, exc) from None
             self._local.db = db
         return db
 
@@ -376,7 +383,7 @@ class Store:
                      ) -> tuple[list[tuple[int, str, str | None]], dict[str, list[tuple[int, str]]]]:
         """Return ``(aid, id, date)`` of every article (or of ``aids``) and ``(aid, value)`` pairs per facet."""
         db = self.db
-        where, args = "", ()
+        where, args = "", ()  # type: tuple[str, tuple[str, ...]]
         if aids is not None:
             where, args = "WHERE a.aid IN (SELECT value FROM json_each(?))", (json.dumps(aids),)
         articles = db.execute(f"SELECT aid, id, date FROM articles a {where} ORDER BY aid", args).fetchall()
@@ -390,7 +397,7 @@ class Store:
         }
         return articles, facets
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> dict[str, Any]:
         """Return counts: articles, blocks, date range, articles per source."""
         db = self.db
         n, blocks, first, last = db.execute(
@@ -427,5 +434,12 @@ def _columns(article: Article, digest: str) -> tuple[object, ...]:
     )
 
 
+def _unavailable(path: Path, exc: BaseException) -> HomeUnavailable:
+    """Return the error for a store that cannot be opened (a read-only home, most often)."""
+    # WAL mode needs to create `-wal` and `-shm` files beside the store, even to read.
+    return HomeUnavailable(f"cannot open the store {path} ({exc}); the archive home must be "
+                           "writable, even to read (SQLite's WAL mode writes beside the store)")
+
+
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.search import engine_for, search  # noqa: E402
+from archive.search import SearchRequest, engine_for, search  # noqa: E402
 
 DEFAULT_QUERIES = ["élection", "vaccins", "gilets jaunes", '"Emmanuel Macron"', "etat d urgence",
                    "l'Assemblée nationale", "kangourou", "France", "vaccin | tags=sante"]
@@ -75,7 +75,7 @@ def add_one(home: Path) -> dict:
                "date": "2020-06-01", "paragraphs": ["Un ornithorynque xylophoniste a été vu à Quimper."]}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(article, f)
-    engine_for(home).search("ornithorynque xylophoniste")  # the searcher is open and warm
+    engine_for(home).search(SearchRequest("ornithorynque xylophoniste"))  # the searcher is open and warm
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "archive.cli", "--home", str(home), "add", f.name], check=True,
                    capture_output=True)

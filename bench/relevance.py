@@ -22,21 +22,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from archive.analysis import Chain  # noqa: E402
 from archive.home import Archive  # noqa: E402
 from archive.model import Article  # noqa: E402
-from archive.search import Engine  # noqa: E402
+from archive.search import Engine, SearchRequest  # noqa: E402
 
 SETS = {
     "piaf": ("passages-fr-dev.jsonl", ["qrels-fr-dev.jsonl", "qrels-fr-dev-noaccent.jsonl"]),
     "knownitem": ("knownitem-dev-passages.jsonl",
                   ["knownitem-dev-qrels.jsonl", "knownitem-dev-qrels-noaccent.jsonl"]),
+    "news-kw": ("news-dev-articles.jsonl", ["news-dev-kw-qrels.jsonl", "news-dev-kw-qrels-noaccent.jsonl"]),
+    "news-lead": ("news-dev-lead-passages.jsonl",
+                  ["news-dev-lead-qrels.jsonl", "news-dev-lead-qrels-noaccent.jsonl"]),
 }
 CHAINS = {
-    "full chain": {},
-    "no stemming": {"stem": False},
-    "no folding": {"fold": False},
-    "no elision": {"elision": False},
-    "no stop words": {"stop": False},
+    "full chain": Chain(),
+    "no stemming": Chain(stem=False),
+    "no folding": Chain(fold=False),
+    "no elision": Chain(elision=False),
+    "no stop words": Chain(stop=False),
 }
 _WORD = re.compile(r"\w+")
 
@@ -50,7 +54,8 @@ def evaluate(engine: Engine, qrels: list[dict], k: int = 10) -> tuple[float, flo
     recall = mrr = 0.0
     for q in qrels:
         text = " OR ".join(words(q["query"]))
-        ranked = [h.id for h in engine.search(text, per_page=k, suggest=False).hits]
+        request = SearchRequest.build(text, per_page=k)
+        ranked = [h.id for h in engine.search(request, suggestion=False).hits]
         relevant = set(q["relevant"])
         hits = [i for i, d in enumerate(ranked) if d in relevant]
         recall += len(hits) / len(relevant)
@@ -61,7 +66,7 @@ def evaluate(engine: Engine, qrels: list[dict], k: int = 10) -> tuple[float, flo
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
-    ap.add_argument("--sets", default="piaf,knownitem")
+    ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--chains", default=",".join(CHAINS))
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
     a = ap.parse_args()

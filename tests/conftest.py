@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive.home import Archive
-from archive.search import _ENGINES
+from archive.search import close_engines
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -28,13 +28,21 @@ def corpus_file(name: str) -> Path:
     return path
 
 
+_CORPUS_FIXTURES = {"sample_home", "sample_copy", "sample_server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that read the shared corpus through a fixture (``-m "not corpus"`` skips them)."""
+    for item in items:
+        if _CORPUS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.corpus)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_engines():
     """Drop cached search engines between tests (each test has its own homes)."""
     yield
-    for engine in list(_ENGINES.values()):
-        engine.close()
-    _ENGINES.clear()
+    close_engines()
 
 
 @pytest.fixture
@@ -81,8 +89,9 @@ def runner() -> CliRunner:
 def app(seeded: Archive):
     from webui import create_app
 
-    return create_app({"ARCHIVE_HOME": str(seeded.home), "TESTING": True,
-                       "ARCHIVE_ADMIN_TOKEN": None})
+    app = create_app({"ARCHIVE_HOME": str(seeded.home), "TESTING": True, "ARCHIVE_ADMIN_TOKEN": None})
+    yield app
+    app.extensions["archive"].close()
 
 
 @pytest.fixture

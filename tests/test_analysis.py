@@ -1,25 +1,25 @@
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from archive.analysis import exact_analyzer, french_analyzer, fold, stem_variants, token_spans
+from archive.analysis import FRENCH, Chain, ChainAnalyzer, fold, stem_variants
 
 
-def terms(text, analyzer=None):
-    return [t.text for t in (analyzer or french_analyzer())(text)]
+def terms(text, kind="search"):
+    return [t.text for t in ChainAnalyzer(FRENCH, kind)(text)]
 
 
 def test_elisions_in_both_apostrophes_keep_offsets():
     text = "l’Assemblée et d'investir, qu’il jusqu'à lorsqu’on"
-    spans = token_spans(french_analyzer(), text)
-    marked = {text[s:e] for _, s, e, _ in spans}
+    marked = {text[s.start:s.end] for s in FRENCH.spans(text) if s.search}
     assert marked == {"Assemblée", "investir"}
 
 
 def test_words_with_apostrophe_or_ampersand_stay_whole():
-    assert terms("aujourd’hui R&D", exact_analyzer()) == ["aujourd'hui", "r&d"]
+    assert terms("aujourd’hui R&D", "exact") == ["aujourd'hui", "r&d"]
 
 
 def test_guillemets_nbsp_and_hyphens_separate():
-    assert terms("«\u00a0président-directeur\u202fgénéral\u00a0»", exact_analyzer()) == [
+    assert terms("«\u00a0président-directeur\u202fgénéral\u00a0»", "exact") == [
         "president", "directeur", "general"]
 
 
@@ -37,14 +37,33 @@ def test_both_stem_orders_are_indexed_so_unaccented_queries_meet():
     assert terms("investissements") == terms("investir") == ["invest"]
 
 
+def test_the_whoosh_analyzer_is_the_chain_with_positions_and_offsets():
+    text = "L’État d'urgence a été levé, investissements repris."
+    tokens = [(t.text, t.pos, t.startchar, t.endchar)
+              for t in ChainAnalyzer(FRENCH, "search")(text, positions=True, chars=True)]
+    expected = [(term, pos, s.start, s.end) for pos, s in enumerate(FRENCH.spans(text)) for term in s.search]
+    assert tokens == expected
+    assert tokens[0] == ("etat", 0, 2, 6)
+    exact = [t.text for t in ChainAnalyzer(FRENCH, "exact")(text)]
+    assert exact == FRENCH.block(text)[0] == ["etat", "urgence", "a", "ete", "leve", "investissements",
+                                              "repris"]
+
+
+def test_switched_off_stages_change_only_their_stage():
+    assert Chain(stem=False).word("investissements").search == ("investissements",)
+    assert Chain(fold=False).word("Économie").search == ("économ",)
+    assert Chain(stop=False).word("le").search == ("le",)
+    assert FRENCH.word("lorsqu’il").search == () != Chain(elision=False).word("lorsqu’il").search
+    assert Chain(elision=False).word("l’État").exact == "etat"  # phrases always drop elisions
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=300))
-def test_chains_never_raise_on_arbitrary_text(text):
-    for analyzer in (french_analyzer(), exact_analyzer()):
-        for _, start, end, _ in token_spans(analyzer, text):
-            assert 0 <= start <= end <= len(text)
+def test_chain_never_raises_on_arbitrary_text(text):
+    for span in FRENCH.spans(text):
+        assert 0 <= span.start <= span.end <= len(text)
 
 
-def test_chains_take_lone_surrogates_and_huge_words():
+def test_chain_takes_lone_surrogates_and_huge_words():
     text = "a\ud800b \u202e" + "x" * 100_000
-    assert terms(text, exact_analyzer())[-1] == "x" * 100_000
+    assert terms(text, "exact")[-1] == "x" * 100_000

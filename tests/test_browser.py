@@ -178,3 +178,55 @@ def test_hostile_articles_are_shown_as_text_everywhere(page, hostile_server):
     assert PAYLOADS[0] in page.inner_text("h1")
     page.goto(hostile_server.url + "/article/h3")
     assert page.locator('a[href^="javascript:"]').count() == 0
+
+
+def _both_sizes(page, url: str, name: str) -> None:
+    """Screenshot a page at 1280 and 375 pixels wide, in French and English."""
+    for lang in ("fr", "en"):
+        for width in (1280, 375):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(url + ("&" if "?" in url else "?") + f"lang={lang}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, lang, width)
+            shot(page, f"{name}-{lang}-{width}")
+
+
+def test_trends_page_draws_lines_that_link_to_searches(page, sample_server):
+    page.goto(sample_server.url + "/tendances?q=France&q=gouvernement&by=month&measure=count")
+    assert page.locator(".trend-chart .series").count() == 2
+    assert page.locator(".legend li").count() == 2
+    first = page.locator(".trend-chart .series").first.locator("a").first
+    href = first.get_attribute("href")
+    assert "q=France" in href and "from=" in href and "to=" in href
+    _both_sizes(page, sample_server.url + "/tendances?q=France&q=gouvernement&q=sant%C3%A9&q=police", "trends")
+
+
+def test_concordance_lines_open_the_paragraph(page, sample_server):
+    page.goto(sample_server.url + "/concordance?q=gouvernement")
+    assert page.locator("table.kwic tbody tr").count() == 50
+    matches = page.locator("table.kwic a.match").all_inner_texts()
+    assert all(m.lower().startswith("gouvern") for m in matches)
+    page.locator("table.kwic a.match").first.click()
+    page.wait_for_url("**/article/**#p*")
+    assert page.locator(".reading :target mark").count() >= 1
+    _both_sizes(page, sample_server.url + "/concordance?q=gouvernement", "concordance")
+
+
+def test_timeline_drills_down_and_drags_a_range(page, sample_server):
+    page.goto(sample_server.url + "/?q=France")
+    years = page.locator(".timeline a[data-from]")
+    n = years.count()
+    first_year = int(years.first.get_attribute("data-from")[:4])
+    shown = [int(years.nth(i).get_attribute("data-from")[:4]) for i in range(n)]
+    assert shown == list(range(first_year, first_year + n))
+    years.last.click()
+    page.wait_for_url("**from=*")
+    assert page.locator(".timeline").get_attribute("data-level") == "month"
+    assert page.locator(".timeline a[data-from]").count() == 12
+    a, b = (page.locator(".timeline a[data-from]").nth(i).bounding_box() for i in (0, 2))
+    page.mouse.move(a["x"] + 4, a["y"] + a["height"] - 4)
+    page.mouse.down()
+    page.mouse.move(b["x"] + 4, b["y"] + b["height"] - 4, steps=4)
+    page.mouse.up()
+    page.wait_for_url("**to=*-03-31*")
+    assert "-01-01" in page.url
+    shot(page, "timeline-fr")

@@ -1,9 +1,10 @@
 import json
 
+import pytest
+from conftest import SEED_ID, SEEDS, corpus_file
+
 from archive.cli import cli
 from archive.home import Archive
-
-from conftest import SEED_ID, SEEDS, corpus_file
 
 
 def run(runner, home, *args, input=None):
@@ -80,7 +81,9 @@ def test_rebuild_check_and_repair(runner, home):
     assert run(runner, home, "rebuild").output == "index rebuilt: 5 paragraphs\n"
     assert run(runner, home, "check").exit_code == 0
     # A stale index entry: change the store behind the index's back.
-    arch.store.db.execute("UPDATE articles SET hash = 'x' WHERE id = ?", (SEED_ID,))
+    import dataclasses
+    arch.store.put([dataclasses.replace(arch.store.get(SEED_ID), title="Autre titre")])
+    arch.store.mark_indexed([SEED_ID])
     r = run(runner, home, "check", "--repair")
     assert "stale: 1" in r.output and "repaired" in r.output and r.exit_code == 0
 
@@ -96,6 +99,7 @@ def test_backup_is_a_readable_store(runner, home, tmp_path):
     assert json.loads(run(runner, restored, "search", "Xiaomi", "--json").output)["total_articles"] == 1
 
 
+@pytest.mark.corpus
 def test_sample_import_of_200_articles(runner, home):
     path = corpus_file("news-fr-sample.jsonl")
     r = run(runner, home, "add", str(path))
@@ -122,7 +126,139 @@ def test_many_large_adds_end_in_one_rebuilt_index(runner, home, tmp_path, monkey
         f.write_text("\n".join(json.dumps({"id": f"b{batch}-{i}", "title": f"T{i}",
                                            "paragraphs": [f"Texte {batch} {i}."]}) for i in range(3)))
         assert run(runner, home, "add", str(f)).exit_code == 0
-    ix = Archive(home).index_dir.open()
-    assert len(ix._segments()) <= 3
+    with Archive(home).index_dir.open().searcher() as searcher:
+        assert len(searcher.reader().leaf_readers()) <= 3
     assert run(runner, home, "check").exit_code == 0
-    assert json.loads(run(runner, home, "search", "texte", "--json", "--per-page", "100").output)["total_articles"] == 12
+    found = json.loads(run(runner, home, "search", "texte", "--json", "--per-page", "100").output)
+    assert found["total_articles"] == 12
+
+
+@pytest.fixture
+def research_cli_home(home):
+    from test_research import RECORDS
+
+    from archive.model import Article
+
+    Archive(home).add_articles([Article.from_record(r) for r in RECORDS])
+    return home
+
+
+def test_trend_command_table_and_json(runner, research_cli_home):
+    out = json.loads(run(runner, research_cli_home, "trend", "grève", "télétravail", "--by", "year", "--json").output)
+    assert out["by"] == "year" and [p["count"] for p in out["series"][0]["points"]] == [1, 0, 0, 1, 1]
+    table = run(runner, research_cli_home, "trend", "grève", "--by", "year", "--source", "Le Monde").output
+    assert table.splitlines()[1].split() == ["2011", "1", "(100.0%)"]
+    assert table.splitlines()[-1].split() == ["total", "2"]
+    assert run(runner, research_cli_home, "trend", "a", "b", "c", "d", "e").exit_code == 2
+
+
+def test_kwic_command_aligned_csv_and_json(runner, research_cli_home):
+    r = run(runner, research_cli_home, "kwic", "grève", "--width", "22")
+    assert r.exit_code == 0
+    assert r.stdout.splitlines()[0] == "Les cheminots sont en  grève  depuis lundi.          g1#p0"
+    rows = run(runner, research_cli_home, "kwic", "grève", "--csv").output.splitlines()
+    assert rows[0] == "id,n,date,title,left,match,right" and len(rows) == 7
+    out = json.loads(run(runner, research_cli_home, "kwic", "grève", "--json", "--per-page", "2").output)
+    assert (out["total"], len(out["lines"])) == (6, 2)
+
+
+def test_export_command_formats(runner, research_cli_home, tmp_path):
+    target = tmp_path / "corpus.txt"
+    r = run(runner, research_cli_home, "export", "--query", "grève", "--format", "iramuteq", "-o", str(target))
+    assert r.exit_code == 0 and target.read_text(encoding="utf-8").count("****") == 4
+    jsonl = run(runner, research_cli_home, "export", "-q", "grève", "--source", "Le Monde").output
+    assert sorted(json.loads(line)["id"] for line in jsonl.splitlines()) == ["g1", "g3"]
+    excel = tmp_path / "x.csv"
+    run(runner, research_cli_home, "export", "-q", "grève", "--format", "csv-excel", "-o", str(excel))
+    assert excel.read_bytes().startswith("\ufeffid;date;".encode())
+    assert len(run(runner, research_cli_home, "export").output.splitlines()) == 5  # every article, as before
+def test_search_explain_prints_each_piece(runner, seeded):
+    r = run(runner, seeded.home, "search", "--explain", "l’investissement", "le", "invest*")
+    assert r.exit_code == 0
+    assert r.output.splitlines()[:4] == [
+        "l’investissement\tword\tinvest",
+        "le\tstopword\t-",
+        "invest*\tprefix\tinvestir, investissement, investissements, investira",
+        "",
+    ]
+
+
+def test_impossible_dates_exit_2(runner, seeded):
+    r = run(runner, seeded.home, "search", "x", "--to", "0001-00")
+    assert r.exit_code == 2
+    assert r.output == "error: to: impossible month in '0001-00' (months are 01 to 12)\n"
+    assert run(runner, seeded.home, "search", "--from", "2020-02-30").exit_code == 2
+
+
+def test_control_characters_are_shown_escaped(runner, home, tmp_path):
+    f = tmp_path / "ctl.json"
+    f.write_text(json.dumps({"id": "ctl", "title": "Titre \x1b[31mrouge\x07", "source": "S\x9b2J",
+                             "date": "2020-01-02", "paragraphs": ["Lyon \x1b]0;pwned\x07 vote \u202eelbat."]}))
+    assert run(runner, home, "add", str(f)).exit_code == 0
+    assert run(runner, home, "list").output == "ctl\t2020-01-02\tTitre \\x1b[31mrouge\\x07\n"
+    assert run(runner, home, "show", "ctl").output == (
+        "Titre \\x1b[31mrouge\\x07\n2020-01-02 · S\\x9b2J\n\nLyon \\x1b]0;pwned\\x07 vote \\u202eelbat.\n")
+    out = run(runner, home, "search", "Lyon").output.splitlines()
+    assert out[2] == "Titre \\x1b[31mrouge\\x07"
+    assert out[4] == "  ¶0: Lyon \\x1b]0;pwned\\x07 vote \\u202eelbat."
+    shown = run(runner, home, "show", "ctl", "--json").output
+    assert "\x1b" not in shown and "\x9b" not in shown and "\u202e" not in shown
+    assert json.loads(shown)["source"] == "S\x9b2J"
+
+
+def test_missing_index_and_unopenable_store_are_one_line(runner, seeded, tmp_path):
+    import shutil
+
+    shutil.rmtree(seeded.index_dir.path)
+    r = run(runner, seeded.home, "search", "Xiaomi")
+    assert (r.exit_code, r.output) == (1, "error: the search index is missing or out of date; run `archive rebuild`\n")
+    bad = tmp_path / "bad"
+    (bad / "archive.sqlite3").mkdir(parents=True)  # what a read-only home also gives: no store to open
+    r = run(runner, bad, "list")
+    assert r.exit_code == 1 and r.output.count("\n") == 1
+    assert r.output.startswith(f"error: cannot open the store {bad / 'archive.sqlite3'} (unable to open database file)")
+
+
+def test_a_lock_that_cannot_be_written_is_one_line(runner, seeded, monkeypatch):
+    import errno
+
+    import archive.home
+
+    real_open = archive.home.os.open
+
+    def read_only(path, flags, *args):
+        if str(path).endswith(".lock"):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(archive.home.os, "open", read_only)
+    r = run(runner, seeded.home, "add", str(SEEDS))
+    assert (r.exit_code, r.output) == (1, f"error: cannot write to {seeded.home} (Read-only file system); "
+                                          "is the home read-only?\n")
+
+
+def test_export_streams_in_constant_memory(runner, home, tmp_path):
+    import tracemalloc
+
+    from archive.model import Article
+
+    arch = Archive(home)
+    arch.add_articles([Article.from_record({"id": f"e{i}", "title": f"T{i}",
+                                            "paragraphs": [f"Texte {i} " * 2000]}) for i in range(300)])
+
+    class Sink:
+        written = 0
+
+        def write(self, s: str) -> int:
+            self.written += len(s)
+            return len(s)
+
+    sink = Sink()
+    tracemalloc.start()
+    try:
+        assert arch.export(sink) == 300
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sink.written > 5_000_000
+    assert peak < 1_000_000  # a few articles at a time, not the 5 MB written

@@ -1,9 +1,8 @@
 import json
 
-from archive.home import Archive
-from archive.model import Article
-
 from conftest import SEED_ID, SEEDS
+
+from archive.model import Article
 
 
 def write(path, text):

@@ -2,12 +2,12 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import SEED_ID, SEEDS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from archive.errors import IngestError
 from archive.ingest import Source, find_sources, read_articles
-
-from conftest import SEED_ID, SEEDS
 
 
 def read(path: Path, **overrides):
@@ -185,3 +185,53 @@ def test_bad_file_in_a_batch_stores_nothing_from_it(tmp_path):
     report = Archive(tmp_path / "home").add([str(tmp_path / "in")])
     assert report.counts() == {"added": 1, "updated": 0, "unchanged": 0, "failed": 2}
     assert [r.id for r in Archive(tmp_path / "home").store.rows()] == ["un-texte-valable-dd5852227a"]
+
+
+@pytest.mark.parametrize("name, data, where", [
+    ("lone.json", b'{"id": "s", "title": "B \\ud800", "paragraphs": ["p"]}', ""),
+    ("low.jsonl", b'{"id": "a", "title": "t", "paragraphs": ["p"]}\n'
+                  b'{"id": "b", "title": "t", "paragraphs": ["x \\udc80"]}\n', ":2"),
+    ("meta.md", b'---\nauthor: "\\ud83d"\n---\nTexte.\n', ""),
+])
+def test_lone_surrogates_are_refused_naming_the_file(tmp_path, name, data, where):
+    f = tmp_path / name
+    f.write_bytes(data)
+    with pytest.raises(IngestError) as info:
+        read(f)
+    assert info.value.source == f"{f}{where}"
+    assert "lone surrogate" in info.value.reason
+
+
+def test_a_surrogate_pair_escape_is_text(tmp_path):
+    f = tmp_path / "emoji.json"
+    f.write_bytes(b'{"id": "e", "title": "Bravo \\ud83d\\ude00", "paragraphs": ["p"]}')
+    (article,) = read(f)
+    assert article.title == "Bravo \U0001f600"
+
+
+@pytest.mark.parametrize("markdown, text", [
+    ("Un *mot* et **deux** et __trois__.", "Un mot et deux et trois."),
+    ("[lien](http://x) et ![image](i.png).", "lien et image."),
+    ("[Paris](https://fr.wikipedia.org/wiki/Paris_(France)) brille.", "Paris brille."),
+    ("x*y*z et 2 * 3 * 4", "x*y*z et 2 * 3 * 4"),
+    ("`code` reste.", "code reste."),
+    ("*a " * 500, ("*a " * 500).strip()),
+    ("[a " * 500, ("[a " * 500).strip()),
+    ("[a](b " * 500, ("[a](b " * 500).strip()),
+])
+def test_markdown_inline_markup(tmp_path, markdown, text):
+    f = tmp_path / "inline.md"
+    f.write_text(f"# Titre\n\n{markdown}\n", encoding="utf-8")
+    (article,) = read(f)
+    assert article.title == "Titre"
+    assert article.paragraphs == [text]
+
+
+@pytest.mark.parametrize("line, heading", [
+    ("## Titre ##", "Titre"), ("# C#", "C"), ("#Pas un titre", None), ("####### sept", None),
+    ("#  a" + " " * 5000 + "b", "a" + " " * 5000 + "b"),
+])
+def test_markdown_headings(line, heading):
+    from archive.ingest import _md_heading
+
+    assert _md_heading(line) == heading

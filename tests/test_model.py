@@ -78,3 +78,25 @@ def test_corpus_record_without_headings_uses_the_heuristic():
 def test_invalid_records_are_rejected(record, message):
     with pytest.raises(InvalidArticle, match=message):
         Article.from_record(record)
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("0001-00", "impossible month"), ("2020-13", "impossible month"), ("2020-02-30", "impossible day"),
+    ("2021-02-29", "impossible day"), ("0000", "impossible year"), ("2020-1-x", "not a date"),
+])
+def test_impossible_date_bounds_are_bad_parameters(value, reason):
+    from archive.errors import BadParameter
+    from archive.model import check_date_bound
+
+    with pytest.raises(BadParameter) as info:
+        check_date_bound(value, "to")
+    assert str(info.value).startswith(f"to: {reason}")
+    assert info.value.http_status == 400 and info.value.exit_code == 2
+
+
+@pytest.mark.parametrize("value", ["2020", "2020-02", "2020-2-29", " 2024-12-31 "])
+def test_real_date_bounds_pass_unchanged(value):
+    from archive.model import check_date_bound
+
+    assert check_date_bound(value, "from") == value
+    assert check_date_bound("", "from") is None and check_date_bound(None, "from") is None

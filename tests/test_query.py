@@ -1,8 +1,9 @@
 import datetime as dt
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from archive.query import And, Not, Or, Phrase, Prefix, Word, parse_date_bound, parse_query
+from archive.query import MAX_CLAUSES, And, Not, Or, Phrase, Prefix, Word, parse_date_bound, parse_query
 
 
 def test_words_are_anded_and_operators_read():
@@ -10,9 +11,9 @@ def test_words_are_anded_and_operators_read():
     assert isinstance(q.root, And)
     first, second = q.root.children
     assert first == Or((Word("retraites", ("retrait",)), Word("pensions", ("pension",))))
-    assert second == Not(Word("grève", ("grev",)))
+    assert second == Not(Word("grève", ("grev",), accent="grève"))
     assert parse_query("(retraites pensions) OR grève").root == Or((
-        And((Word("retraites", ("retrait",)), Word("pensions", ("pension",)))), Word("grève", ("grev",))))
+        And((Word("retraites", ("retrait",)), Word("pensions", ("pension",)))), second.child))
     assert parse_query("retraites OU pensions").root == first
     assert parse_query("retraites SAUF grève").root.children[1] == second
 
@@ -29,8 +30,16 @@ def test_quoted_word_and_prefix():
     assert parse_query("invest*").root == Prefix("invest*", "invest")
 
 
-def test_stop_words_alone_make_no_tree():
-    assert parse_query("le la les").root is None
+def test_stop_words_alone_are_searched_word_for_word():
+    q = parse_query("le la les")
+    assert q.root == And((Word("le", ("le",), "exact"), Word("la", ("la",), "exact"),
+                          Word("les", ("les",), "exact")))
+    assert q.stop_words_only
+    assert [(r.text, r.role, r.terms) for r in q.readings] == [
+        ("le", "stopword", ["le"]), ("la", "stopword", ["la"]), ("les", "stopword", ["les"])]
+    beside = parse_query("le budget")
+    assert beside.root == Word("budget", ("budget",)) and not beside.stop_words_only
+    assert [(r.role, r.terms) for r in beside.readings] == [("stopword", []), ("word", ["budget"])]
     assert parse_query("").root is None
 
 
@@ -44,7 +53,7 @@ def test_date_bounds():
 
 def test_too_many_clauses_are_cut():
     q = parse_query(" ".join(f"mot{i}" for i in range(500)))
-    assert len(q.root.children) == 32
+    assert len(q.root.children) == MAX_CLAUSES == 128
 
 
 unicode_text = st.text(alphabet=st.characters(exclude_categories=[]), max_size=400)

@@ -3,14 +3,13 @@ import re
 from collections import Counter
 
 import pytest
+from conftest import SEED_ID
 
 from archive.errors import BadParameter
 from archive.home import Archive
 from archive.model import Article
 from archive.query import parse_query
-from archive.search import search
-
-from conftest import SEED_ID
+from archive.search import engine_for, search
 
 
 def marked(results):
@@ -105,10 +104,13 @@ def test_parameters_are_validated(seeded):
 def test_json_contract_shape(seeded):
     d = search(seeded.home, "investir").to_dict()
     assert list(d) == ["query", "page", "per_page", "total_articles", "total_paragraphs", "hits",
-                       "facets", "histogram", "suggestion"]
+                       "facets", "histogram", "suggestion", "explain", "truncated"]
     hit = d["hits"][0]
-    assert list(hit) == ["id", "title", "date", "source", "author", "tags", "url", "score",
+    assert list(hit) == ["id", "title", "title_html", "date", "source", "author", "tags", "url", "score",
                          "paragraphs", "more_paragraphs"]
+    assert hit["title_html"] == ("Lei Jun : Xiaomi <mark>investira</mark> 105 milliards de yuans en R&amp;D "
+                                 "sur cinq ans")
+    assert d["explain"] == [{"text": "investir", "role": "word", "terms": ["invest"]}]
     assert hit["date"] == "2025-03-05" and hit["paragraphs"][0]["n"] == 3
     assert d["facets"]["tags"] == [{"value": "chine", "count": 1, "selected": False},
                                    {"value": "économie", "count": 1, "selected": False},
@@ -194,6 +196,7 @@ def test_sort_by_date_is_ordered(sample_home, sort):
 
 
 def test_suggestion_uses_real_words_and_has_results(sample_home):
+    engine_for(sample_home).warm()  # the vocabulary is built in the background
     results = search(sample_home, "gouvernemant")
     assert results.total_articles == 0
     assert results.suggestion == "gouvernement"
@@ -201,11 +204,11 @@ def test_suggestion_uses_real_words_and_has_results(sample_home):
 
 
 def test_incremental_catalog_equals_a_fresh_one(sample_copy):
-    from archive.search import Engine
+    from archive.search import Engine, SearchRequest
 
     arch = Archive(sample_copy)
     live = Engine(arch)
-    live.search("")  # loads the catalog once
+    live.search(SearchRequest())  # loads the catalog once
     first = next(arch.store.iter_articles())
     arch.add_articles([
         Article.from_record({"id": "new1", "title": "Neuf", "date": "2031-01-02", "author": "Zoé",
@@ -215,6 +218,7 @@ def test_incremental_catalog_equals_a_fresh_one(sample_copy):
     arch.remove([sorted(r.id for r in arch.store.rows())[-1]])
     fresh = Engine(Archive(sample_copy))
     for query in ("", "France"):
-        assert live.search(query).to_dict() == fresh.search(query).to_dict()
+        request = SearchRequest(query)
+        assert live.search(request).to_dict() == fresh.search(request).to_dict()
     live.close()
     fresh.close()

@@ -2,11 +2,10 @@ import io
 import re
 
 import pytest
+from conftest import SEED_ID, SEEDS
 
 from archive.home import Archive
 from webui import create_app
-
-from conftest import SEED_ID, SEEDS
 
 
 def text(response):
@@ -145,7 +144,7 @@ def test_api_add_needs_the_bearer_token(admin, seeded):
 
 def test_api_upload_and_size_limit(admin):
     auth = {"Authorization": "Bearer s3cret"}
-    data = {"file": (io.BytesIO("Un texte de Nantes.\n".encode()), "../../nantes.txt")}
+    data = {"file": (io.BytesIO(b"Un texte de Nantes.\n"), "../../nantes.txt")}
     r = admin.post("/api/articles", data=data, headers=auth, content_type="multipart/form-data")
     assert r.status_code == 201 and r.get_json()["articles"] == [{"id": "un-texte-de-nantes-5ae36d9601",
                                                                    "outcome": "added"}]
@@ -209,8 +208,9 @@ def test_reading_view_shows_versions_and_earlier_ones(seeded):
     seeded.add_articles([Article.from_record(dict(record, paragraphs=["La grève est levée."]))])
     client = create_app({"ARCHIVE_HOME": str(seeded.home), "TESTING": True}).test_client()
     day = Archive(seeded.home).store.history("v1")[-1].stored_at[:10]
-    from babel.dates import format_date
     import datetime as dt
+
+    from babel.dates import format_date
 
     fr = text(client.get("/article/v1"))
     assert f"modifié le {format_date(dt.date.fromisoformat(day), 'long', locale='fr')} (2 versions)" in fr
@@ -235,3 +235,61 @@ def test_api_articles_without_id_get_content_ids(admin, seeded):
     again = admin.post("/api/articles", json={"title": "Grenoble", "paragraphs": ["Grenoble accueille le salon."]},
                        headers=auth).get_json()
     assert again["articles"] == [{"id": ids[1], "outcome": "unchanged"}]
+
+
+def test_search_page_says_how_the_query_was_read(client):
+    body = client.get("/?q=l’investissement+le+-Apple").get_data(as_text=True)
+    assert ('<details class="explain"><summary>Comment la requête a été lue</summary>\n'
+            "  <p><em>l’investissement</em> et ses formes (invest) ; <em>le</em> ignoré (mot courant) ; "
+            "<em>Apple</em> exclu</p>") in body
+def test_api_add_refuses_undecodable_text_with_the_upload_name(admin, seeded):
+    auth = {"Authorization": "Bearer s3cret"}
+    r = admin.post("/api/articles", data=b'{"id": "s", "title": "\\ud800", "paragraphs": ["p"]}',
+                   headers=auth, content_type="application/json")
+    assert r.status_code == 400
+    body = r.get_json()
+    assert body["failures"] == [{"source": "request body",
+                                 "reason": "'title' holds a lone surrogate \\ud800 (an invalid \\u escape),"
+                                           " which is not text"}]
+    assert body["error"] == "request body: " + body["failures"][0]["reason"]
+    files = {"file": [(io.BytesIO(b'{"id": "g1", "title": "G", "paragraphs": ["Brest."]}'), "dir/good.json"),
+                      (io.BytesIO(b'{"id": "b1", "title": "\\udfff", "paragraphs": ["p"]}'), "../../etc/bad.json"),
+                      (io.BytesIO(b"{broken"), "broken.json")]}
+    r = admin.post("/api/articles", data=files, headers=auth, content_type="multipart/form-data")
+    assert r.status_code == 207
+    body = r.get_json()
+    assert [f["source"] for f in body["failures"]] == ["bad.json", "broken.json"]
+    assert "/tmp" not in r.get_data(as_text=True) and "archive-upload" not in r.get_data(as_text=True)
+    assert admin.get("/api/search?q=Brest").get_json()["total_articles"] == 1
+
+
+@pytest.mark.parametrize("path", ["/?q=x&to=0001-00", "/api/search?to=2020-13", "/export.csv?from=2020-02-30"])
+def test_impossible_dates_are_400(client, path):
+    r = client.get(path)
+    assert r.status_code == 400
+    if path.startswith("/api/"):
+        assert r.get_json() == {"ok": False, "error": "to: impossible month in '2020-13' (months are 01 to 12)",
+                                "status": 400}
+
+
+def test_search_on_a_damaged_index_answers_503_with_a_clear_message(seeded):
+    folder = seeded.index_dir.path / str(seeded.index_dir.current_name())
+    victim = max((p for p in folder.iterdir() if p.is_file() and p.suffix != ".json"), key=lambda p: p.stat().st_size)
+    with victim.open("r+b") as f:
+        f.truncate(victim.stat().st_size // 2)
+    app = create_app({"ARCHIVE_HOME": str(seeded.home)})
+    r = app.test_client().get("/api/search?q=Xiaomi")
+    app.extensions["archive"].close()
+    assert r.status_code == 503
+    assert r.get_json()["error"].startswith("the search index is damaged: ")
+    assert r.get_json()["error"].endswith("; run `archive check --repair`")
+
+
+def test_repeated_parameters_are_linked_once_and_bounded(client):
+    body = client.get("/?q=Xiaomi&to=&to=&to=&tag=chine&tag=chine&sort=-date&sort=-date").get_data(as_text=True)
+    links = re.findall(r'href="(/\?[^"]*)"', body)
+    assert links and all(link.count("sort=") <= 1 and link.count("to=") <= 1 and link.count("tag=chine") <= 1
+                         for link in links)
+    assert client.get("/?q=covid" + "&to=" * 70).status_code == 400
+    assert client.get("/?q=" + "a" * 9000).status_code == 414
+    assert client.get("/api/search?q=a&q=b").status_code == 400

@@ -1,21 +1,24 @@
 """The web UI: a Flask app over :mod:`archive`, in French (default) and English.
 
 ``create_app(config)`` builds the app; one blueprint per concern: ``pages``
-(search page, reading view, CSV export), ``api`` (JSON) and ``add`` (adding
-articles from the browser, only when ``ARCHIVE_ADMIN_TOKEN`` is set). Views
-parse the URL, call :func:`archive.search.search` (or the store), and render.
+(search page, reading view, CSV export), ``api`` (JSON), ``add`` (adding
+articles from the browser, only when ``ARCHIVE_ADMIN_TOKEN`` is set) and
+``research`` (trends, concordance, exports, the Atom feed, citing). Views
+build one :class:`archive.SearchRequest` from the URL (:mod:`.state`), ask the
+app's engine (:mod:`.extension`, kept in ``app.extensions``), and render:
+:mod:`.views` computes what templates show, templates only loop and link.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 
-from . import add, api, i18n, pages, security
-from .params import init_app as init_params
+from . import add, api, extension, i18n, pages, research, security, state
 
 __all__ = ["create_app"]
 
@@ -28,9 +31,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ARCHIVE_ADMIN_TOKEN=os.environ.get("ARCHIVE_ADMIN_TOKEN") or None,
         SECRET_KEY=os.environ.get("ARCHIVE_SECRET_KEY") or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
-        MAX_QUERY_CHARS=1000,
-        MAX_FILTERS=20,
-        MAX_PAGE=500,
+        # The session holds the CSRF token: never sent by another site's forms or read by scripts.
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        #: Failed admin-token attempts allowed per client address and minute (then 429).
+        MAX_TOKEN_FAILURES=10,
         JSON_SORT_KEYS=False,
     )
     if config:
@@ -39,8 +44,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     i18n.init_app(app)
     security.init_app(app)
-    init_params(app)
+    state.init_app(app)
+    extension.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(add.bp)
+    app.register_blueprint(research.bp)
     return app

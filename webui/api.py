@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from archive.errors import ArticleNotFound
-from archive.model import valid_id
+from archive import ArticleNotFound, valid_id
 
-from .add import ingest_request
-from .params import engine, run_search
+from .extension import engine
 from .security import check_token, error_response
+from .state import run_search
+from .uploads import ingest_request
 
 __all__ = ["bp"]
 
@@ -38,8 +38,9 @@ def add_article() -> Any:
     """Add a JSON article, or uploaded files, when the admin token is given."""
     if not current_app.config.get("ARCHIVE_ADMIN_TOKEN"):
         return error_response("adding articles is disabled (ARCHIVE_ADMIN_TOKEN is not set)", 403)
-    header = request.headers.get("Authorization", "")
-    token = header[7:] if header.startswith("Bearer ") else None
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    # Auth schemes are case-insensitive (RFC 9110 §11.1): "bearer" is "Bearer".
+    token = token.strip() if scheme.lower() == "bearer" else ""
     if not check_token(token):
         return error_response("a valid 'Authorization: Bearer <token>' header is required", 403)
     report = ingest_request()
@@ -48,4 +49,7 @@ def add_article() -> Any:
             "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
             "failures": [{"source": f.source, "reason": f.reason} for f in report.failures],
             "notes": report.notes}
+    if report.failures:
+        # The error envelope's field, so that clients read every failure the same way.
+        body["error"] = "; ".join(str(f) for f in report.failures)
     return jsonify(body), status

@@ -14,7 +14,7 @@ from babel.numbers import format_decimal
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 
-__all__ = ["init_app", "LANGUAGES", "compile_catalogs"]
+__all__ = ["init_app", "LANGUAGES", "compile_catalogs", "format_number", "count_text"]
 
 LANGUAGES = ("fr", "en")
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -59,6 +59,19 @@ def _number(value: int) -> str:
     return format_decimal(value, locale=str(get_locale()))
 
 
+def format_number(value: int) -> str:
+    """Format a whole number for the page's language (``12 345`` in French)."""
+    return _number(value)
+
+
+def count_text(singular: str, plural: str, n: int) -> str:
+    """Return ``ngettext(singular, plural, n)`` with ``%(num)s`` formatted for the page's language."""
+    from flask_babel import get_translations
+
+    text: str = get_translations().ngettext(singular, plural, n)
+    return text % {"num": _number(n)}
+
+
 def init_app(app: Flask) -> None:
     """Install Babel, the locale selector and the formatting filters."""
     compile_catalogs()
@@ -73,5 +86,5 @@ def init_app(app: Flask) -> None:
     def remember(response: Response) -> Response:
         asked = request.args.get("lang")
         if asked in LANGUAGES:
-            response.set_cookie("lang", asked, max_age=365 * 24 * 3600, samesite="Lax")
+            response.set_cookie("lang", asked, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
         return response

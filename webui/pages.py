@@ -9,37 +9,36 @@ import re
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
-from markupsafe import escape
 
-from archive.errors import ArticleNotFound
-from archive.model import valid_id
-from archive.search import SearchResults
+from archive import ArticleNotFound, Block, SearchResults, Spans, marked_html, valid_id
 
-from .params import back_link, engine, run_search, search_kwargs
+from . import views
+from .extension import engine
+from .state import back_link, run_search, search_request
 
 __all__ = ["bp"]
 
 bp = Blueprint("pages", __name__)
-_MARK = re.compile(r"<mark>")
 _EXAMPLES = ('"{phrase}"', "{word} OR {other}", "{word} -{other}", "titre:{word}", "date:{year}")
 
 
 @bp.get("/")
 def index() -> str:
     """Render the search page (or the empty state with the query syntax)."""
-    kwargs, results = run_search()
-    has_query = bool(kwargs["query"].strip())
-    filtered = any(kwargs[k] for k in ("source", "author", "tag", "date_from", "date_to"))
-    examples = _examples(results) if not has_query and not filtered else []
-    return render_template("search.html", results=results, q=kwargs["query"], args=kwargs,
-                           has_query=has_query, filtered=filtered, examples=examples)
+    req, results = run_search()
+    has_query = bool(req.query.strip())
+    examples = _examples(results) if not has_query and not req.filtered else []
+    return render_template("search.html", results=results, req=req, q=req.query,
+                           has_query=has_query, filtered=req.filtered, examples=examples,
+                           facets=views.facets(results), histogram=views.histogram(results),
+                           explain=views.explain(results), timeline=views.timeline(results))
 
 
 def _examples(results: SearchResults) -> list[str]:
     """Build clickable query examples from the archive itself (its tags and a frequent title word)."""
     words = []
     for hit in results.hits[:5]:
-        words += [w for w in re.findall(r"\w{6,}", hit.title)]
+        words += re.findall(r"\w{6,}", hit.title)
     tags = [v.value for v in results.facets.get("tags", [])]
     years = [v.value for v in results.facets.get("year", [])]
     if not words:
@@ -54,7 +53,7 @@ def _examples(results: SearchResults) -> list[str]:
 
 @bp.get("/article/<article_id>")
 def article(article_id: str) -> str:
-    """Render one article, every block anchored as #p<n>, matches of ?q= marked."""
+    """Render one article, every block anchored as #p<n>, matches of ?q= marked and numbered."""
     if not valid_id(article_id):
         raise ArticleNotFound(article_id)
     q = request.args.get("q", "")[:1000]
@@ -64,29 +63,26 @@ def article(article_id: str) -> str:
     if shown is not None and not (versions and shown == versions[-1].revision):
         # An earlier version: read from the revisions table, never highlighted (the index holds the current one).
         art = store.revision(article_id, shown)
-        marked = [(b, str(escape(b.text)), 0) for b in art.blocks]
+        title_spans: Spans = ()
+        spans: list[tuple[Block, Spans]] = [(block, ()) for block in art.blocks]
         versions = versions or store.history(article_id)
     else:
         shown = None
-        art, marked = engine().read(article_id, q)
-    # Number the marks server-side so that #m<k> anchors work without JavaScript.
-    counter = iter(range(1, sum(c for _, _, c in marked) + 1))
-    blocks = [(b, _MARK.sub(lambda _m: f'<mark id="m{next(counter)}">', html), c) for b, html, c in marked]
+        art, title_spans, spans = engine().read(article_id, q)
+    blocks = views.marked_blocks(spans)
     related = engine().related(article_id)
     back = back_link() if request.args else None
     modified = dt.datetime.fromisoformat(versions[-1].stored_at).date() if len(versions) > 1 else None
-    return render_template("article.html", article=art, blocks=blocks, q=q, related=related,
-                           back=back, total_marks=sum(c for _, _, c in blocks),
+    return render_template("article.html", article=art, title_html=marked_html(art.title, title_spans),
+                           blocks=blocks, q=q, related=related,
+                           back=back, total_marks=sum(b.marks for b in blocks),
                            versions=versions, shown=shown, modified=modified)
 
 
 @bp.get("/export.csv")
 def export_csv() -> Response:
     """Return every matching article as CSV, cells neutralised for spreadsheets."""
-    kwargs = search_kwargs()
-    kwargs.pop("page")
-    kwargs.pop("per_page")
-    results = engine().export(**kwargs)
+    results = engine().export(search_request())
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["id", "date", "title", "source", "author", "url", "score", "paragraphs"])
@@ -101,7 +97,8 @@ def export_csv() -> Response:
 
 def _cell(value: str) -> str:
     """Neutralise a cell a spreadsheet would read as a formula."""
-    if value and value[0] in "=+-@\t\r":
+    # Spreadsheets also read the full-width forms (＝＋－＠) as formula signs.
+    if value and value[0] in "=+-@\t\r\uff1d\uff0b\uff0d\uff20":
         return "'" + value
     return value
 
@@ -110,6 +107,4 @@ def _cell(value: str) -> str:
 def labels() -> dict[str, object]:
     """Provide translated labels used by several templates."""
     return {"sort_labels": {"relevance": _("relevance"), "-date": _("newest first"),
-                            "date": _("oldest first")},
-            "facet_labels": {"source": _("Source"), "author": _("Author"), "tags": _("Tags"),
-                             "year": _("Year")}}
+                            "date": _("oldest first")}}

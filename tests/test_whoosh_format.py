@@ -1,22 +1,13 @@
+"""The bulk writer against Whoosh's own writer, and the version fence."""
+
+import pytest
+from conftest import corpus_file
 from whoosh import index as whoosh_index
 
-from archive.analysis import exact_analyzer, french_analyzer
 from archive.home import Archive
-from archive.ingest import Source, read_articles
-from archive.analysis import analyze_block
 from archive.indexing import FastWriter, IndexDir, write_articles
-
-from conftest import corpus_file
-
-
-def test_fast_analysis_equals_the_whoosh_chains(seeded):
-    french, exact = french_analyzer(), exact_analyzer()
-    texts = [b.text for a in seeded.store.iter_articles() for b in a.blocks]
-    texts.append("L’État qu'il jusqu’à aujourd’hui R&D 14e œuvre « été » a la D'ACCORD")
-    for text in texts:
-        fast_exact, fast_search = analyze_block(text)
-        assert fast_exact == [t.text for t in exact(text)]
-        assert fast_search == [t.text for t in french(text)]
+from archive.ingest import Source, read_articles
+from archive.whoosh_format import WHOOSH_VERSION, IncompatibleWhoosh, _check_version
 
 
 def _postings(ix):
@@ -37,6 +28,7 @@ def _postings(ix):
     return out
 
 
+@pytest.mark.corpus
 def test_fast_writer_and_whoosh_writer_build_the_same_index(tmp_path):
     path = corpus_file("news-fr-sample.jsonl")
     arch = Archive(tmp_path / "h")
@@ -58,3 +50,11 @@ def test_fast_writer_and_whoosh_writer_build_the_same_index(tmp_path):
         for field in ("text", "exact", "title"):
             assert a.reader().field_length(field) == b.reader().field_length(field)
         assert a.doc_count() == b.doc_count() == sum(len(x.blocks) for _, x in items)
+
+
+def test_another_whoosh_release_is_refused_with_a_clear_message(monkeypatch):
+    import archive.whoosh_format as wf
+
+    monkeypatch.setattr(wf, "version", lambda name: "2.7.4")
+    with pytest.raises(IncompatibleWhoosh, match=f"whoosh-reloaded {WHOOSH_VERSION} is required.*2.7.4"):
+        _check_version()

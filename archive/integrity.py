@@ -1,0 +1,253 @@
+"""Index integrity: a manifest of every index file, verified by ``check`` and by readers.
+
+The index is derived data, so damage is never fatal, but it must be *noticed*: a
+truncated column file silently drops a third of the results, a deleted postings
+file turns every search into ``FileNotFoundError``. At every commit the writer
+records, in ``MANIFEST.json`` inside the generation folder, the size and BLAKE2b
+digest of each file of the generation (written to a temporary file and renamed,
+so a reader sees the old manifest or the new one, never half of one). Whoosh
+never rewrites a segment file once written, so each commit hashes only the files
+that are new since the previous manifest.
+
+Three levels of verification, from cheap to thorough:
+
+* :func:`ensure_intact` — sizes only (one ``stat`` per file); the search stage
+  calls it when it opens a generation and raises :class:`IndexDamaged`.
+* :func:`reading` — a context manager the search stage wraps around reads, turning
+  the low-level errors a damaged file provokes (short reads, bad pickles, zlib
+  errors) into :class:`IndexDamaged`.
+* :func:`verify_files` and :func:`verify_segments` — digests of every byte, then
+  every segment opened and every document's stored fields and columns read;
+  ``archive check`` runs both and reports one line per problem.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+import pickle
+import re
+import struct
+import warnings
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import IndexDamaged
+
+__all__ = ["MANIFEST", "Problem", "write_manifest", "verify_files", "verify_segments", "ensure_intact", "reading",
+           "damaged"]
+
+MANIFEST = "MANIFEST.json"
+_CHUNK = 1 << 20
+_TOC_RE = re.compile(r"_\w+?_(\d+)\.toc")
+#: Errors that reading a damaged index file provokes, deep inside Whoosh or numpy.
+READ_ERRORS = (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError, ValueError,
+               IndexError, KeyError, TypeError, AttributeError, OverflowError, MemoryError)
+
+
+def _indexed_files(folder: Path) -> list[str]:
+    """Return the names of a generation's files that the manifest covers."""
+    # Locks and temporary files come and go with writers; they are not the index.
+    return sorted(p.name for p in folder.iterdir()
+                  if p.is_file() and p.name != MANIFEST and not p.name.startswith(MANIFEST)
+                  and not p.name.endswith(("LOCK", ".lock", ".tmp")))
+
+
+def _newest_toc(folder: Path) -> str | None:
+    """Return the name of the newest Whoosh table of contents in the folder."""
+    tocs = [(int(m[1]), name) for name in os.listdir(folder) if (m := _TOC_RE.fullmatch(name))]
+    return max(tocs)[1] if tocs else None
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _load(folder: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"files": None}
+    return data if isinstance(data, dict) else {"files": None}
+
+
+def write_manifest(folder: Path) -> dict[str, Any]:
+    """Record the size and digest of every file of a generation folder, atomically; return it."""
+    folder = Path(folder)
+    old = (_load(folder) or {}).get("files") or {}
+    files: dict[str, dict[str, Any]] = {}
+    for name in _indexed_files(folder):
+        prev = old.get(name)
+        # Whoosh never rewrites a file once written (new segments and tables of
+        # contents get new names): keep what was recorded, which also keeps a file
+        # damaged since the last commit from being recorded as sound.
+        if isinstance(prev, dict):
+            files[name] = prev
+        else:
+            files[name] = {"size": (folder / name).stat().st_size, "blake2b": _digest(folder / name)}
+    manifest = {"version": 1, "toc": _newest_toc(folder), "files": files}
+    tmp = folder / f"{MANIFEST}.{os.getpid()}.tmp"
+    with tmp.open("w", encoding="utf-8") as f:
+        json.dump(manifest, f, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, folder / MANIFEST)
+    return manifest
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One damaged or unexpected index file: where, what kind, and details."""
+
+    where: str
+    kind: str  # missing, truncated, grown, corrupted, unrecorded, unmanifested, unreadable
+    detail: str = ""
+
+    @property
+    def serious(self) -> bool:
+        """Tell whether the file differs from what was committed (not just unrecorded)."""
+        return self.kind not in ("unrecorded", "unmanifested")
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.kind}" + (f" ({self.detail})" if self.detail else "")
+
+
+def verify_files(folder: Path, *, digests: bool = True) -> list[Problem]:
+    """Return the files of the generation that are missing, resized, altered or unrecorded."""
+    folder = Path(folder)
+    label = f"index/{folder.name}"
+    manifest = _load(folder)
+    if manifest is None:
+        return [Problem(label, "unmanifested", f"no {MANIFEST}: written before checksums were recorded")]
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return [Problem(f"{label}/{MANIFEST}", "unreadable")]
+    problems = []
+    # A writer killed between its commit and its manifest leaves a newer table of
+    # contents: the files that commit dropped are legitimately gone, the ones it
+    # added unrecorded. Recorded files still present must match all the same.
+    toc = _newest_toc(folder)
+    interrupted = toc != manifest.get("toc")
+    if interrupted:
+        problems.append(Problem(f"{label}/{MANIFEST}", "unrecorded",
+                                f"describes {manifest.get('toc')}, the index is at {toc}: "
+                                "an index write was interrupted"))
+    for name, entry in sorted(files.items()):
+        path = folder / name
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            if not interrupted:
+                problems.append(Problem(f"{label}/{name}", "missing"))
+            continue
+        if size != entry.get("size"):
+            how = "truncated" if size < entry.get("size", 0) else "grown"
+            problems.append(Problem(f"{label}/{name}", how, f"{size} bytes, {entry.get('size')} recorded"))
+        elif digests and _digest(path) != entry.get("blake2b"):
+            problems.append(Problem(f"{label}/{name}", "corrupted", "checksum differs"))
+    if not interrupted:
+        problems += [Problem(f"{label}/{name}", "unrecorded", "not in the manifest")
+                     for name in _indexed_files(folder) if name not in files]
+    return problems
+
+
+def verify_segments(ix: Any) -> tuple[list[Problem], dict[str, int], dict[str, str], dict[str, set[int]]]:
+    """Open every segment and read every document; return problems, blocks and hash per article, aids seen.
+
+    The aid column is read beside the stored fields, so a damaged column shows as
+    articles whose documents disagree on their store key.
+    """
+    problems: list[Problem] = []
+    blocks: dict[str, int] = {}
+    hashes: dict[str, str] = {}
+    aids: dict[str, set[int]] = {}
+    try:
+        segments = list(ix._segments())
+    except READ_ERRORS as exc:
+        return [Problem("index: table of contents", "unreadable", _why(exc))], blocks, hashes, aids
+    from whoosh.reading import SegmentReader
+
+    for segment in segments:
+        name = f"index: segment {segment.segment_id()}"
+        try:
+            reader = SegmentReader(ix.storage, ix.schema, segment)
+        except READ_ERRORS as exc:
+            problems.append(Problem(name, "unreadable", _why(exc)))
+            _drop_half_open()
+            continue
+        try:
+            column = reader.column_reader("aid")
+            for docnum, fields in reader.iter_docs():
+                article_id = fields["article"]
+                blocks[article_id] = blocks.get(article_id, 0) + 1
+                if "hash" in fields:
+                    hashes[article_id] = fields["hash"]
+                aids.setdefault(article_id, set()).add(int(column[docnum]))
+            for fieldname in ("text", "exact"):
+                # One term's postings of each big field: the terms index and the
+                # postings file open and decode.
+                for term in reader.lexicon(fieldname):
+                    for _ in reader.postings(fieldname, term).all_ids():
+                        pass
+                    break
+        except READ_ERRORS as exc:
+            problems.append(Problem(name, "unreadable", _why(exc)))
+        finally:
+            reader.close()
+    return problems, blocks, hashes, aids
+
+
+def _drop_half_open() -> None:
+    """Close the files a segment reader opened before failing (Whoosh leaves them to the GC)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+def ensure_intact(folder: Path) -> None:
+    """Raise :class:`IndexDamaged` if a file of the generation is missing or not its recorded size."""
+    # Sizes only: cheap enough for every snapshot the search stage opens. An index
+    # older than manifests (no MANIFEST.json) is trusted, as before.
+    problems = [p for p in verify_files(Path(folder), digests=False) if p.serious]
+    if problems:
+        raise damaged(str(problems[0]) + (f" and {len(problems) - 1} more" if len(problems) > 1 else ""))
+
+
+def damaged(detail: str) -> IndexDamaged:
+    """Return the error a search on a damaged index raises."""
+    return IndexDamaged(f"the search index is damaged: {detail}; run `archive check --repair`")
+
+
+@contextmanager
+def reading(folder: Path | str) -> Iterator[None]:
+    """Turn the errors a damaged index file provokes while reading into :class:`IndexDamaged`."""
+    try:
+        yield
+    except IndexDamaged:
+        raise
+    except READ_ERRORS as exc:
+        # A programming error raises the same types: only call it damage when the
+        # files really differ from the manifest, else let the error through.
+        problems = [p for p in verify_files(Path(folder), digests=False) if p.serious]
+        if isinstance(exc, FileNotFoundError) or problems:
+            raise damaged(str(problems[0]) if problems else _why(exc)) from exc
+        raise
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.filename:
+        text = f"{exc.strerror or 'error'}: {Path(str(exc.filename)).name}"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,27 @@
+"""Research tools: counting and comparing over time, reading in context, exporting, citing.
+
+Built on the search stages (:class:`~archive.search.Engine`,
+:class:`~archive.search.SearchRequest`), one module per tool, each opening on
+a French example:
+
+1. :mod:`.periods` — day numbers cut into years, months or days, contiguous.
+2. :mod:`.trends` — how many matching articles per period, for up to four
+   queries, as counts and as shares of everything published then.
+3. :mod:`.kwic` — a concordance: every occurrence with its left and right context.
+4. :mod:`.exports` — the matching articles as CSV, JSON Lines or an IRaMuTeQ corpus.
+5. :mod:`.feed` — the newest matching articles as an Atom feed.
+6. :mod:`.cite` — one article as a French reference, RIS and Highwire meta tags.
+"""
+
+from .cite import highwire, reference, ris
+from .exports import EXPORT_FORMATS, MEDIA_TYPES, export, export_filename
+from .feed import atom
+from .kwic import KWIC_SORTS, Concordance, Line, concordance
+from .periods import BYS, By, as_by, choose_by, count_periods, key_of, period_bounds, period_label
+from .trends import MAX_QUERIES, Point, Series, Trend, trend
+
+__all__ = ["BYS", "By", "as_by", "choose_by", "period_label", "period_bounds", "count_periods", "key_of",
+           "trend", "Trend", "Series", "Point", "MAX_QUERIES",
+           "concordance", "Concordance", "Line", "KWIC_SORTS",
+           "export", "export_filename", "EXPORT_FORMATS", "MEDIA_TYPES", "atom",
+           "reference", "ris", "highwire"]

@@ -1,0 +1,363 @@
+"""Engine: one archive home's search, from a request to a page of results.
+
+``Engine(home).search(SearchRequest.build("investir", tag="économie"))`` runs
+the stages in order:
+
+1. **Refresh** (:meth:`Engine._refresh`): reopen the :class:`Snapshot` if the
+   index changed, catch the :class:`Catalog` up with the store.
+2. **Match** (:mod:`.matching`): the request's parsed tree over every block,
+   then blocks grouped into article scores.
+3. **Filter and count** (:mod:`.facets`): the request's dates and facet
+   selections as article masks, facet counts and the histogram.
+4. **Rank and page**: by score (ties: newest first), or by date.
+5. **Highlight** (:mod:`.highlight`): the best three blocks of each article on
+   the page, as text windows and spans.
+6. **Suggest** (:mod:`.suggest`) when fewer than three articles match.
+
+:func:`search` is the Python API: it keeps one engine per home
+(:func:`engine_for`), so a long-running process reuses the open index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..analysis import FRENCH
+from ..home import Archive, resolve_home
+from ..integrity import ensure_intact, reading
+from ..model import Article, Block
+from ..query import Or, Query, Reading, Word, parse_query
+from ..whoosh_format import EMPTY_IDS
+from .facets import Catalog, Filters, count_facets, others_only
+from .highlight import Marks, Spans, clip
+from .matching import Evaluator, article_scores, match
+from .request import SearchRequest
+from .results import Hit, Paragraph, SearchResults
+from .snapshot import Snapshot
+from .suggest import Vocabulary, suggest
+
+__all__ = ["Engine", "Selection", "engine_for", "close_engines", "search", "SHOWN_PARAGRAPHS"]
+
+#: Highlighted blocks shown per article; fuzzy expansions per word; seconds a
+#: suggestion waits for a vocabulary being built.
+SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
+
+
+_LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
+#: One background thread builds the spelling vocabularies.
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-vocabulary")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Every article matching a request, oldest first, and (if asked) their matching paragraphs.
+
+    ``ids[i]`` was published on day ordinal ``days[i]`` (-1 when undated; undated
+    articles come last); block ``j`` is paragraph ``block_n[j]`` of article
+    ``block_article[j]`` (an index into ``ids``), in article then paragraph order.
+    """
+
+    ids: list[str]
+    days: np.ndarray
+    block_article: np.ndarray
+    block_n: np.ndarray
+    #: What prefixes, fuzzy and accented words expanded to (for marking the same forms).
+    expanded: dict[str, list[str]]
+
+
+class Engine:
+    """Search one archive home, reusing the open index and arrays between calls."""
+
+    def __init__(self, home: str | os.PathLike[str] | Archive) -> None:
+        self.archive = home if isinstance(home, Archive) else Archive(home)
+        self._lock = threading.RLock()
+        self._snapshot: Snapshot | None = None
+        self._catalog: Catalog | None = None
+        # The spelling vocabulary of the current generation, built in the background.
+        self._vocab: tuple[str | None, Future[Vocabulary]] | None = None
+        _LIVE.add(self)
+
+    def _folder(self) -> Path:
+        return self.archive.index_dir.path / str(self.archive.index_dir.current_name())
+
+    @contextmanager
+    def _reading(self) -> Iterator[tuple[Snapshot, Catalog]]:
+        """Hold the engine for one operation on a fresh snapshot; a damaged index raises IndexDamaged."""
+        with self._lock, reading(self._folder()):
+            yield self._refresh()
+
+    def _refresh(self) -> tuple[Snapshot, Catalog]:
+        if self._catalog is None or not self._catalog.update(self.archive):
+            self._catalog = Catalog(self.archive)
+        snap = self._snapshot
+        if snap is None or snap.name != self.archive.index_dir.current_name() or not snap.up_to_date():
+            if self.archive.index_dir.exists():
+                ensure_intact(self._folder())
+            fresh = Snapshot(self.archive, snap)
+            if snap is not None and snap.ix is not fresh.ix:
+                snap.close()  # (within one generation, fresh_searcher closed what it did not reuse)
+            self._snapshot = snap = fresh
+            self._vocabulary(snap, wait=0)  # start building it now
+        return snap, self._catalog
+
+    def close(self) -> None:
+        """Close the open index."""
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.close()
+                self._snapshot = None
+
+    def search(self, request: SearchRequest, *, suggestion: bool = True) -> SearchResults:
+        """Return a page of articles matching a request, with facets and a suggestion."""
+        with self._reading() as (snap, catalog):
+            parsed = _parsed(request, snap)
+            results = self._run(snap, catalog, request, parsed)
+            if suggestion and parsed.root is not None and results.total_articles < 3:
+                results.suggestion = self._suggest(snap, catalog, request, parsed)
+        return results
+
+    def export(self, request: SearchRequest) -> SearchResults:
+        """Return every matching article, ranked, with all matching block numbers and no text."""
+        with self._reading() as (snap, catalog):
+            return self._run(snap, catalog, request, _parsed(request, snap), every=True)
+
+    def select(self, request: SearchRequest, *, blocks: bool = False) -> Selection:
+        """Return every article matching a request (filters applied), oldest first, without ranking."""
+        with self._reading() as (snap, catalog):
+            parsed = _parsed(request, snap)
+            evaluator = self._evaluator(snap)
+            found = match(evaluator, parsed.root)
+            matching = catalog.valid.copy()
+            if found is not None:
+                hit = np.zeros(catalog.size, dtype=bool)
+                aids = snap.aid[found.mask]
+                hit[aids[aids < catalog.size]] = True
+                matching &= hit
+            final = Filters.of(catalog, request).apply(matching)
+            cand = np.nonzero(final)[0]
+            days = catalog.days[cand]
+            order = np.lexsort((cand, np.where(days < 0, np.iinfo(np.int64).max, days)))
+            cand, days = cand[order], days[order]
+            block_article = block_n = EMPTY_IDS
+            if blocks and found is not None and len(cand):
+                rank = np.full(catalog.size, -1, dtype=np.int64)
+                rank[cand] = np.arange(len(cand))
+                docs = np.nonzero(found.para & found.mask)[0]
+                docs = docs[snap.aid[docs] < catalog.size]
+                docs = docs[rank[snap.aid[docs]] >= 0]
+                block_article, block_n = rank[snap.aid[docs]], snap.n[docs].astype(np.int64)
+                order = np.lexsort((block_n, block_article))
+                block_article, block_n = block_article[order], block_n[order]
+            ids = [catalog.ids[a] or "" for a in cand.tolist()]
+            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded))
+
+    def read(self, article_id: str, query: str = "") -> tuple[Article, Spans, list[tuple[Block, Spans]]]:
+        """Return an article, the spans the query matches in its title and in each block."""
+        article = self.archive.store.get(article_id)
+        if not query:
+            return article, (), [(block, ()) for block in article.blocks]
+        parsed = parse_query(query)
+        with self._reading() as (snap, _):
+            evaluator = self._evaluator(snap)
+            match(evaluator, parsed.root)  # for the forms fuzzy words and accents expand to
+        marks = Marks.of(parsed.root, snap.chain, evaluator.expanded)
+        title = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True).spans(article.title)
+        return article, title, [(block, marks.spans(block.text)) for block in article.blocks]
+
+    def related(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """Return articles close to one, from Whoosh's more-like-this key terms."""
+        article = self.archive.store.get(article_id)
+        with self._reading() as (snap, catalog):
+            text = " ".join([article.title] + [b.text for b in article.blocks])
+            terms = [t for t, _ in snap.searcher.key_terms_from_text("text", text, numterms=12)]
+            if not terms:
+                return []
+            parsed = Query(" OR ".join(terms), Or(tuple(Word(t, (t,), None) for t in terms)))
+            results = self._run(snap, catalog, SearchRequest(per_page=limit + 1), parsed)
+        return [h for h in results.hits if h.id != article_id][:limit]
+
+    def _run(self, snap: Snapshot, catalog: Catalog, request: SearchRequest, parsed: Query,
+             every: bool = False) -> SearchResults:
+        size = catalog.size
+        evaluator = self._evaluator(snap)
+        found = match(evaluator, parsed.root)
+        if found is None:
+            matching = catalog.valid.copy()
+            best = np.zeros(size, dtype=np.float32)
+            idx = EMPTY_IDS
+        else:
+            best, idx, aids = article_scores(snap, found, size, evaluator.coverage)
+            matching = np.zeros(size, dtype=bool)
+            matching[aids] = True
+            matching &= catalog.valid
+        filters = Filters.of(catalog, request)
+        final = filters.apply(matching)
+        facets, histogram = count_facets(catalog, matching, filters, request)
+
+        cand = np.nonzero(final)[0]
+        if request.sort == "relevance" and found is not None:
+            order = np.lexsort((cand, -catalog.days[cand], -best[cand]))
+        elif request.sort != "date":  # newest first; also relevance without words to rank by
+            order = np.lexsort((cand, -catalog.days[cand]))
+        else:
+            days = np.where(catalog.days[cand] < 0, np.iinfo(np.int64).max, catalog.days[cand])
+            order = np.lexsort((cand, days))
+        start = (request.page - 1) * request.per_page
+        page_aids = cand[order] if every else cand[order[start:start + request.per_page]]
+
+        total_paragraphs = 0
+        per_article: dict[int, list[tuple[float, int]]] = {int(a): [] for a in page_aids}
+        if found is not None:
+            para = found.para & found.mask
+            para_idx = idx[para[idx]]
+            para_aids = snap.aid[para_idx]
+            total_paragraphs = int(final[para_aids].sum())
+            on_page = np.zeros(size, dtype=bool)
+            on_page[page_aids] = True
+            for d in para_idx[on_page[para_aids]].tolist():
+                per_article[int(snap.aid[d])].append((float(found.score[d]), int(snap.n[d])))
+        marks = Marks.of(parsed.root, snap.chain, evaluator.expanded)
+        title_marks = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True)
+        articles = self.archive.store.get_many([catalog.ids[a] for a in page_aids.tolist()])
+        hits = []
+        for a in page_aids.tolist():
+            article = articles.get(catalog.ids[a] or "")
+            if article is None:
+                continue
+            blocks = sorted(per_article[a], key=lambda p: (-p[0], p[1]))
+            score = float(best[a]) if found is not None else 0.0
+            if every:
+                numbers = tuple(Paragraph(n, "") for n in sorted(n for _, n in blocks))
+                hits.append(_hit(article, score, numbers, 0, ()))
+                continue
+            shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n < len(article.blocks)) or [0]
+            paragraphs = tuple(_paragraph(n, article.blocks[n].text, marks) for n in shown)
+            hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown)),
+                             title_marks.spans(article.title)))
+        explain = [Reading(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
+                   for r in parsed.readings]
+        undated = others_only(filters, matching)
+        days = catalog.days[undated & (catalog.days >= 0)]
+        return SearchResults(request, len(cand), total_paragraphs, hits, facets, histogram,
+                             explain=explain, truncated=evaluator.truncated, days=days)
+
+    def _evaluator(self, snap: Snapshot) -> Evaluator:
+        return Evaluator(snap, lambda term, d: self._words(snap).within(term, d, MAX_FUZZY_TERMS))
+
+    def _words(self, snap: Snapshot) -> Vocabulary:
+        vocabulary = self._vocabulary(snap)
+        assert vocabulary is not None  # (waited for)
+        return vocabulary
+
+    def _vocabulary(self, snap: Snapshot, wait: float | None = None) -> Vocabulary | None:
+        # Built once per full index generation, off the request path (a few seconds on
+        # the corpus): words added since are not offered until the next rebuild. A
+        # suggestion waits for it a moment at most (a small archive's is ready by
+        # then); a fuzzy word waits for it.
+        if self._vocab is None or self._vocab[0] != snap.name:
+            self._vocab = (snap.name, _BACKGROUND.submit(Vocabulary, snap))
+        try:
+            return self._vocab[1].result(timeout=wait)
+        except TimeoutError:
+            return None
+
+    def warm(self) -> None:
+        """Open the index and build what the first searches would otherwise wait for."""
+        with self._reading() as (snap, _):
+            self._vocabulary(snap)
+
+    def _suggest(self, snap: Snapshot, catalog: Catalog, request: SearchRequest,
+                 parsed: Query) -> str | None:
+        vocabulary = self._vocabulary(snap, wait=SUGGESTION_WAIT)
+        if vocabulary is None:
+            return None
+        text = suggest(snap, vocabulary, parsed,
+                       lambda term: self._printed_form(snap, catalog, term))
+        if text is None:
+            return None
+        again = self._run(snap, catalog, request.replace(page=1, per_page=1), parse_query(text))
+        return text if again.total_articles else None
+
+    def _printed_form(self, snap: Snapshot, catalog: Catalog, term: str) -> str:
+        """Return ``term`` as the archive prints it (with its accents), from one block that has it."""
+        ids, _ = snap.postings("exact", term)
+        for d in ids[:3].tolist():
+            aid = int(snap.aid[d])
+            article_id = catalog.ids[aid] if aid < catalog.size else None
+            if not article_id:
+                continue
+            article = self.archive.store.get_many([article_id]).get(article_id)
+            if article is None or snap.n[d] >= len(article.blocks):
+                continue
+            text = article.blocks[int(snap.n[d])].text
+            for span in snap.chain.spans(text):
+                if span.exact == term:
+                    return text[span.start:span.end].lower()
+        return term
+
+
+def _union(first: list[str], then: list[str]) -> list[str]:
+    return list(dict.fromkeys(first + then))
+
+
+def _parsed(request: SearchRequest, snap: Snapshot) -> Query:
+    # An index built with another chain (the relevance benchmark's ablations) is
+    # queried through its own chain; every other request was parsed once, when built.
+    return request.parsed if snap.chain == FRENCH else parse_query(request.query, snap.chain)
+
+
+def _paragraph(n: int, text: str, marks: Marks) -> Paragraph:
+    spans = marks.spans(text)
+    start, end = clip(text, spans)
+    inside = tuple((max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end)
+    return Paragraph(n, text[start:end], inside, start > 0, end < len(text))
+
+
+def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more: int,
+         title_spans: Spans) -> Hit:
+    return Hit(article.id, article.title, article.date, article.source, article.authors,
+               article.tags, article.url, score, paragraphs, more, title_spans)
+
+
+@functools.cache
+def _engine(home: Path) -> Engine:
+    return Engine(home)
+
+
+def engine_for(home: str | os.PathLike[str] | Archive | None) -> Engine:
+    """Return the process's engine for a home (one per home, reused across calls)."""
+    return _engine(home.home if isinstance(home, Archive) else resolve_home(home))
+
+
+def close_engines() -> None:
+    """Close every engine of this process, and forget those :func:`engine_for` kept (tests, forks)."""
+    for engine in list(_LIVE):
+        engine.close()
+    _engine.cache_clear()
+
+
+def search(home: str | os.PathLike[str] | Archive | None, query: str = "", *,
+           source: str | Sequence[str] = (), author: str | Sequence[str] = (),
+           tag: str | Sequence[str] = (), date_from: str | dt.date | None = None,
+           date_to: str | dt.date | None = None, sort: str = "relevance", page: int = 1,
+           per_page: int = 20) -> SearchResults:
+    """Search an archive home: ``search(home, "réforme", tag="politique", date_from="2019")``.
+
+    Values of one filter are ORed, filters ANDed; ``sort`` is ``relevance``,
+    ``-date`` (newest first) or ``date``. Raises :class:`BadParameter` beyond the limits.
+    """
+    request = SearchRequest.build(query, source=source, author=author, tag=tag,
+                                  date_from=date_from, date_to=date_to, sort=sort, page=page,
+                                  per_page=per_page)
+    return engine_for(home).search(request)

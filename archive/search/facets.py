@@ -1,0 +1,209 @@
+"""Facets: filtering and counting matching *articles* by source, author, tag and year.
+
+The index matches paragraphs; a reader filters and counts articles. The
+:class:`Catalog` holds, per article (indexed by the store's integer key
+``aid``), its date as a day number and, per facet, parallel arrays of
+``(aid, value code)`` pairs, built from the store with a few SQL queries and
+kept per store generation (a new article only re-reads what it changed).
+
+For ``investir`` with ``tag=économie&tag=chine``: the matching articles are a
+boolean mask over aids; :meth:`Catalog.mask` turns the selected tags into
+another (values of one facet are ORed); masks of different facets are ANDed.
+:func:`count_facets` counts each facet *without its own selection*, so that
+``chine`` still shows how many articles the other tags would add, with
+``numpy.bincount`` over the value codes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..analysis import fold
+from ..home import Archive
+from .request import SearchRequest
+from .results import FacetValue
+
+__all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "others_only", "MAX_FACET_VALUES"]
+
+FACETS = ("source", "author", "tags", "year")
+MAX_FACET_VALUES = 100
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class Catalog:
+    """Per-article arrays from the store, indexed by ``aid``: dates and facet codes."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.generation = archive.store.generation()
+        self.size = 1
+        self.valid = np.zeros(1, dtype=bool)
+        self.days = np.full(1, -1, dtype=np.int64)  # date.toordinal(), -1 when unknown
+        self.ids: list[str | None] = [None]
+        self.codes: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        self.facets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {
+            name: (_EMPTY, _EMPTY, []) for name in FACETS}
+        self._apply(*archive.store.facet_values(), changed=None)
+
+    def update(self, archive: Archive) -> bool:
+        """Catch up with the store from its change log; False when a full reload is needed."""
+        generation = archive.store.generation()
+        if generation == self.generation:
+            return True
+        changed = archive.store.changed_since(self.generation)
+        if changed is None or len(changed) > 5000:
+            return False
+        self.generation = generation
+        self._apply(*archive.store.facet_values(changed), changed=np.array(changed, dtype=np.int64))
+        return True
+
+    def _apply(self, articles: list[tuple[int, str, str | None]],
+               pairs: dict[str, list[tuple[int, str]]], changed: np.ndarray | None) -> None:
+        top = max([a for a, _, _ in articles] + [0]) + 1
+        if top > self.size:
+            grow = top - self.size
+            self.valid = np.concatenate([self.valid, np.zeros(grow, dtype=bool)])
+            self.days = np.concatenate([self.days, np.full(grow, -1, dtype=np.int64)])
+            self.ids += [None] * grow
+            self.size = top
+        if changed is not None and len(changed):
+            self.valid[changed] = False
+        aids = np.array([a for a, _, _ in articles], dtype=np.int64)
+        self.valid[aids] = True
+        for aid, article_id, _ in articles:
+            self.ids[aid] = article_id
+        dates = np.array([d or "NaT" for _, _, d in articles], dtype="datetime64[D]")
+        known = ~np.isnat(dates)
+        self.days[aids] = -1
+        self.days[aids[known]] = dates[known].astype(np.int64) + _EPOCH_ORDINAL
+        pairs["year"] = [(int(a), str(y)) for a, y in zip(aids[known], dates[known].astype("datetime64[Y]"))]
+        for name in FACETS:
+            old_aids, old_codes, values = self.facets[name]
+            if changed is not None and len(changed):
+                keep = ~np.isin(old_aids, changed)
+                old_aids, old_codes = old_aids[keep], old_codes[keep]
+            table = self.codes[name]
+            new_codes = [table.setdefault(v, len(table)) for _, v in pairs[name]]
+            values = values + list(table)[len(values):]
+            self.facets[name] = (
+                np.concatenate([old_aids, np.array([a for a, _ in pairs[name]], dtype=np.int64)]),
+                np.concatenate([old_codes, np.array(new_codes, dtype=np.int64)]),
+                values)
+
+    def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
+        """Return the articles having any of ``selected`` for facet ``name``."""
+        aids, codes, values = self.facets[name]
+        chosen = set(selected)
+        wanted = [i for i, v in enumerate(values) if v in chosen]
+        out = np.zeros(self.size, dtype=bool)
+        out[aids[np.isin(codes, wanted)]] = True
+        return out
+
+    def counts(self, name: str, articles: np.ndarray) -> dict[str, int]:
+        """Count the articles of boolean mask ``articles`` per value of facet ``name``."""
+        aids, codes, values = self.facets[name]
+        counts = np.bincount(codes[articles[aids]], minlength=len(values))
+        return {values[i]: int(c) for i, c in enumerate(counts) if c}
+
+
+@dataclass
+class Filters:
+    """A request's filters as article masks: the date range, and each selected facet."""
+
+    dates: np.ndarray
+    selected: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, catalog: Catalog, request: SearchRequest) -> Filters:
+        """Turn a request's date range and facet selections into masks over articles."""
+        dates = np.ones(catalog.size, dtype=bool)
+        if request.low is not None:
+            dates &= catalog.days >= request.low.toordinal()
+        if request.high is not None:
+            dates &= catalog.days <= request.high.toordinal()
+        if request.low is not None or request.high is not None:
+            dates &= catalog.days >= 0
+        selected = {name: catalog.mask(name, values) for name, values in _selections(request).items()
+                    if values}
+        return cls(dates, selected)
+
+    def apply(self, articles: np.ndarray) -> np.ndarray:
+        """Return the articles of mask ``articles`` that pass every filter."""
+        out = articles & self.dates
+        for m in self.selected.values():
+            out &= m
+        return out
+
+
+def _selections(request: SearchRequest) -> dict[str, tuple[str, ...]]:
+    return {"source": request.source, "author": request.author, "tags": request.tag}
+
+
+def count_facets(catalog: Catalog, matching: np.ndarray, filters: Filters,
+                 request: SearchRequest) -> tuple[dict[str, list[FacetValue]], list[tuple[int, int]]]:
+    """Count each facet over the matching articles, without its own selection; add the histogram."""
+    selections = _selections(request)
+    facets: dict[str, list[FacetValue]] = {}
+    for name in FACETS:
+        base = matching.copy()
+        if name != "year":
+            base &= filters.dates
+        for other, m in filters.selected.items():
+            if other != name:
+                base &= m
+        counts = catalog.counts(name, base)
+        if name == "year":
+            facets[name] = _facet_values(counts, _selected_years(request.low, request.high),
+                                         by_value=True)
+        else:
+            facets[name] = _facet_values(counts, selections[name], by_value=False)
+    return facets, contiguous_years(facets["year"], request)
+
+
+def contiguous_years(years: Sequence[FacetValue], request: SearchRequest) -> list[tuple[int, int]]:
+    """Return ``(year, count)`` for every year from the first to the last, empty years included.
+
+    The span covers the years with matches and the selected date range, so a
+    year without articles shows as a zero instead of disappearing.
+    """
+    counts = {int(v.value): v.count for v in years if v.count}
+    if not counts:
+        return []
+    span = list(counts)
+    span += [d.year for d in (request.low, request.high) if d is not None and 1000 <= d.year <= 9999]
+    first, last = min(span), max(span)
+    if last - first > 500:  # a wrong date far away would make thousands of empty bars
+        first, last = min(counts), max(counts)
+    return [(y, counts.get(y, 0)) for y in range(first, last + 1)]
+
+
+def others_only(filters: Filters, articles: np.ndarray) -> np.ndarray:
+    """Return the articles of mask ``articles`` passing every filter but the dates (for timelines)."""
+    out = articles.copy()
+    for m in filters.selected.values():
+        out &= m
+    return out
+
+
+def _selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:
+    if low is None or high is None:
+        return []
+    if low.month == 1 and low.day == 1 and high.month == 12 and high.day == 31 and low.year <= high.year:
+        return [str(y) for y in range(low.year, high.year + 1)]
+    return []
+
+
+def _facet_values(counts: dict[str, int], selected: Sequence[str], *, by_value: bool) -> list[FacetValue]:
+    chosen = set(selected)
+    if by_value:
+        ordered = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
+    else:
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], fold(kv[0]).lower(), kv[0]))
+    values = [FacetValue(v, c, v in chosen) for v, c in ordered[:MAX_FACET_VALUES]]
+    shown = {v.value for v in values}
+    values += [FacetValue(v, counts.get(v, 0), True) for v in selected if v not in shown]
+    return values

@@ -1,0 +1,162 @@
+"""Highlight: which characters of a paragraph the query matched, as printed.
+
+For the query ``investir "état d'urgence"`` and the paragraph
+``L’État d’urgence freine les investissements.``, :class:`Marks` collects what
+the query looks for (the search term ``invest``, the exact phrase ``etat
+urgence``) and :meth:`Marks.spans` runs the paragraph through the same chain
+that indexed it, returning character spans: ``[(2, 16), (27, 43)]``, that is
+``État d’urgence`` (the elided ``L’`` left outside) and ``investissements``.
+
+Spans are the core's answer; rendering is the edges' business. :func:`clip`
+picks the window of a long paragraph shown in a result list, and
+:func:`marked_html` is the one place where text and spans become HTML
+(escaped, each span in ``<mark>``, as :class:`markupsafe.Markup`); the command
+line styles the same spans for a terminal instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from ..analysis import FRENCH, WORD_RE, Chain, accents_agree
+from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
+
+__all__ = ["Marks", "Spans", "clip", "marked_html", "FRAGMENT_CHARS"]
+
+#: The length past which a paragraph is cut in a result list.
+FRAGMENT_CHARS = 360
+Spans = tuple[tuple[int, int], ...]
+
+
+@dataclass
+class Marks:
+    """What to mark in a paragraph: search terms, exact terms, exact phrases and prefixes.
+
+    Words typed with accents mark only the printed forms that keep them
+    (``accented``: their search terms and the word as typed).
+    """
+
+    terms: set[str] = field(default_factory=set)
+    exact: set[str] = field(default_factory=set)
+    phrases: list[tuple[str, ...]] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)
+    accented: list[tuple[frozenset[str], str]] = field(default_factory=list)
+    chain: Chain = FRENCH
+    _memo: dict[str, tuple[int, int, str]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, node: Node | None, chain: Chain = FRENCH, expanded: dict[str, list[str]] | None = None,
+           *, title: bool = False) -> Marks:
+        """Collect what a query tree looks for, leaving out what it excludes (``title``: in a title)."""
+        marks = cls(chain=chain)
+        expanded = expanded or {}
+
+        def walk(n: Node | None, negated: bool) -> None:
+            if n is None:
+                return
+            if isinstance(n, (And, Or)):
+                for c in n.children:
+                    walk(c, negated)
+            elif isinstance(n, Not):
+                walk(n.child, not negated)
+            elif negated:
+                return
+            elif isinstance(n, Word) and n.field in (None, "title", "exact"):
+                if n.accent:
+                    marks.accented.append((frozenset(n.terms), n.accent))
+                elif n.field == "exact":
+                    marks.exact.update(n.terms)
+                else:
+                    marks.terms.update(n.terms)
+            elif isinstance(n, Phrase) and n.slop:
+                marks.exact.update(n.terms)
+            elif isinstance(n, Phrase) and (n.field is None or (title and n.field == "title")):
+                marks.phrases.append(n.terms)
+            elif isinstance(n, Prefix):
+                marks.prefixes.append(n.prefix)
+            elif isinstance(n, Fuzzy):
+                marks.exact.update(expanded.get(n.text, []))
+
+        walk(node, False)
+        return marks
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.exact or self.phrases or self.prefixes or self.accented)
+
+    def _matches(self, exact: str, search: tuple[str, ...], form: str) -> bool:
+        if exact in self.exact or (self.terms and not self.terms.isdisjoint(search)):
+            return True
+        if self.prefixes and exact.startswith(tuple(self.prefixes)):
+            return True
+        for terms, typed in self.accented:
+            if (exact in terms or not terms.isdisjoint(search)) and accents_agree(typed, form):
+                return True
+        return False
+
+    def spans(self, text: str) -> Spans:
+        """Return the character spans of ``text`` to mark, merged and sorted."""
+        if not self:
+            return ()
+        spans: list[tuple[int, int]] = []
+        tokens: list[tuple[int, int, str]] = []
+        memo, word, phrases = self._memo, self.chain.word, bool(self.phrases)
+        for m in WORD_RE.finditer(text):
+            raw = m.group()
+            # Each distinct raw word is analysed and judged once per query:
+            # (mark start or -1, elision length, exact term).
+            seen = memo.get(raw)
+            if seen is None:
+                a = word(raw)
+                seen = memo[raw] = (a.cut if self._matches(a.exact, a.search, a.form) else -1, a.cut, a.exact)
+            if seen[0] >= 0:
+                spans.append((m.start() + seen[0], m.end()))
+            if phrases:
+                tokens.append((m.start() + seen[1], m.end(), seen[2]))
+        for phrase in self.phrases:
+            k = len(phrase)
+            for i in range(len(tokens) - k + 1):
+                if all(tokens[i + j][2] == phrase[j] for j in range(k)):
+                    spans.append((tokens[i][0], tokens[i + k - 1][1]))
+        spans.sort()
+        merged: list[tuple[int, int]] = []
+        for s, e in spans:
+            if merged and s <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+            else:
+                merged.append((s, e))
+        return tuple(merged)
+
+
+def clip(text: str, spans: Spans, limit: int = FRAGMENT_CHARS) -> tuple[int, int]:
+    """Return the window of ``text`` to show: all of it, or ``limit`` characters around the first span."""
+    if len(text) <= limit:
+        return 0, len(text)
+    first = spans[0][0] if spans else 0
+    start = max(0, first - limit // 3)
+    if start:
+        space = text.rfind(" ", 0, start)
+        start = space + 1 if space >= 0 and start - space < 30 else start
+    end = min(len(text), start + limit)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + limit // 2 else end
+    return start, end
+
+
+def marked_html(text: str, spans: Spans, *, first_id: int | None = None) -> Markup:
+    """Return ``text`` escaped, each span in ``<mark>`` (numbered ``m<k>`` from ``first_id``)."""
+    # Quotes stay as printed: the text is element content, never an attribute.
+    escape = functools.partial(html.escape, quote=False)
+    out: list[str] = []
+    pos = 0
+    for k, (s, e) in enumerate(spans, first_id or 0):
+        out.append(escape(text[pos:s]))
+        anchor = f' id="m{k}"' if first_id is not None else ""
+        out.append(f"<mark{anchor}>{escape(text[s:e])}</mark>")
+        pos = e
+    out.append(escape(text[pos:]))
+    return Markup("".join(out))

@@ -1,0 +1,145 @@
+"""Results: what a search returns, as data, and the JSON contract made from it.
+
+A search for ``investir`` returns one :class:`SearchResults`: the page of
+:class:`Hit` (one per article, ranked), each with up to three
+:class:`Paragraph` (the block's number, the shown window of its text and the
+character spans the query matched), the totals, the :class:`FacetValue` of each
+facet, a year histogram and maybe a spelling suggestion. Nothing here is HTML
+until asked: :attr:`Paragraph.html` renders the spans through
+:func:`~archive.search.highlight.marked_html`, and :meth:`SearchResults.to_dict`
+is the JSON contract of the API and the command line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from markupsafe import Markup
+
+from ..query import Reading
+from .highlight import Spans, marked_html
+from .request import SearchRequest
+
+__all__ = ["Paragraph", "Hit", "FacetValue", "SearchResults"]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One matching block: its number, the window of its text shown, and the matched spans in it."""
+
+    n: int
+    text: str
+    spans: Spans = ()
+    clipped_start: bool = False
+    clipped_end: bool = False
+
+    @property
+    def html(self) -> Markup:
+        """Return the window as HTML, matches in ``<mark>``, cuts shown as ``…``."""
+        return (Markup("…" if self.clipped_start else "") + marked_html(self.text, self.spans)
+                + Markup("…" if self.clipped_end else ""))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching article."""
+
+    id: str
+    title: str
+    date: dt.date | None
+    source: str | None
+    authors: tuple[str, ...]
+    tags: tuple[str, ...]
+    url: str | None
+    score: float
+    paragraphs: tuple[Paragraph, ...]
+    more_paragraphs: int
+    title_spans: Spans = ()
+
+    @property
+    def title_html(self) -> Markup:
+        """Return the title as HTML, the query's matches in ``<mark>``."""
+        return marked_html(self.title, self.title_spans)
+
+    @property
+    def author(self) -> str | None:
+        """Return the byline as one string (the JSON contract's ``author``)."""
+        return ", ".join(self.authors) or None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the hit in the JSON contract."""
+        return {"id": self.id, "title": self.title, "title_html": str(self.title_html),
+                "date": self.date.isoformat() if self.date else None,
+                "source": self.source, "author": self.author, "tags": list(self.tags),
+                "url": self.url, "score": round(float(self.score), 6),
+                "paragraphs": [{"n": p.n, "html": str(p.html)} for p in self.paragraphs],
+                "more_paragraphs": self.more_paragraphs}
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet: how many matching articles have it, and whether it is selected."""
+
+    value: str
+    count: int
+    selected: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the value in the JSON contract."""
+        return {"value": self.value, "count": self.count, "selected": self.selected}
+
+
+@dataclass
+class SearchResults:
+    """A page of matching articles with totals, facets, a year histogram and a suggestion."""
+
+    request: SearchRequest
+    total_articles: int
+    total_paragraphs: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    histogram: list[tuple[int, int]]
+    suggestion: str | None = None
+    #: Day ordinals of the dated matching articles, facet selections applied but not
+    #: the dates: the timeline drills into months and days from them.
+    days: np.ndarray | None = field(default=None, repr=False, compare=False)
+    explain: list[Reading] = field(default_factory=list)
+    #: True when the query needed more work than one query may do and was cut short.
+    truncated: bool = False
+
+    @property
+    def query(self) -> str:
+        """Return the query text as typed."""
+        return self.request.query
+
+    @property
+    def page(self) -> int:
+        """Return the page number."""
+        return self.request.page
+
+    @property
+    def per_page(self) -> int:
+        """Return the page size."""
+        return self.request.per_page
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages."""
+        return max(1, math.ceil(self.total_articles / self.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the results in the JSON contract."""
+        return {
+            "query": self.query, "page": self.page, "per_page": self.per_page,
+            "total_articles": self.total_articles, "total_paragraphs": self.total_paragraphs,
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},
+            "histogram": [{"year": y, "count": c} for y, c in self.histogram],
+            "suggestion": self.suggestion,
+            "explain": [r.to_dict() for r in self.explain],
+            "truncated": self.truncated,
+        }

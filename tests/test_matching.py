@@ -1,0 +1,172 @@
+"""What a query matches, on short French articles written for each rule."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from archive import Archive, Article, search
+from archive.search import engine_for
+
+ARTICLES = {
+    "split": ("Une journée de mobilisation", ["La police a encerclé la place.",
+                                             "Les manifestants sont restés calmes."]),
+    "together": ("Face à face", ["La police et les manifestants se sont fait face."]),
+    "cote": ("La côte bretonne", ["Les côtes de Bretagne attirent les touristes."]),
+    "cote-caps": ("ALERTE SUR LA COTE", ["Tempête annoncée sur le littoral."]),
+    "cote-plain": ("Classement", ["Sa cote de popularité baisse."]),
+    "cote-accent": ("À deux pas", ["Le marché est à côté de la gare."]),
+    "mais": ("Le maïs", ["Les champs de maïs souffrent de la sécheresse."]),
+    "mai": ("Printemps", ["Mais la réunion a eu lieu en mai."]),
+    "assemblee": ("Vote", ["L’Assemblée nationale a voté la loi.",
+                           "Un rapport de l’O.N.U. sur le climat est attendu."]),
+    "notre-dame": ("Notre-Dame de Paris rouvre", ["La cathédrale accueille à nouveau les fidèles."]),
+    "notre": ("Rencontre", ["Notre équipe a croisé une dame au marché."]),
+    "near": ("Transports", ["La grève des cheminots a paralysé le pays."]),
+    "far": ("Mouvement social", ["La grève a commencé lundi matin dans plusieurs villes du pays entier, "
+                                 "puis les cheminots ont suivi."]),
+    "gouv": ("Annonce", ["Le gouvernement a annoncé un plan.", "Le gouvernement consulte.",
+                         "Le gouvernement tranche."]),
+}
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory):
+    path = tmp_path_factory.mktemp("matching")
+    archive = Archive(path)
+    archive.add_articles([Article.from_record({"id": i, "title": t, "paragraphs": p})
+                          for i, (t, p) in ARTICLES.items()])
+    return path
+
+
+def ids(home, query, **kw) -> set[str]:
+    return {h.id for h in search(home, query, per_page=100, **kw).hits}
+
+
+def marks(home, query) -> list[str]:
+    results = search(home, query, per_page=100)
+    return [m for h in results.hits for p in h.paragraphs for m in re.findall(r"<mark>(.*?)</mark>", p.html)]
+
+
+def test_words_split_across_paragraphs_are_found_and_together_rank_first(home):
+    results = search(home, "police manifestants")
+    assert [h.id for h in results.hits] == ["together", "split"]
+    assert results.total_paragraphs == 3  # every paragraph holding a query word
+    split = results.hits[1]
+    assert [p.n for p in split.paragraphs] == [0, 1]
+
+
+def test_exclusion_stays_per_article(home):
+    assert ids(home, "police -manifestants") == set()
+
+
+def test_typed_accents_are_kept_missing_accents_match_every_spelling(home):
+    assert ids(home, "côte") == {"cote", "cote-caps"}  # COTE: capitals lose accents in print
+    assert ids(home, "côtes") == {"cote", "cote-caps"}
+    assert ids(home, "côté") == {"cote-accent", "cote-caps"}
+    assert ids(home, "cote") == {"cote", "cote-caps", "cote-plain", "cote-accent"}
+    assert ids(home, "maïs") == {"mais"}
+    assert ids(home, '"maïs"') == {"mais"}
+    assert ids(home, "mais") == {"mais", "mai"}
+    assert marks(home, "côte") == ["côtes"]
+
+
+def test_decomposed_accents_read_as_composed(home):
+    assert ids(home, "co\u0302te") == ids(home, "côte")
+    assert ids(home, "mai\u0308s") == {"mais"}
+
+
+@pytest.mark.parametrize("apostrophe", ["'", "’", "ʼ", "‘", "`", "´"])
+def test_every_apostrophe_form_elides(home, apostrophe):
+    assert ids(home, f"l{apostrophe}Assemblée") == {"assemblee"}
+    assert marks(home, f"l{apostrophe}Assemblée") == ["Assemblée"]
+
+
+def test_invisible_characters_and_compatibility_forms_are_ignored(home):
+    assert ids(home, "Assem\u200bblée") == {"assemblee"}
+    assert ids(home, "Assem\u00adblée") == {"assemblee"}
+    assert ids(home, "ＡＳＳＥＭＢＬÉＥ") == {"assemblee"}
+
+
+def test_dotted_acronyms_read_as_the_word(home):
+    assert ids(home, "O.N.U.") == ids(home, "ONU") == {"assemblee"}
+    assert marks(home, "ONU") == ["O.N.U."]
+
+
+def test_hyphenated_names_are_phrases(home):
+    assert ids(home, "Notre-Dame") == {"notre-dame"}
+    assert ids(home, "notre dame") == {"notre-dame", "notre"}
+
+
+def test_stop_words_alone_are_searched_and_marked(home):
+    results = search(home, "de la")
+    # Article-level: both words anywhere, titles included.
+    assert {h.id for h in results.hits} == {"split", "cote", "cote-accent", "mais", "assemblee", "notre-dame"}
+    assert [e["role"] for e in results.to_dict()["explain"]] == ["stopword", "stopword"]
+    assert sorted(marks(home, "sur la")) == ["la", "sur", "sur"]
+
+
+def test_quoted_titles_and_title_phrases_match_and_are_marked(home):
+    results = search(home, '"Paris rouvre"')
+    assert [h.id for h in results.hits] == ["notre-dame"]
+    assert str(results.hits[0].title_html) == "Notre-Dame de <mark>Paris rouvre</mark>"
+    assert ids(home, 'titre:"de Paris"') == {"notre-dame"}
+    assert ids(home, "rouvr*") == {"notre-dame"}
+
+
+def test_proximity_inside_and_outside_the_window(home):
+    for query in ('"grève cheminots"~5', "grève NEAR/5 cheminots", "grève PRES/5 cheminots",
+                  '"cheminots grève"~5'):
+        assert ids(home, query) == {"near"}, query
+    assert ids(home, '"grève cheminots"~20') == {"near", "far"}
+
+
+def test_fuzzy_words_expand_against_the_archive(home):
+    results = search(home, "gouvernemnt~")
+    assert [h.id for h in results.hits] == ["gouv"]
+    assert results.to_dict()["explain"] == [{"text": "gouvernemnt~", "role": "fuzzy", "terms": ["gouvernement"]}]
+    assert ids(home, "gouvernemnt") == set()
+    assert ids(home, "gouverenment~2") == {"gouv"}
+
+
+def test_explain_reads_each_piece_of_a_mixed_query(home):
+    explain = search(home, 'l’Assemblée "la loi" -Sénat côte rouvr* date:2020 le').to_dict()["explain"]
+    assert explain == [
+        {"text": "l’Assemblée", "role": "word", "terms": ["assembl", "assemble", "Assemblée"]},
+        {"text": '"la loi"', "role": "phrase", "terms": ["la", "loi"]},
+        {"text": "Sénat", "role": "excluded", "terms": ["senat"]},
+        {"text": "côte", "role": "word", "terms": ["cot", "COTE", "côte", "côtes"]},
+        {"text": "rouvr*", "role": "prefix", "terms": ["rouvre"]},
+        {"text": "date:2020", "role": "date", "terms": ["2020-01-01", "2020-12-31"]},
+        {"text": "le", "role": "stopword", "terms": []},
+    ]
+
+
+def test_suggestions_keep_the_readers_capitals(home):
+    engine_for(home).warm()  # the vocabulary is built in the background
+    assert search(home, "Gouvernemant").suggestion == "Gouvernement"
+    assert search(home, "GOUVERNEMANT").suggestion == "GOUVERNEMENT"
+
+
+def test_a_query_past_its_budget_is_cut_short_and_says_so(home, monkeypatch):
+    import importlib
+
+    matching = importlib.import_module("archive.search.matching")
+    assert not search(home, '"la police" OR "la cote" OR "la grève"').truncated
+    monkeypatch.setattr(matching, "MAX_POSTINGS", 3)
+    results = search(home, '"la police" OR "la cote" OR "la grève"')
+    assert results.truncated and results.to_dict()["truncated"] is True
+    assert results.total_articles < 3
+
+
+def test_repeated_clauses_read_each_term_once(home):
+    import importlib
+
+    matching = importlib.import_module("archive.search.matching")
+    snap, _ = importlib.import_module("archive.search").engine_for(home)._refresh()
+    evaluator = matching.Evaluator(snap)
+    matching.match(evaluator, search(home, " OR ".join(['"de la"'] * 32)).request.parsed.root)
+    once = matching.Evaluator(snap)
+    matching.match(once, search(home, '"de la"').request.parsed.root)
+    assert evaluator.spent == once.spent > 0

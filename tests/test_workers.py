@@ -1,0 +1,50 @@
+"""Pool workers end with the process that started them."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+
+import pytest
+
+# A parent that starts a pool with the indexing initializer and gives each worker a
+# long task (as a rebuild does); each worker prints its pid once busy. Idle workers
+# end on their own when the task pipe closes; busy ones used to finish their task.
+PARENT = """
+import multiprocessing, os, threading
+from archive.workers import die_with_parent
+
+def busy(_):
+    os.write(1, b"%d\\n" % os.getpid())  # one write: the two workers' lines never interleave
+    threading.Event().wait(120)
+
+ctx = multiprocessing.get_context("fork")
+pool = ctx.Pool(2, initializer=die_with_parent, initargs=(os.getpid(),))
+pool.map(busy, range(2), chunksize=1)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs pidfd_open (Linux)")
+def test_pool_workers_die_with_their_parent():
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(parent.stdout.readline()) for _ in range(2)]
+        fds = [os.pidfd_open(pid) for pid in workers]
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        parent.stdout.close()
+    assert len(set(workers)) == 2
+    try:
+        # A pidfd becomes readable when its process ends: wait for both, 10 s at most.
+        ended: set[int] = set()
+        while len(ended) < 2:
+            ready, _, _ = select.select([fd for fd in fds if fd not in ended], [], [], 10)
+            assert ready, f"workers {workers} outlived their parent"
+            ended.update(ready)
+    finally:
+        for fd in fds:
+            os.close(fd)

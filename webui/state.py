@@ -1,0 +1,100 @@
+"""Search state in the URL: the request it holds, and links that change one part of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from archive import BadParameter, SearchRequest, SearchResults
+
+from .extension import engine
+from .i18n import LANGUAGES
+
+__all__ = ["search_request", "run_search", "link", "toggle_link", "article_link", "back_link",
+           "lang_link", "init_app", "FACET_PARAMS"]
+
+#: Facet name in the results -> its URL parameter.
+FACET_PARAMS = {"source": "source", "author": "author", "tags": "tag"}
+_STATE = ("q", "source", "author", "tag", "from", "to", "sort", "page", "per_page", "lang")
+
+
+def search_request() -> SearchRequest:
+    """Return the current URL's search request, validated once per request."""
+    if "search_request" not in g:
+        g.search_request = SearchRequest.from_args(request.args)
+    found: SearchRequest = g.search_request
+    return found
+
+
+def run_search() -> tuple[SearchRequest, SearchResults]:
+    """Search with the current URL's request; a page past the last one is a bad parameter."""
+    req = search_request()
+    results = engine().search(req)
+    if results.total_articles and req.page > results.pages:
+        raise BadParameter(f"page {req.page} is beyond the last page ({results.pages})")
+    return req, results
+
+
+def _state() -> MultiDict[str, str]:
+    """Return the current search state as URL parameters, each once (never the URL's repeats)."""
+    try:
+        args = MultiDict(search_request().to_args())
+    except BadParameter:
+        args = MultiDict()
+    if request.args.get("lang") in LANGUAGES:
+        args.add("lang", request.args["lang"])
+    return args
+
+
+def link(endpoint: str = "pages.index", /, **changes: Any) -> str:
+    """Return a URL for ``endpoint`` with the current search state, some parameters changed."""
+    args = _state()
+    for key, value in changes.items():
+        args.poplist(key)
+        if value is None or value == "" or value == []:
+            continue
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            args.add(key, v)
+    if "page" not in changes:
+        args.poplist("page")
+    return _url(endpoint, args.to_dict(flat=False))
+
+
+def toggle_link(param: str, value: str) -> str:
+    """Return a URL that selects ``value`` of facet ``param`` if it is not selected, else unselects it."""
+    current = _state().getlist(param)
+    new = [v for v in current if v != value] if value in current else [*current, value]
+    return link(**{param: new})
+
+
+def article_link(article_id: str, n: int | None = None) -> str:
+    """Return the reading view of an article, carrying the search state (for marks and the way back)."""
+    args = {k: v for k, v in _state().to_dict(flat=False).items() if k != "lang"}
+    url = _url("pages.article", {"article_id": article_id, **args})
+    return url + (f"#p{n}" if n is not None else "")
+
+
+def back_link() -> str:
+    """Return the results page the reading view was opened from."""
+    return _url("pages.index", _state().to_dict(flat=False))
+
+
+def lang_link(code: str) -> str:
+    """Return the current page's URL in another language."""
+    args = {k: v[:1] for k, v in request.args.to_dict(flat=False).items() if k not in _STATE}
+    args.update(_state().to_dict(flat=False))
+    args["lang"] = [code]
+    return _url(request.endpoint or "pages.index", {**(request.view_args or {}), **args})
+
+
+def _url(endpoint: str, values: dict[str, Any]) -> str:
+    """Return ``url_for(endpoint)`` with these URL parameters (lists repeat a parameter)."""
+    return url_for(endpoint, **values)
+
+
+def init_app(app: Flask) -> None:
+    """Make the link helpers available in templates."""
+    app.jinja_env.globals.update(link=link, toggle_link=toggle_link, lang_link=lang_link,
+                                 article_link=article_link)

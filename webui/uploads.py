@@ -1,0 +1,85 @@
+"""Articles sent by the browser or an API client, stored through :meth:`Archive.add`.
+
+Both the ``/add`` form and ``POST /api/articles`` go through the same ingest
+code as the command line: uploads are written to a private temporary folder
+under sanitised names (:func:`werkzeug.utils.secure_filename`) and read from
+there; failures name each upload as the client sent it, never the server's
+temporary folder.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import request
+from flask_babel import gettext as _
+from werkzeug.utils import secure_filename
+
+from archive import SUFFIXES, AddReport, IngestError
+
+from .extension import engine
+
+__all__ = ["ingest_request"]
+
+
+def ingest_request() -> AddReport:
+    """Store the articles of the current request (JSON body, uploads or a pasted text)."""
+    archive = engine().archive
+    with tempfile.TemporaryDirectory(prefix="archive-upload-") as tmp:
+        folder = Path(tmp)
+        paths: list[str] = []
+        # Temporary path -> the name the client knows it by.
+        names: dict[str, str] = {}
+        overrides: dict[str, Any] = {}
+        if request.is_json:
+            (folder / "article.json").write_bytes(request.get_data())
+            paths.append(str(folder / "article.json"))
+            names[paths[-1]] = "request body"
+        for i, upload in enumerate(request.files.getlist("file")):
+            if not upload.filename:
+                continue
+            # Only a sanitised name and a known suffix survive: the client's path never
+            # reaches the filesystem.
+            name = Path(secure_filename(upload.filename) or "upload")
+            suffix = name.suffix.lower()
+            target = folder / str(i) / ((name.stem or "upload")[:80] + (suffix if suffix in SUFFIXES else ".bin"))
+            target.parent.mkdir()
+            upload.save(target)
+            paths.append(str(target))
+            names[paths[-1]] = _client_name(upload.filename)
+        text = request.form.get("text", "").strip()
+        if text:
+            (folder / "pasted.txt").write_text(text, encoding="utf-8")
+            paths.append(str(folder / "pasted.txt"))
+            names[paths[-1]] = "pasted text"
+            overrides = {"title": request.form.get("title") or None,
+                         "date": request.form.get("date") or None,
+                         "source": request.form.get("source") or None,
+                         "tags": [t.strip() for t in request.form.get("tags", "").split(",") if t.strip()],
+                         "authors": [a.strip() for a in request.form.get("author", "").split(",")
+                                     if a.strip()]}
+        if not paths:
+            return AddReport(failures=[IngestError("request", _("nothing to add: paste a text or choose a file"))])
+        # Temporary paths mean nothing later: these sources are named, never remembered.
+        report = archive.add(paths, overrides=overrides if text and len(paths) == 1 else None, origin="web")
+        return _without_paths(report, names, folder)
+
+
+def _client_name(filename: str) -> str:
+    """Return the last part of an upload's name as the client sent it (for messages only)."""
+    return filename.replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
+
+
+def _without_paths(report: AddReport, names: dict[str, str], folder: Path) -> AddReport:
+    """Return the report with temporary paths replaced by the names the client sent."""
+    failures = []
+    for failure in report.failures:
+        source, reason = failure.source, failure.reason
+        # Longest first, so that a path never matches inside a longer one.
+        for path, name in sorted(names.items(), key=lambda kv: -len(kv[0])):
+            source = source.replace(path, name)
+            reason = reason.replace(path, name)
+        failures.append(IngestError(source.replace(str(folder), "upload"), reason.replace(str(folder), "upload")))
+    return AddReport(outcomes=report.outcomes, failures=failures, notes=report.notes)
