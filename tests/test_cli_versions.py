@@ -113,3 +113,17 @@ def test_export_with_history_carries_removed_articles_history(runner, home, edit
     assert run(runner, other, "history", "a", "--json").output == run(runner, home, "history", "a", "--json").output
     assert run(runner, other, "show", "a").exit_code == 1  # still removed there
     assert json.loads(run(runner, other, "show", "a", "--revision", "1", "--json").output)["title"] == "Un"
+
+
+def test_search_collapses_copies_unless_show_copies(runner, home, tmp_path, wire_records):
+    f = tmp_path / "wire.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in wire_records[:2]))
+    assert run(runner, home, "add", str(f)).exit_code == 0
+    out = json.loads(run(runner, home, "search", "témoin", "Traoré", "--sort", "date", "--json").output)
+    assert out["total_articles"] == 1
+    assert out["hits"][0]["copies"] == [{"id": "copie-traore", "source": "Le Parisien", "date": "2020-07-03",
+                                         "title": "Adama Traoré : les avocats s'opposent sur un témoin"}]
+    text = run(runner, home, "search", "témoin", "Traoré", "--sort", "date").output
+    assert "  + 1 copy: Le Parisien (copie-traore)" in text
+    shown = json.loads(run(runner, home, "search", "témoin", "Traoré", "--show-copies", "--json").output)
+    assert shown["total_articles"] == 2 and [h["copies"] for h in shown["hits"]] == [[], []]

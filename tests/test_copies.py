@@ -4,6 +4,8 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
+from werkzeug.datastructures import MultiDict
 
 from archive import copies
 from archive.home import Archive
@@ -74,3 +76,79 @@ def test_signature_is_stable_across_processes(wire_records):
     other = subprocess.run([sys.executable, "-c", code], input=json.dumps(wire_records[0]), text=True,
                            capture_output=True, check=True, env={**os.environ, "PYTHONHASHSEED": "7"})
     assert other.stdout.strip() == sig.tobytes().hex()
+
+
+# -- search: copies collapsed into their cluster's best hit ---------------------------------
+
+
+def test_search_collapses_a_copy_under_its_best_member(archive, wire_records):
+    from archive.search import SearchRequest, engine_for
+
+    add(archive, *wire_records)
+    results = engine_for(archive).search(SearchRequest.build("témoin audition Traoré"))
+    assert results.total_articles == 1  # what is listed: one hit for the cluster
+    (hit,) = results.hits
+    assert hit.id in ("afp-traore", "copie-traore")
+    other = ({"afp-traore", "copie-traore"} - {hit.id}).pop()
+    assert [c.id for c in hit.copies] == [other]
+    assert {v.value: v.count for v in results.facets["source"]} == {"Orange Actu": 1, "Le Parisien": 1}
+    assert sum(v.count for v in results.facets["year"]) == 2  # every article still counted
+    (copy,) = hit.to_dict()["copies"]
+    record = next(r for r in wire_records if r["id"] == other)
+    assert copy == {"id": other, "source": record["source"], "date": record["date"], "title": record["title"]}
+
+
+def test_show_copies_lists_every_member(archive, wire_records):
+    from archive.search import SearchRequest, engine_for, search
+
+    add(archive, *wire_records)
+    shown = search(archive, "témoin audition Traoré", show_copies=True)
+    assert shown.total_articles == 2 and sorted(h.id for h in shown.hits) == ["afp-traore", "copie-traore"]
+    # The cluster is ranked (and shown) by its best member.
+    assert shown.hits[0].id == search(archive, "témoin audition Traoré").hits[0].id
+    assert all(h.copies == () for h in shown.hits)
+    request = SearchRequest.from_args(MultiDict({"q": "Traoré", "copies": "show"}))
+    assert request.show_copies and ("copies", "show") in request.to_args()
+    assert engine_for(archive).search(request).total_articles == 3
+
+
+def test_an_unrelated_article_on_the_subject_stays_its_own_hit(archive, wire_records):
+    add(archive, *wire_records)
+    results = search_home(archive, "Traoré Beaumont")
+    assert sorted(h.id for h in results.hits) in (["afp-traore", "marche-traore"], ["copie-traore", "marche-traore"])
+    assert results.total_articles == 2
+    assert [h.copies for h in results.hits if h.id == "marche-traore"] == [()]
+
+
+def test_a_copy_that_does_not_match_is_not_listed(archive, wire_records):
+    add(archive, *wire_records)
+    # Only the copy says "L'enquête se poursuit": the dispatch does not match, so no copies.
+    (hit,) = search_home(archive, '"enquête se poursuit"').hits
+    assert hit.id == "copie-traore" and hit.copies == ()
+
+
+def test_clusters_formed_after_the_engine_opened_collapse_at_once(archive, wire_records):
+    dispatch, copy, _ = wire_records
+    add(archive, dispatch)
+    assert search_home(archive, "Traoré").total_articles == 1
+    add(archive, copy)
+    assert search_home(archive, "Traoré").total_articles == 1
+    assert search_home(archive, "Traoré", show_copies=True).total_articles == 2
+    archive.remove(["afp-traore"])
+    (hit,) = search_home(archive, "Traoré").hits
+    assert hit.id == "copie-traore" and hit.copies == ()
+
+
+@pytest.mark.parametrize("value", ["yes", "SHOW", "1"])
+def test_copies_parameter_is_validated(value):
+    from archive.errors import BadParameter
+    from archive.search import SearchRequest
+
+    with pytest.raises(BadParameter, match="copies must be show or collapse"):
+        SearchRequest.from_args(MultiDict({"q": "x", "copies": value}))
+
+
+def search_home(archive: Archive, query: str, **kwargs):
+    from archive.search import search
+
+    return search(archive, query, **kwargs)

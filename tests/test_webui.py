@@ -293,3 +293,31 @@ def test_repeated_parameters_are_linked_once_and_bounded(client):
     assert client.get("/?q=covid" + "&to=" * 70).status_code == 400
     assert client.get("/?q=" + "a" * 9000).status_code == 414
     assert client.get("/api/search?q=a&q=b").status_code == 400
+
+
+def test_search_page_lists_wire_copies_under_the_hit(seeded, wire_records):
+    from archive.model import Article
+
+    dispatch, copy, _ = wire_records
+    seeded.add_articles([Article.from_record(r) for r in (dispatch, copy)])
+    client = create_app({"ARCHIVE_HOME": str(seeded.home), "TESTING": True}).test_client()
+    one = text(client.get("/?q=témoin+Traoré&sort=date"))
+    assert re.search(r'\+ 1 reprise : <a href="/article/copie-traore\?[^"]*"[^>]*>Le Parisien</a></p>', one)
+    english = create_app({"ARCHIVE_HOME": str(seeded.home), "TESTING": True}).test_client()
+    assert "+ 1 copy: " in text(english.get("/?q=témoin+Traoré&sort=date&lang=en"))
+    third = dict(copy, id="troisieme-traore", source="Ouest-France", date="2020-07-04")
+    seeded.add_articles([Article.from_record(third)])
+    fr = text(client.get("/?q=témoin+Traoré&sort=date"))
+    assert re.search(r'\+ 2 reprises : <a href="/article/copie-traore\?[^"]*"[^>]*>Le Parisien</a>, '
+                     r'<a href="/article/troisieme-traore\?[^"]*"[^>]*>Ouest-France</a>', fr)
+    assert "1 article" in fr and "copies=show" in fr  # the toggle to list them
+    assert "+ 2 copies: " in text(english.get("/?q=témoin+Traoré&sort=date&lang=en"))
+    shown = text(client.get("/?q=témoin+Traoré&sort=date&copies=show"))
+    assert "3 articles" in shown and "reprise" not in shown.split('class="hits"')[1].split("</ol>")[0]
+    assert re.search(r'href="/article/afp-traore\?[^"]*copies=show', shown)  # links carry the state
+    assert client.get("/?q=Traoré&copies=maybe").status_code == 400
+    api = client.get("/api/search?q=témoin+Traoré&sort=date").get_json()
+    assert api["total_articles"] == 1
+    assert [c["id"] for c in api["hits"][0]["copies"]] == ["copie-traore", "troisieme-traore"]
+    assert {f["value"]: f["count"] for f in api["facets"]["source"]} == {
+        "Orange Actu": 1, "Le Parisien": 1, "Ouest-France": 1}
