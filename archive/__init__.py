@@ -29,6 +29,7 @@ from .ingest import SUFFIXES
 from .model import Article, Block, valid_id
 from .search import (
     SORTS,
+    Copy,
     Engine,
     FacetValue,
     Hit,
@@ -42,7 +43,7 @@ from .search import (
 
 __all__ = [
     "Archive", "AddReport", "CheckReport", "Article", "Block", "valid_id", "SUFFIXES",
-    "search", "SearchRequest", "SearchResults", "Hit", "Paragraph", "FacetValue", "Engine",
+    "search", "SearchRequest", "SearchResults", "Hit", "Copy", "Paragraph", "FacetValue", "Engine",
     "Spans", "marked_html", "SORTS",
     "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter", "IndexMissing", "IndexDamaged",
     "HomeMissing", "HomeUnavailable", "IngestError", "InvalidArticle", "TooManyAttempts",

@@ -10,30 +10,25 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
-import socket
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from .errors import ArchiveError
 from .home import Archive, resolve_home
-from .seeds import seed_folder
-
-if TYPE_CHECKING:
-    from .search import Spans
+from .terminal import plural as _plural
+from .terminal import styled as _styled
+from .terminal import terminal_safe
+from .terminal import to_json as _json
 
 __all__ = ["main", "cli", "terminal_safe"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-#: What a terminal would act on rather than show: C0 controls but tab and newline,
-#: DEL, C1 controls, bidi overrides and isolates, and lone surrogates.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _edge(func: F) -> F:
@@ -72,11 +67,6 @@ def _bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
 def _archive(ctx: click.Context, *, create: bool = True) -> Archive:
     """Open the archive; read-only commands pass ``create=False`` and never make a home."""
     return Archive(ctx.obj["home"], lock_wait=ctx.obj["wait"], create=create)
-
-
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    """Return ``1 article``, ``2 articles``: the count with its noun agreed."""
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 _HOME_HELP = "Archive home folder (store + index). Default: $ARCHIVE_HOME, else the current directory."
@@ -141,8 +131,11 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
     counts = report.counts()
     if as_json:
         click.echo(_json({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
-                          "failures": [{"source": f.source, "reason": f.reason} for f in report.failures]}))
+                          "failures": [{"source": f.source, "reason": f.reason} for f in report.failures],
+                          "notes": report.notes}))
     else:
+        for note in report.notes:
+            click.echo(f"note: {note}", err=True)
         for failure in report.failures:
             click.echo(terminal_safe(f"failed: {failure.source}: {failure.reason}"), err=True)
             if failure.discarded:
@@ -154,14 +147,28 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
     sys.exit(1 if report.failures else 0)
 
 
+def _interactive() -> bool:
+    """Tell whether a person at a terminal runs this command (scripts are never asked)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 @cli.command()
 @click.argument("ids", nargs=-1, required=True)
+@click.option("--purge", is_flag=True, help="Also delete every earlier version (the text is then lost).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before removing several articles.")
 @click.pass_context
 @_edge
-def remove(ctx: click.Context, ids: tuple[str, ...]) -> None:
-    """Remove articles by id (all or none)."""
-    removed = _archive(ctx).remove(ids)
-    click.echo(f"{len(removed)} removed")
+def remove(ctx: click.Context, ids: tuple[str, ...], purge: bool, yes: bool) -> None:
+    """Remove articles by id (all or none); their history stays readable unless --purge."""
+    ids = tuple(dict.fromkeys(ids))
+    if len(ids) > 1 and not yes and _interactive():
+        what = "Purge" if purge else "Remove"
+        kept = "their whole history is deleted" if purge else "their history is kept"
+        if not click.confirm(f"{what} {len(ids)} articles ({kept})? Pass --yes to skip this question"):
+            click.echo("nothing removed", err=True)
+            sys.exit(1)
+    removed = _archive(ctx).remove(ids, purge=purge)
+    click.echo(f"{len(removed)} {'purged' if purge else 'removed'}")
 
 
 @cli.command(name="list")
@@ -180,12 +187,14 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("article_id")
+@click.option("--revision", type=click.IntRange(1), help="Show this earlier version (see `history`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the article as stored (JSON).")
 @click.pass_context
 @_edge
-def show(ctx: click.Context, article_id: str, as_json: bool) -> None:
-    """Show one article."""
-    article = _archive(ctx, create=False).store.get(article_id)
+def show(ctx: click.Context, article_id: str, revision: int | None, as_json: bool) -> None:
+    """Show one article (or one of its versions)."""
+    store = _archive(ctx, create=False).store
+    article = store.get(article_id) if revision is None else store.revision(article_id, revision)
     if as_json:
         click.echo(_json(article.to_record(), indent=2))
         return
@@ -277,19 +286,25 @@ def _filters(func: F) -> F:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "csv-excel", "iramuteq"]),
               default="jsonl", show_default=True, help="Output format.")
 @click.option("--sort", default="-date", show_default=True, help="Order: relevance, -date or date.")
+@click.option("--with-history", is_flag=True,
+              help="Include every earlier version (`add` reads it back); whole archive as JSON Lines only.")
 @_filters
 @click.pass_context
 @_edge
 def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str, sort: str,
-           sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...],
+           with_history: bool, sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...],
            date_from: str | None, date_to: str | None) -> None:
     """Export articles: every one as JSON Lines (the format `add` reads), or a search's in a research format."""
     archive = _archive(ctx, create=False)
     whole = query is None and fmt == "jsonl" and not (sources or authors or tags or date_from or date_to)
+    if with_history and not whole:
+        # A search's export is a research extract; history round-trips only with the whole archive.
+        raise click.UsageError("--with-history exports the whole archive as JSON Lines: "
+                               "drop --query, --format and the filters")
 
     def write(out: Any) -> int:
         if whole:
-            return archive.export(out)
+            return archive.export(out, with_history=with_history)
         from .research import export as research_export
         from .search import SearchRequest, engine_for
 
@@ -306,81 +321,6 @@ def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str,
         count = write(f)
     tmp.replace(output)
     click.echo(f"{_plural(count, 'article')} written to {output}", err=True)
-
-
-@cli.command()
-@click.argument("queries", nargs=-1, required=True)
-@click.option("--by", type=click.Choice(["year", "month", "day"]), default=None,
-              help="Periods (default: chosen from the span).")
-@_filters
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of /api/trend.")
-@click.pass_context
-@_edge
-def trend(ctx: click.Context, queries: tuple[str, ...], by: str | None, sources: tuple[str, ...],
-          authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None, date_to: str | None,
-          as_json: bool) -> None:
-    """Count the articles matching each query (up to 4) per year, month or day."""
-    from .research import trend as compute
-    from .research.periods import as_by
-    from .search import SearchRequest, engine_for
-
-    requests = [SearchRequest.build(q, source=sources, author=authors, tag=tags, date_from=date_from,
-                                    date_to=date_to) for q in queries]
-    result = compute(engine_for(_archive(ctx, create=False)), requests, as_by(by))
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
-        return
-    width = max([16] + [len(q) for q in queries])
-    click.echo(f"{'period':<12}" + "".join(f"{q:>{width + 2}}" for q in queries))
-    for i, point in enumerate(result.series[0].points if result.series else ()):
-        cells = "".join(f"{f'{s.points[i].count} ({s.points[i].share:.1%})':>{width + 2}}"
-                        for s in result.series)
-        click.echo(f"{point.period:<12}{cells}")
-    click.echo("total".ljust(12) + "".join(f"{s.total_articles:>{width + 2}}" for s in result.series))
-
-
-@cli.command()
-@click.argument("query", nargs=-1, required=True)
-@click.option("--width", type=click.IntRange(10, 300), default=50, show_default=True,
-              help="Characters of context on each side.")
-@click.option("--sort", type=click.Choice(["date", "left", "right"]), default="date", show_default=True,
-              help="Order: by date, by the word before, or by the word after.")
-@click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page number.")
-@click.option("--per-page", type=click.IntRange(1, 200), default=50, show_default=True, help="Lines per page.")
-@_filters
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (id, n, date, title, left, match, right).")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of /api/kwic.")
-@click.pass_context
-@_edge
-def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page: int, per_page: int,
-         sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None,
-         date_to: str | None, as_csv: bool, as_json: bool) -> None:
-    """Show every occurrence of a query in its context (a concordance), aligned."""
-    import csv
-
-    from .research import concordance
-    from .search import SearchRequest, engine_for
-
-    request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
-                                  date_from=date_from, date_to=date_to)
-    result = concordance(engine_for(_archive(ctx, create=False)), request, width=width, page=page,
-                         per_page=per_page, sort=sort)
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
-        return
-    if as_csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["id", "n", "date", "title", "left", "match", "right"])
-        for line in result.lines:
-            d = {**line.to_dict(), "n": line.n + 1}  # paragraphs numbered from 1, as everywhere shown
-            writer.writerow([d[k] if d[k] is not None else "" for k in
-                             ("id", "n", "date", "title", "left", "match", "right")])
-        return
-    color = sys.stdout.isatty()
-    click.echo(f"{_plural(result.total, 'occurrence')} (page {result.page}/{result.pages})", err=True)
-    for line in result.lines:
-        match = click.style(line.match, bold=True) if color else line.match
-        click.echo(f"{line.left:>{width}} {match} {line.right:<{width}}  {line.id}#p{line.n + 1}")
 
 
 @cli.command()
@@ -420,20 +360,21 @@ class _SearchCommand(click.Command):
 @click.option("--page", default="1", show_default=True, help="Page number.")
 @click.option("--per-page", default="10", show_default=True, help="Articles per page (1-100).")
 @click.option("--explain", is_flag=True, help="Say how each piece of the query was read.")
+@click.option("--show-copies", is_flag=True, help="List wire copies as hits of their own (default: under the best).")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract.")
 @click.pass_context
 @_edge
 def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, ...],
                authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None,
                date_to: str | None, sort: str, page: str, per_page: str, explain: bool,
-               as_json: bool) -> None:
+               show_copies: bool, as_json: bool) -> None:
     """Search the archive (words ANDed, OR, -word, "phrases", title: author: tag: date:)."""
     from .search import SearchRequest, engine_for
 
     # The request validates every option, with the same messages as the web UI.
     request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
                                   date_from=date_from, date_to=date_to, sort=sort, page=page,
-                                  per_page=per_page)
+                                  per_page=per_page, show_copies=show_copies)
     results = engine_for(_archive(ctx, create=False)).search(request)
     if as_json:
         click.echo(_json(results.to_dict()))
@@ -460,102 +401,19 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
                        + ("…" if p.clipped_end else ""))
         if hit.more_paragraphs:
             click.echo(f"  + {_plural(hit.more_paragraphs, 'more paragraph')}")
+        if hit.copies:
+            copies = ", ".join(f"{c.source or c.title} ({c.id})" for c in hit.copies)
+            click.echo(terminal_safe(f"  + {_plural(len(hit.copies), 'copy', 'copies')}: {copies}"))
     for name, values in results.facets.items():
         if values:
             click.echo()
             click.echo(f"{name}: " + terminal_safe(", ".join(f"{v.value} ({v.count})" for v in values[:10])))
 
 
-def _styled(text: str, spans: Spans, color: bool) -> str:
-    """Return ``text`` safe for a terminal, its matched spans in bold when ``color``."""
-    if not color:
-        return terminal_safe(text)
-    out, pos = [], 0
-    for start, end in spans:
-        out += [terminal_safe(text[pos:start]), click.style(terminal_safe(text[start:end]), bold=True)]
-        pos = end
-    return "".join(out) + terminal_safe(text[pos:])
 
-
-def terminal_safe(text: str) -> str:
-    """Return ``text`` with the characters a terminal would obey (ESC, BEL, C1, bidi) shown escaped."""
-    return _CONTROL_RE.sub(lambda m: _escape(m.group()), text)
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def _json(data: Any, indent: int | None = None) -> str:
-    """Return JSON for a terminal: readable accents, but no raw C1 or bidi controls."""
-    # json.dumps escapes C0 itself; the others, escaped the same way, stay valid JSON.
-    text = json.dumps(data, ensure_ascii=False, indent=indent)
-    return _CONTROL_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port.")
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Worker threads.")
-@click.option("--seed/--no-seed", default=False,
-              help="Import the bundled seeds/ first when the archive is empty.")
-@click.pass_context
-@_edge
-def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) -> None:
-    """Serve the web UI with waitress."""
-    import waitress
-
-    archive = _archive(ctx)
-    if seed and len(archive.store) == 0:
-        report = archive.add([str(seed_folder())])
-        click.echo("seeded: {added} added".format(**report.counts()), err=True)
-    elif not archive.index_dir.exists():
-        archive.sync()
-    from importlib.metadata import entry_points
-
-    # The web package plugs in through an entry point: the core never imports it.
-    found = entry_points(group="archive.apps", name="web")
-    if not found:
-        raise click.ClickException("no web app is installed (entry point archive.apps:web)")
-    create_app = next(iter(found)).load()
-    app = create_app({"ARCHIVE_HOME": str(archive.home)})
-    # Built before the first request rather than during it.
-    app.extensions["archive"].warm()
-    try:
-        _try_listen(host, port)  # a clean error before waitress half-builds its server
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="archive")
-    except OSError as exc:
-        app.extensions["archive"].close()
-        click.echo(f"error: {_serve_error(exc, host, port)}", err=True)
-        sys.exit(1)
-    click.echo(f"serving {archive.home} on http://{host}:{port}/", err=True)
-    try:
-        server.run()
-    finally:
-        app.extensions["archive"].close()
-
-
-def _try_listen(host: str, port: int) -> None:
-    """Bind the address once, as waitress will, and raise its :class:`OSError` if that fails."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(address)
-
-
-def _serve_error(exc: OSError, host: str, port: int) -> str:
-    """Say in one line why the server could not listen."""
-    import errno
-
-    if exc.errno == errno.EADDRINUSE:
-        return f"port {port} is already in use on {host}: stop the other server or choose another --port"
-    if exc.errno == errno.EACCES:
-        return f"not allowed to listen on {host}:{port}: choose a port above 1023 with --port"
-    if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
-        return f"cannot listen on {host}:{port}: this machine has no such address (try --host 127.0.0.1)"
-    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+# The history, copy, research and serve commands live in their own modules; importing
+# them registers them.
+from . import cli_research, cli_serve, cli_versions  # noqa: E402,F401
 
 
 def main() -> None:

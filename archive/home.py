@@ -19,13 +19,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO, TypeVar
 
 from .analysis import FRENCH, Chain
 from .errors import ArchiveBusy, ArchiveError, HomeMissing, HomeUnavailable, IngestError
 from .failpoints import failpoint
 from .indexing import FastWriter, IndexDir, build_segments, write_articles
-from .ingest import find_sources, read_articles
+from .ingest import find_sources, read_incoming
 from .integrity import READ_ERRORS, verify_files, verify_segments, write_manifest
 from .model import Article
 from .store import Outcome, Store
@@ -33,6 +33,7 @@ from .whoosh_format import segment_count
 
 __all__ = ["Archive", "AddReport", "CheckReport", "ProgressFactory", "resolve_home"]
 
+T = TypeVar("T")
 #: Pending articles from which an index update goes through the fast writer.
 FAST_BATCH = 200
 #: Index segments past which a write ends with a full rebuild.
@@ -59,6 +60,8 @@ class AddReport:
 
     outcomes: list[tuple[str, Outcome]] = field(default_factory=list)
     failures: list[IngestError] = field(default_factory=list)
+    #: Things the user should know that are not failures (an id taken, so another chosen).
+    notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Return how many articles were added, updated and unchanged, and how many sources failed."""
@@ -94,7 +97,7 @@ class Archive:
     """An archive home: its store, its index and its write lock."""
 
     def __init__(self, home: str | os.PathLike[str] | None = None, *, lock_wait: float = 60.0,
-                 create: bool = True) -> None:
+                 create: bool = True, detect_copies: bool = True) -> None:
         """Open the archive in ``home``; with ``create=False`` raise :class:`HomeMissing` if it has none."""
         self.home = resolve_home(home)
         if not create and not (self.home / "archive.sqlite3").exists():
@@ -102,7 +105,7 @@ class Archive:
             raise HomeMissing(str(self.home))
         self.home.mkdir(parents=True, exist_ok=True)
         self.lock_wait = lock_wait
-        self.store = Store(self.home / "archive.sqlite3")
+        self.store = Store(self.home / "archive.sqlite3", detect_copies=detect_copies)
         self.index_dir = IndexDir(self.home / "index")
 
     def __repr__(self) -> str:
@@ -147,8 +150,12 @@ class Archive:
 
     def add(self, paths: Sequence[str], *, overrides: Mapping[str, Any] | None = None,
             stdin: BinaryIO | None = None, progress: ProgressFactory | None = None,
-            procs: int = 1) -> AddReport:
-        """Add files, folders, globs or ``-`` (JSON Lines on stdin); one transaction per source."""
+            procs: int = 1, origin: str | None = None) -> AddReport:
+        """Add files, folders, globs or ``-`` (JSON Lines on stdin); one transaction per source.
+
+        ``origin`` names sources whose paths do not last (``web`` for a paste or an
+        upload): they are recorded as ``web:<file name>`` and never remembered.
+        """
         sources, missing = find_sources(paths)
         report = AddReport(failures=list(missing))
         progress = progress or _no_progress
@@ -157,8 +164,9 @@ class Archive:
                 for source in sources:
                     read = [0]
                     try:
-                        articles = _counting(read_articles(source, overrides, stdin), advance, read)
-                        report.outcomes.extend(self.store.put(articles))
+                        label = f"{origin}:{Path(source.path).name}" if origin else None
+                        items = _counting(read_incoming(source, overrides, stdin, origin=label), advance, read)
+                        report.outcomes.extend(self.store.put(items, report.notes))
                         failpoint("after-store-commit")
                     except IngestError as exc:
                         # One transaction per source: its good articles went with the bad one.
@@ -185,10 +193,10 @@ class Archive:
             self._sync(_no_progress, 1)
         return outcomes
 
-    def remove(self, ids: Iterable[str]) -> list[str]:
-        """Remove articles (all or none) and their index entries."""
+    def remove(self, ids: Iterable[str], *, purge: bool = False) -> list[str]:
+        """Remove articles (all or none) and their index entries; ``purge`` also deletes their history."""
         with self.writing():
-            removed = self.store.remove(ids)
+            removed = self.store.remove(ids, purge=purge)
             self._sync(_no_progress, 1)
         return removed
 
@@ -197,8 +205,10 @@ class Archive:
         """Build a new index from the store beside the live one and swap it in; return blocks indexed.
 
         ``chain`` switches stages of the search chain off (the relevance benchmark).
+        The copy clusters are recomputed too.
         """
         with self.writing():
+            self.store.recluster()
             return self._rebuild(progress or _no_progress, procs, chain)
 
     def sync(self, *, progress: ProgressFactory | None = None) -> None:
@@ -336,17 +346,29 @@ class Archive:
 
     # -- export --------------------------------------------------------------------------
 
-    def export(self, out: TextIO) -> int:
-        """Write every article as JSON Lines, in the format ``add`` reads; return the count."""
+    def export(self, out: TextIO, *, with_history: bool = False) -> int:
+        """Write every article as JSON Lines, in the format ``add`` reads; return the count.
+
+        ``with_history`` adds each article's earlier versions (``history``) and
+        when and from where its current one was stored (``stored``), then one
+        ``{"id", "removed": true, "history"}`` line per removed article whose
+        versions are kept.
+        """
         count = 0
         for article in self.store.iter_articles():
-            out.write(json.dumps(article.to_record(), ensure_ascii=False) + "\n")
+            record = article.to_record()
+            if with_history:
+                record.update(self.store.export_history(article.id))
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
+        if with_history:
+            # Removed articles whose versions are kept: one line each, which `add` reads back.
+            for article_id in self.store.removed_with_history():
+                out.write(json.dumps(self.store.export_history(article_id), ensure_ascii=False) + "\n")
         return count
 
 
-def _counting(articles: Iterator[Article], advance: Callable[[int], None],
-              read: list[int]) -> Iterator[Article]:
+def _counting(articles: Iterator[T], advance: Callable[[int], None], read: list[int]) -> Iterator[T]:
     for article in articles:
         read[0] += 1
         yield article

@@ -13,6 +13,11 @@ opens a source file.
   :meth:`Article.from_record`), or a list of them.
 * ``.jsonl`` — one article a line, the format of the shared corpus.
 
+An article that gives no ``id`` gets one derived from its content, never from
+its file name (``nord/greve.txt`` and ``sud/greve.txt`` are two articles);
+:func:`read_incoming` also says where each article came from, so that the store
+can tell an edited file from a different one (:mod:`archive.identity`).
+
 Bytes are decoded as UTF-8 and, failing that, as cp1252 or Latin-1 (common in
 French archives). Empty, binary, oversized or malformed files raise
 :class:`~archive.errors.IngestError` naming the file and the reason. A source
@@ -37,9 +42,11 @@ from typing import Any, BinaryIO
 import yaml
 
 from .errors import IngestError, InvalidArticle
+from .identity import Incoming, Revision
 from .model import Article, Block, clean_block, derive_title, is_heading, nfc
 
-__all__ = ["Source", "find_sources", "read_articles", "read_bytes", "SUFFIXES", "MAX_FILE_BYTES"]
+__all__ = ["Source", "find_sources", "read_articles", "read_incoming", "read_bytes", "SUFFIXES",
+           "MAX_FILE_BYTES"]
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -133,10 +140,24 @@ def _walk(folder: Path) -> Iterator[Path]:
 def read_articles(source: Source, overrides: Mapping[str, Any] | None = None,
                   stdin: BinaryIO | None = None) -> Iterator[Article]:
     """Yield the articles of one source; raise :class:`IngestError` naming it on the first problem."""
+    for item in read_incoming(source, overrides, stdin):
+        yield item.article
+
+
+def read_incoming(source: Source, overrides: Mapping[str, Any] | None = None,
+                  stdin: BinaryIO | None = None, *, origin: str | None = None) -> Iterator[Incoming]:
+    """Yield the articles of one source with their provenance (see :mod:`archive.identity`).
+
+    A real file is remembered by its absolute path (record ``n`` of a JSON list or
+    line ``n`` of JSON Lines by ``path:n``); ``origin`` names a source with no
+    lasting path instead (a paste, an upload), which is then not remembered.
+    """
+    remember = origin is None and not source.is_stdin
+    base = origin or ("<stdin>" if source.is_stdin else str(Path(source.path).resolve()))
     try:
         if source.is_stdin:
             stream = stdin if stdin is not None else sys.stdin.buffer
-            yield from _read_jsonl(stream, str(source), overrides)
+            yield from _read_jsonl(stream, str(source), overrides, base, remember)
             return
         path = Path(source.path)
         suffix = path.suffix.lower()
@@ -144,7 +165,7 @@ def read_articles(source: Source, overrides: Mapping[str, Any] | None = None,
             if path.stat().st_size == 0:
                 raise IngestError(source.path, "empty file", code="empty_file")
             with path.open("rb") as f:
-                yield from _read_jsonl(f, source.path, overrides)
+                yield from _read_jsonl(f, source.path, overrides, base, remember)
             return
         if suffix not in SUFFIXES:
             raise IngestError(source.path, f"unsupported file type {suffix or '(none)'!r} "
@@ -152,11 +173,11 @@ def read_articles(source: Source, overrides: Mapping[str, Any] | None = None,
                               suffix=suffix or "", suffixes=", ".join(SUFFIXES))
         text = read_bytes(path, _read_limited(path), source.path)
         if suffix == ".json":
-            yield from _records_to_articles(_load_json(text, source.path), source.path, overrides)
-        elif suffix == ".txt":
-            yield _apply(_text_article(text, path), overrides, source.path)
-        else:
-            yield _apply(_markdown_article(text, path), overrides, source.path)
+            yield from _records_to_articles(_load_json(text, source.path), source.path, overrides,
+                                            base, remember)
+            return
+        article, derived = _text_article(text, path) if suffix == ".txt" else _markdown_article(text, path)
+        yield Incoming(_apply(article, overrides, source.path, derived), base, derived, remember)
     except InvalidArticle as exc:
         raise IngestError(str(source), str(exc)) from None
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
@@ -206,7 +227,8 @@ def _load_json(text: str, name: str) -> Any:
         raise IngestError(name, "JSON nested too deeply", code="json_too_deep") from None
 
 
-def _read_jsonl(stream: BinaryIO, name: str, overrides: Mapping[str, Any] | None) -> Iterator[Article]:
+def _read_jsonl(stream: BinaryIO, name: str, overrides: Mapping[str, Any] | None, base: str,
+                remember: bool) -> Iterator[Incoming]:
     any_line = False
     for lineno, raw in enumerate(_lines(stream, name), start=1):
         if not raw.strip():
@@ -218,7 +240,7 @@ def _read_jsonl(stream: BinaryIO, name: str, overrides: Mapping[str, Any] | None
         except UnicodeDecodeError:
             raise IngestError(where, "not UTF-8 (JSON Lines must be UTF-8)", code="not_utf8") from None
         record = _load_json(line, where)
-        yield from _records_to_articles(record, where, overrides, single=True)
+        yield from _records_to_articles(record, where, overrides, f"{base}:{lineno}", remember, single=True)
     if not any_line:
         raise IngestError(name, "empty file", code="empty_file")
 
@@ -234,22 +256,67 @@ def _lines(stream: BinaryIO, name: str) -> Iterator[bytes]:
         yield line
 
 
-def _records_to_articles(data: Any, where: str, overrides: Mapping[str, Any] | None,
-                         single: bool = False) -> Iterator[Article]:
+def _records_to_articles(data: Any, where: str, overrides: Mapping[str, Any] | None, base: str,
+                         remember: bool, single: bool = False) -> Iterator[Incoming]:
     records = data if isinstance(data, list) and not single else [data]
     for i, record in enumerate(records):
         label = where if len(records) == 1 else f"{where}[{i}]"
+        origin = base if len(records) == 1 else f"{base}:{i}"
         try:
-            yield _apply(Article.from_record(record), overrides, label)
+            if isinstance(record, Mapping) and record.get("removed") is True:
+                yield _removed(record, origin)
+                continue
+            derived = not (isinstance(record, Mapping) and record.get("id") not in (None, ""))
+            article = _apply(Article.from_record(record), overrides, label, derived)
+            history, stored = _history(record)
         except InvalidArticle as exc:
             raise IngestError(label, str(exc), code=exc.code, **exc.params) from None
+        where_from: str | None = origin
+        if stored is not None:  # an export with history: keep where and when the version was stored
+            source = stored.get("source")
+            where_from, remember = (source if isinstance(source, str) else None), False
+        yield Incoming(article, where_from, derived, remember, history,
+                       str(stored["stored_at"]) if stored and stored.get("stored_at") else None)
 
 
-def _apply(article: Article, overrides: Mapping[str, Any] | None, where: str) -> Article:
+def _removed(record: Mapping[str, Any], origin: str) -> Incoming:
+    """Read the line ``export --with-history`` writes for a removed article whose versions were kept."""
+    history, _ = _history(record)
+    if not history or not isinstance(record.get("id"), str):
+        raise InvalidArticle("a removed article's line needs its 'id' and its 'history'")
+    last = Article.from_record(dict(history[-1].record, id=record["id"]))
+    return Incoming(last, origin, history=history, removed=True)
+
+
+def _history(record: Mapping[str, Any]) -> tuple[tuple[Revision, ...], Mapping[str, Any] | None]:
+    """Read the earlier versions an ``export --with-history`` record carries."""
+    stored = record.get("stored")
+    history = record.get("history")
+    if history is None and stored is None:
+        return (), None
+    if not isinstance(history or [], list) or not isinstance(stored or {}, Mapping):
+        raise InvalidArticle("'history' must be a list of versions and 'stored' a mapping")
+    revisions: list[Revision] = []
+    for entry in history or []:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("record"), Mapping):
+            raise InvalidArticle("each 'history' entry needs a 'record'")
+        old = Article.from_record(entry["record"])  # checks it, and gives the stored form
+        number = entry.get("revision") or len(revisions) + 1
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise InvalidArticle("a 'history' entry's 'revision' must be a number")
+        source = entry.get("source")
+        revisions.append(Revision(number, str(entry.get("stored_at") or ""),
+                                  source if isinstance(source, str) else None, old.to_record()))
+    return tuple(revisions), stored
+
+
+def _apply(article: Article, overrides: Mapping[str, Any] | None, where: str, derived: bool) -> Article:
     if not overrides:
         return _encodable(article, where)
     record = article.to_record()
     record.pop("authors", None)
+    if derived:
+        record.pop("id")  # derive it again from the final content
     for key, value in overrides.items():
         if value in (None, (), []):
             continue
@@ -273,12 +340,6 @@ def _encodable(article: Article, where: str) -> Article:
                 raise IngestError(where, f"'{key}' holds a lone surrogate \\u{ord(m.group()):04x} "
                                          "(an invalid \\u escape), which is not text")
     return article
-
-
-def _slug(stem: str) -> str:
-    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^A-Za-z0-9_.:\-]+", "-", ascii_stem).strip("-._:")
-    return slug[:128] or "article"
 
 
 def _sidecar(path: Path) -> dict[str, Any]:
@@ -319,24 +380,24 @@ def _blocks_from_text(text: str) -> list[Block]:
     return blocks
 
 
-def _record_from(meta: Mapping[str, Any], blocks: list[Block], path: Path) -> Article:
+def _record_from(meta: Mapping[str, Any], blocks: list[Block], path: Path) -> tuple[Article, bool]:
+    """Return the article of a text file and whether its id is derived (none in the metadata)."""
     if not blocks:
         raise IngestError(str(path), "no text in the file", code="no_text_in_file")
     record = dict(meta)
     record["paragraphs"] = [b.text for b in blocks]
     record["headings"] = [i for i, b in enumerate(blocks) if b.heading]
     record.setdefault("title", derive_title(blocks))
-    record.setdefault("id", _slug(path.stem))
     if "author" in record and isinstance(record["author"], list):
         record["authors"] = record.pop("author")
-    return Article.from_record(record)
+    return Article.from_record(record), record.get("id") in (None, "")
 
 
-def _text_article(text: str, path: Path) -> Article:
+def _text_article(text: str, path: Path) -> tuple[Article, bool]:
     return _record_from(_sidecar(path), _blocks_from_text(text), path)
 
 
-def _markdown_article(text: str, path: Path) -> Article:
+def _markdown_article(text: str, path: Path) -> tuple[Article, bool]:
     meta: Any = {}
     if text.startswith("---"):
         m = _FRONT_MATTER_RE.match(text)

@@ -5,7 +5,11 @@ columns that listing and facets need). The search index is derived from these
 rows and can be deleted and rebuilt at any time without losing anything.
 
 Writes happen in transactions: :meth:`Store.put` adds a whole source file's
-articles in one transaction, so a file that fails half-way leaves nothing. Each
+articles in one transaction, so a file that fails half-way leaves nothing. The
+same transaction decides each article's id (:mod:`archive.identity`), keeps
+the version it replaces (:mod:`archive.revisions`) and places it among its
+wire copies (:mod:`archive.copies`): « Grève à la SNCF », updated, keeps its
+first text as revision 1, and its AFP twin in another paper joins its cluster. Each
 write also queues the article in ``pending``; the indexer empties the queue
 after it has committed the matching index change, so an index update that was
 interrupted (a crash, a kill) is finished by the next write or ``archive check
@@ -24,14 +28,18 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from . import copies, revisions
+from .copies import Cluster
 from .errors import ArchiveBusy, ArticleNotFound, HomeUnavailable
+from .identity import Incoming, resolve_id
 from .model import Article
+from .revisions import HistoryEntry
 
-__all__ = ["Store", "Outcome", "ArticleRow", "CHANGES_KEPT"]
+__all__ = ["Store", "Outcome", "ArticleRow", "CHANGES_KEPT", "Cluster", "HistoryEntry"]
 
 #: Generations of the change log kept for readers that update incrementally.
 CHANGES_KEPT = 1000
@@ -84,15 +92,24 @@ class ArticleRow:
 class Store:
     """The SQLite article store of one archive home."""
 
-    def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = 30.0, detect_copies: bool = True) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
+        #: Place each written article among its copies (off only to measure what it costs).
+        self.detect_copies = detect_copies
         self._local = threading.local()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db.executescript(_SCHEMA)
+            self.db.executescript(_SCHEMA + revisions.SCHEMA + copies.SCHEMA)
         except (OSError, sqlite3.OperationalError) as exc:
             raise _unavailable(self.path, exc) from None
+        if self.db.execute("SELECT 1 FROM meta WHERE key = 'revisions'").fetchone() is None:
+            # A store from before revisions: its articles become their own revision 1.
+            with self._write() as (db, _):
+                # Checked again inside the transaction: another process may have just done it.
+                if db.execute("SELECT 1 FROM meta WHERE key = 'revisions'").fetchone() is None:
+                    db.execute(revisions.MIGRATE)
+                    db.execute("INSERT INTO meta VALUES ('revisions', '1')")
 
     # -- connections ---------------------------------------------------------------------
 
@@ -139,17 +156,35 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------
 
-    def put(self, articles: Iterable[Article]) -> list[tuple[str, Outcome]]:
-        """Add or update articles in one transaction; return each id's outcome."""
+    def put(self, articles: Iterable[Article | Incoming], notes: list[str] | None = None
+            ) -> list[tuple[str, Outcome]]:
+        """Add or update articles in one transaction; return each id's outcome, append notes to ``notes``."""
         now = _now()
         outcomes: dict[str, Outcome] = {}
         with self._write() as (db, generation):
-            for article in articles:
-                digest = article.content_hash()
-                row = db.execute("SELECT hash FROM articles WHERE id = ?", (article.id,)).fetchone()
-                if row is not None and row[0] == digest:
+            for item in articles:
+                if isinstance(item, Article):
+                    item = Incoming(item)
+                if item.removed:  # only kept versions of an article removed elsewhere
+                    revisions.import_history(db, item.article.id, item.history)
+                    continue
+                article_id, decision = resolve_id(db, item)
+                article = item.article if article_id == item.article.id else replace(item.article, id=article_id)
+                if decision == "renamed" and notes is not None:
+                    notes.append(f"{item.origin or article_id}: another text already has the id "
+                                 f"{item.article.id}; stored as {article_id}")
+                if item.history:
+                    revisions.import_history(db, article_id, item.history)
+                if item.derived and item.remember and item.origin and decision != "same":
+                    db.execute("INSERT OR REPLACE INTO origins VALUES (?, ?)", (item.origin, article_id))
+                if decision == "same":
                     outcomes.setdefault(article.id, "unchanged")
                     continue
+                digest = article.content_hash()
+                row = db.execute("SELECT hash FROM articles WHERE id = ?", (article.id,)).fetchone()
+                revisions.retire_live(db, article.id)
+                if row is not None:
+                    copies.forget(db, article.id)
                 values = _columns(article, digest)
                 if row is None:
                     db.execute(
@@ -165,22 +200,39 @@ class Store:
                         (*values, now, article.id),
                     )
                     outcomes[article.id] = "added" if outcomes.get(article.id) == "added" else "updated"
+                revisions.add_revision(db, article, digest, item.origin, item.stored_at or now)
+                if self.detect_copies:
+                    copies.place(db, article)
                 db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article.id,))
                 db.execute("INSERT INTO changes SELECT ?, aid FROM articles WHERE id = ?",
                            (generation, article.id))
         return list(outcomes.items())
 
-    def remove(self, ids: Iterable[str]) -> list[str]:
-        """Remove articles in one transaction; raise :class:`ArticleNotFound` for an unknown id."""
+    def remove(self, ids: Iterable[str], *, purge: bool = False) -> list[str]:
+        """Remove articles in one transaction, keeping their history unless ``purge``.
+
+        Raise :class:`ArticleNotFound` for an id that is neither stored nor (with
+        ``purge``) in the history; then nothing is removed.
+        """
         ids = list(dict.fromkeys(ids))
         with self._write() as (db, generation):
             for article_id in ids:
                 db.execute("INSERT INTO changes SELECT ?, aid FROM articles WHERE id = ?",
                            (generation, article_id))
-                if db.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount == 0:
+                revisions.retire_live(db, article_id)
+                copies.forget(db, article_id)
+                found = db.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount
+                if purge:
+                    found += revisions.purge(db, article_id)
+                if not found:
                     raise ArticleNotFound(article_id)
                 db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article_id,))
         return ids
+
+    def recluster(self) -> int:
+        """Recompute every article's copy cluster from its text; return the number of clusters."""
+        with self._write() as (db, _):
+            return copies.rebuild(db)
 
     def pending(self) -> list[str]:
         """Return the ids whose index entries may not match the store yet."""
@@ -262,6 +314,48 @@ class Store:
             db.execute("COMMIT")
         finally:
             db.close()
+
+    def history(self, article_id: str) -> list[HistoryEntry]:
+        """Return every version of an article, oldest first; raise :class:`ArticleNotFound` if none."""
+        entries = revisions.history(self.db, article_id)
+        if not entries:
+            raise ArticleNotFound(article_id)
+        return entries
+
+    def revision(self, article_id: str, number: int) -> Article:
+        """Return version ``number`` of an article; raise :class:`ArticleNotFound` when there is none."""
+        article = revisions.revision(self.db, article_id, number)
+        if article is None:
+            raise ArticleNotFound(f"{article_id} revision {number}")
+        return article
+
+    def export_history(self, article_id: str) -> dict[str, object]:
+        """Return the ``history`` and ``stored`` keys an export with history adds to a record."""
+        return revisions.export_history(self.db, article_id)
+
+    def removed_with_history(self) -> list[str]:
+        """Return the ids of removed articles whose versions are kept, in id order."""
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT id FROM revisions r WHERE NOT EXISTS"
+            " (SELECT 1 FROM articles a WHERE a.id = r.id) ORDER BY id")]
+
+    def clusters(self) -> dict[str, str]:
+        """Return the copy cluster of every article that has copies: article id → cluster id."""
+        return dict(self.db.execute("SELECT id, cluster FROM copies"))
+
+    def copies_of(self, ids: Iterable[str]) -> dict[str, list[str]]:
+        """Return, for each of ``ids`` that has copies, the other members of its cluster (first stored first)."""
+        out: dict[str, list[str]] = {}
+        for article_id, other in self.db.execute(
+                "SELECT c.id, o.id FROM copies c JOIN copies o ON o.cluster = c.cluster AND o.id != c.id"
+                " LEFT JOIN articles a ON a.id = o.id WHERE c.id IN (SELECT value FROM json_each(?))"
+                " ORDER BY c.id, a.aid, o.id", (json.dumps(list(ids)),)):
+            out.setdefault(article_id, []).append(other)
+        return out
+
+    def duplicates(self) -> list[Cluster]:
+        """Return every copy cluster, largest first."""
+        return copies.clusters(self.db)
 
     def ids(self) -> list[str]:
         """Return every stored article id, in id order."""

@@ -97,3 +97,49 @@ def app(seeded: Archive):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# An agency dispatch, the same dispatch lightly edited by another title, and an
+# unrelated article on the same subject (for the copy clusters).
+DISPATCH = [
+    "Quatre ans après la mort d'Adama Traoré lors de son interpellation, les avocats de la famille "
+    "et de la défense ont livré jeudi à la presse deux versions contradictoires de l'audition d'un "
+    "témoin clé, chacun y voyant la démonstration de sa thèse dans ce dossier sensible.",
+    "Ce témoin, chez qui Adama Traoré s'était réfugié le 19 juillet 2016 à Beaumont-sur-Oise juste "
+    "avant son arrestation par les gendarmes, était entendu pour la première fois par les juges "
+    "d'instruction, en présence des avocats.",
+    "Enjeu de l'interrogatoire : déterminer dans quel état de santé se trouvait Adama Traoré avant "
+    "l'arrivée des gendarmes, alors que les derniers experts judiciaires ont estimé que son pronostic "
+    "vital était engagé de façon irréversible avant l'arrestation.",
+    "Mais à l'issue de cette audition de plus de quatre heures, chaque camp en a donné un récit "
+    "diamétralement opposé.",
+]
+COPY = [
+    DISPATCH[0].replace("jeudi", "ce jeudi"),
+    DISPATCH[1],
+    DISPATCH[2].replace("les derniers experts judiciaires", "les experts"),
+    DISPATCH[3] + " L'enquête se poursuit.",
+]
+SAME_SUBJECT = [
+    "La famille d'Adama Traoré a de nouveau manifesté samedi à Beaumont-sur-Oise pour réclamer la "
+    "vérité sur la mort du jeune homme, survenue en juillet 2016 dans la caserne de Persan après son "
+    "interpellation par des gendarmes.",
+    "Plusieurs milliers de personnes ont défilé derrière Assa Traoré, sa sœur, qui dénonce depuis "
+    "quatre ans les lenteurs de l'instruction et les expertises médicales successives, qu'elle juge "
+    "favorables aux militaires.",
+    "Les juges d'instruction doivent encore entendre plusieurs témoins dans les prochaines semaines, "
+    "selon une source proche du dossier, avant de décider d'éventuelles mises en examen.",
+]
+
+
+@pytest.fixture
+def wire_records() -> list[dict]:
+    """Three records: a dispatch, its copy in another title, an unrelated article on the affair."""
+    return [
+        {"id": "afp-traore", "title": "Affaire Traoré : deux versions d'une audition clé",
+         "source": "Orange Actu", "date": "2020-07-02", "paragraphs": DISPATCH},
+        {"id": "copie-traore", "title": "Adama Traoré : les avocats s'opposent sur un témoin",
+         "source": "Le Parisien", "date": "2020-07-03", "paragraphs": COPY},
+        {"id": "marche-traore", "title": "Nouvelle marche pour Adama Traoré",
+         "source": "Ouest-France", "date": "2020-07-18", "paragraphs": SAME_SUBJECT},
+    ]

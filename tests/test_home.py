@@ -28,14 +28,14 @@ def test_a_surrogate_file_between_two_good_ones_leaves_both_searchable(archive, 
 def test_an_unexpected_error_in_one_file_does_not_abandon_the_others(archive, tmp_path, monkeypatch):
     import archive.home as home_module
 
-    real = home_module.read_articles
+    real = home_module.read_incoming
 
-    def flaky(source, *args):
+    def flaky(source, *args, **kwargs):
         if source.path.endswith("b.json"):
             raise ValueError("boom")
-        return real(source, *args)
+        return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(home_module, "read_articles", flaky)
+    monkeypatch.setattr(home_module, "read_incoming", flaky)
     paths = [write(tmp_path, f"{n}.json", b'{"id": "%s", "title": "T", "paragraphs": ["Lyon."]}' % n.encode())
              for n in "abc"]
     report = archive.add(paths)

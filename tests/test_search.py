@@ -108,7 +108,8 @@ def test_json_contract_shape(seeded):
                        "facets", "histogram", "suggestion", "explain", "truncated"]
     hit = d["hits"][0]
     assert list(hit) == ["id", "title", "title_html", "date", "source", "author", "tags", "url", "score",
-                         "paragraphs", "more_paragraphs"]
+                         "paragraphs", "more_paragraphs", "copies"]
+    assert hit["copies"] == []
     assert hit["title_html"] == ("Lei Jun : Xiaomi <mark>investira</mark> 105 milliards de yuans en R&amp;D "
                                  "sur cinq ans")
     assert d["explain"] == [{"text": "investir", "role": "word", "terms": ["invest"]}]

@@ -147,7 +147,8 @@ def test_api_upload_and_size_limit(admin):
     auth = {"Authorization": "Bearer s3cret"}
     data = {"file": (io.BytesIO(b"Un texte de Nantes.\n"), "../../nantes.txt")}
     r = admin.post("/api/articles", data=data, headers=auth, content_type="multipart/form-data")
-    assert r.status_code == 201 and r.get_json()["articles"] == [{"id": "nantes", "outcome": "added"}]
+    assert r.status_code == 201 and r.get_json()["articles"] == [{"id": "un-texte-de-nantes-5ae36d9601",
+                                                                   "outcome": "added"}]
     big = {"file": (io.BytesIO(b"x" * 100_000), "big.txt")}
     r = admin.post("/api/articles", data=big, headers=auth, content_type="multipart/form-data")
     assert r.status_code == 413 and r.get_json()["error"] == "the upload is too large"
@@ -190,6 +191,54 @@ def test_an_empty_archive_shows_the_empty_state(runner, home):
     assert client.get("/export.csv").status_code == 200
     Archive(home).add([str(SEEDS)])
     assert client.get("/api/search?q=investir").get_json()["total_articles"] == 1
+
+
+def test_two_pastes_are_two_articles(admin, seeded):
+    csrf = re.search(r'name="csrf" value="([^"]+)"', text(admin.get("/add"))).group(1)
+    for paste in ("Un texte collé sur Rennes.", "Un autre texte collé sur Brest."):
+        r = admin.post("/add", data={"text": paste, "csrf": csrf, "token": "s3cret"})
+        assert r.status_code == 200 and "1 article ajouté," in text(r)
+    again = admin.post("/add", data={"text": "Un texte collé sur Rennes.", "csrf": csrf, "token": "s3cret"})
+    assert "0 mis à jour, 1 inchangé" in text(again)
+    assert sorted(Archive(seeded.home).store.ids()) == [
+        SEED_ID, "un-autre-texte-colle-sur-brest-d800db2601", "un-texte-colle-sur-rennes-8e5a71166a"]
+
+
+def test_reading_view_shows_versions_and_earlier_ones(seeded):
+    from archive.model import Article
+
+    record = {"id": "v1", "title": "Grève à Lille", "paragraphs": ["La grève continue."]}
+    seeded.add_articles([Article.from_record(record)])
+    seeded.add_articles([Article.from_record(dict(record, paragraphs=["La grève est levée."]))])
+    client = create_app({"ARCHIVE_HOME": str(seeded.home), "TESTING": True}).test_client()
+    day = Archive(seeded.home).store.history("v1")[-1].stored_at[:10]
+    import datetime as dt
+
+    from babel.dates import format_date
+
+    fr = text(client.get("/article/v1"))
+    assert f"modifié le {format_date(dt.date.fromisoformat(day), 'long', locale='fr')} (2 versions)" in fr
+    assert 'href="/article/v1?revision=1">1</a>' in fr and "La grève est levée." in fr
+    old = text(client.get("/article/v1?revision=1"))
+    assert "La grève continue." in old and "Version antérieure 1 sur 2." in old
+    en = text(client.get("/article/v1?revision=1&lang=en"))
+    assert f"modified on {format_date(dt.date.fromisoformat(day), 'long', locale='en')} (2 versions)" in en
+    assert "Earlier version 1 of 2." in en and 'href="/article/v1">Read the current version</a>' in en
+    assert "versions)" not in text(client.get(f"/article/{SEED_ID}"))  # one version: nothing to say
+    assert client.get("/article/v1?revision=3").status_code == 404
+
+
+def test_api_articles_without_id_get_content_ids(admin, seeded):
+    auth = {"Authorization": "Bearer s3cret"}
+    ids = []
+    for text_ in ("Grenoble accueille le congrès.", "Grenoble accueille le salon."):
+        body = admin.post("/api/articles", json={"title": "Grenoble", "paragraphs": [text_]}, headers=auth).get_json()
+        assert (body["added"], body["notes"]) == (1, [])
+        ids.append(body["articles"][0]["id"])
+    assert ids[0] != ids[1] and all(i.startswith("grenoble-") and len(i) == len("grenoble-") + 10 for i in ids)
+    again = admin.post("/api/articles", json={"title": "Grenoble", "paragraphs": ["Grenoble accueille le salon."]},
+                       headers=auth).get_json()
+    assert again["articles"] == [{"id": ids[1], "outcome": "unchanged"}]
 
 
 def test_search_page_says_how_the_query_was_read(client):
@@ -254,3 +303,31 @@ def test_repeated_parameters_are_linked_once_and_bounded(client):
     assert client.get("/?q=covid" + "&to=" * 70).status_code == 400
     assert client.get("/?q=" + "a" * 9000).status_code == 414
     assert client.get("/api/search?q=a&q=b").status_code == 400
+
+
+def test_search_page_lists_wire_copies_under_the_hit(seeded, wire_records):
+    from archive.model import Article
+
+    dispatch, copy, _ = wire_records
+    seeded.add_articles([Article.from_record(r) for r in (dispatch, copy)])
+    client = create_app({"ARCHIVE_HOME": str(seeded.home), "TESTING": True}).test_client()
+    one = text(client.get("/?q=témoin+Traoré&sort=date"))
+    assert re.search(r'\+ 1 reprise : <a href="/article/copie-traore\?[^"]*"[^>]*>Le Parisien</a></p>', one)
+    english = create_app({"ARCHIVE_HOME": str(seeded.home), "TESTING": True}).test_client()
+    assert "+ 1 copy: " in text(english.get("/?q=témoin+Traoré&sort=date&lang=en"))
+    third = dict(copy, id="troisieme-traore", source="Ouest-France", date="2020-07-04")
+    seeded.add_articles([Article.from_record(third)])
+    fr = text(client.get("/?q=témoin+Traoré&sort=date"))
+    assert re.search(r'\+ 2 reprises : <a href="/article/copie-traore\?[^"]*"[^>]*>Le Parisien</a>, '
+                     r'<a href="/article/troisieme-traore\?[^"]*"[^>]*>Ouest-France</a>', fr)
+    assert "1 article" in fr and "copies=show" in fr  # the toggle to list them
+    assert "+ 2 copies: " in text(english.get("/?q=témoin+Traoré&sort=date&lang=en"))
+    shown = text(client.get("/?q=témoin+Traoré&sort=date&copies=show"))
+    assert "3 articles" in shown and "reprise" not in shown.split('class="hits"')[1].split("</ol>")[0]
+    assert re.search(r'href="/article/afp-traore\?[^"]*copies=show', shown)  # links carry the state
+    assert client.get("/?q=Traoré&copies=maybe").status_code == 400
+    api = client.get("/api/search?q=témoin+Traoré&sort=date").get_json()
+    assert api["total_articles"] == 1
+    assert [c["id"] for c in api["hits"][0]["copies"]] == ["copie-traore", "troisieme-traore"]
+    assert {f["value"]: f["count"] for f in api["facets"]["source"]} == {
+        "Orange Actu": 1, "Le Parisien": 1, "Ouest-France": 1}

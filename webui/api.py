@@ -47,7 +47,8 @@ def add_article() -> Any:
     status = 201 if not report.failures else (207 if report.outcomes else 400)
     body = {"ok": not report.failures, "status": status, **report.counts(),
             "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
-            "failures": [{"source": f.source, "reason": f.reason} for f in report.failures]}
+            "failures": [{"source": f.source, "reason": f.reason} for f in report.failures],
+            "notes": report.notes}
     if report.failures:
         # The error envelope's field, so that clients read every failure the same way.
         body["error"] = "; ".join(str(f) for f in report.failures)

@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from archive import ArticleNotFound, BadParameter, SearchRequest, SearchResults, marked_html, valid_id
+from archive import ArticleNotFound, BadParameter, Block, SearchRequest, SearchResults, Spans, marked_html, valid_id
 
 from . import views
 from .extension import engine
@@ -90,13 +90,26 @@ def article(article_id: str) -> str:
     if not valid_id(article_id):
         raise ArticleNotFound(article_id)
     q = request.args.get("q", "")[:1000]
-    art, title_spans, spans = engine().read(article_id, q)
+    store = engine().archive.store
+    versions = store.history(article_id) if article_id in store else []
+    shown = request.args.get("revision", type=int)
+    if shown is not None and not (versions and shown == versions[-1].revision):
+        # An earlier version: read from the revisions table, never highlighted (the index holds the current one).
+        art = store.revision(article_id, shown)
+        title_spans: Spans = ()
+        spans: list[tuple[Block, Spans]] = [(block, ()) for block in art.blocks]
+        versions = versions or store.history(article_id)
+    else:
+        shown = None
+        art, title_spans, spans = engine().read(article_id, q)
     blocks = views.marked_blocks(spans)
     related = engine().related(article_id)
     back = back_link(article_id) if request.args else None
+    modified = dt.datetime.fromisoformat(versions[-1].stored_at).date() if len(versions) > 1 else None
     return render_template("article.html", article=art, title_html=marked_html(art.title, title_spans),
                            blocks=blocks, q=q, related=related,
-                           back=back, total_marks=sum(b.marks for b in blocks))
+                           back=back, total_marks=sum(b.marks for b in blocks),
+                           versions=versions, shown=shown, modified=modified)
 
 
 @bp.get("/export.csv")

@@ -17,7 +17,7 @@ __all__ = ["search_request", "run_search", "link", "toggle_link", "article_link"
 
 #: Facet name in the results -> its URL parameter.
 FACET_PARAMS = {"source": "source", "author": "author", "tags": "tag"}
-_STATE = ("q", "source", "author", "tag", "from", "to", "sort", "page", "per_page", "lang")
+_STATE = ("q", "source", "author", "tag", "from", "to", "sort", "page", "per_page", "copies", "lang")
 
 
 def search_request() -> SearchRequest:

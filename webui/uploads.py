@@ -62,7 +62,8 @@ def ingest_request() -> AddReport:
                                      if a.strip()]}
         if not paths:
             return AddReport(failures=[IngestError("request", _("nothing to add: paste a text or choose a file"))])
-        report = archive.add(paths, overrides=overrides if text and len(paths) == 1 else None)
+        # Temporary paths mean nothing later: these sources are named, never remembered.
+        report = archive.add(paths, overrides=overrides if text and len(paths) == 1 else None, origin="web")
         return _without_paths(report, names, folder)
 
 
@@ -86,4 +87,4 @@ def _without_paths(report: AddReport, names: dict[str, str], folder: Path) -> Ad
                               code=failure.code, **params)
         renamed.discarded = failure.discarded
         failures.append(renamed)
-    return AddReport(outcomes=report.outcomes, failures=failures)
+    return AddReport(outcomes=report.outcomes, failures=failures, notes=report.notes)

@@ -23,7 +23,7 @@ by reading the modules in this order:
 from .engine import Engine, close_engines, engine_for, search
 from .highlight import Spans, marked_html
 from .request import SORTS, SearchRequest, Sort
-from .results import FacetValue, Hit, Paragraph, SearchResults
+from .results import Copy, FacetValue, Hit, Paragraph, SearchResults
 
-__all__ = ["search", "SearchRequest", "SearchResults", "Hit", "Paragraph", "FacetValue", "Engine",
+__all__ = ["search", "SearchRequest", "SearchResults", "Hit", "Copy", "Paragraph", "FacetValue", "Engine",
            "engine_for", "close_engines", "marked_html", "Spans", "Sort", "SORTS"]

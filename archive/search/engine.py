@@ -9,7 +9,9 @@ the stages in order:
    then blocks grouped into article scores.
 3. **Filter and count** (:mod:`.facets`): the request's dates and facet
    selections as article masks, facet counts and the histogram.
-4. **Rank and page**: by score (ties: newest first), or by date.
+4. **Rank, collapse and page**: by score (ties: newest first), or by date;
+   then each wire-copy cluster keeps its best-ranked member, the others listed
+   under it as ``copies`` (unless ``show_copies``).
 5. **Highlight** (:mod:`.highlight`): the best three blocks of each article on
    the page, as text windows and spans.
 6. **Suggest** (:mod:`.suggest`) when fewer than three articles match.
@@ -43,7 +45,7 @@ from .facets import Catalog, Filters, count_facets, others_only
 from .highlight import Marks, Spans, clip
 from .matching import Evaluator, article_scores, match
 from .request import SearchRequest
-from .results import Hit, Paragraph, SearchResults
+from .results import Copy, Hit, Paragraph, SearchResults
 from .snapshot import Snapshot
 from .suggest import Vocabulary, suggest
 
@@ -213,8 +215,14 @@ class Engine:
         else:
             days = np.where(catalog.days[cand] < 0, np.iinfo(np.int64).max, catalog.days[cand])
             order = np.lexsort((cand, days))
+        ranked = cand[order]
+        collapsed = EMPTY_IDS
+        # An export lists every article: each copy is a real publication in its source.
+        if not request.show_copies and not every:
+            ranked, collapsed = _collapse(ranked, catalog.cluster)
         start = (request.page - 1) * request.per_page
-        page_aids = cand[order] if every else cand[order[start:start + request.per_page]]
+        page_aids = ranked if every else ranked[start:start + request.per_page]
+        copy_aids = _copies_of(page_aids, collapsed, catalog.cluster)
 
         total_paragraphs = 0
         per_article: dict[int, list[tuple[float, int]]] = {int(a): [] for a in page_aids}
@@ -229,7 +237,8 @@ class Engine:
                 per_article[int(snap.aid[d])].append((float(found.score[d]), int(snap.n[d])))
         marks = Marks.of(parsed.root, snap.chain, evaluator.expanded)
         title_marks = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True)
-        articles = self.archive.store.get_many([catalog.ids[a] for a in page_aids.tolist()])
+        wanted = page_aids.tolist() + [a for aids in copy_aids.values() for a in aids]
+        articles = self.archive.store.get_many([catalog.ids[a] for a in wanted])
         hits = []
         for a in page_aids.tolist():
             article = articles.get(catalog.ids[a] or "")
@@ -243,13 +252,15 @@ class Engine:
                 continue
             shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n < len(article.blocks)) or [0]
             paragraphs = tuple(_paragraph(n, article.blocks[n].text, marks) for n in shown)
+            copies = tuple(_copy(c) for c in (articles.get(catalog.ids[b] or "") for b in copy_aids.get(a, []))
+                           if c is not None)
             hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown)),
-                             title_marks.spans(article.title)))
+                             title_marks.spans(article.title), copies))
         explain = [Reading(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
                    for r in parsed.readings]
         undated = others_only(filters, matching)
         days = catalog.days[undated & (catalog.days >= 0)]
-        return SearchResults(request, len(cand), total_paragraphs, hits, facets, histogram,
+        return SearchResults(request, len(ranked), total_paragraphs, hits, facets, histogram,
                              explain=explain, truncated=evaluator.truncated, days=days)
 
     def _evaluator(self, snap: Snapshot) -> Evaluator:
@@ -325,9 +336,37 @@ def _paragraph(n: int, text: str, marks: Marks) -> Paragraph:
 
 
 def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more: int,
-         title_spans: Spans) -> Hit:
+         title_spans: Spans, copies: tuple[Copy, ...] = ()) -> Hit:
     return Hit(article.id, article.title, article.date, article.source, article.authors,
-               article.tags, article.url, score, paragraphs, more, title_spans)
+               article.tags, article.url, score, paragraphs, more, title_spans, copies)
+
+
+def _copy(article: Article) -> Copy:
+    return Copy(article.id, article.source, article.date, article.title)
+
+
+def _collapse(ranked: np.ndarray, cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split ranked aids into the best-ranked member of each copy cluster and the rest, order kept."""
+    _, first = np.unique(cluster[ranked], return_index=True)
+    keep = np.zeros(len(ranked), dtype=bool)
+    keep[first] = True
+    return ranked[keep], ranked[~keep]
+
+
+def _copies_of(page: np.ndarray, collapsed: np.ndarray, cluster: np.ndarray) -> dict[int, list[int]]:
+    """Return, for each aid of the page with copies, the collapsed aids of its cluster, best ranked first."""
+    if not len(collapsed) or not len(page):
+        return {}
+    keys = cluster[page]
+    members = collapsed[np.isin(cluster[collapsed], keys[keys < 0])]
+    if not len(members):
+        return {}
+    # Only the page's clusters are walked: a handful of articles, not the result set.
+    head = {int(k): int(a) for k, a in zip(keys.tolist(), page.tolist())}
+    out: dict[int, list[int]] = {}
+    for aid, key in zip(members.tolist(), cluster[members].tolist()):
+        out.setdefault(head[key], []).append(aid)
+    return out
 
 
 @functools.cache
@@ -351,13 +390,14 @@ def search(home: str | os.PathLike[str] | Archive | None, query: str = "", *,
            source: str | Sequence[str] = (), author: str | Sequence[str] = (),
            tag: str | Sequence[str] = (), date_from: str | dt.date | None = None,
            date_to: str | dt.date | None = None, sort: str = "relevance", page: int = 1,
-           per_page: int = 20) -> SearchResults:
+           per_page: int = 20, show_copies: bool = False) -> SearchResults:
     """Search an archive home: ``search(home, "réforme", tag="politique", date_from="2019")``.
 
     Values of one filter are ORed, filters ANDed; ``sort`` is ``relevance``,
-    ``-date`` (newest first) or ``date``. Raises :class:`BadParameter` beyond the limits.
+    ``-date`` (newest first) or ``date``; wire copies are listed under their
+    cluster's best hit unless ``show_copies``. Raises :class:`BadParameter` beyond the limits.
     """
     request = SearchRequest.build(query, source=source, author=author, tag=tag,
                                   date_from=date_from, date_to=date_to, sort=sort, page=page,
-                                  per_page=per_page)
+                                  per_page=per_page, show_copies=show_copies)
     return engine_for(home).search(request)

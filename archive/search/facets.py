@@ -17,6 +17,9 @@ Values that differ only by case or accents (``6Medias``, ``6Médias``,
 ``6medias``) are one value to the reader: they are counted together (each
 article once) under the archive's most frequent spelling, the others listed as
 its ``variants``, and selecting any spelling selects them all.
+The catalog also holds each article's copy cluster as a code (:attr:`Catalog.cluster`),
+so that the engine collapses wire copies with array operations; facet counts
+ignore it: each copy is a real publication in its source.
 """
 
 from __future__ import annotations
@@ -66,11 +69,16 @@ class Catalog:
         self.valid = np.zeros(1, dtype=bool)
         self.days = np.full(1, -1, dtype=np.int64)  # date.toordinal(), -1 when unknown
         self.ids: list[str | None] = [None]
+        #: Per aid, a code shared by the members of one copy cluster (negative), or the
+        #: aid itself for an article without copies: one key per hit once collapsed.
+        self.cluster = np.zeros(1, dtype=np.int64)
+        self._aids: dict[str, int] = {}
         self.codes: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         self.facets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {
             name: (_EMPTY, _EMPTY, []) for name in FACETS}
         self._groups: dict[str, _Groups] = {}
         self._apply(*archive.store.facet_values(), changed=None)
+        self._load_clusters(archive)
 
     def update(self, archive: Archive) -> bool:
         """Catch up with the store from its change log; False when a full reload is needed."""
@@ -82,7 +90,20 @@ class Catalog:
             return False
         self.generation = generation
         self._apply(*archive.store.facet_values(changed), changed=np.array(changed, dtype=np.int64))
+        # An added article can join (or merge) clusters of articles it did not change.
+        self._load_clusters(archive)
         return True
+
+    def _load_clusters(self, archive: Archive) -> None:
+        """Read every article's copy cluster from the store into :attr:`cluster`."""
+        cluster = np.arange(self.size, dtype=np.int64)
+        codes: dict[str, int] = {}
+        # Only articles that have copies are listed (a few per thousand on the corpus).
+        for article_id, cluster_id in archive.store.clusters().items():
+            aid = self._aids.get(article_id)
+            if aid is not None:
+                cluster[aid] = -1 - codes.setdefault(cluster_id, len(codes))
+        self.cluster = cluster
 
     def _apply(self, articles: list[tuple[int, str, str | None]],
                pairs: dict[str, list[tuple[int, str]]], changed: np.ndarray | None) -> None:
@@ -99,6 +120,7 @@ class Catalog:
         self.valid[aids] = True
         for aid, article_id, _ in articles:
             self.ids[aid] = article_id
+            self._aids[article_id] = aid
         dates = np.array([d or "NaT" for _, _, d in articles], dtype="datetime64[D]")
         known = ~np.isnat(dates)
         self.days[aids] = -1

@@ -7,7 +7,9 @@ tag=["politique", "social"], sort="-date", page=2)`` all become the same
 :class:`SearchRequest`. Building it checks every limit (query length, number of
 filters, sort, page, page size, dates) and raises :class:`BadParameter` with the
 reason; it parses the query text once, so every later stage (matching,
-highlighting, suggesting) works from the same tree. The effective date range
+highlighting, suggesting) works from the same tree. ``copies=show`` (URL),
+``--show-copies`` (CLI) and ``show_copies=True`` (Python) list wire copies as
+hits of their own instead of under their cluster's best member. The effective date range
 (``low``/``high``) is the narrower of the ``from``/``to`` bounds and any
 ``date:`` in the query.
 """
@@ -58,6 +60,8 @@ class SearchRequest:
     per_page: int = 20
     #: The deepest page a request may ask for (the edges cap their pagers with it).
     max_page: ClassVar[int] = MAX_PAGE
+    #: List every copy of a dispatch as its own hit instead of collapsing its cluster into one.
+    show_copies: bool = False
     parsed: Query = field(init=False, compare=False, repr=False)
     low: dt.date | None = field(init=False, compare=False, repr=False)
     high: dt.date | None = field(init=False, compare=False, repr=False)
@@ -73,6 +77,8 @@ class SearchRequest:
         if not 1 <= self.per_page <= MAX_PER_PAGE:
             raise BadParameter(f"per_page must be from 1 to {MAX_PER_PAGE}", code="per_page_range",
                                max=MAX_PER_PAGE)
+        if not isinstance(self.show_copies, bool):
+            raise BadParameter("show_copies must be True or False")
         low = _date_bound(self.date_from, "from", end=False)
         high = _date_bound(self.date_to, "to", end=True)
         parsed = parse_query(self.query)
@@ -88,11 +94,12 @@ class SearchRequest:
     def build(cls, query: str = "", *, source: str | Iterable[str] | None = (),
               author: str | Iterable[str] | None = (), tag: str | Iterable[str] | None = (),
               date_from: str | dt.date | None = None, date_to: str | dt.date | None = None,
-              sort: str = "relevance", page: int | str = 1, per_page: int | str = 20) -> SearchRequest:
+              sort: str = "relevance", page: int | str = 1, per_page: int | str = 20,
+              show_copies: bool = False) -> SearchRequest:
         """Build a request from Python values: one string or several per filter, dates or text."""
         return cls(query or "", _values(source), _values(author), _values(tag),
                    _date_text(date_from), _date_text(date_to), cast(Sort, sort or "relevance"),
-                   _whole(page, "page", 1), _whole(per_page, "per_page", 20))
+                   _whole(page, "page", 1), _whole(per_page, "per_page", 20), show_copies)
 
     @classmethod
     def from_args(cls, args: MultiArgs) -> SearchRequest:
@@ -107,7 +114,8 @@ class SearchRequest:
                          author=args.getlist("author"), tag=args.getlist("tag"),
                          date_from=args.get("from"), date_to=args.get("to"),
                          sort=args.get("sort") or "relevance", page=args.get("page") or 1,
-                         per_page=args.get("per_page") or 20)
+                         per_page=args.get("per_page") or 20,
+                         show_copies=_copies(args.get("copies")))
 
     def to_args(self) -> list[tuple[str, str]]:
         """Return the request as URL parameters, each once, defaults left out."""
@@ -126,6 +134,8 @@ class SearchRequest:
             out.append(("page", str(self.page)))
         if self.per_page != 20:
             out.append(("per_page", str(self.per_page)))
+        if self.show_copies:
+            out.append(("copies", "show"))
         return out
 
     def replace(self, **changes: Any) -> SearchRequest:
@@ -165,6 +175,15 @@ def _date_text(value: str | dt.date | None) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return (value or "").strip()
+
+
+def _copies(value: str | None) -> bool:
+    """Read the ``copies`` URL parameter: ``show`` lists copies, ``collapse`` (the default) groups them."""
+    if value in (None, "", "collapse"):
+        return False
+    if value == "show":
+        return True
+    raise BadParameter(f"copies must be show or collapse, not {value[:40]!r}")
 
 
 def _whole(value: int | str, name: str, default: int) -> int:

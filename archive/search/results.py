@@ -24,7 +24,7 @@ from ..query import Reading
 from .highlight import Spans, marked_html
 from .request import SearchRequest
 
-__all__ = ["Paragraph", "Hit", "FacetValue", "SearchResults"]
+__all__ = ["Paragraph", "Copy", "Hit", "FacetValue", "SearchResults"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,21 @@ class Paragraph:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another matching article of a hit's copy cluster (the same dispatch printed elsewhere)."""
+
+    id: str
+    source: str | None
+    date: dt.date | None
+    title: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the copy in the JSON contract."""
+        return {"id": self.id, "source": self.source, "date": self.date.isoformat() if self.date else None,
+                "title": self.title}
+
+
+@dataclass(frozen=True)
 class Hit:
     """One matching article."""
 
@@ -59,6 +74,8 @@ class Hit:
     paragraphs: tuple[Paragraph, ...]
     more_paragraphs: int
     title_spans: Spans = ()
+    #: The other matching members of its copy cluster, best ranked first (none when copies are shown).
+    copies: tuple[Copy, ...] = ()
 
     @property
     def title_html(self) -> Markup:
@@ -77,7 +94,8 @@ class Hit:
                 "source": self.source, "author": self.author, "tags": list(self.tags),
                 "url": self.url, "score": round(float(self.score), 6),
                 "paragraphs": [{"n": p.n, "html": str(p.html)} for p in self.paragraphs],
-                "more_paragraphs": self.more_paragraphs}
+                "more_paragraphs": self.more_paragraphs,
+                "copies": [c.to_dict() for c in self.copies]}
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,7 @@ class SearchResults:
     """A page of matching articles with totals, facets, a year histogram and a suggestion."""
 
     request: SearchRequest
+    #: Hits listed: a copy cluster collapsed into one hit counts once (facets count every article).
     total_articles: int
     total_paragraphs: int
     hits: list[Hit]

@@ -1,0 +1,94 @@
+"""Command line for the research tools: ``archive trend`` and ``archive kwic``.
+
+``archive trend grève télétravail --by month`` counts the articles matching
+each query per month (count and share of the period's articles);
+``archive kwic gouvernement --sort left`` prints every occurrence of a query in
+its context, aligned, sorted by the word before. Both take the search filters
+and print the JSON contracts of ``/api/trend`` and ``/api/kwic`` with ``--json``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .cli import _archive, _edge, _filters, _json, _plural, cli, terminal_safe
+
+__all__ = ["trend", "kwic"]
+
+
+@cli.command()
+@click.argument("queries", nargs=-1, required=True)
+@click.option("--by", type=click.Choice(["year", "month", "day"]), default=None,
+              help="Periods (default: chosen from the span).")
+@_filters
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of /api/trend.")
+@click.pass_context
+@_edge
+def trend(ctx: click.Context, queries: tuple[str, ...], by: str | None, sources: tuple[str, ...],
+          authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None, date_to: str | None,
+          as_json: bool) -> None:
+    """Count the articles matching each query (up to 4) per year, month or day."""
+    from .research import trend as compute
+    from .research.periods import as_by
+    from .search import SearchRequest, engine_for
+
+    requests = [SearchRequest.build(q, source=sources, author=authors, tag=tags, date_from=date_from,
+                                    date_to=date_to) for q in queries]
+    result = compute(engine_for(_archive(ctx, create=False)), requests, as_by(by))
+    if as_json:
+        click.echo(_json(result.to_dict()))
+        return
+    width = max([16] + [len(q) for q in queries])
+    click.echo(f"{'period':<12}" + "".join(f"{q:>{width + 2}}" for q in queries))
+    for i, point in enumerate(result.series[0].points if result.series else ()):
+        cells = "".join(f"{f'{s.points[i].count} ({s.points[i].share:.1%})':>{width + 2}}"
+                        for s in result.series)
+        click.echo(f"{point.period:<12}{cells}")
+    click.echo("total".ljust(12) + "".join(f"{s.total_articles:>{width + 2}}" for s in result.series))
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--width", type=click.IntRange(10, 300), default=50, show_default=True,
+              help="Characters of context on each side.")
+@click.option("--sort", type=click.Choice(["date", "left", "right"]), default="date", show_default=True,
+              help="Order: by date, by the word before, or by the word after.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page number.")
+@click.option("--per-page", type=click.IntRange(1, 200), default=50, show_default=True, help="Lines per page.")
+@_filters
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (id, n, date, title, left, match, right).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of /api/kwic.")
+@click.pass_context
+@_edge
+def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page: int, per_page: int,
+         sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None,
+         date_to: str | None, as_csv: bool, as_json: bool) -> None:
+    """Show every occurrence of a query in its context (a concordance), aligned."""
+    import csv
+
+    from .research import concordance
+    from .search import SearchRequest, engine_for
+
+    request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
+                                  date_from=date_from, date_to=date_to)
+    result = concordance(engine_for(_archive(ctx, create=False)), request, width=width, page=page,
+                         per_page=per_page, sort=sort)
+    if as_json:
+        click.echo(_json(result.to_dict()))
+        return
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["id", "n", "date", "title", "left", "match", "right"])
+        for line in result.lines:
+            d = {**line.to_dict(), "n": line.n + 1}  # paragraphs numbered from 1, as everywhere shown
+            writer.writerow([d[k] if d[k] is not None else "" for k in
+                             ("id", "n", "date", "title", "left", "match", "right")])
+        return
+    color = sys.stdout.isatty()
+    click.echo(f"{_plural(result.total, 'occurrence')} (page {result.page}/{result.pages})", err=True)
+    for line in result.lines:
+        match = click.style(terminal_safe(line.match), bold=True) if color else terminal_safe(line.match)
+        click.echo(f"{terminal_safe(line.left):>{width}} {match} {terminal_safe(line.right):<{width}}"
+                   f"  {line.id}#p{line.n + 1}")

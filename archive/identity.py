@@ -1,0 +1,107 @@
+"""Identity: which id an incoming article is stored under, so that two articles never share one.
+
+Take two files both named ``greve.txt``, one in ``nord/`` and one in ``sud/``,
+neither giving an ``id``. Each gets an id *derived from its content*: a slug of
+its title plus a short hash of everything it says, e.g.
+``greve-a-la-sncf-lille-7c1e0a9b42`` and ``greve-a-la-sncf-marseille-0f93d2e611``.
+Two different texts never share one, and adding ``nord/greve.txt`` again is
+``unchanged``.
+
+The store remembers which file each derived id came from (its *origin*, the
+absolute path). When ``nord/greve.txt`` is edited and added again, its origin
+leads back to the id it had, and the article is *updated* (the old version is
+kept as a revision). A different file whose derived id is already taken by
+other content is stored under a fresh id (``…-2``) with a note, never as an
+update. An explicit ``id`` (JSON, JSON Lines, front matter, sidecar) is always
+the identity, as before.
+
+Pasted text and API uploads have no lasting origin (their files live in a
+temporary folder), so only their content names them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from .model import Article
+
+__all__ = ["Incoming", "Revision", "resolve_id"]
+
+Decision = Literal["new", "same", "update", "renamed"]
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One earlier version of an article carried by an export, to be stored back as history."""
+
+    revision: int
+    stored_at: str
+    origin: str | None
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An article on its way into the store, with where it came from and whether its id was given."""
+
+    article: Article
+    origin: str | None = None
+    derived: bool = False
+    #: Remember ``origin`` so that this file, edited, updates the same id (real files only).
+    remember: bool = False
+    history: tuple[Revision, ...] = ()
+    #: The original store time and origin of the current version (export round trip).
+    stored_at: str | None = None
+    #: Only ``history`` is to be stored: the article was removed, its versions kept.
+    removed: bool = False
+    notes: list[str] = field(default_factory=list, compare=False)
+
+
+def resolve_id(db: sqlite3.Connection, item: Incoming) -> tuple[str, Decision]:
+    """Decide the id an incoming article is stored under, reading the store through ``db``.
+
+    ``same`` means the text is already stored under that id (nothing to write),
+    ``update`` that the article becomes the next version of that id (stored or
+    removed with its history kept), ``new`` that the id is free, ``renamed``
+    that its derived id belonged to other content and a fresh one was chosen.
+    """
+    article = item.article
+    if not item.derived:
+        state = _state(db, article.id, article.content_hash())
+        return article.id, {"absent": "new", "same": "same"}.get(state, "update")  # type: ignore[return-value]
+    if item.remember and item.origin:
+        row = db.execute("SELECT id FROM origins WHERE origin = ?", (item.origin,)).fetchone()
+        if row is not None:
+            state = _state(db, row[0], _rehash(article, row[0]))
+            return row[0], "same" if state == "same" else "update"
+    n = 1
+    while True:
+        candidate = article.id if n == 1 else f"{article.id}-{n}"
+        state = _state(db, candidate, _rehash(article, candidate))
+        if state == "absent":
+            return candidate, "new" if n == 1 else "renamed"
+        if state == "same":
+            return candidate, "same"
+        if state == "gone-same":
+            return candidate, "update"  # the same text, removed earlier, comes back
+        n += 1  # taken by other content (say, an edited file's old id): never update it
+
+
+def _rehash(article: Article, new_id: str) -> str:
+    """Return the content hash the article will have once stored under ``new_id``."""
+    return article.content_hash() if new_id == article.id else replace(article, id=new_id).content_hash()
+
+
+def _state(db: sqlite3.Connection, article_id: str, digest: str) -> str:
+    """Return ``absent``, ``same``, ``other``, ``gone-same`` or ``gone-other`` for an id and a content hash."""
+    row = db.execute("SELECT hash FROM articles WHERE id = ?", (article_id,)).fetchone()
+    if row is not None:
+        return "same" if row[0] == digest else "other"
+    # A removed article keeps its history under its id: reusing the id for other text would mix two articles.
+    last = db.execute("SELECT hash FROM revisions WHERE id = ? ORDER BY revision DESC LIMIT 1",
+                      (article_id,)).fetchone()
+    if last is None:
+        return "absent"
+    return "gone-same" if last[0] == digest else "gone-other"
