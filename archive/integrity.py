@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexDamaged
+from .whoosh_format import index_segments
 
 __all__ = ["MANIFEST", "Problem", "write_manifest", "verify_files", "verify_segments", "ensure_intact", "reading",
            "damaged"]
@@ -174,7 +175,7 @@ def verify_segments(ix: Any) -> tuple[list[Problem], dict[str, int], dict[str, s
     hashes: dict[str, str] = {}
     aids: dict[str, set[int]] = {}
     try:
-        segments = list(ix._segments())
+        segments = index_segments(ix)
     except READ_ERRORS as exc:
         return [Problem("index: table of contents", "unreadable", _why(exc))], blocks, hashes, aids
     from whoosh.reading import SegmentReader

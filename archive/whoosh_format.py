@@ -72,7 +72,7 @@ from whoosh.writing import SegmentWriter
 
 __all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "Segment", "segments", "segment_count",
            "read_postings", "column", "lengths", "deleted", "fresh_searcher",
-           "BulkSegmentWriter", "finish_segment", "commit_segments", "EMPTY_IDS", "EMPTY_WEIGHTS"]
+           "BulkSegmentWriter", "finish_segment", "commit_segments", "index_segments", "EMPTY_IDS", "EMPTY_WEIGHTS"]
 
 EMPTY_IDS = np.zeros(0, dtype=np.int64)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
@@ -103,9 +103,14 @@ def segments(reader: Any) -> list[Segment]:
     return out
 
 
+def index_segments(ix: Any) -> list[Any]:
+    """Return the segments of an index's latest commit (read from its table of contents)."""
+    return list(ix._segments())
+
+
 def segment_count(ix: Any) -> int:
     """Return how many segments an index's latest commit has."""
-    return len(ix._segments())
+    return len(index_segments(ix))
 
 
 def read_postings(segreader: Any, fieldname: str, text: str, with_values: bool = False
@@ -352,7 +357,7 @@ def finish_segment(writer: Any) -> Any:
 
 def commit_segments(ix: Any, folder: Path, new: Iterable[Any]) -> None:
     """Commit segments written by :func:`finish_segment` into a private, new index."""
-    segs = list(ix._segments()) + list(new)
+    segs = index_segments(ix) + list(new)
     generation = ix.latest_generation() + 1
     whoosh_index.TOC(ix.schema, segs, generation).write(ix.storage, ix.indexname)
     whoosh_index.clean_files(ix.storage, ix.indexname, generation, segs)
