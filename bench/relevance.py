@@ -67,7 +67,8 @@ def _set(module: object, name: str, value: object) -> Callable[[], None]:
 ABLATIONS: dict[str, Callable[[], Callable[[], None]]] = {
     "no article coverage": lambda: _set(matching, "COVERAGE_WEIGHT", 0.0),
     "no short-block floor": lambda: _set(matching, "MIN_BLOCK_LENGTH", 0.0),
-    "no other paragraphs": lambda: _set(matching, "OTHER_PARAGRAPHS_WEIGHT", 0.0),
+    "no other paragraphs' share": lambda: _set(matching, "OTHER_PARAGRAPHS_WEIGHT", 0.0),
+    "other paragraphs 0.05 (v1)": lambda: _set(matching, "OTHER_PARAGRAPHS_WEIGHT", 0.05),
     "title weight 2 (v1)": lambda: _set(matching, "TITLE_BOOST", 2.0),
     "32 clauses (v1)": lambda: _set(query, "MAX_CLAUSES", 32),
 }
