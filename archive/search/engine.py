@@ -27,8 +27,8 @@ import functools
 import os
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +57,20 @@ SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
-#: One background thread builds the spelling vocabularies.
-_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-vocabulary")
+
+
+def _in_background(build: Callable[[], Vocabulary]) -> Future[Vocabulary]:
+    """Run ``build`` in a daemon thread: a one-shot command never waits for it at exit."""
+    future: Future[Vocabulary] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(build())
+        except BaseException as exc:  # handed to whoever waits on the future
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="archive-vocabulary", daemon=True).start()
+    return future
 
 
 @dataclass(frozen=True)
@@ -277,7 +289,7 @@ class Engine:
         # suggestion waits for it a moment at most (a small archive's is ready by
         # then); a fuzzy word waits for it.
         if self._vocab is None or self._vocab[0] != snap.name:
-            self._vocab = (snap.name, _BACKGROUND.submit(Vocabulary, snap))
+            self._vocab = (snap.name, _in_background(lambda: Vocabulary(snap)))
         try:
             return self._vocab[1].result(timeout=wait)
         except TimeoutError:
