@@ -28,6 +28,17 @@ def corpus_file(name: str) -> Path:
     return path
 
 
+def stop_server(server) -> None:
+    """Stop a waitress server started in a thread: workers, open connections, then the server."""
+    server.task_dispatcher.shutdown()  # workers first: close() alone races them
+    # Connections still open (keep-alive) would otherwise be collected later, in another
+    # test, as unclosed sockets.
+    for channel in list(server._map.values()):
+        if channel is not server:
+            channel.close()
+    server.close()
+
+
 _CORPUS_FIXTURES = {"sample_home", "sample_copy", "sample_server"}
 
 

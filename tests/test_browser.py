@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import stop_server
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -33,8 +34,7 @@ class _Server:
         self.thread.start()
 
     def close(self) -> None:
-        self.server.task_dispatcher.shutdown()  # workers first: close() alone races them
-        self.server.close()
+        stop_server(self.server)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SEED_ID, SEEDS, corpus_file
+from conftest import SEED_ID, SEEDS, corpus_file, stop_server
 
 from archive.home import Archive
 from archive.search import search
@@ -176,10 +176,7 @@ def test_server_answers_while_add_and_rebuild_run(tmp_path):
         stop.set()
         for t in threads:
             t.join()
-        # A worker may still be finishing the last response: stop the workers before the
-        # server closes the trigger they write to (waitress's close() does not).
-        server.task_dispatcher.shutdown()
-        server.close()
+        stop_server(server)
     assert statuses and set(statuses) == {200}
     assert torn == []
     assert search(home, "", per_page=1, show_copies=True).total_articles == 2000

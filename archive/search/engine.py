@@ -290,10 +290,18 @@ class Engine:
         # then); a fuzzy word waits for it.
         if self._vocab is None or self._vocab[0] != snap.name:
             self._vocab = (snap.name, _in_background(lambda: Vocabulary(snap)))
+        future = self._vocab[1]
         try:
-            return self._vocab[1].result(timeout=wait)
+            return future.result(timeout=wait)
         except TimeoutError:
             return None
+        except Exception:
+            # The background build failed (a warning raised by the garbage collector in
+            # that thread, say): build it here, once, rather than lose suggestions.
+            done: Future[Vocabulary] = Future()
+            done.set_result(Vocabulary(snap))
+            self._vocab = (snap.name, done)
+            return done.result()
 
     def warm(self) -> None:
         """Open the index and build what the first searches would otherwise wait for."""
