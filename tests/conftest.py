@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,29 @@ def corpus_file(name: str) -> Path:
     return path
 
 
-def stop_server(server) -> None:
-    """Stop a waitress server started in a thread: workers, open connections, then the server."""
+def start_server(app) -> tuple[object, str, threading.Thread]:
+    """Serve a WSGI app with waitress in a thread; return the server, its URL and the thread."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+
+    def run() -> None:
+        try:
+            server.run()
+        except (OSError, ValueError):
+            # Closing the sockets from the test's thread can make the loop's select()
+            # fail: that is the shutdown, not a failure, once stop_server began.
+            if not getattr(server, "stopping", False):
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return server, f"http://127.0.0.1:{server.effective_port}", thread
+
+
+def stop_server(server, thread: threading.Thread) -> None:
+    """Stop a server from start_server: workers, open connections, the server, then its thread."""
+    server.stopping = True
     server.task_dispatcher.shutdown()  # workers first: close() alone races them
     # Connections still open (keep-alive) would otherwise be collected later, in another
     # test, as unclosed sockets.
@@ -37,6 +59,7 @@ def stop_server(server) -> None:
         if channel is not server:
             channel.close()
     server.close()
+    thread.join(timeout=10)
 
 
 _CORPUS_FIXTURES = {"sample_home", "sample_copy", "sample_server"}

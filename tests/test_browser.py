@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from conftest import stop_server
+from conftest import start_server, stop_server
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -23,18 +22,12 @@ def _require_chromium() -> None:
 
 class _Server:
     def __init__(self, home: Path, **config) -> None:
-        from waitress.server import create_server
-
         from webui import create_app
 
-        self.server = create_server(create_app({"ARCHIVE_HOME": str(home), **config}), host="127.0.0.1", port=0,
-                                    threads=4)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
+        self.server, self.url, self.thread = start_server(create_app({"ARCHIVE_HOME": str(home), **config}))
 
     def close(self) -> None:
-        stop_server(self.server)
+        stop_server(self.server, self.thread)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SEED_ID, SEEDS, corpus_file, stop_server
+from conftest import SEED_ID, SEEDS, corpus_file, start_server, stop_server
 
 from archive.home import Archive
 from archive.search import search
@@ -127,27 +127,13 @@ def test_two_adds_at_once_both_go_in(tmp_path):
 
 
 def test_server_answers_while_add_and_rebuild_run(tmp_path):
-    from waitress.server import create_server
-
     from webui import create_app
 
     home = tmp_path / "home"
     first = make_batch(tmp_path / "first.jsonl", 200, "c", "v1")
     assert run(home, "add", str(first)).returncode == 0
-    server = create_server(create_app({"ARCHIVE_HOME": str(home)}), host="127.0.0.1", port=0, threads=4)
-    url = f"http://127.0.0.1:{server.effective_port}"
+    server, url, server_thread = start_server(create_app({"ARCHIVE_HOME": str(home)}))
     stop = threading.Event()
-
-    def serve() -> None:
-        # Closing the server from this thread can make run() fail on the closed socket:
-        # that is the shutdown, not a failure, once stop is set.
-        try:
-            server.run()
-        except Exception:
-            if not stop.is_set():
-                raise
-
-    threading.Thread(target=serve, daemon=True).start()
     statuses: list[int] = []
     torn: list[str] = []
 
@@ -176,7 +162,7 @@ def test_server_answers_while_add_and_rebuild_run(tmp_path):
         stop.set()
         for t in threads:
             t.join()
-        stop_server(server)
+        stop_server(server, server_thread)
     assert statuses and set(statuses) == {200}
     assert torn == []
     assert search(home, "", per_page=1, show_copies=True).total_articles == 2000
