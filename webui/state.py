@@ -40,13 +40,16 @@ def run_search() -> tuple[SearchRequest, SearchResults]:
 
 def _state() -> MultiDict[str, str]:
     """Return the current search state as URL parameters, each once (never the URL's repeats)."""
-    try:
-        args = MultiDict(search_request().to_args())
-    except BadParameter:
-        args = MultiDict()
-    if request.args.get("lang") in LANGUAGES:
-        args.add("lang", request.args["lang"])
-    return args
+    # Computed once per request: a results page builds hundreds of links from it.
+    if "state_args" not in g:
+        try:
+            pairs = search_request().to_args()
+        except BadParameter:
+            pairs = []
+        if request.args.get("lang") in LANGUAGES:
+            pairs.append(("lang", request.args["lang"]))
+        g.state_args = pairs
+    return MultiDict(g.state_args)
 
 
 def link(endpoint: str = "pages.index", /, **changes: Any) -> str:

@@ -41,9 +41,9 @@ from ..integrity import ensure_intact, reading
 from ..model import Article, Block
 from ..query import Or, Query, Reading, Word, parse_query
 from ..whoosh_format import EMPTY_IDS
-from .facets import Catalog, Filters, count_facets, others_only
+from .facets import Catalog, Filters, count_facets
 from .highlight import Marks, Spans, clip
-from .matching import Evaluator, article_scores, match
+from .matching import Evaluator, Match, article_scores, match
 from .request import SearchRequest
 from .results import Copy, Hit, Paragraph, SearchResults
 from .snapshot import Snapshot
@@ -152,13 +152,7 @@ class Engine:
             parsed = _parsed(request, snap)
             evaluator = self._evaluator(snap)
             found = match(evaluator, parsed.root)
-            matching = catalog.valid.copy()
-            if found is not None:
-                hit = np.zeros(catalog.size, dtype=bool)
-                aids = snap.aid[found.mask]
-                hit[aids[aids < catalog.size]] = True
-                matching &= hit
-            final = Filters.of(catalog, request).apply(matching)
+            final = Filters.of(catalog, request).apply(_articles(snap, catalog, found))
             cand = np.nonzero(final)[0]
             days = catalog.days[cand]
             order = np.lexsort((cand, np.where(days < 0, np.iinfo(np.int64).max, days)))
@@ -206,15 +200,12 @@ class Engine:
         size = catalog.size
         evaluator = self._evaluator(snap)
         found = match(evaluator, parsed.root)
+        matching = _articles(snap, catalog, found)
         if found is None:
-            matching = catalog.valid.copy()
             best = np.zeros(size, dtype=np.float32)
             idx = EMPTY_IDS
         else:
-            best, idx, aids = article_scores(snap, found, size, evaluator.coverage)
-            matching = np.zeros(size, dtype=bool)
-            matching[aids] = True
-            matching &= catalog.valid
+            best, idx, _ = article_scores(snap, found, size, evaluator.coverage)
         filters = Filters.of(catalog, request)
         final = filters.apply(matching)
         facets, histogram = count_facets(catalog, matching, filters, request)
@@ -270,8 +261,7 @@ class Engine:
                              title_marks.spans(article.title), copies))
         explain = [Reading(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
                    for r in parsed.readings]
-        undated = others_only(filters, matching)
-        days = catalog.days[undated & (catalog.days >= 0)]
+        days = catalog.days[filters.apply(matching, dates=False) & (catalog.days >= 0)]
         return SearchResults(request, len(ranked), total_paragraphs, hits, facets, histogram,
                              explain=explain, truncated=evaluator.truncated, days=days)
 
@@ -317,8 +307,9 @@ class Engine:
                        lambda term: self._printed_form(snap, catalog, term))
         if text is None:
             return None
-        again = self._run(snap, catalog, request.replace(page=1, per_page=1), parse_query(text))
-        return text if again.total_articles else None
+        # Only whether the suggestion finds anything counts: no ranking, facets or marks.
+        again = match(self._evaluator(snap), parse_query(text).root)
+        return text if Filters.of(catalog, request).apply(_articles(snap, catalog, again)).any() else None
 
     def _printed_form(self, snap: Snapshot, catalog: Catalog, term: str) -> str:
         """Return ``term`` as the archive prints it (with its accents), from one block that has it."""
@@ -336,6 +327,17 @@ class Engine:
                 if span.exact == term:
                     return text[span.start:span.end].lower()
         return term
+
+
+def _articles(snap: Snapshot, catalog: Catalog, found: Match | None) -> np.ndarray:
+    """Return which articles a match touches (every live article for a query without words)."""
+    matching = catalog.valid.copy()
+    if found is not None:
+        hit = np.zeros(catalog.size, dtype=bool)
+        aids = snap.aid[found.mask]
+        hit[aids[aids < catalog.size]] = True
+        matching &= hit
+    return matching
 
 
 def _union(first: list[str], then: list[str]) -> list[str]:

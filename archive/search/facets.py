@@ -35,7 +35,7 @@ from ..home import Archive
 from .request import SearchRequest
 from .results import FacetValue
 
-__all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "others_only", "facet_key",
+__all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "facet_key",
            "MAX_FACET_VALUES"]
 
 FACETS = ("source", "author", "tags", "year")
@@ -157,11 +157,12 @@ class Catalog:
 
     def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
         """Return the articles having any of ``selected`` (in any spelling) for facet ``name``."""
-        aids, codes, values = self.facets[name]
+        aids, codes, _ = self.facets[name]
+        groups = self.groups(name)
         chosen = {facet_key(v) for v in selected}
-        wanted = [i for i, v in enumerate(values) if facet_key(v) in chosen]
+        wanted = [g for g, key in enumerate(groups.keys) if key in chosen]
         out = np.zeros(self.size, dtype=bool)
-        out[aids[np.isin(codes, wanted)]] = True
+        out[aids[np.isin(groups.of_code[codes], wanted)]] = True
         return out
 
     def counts(self, name: str, articles: np.ndarray) -> dict[str, tuple[int, tuple[str, ...]]]:
@@ -205,9 +206,9 @@ class Filters:
                     if values}
         return cls(dates, selected)
 
-    def apply(self, articles: np.ndarray) -> np.ndarray:
-        """Return the articles of mask ``articles`` that pass every filter."""
-        out = articles & self.dates
+    def apply(self, articles: np.ndarray, *, dates: bool = True) -> np.ndarray:
+        """Return the articles of mask ``articles`` that pass every filter (``dates=False``: but the dates)."""
+        out = articles & self.dates if dates else articles.copy()
         for m in self.selected.values():
             out &= m
         return out
@@ -253,14 +254,6 @@ def contiguous_years(years: Sequence[FacetValue], request: SearchRequest) -> lis
     if last - first > 500:  # a wrong date far away would make thousands of empty bars
         first, last = min(counts), max(counts)
     return [(y, counts.get(y, 0)) for y in range(first, last + 1)]
-
-
-def others_only(filters: Filters, articles: np.ndarray) -> np.ndarray:
-    """Return the articles of mask ``articles`` passing every filter but the dates (for timelines)."""
-    out = articles.copy()
-    for m in filters.selected.values():
-        out &= m
-    return out
 
 
 def _selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:

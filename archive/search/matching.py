@@ -70,7 +70,7 @@ class Evaluator:
         #: What prefixes, fuzzy words and accented words expanded to, by the text typed.
         self.expanded: dict[str, list[str]] = {}
         #: Per article, the sum over required or optional query words of its best score for each.
-        self.coverage = np.zeros(int(snap.aid.max(initial=0)) + 1, dtype=np.float32)
+        self.coverage = np.zeros(len(snap.aid_count), dtype=np.float32)
         self._negated = 0
         #: Postings read so far (each read once per query), against the query's budget.
         self.spent = 0
@@ -134,7 +134,7 @@ class Evaluator:
 
     def articles(self, mask: np.ndarray) -> np.ndarray:
         """Return, per aid, whether any block of the mask belongs to the article."""
-        has = np.zeros(int(self.snap.aid.max(initial=0)) + 1, dtype=bool)
+        has = np.zeros(len(self.snap.aid_count), dtype=bool)
         has[self.snap.aid[mask]] = True
         return has
 
