@@ -122,7 +122,6 @@ class Engine:
             if snap is not None and snap.ix is not fresh.ix:
                 snap.close()  # (within one generation, fresh_searcher closed what it did not reuse)
             self._snapshot = snap = fresh
-            self._vocabulary(snap, wait=0)  # start building it now
         return snap, self._catalog
 
     def close(self) -> None:
@@ -275,9 +274,10 @@ class Engine:
 
     def _vocabulary(self, snap: Snapshot, wait: float | None = None) -> Vocabulary | None:
         # Built once per full index generation, off the request path (a few seconds on
-        # the corpus): words added since are not offered until the next rebuild. A
-        # suggestion waits for it a moment at most (a small archive's is ready by
-        # then); a fuzzy word waits for it.
+        # the corpus), when first needed or by warm(): a build holds the GIL, so starting
+        # it with every snapshot slowed all searches of those seconds (2-3x, measured).
+        # Words added since are not offered until the next rebuild. A suggestion waits
+        # for it a moment at most (a small archive's is ready by then); a fuzzy word waits.
         if self._vocab is None or self._vocab[0] != snap.name:
             self._vocab = (snap.name, _in_background(lambda: Vocabulary(snap)))
         future = self._vocab[1]
