@@ -375,7 +375,12 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
                                   date_from=date_from, date_to=date_to, sort=sort, page=page,
                                   per_page=per_page, show_copies=show_copies)
-    results = engine_for(_archive(ctx, create=False)).search(request)
+    engine = engine_for(_archive(ctx, create=False))
+    results = engine.search(request)
+    if results.total_articles < 3 and results.suggestion is None and request.parsed.root is not None:
+        # A one-shot command pays for the spelling vocabulary only when it may suggest.
+        engine.warm()
+        results = engine.search(request)
     if as_json:
         click.echo(_json(results.to_dict()))
         return

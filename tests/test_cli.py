@@ -326,3 +326,9 @@ def test_export_streams_in_constant_memory(runner, home, tmp_path):
         tracemalloc.stop()
     assert sink.written > 5_000_000
     assert peak < 1_000_000  # a few articles at a time, not the 5 MB written
+
+
+def test_search_finding_little_suggests_a_spelling(runner, seeded):
+    r = run(runner, seeded.home, "search", "Xiaomo")
+    assert r.exit_code == 0
+    assert r.output.splitlines()[:2] == ["0 articles · 0 paragraphs (page 1/1)", "did you mean: Xiaomi"]
