@@ -17,7 +17,9 @@ process of asyncio keep-alive clients, loads the server for --seconds with the m
 reader makes (API search, its page, a facet click, an article view). Reported per
 server and client count: requests/s, p50/p95 of every request, the ratio to one
 client, server and client CPU per request (the server's processes read from /proc),
-and the 1-minute load average. Last, each server's RSS and PSS (smaps_rollup) per
+the cores the server kept busy (its CPU seconds per second: above 1 only when requests
+ran in parallel, the figure that stays readable on a loaded machine), the busiest
+worker's share of the workers' CPU, and the 1-minute load average. Last, each server's RSS and PSS (smaps_rollup) per
 process. Prints markdown tables (also written to --out).
 """
 
@@ -229,8 +231,8 @@ def report(servers: list[Server], clients: list[int], cells: dict[tuple[str, int
            header: list[str]) -> str:
     """Render the run as markdown."""
     lines = [*header, "", "| server | clients | req/s | × 1 client | p50 ms | p95 ms | p95 ÷ 1-client p95 "
-             "| server CPU ms/req | busiest worker % | client CPU ms/req | req/s per round | load 1 min | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+             "| server CPU ms/req | server cores busy | busiest worker % | client CPU ms/req | req/s per round "
+             "| load 1 min | errors |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
     verdicts = []
     for s in servers:
         base = cells[(s.spec, clients[0])]
@@ -242,7 +244,7 @@ def report(servers: list[Server], clients: list[int], cells: dict[tuple[str, int
             lines.append(
                 f"| {s.name} | {c} | {rate:.1f} | {rate / base_rate:.2f} | {pct(cell.latencies, 50):.0f} "
                 f"| {pct(cell.latencies, 95):.0f} | {pct(cell.latencies, 95) / base_p95:.2f} "
-                f"| {1000 * cell.server_cpu / n:.1f} "
+                f"| {1000 * cell.server_cpu / n:.1f} | {cell.server_cpu / cell.elapsed:.2f} "
                 f"| {'/'.join(f'{b:.0f}' for b in cell.busiest) or '–'} | {1000 * cell.client_cpu / n:.1f} "
                 f"| {' / '.join(f'{r:.1f}' for r in cell.rates)} "
                 f"| {min(cell.loads):.1f}–{max(cell.loads):.1f} | {len(cell.errors)} |")
