@@ -101,14 +101,14 @@ def _answers(url: str) -> bool:
         return False
 
 
-def start_workers(home: Path, workers: int = 2, env: dict[str, str] | None = None
+def start_workers(home: Path, *options: str, workers: int = 2, env: dict[str, str] | None = None
                   ) -> tuple[subprocess.Popen, str, list[int]]:
-    """Run ``archive serve --workers N`` for a home; return the master, its URL and its workers' pids."""
+    """Run ``archive serve --workers N [options]`` for a home; return the master, its URL and its workers' pids."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     master = subprocess.Popen([str(Path(sys.executable).parent / "archive"), "--home", str(home), "serve",
-                               "--workers", str(workers), "--port", str(port)],
+                               "--workers", str(workers), "--port", str(port), *options],
                               env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

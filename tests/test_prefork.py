@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import start_workers, stop_workers, wait_until
 
+from archive.home import Archive
+
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux /proc")]
 
 
@@ -49,8 +51,8 @@ def total(url: str, query: str) -> int:
         return int(json.load(r)["total_articles"])
 
 
-def test_every_worker_answers_and_sees_an_article_added_while_serving(seeded, tmp_path):
-    master, url, workers = start_workers(seeded.home)
+def test_every_worker_answers_and_sees_an_article_added_while_serving(home, tmp_path):
+    master, url, workers = start_workers(home, "--seed")  # seeded by the master, before the fork
     try:
         assert len(set(workers)) == 2
         for worker in workers:
@@ -59,7 +61,7 @@ def test_every_worker_answers_and_sees_an_article_added_while_serving(seeded, tm
                 assert total(url, "ornithorynque") == 0
         article = tmp_path / "ornithorynque.txt"
         article.write_text("Un ornithorynque au zoo\n\nL'ornithorynque est arrivé au zoo de Lyon.", encoding="utf-8")
-        assert seeded.add([str(article)]).counts()["added"] == 1
+        assert Archive(home).add([str(article)]).counts()["added"] == 1
         for worker in workers:
             with only(worker, workers):
                 assert total(url, "ornithorynque") == 1
@@ -122,3 +124,16 @@ def test_a_damaged_index_stops_the_server_with_its_reason(seeded):
     reasons = {line for line in done.stderr.splitlines() if line.startswith("error:")}
     assert reasons == {f"error: the search index is damaged: index/{postings.parent.name}/{postings.name}: "
                        f"truncated (100 bytes, {size} recorded); run `archive check --repair`"}
+
+
+def test_a_busy_port_is_said_in_one_line_before_any_worker_starts(runner, seeded):
+    from archive.cli import cli
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = runner.invoke(cli, ["--home", str(seeded.home), "serve", "--workers", "2", "--port", str(port)])
+    assert r.exit_code == 1
+    assert r.output == (f"error: port {port} is already in use on 127.0.0.1: stop the other server "
+                        "or choose another --port\n")
