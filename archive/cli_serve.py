@@ -54,7 +54,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, 
     if not found:
         raise click.ClickException("no web app is installed (entry point archive.apps:web)")
     create_app = next(iter(found)).load()
-    config = {"ARCHIVE_HOME": str(archive.home)}
+    # ARCHIVE_WARM: the app opens the index, builds the spelling vocabulary and renders
+    # its pages once before it is returned, rather than during the first requests.
+    config: dict[str, Any] = {"ARCHIVE_HOME": str(archive.home), "ARCHIVE_WARM": True}
     if workers > 1:
         # Each worker opens the archive itself: no SQLite connection crosses a fork.
         archive.store.close()
@@ -63,8 +65,6 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, 
     import waitress
 
     app = create_app(config)
-    # Built before the first request rather than during it.
-    app.extensions["archive"].warm()
     try:
         _try_listen(host, port)  # a clean error before waitress half-builds its server
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="archive")
@@ -79,7 +79,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, 
         app.extensions["archive"].close()
 
 
-def _serve_workers(home: Path, create_app: Callable[[dict[str, str]], Any], config: dict[str, str],
+def _serve_workers(home: Path, create_app: Callable[[dict[str, Any]], Any], config: dict[str, Any],
                    host: str, port: int, workers: int, threads: int) -> None:
     """Serve from pre-forked processes, each building and warming its own app."""
     from .prefork import CANNOT_START, serve_prefork
@@ -87,7 +87,6 @@ def _serve_workers(home: Path, create_app: Callable[[dict[str, str]], Any], conf
     def factory() -> Any:
         try:
             app = create_app(config)
-            app.extensions["archive"].warm()
         except ArchiveError as exc:  # a damaged index, say: every worker would fail alike
             click.echo(f"error: {terminal_safe(str(exc))}", err=True)
             sys.exit(CANNOT_START)
