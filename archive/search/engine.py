@@ -43,7 +43,8 @@ from ..query import Or, Query, Reading, Word, parse_query
 from ..whoosh_format import EMPTY_IDS
 from .facets import Catalog, Filters, count_facets
 from .highlight import Marks, Spans, clip
-from .matching import Evaluator, Match, article_scores, match
+from .matching import Evaluator, Match, match
+from .ranking import article_scores
 from .request import SearchRequest
 from .results import Copy, Hit, Paragraph, SearchResults
 from .snapshot import Snapshot
