@@ -96,3 +96,15 @@ def test_sample_paragraphs_get_the_highlighters_spans():
         locator, marks = Locator(_marks(query)), _marks(query)
         wrong = [t for t in texts if locator.spans(t) != marks.spans(t)]
         assert wrong == [], query
+
+
+def test_characters_a_word_may_hold_beside_letters_send_the_paragraph_to_the_highlighter():
+    import re
+
+    from archive.analysis import _INVISIBLE, _MARKS
+    from archive.research.locate import _exotic
+
+    inside = re.compile(f"[{_MARKS}{_INVISIBLE}]")
+    odd = [hex(c) for c in range(0x80, 0x10000) if inside.match(chr(c)) and not _exotic().match(chr(c))]
+    assert odd == []
+    assert _exotic().search("Une e\u0301lection") and not _exotic().search("Une élection, l’État, le cœur «»…")

@@ -24,7 +24,7 @@ import functools
 import re
 import unicodedata
 
-from ..analysis import _INVISIBLE, _MARKS, APOSTROPHES, WORD_RE, fold
+from ..analysis import APOSTROPHES, WORD_RE, fold
 from ..search.highlight import Marks, Spans
 from .occurrences import stem_prefix
 
@@ -57,11 +57,12 @@ def _plain(c: str) -> bool:
 @functools.cache
 def _exotic() -> re.Pattern[str]:
     """Return a pattern of the characters the letter classes do not stand for (built once, 20 ms)."""
-    inside = re.compile(f"[{_MARKS}{_INVISIBLE}]")
     ranges: list[tuple[int, int]] = []
     for code in range(0x80, 0x10000):
         c = chr(code)
-        odd = bool(inside.match(c)) or ((c.isalnum() or c == "_") and not (
+        # Combining marks, invisible (format) and unassigned characters may sit inside a word;
+        # a word character other than a plain letter reads otherwise than its letter class.
+        odd = unicodedata.category(c) in ("Mn", "Mc", "Me", "Cf", "Cn") or ((c.isalnum() or c == "_") and not (
             (code < 0x250 and _plain(c)) or c in APOSTROPHES or c in "œŒæÆß"))
         if odd:
             if ranges and ranges[-1][1] == code - 1:
