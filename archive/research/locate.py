@@ -26,7 +26,7 @@ import unicodedata
 
 from ..analysis import APOSTROPHES, WORD_RE, fold
 from ..search.highlight import Marks, Spans
-from .occurrences import stem_prefix
+from .occurrences import stem_prefixes
 
 __all__ = ["Locator", "anchors", "restart"]
 
@@ -80,11 +80,11 @@ def _dotted(text: str) -> bool:
 
 def anchors(marks: Marks) -> list[str]:
     """Return the prefixes the exact term of every word ``marks`` may mark starts with."""
-    found = {stem_prefix(t) for t in marks.terms} | set(marks.exact) | set(marks.prefixes)
+    found = {p for t in marks.terms for p in stem_prefixes(t)} | set(marks.exact) | set(marks.prefixes)
     for terms, _ in marks.accented:
-        found |= set(terms) | {stem_prefix(t) for t in terms}
+        found |= set(terms) | {p for t in terms for p in stem_prefixes(t)}
     found |= {phrase[0] for phrase in marks.phrases}
-    # An anchor starting with another one adds nothing (``evident`` after ``evide``).
+    # An anchor starting with another one adds nothing (``etats`` after ``etat``).
     return [a for a in sorted(found) if not any(a != b and a.startswith(b) for b in found)]
 
 

@@ -34,19 +34,19 @@ import numpy as np
 from ..analysis import FRENCH, STOP_WORDS, stem_variants
 from ..query import Node
 from ..search.highlight import Marks
-from ..search.matching import Evaluator
+from ..search.matching import MAX_ACCENT_FORMS, Evaluator
 
-__all__ = ["count_marks", "UNKNOWN", "MAX_TERMS"]
+__all__ = ["count_marks", "stem_of", "stem_prefixes", "UNKNOWN", "MAX_TERMS"]
 
 UNKNOWN = -1
 #: Terms one prefix or stem may expand to; past it, the paragraphs left unexplained are read.
 MAX_TERMS = 512
-# Snowball French endings written over a suffix, and how many of their last letters the
-# word may not share: …emment → …ent and …amment → …ant (2), …ence → …ent (1), …ication →
-# …iqu (2), …eusement and …euse → …eux (1), …abilité → …abl (1), …aux → …al (1), a final
-# y → i (1). (…logie → …log, …usion → …u, …eaux → …eau keep their letters.) Elsewhere a
-# stem is a prefix of its word.
-_REPLACED = {"ent": 2, "ant": 2, "iqu": 2, "eux": 1, "abl": 1, "al": 1, "i": 1}
+# Snowball French endings written over a suffix, with the beginnings of the suffixes they
+# replace: …emment and …ence → …ent, …amment → …ant, …ication or …icité → …iqu, …eusement
+# and …euse → …eux, …abilité → …abl, …aux → …al, a final y → i. (…logie → …log, …usion →
+# …u, …eaux → …eau keep their letters.) Elsewhere a stem is a prefix of its word.
+_REPLACED = {"ent": ("emment", "ence"), "ant": ("amment",), "iqu": ("ic",), "eux": ("eus",), "abl": ("abil",),
+             "al": ("aux",), "i": ("y",)}
 
 
 def count_marks(evaluator: Evaluator, root: Node | None, docs: np.ndarray) -> np.ndarray:
@@ -66,10 +66,13 @@ def stem_of(term: str) -> str:
     return stem_variants(term)[-1]
 
 
-def stem_prefix(stem: str) -> str:
-    """Return a prefix that every word with this Snowball stem starts with."""
-    cut = max((n for ending, n in _REPLACED.items() if stem.endswith(ending)), default=0)
-    return stem[:len(stem) - cut]
+def stem_prefixes(stem: str) -> tuple[str, ...]:
+    """Return prefixes one of which every word with this Snowball stem starts with."""
+    out = [stem]
+    for ending, replaced in _REPLACED.items():
+        if stem.endswith(ending):
+            out += [stem[:len(stem) - len(ending)] + r for r in replaced]
+    return tuple(out)
 
 
 class _Counter:
@@ -107,7 +110,7 @@ class _Counter:
 
     def terms_with_stem(self, stem: str) -> list[str]:
         """Return the index's exact terms whose stem is ``stem`` (up to MAX_TERMS read)."""
-        found = self.snap.expand_prefix("exact", stem_prefix(stem), MAX_TERMS)
+        found = [t for prefix in stem_prefixes(stem) for t in self.snap.expand_prefix("exact", prefix, MAX_TERMS)]
         return [t for t in found if stem_of(t) == stem and self.chain.word(t).exact == t]
 
     def forms(self, key: str) -> list[tuple[str, str]] | None:
@@ -123,10 +126,10 @@ class _Counter:
     def run(self) -> np.ndarray:
         """Return the counts, -1 where the index cannot settle them."""
         marks = self.marks
-        if not (marks.exact or marks.prefixes or marks.accented or marks.phrases) and not self.shared():
-            # Only query stems: a token is marked when it has one of them, and the text
-            # field counts those tokens per block (no token has two of them: shared()).
-            return sum((self.tf("text", t) for t in marks.terms), np.zeros(self.n, dtype=np.int64))
+        if not (marks.exact or marks.prefixes or marks.phrases):
+            quick = self.words()
+            if quick is not None:
+                return quick
         self.sure.update(marks.exact)
         for prefix in marks.prefixes:
             found = self.snap.expand_prefix("exact", prefix, MAX_TERMS + 1)
@@ -161,14 +164,55 @@ class _Counter:
         counts[self.unknown] = UNKNOWN
         return counts
 
-    def shared(self) -> bool:
-        """Tell whether a printed form has two of the query's stems (``assemblée``: assembl, assemble)."""
-        stems = self.marks.terms
-        if len(stems) < 2:
-            return False
-        every = [self.forms(stem) for stem in stems]
-        return any(forms is None or any(len(stems.intersection(self.chain.word(form).search)) > 1
-                                        for _, form in forms) for forms in every)
+    def words(self) -> np.ndarray | None:
+        """Return the counts of a query of words alone from the matching's reads (None: it cannot).
+
+        A word typed without accents marks the tokens having its stem, which the ``text``
+        field counts per block; one typed with accents, those whose printed form keeps
+        them, which matching counted (``accent`` field). That is all, unless a printed
+        form has stems of two words (it would count twice: ``assemblée`` has assembl and
+        assemble), a lowercase unaccented word or a stop word keeps the typed accents, or
+        a typed word's stem is a word of its own.
+        """
+        marks, chain = self.marks, self.chain
+        stems = list(marks.terms) + [stem for terms, _ in marks.accented for stem in terms]
+        if len(stems) != len(set(stems)):
+            return None
+        for stem in stems if len(stems) > 1 else ():
+            forms = self.forms(stem)
+            if forms is None or any(len(set(stems).intersection(chain.word(form).search)) > 1 for _, form in forms):
+                return None
+        counts = sum((self.tf("text", t) for t in marks.terms), np.zeros(self.n, dtype=np.int64))
+        for terms, typed in marks.accented:
+            found = self.evaluator.accent_tokens.get((typed, terms))
+            if found is None or not self.keeps_to_forms(terms):
+                return None
+            rows = self.where[found[0]]
+            keep = rows >= 0
+            tokens = np.zeros(self.n, dtype=np.int64)
+            tokens[rows[keep]] = found[1][keep]
+            # Block 0's accent terms hold its title's forms too.
+            if (touched := self.first_blocks & (tokens > 0)).any():
+                for term in {chain.word(f).exact for stem in terms for _, f in self.forms(stem) or ()}:
+                    self.unknown |= touched & (self.tf("title_exact", term) > 0)
+            counts += tokens
+        counts[self.unknown] = UNKNOWN
+        return counts
+
+    def keeps_to_forms(self, stems: frozenset[str]) -> bool:
+        """Tell whether only printed forms in the accent field can keep a typed word's accents."""
+        chain, marks = self.chain, self.marks
+        for stem in stems:
+            forms = self.forms(stem)
+            if forms is None or len(forms) > MAX_ACCENT_FORMS:  # (matching read this many at most)
+                return False
+            plain = {t for t in self.terms_with_stem(stem) if t not in STOP_WORDS}
+            if (stem in STOP_WORDS or (self.snap.frequency("exact", stem) and stem_of(stem) not in stems)
+                    or any(marks.judge(t)[0] >= 0 for t in plain if t.isascii() and t.islower())
+                    or not self.complete(stem, plain, [(a, chain.word(f).exact) for a, f in forms
+                                                       if chain.word(f).exact not in plain])):
+                return False
+        return True
 
     def judge(self, term: str) -> None:
         """Sort a candidate exact term into sure, mixed or never marked by judging each of its forms."""
