@@ -4,8 +4,17 @@ The concordance of ``gouvernement`` has one line per span the highlighter
 (:class:`~archive.search.highlight.Marks`) marks in the matching paragraphs:
 ``Gouvernement``, ``gouvernements``, ``gouverner``… 6,631 over the corpus.
 Reading and marking every paragraph to count them takes a second; the index
-answers in milliseconds, because the highlighter judges each token by its
-*exact term* (``gouvernements``) and, for a few, by its printed form:
+answers in milliseconds, mostly from what matching has just read:
+
+* **Words** (the common case, ``grève SNCF``, ``président OR ministre``): a
+  word typed without accents marks the tokens having its stem, which the
+  ``text`` field counts per paragraph; one typed with accents (``réforme``)
+  marks the tokens whose printed form keeps them, which matching counted from
+  the ``accent`` field when it selected the paragraphs.
+
+Otherwise (quoted terms, prefixes, phrases, or words whose tokens the above
+would count twice) each token is judged by its *exact term*, and a few by
+their printed form:
 
 * **Sure terms** have every token marked whatever its form: a term typed in
   quotes, a prefix's terms, a term whose stem is a query word's stem
@@ -20,11 +29,11 @@ answers in milliseconds, because the highlighter judges each token by its
   merges overlapping spans.
 
 The stems' terms are found by prefix (a Snowball stem is a prefix of its word
-but for a few replaced endings) and checked against the ``text`` field, which
-counts per paragraph the tokens having each stem. Whatever the index cannot
-settle exactly (a stem whose terms were not all found, block 0 whose ``accent``
-terms include its article's title, a phrase over a mixed term) is -1: the
-caller reads those paragraphs.
+but for a few replaced suffixes) and checked against the ``text`` field, which
+counts the tokens having each stem. Whatever the index cannot settle exactly (a
+stem whose terms were not all found, block 0 whose ``accent`` terms include its
+article's title, a stop word typed with accents, a phrase over a mixed term) is
+-1: the caller reads those paragraphs.
 """
 
 from __future__ import annotations
