@@ -173,6 +173,23 @@ def test_concordance_pages_cover_every_line_once(research_home):
     assert len(seen) == len(set(seen)) == 6
 
 
+def test_concordance_of_phrases_and_several_words(research_home):
+    def lines(query: str) -> tuple[int, list[tuple[str, int, str, str]]]:
+        kwic = concordance(engine_for(research_home), _req(query), width=20)
+        return kwic.total, [(x.id, x.n, x.left, x.match) for x in kwic.lines]
+
+    # Both parts in the article (its title says grève): a line for each, the phrase whole.
+    assert lines('"la SNCF" grève') == (3, [("g1", 0, "cheminots sont en ", "grève"), ("g1", 1, "", "La SNCF"),
+                                           ("g1", 1, "La SNCF prévoit des ", "grèves")])
+    assert lines("cheminots grève")[0] == 3
+    assert lines("grève OR cheminots") == (7, [
+        ("g1", 0, "Les ", "cheminots"), ("g1", 0, "cheminots sont en ", "grève"),
+        ("g1", 1, "La SNCF prévoit des ", "grèves"), ("g2", 0, "Une ", "grève"), ("g3", 0, "progresse, la ", "grève"),
+        ("g3", 1, "", "Grève"), ("g5", 0, "Une ", "grève")])
+    assert lines('"grève reconductible"') == (1, [("g2", 0, "Une ", "grève reconductible")])
+    assert lines("grève -SNCF")[0] == 4  # g1 and its SNCF left out
+
+
 def test_sample_concordance_matches_are_forms_of_the_query(sample_home):
     engine = engine_for(sample_home)
     request = _req("gouvernement")
