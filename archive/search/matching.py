@@ -68,6 +68,10 @@ class Evaluator:
         self.fuzzy_terms = fuzzy or (lambda term, distance: [])
         #: What prefixes, fuzzy words and accented words expanded to, by the text typed.
         self.expanded: dict[str, list[str]] = {}
+        #: Per word typed with accents (not in quotes), by its text as typed and its search
+        #: terms: the blocks holding forms that keep the accents, and how many such tokens
+        #: each has (the concordance counts its lines with them).
+        self.accent_tokens: dict[tuple[str, frozenset[str]], tuple[np.ndarray, np.ndarray]] = {}
         #: Per article, the sum over required or optional query words of its best score for each.
         self.coverage = np.zeros(len(snap.aid_count), dtype=np.float32)
         self._negated = 0
@@ -289,8 +293,10 @@ class Evaluator:
         """
         typed = node.accent or ""
         exact = node.terms[0] if node.field == "exact" else None
-        forms, ids = self.snap.memo(("accent", typed, exact), lambda: self.accent_blocks(typed, exact))
+        forms, ids, tokens = self.snap.memo(("accent", typed, exact), lambda: self.accent_blocks(typed, exact))
         self.expanded[node.text] = forms
+        if exact is None:
+            self.accent_tokens[(typed, frozenset(node.terms))] = (ids, tokens)
         allowed = np.zeros(self.size, dtype=bool)
         allowed[ids] = True
         # A title match lifts block 0's verdict to its whole article; a paragraph needs its own.
@@ -300,17 +306,21 @@ class Evaluator:
         out.para &= allowed
         out.score *= out.mask
 
-    def accent_blocks(self, typed: str, exact: str | None) -> tuple[list[str], np.ndarray]:
-        """Return the printed forms that keep a typed word's accents, and the blocks holding them."""
-        terms = []
+    def accent_blocks(self, typed: str, exact: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Return the printed forms that keep a typed word's accents, the blocks holding them
+        and how many tokens of those forms each block has (a title's count in its block 0)."""
+        terms: dict[str, str] = {}  # form -> its accent term under the first stem having it
         for key in self.snap.chain.search_terms(typed):
             for term in self.snap.expand_prefix("accent", key + "|", MAX_ACCENT_FORMS):
                 form = term.partition("|")[2]
                 if accents_agree(typed, form) and (exact is None or fold(form.lower()) == exact):
-                    terms.append(term)
-        ids = [self.postings("accent", term)[0] for term in terms]
-        return (sorted({t.partition("|")[2] for t in terms}),
-                np.unique(np.concatenate(ids)) if ids else EMPTY_IDS)
+                    terms.setdefault(form, term)
+        read = [self.postings("accent", term) for term in terms.values()]
+        if not read:
+            return [], EMPTY_IDS, EMPTY_IDS
+        ids, tokens = np.unique(np.concatenate([r[0] for r in read]), return_inverse=True)
+        counts = np.bincount(tokens, weights=np.concatenate([r[1] for r in read]), minlength=len(ids))
+        return sorted(terms), ids, counts.astype(np.int64)
 
     def exact_terms(self, terms: list[str]) -> Match:
         """Match any of some exact terms in the text (per paragraph) or the title (per article)."""
