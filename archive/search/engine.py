@@ -39,11 +39,12 @@ from ..analysis import FRENCH
 from ..home import Archive, resolve_home
 from ..integrity import ensure_intact, reading
 from ..model import Article, Block
-from ..query import Or, Query, Reading, Word, parse_query
+from ..query import Node, Or, Query, Reading, Word, parse_query
 from ..whoosh_format import EMPTY_IDS
 from .facets import Catalog, Filters, count_facets
 from .highlight import Marks, Spans, clip
-from .matching import Evaluator, Match, article_scores, match
+from .matching import Evaluator, Match, match
+from .ranking import article_scores
 from .request import SearchRequest
 from .results import Copy, Hit, Paragraph, SearchResults
 from .snapshot import Snapshot
@@ -57,6 +58,9 @@ SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
+#: A computation over selected blocks, given the evaluator that matched them (its snapshot,
+#: expansions and posting reads), the query tree and the blocks' docnums: one value each.
+PerBlock = Callable[[Evaluator, Node | None, np.ndarray], np.ndarray]
 
 
 def _in_background(build: Callable[[], Vocabulary]) -> Future[Vocabulary]:
@@ -88,6 +92,8 @@ class Selection:
     block_n: np.ndarray
     #: What prefixes, fuzzy and accented words expanded to (for marking the same forms).
     expanded: dict[str, list[str]]
+    #: What ``select(per_block=…)`` computed for each block, read from the same snapshot.
+    block_values: np.ndarray | None = None
 
 
 class Engine:
@@ -145,8 +151,13 @@ class Engine:
         with self._reading() as (snap, catalog):
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
 
-    def select(self, request: SearchRequest, *, blocks: bool = False) -> Selection:
-        """Return every article matching a request (filters applied), oldest first, without ranking."""
+    def select(self, request: SearchRequest, *, blocks: bool = False,
+               per_block: PerBlock | None = None) -> Selection:
+        """Return every article matching a request (filters applied), oldest first, without ranking.
+
+        ``per_block(evaluator, root, docs)`` is called on the selected blocks' docnums
+        while the snapshot is held (the concordance counts occurrences there).
+        """
         with self._reading() as (snap, catalog):
             parsed = _parsed(request, snap)
             evaluator = self._evaluator(snap)
@@ -156,7 +167,7 @@ class Engine:
             days = catalog.days[cand]
             order = np.lexsort((cand, np.where(days < 0, np.iinfo(np.int64).max, days)))
             cand, days = cand[order], days[order]
-            block_article = block_n = EMPTY_IDS
+            block_article = block_n = docs = EMPTY_IDS
             if blocks and found is not None and len(cand):
                 rank = np.full(catalog.size, -1, dtype=np.int64)
                 rank[cand] = np.arange(len(cand))
@@ -165,9 +176,10 @@ class Engine:
                 docs = docs[rank[snap.aid[docs]] >= 0]
                 block_article, block_n = rank[snap.aid[docs]], snap.n[docs].astype(np.int64)
                 order = np.lexsort((block_n, block_article))
-                block_article, block_n = block_article[order], block_n[order]
+                block_article, block_n, docs = block_article[order], block_n[order], docs[order]
+            values = per_block(evaluator, parsed.root, docs) if blocks and per_block else None
             ids = [catalog.ids[a] or "" for a in cand.tolist()]
-            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded))
+            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded), values)
 
     def read(self, article_id: str, query: str = "") -> tuple[Article, Spans, list[tuple[Block, Spans]]]:
         """Return an article, the spans the query matches in its title and in each block."""

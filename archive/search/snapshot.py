@@ -170,6 +170,10 @@ class Snapshot:
         """Return how many blocks contain a term."""
         return int(self.searcher.doc_frequency(fieldname, text))
 
+    def frequency(self, fieldname: str, text: str) -> int:
+        """Return how many times a term occurs over every block (deleted ones included)."""
+        return int(self.searcher.reader().frequency(fieldname, text))
+
     def expand_prefix(self, fieldname: str, prefix: str, limit: int) -> list[str]:
         """Return up to ``limit`` terms of a field starting with ``prefix``."""
         terms: list[str] = []
