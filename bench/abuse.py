@@ -40,6 +40,11 @@ HUGE_ID, HUGE_PARAGRAPHS = "abuse-huge", 30_000
 TOKEN = "abuse-bench-secret-token"
 
 
+#: The command line (not ``-m archive.cli``: run as __main__, it would miss the commands
+#: that other modules add to the real ``archive.cli``, such as ``serve``).
+ARCHIVE = [sys.executable, "-c", "from archive.cli import main; main()"]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -145,15 +150,19 @@ def main() -> None:
     ensure_huge(a.home, a.corpus)
     port = free_port()
     env = {**os.environ, "ARCHIVE_ADMIN_TOKEN": TOKEN}
-    server = subprocess.Popen([sys.executable, "-m", "archive.cli", "--home", str(a.home), "serve",
+    server = subprocess.Popen([*ARCHIVE, "--home", str(a.home), "serve",
                                "--port", str(port), "--threads", str(a.threads)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = Client(port)
     try:
         for _ in range(600):
-            if client.request("GET", "/api/search?q=test")[0] == 200:
+            if client.request("GET", "/favicon.ico")[0] == 200:
                 break
+            if server.poll() is not None:
+                raise SystemExit(f"archive serve stopped (exit {server.returncode})")
             time.sleep(0.2)
+        else:
+            raise SystemExit("archive serve did not start in time")
         queries = [q for q, _ in load_queries(a.queries)]
         ordinary(client, queries, 5, 0)  # warm-up, not counted
         alone, alone_failed = ordinary(client, queries, a.seconds, 1)

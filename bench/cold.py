@@ -42,6 +42,11 @@ KINDS = [
 ]
 
 
+#: The command line (not ``-m archive.cli``: run as __main__, it would miss the commands
+#: that other modules add to the real ``archive.cli``, such as ``serve``).
+ARCHIVE = [sys.executable, "-c", "from archive.cli import main; main()"]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -77,7 +82,7 @@ def one_round(port: int, article: str) -> dict[str, float]:
 
 
 def archive_cli(home: Path, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "archive.cli", "--home", str(home), *args], check=True,
+    subprocess.run([*ARCHIVE, "--home", str(home), *args], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -90,7 +95,7 @@ def main() -> None:
     a = ap.parse_args()
     port = free_port()
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "archive.cli", "--home", str(a.home), "serve",
+    server = subprocess.Popen([*ARCHIVE, "--home", str(a.home), "serve",
                                "--port", str(port), "--threads", str(a.threads)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     columns: dict[str, dict[str, float]] = {}
@@ -100,7 +105,11 @@ def main() -> None:
                 if get(port, "/favicon.ico")[0] == 200:
                     break
             except OSError:
+                if server.poll() is not None:
+                    raise SystemExit(f"archive serve stopped (exit {server.returncode})") from None
                 time.sleep(0.1)
+        else:
+            raise SystemExit("archive serve did not start in time")
         ready = time.perf_counter() - started
         # The reading view's article: found with the API, after the timed first requests.
         article = ""

@@ -174,3 +174,17 @@ def test_closing_the_engine_during_a_search_closes_the_files_after_it(small):
         hold.release()
         assert slow.done().total_articles == 4
     assert snap.closed
+
+
+def test_searches_in_many_threads_find_what_one_at_a_time_finds(small):
+    queries = ["gouvernement", '"la réforme"', "réfor*", "gouvernemant~", "retraite OR syndicats",
+               "gouvernement -plan", "titre:article"]
+    engine = Engine(small)
+    engine.warm()
+    alone = {q: engine.search(SearchRequest.build(q)).to_dict() for q in queries}
+    searches = [_Search(engine, q) for _ in range(6) for q in queries]
+    for s in searches:
+        s.start()
+    for s in searches:
+        assert s.done().to_dict() == alone[s.query]
+    engine.close()

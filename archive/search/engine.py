@@ -43,7 +43,7 @@ from .facets import Catalog, Filters, count_facets
 from .highlight import Marks, Spans, clip
 from .live import Live
 from .matching import Evaluator, Match, article_scores, match
-from .reading import ArticleView, load_window, window_start
+from .reading import ArticleView, load_excerpts, load_window, window_start
 from .request import SearchRequest
 from .results import Copy, Hit, Paragraph, SearchResults
 from .snapshot import Snapshot
@@ -56,7 +56,7 @@ __all__ = ["Engine", "Selection", "engine_for", "close_engines", "search", "SHOW
 #: suggestion waits for a vocabulary being built; characters of an article that
 #: related articles are looked for from; characters of a paragraph looked at for marks.
 SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
-RELATED_CHARS, HIGHLIGHT_CHARS = 20_000, 20_000
+RELATED_CHARS, HIGHLIGHT_CHARS = 10_000, 20_000
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -158,15 +158,20 @@ class Engine:
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Return articles close to one, from Whoosh's more-like-this key terms of its beginning."""
+        with self._reading() as (snap, catalog):
+            # Kept per snapshot: a reading view asked again (or by many readers) costs nothing.
+            return snap.memo(("related", article_id, limit),
+                             lambda: self._related(snap, catalog, article_id, limit))
+
+    def _related(self, snap: Snapshot, catalog: Catalog, article_id: str, limit: int) -> list[Hit]:
         article, _, _ = load_window(self.archive.store, article_id, 0)
         # A bounded text: a 30,000-paragraph article costs what a long one does.
         text = " ".join([article.title] + [b.text for b in article.blocks])[:RELATED_CHARS]
-        with self._reading() as (snap, catalog):
-            terms = [t for t, _ in snap.searcher.key_terms_from_text("text", text, numterms=12)]
-            if not terms:
-                return []
-            parsed = Query(" OR ".join(terms), Or(tuple(Word(t, (t,), None) for t in terms)))
-            results = self._run(snap, catalog, SearchRequest(per_page=limit + 1), parsed)
+        terms = [t for t, _ in snap.searcher.key_terms_from_text("text", text, numterms=12)]
+        if not terms:
+            return []
+        parsed = Query(" OR ".join(terms), Or(tuple(Word(t, (t,), None) for t in terms)))
+        results = self._run(snap, catalog, SearchRequest(per_page=limit + 1), parsed)
         return [h for h in results.hits if h.id != article_id][:limit]
 
     def _run(self, snap: Snapshot, catalog: Catalog, request: SearchRequest, parsed: Query,
@@ -215,23 +220,27 @@ class Engine:
                 per_article[int(snap.aid[d])].append((float(found.score[d]), int(snap.n[d])))
         marks = Marks.of(parsed.root, snap.chain, evaluator.expanded)
         title_marks = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True)
-        wanted = page_aids.tolist() + [a for aids in copy_aids.values() for a in aids]
-        articles = self.archive.store.get_many([catalog.ids[a] for a in wanted])
+        ranked_blocks = {a: sorted(per_article[a], key=lambda p: (-p[0], p[1])) for a in page_aids.tolist()}
+        # Only the blocks shown are read: a 30,000-paragraph article costs what a short one does.
+        wanted = {catalog.ids[a] or "": [] if every else [n for _, n in b[:SHOWN_PARAGRAPHS]]
+                  for a, b in ranked_blocks.items()}
+        wanted.update({catalog.ids[c] or "": [] for aids in copy_aids.values() for c in aids})
+        excerpts = load_excerpts(self.archive.store, wanted)
         hits = []
-        for a in page_aids.tolist():
-            article = articles.get(catalog.ids[a] or "")
-            if article is None:
+        for a, blocks in ranked_blocks.items():
+            excerpt = excerpts.get(catalog.ids[a] or "")
+            if excerpt is None:
                 continue
-            blocks = sorted(per_article[a], key=lambda p: (-p[0], p[1]))
+            article = excerpt.article
             score = float(best[a]) if found is not None else 0.0
             if every:
                 numbers = tuple(Paragraph(n, "") for n in sorted(n for _, n in blocks))
                 hits.append(_hit(article, score, numbers, 0, ()))
                 continue
-            shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n < len(article.blocks)) or [0]
-            paragraphs = tuple(_paragraph(n, article.blocks[n].text, marks) for n in shown)
-            copies = tuple(_copy(c) for c in (articles.get(catalog.ids[b] or "") for b in copy_aids.get(a, []))
-                           if c is not None)
+            shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n in excerpt.blocks) or [0]
+            paragraphs = tuple(_paragraph(n, excerpt.blocks[n].text, marks) for n in shown)
+            copies = tuple(_copy(c.article) for c in (excerpts.get(catalog.ids[b] or "")
+                                                      for b in copy_aids.get(a, [])) if c is not None)
             hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown)),
                              title_marks.spans(article.title), copies))
         explain = [Reading(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
@@ -277,10 +286,11 @@ class Engine:
             article_id = catalog.ids[aid] if aid < catalog.size else None
             if not article_id:
                 continue
-            article = self.archive.store.get_many([article_id]).get(article_id)
-            if article is None or snap.n[d] >= len(article.blocks):
+            n = int(snap.n[d])
+            excerpt = load_excerpts(self.archive.store, {article_id: [n]}).get(article_id)
+            if excerpt is None or n not in excerpt.blocks:
                 continue
-            text = article.blocks[int(snap.n[d])].text
+            text = excerpt.blocks[n].text
             for span in snap.chain.spans(text):
                 if span.exact == term:
                     return text[span.start:span.end].lower()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..errors import ArticleNotFound
@@ -22,16 +23,16 @@ from ..model import Article, Block
 from ..store import Store
 from .highlight import Spans
 
-__all__ = ["WINDOW", "ArticleView", "load_window", "window_start"]
+__all__ = ["WINDOW", "ArticleView", "Excerpt", "load_window", "load_excerpts", "window_start"]
 
 #: Blocks shown at once; articles up to this long are shown whole.
 WINDOW = 200
 
-_WINDOW_SQL = (
-    "SELECT json_remove(a.record, '$.paragraphs'), json_array_length(a.record, '$.paragraphs'),"
-    " (SELECT json_group_array(value) FROM (SELECT j.value FROM json_each(a.record, '$.paragraphs') j"
-    "  WHERE j.key >= ? AND j.key < ? ORDER BY j.key))"
-    " FROM articles a WHERE a.id = ?")
+#: Articles up to this many blocks are read whole (one small JSON parsed in Python);
+#: a longer one only by the fields and blocks needed, which SQLite cuts out of its record.
+WHOLE_BLOCKS = 64
+#: The fields of a stored record that :meth:`Article.from_stored` reads, besides the paragraphs.
+_FIELDS = ("id", "title", "date", "source", "authors", "author", "url", "tags", "lang", "headings")
 
 
 @dataclass(frozen=True)
@@ -77,14 +78,69 @@ def load_window(store: Store, article_id: str, first: int) -> tuple[Article, int
 
     A window past the end (an article that shrank, a hand-made URL) gives the last one.
     """
-    # One statement, so the window and the count come from the same version of the article.
-    row = store.db.execute(_WINDOW_SQL, (first, first + WINDOW, article_id)).fetchone()
+    total = _block_count(store, article_id)
+    first = min(window_start(first), window_start(total - 1))
+    part = _extract(store, article_id, range(first, min(total, first + WINDOW)))
+    if part is None:
+        raise ArticleNotFound(article_id)
+    return part.article, total, first
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """An article's fields and a few of its blocks (by number), read without the others."""
+
+    article: Article  # holding the blocks read, in order
+    blocks: dict[int, Block]
+    total: int
+
+
+def load_excerpts(store: Store, wanted: Mapping[str, Iterable[int]]) -> dict[str, Excerpt]:
+    """Return, for each stored article of ``wanted``, its fields and the blocks asked for (block 0 always)."""
+    out: dict[str, Excerpt] = {}
+    ids = list(wanted)
+    long: list[str] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = store.db.execute(
+            # (CASE: a long record is not read at all here.)
+            f"SELECT id, CASE WHEN nblocks <= {WHOLE_BLOCKS} THEN record END FROM articles"
+            f" WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        for article_id, record in rows:
+            if record is None:
+                long.append(article_id)
+                continue
+            article = Article.from_stored(json.loads(record))
+            numbers = sorted({0, *wanted[article_id]} & set(range(len(article.blocks))))
+            out[article_id] = Excerpt(article, {n: article.blocks[n] for n in numbers}, len(article.blocks))
+    for article_id in long:
+        found = _extract(store, article_id, sorted({0, *wanted[article_id]}))
+        if found is not None:
+            out[article_id] = found
+    return out
+
+
+def _block_count(store: Store, article_id: str) -> int:
+    row = store.db.execute("SELECT nblocks FROM articles WHERE id = ?", (article_id,)).fetchone()
     if row is None:
         raise ArticleNotFound(article_id)
-    head, total, texts = json.loads(row[0]), int(row[1] or 0), json.loads(row[2])
-    if not texts and total and first:
-        return load_window(store, article_id, window_start(total - 1))
-    headings = [h - first for h in head.get("headings") or () if first <= h < first + WINDOW]
-    return Article.from_stored({**head, "paragraphs": texts, "headings": headings}), total, first
+    return int(row[0])
 
 
+def _extract(store: Store, article_id: str, numbers: Iterable[int]) -> Excerpt | None:
+    """Read an article's fields and some blocks, SQLite cutting them out of its record (None when not stored)."""
+    fields = ", ".join(f"'$.{name}'" for name in _FIELDS)
+    # Two references to the record: SQLite reads a multi-megabyte one again for each.
+    row = store.db.execute(
+        f"SELECT a.nblocks, json_extract(a.record, {fields}),"
+        " (SELECT json_group_array(json_array(j.key, j.value)) FROM json_each(a.record, '$.paragraphs') j"
+        "  WHERE j.key IN (SELECT value FROM json_each(?)))"
+        " FROM articles a WHERE a.id = ?", (json.dumps(sorted(set(numbers))), article_id)).fetchone()
+    if row is None:
+        return None
+    found = dict(zip(_FIELDS, json.loads(row[1])))
+    kept = sorted((int(n), text) for n, text in json.loads(row[2]))
+    headings = set(found.get("headings") or ())
+    article = Article.from_stored({**found, "paragraphs": [text for _, text in kept],
+                                   "headings": [i for i, (n, _) in enumerate(kept) if n in headings]})
+    return Excerpt(article, {n: b for (n, _), b in zip(kept, article.blocks)}, int(row[0]))
