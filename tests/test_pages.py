@@ -265,3 +265,30 @@ def test_the_pager_never_offers_a_page_the_request_refuses(archive, monkeypatch)
     body = text(client.get("/?q=Lyon&page=2"))
     assert "Page 2 sur 2 (les premières pages seulement" in body and 'rel="next"' not in body
     assert 'max="2" value="2"' in body
+
+
+def test_whole_result_exports_run_one_at_a_time_while_searches_go_on(app):
+    import threading
+
+    from archive.failpoints import held
+
+    done: dict[str, int] = {}
+
+    def get(name: str, url: str) -> None:
+        done[name] = app.test_client().get(url).status_code
+
+    first = threading.Thread(target=get, args=("first", "/export.csv?q=investir"), daemon=True)
+    second = threading.Thread(target=get, args=("second", "/export?q=investir&format=jsonl"), daemon=True)
+    with held("matching") as hold:
+        first.start()
+        assert hold.reached.wait(60)  # the first export is inside its search
+        second.start()
+        search = threading.Thread(target=get, args=("search", "/?q=investir"), daemon=True)
+        search.start()
+        search.join(60)
+        assert done == {"search": 200}  # a search goes through; the second export waits its turn
+        assert second.is_alive()
+        hold.release()
+        first.join(60)
+        second.join(60)
+    assert done == {"search": 200, "first": 200, "second": 200}

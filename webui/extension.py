@@ -1,19 +1,38 @@
-"""The archive as a Flask extension: one search engine per app, kept in ``app.extensions``."""
+"""The archive as a Flask extension: one search engine per app, kept in ``app.extensions``.
+
+Searches run in parallel threads; whole-result exports (every article matching
+``la``) run one at a time (:func:`exporting`): each is seconds of Python, and the
+process has one GIL, so three at once would take most of it from the searches of
+everyone else. A queued export waits without using any.
+"""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask, current_app
 
 from archive import Engine
 
-__all__ = ["init_app", "engine", "close"]
+__all__ = ["init_app", "engine", "close", "exporting"]
 
 _KEY = "archive"
+_EXPORTS = "archive-exports"
 
 
 def init_app(app: Flask) -> None:
     """Open the search engine of the app's ``ARCHIVE_HOME``."""
     app.extensions[_KEY] = Engine(app.config["ARCHIVE_HOME"])
+    app.extensions[_EXPORTS] = threading.Lock()
+
+
+@contextmanager
+def exporting() -> Iterator[None]:
+    """Run a whole-result export once no other export of this app is running."""
+    with current_app.extensions[_EXPORTS]:
+        yield
 
 
 def engine() -> Engine:

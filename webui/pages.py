@@ -26,7 +26,7 @@ from archive import (
 )
 
 from . import views
-from .extension import engine
+from .extension import engine, exporting
 from .messages import error_message
 from .state import back_link, link, run_search, search_request
 
@@ -124,7 +124,11 @@ def article(article_id: str) -> str:
 @bp.get("/export.csv")
 def export_csv() -> Response:
     """Return every matching article as CSV (paragraphs numbered from 1), cells neutralised for spreadsheets."""
-    req = search_request()
+    with exporting():
+        return _export_csv(search_request())
+
+
+def _export_csv(req: SearchRequest) -> Response:
     results = engine().export(req)
     store = engine().archive.store
     out = io.StringIO()
