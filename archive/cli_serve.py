@@ -46,8 +46,11 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
         raise click.ClickException("no web app is installed (entry point archive.apps:web)")
     create_app = next(iter(found)).load()
     app = create_app({"ARCHIVE_HOME": str(archive.home)})
-    # Built before the first request rather than during it.
+    # Built before the first request rather than during it: the index, the catalog and
+    # the spelling vocabulary, and the compiled page templates.
     app.extensions["archive"].warm()
+    for name in app.jinja_env.list_templates():
+        app.jinja_env.get_template(name)
     try:
         _try_listen(host, port)  # a clean error before waitress half-builds its server
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="archive")
