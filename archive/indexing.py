@@ -71,7 +71,7 @@ __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_arti
            "build_segments"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
-FORMAT = "fr-9"
+FORMAT = "fr-10"
 Progress = Callable[[int], None]
 _PACK_ONE = struct.Struct("<I").pack
 

@@ -124,15 +124,7 @@ class _PositionalFile(StructFile):
         return data
 
     def readline(self, size: int = -1) -> bytes:
-        pos, line = self.tell(), b""
-        while not line.endswith(b"\n") and (size < 0 or len(line) < size):
-            chunk = self.get(pos + len(line), 256 if size < 0 else min(256, size - len(line)))
-            if not chunk:
-                break
-            cut = chunk.find(b"\n")
-            line += chunk if cut < 0 else chunk[:cut + 1]
-        self._local.pos = pos + len(line)
-        return line
+        raise io.UnsupportedOperation("readline")  # (pickle asks for it; Whoosh's binary ones never call it)
 
     def read_pickle(self) -> Any:
         return pickle.load(self)  # (Whoosh's own reads the shared handle directly)

@@ -27,7 +27,7 @@ import datetime as dt
 import functools
 import os
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,12 +37,13 @@ from ..analysis import FRENCH
 from ..failpoints import failpoint
 from ..home import Archive, resolve_home
 from ..model import Article
-from ..query import Or, Query, Reading, Word, parse_query
+from ..query import Node, Or, Query, Reading, Word, parse_query
 from ..whoosh_format import EMPTY_IDS
 from .facets import Catalog, Filters, count_facets
 from .highlight import Marks, Spans, clip
 from .live import Live
-from .matching import Evaluator, Match, article_scores, match
+from .matching import Evaluator, Match, match
+from .ranking import article_scores
 from .reading import ArticleView, load_excerpts, load_window, window_start
 from .request import SearchRequest
 from .results import Copy, Hit, Paragraph, SearchResults
@@ -60,6 +61,9 @@ RELATED_CHARS, HIGHLIGHT_CHARS = 10_000, 20_000
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
+#: A computation over selected blocks, given the evaluator that matched them (its snapshot,
+#: expansions and posting reads), the query tree and the blocks' docnums: one value each.
+PerBlock = Callable[[Evaluator, Node | None, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class Selection:
     block_n: np.ndarray
     #: What prefixes, fuzzy and accented words expanded to (for marking the same forms).
     expanded: dict[str, list[str]]
+    #: What ``select(per_block=…)`` computed for each block, read from the same snapshot.
+    block_values: np.ndarray | None = None
 
 
 class Engine:
@@ -106,8 +112,13 @@ class Engine:
         with self._reading() as (snap, catalog):
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
 
-    def select(self, request: SearchRequest, *, blocks: bool = False) -> Selection:
-        """Return every article matching a request (filters applied), oldest first, without ranking."""
+    def select(self, request: SearchRequest, *, blocks: bool = False,
+               per_block: PerBlock | None = None) -> Selection:
+        """Return every article matching a request (filters applied), oldest first, without ranking.
+
+        ``per_block(evaluator, root, docs)`` is called on the selected blocks' docnums
+        while the snapshot is held (the concordance counts occurrences there).
+        """
         with self._reading() as (snap, catalog):
             parsed = _parsed(request, snap)
             evaluator = self._evaluator(snap)
@@ -117,7 +128,7 @@ class Engine:
             days = catalog.days[cand]
             order = np.lexsort((cand, np.where(days < 0, np.iinfo(np.int64).max, days)))
             cand, days = cand[order], days[order]
-            block_article = block_n = EMPTY_IDS
+            block_article = block_n = docs = EMPTY_IDS
             if blocks and found is not None and len(cand):
                 rank = np.full(catalog.size, -1, dtype=np.int64)
                 rank[cand] = np.arange(len(cand))
@@ -126,9 +137,10 @@ class Engine:
                 docs = docs[rank[snap.aid[docs]] >= 0]
                 block_article, block_n = rank[snap.aid[docs]], snap.n[docs].astype(np.int64)
                 order = np.lexsort((block_n, block_article))
-                block_article, block_n = block_article[order], block_n[order]
+                block_article, block_n, docs = block_article[order], block_n[order], docs[order]
+            values = per_block(evaluator, parsed.root, docs) if blocks and per_block else None
             ids = [catalog.ids[a] or "" for a in cand.tolist()]
-            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded))
+            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded), values)
 
     def read(self, article_id: str, query: str = "", at: int | None = None) -> ArticleView:
         """Return a window of an article (a short one whole) and the spans the query matches in it.

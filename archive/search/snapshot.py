@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -209,6 +209,15 @@ class Snapshot:
     def doc_frequency(self, fieldname: str, text: str) -> int:
         """Return how many blocks contain a term."""
         return int(self.searcher.doc_frequency(fieldname, text))
+
+    def frequency(self, fieldname: str, text: str) -> int:
+        """Return how many times a term occurs over every block (deleted ones included)."""
+        return int(self.searcher.reader().frequency(fieldname, text))
+
+    def terms(self, fieldname: str) -> Iterator[tuple[str, Any]]:
+        """Iterate over a field's terms and their info."""
+        for text, info in self.searcher.reader().iter_field(fieldname):
+            yield (text.decode("utf-8") if isinstance(text, bytes) else text), info
 
     def expand_prefix(self, fieldname: str, prefix: str, limit: int) -> list[str]:
         """Return up to ``limit`` terms of a field starting with ``prefix``."""
