@@ -10,6 +10,10 @@ takes minutes. This module goes under that API, in both directions:
   deltas, weights and values, optionally zlib-compressed) are read whole and
   decoded into numpy arrays; a numeric column or a field's length bytes are read
   as one ``numpy.frombuffer``.
+* **Reading from many threads** (:func:`open_for_reading`): Whoosh reads its
+  files with ``seek()`` then ``read()`` on one shared handle, so two searches in
+  two threads would move each other's position; an index opened here reads at
+  explicit offsets (``os.pread``), each thread keeping its own position.
 * **Refreshing** (:func:`fresh_searcher`): a searcher on the latest commit that
   reuses the readers of unchanged segments.
 * **Writing** (:class:`BulkSegmentWriter`): a segment writer fed analyzed
@@ -25,9 +29,11 @@ module checks that the installed whoosh-reloaded is that release.
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import shutil
 import struct
+import threading
 import zlib
 from array import array
 from collections import defaultdict
@@ -64,6 +70,8 @@ _check_version()
 
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.reading import MultiReader, SegmentReader, TermNotFound
 from whoosh.searching import Searcher
 from whoosh.system import pack_uint, pack_ushort
@@ -71,7 +79,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 __all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "Segment", "segments", "segment_count",
-           "read_postings", "column", "lengths", "deleted", "fresh_searcher",
+           "open_for_reading", "segment_readers", "read_postings", "column", "lengths", "deleted", "fresh_searcher",
            "BulkSegmentWriter", "finish_segment", "commit_segments", "index_segments", "EMPTY_IDS", "EMPTY_WEIGHTS"]
 
 EMPTY_IDS = np.zeros(0, dtype=np.int64)
@@ -82,6 +90,68 @@ _UINTS = [pack_uint(i) for i in range(256)]
 
 
 # ---------------------------------------------------------------------------- reading
+
+class _PositionalFile(StructFile):
+    """A read-only index file read at explicit offsets: threads share no file position.
+
+    ``get()`` (what Whoosh's term tables and our posting reads use) is one
+    ``os.pread``; ``seek()``/``read()`` (opening a segment) keep one position per thread.
+    """
+
+    def __init__(self, path: str, name: str) -> None:
+        raw = open(path, "rb", buffering=0)
+        super().__init__(raw, name=name)
+        self.is_real = False  # read_array() then goes through read(), not the shared handle
+        self._fd = raw.fileno()
+        self._size = os.fstat(self._fd).st_size
+        self._local = threading.local()
+
+    def get(self, position: int, length: int) -> bytes:
+        data = os.pread(self._fd, length, position)
+        while 0 < len(data) < length:  # pread may return less than asked before the end
+            more = os.pread(self._fd, length - len(data), position + len(data))
+            if not more:
+                break
+            data += more
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        pos = self.tell()
+        if size is None or size < 0:
+            size = max(0, self._size - pos)
+        data = self.get(pos, size)
+        self._local.pos = pos + len(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        raise io.UnsupportedOperation("readline")  # (pickle asks for it; Whoosh's binary ones never call it)
+
+    def read_pickle(self) -> Any:
+        return pickle.load(self)  # (Whoosh's own reads the shared handle directly)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = (0, self.tell(), self._size)[whence]
+        self._local.pos = base + offset
+        return int(self._local.pos)
+
+    def tell(self) -> int:
+        return int(getattr(self._local, "pos", 0))
+
+    def subset(self, offset: int, length: int, name: str | None = None) -> Any:
+        return BufferFile(self.get(offset, length), name=name or self._name)
+
+
+class _PositionalStorage(FileStorage):
+    """A read-only folder of index files opened as :class:`_PositionalFile`."""
+
+    def open_file(self, name: str, **kwargs: Any) -> _PositionalFile:
+        return _PositionalFile(self._fpath(name), name)
+
+
+def open_for_reading(folder: Path | str) -> Any:
+    """Open an index for searching from many threads at once (positional reads, no writer)."""
+    return _PositionalStorage(str(folder), readonly=True).open_index()
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -114,24 +184,27 @@ def segment_count(ix: Any) -> int:
 
 
 def read_postings(segreader: Any, fieldname: str, text: str, with_values: bool = False
-                  ) -> tuple[np.ndarray, np.ndarray, list[bytes] | None]:
-    """Read a term's whole posting list in one segment: docnums, weights and (optionally) values."""
+                  ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, bytes] | None]:
+    """Read a term's whole posting list in one segment: docnums, weights and (optionally) values.
+
+    Values come as each posting's byte length and all of them concatenated (a
+    positions field packs each posting's positions as little-endian uint32).
+    """
     try:
         info = segreader.term_info(fieldname, text)
     except TermNotFound:
-        return EMPTY_IDS, EMPTY_WEIGHTS, ([] if with_values else None)
+        return EMPTY_IDS, EMPTY_WEIGHTS, ((EMPTY_IDS, b"") if with_values else None)
     if info.is_inlined():
         ids, weights, values = info.inlined_postings()
         return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32),
-                list(values) if with_values else None)
+                _packed([values]) if with_values else None)
     offset, length = info.extent()
     if isinstance(length, tuple):  # whoosh 2.7 unpacks the stored length as a 1-tuple
         length = length[0]
     buf = segreader._terms._postfile.get(offset, length)
     stream = io.BytesIO(buf)
     pos = 4  # past the header magic
-    id_parts, weight_parts = [], []
-    values_out: list[bytes] | None = [] if with_values else None
+    id_parts, weight_parts, value_parts = [], [], []
     while pos < len(buf):
         (blen,) = struct.unpack_from("!i", buf, pos)
         pos += 4
@@ -149,12 +222,19 @@ def read_postings(segreader: Any, fieldname: str, text: str, with_values: bool =
             weight_parts.append(np.full(count, weights, dtype=np.float32))
         else:
             weight_parts.append(np.asarray(weights, dtype=np.float32))
-        if values_out is not None:
-            values_out.extend(values)
+        if with_values:
+            value_parts.append(values)
         pos = end
         if blen < 0:
             break
-    return np.concatenate(id_parts), np.concatenate(weight_parts), values_out
+    return (np.concatenate(id_parts), np.concatenate(weight_parts),
+            _packed(value_parts) if with_values else None)
+
+
+def _packed(blocks: list[Any]) -> tuple[np.ndarray, bytes]:
+    """Return the byte length of each posting's value, and the values concatenated."""
+    values = [v for block in blocks for v in (block or ())]
+    return np.fromiter(map(len, values), dtype=np.int64, count=len(values)), b"".join(values)
 
 
 def column(segreader: Any, name: str, count: int) -> np.ndarray:
@@ -190,11 +270,18 @@ def deleted(segreader: Any, count: int) -> np.ndarray:
     return docs[docs < count]
 
 
+def segment_readers(searcher: Any) -> list[Any]:
+    """Return the segment readers under a searcher (what closing it would close)."""
+    return [r for r, _ in searcher.reader().leaf_readers()]
+
+
 def fresh_searcher(ix: Any, old: Any) -> Any:
     """Open a searcher on the index's latest commit, reusing readers of unchanged segments.
 
     A segment is unchanged when its id *and* its deletions are the same: Whoosh's own
-    Searcher.refresh() compares ids only, and would keep stale deletions.
+    Searcher.refresh() compares ids only, and would keep stale deletions. The old
+    searcher's readers are left open (searches may still be reading them): the
+    caller closes, with :func:`segment_readers`, those no searcher uses any more.
     """
     toc = ix._read_toc()
     reusable = {s.id: s.reader for s in segments(old.reader())}
@@ -206,8 +293,6 @@ def fresh_searcher(ix: Any, old: Any) -> Any:
         else:
             reader = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
         readers.append(reader)
-    for reader in reusable.values():
-        reader.close()
     if not readers:
         return ix.searcher()
     # Always a MultiReader: it carries the generation that up_to_date() compares.

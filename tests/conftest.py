@@ -178,6 +178,25 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+#: The huge article: 30,000 paragraphs, every thousandth about a platypus.
+HUGE_ID, HUGE_PARAGRAPHS, HUGE_EVERY = "compte-rendu", 30_000, 1_000
+
+
+@pytest.fixture(scope="session")
+def huge_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home holding one 30,000-paragraph article and the seed article, built once per session."""
+    from archive.model import Article
+
+    home = tmp_path_factory.mktemp("huge")
+    paragraphs = ["La séance continue." + (" Un ornithorynque traverse l’hémicycle." if n % HUGE_EVERY == 0 else "")
+                  for n in range(1, HUGE_PARAGRAPHS + 1)]
+    arch = Archive(home)
+    arch.add([str(SEEDS)])
+    arch.add_articles([Article.from_record({"id": HUGE_ID, "title": "Compte rendu intégral de la séance",
+                                            "date": "2021-03-04", "paragraphs": paragraphs})])
+    return home
+
+
 @pytest.fixture
 def sample_copy(sample_home: Path, tmp_path: Path) -> Path:
     """A private copy of the sample home, for tests that write."""

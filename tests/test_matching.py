@@ -164,12 +164,26 @@ def test_repeated_clauses_read_each_term_once(home):
     import importlib
 
     matching = importlib.import_module("archive.search.matching")
-    snap, _ = importlib.import_module("archive.search").engine_for(home)._refresh()
-    evaluator = matching.Evaluator(snap)
-    matching.match(evaluator, search(home, " OR ".join(['"de la"'] * 32)).request.parsed.root)
-    once = matching.Evaluator(snap)
-    matching.match(once, search(home, '"de la"').request.parsed.root)
+    with importlib.import_module("archive.search").engine_for(home).live.reading() as (snap, _):
+        evaluator = matching.Evaluator(snap)
+        matching.match(evaluator, search(home, " OR ".join(['"de la"'] * 32)).request.parsed.root)
+        once = matching.Evaluator(snap)
+        matching.match(once, search(home, '"de la"').request.parsed.root)
     assert evaluator.spent == once.spent > 0
+
+
+def test_a_repeated_clause_is_evaluated_once_and_finds_the_same_articles(home, monkeypatch):
+    import importlib
+
+    matching = importlib.import_module("archive.search.matching")
+    single = search(home, '"de la" OR police')
+    calls: list[object] = []
+    original = matching.Evaluator.phrase
+    monkeypatch.setattr(matching.Evaluator, "phrase", lambda self, node: calls.append(node) or original(self, node))
+    repeated = search(home, " OR ".join(['"de la"'] * 32) + " OR police")
+    assert len(calls) == 1
+    assert {h.id for h in repeated.hits} == {h.id for h in single.hits}
+    assert repeated.total_articles == single.total_articles > 0
 
 
 @pytest.fixture(scope="module")

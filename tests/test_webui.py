@@ -340,7 +340,8 @@ def test_a_warmed_app_has_compiled_its_pages_before_any_request(seeded):
     warm = create_app({"ARCHIVE_HOME": str(seeded.home), "ARCHIVE_ADMIN_TOKEN": None, "ARCHIVE_WARM": True})
     try:
         assert [name for _, name in cold.jinja_env.cache.keys()] == []
-        assert sorted(name for _, name in warm.jinja_env.cache.keys()) == ["article.html", "base.html", "search.html"]
+        assert sorted(name for _, name in warm.jinja_env.cache.keys()) == sorted(warm.jinja_env.list_templates())
+        assert {"article.html", "search.html"} <= set(warm.jinja_env.list_templates())
     finally:
         cold.extensions["archive"].close()
         warm.extensions["archive"].close()

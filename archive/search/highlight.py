@@ -82,6 +82,8 @@ class Marks:
                 marks.exact.update(expanded.get(n.text, []))
 
         walk(node, False)
+        marks.phrases = list(dict.fromkeys(marks.phrases))  # 32 copies of "de la" are looked for once
+        marks.prefixes = list(dict.fromkeys(marks.prefixes))
         return marks
 
     def __bool__(self) -> bool:

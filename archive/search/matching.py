@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from ..analysis import accents_agree, fold
-from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
+from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_format import EMPTY_IDS
-from .snapshot import Snapshot
+from .snapshot import Positions, Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
            "EXACT_FORM_WEIGHT"]
@@ -79,6 +79,9 @@ class Evaluator:
         self.spent = 0
         self.truncated = False
         self._reads: dict[tuple[str, str, bool], tuple[np.ndarray, Any]] = {}
+        # Clauses repeated in one query (32 copies of "de la") are evaluated once.
+        self._repeated: set[Node] = set()
+        self._done: dict[Node, Match] = {}
 
     def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Return a term's live blocks and frequencies, read once per query and counted."""
@@ -88,8 +91,8 @@ class Evaluator:
         ids, tf = self._reads[key]
         return ids, tf
 
-    def occurrences(self, fieldname: str, term: str) -> tuple[np.ndarray, list[bytes]]:
-        """Return a term's live blocks and packed positions, read once per query and counted."""
+    def occurrences(self, fieldname: str, term: str) -> tuple[np.ndarray, Positions]:
+        """Return a term's live blocks and positions, read once per query and counted."""
         key = (fieldname, term, True)
         if key not in self._reads:
             self._reads[key] = self._charge(self.snap.occurrences(fieldname, term))
@@ -100,7 +103,8 @@ class Evaluator:
         # Past the budget, further terms read as absent: the query is cut short, and says so.
         if self.spent > MAX_POSTINGS:
             self.truncated = True
-            return EMPTY_IDS, ([] if isinstance(read[1], list) else np.zeros(0, np.float32))
+            none = Positions(EMPTY_IDS, np.zeros(0, np.uint32))
+            return EMPTY_IDS, (none if isinstance(read[1], Positions) else np.zeros(0, np.float32))
         self.spent += len(read[0])
         return read
 
@@ -157,11 +161,18 @@ class Evaluator:
         return m
 
     def _run(self, node: Node) -> Match:
+        if node in self._repeated:
+            if node not in self._done:
+                self._done[node] = self._evaluate(node)
+            return self._done[node]
+        return self._evaluate(node)
+
+    def _evaluate(self, node: Node) -> Match:
         if isinstance(node, And):
             return self.all_of(node)
         if isinstance(node, Or):
             out = self.zeros()
-            for child in node.children:
+            for child in dict.fromkeys(node.children):  # a repeated clause adds nothing
                 m = self.run(child)
                 out.mask |= m.mask
                 out.score += m.score * m.mask
@@ -196,7 +207,8 @@ class Evaluator:
         paragraph outranks one that scatters them.
         """
         out = self.zeros()
-        required = [c for c in node.children if not isinstance(c, Not)]
+        # A clause repeated in the same AND counts once (32 copies of "de la" are one).
+        required = [c for c in dict.fromkeys(node.children) if not isinstance(c, Not)]
         keep = self.articles(self.snap.alive)
         for child in required:
             m = self.run(child)
@@ -421,6 +433,8 @@ def match(evaluator: Evaluator, root: Node | None) -> Match | None:
     """Evaluate a query tree over a snapshot's live blocks (None for a query without words)."""
     if root is None:
         return None
+    # Only repeated clauses are kept: each kept match is three arrays over every block.
+    evaluator._repeated = repeated_clauses(root)
     m = evaluator.run(root)
     m.mask &= evaluator.snap.alive
     return m
