@@ -14,7 +14,9 @@ The points, in the order a write reaches them:
   nothing is committed to the index;
 * ``after-index-commit``: the index has the articles, the store's pending queue
   still lists them;
-* ``before-swap``: a rebuild's new index generation is complete but not live.
+* ``before-swap``: a rebuild's new index generation is complete but not live;
+* ``mid-merge``: after an index commit, small segments are being merged into a
+  new one, not yet committed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import signal
 
 __all__ = ["POINTS", "failpoint"]
 
-POINTS = ("after-store-commit", "mid-index-write", "after-index-commit", "before-swap")
+POINTS = ("after-store-commit", "mid-index-write", "after-index-commit", "before-swap", "mid-merge")
 _VARIABLE = "ARCHIVE_FAILPOINT"
 
 
