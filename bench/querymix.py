@@ -5,7 +5,8 @@
 Runs the harness's own `queries.txt` through its `project` peer, both read from --peers
 (not copied: the same query parsing, filters and `search()` call as the harness): once
 as warm-up, then --reps passes, each search timed as the harness times it. Prints one
-JSON line: p50/p95/max ms (the harness's percentile), the first query's time (index
+JSON line: p50/p95/max ms (the harness's percentile), the same for the CPU time of each
+search (steadier than wall time on a loaded machine), the first query's time (index
 opened cold), RSS after the queries and after `warm()` (the spelling vocabulary that
 `archive serve` builds before serving), and the process's peak RSS.
 
@@ -51,17 +52,20 @@ def measure(home: Path, reps: int, peers: Path) -> dict[str, float | int]:
     first = (time.perf_counter() - t) * 1000
     for q, f in queries:
         searcher.search(q, f, page_size=10)
-    times = []
+    times, cpu = [], []
     for _ in range(reps):
         for q, f in queries:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             searcher.search(q, f, page_size=10)
             times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
     times.sort()
+    cpu.sort()
     rss_queries = status_mb("VmRSS")
     engine_for(home).warm()
     return {"queries": len(queries), "reps": reps, "p50_ms": round(percentile(times, 50), 2),
             "p95_ms": round(percentile(times, 95), 2), "max_ms": round(times[-1], 2),
+            "cpu_p50_ms": round(percentile(cpu, 50), 2), "cpu_p95_ms": round(percentile(cpu, 95), 2),
             "first_ms": round(first, 1), "rss_after_queries_mb": round(rss_queries),
             "rss_after_warm_mb": round(status_mb("VmRSS")), "peak_rss_mb": round(status_mb("VmHWM"))}
 
