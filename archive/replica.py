@@ -93,6 +93,9 @@ def replicate(source: Archive, dest: Archive) -> Replication:
                 staged.backup(dest.store.db)
             finally:
                 staged.close()
+            # The copy went through the write-ahead log: move it into the store file now
+            # rather than at some later write, which a replica never has.
+            dest.store.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
             copied, linked, size = _publish_index(stage / "index", dest)
             articles = len(dest.store)
             _write_marker(dest, source, dest.store.generation())
