@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scale.py --times 1,2,4,8 [--reps 5] [--workdir DIR] [--json OUT]
                                     [--max-import-minutes 60] [--keep]
+    .venv/bin/python bench/scale.py --table OUT     # the tables of an earlier run
 
 For each N, a synthetic archive of N copies of ../shared/corpus/news-fr.jsonl is written
 as JSON Lines into a temporary folder (never in the project). Copy k (k = 0 … N-1) keeps
@@ -206,7 +207,8 @@ COLUMNS = [("times", "N", "{}"), ("articles", "articles", "{:,}"), ("blocks", "b
            ("import_peak_tree_rss_mb", "import peak RSS MB (all processes)", "{:,}"),
            ("index_mb", "index MB", "{:,.0f}"), ("store_mb", "store MB", "{:,.0f}"),
            ("rss_after_queries_mb", "serving RSS MB", "{:,}"), ("rss_after_warm_mb", "after warm() MB", "{:,}"),
-           ("first_ms", "first query ms", "{:,.0f}"), ("p50_ms", "p50 ms", "{:.1f}"), ("p95_ms", "p95 ms", "{:.1f}")]
+           ("first_ms", "first query ms", "{:,.0f}"), ("p50_ms", "p50 ms", "{:.1f}"), ("p95_ms", "p95 ms", "{:.1f}"),
+           ("cpu_p50_ms", "CPU p50 ms", "{:.1f}"), ("cpu_p95_ms", "CPU p95 ms", "{:.1f}")]
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
@@ -217,7 +219,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         if "stopped" in r:
             lines.append(f"| {r['times']} | {r['stopped']} |" + " |" * (len(COLUMNS) - 2))
             continue
-        lines.append("| " + " | ".join(fmt.format(r[key]) for key, _, fmt in COLUMNS) + " |")
+        lines.append("| " + " | ".join(fmt.format(r[key]) if key in r else "-" for key, _, fmt in COLUMNS) + " |")
     by_times = {r["times"]: r for r in rows if "stopped" not in r}
     growth = [(n, by_times[n // 2], r) for n, r in by_times.items() if n % 2 == 0 and n // 2 in by_times]
     if growth:
@@ -244,7 +246,11 @@ def main() -> None:
     ap.add_argument("--procs", type=int, help="`archive add --procs` (default: the command's)")
     ap.add_argument("--keep", action="store_true", help="keep each home after measuring it")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--table", type=Path, help="print the tables of a --json file of an earlier run, and stop")
     a = ap.parse_args()
+    if a.table:
+        print(markdown(json.loads(a.table.read_text(encoding="utf-8"))))
+        return
     sizes = sorted(int(x) for x in a.times.split(","))
     rows: list[dict[str, Any]] = []
     tmp = Path(tempfile.mkdtemp(prefix="scale-", dir=a.workdir))
