@@ -418,7 +418,7 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
 
 # The history, copy, research and serve commands live in their own modules; importing
 # them registers them.
-from . import cli_research, cli_serve, cli_versions  # noqa: E402,F401
+from . import cli_replica, cli_research, cli_serve, cli_versions  # noqa: E402,F401
 
 
 def main() -> None:
@@ -427,4 +427,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m archive.cli` runs this file as __main__, a second copy of the module: the
+    # commands of cli_replica, cli_research, cli_serve… registered on archive.cli's group.
+    from archive.cli import main as _main
+
+    _main()

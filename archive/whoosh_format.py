@@ -283,16 +283,25 @@ def fresh_searcher(ix: Any, old: Any) -> Any:
     searcher's readers are left open (searches may still be reading them): the
     caller closes, with :func:`segment_readers`, those no searcher uses any more.
     """
-    toc = ix._read_toc()
     reusable = {s.id: s.reader for s in segments(old.reader())}
-    readers = []
-    for segment in toc.segments:
-        reader = reusable.get(segment.segment_id())
-        if reader is not None and reader.segment().deleted_count() == segment.deleted_count():
-            del reusable[segment.segment_id()]
-        else:
-            reader = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
-        readers.append(reader)
+    for attempt in range(10):
+        toc = ix._read_toc()
+        readers, opened = [], []
+        try:
+            for segment in toc.segments:
+                reader = reusable.get(segment.segment_id())
+                if reader is None or reader.segment().deleted_count() != segment.deleted_count():
+                    reader = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
+                    opened.append(reader)
+                readers.append(reader)
+            break
+        except FileNotFoundError:
+            # A commit after the one read (a merge) deleted a segment it replaced, as
+            # Whoosh's own reader() expects: read the newer table of contents.
+            for reader in opened:
+                reader.close()
+            if attempt == 9:
+                raise
     if not readers:
         return ix.searcher()
     # Always a MultiReader: it carries the generation that up_to_date() compares.
