@@ -25,10 +25,11 @@ block 0 only; the search stage lifts a match on them to every block of the
 article through the ``aid`` column. Indexing them on every block made
 indexing several times slower for no gain.
 
-Both fields go through the one chain of :mod:`archive.analysis`. Small
+Every field goes through the one chain of :mod:`archive.analysis`. Small
 updates go through Whoosh's own writer; batches and rebuilds through
-:class:`FastWriter`, which analyzes each block once and hands the terms to
-:class:`~archive.whoosh_format.BulkSegmentWriter`.
+:class:`FastWriter`, which turns the same documents into sorted posting arrays
+(:mod:`archive.postings`, each distinct word analysed once) and hands them to
+:class:`~archive.whoosh_format.BulkSegmentWriter`, which writes the segment in bulk.
 
 Segments are written as separate files, not Whoosh's compound ``.seg`` files:
 Whoosh opens each part of a compound segment through ``BytesIO(memoryview)``,
@@ -64,6 +65,7 @@ from .analysis import FRENCH, Chain, ChainAnalyzer
 from .errors import IndexMissing
 from .failpoints import failpoint
 from .model import Article, derive_title
+from .postings import SegmentBuilder, SegmentData
 from .whoosh_format import BulkSegmentWriter, commit_segments, finish_segment
 from .workers import die_with_parent
 
@@ -152,23 +154,22 @@ def article_documents(aid: int, article: Article) -> Iterable[dict[str, object]]
 
 
 class FastWriter(BulkSegmentWriter):
-    """A segment writer fed whole articles, each block analyzed once by the chain."""
+    """A segment writer fed whole articles, written in bulk (:mod:`archive.postings`)."""
 
     def __init__(self, ix: whoosh_index.Index, **kwargs: Any) -> None:
-        super().__init__(ix, ("text", "accent"), ("exact",), **kwargs)
-        self.chain = schema_chain(self.schema)
+        super().__init__(ix, **kwargs)
+        self.builder = SegmentBuilder(schema_chain(self.schema))
 
     def add_article(self, aid: int, article: Article) -> int:
         """Add one article's blocks; return how many."""
-        for doc in article_documents(aid, article):
-            text = str(doc.pop("text"))
-            doc.pop("exact")
-            exact, search, accent = self.chain.block(text)
-            if doc.get("title_exact") is not None:
-                accent = accent + self.chain.block(str(doc["title_exact"]))[2]
-            doc.pop("accent")
-            self.add_block({"text": search, "exact": exact, "accent": accent}, doc)
-        return len(article.blocks)
+        count = self.builder.add_article(aid, article)
+        self.docnum += count
+        self._added = True
+        return count
+
+    def segment_data(self) -> SegmentData:
+        """Return the articles added, as postings."""
+        return self.builder.build()
 
 
 def write_articles(writer: IndexWriter, items: Iterable[tuple[int, Article]],

@@ -162,6 +162,7 @@ class Store:
         now = _now()
         outcomes: dict[str, Outcome] = {}
         with self._write() as (db, generation):
+            placer = copies.Placer(db)
             for item in articles:
                 if isinstance(item, Article):
                     item = Incoming(item)
@@ -184,7 +185,7 @@ class Store:
                 row = db.execute("SELECT hash FROM articles WHERE id = ?", (article.id,)).fetchone()
                 revisions.retire_live(db, article.id)
                 if row is not None:
-                    copies.forget(db, article.id)
+                    placer.forget(article.id)
                 values = _columns(article, digest)
                 if row is None:
                     db.execute(
@@ -202,10 +203,11 @@ class Store:
                     outcomes[article.id] = "added" if outcomes.get(article.id) == "added" else "updated"
                 revisions.add_revision(db, article, digest, item.origin, item.stored_at or now)
                 if self.detect_copies:
-                    copies.place(db, article)
+                    placer.place(article)
                 db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article.id,))
                 db.execute("INSERT INTO changes SELECT ?, aid FROM articles WHERE id = ?",
                            (generation, article.id))
+            placer.flush()
         return list(outcomes.items())
 
     def remove(self, ids: Iterable[str], *, purge: bool = False) -> list[str]:
@@ -300,17 +302,17 @@ class Store:
                 chunk = wanted[start:start + 500]
                 marks = ",".join("?" * len(chunk))
                 rows = self.db.execute(
-                    f"SELECT aid, record FROM articles WHERE id IN ({marks}) ORDER BY id", chunk)
-                for aid, record in rows.fetchall():
-                    yield aid, Article.from_stored(json.loads(record))
+                    f"SELECT aid, hash, record FROM articles WHERE id IN ({marks}) ORDER BY id", chunk)
+                for aid, digest, record in rows.fetchall():
+                    yield aid, Article.from_stored(json.loads(record), digest)
             return
         # A separate connection reading one snapshot: a long export or rebuild must not
         # see half of a later write.
         db = sqlite3.connect(self.path, timeout=self.busy_timeout)
         try:
             db.execute("BEGIN")
-            for aid, record in db.execute("SELECT aid, record FROM articles ORDER BY id"):
-                yield aid, Article.from_stored(json.loads(record))
+            for aid, digest, record in db.execute("SELECT aid, hash, record FROM articles ORDER BY id"):
+                yield aid, Article.from_stored(json.loads(record), digest)
             db.execute("COMMIT")
         finally:
             db.close()

@@ -12,9 +12,11 @@ takes minutes. This module goes under that API, in both directions:
   as one ``numpy.frombuffer``.
 * **Refreshing** (:func:`fresh_searcher`): a searcher on the latest commit that
   reuses the readers of unchanged segments.
-* **Writing** (:class:`BulkSegmentWriter`): a segment writer fed analyzed
-  blocks, which writes each term's posting blocks in one call, byte for byte
-  what Whoosh's W3 codec writes (``tests/test_whoosh_format.py`` compares both);
+* **Writing** (:class:`BulkSegmentWriter`): a segment writer that writes a
+  whole segment from sorted posting arrays (:mod:`archive.postings`), every
+  block's statistics computed at once in numpy, in the blocks of Whoosh's W3
+  codec (``tests/test_whoosh_format.py`` checks that stock Whoosh reads the
+  same postings, lengths and columns as from its own writer);
   :func:`commit_segments` commits segments built by worker processes.
 
 All of it depends on the internals of exactly one release, so importing this
@@ -25,12 +27,11 @@ module checks that the installed whoosh-reloaded is that release.
 from __future__ import annotations
 
 import io
+import itertools
 import pickle
 import shutil
 import struct
 import zlib
-from array import array
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -40,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ArchiveError
+from .postings import FieldPostings, SegmentData
 
 #: The whoosh-reloaded release whose private format this module reads and writes.
 WHOOSH_VERSION = "2.7.5"
@@ -63,11 +65,11 @@ def _check_version() -> None:
 _check_version()
 
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.reading import MultiReader, SegmentReader, TermNotFound
 from whoosh.searching import Searcher
-from whoosh.system import pack_uint, pack_ushort
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.system import pack_int, pack_ushort
+from whoosh.util.numeric import _length_byte_cache, byte_to_length
 from whoosh.writing import SegmentWriter
 
 __all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "Segment", "segments", "segment_count",
@@ -78,7 +80,6 @@ EMPTY_IDS = np.zeros(0, dtype=np.int64)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 _LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 _BLOCK = 128  # postings per block, as W3Codec writes them
-_UINTS = [pack_uint(i) for i in range(256)]
 
 
 # ---------------------------------------------------------------------------- reading
@@ -216,137 +217,219 @@ def fresh_searcher(ix: Any, old: Any) -> Any:
 
 # ---------------------------------------------------------------------------- writing
 
-Posting = tuple[int, float, bytes, int]  # docnum, weight, value bytes, field length
+#: Posting blocks whose pickle is shorter than this are written uncompressed (each
+#: block's header says whether it is): zlib saves nothing on them, and its set-up
+#: per call was the largest single cost of writing an index. Whoosh's own writer
+#: compresses every block; its reader, like ours, reads both.
+COMPRESS_FROM = 256
+_NO_LENGTH = np.iinfo(np.int64).max
+
+
+def _length_bytes(values: np.ndarray) -> np.ndarray:
+    """Encode field lengths as Whoosh's one-byte lengths (``length_to_byte``, vectorised)."""
+    cache = np.frombuffer(_length_byte_cache, dtype=np.int32 if _length_byte_cache.itemsize == 4 else np.int64)
+    out = np.searchsorted(cache, np.minimum(values, 106374), side="left")
+    return np.where(values >= 106374, 255, out).astype(np.int64)
 
 
 class BulkSegmentWriter(SegmentWriter):
-    """A segment writer fed analyzed blocks, writing each term's postings in one call.
+    """A segment writer that writes a whole segment at once from numpy arrays.
 
     Whoosh's own writer pushes every posting through a sorting pool and a
-    per-posting method call; here the two big fields arrive as term lists and
-    their postings are kept in dicts until the segment is flushed.
+    per-posting method call; here a subclass collects documents its own way and
+    returns them from :meth:`segment_data` as sorted postings per field
+    (:class:`~archive.postings.SegmentData`), which are written block by block
+    with the statistics computed for all blocks at once.
     """
 
-    def __init__(self, ix: Any, counted: tuple[str, ...], positioned: tuple[str, ...], **kwargs: Any) -> None:
-        super().__init__(ix, **kwargs)
-        self._counted, self._positioned = counted, positioned
-        self._postings: dict[str, dict[bytes, list[Posting]]] = {}
-        self._analyzed: dict[str, defaultdict[str, list[Posting]]] = {
-            f: defaultdict(list) for f in counted + positioned}
-
-    def add_block(self, terms: dict[str, list[str]], fields: dict[str, Any]) -> None:
-        """Add one document: analyzed terms of the bulk fields (in order), and its other fields."""
-        schema, pdw, docnum = self.schema, self.perdocwriter, self.docnum
-        pdw.start_doc(docnum)
-        for fieldname in self._counted:
-            tokens = terms[fieldname]
-            counts: dict[str, int] = {}
-            for term in tokens:
-                counts[term] = counts.get(term, 0) + 1
-            analyzed, n = self._analyzed[fieldname], len(tokens)
-            for term, f in counts.items():
-                analyzed[term].append((docnum, float(f), _UINTS[f] if f < 256 else pack_uint(f), n))
-            pdw.add_field(fieldname, schema[fieldname], None, n)
-        for fieldname in self._positioned:
-            tokens = terms[fieldname]
-            positions: defaultdict[str, list[int]] = defaultdict(list)
-            for pos, term in enumerate(tokens):
-                positions[term].append(pos)
-            analyzed, n = self._analyzed[fieldname], len(tokens)
-            encode = schema[fieldname].format.encode
-            for term, plist in positions.items():
-                analyzed[term].append((docnum, float(len(plist)), encode(plist), n))
-            pdw.add_field(fieldname, schema[fieldname], None, n)
-        for fieldname in sorted(fields):
-            value = fields[fieldname]
-            field = schema[fieldname]
-            length = 0
-            if field.indexed:
-                items = list(field.index(value))
-                if field.scorable:
-                    length = sum(freq for _, freq, _, _ in items)
-                postings = self._postings.setdefault(fieldname, {})
-                for tbytes, _, weight, vbytes in items:
-                    postings.setdefault(tbytes, []).append((docnum, weight, vbytes, length))
-            pdw.add_field(fieldname, field, value if field.stored else None, length)
-            if field.column_type is not None:
-                pdw.add_column_value(fieldname, field.column_type, field.to_column_value(value))
-        pdw.finish_doc()
-        self.docnum += 1
-        self._added = True
+    def segment_data(self) -> SegmentData:
+        """Return the documents added, as postings (implemented by subclasses)."""
+        raise NotImplementedError
 
     def _flush_segment(self) -> None:
+        data = self.segment_data()
+        _write_per_document(self.perdocwriter, self.schema, data)
         self.perdocwriter.close()
-        for fieldname, analyzed in self._analyzed.items():
-            if analyzed:
-                self._postings[fieldname] = {t.encode("utf-8"): p for t, p in analyzed.items()}
-            analyzed.clear()
         fw = self.fieldwriter
-        for fieldname in sorted(self._postings):
+        for fieldname in sorted(data.fields):
             fw.start_field(fieldname, self.schema[fieldname])
-            terms = self._postings[fieldname]
-            fixed = self.schema[fieldname].format.fixed_value_size()
-            prefix = pack_ushort(fw._fieldid)
-            for tbytes in sorted(terms):
-                info = _write_postings(fw._postfile, terms[tbytes], fixed, self.codec._compression)
-                fw._tindex.add(prefix + tbytes, info.to_bytes())
+            _write_terms(fw, data.fields[fieldname], self.schema[fieldname].format, self.codec._compression)
             fw.finish_field()
-        fw.close()
-        self._postings.clear()
+        # W3FieldWriter.close(), with the terms index's hash tables built in bulk.
+        _close_terms_index(fw._tindex)
+        fw._postfile.close()
+        fw.is_closed = True
 
 
-def _write_postings(postfile: Any, postings: list[Posting], fixed: int | None,
-                    compression: int) -> W3TermInfo:
-    """Write one term's posting list in W3 blocks, as W3PostingsWriter would; return its info."""
-    info = W3TermInfo()
-    start = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
-    total = len(postings)
-    for first in range(0, total, _BLOCK):
-        chunk = postings[first:first + _BLOCK]
-        ids = [p[0] for p in chunk]
-        weights = array("f", [p[1] for p in chunk])
-        nonzero = [p[3] for p in chunk if p[3]]
-        minlength = min(nonzero) if nonzero else None
-        maxlength = max(nonzero) if nonzero else 0
-        maxweight = max(weights)
-        deltas = tuple(b - a for a, b in zip([0, *ids[:-1]], ids))
-        if all(w == 1.0 for w in weights):
-            mini_weights: Any = None
-        elif all(w == weights[0] for w in weights):
-            mini_weights = weights[0]
-        else:
-            mini_weights = tuple(weights)
-        values = [p[2] for p in chunk if p[2]]
-        if fixed is None or fixed < 0:
-            mini_values: Any = tuple(values)
-        elif fixed == 0:
+def _write_per_document(pdw: Any, schema: Any, data: SegmentData) -> None:
+    """Write the per-document files (lengths, numeric columns, stored fields) as Whoosh's writer would."""
+    pdw._doccount = data.doccount
+    for fieldname in sorted(data.fields):
+        postings = data.fields[fieldname]
+        if postings.lengths is None or not schema[fieldname].scorable or not postings.lengths.any():
+            continue
+        pdw._fieldlengths[fieldname] = int(postings.lengths.sum())
+        _write_numeric(pdw, _lenfield(fieldname), LENGTHS_COLUMN, _length_bytes(postings.lengths))
+    for name, values in data.columns.items():
+        _write_numeric(pdw, name, schema[name].column_type, values)
+    writer = pdw._get_column("_stored")._child  # PickleColumn around CompressedBytesColumn
+    compressed: dict[tuple[tuple[str, str], ...], bytes] = {}
+    chunks = []
+    for stored in data.stored:
+        value = compressed.get(stored)
+        if value is None:
+            value = compressed[stored] = zlib.compress(pickle.dumps(dict(stored), 2), writer._level)
+        chunks.append(value)
+    writer._dbfile.write(b"".join(chunks))
+    sizes = [len(c) for c in chunks]
+    writer._lengths.extend(sizes)
+    writer._offsets.extend(itertools.accumulate([0, *sizes[:-1]]))
+    writer._offset_base = sum(sizes)
+    writer._count = len(chunks)
+
+
+def _write_numeric(pdw: Any, name: str, column: Any, values: np.ndarray) -> None:
+    """Write a numeric column as NumericColumn's writer does: up to its last non-default value."""
+    pdw._create_column(name, column)
+    writer = pdw._get_column(name)
+    nondefault = np.flatnonzero(values != column._default)
+    if len(nondefault):
+        count = int(nondefault[-1]) + 1
+        writer._dbfile.write(values[:count].astype(np.dtype(column._typecode).newbyteorder(">")).tobytes())
+        writer._count = count
+
+
+#: filetables' record head (key and value lengths) and hash table slot.
+_RECORD_HEAD = struct.Struct("!ii")
+_POINTER = np.dtype([("hash", ">u4"), ("position", ">i8")])
+#: W3TermInfo.to_bytes() for a term whose postings are in the postings file.
+_TERM_INFO = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minlength", "u1"),
+                       ("maxlength", "u1"), ("maxweight", ">f4"), ("minid", ">u4"), ("maxid", ">u4"),
+                       ("offset", ">i8"), ("length", ">i4")])
+
+
+def _write_terms(fw: Any, postings: FieldPostings, fmt: Any, level: int) -> None:
+    """Write a field's posting lists in W3 blocks, as W3PostingsWriter would, and index its terms."""
+    if not postings.terms:
+        return
+    starts, docs = postings.starts, postings.docs
+    nblocks = (np.diff(starts) + _BLOCK - 1) // _BLOCK
+    term_of = np.repeat(np.arange(len(nblocks)), nblocks)
+    first_block = np.cumsum(nblocks) - nblocks
+    bstart = starts[:-1][term_of] + _BLOCK * (np.arange(len(term_of)) - first_block[term_of])
+    bend = np.minimum(bstart + _BLOCK, starts[1:][term_of])
+    weights = postings.freqs.astype(np.float64)
+    lengths = np.zeros(len(docs), dtype=np.int64) if postings.lengths is None else postings.lengths[docs]
+    # Each block's statistics, for all blocks at once.
+    maxw = np.maximum.reduceat(weights, bstart)
+    same = np.minimum.reduceat(weights, bstart) == maxw
+    minlen = np.minimum.reduceat(np.where(lengths > 0, lengths, _NO_LENGTH), bstart)
+    maxlen = np.maximum.reduceat(lengths, bstart)
+    deltas = docs.copy()
+    deltas[1:] -= docs[:-1]
+    deltas[bstart] = docs[bstart]  # each block's ids are delta-encoded from 0
+    fixed = fmt.fixed_value_size()
+    values: Any = postings.values
+    if fixed == 4:  # Frequency: a posting's value is its frequency as a big-endian uint32
+        values = postings.freqs.astype(">u4").tobytes()
+    elif fixed != 0 and values is None:
+        raise ValueError(f"{type(fmt).__name__} postings need their values")
+    firsts = np.zeros(len(term_of), dtype=bool)
+    firsts[first_block] = True
+    lasts = np.zeros(len(term_of), dtype=bool)
+    lasts[first_block + nblocks - 1] = True
+    dl, wl = deltas.tolist(), weights.tolist()
+    blocks = zip(bstart.tolist(), bend.tolist(), docs[bend - 1].tolist(), maxw.tolist(), same.tolist(),
+                 _length_bytes(np.where(minlen == _NO_LENGTH, 0, minlen)).tolist(),
+                 _length_bytes(maxlen).tolist(), firsts.tolist(), lasts.tolist())
+    out: list[bytes] = []
+    dumps, compress, magic = pickle.dumps, zlib.compress, WHOOSH3_HEADER_MAGIC
+    for a, b, maxid, mw, equal, minb, maxb, first, last in blocks:
+        if first:
+            out.append(magic)
+        mini_weights = (None if mw == 1.0 else wl[a]) if equal else tuple(wl[a:b])
+        if fixed == 0:
             mini_values = None
+        elif fixed == 4:
+            mini_values = values[4 * a:4 * b]
         else:
-            mini_values = b"".join(values)
-        data = pickle.dumps((deltas, mini_weights, mini_values), 2)
-        if compression:
-            data = zlib.compress(data, compression)
-        head = pickle.dumps((len(ids), ids[-1], maxweight, compression, length_to_byte(minlength),
-                             length_to_byte(maxlength)), 2)
+            mini_values = tuple(values[a:b])
+        data = dumps((tuple(dl[a:b]), mini_weights, mini_values), 2)
+        comp = 0
+        if level and len(data) >= COMPRESS_FROM:
+            data, comp = compress(data, level), level
+        head = dumps((b - a, maxid, mw, comp, minb, maxb), 2)
         size = len(head) + len(data)
-        postfile.write_int(-size if first + _BLOCK >= total else size)
-        postfile.write(head)
-        postfile.write(data)
-        # The same bookkeeping as W3TermInfo.add_block().
-        info._weight += sum(weights)
-        info._df += len(ids)
-        if info._minlength is None:
-            info._minlength = minlength
-        elif minlength is not None:
-            info._minlength = min(info._minlength, minlength)
-        info._maxlength = max(info._maxlength, maxlength)
-        info._maxweight = max(info._maxweight, maxweight)
-        if info._minid is None:
-            info._minid = ids[0]
-        info._maxid = ids[-1]
-    info.set_extent(start, postfile.tell() - start)
-    return info
+        out.append(pack_int(-size if last else size))
+        out.append(head)
+        out.append(data)
+    # Each term's statistics and extent, as W3TermInfo.to_bytes() packs them.
+    sizes = np.array([len(x) for x in out], dtype=np.int64)
+    term_bytes = _term_sizes(sizes, nblocks)
+    postfile = fw._postfile
+    base = postfile.tell()
+    postfile.write(b"".join(out))
+    info = np.zeros(len(nblocks), dtype=_TERM_INFO)
+    info["weight"] = np.add.reduceat(weights, starts[:-1])
+    info["df"] = np.diff(starts)
+    term_minlen = np.minimum.reduceat(minlen, first_block)
+    info["minlength"] = _length_bytes(np.where(term_minlen == _NO_LENGTH, 0, term_minlen))
+    info["maxlength"] = _length_bytes(np.maximum.reduceat(maxlen, first_block))
+    info["maxweight"] = np.maximum.reduceat(maxw, first_block)
+    info["minid"] = docs[starts[:-1]]
+    info["maxid"] = docs[starts[1:] - 1]
+    info["offset"] = base + np.cumsum(term_bytes) - term_bytes
+    info["length"] = term_bytes
+    _index_terms(fw._tindex, pack_ushort(fw._fieldid), postings.terms, info.tobytes(), _TERM_INFO.itemsize)
+
+
+def _index_terms(tindex: Any, prefix: bytes, terms: list[bytes], rows: bytes, size: int) -> None:
+    """Add a field's terms (ascending) and their fixed-size infos, as OrderedHashWriter.add() does one by one."""
+    if prefix + terms[0] <= tindex.lastkey:
+        raise ValueError("terms must be added in ascending order")
+    dbfile, buckets, hashfn, head = tindex.dbfile, tindex.buckets, tindex.hashfn, _RECORD_HEAD.pack
+    position = dbfile.tell()
+    parts: list[bytes] = []
+    positions: list[int] = []
+    for k, term in enumerate(terms):
+        key = prefix + term
+        positions.append(position)
+        h = hashfn(key)
+        buckets[h & 255].append((h, position))
+        parts += (head(len(key), size), key, rows[k * size:(k + 1) * size])
+        position += _RECORD_HEAD.size + len(key) + size
+    dbfile.write(b"".join(parts))
+    tindex.index.extend(positions)
+    tindex.lastkey = prefix + terms[-1]
+
+
+def _close_terms_index(tindex: Any) -> None:
+    """Finish a terms index as HashWriter.close() does, each bucket's hash table written in one call."""
+    dbfile = tindex.dbfile
+    for entries in tindex.buckets:
+        numslots = 2 * len(entries)
+        tindex.directory.append((dbfile.tell(), numslots))
+        hashes, positions = [0] * numslots, [0] * numslots
+        for h, position in entries:
+            slot = (h >> 8) % numslots
+            while positions[slot]:  # linear probing; no key sits at position 0 (the header)
+                slot = (slot + 1) % numslots
+            hashes[slot], positions[slot] = h, position
+        table = np.zeros(numslots, dtype=_POINTER)
+        table["hash"], table["position"] = hashes, positions
+        dbfile.write(table.tobytes())
+    tindex._write_directory()
+    start = dbfile.tell()
+    tindex._write_extras()
+    dbfile.write_int(dbfile.tell() - start)
+    dbfile.close()
+
+
+def _term_sizes(sizes: np.ndarray, nblocks: np.ndarray) -> np.ndarray:
+    """Return each term's bytes in the postings file from the chunks written (magic, then 3 per block)."""
+    per_term = 1 + 3 * nblocks
+    bounds = np.cumsum(per_term) - per_term
+    return np.add.reduceat(sizes, bounds)
 
 
 def finish_segment(writer: Any) -> Any:
