@@ -311,7 +311,8 @@ def _history(record: Mapping[str, Any]) -> tuple[tuple[Revision, ...], Mapping[s
 
 
 def _apply(article: Article, overrides: Mapping[str, Any] | None, where: str, derived: bool) -> Article:
-    if not overrides:
+    if not overrides or all(value in (None, (), []) for value in overrides.values()):
+        # (The command line passes every option, empty: a rebuild would merge the authors.)
         return _encodable(article, where)
     record = article.to_record()
     record.pop("authors", None)
@@ -334,11 +335,12 @@ def _encodable(article: Article, where: str) -> Article:
     """Return the article, or raise :class:`IngestError` if some text of it is not encodable."""
     # Decoded bytes never hold lone surrogates, but JSON (and YAML) escapes such as
     # "\ud800" do; they would fail later in the store, after earlier files went in.
-    for key, value in article.to_record().items():
-        for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str) and (m := _SURROGATE_RE.search(text)):
-                raise IngestError(where, f"'{key}' holds a lone surrogate \\u{ord(m.group()):04x} "
-                                         "(an invalid \\u escape), which is not text")
+    texts = [(key, text) for key, value in article.to_record().items()
+             for text in (value if isinstance(value, list) else [value]) if isinstance(text, str)]
+    if _SURROGATE_RE.search("\n".join(text for _, text in texts)):  # one scan; then name the field
+        key, m = next((k, m) for k, t in texts if (m := _SURROGATE_RE.search(t)))
+        raise IngestError(where, f"'{key}' holds a lone surrogate \\u{ord(m.group()):04x} "
+                                 "(an invalid \\u escape), which is not text")
     return article
 
 

@@ -26,6 +26,17 @@ def test_add_search_show_list_stats(runner, home):
     assert (stats["articles"], stats["blocks"], stats["index"]) == (1, 5, "ready")
 
 
+def test_add_keeps_every_author_of_a_record(runner, home, tmp_path):
+    f = tmp_path / "a.jsonl"
+    f.write_text(json.dumps({"id": "a", "title": "Un", "paragraphs": ["Lyon gagne."], "authors": ["Anne", "Bob"]}))
+    assert run(runner, home, "add", str(f)).exit_code == 0
+    shown = json.loads(run(runner, home, "show", "a", "--json").output)
+    assert (shown["author"], shown["authors"]) == ("Anne, Bob", ["Anne", "Bob"])
+    # An option given on the command line still applies.
+    assert run(runner, home, "add", str(f), "--author", "Claire").output.startswith("0 added, 1 updated")
+    assert json.loads(run(runner, home, "show", "a", "--json").output)["author"] == "Claire"
+
+
 def test_update_remove_and_unknown_id(runner, home, tmp_path):
     f = tmp_path / "a.json"
     f.write_text(json.dumps({"id": "a", "title": "Un", "paragraphs": ["Lyon gagne."]}))
