@@ -12,8 +12,7 @@ come out of numpy at once: the tokens' term ids are gathered from the
 vocabulary's tables, sorted by term (in the byte order of the term's text, the
 order of Whoosh's term index) and by block, and counted; ``exact`` and
 ``title_exact`` keep each occurrence's position (``invest…`` at position 2 of
-block 12). Python runs once per distinct token, not once per token or posting,
-except to slice each positioned posting's packed positions.
+block 12). Python runs once per distinct token, not once per token or posting.
 
 The documents are those :func:`archive.indexing.article_documents` describes;
 ``tests/test_whoosh_format.py`` checks that Whoosh's own writer, fed those
@@ -22,7 +21,6 @@ documents, indexes exactly the same postings.
 
 from __future__ import annotations
 
-import itertools
 from array import array
 from dataclasses import dataclass, field
 
@@ -48,8 +46,8 @@ class FieldPostings:
     docs: np.ndarray
     #: How many times the term occurs in the document (the posting's weight).
     freqs: np.ndarray
-    #: Each posting's positions packed as little-endian uint32 (positioned fields only).
-    values: list[bytes] | None = None
+    #: Every posting's positions, back to back, ``freqs`` of them each (positioned fields only).
+    positions: np.ndarray | None = None
     #: Each document's length in this field (scored fields only).
     lengths: np.ndarray | None = None
 
@@ -228,11 +226,11 @@ def _group(keys: np.ndarray) -> np.ndarray:
 
 
 def _postings(ranks: np.ndarray, docs: np.ndarray, freqs: np.ndarray, sorted_terms: list[bytes],
-              values: list[bytes] | None, lengths: np.ndarray) -> FieldPostings:
+              positions: np.ndarray | None, lengths: np.ndarray) -> FieldPostings:
     """Assemble a field's postings from each posting's term rank (ascending), document and frequency."""
     starts = _group(ranks)
     terms = [sorted_terms[r] for r in ranks[starts[:-1]].tolist()] if len(ranks) else []
-    return FieldPostings(terms, starts, docs, freqs, values, lengths)
+    return FieldPostings(terms, starts, docs, freqs, positions, lengths)
 
 
 def _counted(ranks: np.ndarray, docs: np.ndarray, sorted_terms: list[bytes], ndocs: int) -> FieldPostings:
@@ -250,10 +248,7 @@ def _positioned(ranks: np.ndarray, docs: np.ndarray, positions: np.ndarray, sort
     ranks, docs, positions = ranks[order], docs[order], positions[order]
     bounds = _group(ranks * max(ndocs, 1) + docs)
     first = bounds[:-1]
-    packed = positions.astype("<u4").tobytes()
-    offsets = (bounds * 4).tolist()
-    values = [packed[a:b] for a, b in itertools.pairwise(offsets)]
-    return _postings(ranks[first], docs[first], np.diff(bounds), sorted_terms, values,
+    return _postings(ranks[first], docs[first], np.diff(bounds), sorted_terms, positions,
                      np.bincount(docs, minlength=ndocs).astype(np.int64))
 
 
