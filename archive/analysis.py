@@ -70,7 +70,7 @@ ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "pu
 _ELISION_RE = re.compile(r"^(?:%s)’(?=\w)" % "|".join(ELISIONS))
 _NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for c in _INVISIBLE}, ".": None})
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'"})
-_stemmer = Stemmer.Stemmer("french")
+_stemmer = Stemmer.Stemmer("french", 0)  # no cache of its own: ours are larger, and its own slowed new words
 
 
 @lru_cache(maxsize=500_000)

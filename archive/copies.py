@@ -31,7 +31,7 @@ import sqlite3
 import string
 import unicodedata
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,8 +40,8 @@ from datasketch import MinHash
 
 from .model import Article
 
-__all__ = ["SCHEMA", "Cluster", "folded_words", "signature", "similarity", "Placer", "forget", "rebuild", "clusters",
-           "THRESHOLD"]
+__all__ = ["SCHEMA", "Cluster", "folded_words", "signature", "similarity", "prepare", "Placer", "forget",
+           "rebuild", "clusters", "THRESHOLD"]
 
 #: Estimated Jaccard similarity of 5-word shingles from which two articles are copies
 #: (calibrated on the shared corpus: bench/copies.py, bench/README.md).
@@ -146,6 +146,16 @@ def _minhash(shingles: np.ndarray) -> np.ndarray:
     return out
 
 
+def prepare(article: Article) -> tuple[np.ndarray | None, list[int]]:
+    """Return an article's signature and band keys, computed once (a reading process may do it ahead)."""
+    # Kept in the frozen article's __dict__ (pickled with it), like its content hash.
+    prepared: tuple[np.ndarray | None, list[int]] | None = article.__dict__.get("_copies")
+    if prepared is None:
+        sig = signature(article)
+        prepared = article.__dict__["_copies"] = (sig, [] if sig is None else _band_keys(sig))
+    return prepared
+
+
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Estimate the Jaccard similarity of two signatures."""
     return float(np.mean(a == b))
@@ -177,10 +187,10 @@ class Placer:
 
     def place(self, article: Article) -> list[str]:
         """Index an article's signature and join it to the cluster of its copies; return the copies found."""
-        sig = signature(article)
+        sig, keys = prepare(article)
         if sig is None:
             return []
-        db, keys = self.db, _band_keys(sig)
+        db = self.db
         marks = ",".join("?" * len(keys))
         found = {r[0] for r in db.execute(f"SELECT DISTINCT id FROM bands WHERE key IN ({marks})", keys)}
         for key in keys:
@@ -257,7 +267,8 @@ def forget(db: sqlite3.Connection, article_id: str) -> None:
                    (min(rest, key=lambda i: _rank(db, i)), article_id))
 
 
-def rebuild(db: sqlite3.Connection, threshold: float = THRESHOLD) -> int:
+def rebuild(db: sqlite3.Connection, threshold: float = THRESHOLD,
+            report: Callable[[str, int], None] | None = None) -> int:
     """Recompute every signature and cluster from the stored articles; return the clusters formed."""
     db.execute("DELETE FROM copies")
     db.execute("DELETE FROM bands")
@@ -266,6 +277,8 @@ def rebuild(db: sqlite3.Connection, threshold: float = THRESHOLD) -> int:
     placer = Placer(db, threshold)
     for (record,) in db.execute("SELECT record FROM articles ORDER BY aid").fetchall():
         placer.place(Article.from_stored(json.loads(record)))
+        if report:
+            report("copies", 1)
     placer.flush()
     return int(db.execute("SELECT count(DISTINCT cluster) FROM copies").fetchone()[0])
 

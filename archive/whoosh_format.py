@@ -32,7 +32,7 @@ import pickle
 import shutil
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -229,12 +229,14 @@ COMPRESS_FROM = 256
 BLOCK_LEVEL = 1
 _COMPRESS = deflate.zlib_compress
 _NO_LENGTH = np.iinfo(np.int64).max
+_LENGTH_CACHE = np.asarray(_length_byte_cache, dtype=np.int64)
+#: Posting blocks written between two calls of a writer's ``written`` (its progress).
+_TICK = 4096
 
 
 def _length_bytes(values: np.ndarray) -> np.ndarray:
     """Encode field lengths as Whoosh's one-byte lengths (``length_to_byte``, vectorised)."""
-    cache = np.frombuffer(_length_byte_cache, dtype=np.int32 if _length_byte_cache.itemsize == 4 else np.int64)
-    out = np.searchsorted(cache, np.minimum(values, 106374), side="left")
+    out = np.searchsorted(_LENGTH_CACHE, np.minimum(values, 106374), side="left")
     return np.where(values >= 106374, 255, out).astype(np.int64)
 
 
@@ -252,14 +254,19 @@ class BulkSegmentWriter(SegmentWriter):
         """Return the documents added, as postings (implemented by subclasses)."""
         raise NotImplementedError
 
+    def written(self, share: float) -> None:
+        """Hear that another ``share`` (0 to 1) of the segment's posting blocks was written."""
+
     def _flush_segment(self) -> None:
         data = self.segment_data()
         _write_per_document(self.perdocwriter, self.schema, data)
         self.perdocwriter.close()
         fw = self.fieldwriter
+        total = max(1, sum(int(((np.diff(f.starts) + _BLOCK - 1) // _BLOCK).sum()) for f in data.fields.values()))
         for fieldname in sorted(data.fields):
             fw.start_field(fieldname, self.schema[fieldname])
-            _write_terms(fw, data.fields[fieldname], self.schema[fieldname].format, self.codec._compression)
+            _write_terms(fw, data.fields[fieldname], self.schema[fieldname].format, self.codec._compression,
+                         lambda n: self.written(n / total))
             fw.finish_field()
         # W3FieldWriter.close(), with the terms index's hash tables built in bulk.
         _close_terms_index(fw._tindex)
@@ -279,13 +286,9 @@ def _write_per_document(pdw: Any, schema: Any, data: SegmentData) -> None:
     for name, values in data.columns.items():
         _write_numeric(pdw, name, schema[name].column_type, values)
     writer = pdw._get_column("_stored")._child  # PickleColumn around CompressedBytesColumn
-    compressed: dict[tuple[tuple[str, str], ...], bytes] = {}
-    chunks = []
-    for stored in data.stored:
-        value = compressed.get(stored)
-        if value is None:
-            value = compressed[stored] = zlib.compress(pickle.dumps(dict(stored), 2), writer._level)
-        chunks.append(value)
+    compressed: dict[tuple[tuple[str, str], ...], bytes] = {}  # blocks of one article store the same
+    chunks = [compressed.get(stored) or compressed.setdefault(
+        stored, zlib.compress(pickle.dumps(dict(stored), 2), writer._level)) for stored in data.stored]
     writer._dbfile.write(b"".join(chunks))
     sizes = [len(c) for c in chunks]
     writer._lengths.extend(sizes)
@@ -298,8 +301,7 @@ def _write_numeric(pdw: Any, name: str, column: Any, values: np.ndarray) -> None
     """Write a numeric column as NumericColumn's writer does: up to its last non-default value."""
     pdw._create_column(name, column)
     writer = pdw._get_column(name)
-    nondefault = np.flatnonzero(values != column._default)
-    if len(nondefault):
+    if (nondefault := np.flatnonzero(values != column._default)).size:
         count = int(nondefault[-1]) + 1
         writer._dbfile.write(values[:count].astype(np.dtype(column._typecode).newbyteorder(">")).tobytes())
         writer._count = count
@@ -314,7 +316,7 @@ _TERM_INFO = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minl
                        ("offset", ">i8"), ("length", ">i4")])
 
 
-def _write_terms(fw: Any, postings: FieldPostings, fmt: Any, level: int) -> None:
+def _write_terms(fw: Any, postings: FieldPostings, fmt: Any, level: int, tick: Callable[[int], None]) -> None:
     """Write a field's posting lists in W3 blocks, as W3PostingsWriter would, and index its terms."""
     if not postings.terms:
         return
@@ -343,10 +345,8 @@ def _write_terms(fw: Any, postings: FieldPostings, fmt: Any, level: int) -> None
         values, offsets = pickled_values(postings.positions, postings.freqs, bstart, bend - bstart,
                                          np.where(same, 1, 2))
         ends = offsets.tolist()
-    firsts = np.zeros(len(term_of), dtype=bool)
-    firsts[first_block] = True
-    lasts = np.zeros(len(term_of), dtype=bool)
-    lasts[first_block + nblocks - 1] = True
+    firsts = np.concatenate([[True], term_of[1:] != term_of[:-1]])
+    lasts = np.concatenate([term_of[1:] != term_of[:-1], [True]])
     dl, wl = deltas.tolist(), weights.tolist()
     blocks = zip(bstart.tolist(), bend.tolist(), docs[bend - 1].tolist(), maxw.tolist(), same.tolist(),
                  _length_bytes(np.where(minlen == _NO_LENGTH, 0, minlen)).tolist(),
@@ -372,6 +372,9 @@ def _write_terms(fw: Any, postings: FieldPostings, fmt: Any, level: int) -> None
         size = len(head) + len(data)
         out += (pack_int(-size if last else size), head, data)
         block_sizes.append(4 + size)
+        if i % _TICK == _TICK - 1:
+            tick(_TICK)
+    tick(len(term_of) % _TICK)
     # Each term's statistics and extent, as W3TermInfo.to_bytes() packs them.
     term_bytes = len(magic) + np.add.reduceat(np.array(block_sizes, dtype=np.int64), first_block)
     postfile = fw._postfile
@@ -396,9 +399,7 @@ def _index_terms(tindex: Any, prefix: bytes, terms: list[bytes], rows: bytes, si
     if prefix + terms[0] <= tindex.lastkey:
         raise ValueError("terms must be added in ascending order")
     dbfile, buckets, hashfn, head = tindex.dbfile, tindex.buckets, tindex.hashfn, _RECORD_HEAD.pack
-    position = dbfile.tell()
-    parts: list[bytes] = []
-    positions: list[int] = []
+    position, parts, positions = dbfile.tell(), list[bytes](), list[int]()
     for k, term in enumerate(terms):
         key = prefix + term
         positions.append(position)
