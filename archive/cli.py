@@ -55,8 +55,9 @@ def _edge(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-#: The clock of the summary lines (a test sets it).
+#: The clock of the summary lines (a test sets it), and the seconds before a bar shows.
 _clock = time.monotonic
+BAR_DELAY = 1.0
 
 
 @contextmanager
@@ -69,7 +70,7 @@ def _bar(phase: str, total: int | None, unit: str) -> Iterator[Callable[[int], N
     from tqdm import tqdm
 
     with tqdm(total=total, desc=f"{phase:<9}", unit=unit, unit_scale=unit == "B", unit_divisor=1024,
-              file=sys.stderr, delay=1.0, disable=None, leave=False, mininterval=0.25, dynamic_ncols=True) as bar:
+              file=sys.stderr, delay=BAR_DELAY, disable=None, leave=False, mininterval=0.25, dynamic_ncols=True) as bar:
         yield lambda n: bar.update(n) if n else bar.refresh()
 
 

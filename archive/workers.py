@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import AbstractContextManager
 from typing import Any
 
 __all__ = ["die_with_parent", "report", "run_jobs", "Bars", "Progress", "Phases", "no_progress"]
@@ -99,6 +99,8 @@ def report(phase: str, n: int, *, flush: bool = False) -> None:
     """Count ``n`` more units of ``phase`` done; send the counts to the parent now and then."""
     if _reports is None:
         return
+    # A new phase sends the last counts of the one before at once: it has ended.
+    flush = flush or any(count for name, count in _pending.items() if name != phase)
     _pending[phase] = _pending.get(phase, 0) + n
     now = time.monotonic()
     if flush or now - _last[0] >= REPORT_SECONDS:
@@ -132,26 +134,44 @@ def run_jobs(jobs: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]], procs: 
         return [r.get() for r in results]
 
 
-class Bars(ExitStack):
-    """The progress bars of an operation, one per phase, each opened when its phase first advances.
+class Bars:
+    """The progress bars of an operation, one per phase: opened when the phase first advances,
+    closed when it reaches its total (or when the operation ends).
 
     ``bars(phase, n)`` advances a phase; ``bars(None, 0)`` refreshes every open bar.
     """
 
     def __init__(self, progress: Progress, phases: Phases) -> None:
-        super().__init__()
         self.progress, self.phases = progress, phases
-        self.advance: dict[str, Callable[[int], None]] = {}
+        self.open: dict[str, tuple[AbstractContextManager[Callable[[int], None]], Callable[[int], None]]] = {}
+        self.done: dict[str, int] = {}
+
+    def __enter__(self) -> Bars:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for phase in list(self.open):
+            self._close(phase)
 
     def __call__(self, phase: str | None, n: int) -> None:
         if phase is None:
-            for step in self.advance.values():
-                step(0)
+            for _, advance in self.open.values():
+                advance(0)
             return
-        if phase not in self.advance:
-            total, unit = self.phases.get(phase, (None, ""))
-            self.advance[phase] = self.enter_context(self.progress(phase, total, unit))
-        self.advance[phase](n)
+        total, unit = self.phases.get(phase, (None, ""))
+        if phase not in self.open and phase not in self.done:
+            bar = self.progress(phase, total, unit)
+            self.open[phase] = (bar, bar.__enter__())
+            self.done[phase] = 0
+        if phase in self.open:
+            self.open[phase][1](n)
+            self.done[phase] += n
+            if total is not None and self.done[phase] >= total:
+                self._close(phase)
+
+    def _close(self, phase: str) -> None:
+        bar, _ = self.open.pop(phase)
+        bar.__exit__(None, None, None)
 
 
 def _run(job: Callable[..., Any], args: tuple[Any, ...]) -> Any:
