@@ -75,13 +75,10 @@ class _Kind:
 
     def add(self, terms: tuple[str, ...]) -> None:
         """Record the terms of the next raw token."""
-        self.start.append(len(self.flat))
+        ids, flat = self.ids, self.flat
+        self.start.append(len(flat))
         self.count.append(len(terms))
-        for term in terms:
-            i = self.ids.get(term)
-            if i is None:
-                i = self.ids[term] = len(self.ids)
-            self.flat.append(i)
+        flat.extend([ids.setdefault(term, len(ids)) for term in terms])
 
     def sorted_terms(self) -> tuple[list[bytes], np.ndarray]:
         """Return the terms in byte order, and each term id's rank in that order."""
