@@ -14,7 +14,9 @@ The points, in the order a write reaches them:
   nothing is committed to the index;
 * ``after-index-commit``: the index has the articles, the store's pending queue
   still lists them;
-* ``before-swap``: a rebuild's new index generation is complete but not live.
+* ``before-swap``: a rebuild's new index generation is complete but not live;
+* ``mid-merge``: after an index commit, small segments are being merged into a
+  new one, not yet committed.
 
 A test of concurrency *holds* a thread at a point instead (:func:`held`): the
 first thread to reach ``matching`` (a search, between taking its snapshot and
@@ -32,7 +34,7 @@ from contextlib import contextmanager
 
 __all__ = ["POINTS", "failpoint", "held", "Hold"]
 
-POINTS = ("after-store-commit", "mid-index-write", "after-index-commit", "before-swap",
+POINTS = ("after-store-commit", "mid-index-write", "after-index-commit", "before-swap", "mid-merge",
           "matching", "vocabulary-build")
 _VARIABLE = "ARCHIVE_FAILPOINT"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -142,6 +143,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _CORPUS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.corpus)
+
+
+@pytest.fixture(autouse=True)
+def _steady_clock(monkeypatch):
+    """Let the command line's clock tick 1.5 s per reading, so that its summary lines compare exactly."""
+    ticks = itertools.count(0, 1.5)
+    monkeypatch.setattr("archive.cli._clock", lambda: next(ticks))
 
 
 @pytest.fixture(autouse=True)

@@ -6,10 +6,10 @@ process has one GIL, so three at once would take most of it from the searches of
 everyone else. A queued export waits without using any.
 
 ``warm(app)`` readies a server before its first reader: the index opened, the
-spelling vocabulary built (:meth:`archive.Engine.warm`), every template compiled,
-and one page of the newest articles and the reading view of the newest rendered, so
-that catalogs and first-request paths are loaded before anyone asks for « retraites »
-(the first page rendered cost about 150 ms more than the next ones).
+spelling vocabulary built (:meth:`archive.Engine.warm`), and one page of the newest
+articles and the reading view of the newest rendered, so that templates are
+compiled and catalogs loaded before anyone asks for « retraites » (the first page
+rendered cost about 150 ms more than the next ones).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def engine() -> Engine:
 def warm(app: Flask) -> None:
     """Build what the first requests would otherwise wait for: the engine's structures, templates, catalogs."""
     app.extensions[_KEY].warm()
-    for name in app.jinja_env.list_templates():
+    for name in app.jinja_env.list_templates():  # pages not rendered below compile too
         app.jinja_env.get_template(name)
     with app.test_client() as client:
         newest = client.get("/api/search?sort=-date&per_page=1").get_json() or {}
