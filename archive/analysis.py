@@ -82,10 +82,20 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+#: Interrogative and relative words: grammatical words, like Snowball's pronouns and
+#: determiners, that give a question its form, not its subject (``Quand la tour a-t-elle
+#: été construite ?`` is about a tower being built). ``comment`` (how) also shared its
+#: stem with *commenter*.
+QUESTION_WORDS = frozenset(
+    "où quand comment pourquoi combien quoi dont quel quelle quels quelles lequel laquelle lesquels "
+    "lesquelles auquel auxquels auxquelles duquel desquels desquelles".split())
+
+
 def _stop_words() -> frozenset[str]:
     # Snowball's list lacks a few of the most frequent function words.
     base = set(stopwords_for_language("fr")) | {"a", "les", "leurs", "ça", "cet", "cette", "ni", "si"}
-    return frozenset(base | {fold(w) for w in base})
+    # Folded forms too, but only of Snowball's list: ``où`` folds to ``ou`` (a stop word already).
+    return frozenset(base | {fold(w) for w in base} | QUESTION_WORDS)
 
 
 STOP_WORDS = _stop_words()

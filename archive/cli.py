@@ -62,11 +62,8 @@ BAR_DELAY = 1.0
 
 @contextmanager
 def _bar(phase: str, total: int | None, unit: str) -> Iterator[Callable[[int], None]]:
-    """Show one phase's progress bar on stderr once it has lasted a second (terminals only).
-
-    ``advance(n)`` moves it; ``advance(0)`` redraws it (elapsed time, rate), which the
-    library does at least every second while it waits for worker processes.
-    """
+    """Show one phase's progress bar on stderr once it has lasted a second (terminals only)."""
+    # advance(0) redraws it (elapsed time, rate): the library does so every second while it waits.
     from tqdm import tqdm
 
     with tqdm(total=total, desc=f"{phase:<9}", unit=unit, unit_scale=unit == "B", unit_divisor=1024,
@@ -437,7 +434,7 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
 
 # The history, copy, research and serve commands live in their own modules; importing
 # them registers them.
-from . import cli_research, cli_serve, cli_versions  # noqa: E402,F401
+from . import cli_replica, cli_research, cli_serve, cli_versions  # noqa: E402,F401
 
 
 def main() -> None:
@@ -446,4 +443,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m archive.cli` runs this file as __main__, a second copy of the module: the
+    # commands of cli_replica, cli_research, cli_serve… registered on archive.cli's group.
+    from archive.cli import main as _main
+
+    _main()

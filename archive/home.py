@@ -28,9 +28,9 @@ from .failpoints import failpoint
 from .indexing import FastWriter, IndexDir, Report, build_segments, write_articles
 from .ingest import Source, find_sources, read_incoming
 from .integrity import READ_ERRORS, verify_files, verify_segments, write_manifest
+from .merging import merge_segments
 from .model import Article
 from .store import Outcome, Store
-from .whoosh_format import segment_count
 from .workers import Bars, Progress, no_progress
 from .workers import report as report_progress
 
@@ -279,14 +279,14 @@ class Archive:
             # The fast writer builds its segment from its own buffers, not Whoosh's pool,
             # so it must not be asked to merge other segments into it.
             writer.commit(merge=not isinstance(writer, FastWriter))
-        segments = segment_count(ix)
         ix.close()
         write_manifest(folder)
         failpoint("after-index-commit")
         self.store.mark_indexed(pending)
+        # Fast-writer segments are never merged by Whoosh: the tiered policy keeps
+        # them few; past MAX_SEGMENTS anyway, one rebuild beats searching them all.
+        segments = merge_segments(self.index_dir, self.store, progress=progress, timeout=self.lock_wait)
         if segments > MAX_SEGMENTS:
-            # Fast-writer segments are never merged by Whoosh; past a point, searching
-            # many segments costs more than one rebuild from the store.
             self._rebuild(progress, procs)
 
     # -- checking ------------------------------------------------------------------------

@@ -73,7 +73,7 @@ __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_arti
            "build_segments"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
-FORMAT = "fr-9"
+FORMAT = "fr-10"
 #: ``report(phase, n)``: ``n`` more units of ``phase`` done.
 Report = Callable[[str, int], None]
 _PACK_ONE = struct.Struct("<I").pack
@@ -254,12 +254,17 @@ class IndexDir:
     def create(self, chain: Chain = FRENCH) -> tuple[str, whoosh_index.Index]:
         """Create a new, empty, not yet live generation; return its name and index."""
         self.path.mkdir(parents=True, exist_ok=True)
-        name = "g%d-%d" % (time.time_ns() // 1000, os.getpid())
+        name = self.fresh_name()
         folder = self.path / name
         folder.mkdir()
         ix = whoosh_index.create_in(str(folder), make_schema(chain))
         (folder / "FORMAT").write_text(FORMAT + "\n", encoding="utf-8")
         return name, ix
+
+    @staticmethod
+    def fresh_name() -> str:
+        """Return a name for a new generation folder: ``g<microseconds>-<pid>``."""
+        return "g%d-%d" % (time.time_ns() // 1000, os.getpid())
 
     def publish(self, name: str) -> None:
         """Make generation ``name`` live (atomic rename) and remove the others."""

@@ -114,9 +114,11 @@ def test_fast_writer_and_whoosh_writer_index_the_same_postings_lengths_and_colum
 @pytest.mark.corpus
 def test_fast_writer_writes_whoosh_files_byte_for_byte_when_every_block_is_compressed_by_zlib(
         tmp_path, items, monkeypatch):
-    monkeypatch.setattr(wf, "COMPRESS_FROM", 0)
-    monkeypatch.setattr(wf, "BLOCK_LEVEL", 3)
-    monkeypatch.setattr(wf, "_COMPRESS", zlib.compress)
+    from archive.whoosh_format import _writing
+
+    monkeypatch.setattr(_writing, "COMPRESS_FROM", 0)
+    monkeypatch.setattr(_writing, "BLOCK_LEVEL", 3)
+    monkeypatch.setattr(_writing, "_COMPRESS", zlib.compress)
     slow, fast = _both(tmp_path, items)
     assert _files(slow) == _files(fast)
 
@@ -125,3 +127,28 @@ def test_another_whoosh_release_is_refused_with_a_clear_message(monkeypatch):
     monkeypatch.setattr(wf, "version", lambda name: "2.7.4")
     with pytest.raises(IncompatibleWhoosh, match=f"whoosh-reloaded {WHOOSH_VERSION} is required.*2.7.4"):
         _check_version()
+
+
+def test_an_index_opened_for_reading_keeps_one_file_position_per_thread(seeded):
+    import threading
+
+    from archive.whoosh_format import open_for_reading
+
+    folder = seeded.index_dir.path / seeded.index_dir.current_name()
+    ix = open_for_reading(folder)
+    name = max(ix.storage.list(), key=lambda n: (folder / n).stat().st_size)
+    data = (folder / name).read_bytes()
+    f = ix.storage.open_file(name)
+    f.seek(10)
+    other: list[bytes] = []
+    # Another thread seeks and reads in between: with one shared position it would move ours.
+    thread = threading.Thread(target=lambda: (f.seek(3), other.append(f.read(4))))
+    thread.start()
+    thread.join()
+    assert f.read(4) == data[10:14] and f.tell() == 14
+    assert other == [data[3:7]]
+    assert f.get(5, 3) == data[5:8] and f.tell() == 14  # get() moves no position
+    f.seek(-2, 2)
+    assert f.read() == data[-2:]
+    f.close()
+    ix.close()

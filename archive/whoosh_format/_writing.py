@@ -1,221 +1,27 @@
-"""Whoosh's private on-disk format: the one module that reads and writes it directly.
+"""Writing Whoosh's files: whole segments from sorted posting arrays, in W3 blocks."""
 
-Whoosh's public API answers one posting at a time through Python method calls:
-reading the 40,000 postings of ``gouvernement`` that way costs tens of
-milliseconds, and writing the corpus' 143,000 paragraphs through its writer
-takes minutes. This module goes under that API, in both directions:
-
-* **Reading** (:func:`read_postings`, :func:`column`, :func:`lengths`,
-  :func:`deleted`): a term's W3 posting blocks (a pickled header, then pickled
-  deltas, weights and values, optionally zlib-compressed) are read whole and
-  decoded into numpy arrays; a numeric column or a field's length bytes are read
-  as one ``numpy.frombuffer``.
-* **Refreshing** (:func:`fresh_searcher`): a searcher on the latest commit that
-  reuses the readers of unchanged segments.
-* **Writing** (:class:`BulkSegmentWriter`): a segment writer that writes a
-  whole segment from sorted posting arrays (:mod:`archive.postings`), every
-  block's statistics computed at once in numpy, in the blocks of Whoosh's W3
-  codec (``tests/test_whoosh_format.py`` checks that stock Whoosh reads the
-  same postings, lengths and columns as from its own writer);
-  :func:`commit_segments` commits segments built by worker processes.
-
-All of it depends on the internals of exactly one release, so importing this
-module checks that the installed whoosh-reloaded is that release.
-"""
-
-# ruff: noqa: E402 -- the version is checked before Whoosh's internals are imported.
 from __future__ import annotations
 
-import io
 import itertools
 import pickle
 import shutil
 import struct
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import deflate
 import numpy as np
-
-from .errors import ArchiveError
-from .packing import pickled_values
-from .postings import FieldPostings, SegmentData
-
-#: The whoosh-reloaded release whose private format this module reads and writes.
-WHOOSH_VERSION = "2.7.5"
-
-
-class IncompatibleWhoosh(ArchiveError):
-    """The installed whoosh-reloaded is not the release this archive reads and writes."""
-
-
-def _check_version() -> None:
-    try:
-        installed = version("whoosh-reloaded")
-    except PackageNotFoundError:
-        installed = "none"
-    if installed != WHOOSH_VERSION:
-        raise IncompatibleWhoosh(
-            f"whoosh-reloaded {WHOOSH_VERSION} is required (the index format depends on it), "
-            f"but {installed} is installed: pip install 'whoosh-reloaded=={WHOOSH_VERSION}'")
-
-
-_check_version()
-
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
-from whoosh.reading import MultiReader, SegmentReader, TermNotFound
-from whoosh.searching import Searcher
 from whoosh.system import pack_int, pack_ushort
-from whoosh.util.numeric import _length_byte_cache, byte_to_length
+from whoosh.util.numeric import _length_byte_cache
 from whoosh.writing import SegmentWriter
 
-__all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "Segment", "segments", "segment_count",
-           "read_postings", "column", "lengths", "deleted", "fresh_searcher",
-           "BulkSegmentWriter", "finish_segment", "commit_segments", "index_segments", "EMPTY_IDS", "EMPTY_WEIGHTS"]
-
-EMPTY_IDS = np.zeros(0, dtype=np.int64)
-EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
-_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
-_BLOCK = 128  # postings per block, as W3Codec writes them
-
-
-# ---------------------------------------------------------------------------- reading
-
-@dataclass(frozen=True)
-class Segment:
-    """One segment of an open reader: its reader, first global docnum, size and id."""
-
-    reader: Any
-    offset: int
-    count: int
-    id: str
-
-
-def segments(reader: Any) -> list[Segment]:
-    """Return the segments of a searcher's reader (none for an index without segments)."""
-    out = []
-    for r, offset in reader.leaf_readers():
-        segment = getattr(r, "segment", lambda: None)()
-        if segment is not None:  # an empty index has an EmptyReader leaf
-            out.append(Segment(r, offset, r.doc_count_all(), segment.segment_id()))
-    return out
-
-
-def index_segments(ix: Any) -> list[Any]:
-    """Return the segments of an index's latest commit (read from its table of contents)."""
-    return list(ix._segments())
-
-
-def segment_count(ix: Any) -> int:
-    """Return how many segments an index's latest commit has."""
-    return len(index_segments(ix))
-
-
-def read_postings(segreader: Any, fieldname: str, text: str, with_values: bool = False
-                  ) -> tuple[np.ndarray, np.ndarray, list[bytes] | None]:
-    """Read a term's whole posting list in one segment: docnums, weights and (optionally) values."""
-    try:
-        info = segreader.term_info(fieldname, text)
-    except TermNotFound:
-        return EMPTY_IDS, EMPTY_WEIGHTS, ([] if with_values else None)
-    if info.is_inlined():
-        ids, weights, values = info.inlined_postings()
-        return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32),
-                list(values) if with_values else None)
-    offset, length = info.extent()
-    if isinstance(length, tuple):  # whoosh 2.7 unpacks the stored length as a 1-tuple
-        length = length[0]
-    buf = segreader._terms._postfile.get(offset, length)
-    stream = io.BytesIO(buf)
-    pos = 4  # past the header magic
-    id_parts, weight_parts = [], []
-    values_out: list[bytes] | None = [] if with_values else None
-    while pos < len(buf):
-        (blen,) = struct.unpack_from("!i", buf, pos)
-        pos += 4
-        end = pos + abs(blen)
-        stream.seek(pos)
-        count, _maxid, _maxw, compression, _mn, _mx = pickle.load(stream)
-        data = buf[stream.tell():end]
-        if compression:
-            data = zlib.decompress(data)
-        ids, weights, values = pickle.loads(data)
-        id_parts.append(np.cumsum(np.asarray(ids, dtype=np.int64)))
-        if weights is None:
-            weight_parts.append(np.ones(count, dtype=np.float32))
-        elif isinstance(weights, float):
-            weight_parts.append(np.full(count, weights, dtype=np.float32))
-        else:
-            weight_parts.append(np.asarray(weights, dtype=np.float32))
-        if values_out is not None:
-            values_out.extend(values)
-        pos = end
-        if blen < 0:
-            break
-    return np.concatenate(id_parts), np.concatenate(weight_parts), values_out
-
-
-def column(segreader: Any, name: str, count: int) -> np.ndarray:
-    """Return a numeric column of one segment as an int64 array."""
-    reader = segreader.column_reader(name)
-    inner = getattr(reader, "_child", reader)
-    if hasattr(inner, "_basepos") and hasattr(inner, "_fixedlen"):
-        raw = inner._dbfile.get(inner._basepos, inner._count * inner._fixedlen)
-        values = np.frombuffer(raw, dtype=">u4").astype(np.int64)
-        out = np.full(count, int(inner._default), dtype=np.int64)
-        out[: len(values)] = values
-        return out
-    return np.fromiter((int(v) for v in reader), dtype=np.int64, count=count)
-
-
-def lengths(segreader: Any, fieldname: str, count: int) -> np.ndarray:
-    """Return each document's length in one field of one segment (Whoosh's one-byte encoding)."""
-    reader = segreader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    out = np.zeros(count, dtype=np.float32)
-    if reader is None:
-        return out
-    raw = reader._dbfile.get(reader._basepos, reader._count)
-    codes = np.frombuffer(raw, dtype=np.uint8)
-    out[: len(codes)] = _LENGTHS[codes]
-    return out
-
-
-def deleted(segreader: Any, count: int) -> np.ndarray:
-    """Return the deleted docnums of one segment."""
-    if not segreader.has_deletions():
-        return EMPTY_IDS
-    docs = np.fromiter(segreader._perdoc.deleted_docs(), dtype=np.int64)
-    return docs[docs < count]
-
-
-def fresh_searcher(ix: Any, old: Any) -> Any:
-    """Open a searcher on the index's latest commit, reusing readers of unchanged segments.
-
-    A segment is unchanged when its id *and* its deletions are the same: Whoosh's own
-    Searcher.refresh() compares ids only, and would keep stale deletions.
-    """
-    toc = ix._read_toc()
-    reusable = {s.id: s.reader for s in segments(old.reader())}
-    readers = []
-    for segment in toc.segments:
-        reader = reusable.get(segment.segment_id())
-        if reader is not None and reader.segment().deleted_count() == segment.deleted_count():
-            del reusable[segment.segment_id()]
-        else:
-            reader = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
-        readers.append(reader)
-    for reader in reusable.values():
-        reader.close()
-    if not readers:
-        return ix.searcher()
-    # Always a MultiReader: it carries the generation that up_to_date() compares.
-    return Searcher(MultiReader(readers, generation=toc.generation), fromindex=ix)
-
+from ..packing import pickled_values
+from ..postings import FieldPostings, SegmentData
+from ._reading import _BLOCK, index_segments
 
 # ---------------------------------------------------------------------------- writing
 

@@ -1,0 +1,39 @@
+"""Command line for read replicas: ``archive replicate DEST``.
+
+``archive --home /srv/archive replicate /srv/replica`` copies the archive to
+``/srv/replica`` at one instant (the store by SQLite's online backup, then the
+index generation, then an atomic switch), while ``/srv/archive`` keeps taking
+``archive add`` and a server on ``/srv/replica`` keeps answering; run it again
+(from cron, after each nightly add) to bring the replica up to date: files it
+already holds are linked, not copied. See :mod:`archive.replica`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .cli import _archive, _edge, _json, cli
+from .home import Archive
+from .replica import replicate
+
+__all__ = ["replicate_cmd"]
+
+
+@cli.command(name="replicate")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {generation, articles, pending, copied, linked, "
+              "copied_bytes}.")
+@click.pass_context
+@_edge
+def replicate_cmd(ctx: click.Context, dest: Path, as_json: bool) -> None:
+    """Copy this archive to DEST as a read replica, consistently, while it keeps serving and adding."""
+    source = _archive(ctx, create=False)
+    done = replicate(source, Archive(dest, lock_wait=ctx.obj["wait"]))
+    if as_json:
+        click.echo(_json(done.to_dict()))
+        return
+    click.echo(f"{dest}: a replica of {source.home} at store generation {done.generation} "
+               f"({done.articles} articles, {done.pending} pending); index files: {done.copied} copied "
+               f"({done.copied_bytes / 2**20:.1f} MB), {done.linked} already there")

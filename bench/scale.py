@@ -1,0 +1,275 @@
+"""The ceiling of one machine: import, sizes, memory and latency at N times the corpus.
+
+    .venv/bin/python bench/scale.py --times 1,2,4,8 [--reps 5] [--workdir DIR] [--json OUT]
+                                    [--max-import-minutes 60] [--keep]
+    .venv/bin/python bench/scale.py --table OUT     # the tables of an earlier run
+
+For each N, a synthetic archive of N copies of ../shared/corpus/news-fr.jsonl is written
+as JSON Lines into a temporary folder (never in the project). Copy k (k = 0 … N-1) keeps
+every text as it is, so that term statistics grow as in a bigger archive of the same
+paper; its ids get the suffix ``-x<k>`` and its dates move k × 10 years back (the corpus
+spans 2011–2020; 29 February becomes the 28th where needed). Then:
+
+* **import**: `archive add FILE` into a fresh home, in a child process: wall and CPU
+  seconds (os.wait4), the peak RSS of its largest process (what the peer harness
+  reports) and of its whole process tree (sampled every 0.25 s: the build's workers run
+  beside their parent), the index and store sizes;
+* **serving**: the peer harness's query mix in a fresh child (bench/querymix.py): p50,
+  p95, the first query (index opened cold), RSS after the queries and after `warm()`.
+
+The texts are identical between copies, so the wire-copy detector groups the N copies
+of each article as copies of one another (search collapses them into one hit): this
+costs little at import (the detector's work is per article) but means every result page
+lists copies.
+
+Before each size the script predicts the import's peak memory (linear in N, from the
+sizes measured so far; 1.6 GB per copy before any) and its disk use, and stops, saying
+why, when the memory available now (MemAvailable, less a 2 GiB margin for the machine's
+other users) or the free disk would not hold them. An import running longer than
+--max-import-minutes is stopped and reported. The table and the growth per doubling
+(each figure divided by the same figure at half the size) are printed as Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+
+from querymix import PEERS, measure_in_child  # noqa: E402
+
+from archive.home import Archive  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "news-fr.jsonl"
+YEARS_PER_COPY = 10
+MARGIN_MB = 2048
+FIRST_GUESS_MB_PER_COPY = 1600
+
+
+def shifted(date: str | None, years: int) -> str | None:
+    """Return an ISO date (``YYYY-MM-DD…``) moved back by whole years."""
+    if not date:
+        return date
+    day = dt.date.fromisoformat(date[:10])
+    try:
+        moved = day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year without one
+        moved = day.replace(year=day.year - years, day=28)
+    return moved.isoformat() + date[10:]
+
+
+def write_synthetic(corpus: Path, times: int, out: Path) -> int:
+    """Write ``times`` copies of the corpus to ``out`` (new ids, shifted dates); return the articles."""
+    count = 0
+    with corpus.open(encoding="utf-8") as src, out.open("w", encoding="utf-8") as dst:
+        records = [json.loads(line) for line in src if line.strip()]
+        for k in range(times):
+            for rec in records:
+                copy = dict(rec)
+                if k:
+                    copy["id"] = f"{rec['id']}-x{k}"
+                    copy["date"] = shifted(rec.get("date"), k * YEARS_PER_COPY)
+                dst.write(json.dumps(copy, ensure_ascii=False) + "\n")
+                count += 1
+    return count
+
+
+def meminfo_mb(field: str) -> float:
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def tree_rss_mb(root: int) -> float:
+    """Return the summed RSS of a process and all its descendants, in MB."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields.get("PPid", "0").strip() or 0)
+        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(rss.get(p, 0) for p in tree) / 1024
+
+
+def import_home(jsonl: Path, home: Path, max_minutes: float, procs: int | None) -> dict[str, Any]:
+    """Run `archive add` of the file into a fresh home; return time, CPU and peak memory, or why it stopped."""
+    args = [sys.executable, "-m", "archive.cli", "--home", str(home), "add", str(jsonl)]
+    if procs:
+        args += ["--procs", str(procs)]
+    t = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.25):
+            peak[0] = max(peak[0], tree_rss_mb(proc.pid))
+            if time.perf_counter() - t > max_minutes * 60:
+                os.killpg(proc.pid, signal.SIGTERM)
+                return
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    done.set()
+    sampler.join()
+    wall = time.perf_counter() - t
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if status:
+        why = (f"stopped after {max_minutes:g} min" if wall > max_minutes * 60
+               else f"`archive add` failed (status {status}): {err.strip()[-300:]}")
+        return {"stopped": why}
+    return {"import_wall_s": round(wall, 1), "import_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+            "import_peak_rss_mb": round(usage.ru_maxrss / 1024), "import_peak_tree_rss_mb": round(peak[0])}
+
+
+def dir_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def predict(rows: list[dict[str, Any]], key: str, times: int, guess: float) -> float:
+    """Predict a figure at ``times`` copies, linearly from the measured rows (a line through the last two)."""
+    done = [(r["times"], r[key]) for r in rows if key in r]
+    if not done:
+        return guess * times
+    if len(done) == 1:
+        return done[0][1] / done[0][0] * times
+    (x0, y0), (x1, y1) = done[-2], done[-1]
+    slope = (y1 - y0) / (x1 - x0)
+    return y1 + slope * (times - x1)
+
+
+def measure(times: int, workdir: Path, rows: list[dict[str, Any]], a: argparse.Namespace) -> dict[str, Any]:
+    """Build and measure the archive of ``times`` copies; return its row (with ``stopped`` if it could not)."""
+    row: dict[str, Any] = {"times": times}
+    need_mem = predict(rows, "import_peak_tree_rss_mb", times, FIRST_GUESS_MB_PER_COPY)
+    available = meminfo_mb("MemAvailable")
+    if need_mem > available - MARGIN_MB:
+        row["stopped"] = (f"not run: the import would need about {need_mem:,.0f} MB at its peak (linear from the "
+                          f"smaller sizes), {available:,.0f} MB are available now, less {MARGIN_MB} MB for others")
+        return row
+    need_disk = predict(rows, "disk_mb", times, 350)
+    free = shutil.disk_usage(workdir).free / 2**20
+    if need_disk > free - 1024:
+        row["stopped"] = f"not run: about {need_disk:,.0f} MB of disk needed, {free:,.0f} MB free in {workdir}"
+        return row
+    jsonl, home = workdir / f"corpus-x{times}.jsonl", workdir / f"home-x{times}"
+    row["articles"] = write_synthetic(a.corpus, times, jsonl)
+    row["load_before"] = [round(x, 2) for x in os.getloadavg()]
+    print(f"x{times}: importing {row['articles']:,} articles (load {row['load_before']})", file=sys.stderr, flush=True)
+    row.update(import_home(jsonl, home, a.max_import_minutes, a.procs))
+    if "stopped" not in row:
+        stats = Archive(home).store.stats()
+        row["blocks"] = stats["blocks"]
+        row["index_mb"] = round(dir_mb(home / "index"), 1)
+        row["store_mb"] = round(sum(p.stat().st_size for p in home.glob("archive.sqlite3*")) / 2**20, 1)
+        row["disk_mb"] = round(row["index_mb"] + row["store_mb"] + jsonl.stat().st_size / 2**20, 1)
+        print(f"x{times}: imported in {row['import_wall_s']} s; querying", file=sys.stderr, flush=True)
+        row.update(measure_in_child(home, a.reps, a.peers))
+        row["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    jsonl.unlink()
+    if not a.keep:
+        shutil.rmtree(home, ignore_errors=True)
+    return row
+
+
+COLUMNS = [("times", "N", "{}"), ("articles", "articles", "{:,}"), ("blocks", "blocks", "{:,}"),
+           ("import_wall_s", "import s", "{:.0f}"), ("import_cpu_s", "import CPU s", "{:.0f}"),
+           ("import_peak_rss_mb", "import peak RSS MB (largest process)", "{:,}"),
+           ("import_peak_tree_rss_mb", "import peak RSS MB (all processes)", "{:,}"),
+           ("index_mb", "index MB", "{:,.0f}"), ("store_mb", "store MB", "{:,.0f}"),
+           ("rss_after_queries_mb", "serving RSS MB", "{:,}"), ("rss_after_warm_mb", "after warm() MB", "{:,}"),
+           ("first_ms", "first query ms", "{:,.0f}"), ("p50_ms", "p50 ms", "{:.1f}"), ("p95_ms", "p95 ms", "{:.1f}"),
+           ("cpu_p50_ms", "CPU p50 ms", "{:.1f}"), ("cpu_p95_ms", "CPU p95 ms", "{:.1f}")]
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """Return the results table and the growth per doubling, as Markdown."""
+    lines = ["| " + " | ".join(title for _, title, _ in COLUMNS) + " |",
+             "|" + "---:|" * len(COLUMNS)]
+    for r in rows:
+        if "stopped" in r:
+            lines.append(f"| {r['times']} | {r['stopped']} |" + " |" * (len(COLUMNS) - 2))
+            continue
+        lines.append("| " + " | ".join(fmt.format(r[key]) if key in r else "-" for key, _, fmt in COLUMNS) + " |")
+    by_times = {r["times"]: r for r in rows if "stopped" not in r}
+    growth = [(n, by_times[n // 2], r) for n, r in by_times.items() if n % 2 == 0 and n // 2 in by_times]
+    if growth:
+        lines += ["", "Growth per doubling (figure at N / figure at N/2):", "",
+                  "| N/2 → N | " + " | ".join(title for _, title, _ in COLUMNS[3:]) + " |",
+                  "|---|" + "---:|" * (len(COLUMNS) - 3)]
+        for n, half, full in growth:
+            ratios = [f"{full[k] / half[k]:.2f}×" if half.get(k) else "-" for k, _, _ in COLUMNS[3:]]
+            lines.append(f"| {n // 2} → {n} | " + " | ".join(ratios) + " |")
+    loads = [f"x{r['times']}: {r.get('load_before')} → {r.get('load_after')}" for r in rows if "load_before" in r]
+    if loads:
+        lines += ["", "Load average (1, 5, 15 min) before → after each size: " + "; ".join(loads) + "."]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--times", default="1,2,4,8", help="comma-separated copies of the corpus, smallest first")
+    ap.add_argument("--reps", type=int, default=5, help="timed passes over the query mix")
+    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--peers", type=Path, default=PEERS, help="the peer harness's folder (its queries)")
+    ap.add_argument("--workdir", type=Path, help="where synthetic files and homes go (default: a temporary folder)")
+    ap.add_argument("--max-import-minutes", type=float, default=60.0)
+    ap.add_argument("--procs", type=int, help="`archive add --procs` (default: the command's)")
+    ap.add_argument("--keep", action="store_true", help="keep each home after measuring it")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--table", type=Path, help="print the tables of a --json file of an earlier run, and stop")
+    a = ap.parse_args()
+    if a.table:
+        print(markdown(json.loads(a.table.read_text(encoding="utf-8"))))
+        return
+    sizes = sorted(int(x) for x in a.times.split(","))
+    rows: list[dict[str, Any]] = []
+    tmp = Path(tempfile.mkdtemp(prefix="scale-", dir=a.workdir))
+    try:
+        for times in sizes:
+            rows.append(measure(times, tmp, rows, a))
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+            if a.json:
+                a.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+            if "stopped" in rows[-1]:
+                print(f"x{times}: {rows[-1]['stopped']}; larger sizes not tried", file=sys.stderr)
+                break
+    finally:
+        if a.keep:
+            print(f"homes kept in {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()
