@@ -28,7 +28,9 @@ from .home import AddReport, Archive, CheckReport
 from .ingest import SUFFIXES
 from .model import Article, Block, valid_id
 from .search import (
+    READING_WINDOW,
     SORTS,
+    ArticleView,
     Copy,
     Engine,
     FacetValue,
@@ -44,7 +46,7 @@ from .search import (
 __all__ = [
     "Archive", "AddReport", "CheckReport", "Article", "Block", "valid_id", "SUFFIXES",
     "search", "SearchRequest", "SearchResults", "Hit", "Copy", "Paragraph", "FacetValue", "Engine",
-    "Spans", "marked_html", "SORTS",
+    "Spans", "marked_html", "SORTS", "ArticleView", "READING_WINDOW",
     "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter", "IndexMissing", "IndexDamaged",
     "HomeMissing", "HomeUnavailable", "IngestError", "InvalidArticle", "TooManyAttempts",
 ]

@@ -49,8 +49,8 @@ from whoosh.analysis import Analyzer, Token
 from whoosh.lang import stopwords_for_language
 
 __all__ = ["WORD_PATTERN", "WORD_RE", "APOSTROPHES", "ELISIONS", "STOP_WORDS", "fold", "stem_variants",
-           "words", "normalize", "normalize_text", "has_accents", "accents_agree", "Analysis", "Span", "Chain",
-           "FRENCH", "accent_term", "ChainAnalyzer"]
+           "words", "tokens", "normalize", "normalize_text", "has_accents", "accents_agree", "Analysis", "Span",
+           "Chain", "FRENCH", "accent_term", "ChainAnalyzer"]
 
 #: Every character a reader or a PDF uses as an apostrophe.
 APOSTROPHES = "'’ʼ‘`´"
@@ -62,11 +62,15 @@ _PART = rf"\w[\w{_MARKS}{_INVISIBLE}]*"
 WORD_PATTERN = (rf"(?:{_PART}[{APOSTROPHES}])?(?:(?:[^\W\d_]\.){{2,}}|[^\W\d_](?:\.[^\W\d_])+)(?!\w)"
                 rf"|{_PART}(?:[{APOSTROPHES}&]{_PART})*")
 WORD_RE = re.compile(WORD_PATTERN)
+# The pattern's first branch (acronyms) needs a letter right after a dot: text without
+# one is tokenized by the second branch alone, about a third faster, same tokens.
+_PLAIN_WORD_RE = re.compile(rf"{_PART}(?:[{APOSTROPHES}&]{_PART})*")
+_DOT_LETTER_RE = re.compile(r"\.[^\W\d_]")
 ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
 _ELISION_RE = re.compile(r"^(?:%s)’(?=\w)" % "|".join(ELISIONS))
 _NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for c in _INVISIBLE}, ".": None})
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'"})
-_stemmer = Stemmer.Stemmer("french")
+_stemmer = Stemmer.Stemmer("french", 0)  # no cache of its own: ours are larger, and its own slowed new words
 
 
 @lru_cache(maxsize=500_000)
@@ -78,10 +82,20 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+#: Interrogative and relative words: grammatical words, like Snowball's pronouns and
+#: determiners, that give a question its form, not its subject (``Quand la tour a-t-elle
+#: été construite ?`` is about a tower being built). ``comment`` (how) also shared its
+#: stem with *commenter*.
+QUESTION_WORDS = frozenset(
+    "où quand comment pourquoi combien quoi dont quel quelle quels quelles lequel laquelle lesquels "
+    "lesquelles auquel auxquels auxquelles duquel desquels desquelles".split())
+
+
 def _stop_words() -> frozenset[str]:
     # Snowball's list lacks a few of the most frequent function words.
     base = set(stopwords_for_language("fr")) | {"a", "les", "leurs", "ça", "cet", "cette", "ni", "si"}
-    return frozenset(base | {fold(w) for w in base})
+    # Folded forms too, but only of Snowball's list: ``où`` folds to ``ou`` (a stop word already).
+    return frozenset(base | {fold(w) for w in base} | QUESTION_WORDS)
 
 
 STOP_WORDS = _stop_words()
@@ -98,6 +112,11 @@ def stem_variants(word: str) -> tuple[str, ...]:
 def words(text: str) -> list[str]:
     """Split text into raw tokens the way the chain does."""
     return WORD_RE.findall(text)
+
+
+def tokens(text: str) -> list[str]:
+    """Split text into raw tokens exactly as :func:`words` does, faster on text without acronyms."""
+    return (WORD_RE if _DOT_LETTER_RE.search(text) else _PLAIN_WORD_RE).findall(text)
 
 
 def normalize(raw: str) -> str:

@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,14 +55,24 @@ def _edge(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+#: The clock of the summary lines (a test sets it), and the seconds before a bar shows.
+_clock = time.monotonic
+BAR_DELAY = 1.0
+
+
 @contextmanager
-def _bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    """Show a progress bar on stderr for work that takes over a second (terminals only)."""
+def _bar(phase: str, total: int | None, unit: str) -> Iterator[Callable[[int], None]]:
+    """Show one phase's progress bar on stderr once it has lasted a second (terminals only)."""
+    # advance(0) redraws it (elapsed time, rate): the library does so every second while it waits.
     from tqdm import tqdm
 
-    with tqdm(total=total, desc=label, unit=" art", file=sys.stderr, delay=1.0,
-              disable=None, leave=False, mininterval=0.5) as bar:
-        yield bar.update
+    with tqdm(total=total, desc=f"{phase:<9}", unit=unit, unit_scale=unit == "B", unit_divisor=1024,
+              file=sys.stderr, delay=BAR_DELAY, disable=None, leave=False, mininterval=0.25, dynamic_ncols=True) as bar:
+        yield lambda n: bar.update(n) if n else bar.refresh()
+
+
+def _seconds(start: float) -> str:
+    return f"{_clock() - start:.1f} s"
 
 
 def _archive(ctx: click.Context, *, create: bool = True) -> Archive:
@@ -115,7 +126,7 @@ def cli(ctx: click.Context, home: Path | None, wait: float) -> None:
 @click.option("--tag", "tags", multiple=True, help="Tag; repeat for several (single file only).")
 @click.option("--url", help="URL of the original (single file only).")
 @click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
-              show_default=True, help="Processes for a first full index build.")
+              show_default=True, help="Processes reading a large JSON Lines file, and building a first index.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @_edge
@@ -127,6 +138,7 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
                  "tags": list(tags), "url": url}
     if any(overrides.values()) and (len(paths) != 1 or paths[0] == "-" or Path(paths[0]).is_dir()):
         raise click.UsageError("--title/--date/--source/--author/--tag/--url apply to one file only")
+    start = _clock()
     report = _archive(ctx).add(list(paths), overrides=overrides, progress=_bar, procs=procs)
     counts = report.counts()
     if as_json:
@@ -143,7 +155,8 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
                 click.echo(f"  nothing from this file was stored: its {_plural(failure.discarded, 'good article')} "
                            "before the error were rolled back too; fix the line and add the file again",
                            err=True)
-        click.echo("{added} added, {updated} updated, {unchanged} unchanged, {failed} failed".format(**counts))
+        click.echo("{added} added, {updated} updated, {unchanged} unchanged, {failed} failed".format(**counts)
+                   + f"; {_plural(report.paragraphs, 'paragraph')} in {_seconds(start)}")
     sys.exit(1 if report.failures else 0)
 
 
@@ -236,8 +249,11 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @_edge
 def rebuild(ctx: click.Context, procs: int) -> None:
     """Rebuild the search index from the store (the live index answers until the new one is ready)."""
-    blocks = _archive(ctx).rebuild(procs=procs, progress=_bar)
-    click.echo(f"index rebuilt: {_plural(blocks, 'paragraph')}")
+    start = _clock()
+    archive = _archive(ctx)
+    blocks = archive.rebuild(procs=procs, progress=_bar)
+    click.echo(f"index rebuilt: {_plural(len(archive.store), 'article')}, {_plural(blocks, 'paragraph')}"
+               f" in {_seconds(start)}")
 
 
 @cli.command()

@@ -1,20 +1,29 @@
-"""Command line for serving: ``archive serve`` runs the web UI on waitress.
+"""Command line for serving: ``archive serve`` runs the web UI on waitress, or on N processes.
 
 ``archive serve --seed`` imports the bundled seed article into an empty archive,
 warms the search engine (the index opened, the spelling vocabulary built) before
 the first request, and says in one line why it cannot listen (a busy port, a
-missing address) instead of a traceback.
+missing address) instead of a traceback. ``archive serve --workers 2`` answers
+« retraites » and « grève » on two cores at once: a pre-forked gunicorn whose
+workers each open the archive themselves (:mod:`.prefork`).
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import click
 
 from .cli import _archive, _edge, cli
+from .errors import ArchiveError
 from .seeds import seed_folder
+from .terminal import terminal_safe
 
 __all__ = ["serve"]
 
@@ -23,15 +32,15 @@ __all__ = ["serve"]
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port.")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Worker threads.")
+              help="Threads (in each worker process).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes; over 1, a pre-forked gunicorn serves on that many cores.")
 @click.option("--seed/--no-seed", default=False,
               help="Import the bundled seeds/ first when the archive is empty.")
 @click.pass_context
 @_edge
-def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) -> None:
-    """Serve the web UI with waitress."""
-    import waitress
-
+def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, seed: bool) -> None:
+    """Serve the web UI: waitress in this process, or ``--workers N`` gunicorn processes."""
     archive = _archive(ctx)
     if seed and len(archive.store) == 0:
         report = archive.add([str(seed_folder())])
@@ -45,9 +54,17 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
     if not found:
         raise click.ClickException("no web app is installed (entry point archive.apps:web)")
     create_app = next(iter(found)).load()
-    app = create_app({"ARCHIVE_HOME": str(archive.home)})
-    # Built before the first request rather than during it.
-    app.extensions["archive"].warm()
+    # ARCHIVE_WARM: the app opens the index, builds the spelling vocabulary and renders
+    # its pages once before it is returned, rather than during the first requests.
+    config: dict[str, Any] = {"ARCHIVE_HOME": str(archive.home), "ARCHIVE_WARM": True}
+    if workers > 1:
+        # Each worker opens the archive itself: no SQLite connection crosses a fork.
+        archive.store.close()
+        _serve_workers(archive.home, create_app, config, host, port, workers, threads)
+        return
+    import waitress
+
+    app = create_app(config)
     try:
         _try_listen(host, port)  # a clean error before waitress half-builds its server
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="archive")
@@ -60,6 +77,34 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, seed: bool) ->
         server.run()
     finally:
         app.extensions["archive"].close()
+
+
+def _serve_workers(home: Path, create_app: Callable[[dict[str, Any]], Any], config: dict[str, Any],
+                   host: str, port: int, workers: int, threads: int) -> None:
+    """Serve from pre-forked processes, each building and warming its own app."""
+    from .prefork import CANNOT_START, serve_prefork
+
+    def factory() -> Any:
+        try:
+            app = create_app(config)
+        except ArchiveError as exc:  # a damaged index, say: every worker would fail alike
+            click.echo(f"error: {terminal_safe(str(exc))}", err=True)
+            sys.exit(CANNOT_START)
+        return app
+
+    def close(app: Any) -> None:
+        app.extensions["archive"].close()
+
+    try:
+        _try_listen(host, port)
+    except OSError as exc:
+        click.echo(f"error: {_serve_error(exc, host, port)}", err=True)
+        sys.exit(1)
+    # Session cookies (the add form's CSRF token) are signed with this key: every worker
+    # must share it, or a form served by one is refused by another.
+    os.environ.setdefault("ARCHIVE_SECRET_KEY", secrets.token_hex(32))
+    click.echo(f"serving {home} on http://{host}:{port}/ with {workers} processes", err=True)
+    serve_prefork(factory, close, host=host, port=port, workers=workers, threads=threads)
 
 
 def _try_listen(host: str, port: int) -> None:

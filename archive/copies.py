@@ -13,8 +13,9 @@ the same affair).
 
 Finding the few similar articles without comparing with all of them is the
 job of locality-sensitive hashing: the signature is cut into 32 bands of 4
-values, and each band's hash is a row of ``bands``. Articles sharing a band are
-*candidates* (one indexed SQL lookup); only those are compared, and a
+values, and each band's hash is a row of ``bands`` (inserted, sorted, when the
+transaction's articles are all placed: :class:`Placer`). Articles sharing a band
+are *candidates* (one indexed SQL lookup); only those are compared, and a
 candidate at :data:`THRESHOLD` or more joins the new article's cluster
 (clusters merge when an article links two). Everything lives in SQLite
 (``signatures``, ``bands``, ``copies``) and is written in the store's
@@ -26,11 +27,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
+import string
 import unicodedata
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,8 +40,8 @@ from datasketch import MinHash
 
 from .model import Article
 
-__all__ = ["SCHEMA", "Cluster", "folded_words", "signature", "similarity", "place", "forget", "rebuild", "clusters",
-           "THRESHOLD"]
+__all__ = ["SCHEMA", "Cluster", "folded_words", "signature", "similarity", "prepare", "Placer", "forget",
+           "rebuild", "clusters", "THRESHOLD"]
 
 #: Estimated Jaccard similarity of 5-word shingles from which two articles are copies
 #: (calibrated on the shared corpus: bench/copies.py, bench/README.md).
@@ -51,7 +52,8 @@ SHINGLE = 5
 #: Bodies shorter than this (in words) are too short to call copies: briefs share boilerplate.
 MIN_WORDS = 40
 
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
+#: Keeps the bytes of [a-z0-9], turns every other into a space.
+_WORD_BYTES = bytes(c if chr(c) in string.ascii_lowercase + string.digits else 32 for c in range(256))
 _BASE = 1_000_003  # shingle polynomial base: odd, < 2^31 so products stay below 2^63
 
 SCHEMA = """
@@ -79,38 +81,79 @@ class Cluster:
 
 @lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    # Drawn once: datasketch would otherwise draw them again for every article.
-    return MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations
+    # datasketch 2.0.0's permutations (seed 1, affine32): the stored signatures depend on them.
+    a, b = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
 
 
-def _identity(value: int) -> int:
-    return value  # shingles arrive already hashed (see signature)
+class _WordHashes(dict[bytes, int]):
+    """crc32 of each folded word, computed once per word (stable across processes, unlike hash())."""
+
+    def __missing__(self, word: bytes) -> int:
+        if len(self) >= 1_000_000:
+            self.clear()  # bounded: a stream of unique tokens must not grow it forever
+        value = self[word] = zlib.crc32(word)
+        return value
+
+
+_WORD_HASHES = _WordHashes()
 
 
 def folded_words(article: Article) -> list[str]:
     """Return the body's words folded the way the index folds them: ``Été`` → ``ete``, ``œuvre`` → ``oeuvre``."""
+    return [w.decode() for w in _folded_bytes(article)]
+
+
+def _folded_bytes(article: Article) -> list[bytes]:
     # str.replace beats a translate table here (translate with a dict is slow on long text).
     text = "\n".join(article.paragraphs).lower().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
-    # One NFKD pass over the whole text, then dropping non-ASCII, is the fold at C speed.
-    return _ASCII_WORD.findall(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
+    # One NFKD pass over the whole text, then dropping non-ASCII, is the fold at C speed;
+    # every byte but [a-z0-9] then becomes a space, and the words are what split() leaves.
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
+    return folded.translate(_WORD_BYTES).split()
 
 
 def signature(article: Article) -> np.ndarray | None:
     """Return the MinHash signature of an article's folded body, or None when it is too short."""
-    tokens = folded_words(article)
+    tokens = _folded_bytes(article)
     if len(tokens) < MIN_WORDS:
         return None
-    # Hash each word once (crc32: stable across processes, unlike hash()), then combine
-    # SHINGLE consecutive hashes as a polynomial, vectorised: no string per shingle.
-    vocab = {w: zlib.crc32(w.encode()) for w in set(tokens)}
-    words_hv = np.fromiter(map(vocab.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    # Combine SHINGLE consecutive word hashes as a polynomial, vectorised: no string per shingle.
+    words_hv = np.fromiter(map(_WORD_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
     n = len(tokens) - SHINGLE + 1
     hv = np.zeros(n, dtype=np.uint64)
     for j in range(SHINGLE):
         hv = (hv * np.uint64(_BASE) + words_hv[j:j + n]) & np.uint64(0xFFFFFFFF)
-    m = MinHash(num_perm=NUM_PERM, hashfunc=_identity, permutations=_permutations(), scheme="affine32")
-    m.update_batch(np.unique(hv).tolist())
-    return m.hashvalues.astype(np.uint32)
+    return _minhash(hv.astype(np.uint32))
+
+
+def _minhash(shingles: np.ndarray) -> np.ndarray:
+    """Return the 128 minimums of the permuted shingle hashes: datasketch's affine32 MinHash, in numpy.
+
+    Each hash is mixed by MurmurHash3's finalizer, then permuted by ``a·h + b``
+    modulo 2^32; duplicates need no removal, a minimum ignores them.
+    """
+    a, b = _permutations()
+    out = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    for start in range(0, len(shingles), 4096):  # bounded memory on a huge article
+        h = shingles[start:start + 4096].copy()
+        h ^= h >> np.uint32(16)
+        h *= np.uint32(0x85EBCA6B)
+        h ^= h >> np.uint32(13)
+        h *= np.uint32(0xC2B2AE35)
+        h ^= h >> np.uint32(16)
+        np.minimum(out, (h[:, None] * a + b).min(axis=0), out=out)
+    return out
+
+
+def prepare(article: Article) -> tuple[np.ndarray | None, list[int]]:
+    """Return an article's signature and band keys, computed once (a reading process may do it ahead)."""
+    # Kept in the frozen article's __dict__ (pickled with it), like its content hash.
+    prepared: tuple[np.ndarray | None, list[int]] | None = article.__dict__.get("_copies")
+    if prepared is None:
+        sig = signature(article)
+        prepared = article.__dict__["_copies"] = (sig, [] if sig is None else _band_keys(sig))
+    return prepared
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -118,33 +161,68 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(a == b))
 
 
+_BAND_TAGS = [bytes([i]) for i in range(BANDS)]
+_BAND_BYTES = ROWS * 4
+
+
 def _band_keys(sig: np.ndarray) -> list[int]:
-    return [int.from_bytes(hashlib.blake2b(bytes([i]) + sig[i * ROWS:(i + 1) * ROWS].tobytes(),
+    raw = sig.tobytes()
+    return [int.from_bytes(hashlib.blake2b(tag + raw[i * _BAND_BYTES:(i + 1) * _BAND_BYTES],
                                            digest_size=8).digest(), "little", signed=True)
-            for i in range(BANDS)]
+            for i, tag in enumerate(_BAND_TAGS)]
 
 
-def place(db: sqlite3.Connection, article: Article, threshold: float = THRESHOLD) -> list[str]:
-    """Index an article's signature and join it to the cluster of its copies; return the copies found."""
-    sig = signature(article)
-    if sig is None:
-        return []
-    keys = _band_keys(sig)
-    marks = ",".join("?" * len(keys))
-    candidates = [r[0] for r in db.execute(f"SELECT DISTINCT id FROM bands WHERE key IN ({marks})", keys)
-                  if r[0] != article.id]
-    db.execute("INSERT OR REPLACE INTO signatures VALUES (?, ?)", (article.id, sig.tobytes()))
-    db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", ((k, article.id) for k in keys))
-    if not candidates:
-        return []
-    rows = db.execute(f"SELECT id, sig FROM signatures WHERE id IN ({','.join('?' * len(candidates))})",
-                      candidates).fetchall()
-    other = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint32).reshape(len(rows), NUM_PERM)
-    scores = (other == sig).mean(axis=1)
-    matches = {rows[i][0]: float(scores[i]) for i in np.flatnonzero(scores >= threshold)}
-    if matches:
-        _link(db, article.id, matches)
-    return sorted(matches)
+class Placer:
+    """Places the articles of one transaction among their copies; their band rows go in at :meth:`flush`.
+
+    Inserting each article's 32 band rows as it comes means 32 random B-tree
+    insertions; held until the transaction ends and inserted sorted, they cost a
+    fraction of that. Candidates are looked up in the table and among the rows held.
+    """
+
+    def __init__(self, db: sqlite3.Connection, threshold: float = THRESHOLD) -> None:
+        self.db, self.threshold = db, threshold
+        self.held: dict[int, list[str]] = {}  # band key → ids placed since the last flush
+        self.keys: dict[str, list[int]] = {}  # id → its held band keys
+
+    def place(self, article: Article) -> list[str]:
+        """Index an article's signature and join it to the cluster of its copies; return the copies found."""
+        sig, keys = prepare(article)
+        if sig is None:
+            return []
+        db = self.db
+        marks = ",".join("?" * len(keys))
+        found = {r[0] for r in db.execute(f"SELECT DISTINCT id FROM bands WHERE key IN ({marks})", keys)}
+        for key in keys:
+            found.update(self.held.get(key, ()))
+            self.held.setdefault(key, []).append(article.id)
+        self.keys[article.id] = keys
+        found.discard(article.id)
+        db.execute("INSERT OR REPLACE INTO signatures VALUES (?, ?)", (article.id, sig.tobytes()))
+        if not found:
+            return []
+        candidates = sorted(found)
+        rows = db.execute(f"SELECT id, sig FROM signatures WHERE id IN ({','.join('?' * len(candidates))})",
+                          candidates).fetchall()
+        other = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint32).reshape(len(rows), NUM_PERM)
+        scores = (other == sig).mean(axis=1)
+        matches = {rows[i][0]: float(scores[i]) for i in np.flatnonzero(scores >= self.threshold)}
+        if matches:
+            _link(db, article.id, matches)
+        return sorted(matches)
+
+    def forget(self, article_id: str) -> None:
+        """Take an article out of the copy index and its cluster, held band rows included."""
+        for key in self.keys.pop(article_id, ()):
+            self.held[key].remove(article_id)
+        forget(self.db, article_id)
+
+    def flush(self) -> None:
+        """Insert the held band rows, sorted by key."""
+        rows = sorted((key, i) for key, ids in self.held.items() for i in ids)
+        self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", rows)
+        self.held.clear()
+        self.keys.clear()
 
 
 def _link(db: sqlite3.Connection, article_id: str, matches: dict[str, float]) -> None:
@@ -189,14 +267,19 @@ def forget(db: sqlite3.Connection, article_id: str) -> None:
                    (min(rest, key=lambda i: _rank(db, i)), article_id))
 
 
-def rebuild(db: sqlite3.Connection, threshold: float = THRESHOLD) -> int:
+def rebuild(db: sqlite3.Connection, threshold: float = THRESHOLD,
+            report: Callable[[str, int], None] | None = None) -> int:
     """Recompute every signature and cluster from the stored articles; return the clusters formed."""
     db.execute("DELETE FROM copies")
     db.execute("DELETE FROM bands")
     db.execute("DELETE FROM signatures")
     # Reading articles while writing the copy tables on one connection is safe: different tables.
+    placer = Placer(db, threshold)
     for (record,) in db.execute("SELECT record FROM articles ORDER BY aid").fetchall():
-        place(db, Article.from_stored(json.loads(record)), threshold)
+        placer.place(Article.from_stored(json.loads(record)))
+        if report:
+            report("copies", 1)
+    placer.flush()
     return int(db.execute("SELECT count(DISTINCT cluster) FROM copies").fetchone()[0])
 
 

@@ -17,21 +17,75 @@ The points, in the order a write reaches them:
 * ``before-swap``: a rebuild's new index generation is complete but not live;
 * ``mid-merge``: after an index commit, small segments are being merged into a
   new one, not yet committed.
+
+A test of concurrency *holds* a thread at a point instead (:func:`held`): the
+first thread to reach ``matching`` (a search, between taking its snapshot and
+reading postings) or ``vocabulary-build`` waits there until the test lets it
+go, so the test can prove what other threads do meanwhile, without sleeps.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["POINTS", "failpoint"]
+__all__ = ["POINTS", "failpoint", "held", "Hold"]
 
-POINTS = ("after-store-commit", "mid-index-write", "after-index-commit", "before-swap", "mid-merge")
+POINTS = ("after-store-commit", "mid-index-write", "after-index-commit", "before-swap", "mid-merge",
+          "matching", "vocabulary-build")
 _VARIABLE = "ARCHIVE_FAILPOINT"
 
 
-def failpoint(name: str) -> None:
-    """Kill this process with SIGKILL if ``$ARCHIVE_FAILPOINT`` names this point."""
+class Hold:
+    """One thread held at a point: ``reached`` once it is there, released by :meth:`release`."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self._go = threading.Event()
+        self._taken = False
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Claim the hold for the calling thread; False when another thread has it."""
+        with self._lock:
+            if self._taken:
+                return False
+            self._taken = True
+            return True
+
+    def wait(self) -> None:
+        """Say the point is reached, and wait to be released."""
+        self.reached.set()
+        self._go.wait()
+
+    def release(self) -> None:
+        """Let the held thread go on (and any later one pass)."""
+        self._go.set()
+
+
+_HOLDS: dict[str, Hold] = {}
+
+
+@contextmanager
+def held(name: str) -> Iterator[Hold]:
+    """Hold the first thread of this process that reaches point ``name``, until released."""
     assert name in POINTS, name
+    hold = _HOLDS[name] = Hold()
+    try:
+        yield hold
+    finally:
+        del _HOLDS[name]
+        hold.release()
+
+
+def failpoint(name: str) -> None:
+    """Kill this process with SIGKILL if ``$ARCHIVE_FAILPOINT`` names this point (or hold a thread)."""
+    assert name in POINTS, name
+    hold = _HOLDS.get(name)
+    if hold is not None and hold.take():
+        hold.wait()
     if os.environ.get(_VARIABLE) == name:
         os.kill(os.getpid(), signal.SIGKILL)

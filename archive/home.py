@@ -16,20 +16,23 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO, TypeVar
 
+from . import bulk
 from .analysis import FRENCH, Chain
 from .errors import ArchiveBusy, ArchiveError, HomeMissing, HomeUnavailable, IngestError
 from .failpoints import failpoint
-from .indexing import FastWriter, IndexDir, build_segments, write_articles
-from .ingest import find_sources, read_incoming
+from .indexing import FastWriter, IndexDir, Report, build_segments, write_articles
+from .ingest import Source, find_sources, read_incoming
 from .integrity import READ_ERRORS, verify_files, verify_segments, write_manifest
 from .merging import merge_segments
 from .model import Article
 from .store import Outcome, Store
+from .workers import Bars, Progress, no_progress
+from .workers import report as report_progress
 
 __all__ = ["Archive", "AddReport", "CheckReport", "ProgressFactory", "resolve_home"]
 
@@ -38,8 +41,10 @@ T = TypeVar("T")
 FAST_BATCH = 200
 #: Index segments past which a write ends with a full rebuild.
 MAX_SEGMENTS = 16
-#: ``progress(label, total)`` returns a context manager yielding ``advance(n)``.
-ProgressFactory = Callable[[str, "int | None"], AbstractContextManager[Callable[[int], None]]]
+#: ``progress(phase, total, unit)`` returns a context manager yielding ``advance(n)``
+#: (see :mod:`archive.workers`); phases: storing (bytes), copies, analysing, indexing
+#: (articles), writing (paragraphs).
+ProgressFactory = Progress
 
 
 def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
@@ -47,11 +52,6 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
     if home is None or home == "":
         home = os.environ.get("ARCHIVE_HOME") or os.getcwd()
     return Path(home).expanduser().resolve()
-
-
-@contextmanager
-def _no_progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    yield lambda n: None
 
 
 @dataclass
@@ -62,6 +62,8 @@ class AddReport:
     failures: list[IngestError] = field(default_factory=list)
     #: Things the user should know that are not failures (an id taken, so another chosen).
     notes: list[str] = field(default_factory=list)
+    #: Paragraphs (and headings) of the articles added or updated.
+    paragraphs: int = 0
 
     def counts(self) -> dict[str, int]:
         """Return how many articles were added, updated and unchanged, and how many sources failed."""
@@ -158,14 +160,18 @@ class Archive:
         """
         sources, missing = find_sources(paths)
         report = AddReport(failures=list(missing))
-        progress = progress or _no_progress
+        progress = progress or no_progress
+        sizes = [_size(source) for source in sources]
+        total = None if any(source.is_stdin for source in sources) else sum(sizes)
         with self.writing():
-            with progress("storing", None) as advance:
-                for source in sources:
-                    read = [0]
+            with progress("storing", total, "B") as advance:
+                for source, size in zip(sources, sizes, strict=True):
+                    read, meter = [0], _Meter(advance)
+                    # A large JSON Lines file is read by worker processes while the store writes.
+                    lines = bulk.lines_reader(procs if size >= bulk.BULK_BYTES else 1, meter)
                     try:
                         label = f"{origin}:{Path(source.path).name}" if origin else None
-                        items = _counting(read_incoming(source, overrides, stdin, origin=label), advance, read)
+                        items = _counting(read_incoming(source, overrides, stdin, origin=label, lines=lines), read)
                         report.outcomes.extend(self.store.put(items, report.notes))
                         failpoint("after-store-commit")
                     except IngestError as exc:
@@ -183,6 +189,9 @@ class Archive:
                         # the files before it stored but unindexed: it fails on its own.
                         report.failures.append(IngestError(str(source), f"could not be read "
                                                            f"({type(exc).__name__}: {exc})"))
+                    finally:
+                        advance(max(0, size - meter.done))  # the rest of the file: blank lines, other formats
+            report.paragraphs = self.store.paragraphs(i for i, outcome in report.outcomes if outcome != "unchanged")
             self._sync(progress, procs)
         return report
 
@@ -190,14 +199,14 @@ class Archive:
         """Add article objects in one transaction and index them."""
         with self.writing():
             outcomes = self.store.put(articles)
-            self._sync(_no_progress, 1)
+            self._sync(no_progress, 1)
         return outcomes
 
     def remove(self, ids: Iterable[str], *, purge: bool = False) -> list[str]:
         """Remove articles (all or none) and their index entries; ``purge`` also deletes their history."""
         with self.writing():
             removed = self.store.remove(ids, purge=purge)
-            self._sync(_no_progress, 1)
+            self._sync(no_progress, 1)
         return removed
 
     def rebuild(self, *, procs: int = 1, progress: ProgressFactory | None = None,
@@ -205,25 +214,27 @@ class Archive:
         """Build a new index from the store beside the live one and swap it in; return blocks indexed.
 
         ``chain`` switches stages of the search chain off (the relevance benchmark).
-        The copy clusters are recomputed too.
+        The copy clusters are recomputed too, meanwhile, by another process.
         """
         with self.writing():
-            self.store.recluster()
-            return self._rebuild(progress or _no_progress, procs, chain)
+            return self._rebuild(progress or no_progress, procs, chain, recluster=True)
 
     def sync(self, *, progress: ProgressFactory | None = None) -> None:
         """Bring the index in line with the store's pending changes."""
         with self.writing():
-            self._sync(progress or _no_progress, 1)
+            self._sync(progress or no_progress, 1)
 
-    def _rebuild(self, progress: ProgressFactory, procs: int, chain: Chain = FRENCH) -> int:
-        generation = self.store.generation()
-        total = len(self.store)
+    def _rebuild(self, progress: ProgressFactory, procs: int, chain: Chain = FRENCH, recluster: bool = False) -> int:
+        # Reclustering is one more store transaction, which the generation counts.
+        generation = self.store.generation() + recluster
+        stats = self.store.stats()
+        phases = {"copies": (stats["articles"], " articles"), "analysing": (stats["articles"], " articles"),
+                  "writing": (stats["blocks"], " paragraphs")}
         name, ix = self.index_dir.create(chain)
         try:
             ids = self.store.ids()
-            with progress("indexing", total) as advance:
-                build_segments(ix, self.index_dir.path / name, self.store.path, ids, procs, advance)
+            beside = [(_recluster, (str(self.store.path),))] if recluster else []
+            build_segments(ix, self.index_dir.path / name, self.store.path, ids, procs, progress, phases, beside)
             ix.close()
         except BaseException:
             self.index_dir.clean()  # drop the half-built generation, keep the live one
@@ -253,17 +264,21 @@ class Archive:
             writer = FastWriter(ix, timeout=self.lock_wait, compound=False)
         else:
             writer = ix.writer(timeout=self.lock_wait, limitmb=256, compound=False)
-        try:
-            for article_id in pending:
-                writer.delete_by_term("article", article_id)
-            with progress("indexing", len(pending)) as advance:
-                write_articles(writer, self.store.iter_keyed(pending), advance)
-        except BaseException:
-            writer.cancel()
-            raise
-        # The fast writer builds its segment from its own buffers, not Whoosh's pool,
-        # so it must not be asked to merge other segments into it.
-        writer.commit(merge=not isinstance(writer, FastWriter))
+        phases = {"analysing": (len(pending), " articles"), "indexing": (len(pending), " articles")}
+        with Bars(progress, phases) as bars:
+            if isinstance(writer, FastWriter):
+                writer.report = bars
+            try:
+                for article_id in pending:
+                    writer.delete_by_term("article", article_id)
+                write_articles(writer, self.store.iter_keyed(pending), bars)
+            except BaseException:
+                writer.cancel()
+                raise
+            phases["writing"] = (writer.docnum - writer.docbase, " paragraphs")
+            # The fast writer builds its segment from its own buffers, not Whoosh's pool,
+            # so it must not be asked to merge other segments into it.
+            writer.commit(merge=not isinstance(writer, FastWriter))
         ix.close()
         write_manifest(folder)
         failpoint("after-index-commit")
@@ -288,16 +303,16 @@ class Archive:
             if not repair or report.ok:
                 return report
             if report.serious:
-                self._rebuild(progress or _no_progress, procs)
+                self._rebuild(progress or no_progress, procs)
             elif report.damage:
                 # Only files a crashed write left unrecorded, in segments that read
                 # whole: record them and catch up with the store.
                 write_manifest(self.index_dir.path / str(self.index_dir.current_name()))
                 self.store.queue(report.missing + report.extra + report.stale)
-                self._sync(_no_progress, 1)
+                self._sync(no_progress, 1)
             else:
                 self.store.queue(report.missing + report.extra + report.stale)
-                self._sync(_no_progress, 1)
+                self._sync(no_progress, 1)
             after = self._compare()
         report.repaired = after.ok
         report.damage += [f"still after repair: {line}" for line in after.damage]
@@ -368,8 +383,31 @@ class Archive:
         return count
 
 
-def _counting(articles: Iterator[T], advance: Callable[[int], None], read: list[int]) -> Iterator[T]:
+def _counting(articles: Iterator[T], read: list[int]) -> Iterator[T]:
     for article in articles:
         read[0] += 1
         yield article
-        advance(1)
+
+
+class _Meter:
+    """Advances a progress bar, counting how far."""
+
+    def __init__(self, advance: Callable[[int], None]) -> None:
+        self.advance, self.done = advance, 0
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        self.advance(n)
+
+
+def _size(source: Source) -> int:
+    """Return a source file's size in bytes (0 for standard input or a file that cannot be read)."""
+    try:
+        return 0 if source.is_stdin else os.path.getsize(source.path)
+    except OSError:
+        return 0
+
+
+def _recluster(store_path: str, report: Report = report_progress) -> int:
+    """Recompute a store's copy clusters (a job beside an index build); return how many."""
+    return Store(Path(store_path)).recluster(report)

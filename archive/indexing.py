@@ -25,10 +25,11 @@ block 0 only; the search stage lifts a match on them to every block of the
 article through the ``aid`` column. Indexing them on every block made
 indexing several times slower for no gain.
 
-Both fields go through the one chain of :mod:`archive.analysis`. Small
+Every field goes through the one chain of :mod:`archive.analysis`. Small
 updates go through Whoosh's own writer; batches and rebuilds through
-:class:`FastWriter`, which analyzes each block once and hands the terms to
-:class:`~archive.whoosh_format.BulkSegmentWriter`.
+:class:`FastWriter`, which turns the same documents into sorted posting arrays
+(:mod:`archive.postings`, each distinct word analysed once) and hands them to
+:class:`~archive.whoosh_format.BulkSegmentWriter`, which writes the segment in bulk.
 
 Segments are written as separate files, not Whoosh's compound ``.seg`` files:
 Whoosh opens each part of a compound segment through ``BytesIO(memoryview)``,
@@ -45,12 +46,11 @@ article's documents in one Whoosh commit.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import struct
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +64,18 @@ from .analysis import FRENCH, Chain, ChainAnalyzer
 from .errors import IndexMissing
 from .failpoints import failpoint
 from .model import Article, derive_title
+from .postings import SegmentBuilder, SegmentData
 from .whoosh_format import BulkSegmentWriter, commit_segments, finish_segment
-from .workers import die_with_parent
+from .workers import Bars, Phases, Progress, run_jobs
+from .workers import report as report_progress
 
 __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_articles", "FastWriter",
            "build_segments"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
-FORMAT = "fr-9"
-Progress = Callable[[int], None]
+FORMAT = "fr-10"
+#: ``report(phase, n)``: ``n`` more units of ``phase`` done.
+Report = Callable[[str, int], None]
 _PACK_ONE = struct.Struct("<I").pack
 
 
@@ -152,38 +155,60 @@ def article_documents(aid: int, article: Article) -> Iterable[dict[str, object]]
 
 
 class FastWriter(BulkSegmentWriter):
-    """A segment writer fed whole articles, each block analyzed once by the chain."""
+    """A segment writer fed whole articles, written in bulk (:mod:`archive.postings`).
 
-    def __init__(self, ix: whoosh_index.Index, **kwargs: Any) -> None:
-        super().__init__(ix, ("text", "accent"), ("exact",), **kwargs)
-        self.chain = schema_chain(self.schema)
+    ``report(phase, n)`` hears its progress: ``writing`` counts paragraphs, each
+    segment's share of posting blocks written turned into its share of paragraphs.
+    """
+
+    def __init__(self, ix: whoosh_index.Index, report: Report = report_progress, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        self.builder = SegmentBuilder(schema_chain(self.schema))
+        self.report = report
+        self._share, self._reported = 0.0, 0
 
     def add_article(self, aid: int, article: Article) -> int:
         """Add one article's blocks; return how many."""
-        for doc in article_documents(aid, article):
-            text = str(doc.pop("text"))
-            doc.pop("exact")
-            exact, search, accent = self.chain.block(text)
-            if doc.get("title_exact") is not None:
-                accent = accent + self.chain.block(str(doc["title_exact"]))[2]
-            doc.pop("accent")
-            self.add_block({"text": search, "exact": exact, "accent": accent}, doc)
-        return len(article.blocks)
+        count = self.builder.add_article(aid, article)
+        self.docnum += count
+        self._added = True
+        return count
+
+    def segment_data(self) -> SegmentData:
+        """Return the articles added, as postings."""
+        return self.builder.build()
+
+    def written(self, share: float) -> None:
+        """Report the paragraphs whose share of posting blocks is now written."""
+        self._share += share
+        self._report_writing(min(self.docnum, round(self._share * self.docnum)))
+
+    def _flush_segment(self) -> None:
+        super()._flush_segment()
+        self._report_writing(self.docnum)
+
+    def _report_writing(self, done: int) -> None:
+        if done > self._reported:
+            self.report("writing", done - self._reported)
+            self._reported = done
 
 
 def write_articles(writer: IndexWriter, items: Iterable[tuple[int, Article]],
-                   progress: Progress | None = None) -> int:
-    """Add articles' documents to an open writer (Whoosh's or the fast one); return blocks written."""
+                   report: Report = report_progress) -> int:
+    """Add articles' documents to an open writer (Whoosh's or the fast one); return blocks written.
+
+    Each article is reported as ``analysing`` (the fast writer, which writes later) or ``indexing``.
+    """
     blocks = 0
     for count, (aid, article) in enumerate(items, 1):
         if isinstance(writer, FastWriter):
             blocks += writer.add_article(aid, article)
+            report("analysing", 1)
         else:
             for doc in article_documents(aid, article):
                 writer.add_document(**doc)
                 blocks += 1
-        if progress:
-            progress(1)
+            report("indexing", 1)
         if count == 2:
             failpoint("mid-index-write")
     return blocks
@@ -262,37 +287,36 @@ class IndexDir:
                 child.unlink(missing_ok=True)
 
 
-def _index_part(job: tuple[str, str, list[str]]) -> tuple[Any, int]:
+def _index_part(index_path: str, store_path: str, ids: list[str], report: Report = report_progress) -> Any:
     """Index some of the store's articles into a new segment of an index (a worker process)."""
-    index_path, store_path, ids = job
     from .store import Store
 
     ix = whoosh_index.open_dir(index_path)
-    writer = FastWriter(ix, _lk=False, compound=False)
-    write_articles(writer, Store(Path(store_path)).iter_keyed(ids))
-    return finish_segment(writer), len(ids)
+    writer = FastWriter(ix, report, _lk=False, compound=False)
+    write_articles(writer, Store(Path(store_path)).iter_keyed(ids), report)
+    return finish_segment(writer)
 
 
-def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, ids: list[str],
-                   procs: int, progress: Progress | None = None) -> None:
-    """Index ``ids`` into new segments of a fresh index, in ``procs`` processes, and commit them."""
+def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, ids: list[str], procs: int,
+                   progress: Progress, phases: Phases,
+                   beside: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]] = ()) -> list[Any]:
+    """Index ``ids`` into new segments of a fresh index, in ``procs`` processes, and commit them.
+
+    ``beside`` are other jobs run in the same pool meanwhile (the copy clusters of a
+    rebuild); their results are returned. Progress shows as one bar per phase of ``phases``.
+    """
     parts = max(1, min(procs, len(ids) // 200 or 1))
     size = -(-len(ids) // parts) if ids else 0
-    jobs = [(str(index_path), str(store_path), ids[i:i + size]) for i in range(0, len(ids), size or 1)]
+    jobs = [(_index_part, (str(index_path), str(store_path), ids[i:i + size]))
+            for i in range(0, len(ids), size or 1)]
+    if parts == 1:
+        with Bars(progress, phases) as bars:
+            others = [job(*args, bars) for job, args in beside]
+            segments = [job(*args, bars) for job, args in jobs]
+    else:
+        results = run_jobs([*beside, *jobs], parts + len(beside), phases, progress)
+        others, segments = results[:len(beside)], results[len(beside):]
     # The new generation's folder is private to this rebuild (the caller holds the
     # archive's write lock), so the segments are committed by writing the TOC directly.
-    segments = []
-    if parts == 1:
-        for job in jobs:
-            segment, count = _index_part(job)
-            segments.append(segment)
-            if progress:
-                progress(count)
-    else:
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(parts, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            for segment, count in pool.imap_unordered(_index_part, jobs):
-                segments.append(segment)
-                if progress:
-                    progress(count)
     commit_segments(ix, index_path, segments)
+    return others

@@ -28,13 +28,15 @@ so a file that fails half-way leaves nothing behind.
 from __future__ import annotations
 
 import glob
+import itertools
 import json
 import os
 import re
 import sys
 import tomllib
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -45,13 +47,14 @@ from .errors import IngestError, InvalidArticle
 from .identity import Incoming, Revision
 from .model import Article, Block, clean_block, derive_title, is_heading, nfc
 
-__all__ = ["Source", "find_sources", "read_articles", "read_incoming", "read_bytes", "SUFFIXES",
-           "MAX_FILE_BYTES"]
+__all__ = ["Source", "find_sources", "read_articles", "read_incoming", "read_bytes", "jsonl_lines",
+           "jsonl_articles", "read_lines", "LinesReader", "SUFFIXES", "MAX_FILE_BYTES"]
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson")
 SUFFIXES = TEXT_SUFFIXES + RECORD_SUFFIXES
 SIDECAR_SUFFIXES = (".json", ".toml", ".yaml", ".yml")
+LinesReader = Callable[[Iterable[tuple[int, bytes]], str, Mapping[str, Any] | None, str, bool], Iterator[Incoming]]
 #: Largest single-article file (and largest JSON Lines line) we accept.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
@@ -145,27 +148,24 @@ def read_articles(source: Source, overrides: Mapping[str, Any] | None = None,
 
 
 def read_incoming(source: Source, overrides: Mapping[str, Any] | None = None,
-                  stdin: BinaryIO | None = None, *, origin: str | None = None) -> Iterator[Incoming]:
+                  stdin: BinaryIO | None = None, *, origin: str | None = None,
+                  lines: LinesReader | None = None) -> Iterator[Incoming]:
     """Yield the articles of one source with their provenance (see :mod:`archive.identity`).
 
     A real file is remembered by its absolute path (record ``n`` of a JSON list or
     line ``n`` of JSON Lines by ``path:n``); ``origin`` names a source with no
     lasting path instead (a paste, an upload), which is then not remembered.
+    ``lines`` reads JSON Lines (default :func:`read_lines`; :mod:`archive.bulk` in parallel).
     """
     remember = origin is None and not source.is_stdin
     base = origin or ("<stdin>" if source.is_stdin else str(Path(source.path).resolve()))
+    path = Path(source.path)
+    suffix = path.suffix.lower()
     try:
-        if source.is_stdin:
-            stream = stdin if stdin is not None else sys.stdin.buffer
-            yield from _read_jsonl(stream, str(source), overrides, base, remember)
-            return
-        path = Path(source.path)
-        suffix = path.suffix.lower()
-        if suffix in (".jsonl", ".ndjson"):
-            if path.stat().st_size == 0:
-                raise IngestError(source.path, "empty file", code="empty_file")
-            with path.open("rb") as f:
-                yield from _read_jsonl(f, source.path, overrides, base, remember)
+        if source.is_stdin or suffix in (".jsonl", ".ndjson"):
+            with nullcontext(stdin or sys.stdin.buffer) if source.is_stdin else path.open("rb") as f:
+                yield from (lines or read_lines)(jsonl_lines(f, str(source)), str(source), overrides, base,
+                                                 remember)
             return
         if suffix not in SUFFIXES:
             raise IngestError(source.path, f"unsupported file type {suffix or '(none)'!r} "
@@ -176,7 +176,8 @@ def read_incoming(source: Source, overrides: Mapping[str, Any] | None = None,
             yield from _records_to_articles(_load_json(text, source.path), source.path, overrides,
                                             base, remember)
             return
-        article, derived = _text_article(text, path) if suffix == ".txt" else _markdown_article(text, path)
+        article, derived = (_record_from(_sidecar(path), _blocks_from_text(text), path) if suffix == ".txt"
+                            else _markdown_article(text, path))
         yield Incoming(_apply(article, overrides, source.path, derived), base, derived, remember)
     except InvalidArticle as exc:
         raise IngestError(str(source), str(exc)) from None
@@ -227,33 +228,40 @@ def _load_json(text: str, name: str) -> Any:
         raise IngestError(name, "JSON nested too deeply", code="json_too_deep") from None
 
 
-def _read_jsonl(stream: BinaryIO, name: str, overrides: Mapping[str, Any] | None, base: str,
-                remember: bool) -> Iterator[Incoming]:
+def read_lines(lines: Iterable[tuple[int, bytes]], name: str, overrides: Mapping[str, Any] | None, base: str,
+               remember: bool) -> Iterator[Incoming]:
+    """Read numbered JSON Lines into articles, one after the other."""
+    for lineno, raw in lines:
+        yield from jsonl_articles(raw, lineno, name, overrides, base, remember)
+
+
+def jsonl_lines(stream: BinaryIO, name: str) -> Iterator[tuple[int, bytes]]:
+    """Yield the numbered non-blank lines of a JSON Lines stream; raise on an empty one."""
     any_line = False
-    for lineno, raw in enumerate(_lines(stream, name), start=1):
-        if not raw.strip():
-            continue
-        any_line = True
-        where = f"{name}:{lineno}"
-        try:
-            line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-        except UnicodeDecodeError:
-            raise IngestError(where, "not UTF-8 (JSON Lines must be UTF-8)", code="not_utf8") from None
-        record = _load_json(line, where)
-        yield from _records_to_articles(record, where, overrides, f"{base}:{lineno}", remember, single=True)
+    for lineno in itertools.count(1):
+        raw = stream.readline(MAX_FILE_BYTES + 1)
+        if not raw:
+            break
+        if len(raw) > MAX_FILE_BYTES and not raw.endswith(b"\n"):
+            raise IngestError(name, f"a line longer than {MAX_FILE_BYTES // (1024 * 1024)} MiB",
+                              code="line_too_long", mib=MAX_FILE_BYTES // (1024 * 1024))
+        if raw.strip():
+            any_line = True
+            yield lineno, raw
     if not any_line:
         raise IngestError(name, "empty file", code="empty_file")
 
 
-def _lines(stream: BinaryIO, name: str) -> Iterator[bytes]:
-    while True:
-        line = stream.readline(MAX_FILE_BYTES + 1)
-        if not line:
-            return
-        if len(line) > MAX_FILE_BYTES and not line.endswith(b"\n"):
-            raise IngestError(name, f"a line longer than {MAX_FILE_BYTES // (1024 * 1024)} MiB",
-                              code="line_too_long", mib=MAX_FILE_BYTES // (1024 * 1024))
-        yield line
+def jsonl_articles(raw: bytes, lineno: int, name: str, overrides: Mapping[str, Any] | None, base: str,
+                   remember: bool) -> list[Incoming]:
+    """Read line ``lineno`` of a JSON Lines file (a worker process may: see :mod:`archive.bulk`)."""
+    where = f"{name}:{lineno}"
+    try:
+        line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+    except UnicodeDecodeError:
+        raise IngestError(where, "not UTF-8 (JSON Lines must be UTF-8)", code="not_utf8") from None
+    record = _load_json(line, where)
+    return list(_records_to_articles(record, where, overrides, f"{base}:{lineno}", remember, single=True))
 
 
 def _records_to_articles(data: Any, where: str, overrides: Mapping[str, Any] | None, base: str,
@@ -311,7 +319,8 @@ def _history(record: Mapping[str, Any]) -> tuple[tuple[Revision, ...], Mapping[s
 
 
 def _apply(article: Article, overrides: Mapping[str, Any] | None, where: str, derived: bool) -> Article:
-    if not overrides:
+    if not overrides or all(value in (None, (), []) for value in overrides.values()):
+        # (The command line passes every option, empty: a rebuild would merge the authors.)
         return _encodable(article, where)
     record = article.to_record()
     record.pop("authors", None)
@@ -334,11 +343,12 @@ def _encodable(article: Article, where: str) -> Article:
     """Return the article, or raise :class:`IngestError` if some text of it is not encodable."""
     # Decoded bytes never hold lone surrogates, but JSON (and YAML) escapes such as
     # "\ud800" do; they would fail later in the store, after earlier files went in.
-    for key, value in article.to_record().items():
-        for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str) and (m := _SURROGATE_RE.search(text)):
-                raise IngestError(where, f"'{key}' holds a lone surrogate \\u{ord(m.group()):04x} "
-                                         "(an invalid \\u escape), which is not text")
+    texts = [(key, text) for key, value in article.to_record().items()
+             for text in (value if isinstance(value, list) else [value]) if isinstance(text, str)]
+    if _SURROGATE_RE.search("\n".join(text for _, text in texts)):  # one scan; then name the field
+        key, m = next((k, m) for k, t in texts if (m := _SURROGATE_RE.search(t)))
+        raise IngestError(where, f"'{key}' holds a lone surrogate \\u{ord(m.group()):04x} "
+                                 "(an invalid \\u escape), which is not text")
     return article
 
 
@@ -372,12 +382,8 @@ def _load_yaml(text: str, name: str) -> Any:
 
 
 def _blocks_from_text(text: str) -> list[Block]:
-    blocks = []
-    for chunk in _BLANK_LINE_RE.split(text.strip("\n")):
-        cleaned = clean_block(chunk)
-        if cleaned:
-            blocks.append(Block(cleaned, is_heading(cleaned)))
-    return blocks
+    cleaned = (clean_block(chunk) for chunk in _BLANK_LINE_RE.split(text.strip("\n")))
+    return [Block(c, is_heading(c)) for c in cleaned if c]
 
 
 def _record_from(meta: Mapping[str, Any], blocks: list[Block], path: Path) -> tuple[Article, bool]:
@@ -391,10 +397,6 @@ def _record_from(meta: Mapping[str, Any], blocks: list[Block], path: Path) -> tu
     if "author" in record and isinstance(record["author"], list):
         record["authors"] = record.pop("author")
     return Article.from_record(record), record.get("id") in (None, "")
-
-
-def _text_article(text: str, path: Path) -> tuple[Article, bool]:
-    return _record_from(_sidecar(path), _blocks_from_text(text), path)
 
 
 def _markdown_article(text: str, path: Path) -> tuple[Article, bool]:

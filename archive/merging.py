@@ -32,7 +32,6 @@ check`` verifies is rewritten after the commit like after any other.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from .indexing import FastWriter, IndexDir, write_articles
 from .integrity import write_manifest
 from .store import Store
 from .whoosh_format import column, deleted, index_segments, segments
+from .workers import Bars, Progress, no_progress
 
 __all__ = ["WIDTH", "SPREAD", "plan", "live_sizes", "merge_segments"]
 
@@ -48,8 +48,6 @@ __all__ = ["WIDTH", "SPREAD", "plan", "live_sizes", "merge_segments"]
 WIDTH = 4
 #: Sizes are similar when the largest is less than SPREAD times the smallest.
 SPREAD = 2
-#: ``progress(label, total)`` returns a context manager yielding ``advance(n)``.
-ProgressFactory = Callable[[str, "int | None"], AbstractContextManager[Callable[[int], None]]]
 
 
 def plan(sizes: Mapping[str, int]) -> set[str]:
@@ -90,7 +88,7 @@ def _live_articles(ix: Any, ids: set[str]) -> list[str]:
     return sorted(found)
 
 
-def merge_segments(index_dir: IndexDir, store: Store, *, progress: ProgressFactory | None = None,
+def merge_segments(index_dir: IndexDir, store: Store, *, progress: Progress | None = None,
                    timeout: float = 60.0) -> int:
     """Merge the live index's segments as :func:`plan` says (call with the write lock held); return how many remain."""
     folder = Path(index_dir.path) / str(index_dir.current_name())
@@ -103,11 +101,8 @@ def merge_segments(index_dir: IndexDir, store: Store, *, progress: ProgressFacto
         articles = _live_articles(ix, chosen)
         writer = FastWriter(ix, timeout=timeout, compound=False)
         try:
-            if progress is None:
-                write_articles(writer, store.iter_keyed(articles))
-            else:
-                with progress("merging", len(articles)) as advance:
-                    write_articles(writer, store.iter_keyed(articles), advance)
+            with Bars(progress or no_progress, {"merging": (len(articles), " articles")}) as bars:
+                write_articles(writer, store.iter_keyed(articles), lambda _phase, n: bars("merging", n))
             failpoint("mid-merge")
         except BaseException:
             writer.cancel()

@@ -41,7 +41,9 @@ __all__ = ["Block", "Article", "parse_date", "check_date_bound", "is_heading", "
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
 _FINAL_PUNCT = tuple(".!?…:;,»\"”)]")
-_WS_RE = re.compile(r"[ \t\r\f\v]+")
+#: Runs of spaces and tabs to fold into one space. A single space is left alone (it
+#: would be replaced by itself): matching every one cost more than the rest of reading.
+_WS_RE = re.compile(r"[ \t\r\f\v]{2,}|[\t\r\f\v]")
 #: Longest title slug kept in a derived id (the hash follows it).
 SLUG_CHARS = 48
 #: Hex digits of the content hash in a derived id (40 bits: no collision short of ~10⁶ texts per slug).
@@ -188,6 +190,10 @@ class Block:
     text: str
     heading: bool = False
 
+    def __reduce__(self) -> tuple[type[Block], tuple[str, bool]]:
+        # Pickled as a call: reading processes send thousands, and this halves their cost.
+        return (Block, (self.text, self.heading))
+
 
 @dataclass(frozen=True)
 class Article:
@@ -226,8 +232,13 @@ class Article:
 
     def content_hash(self) -> str:
         """Return a digest of everything stored, to tell an update from a re-add."""
-        payload = json.dumps(self.to_record(), ensure_ascii=False, sort_keys=True)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+        # Computed once per object: storing an article asks for it three times. The
+        # dataclass is frozen, so the cache goes into the instance's __dict__ directly.
+        digest: str | None = self.__dict__.get("_digest")
+        if digest is None:
+            payload = json.dumps(self.to_record(), ensure_ascii=False, sort_keys=True)
+            digest = self.__dict__["_digest"] = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+        return digest
 
     def to_record(self) -> dict[str, Any]:
         """Return the article as a JSON Lines record (the corpus format, extended)."""
@@ -248,18 +259,24 @@ class Article:
         return record
 
     @classmethod
-    def from_stored(cls, record: Mapping[str, Any]) -> Article:
-        """Rebuild an article from a record the store wrote (already clean and checked)."""
+    def from_stored(cls, record: Mapping[str, Any], digest: str | None = None) -> Article:
+        """Rebuild an article from a record the store wrote (already clean and checked).
+
+        ``digest`` is its content hash as the store recorded it, which saves computing it again.
+        """
         headings = set(record.get("headings") or ())
         authors = record.get("authors")
         if authors is None:
             authors = [record["author"]] if record.get("author") else []
-        return cls(
+        article = cls(
             id=record["id"], title=record["title"],
             blocks=tuple(Block(t, i in headings) for i, t in enumerate(record["paragraphs"])),
             date=dt.date.fromisoformat(record["date"]) if record.get("date") else None,
             source=record.get("source"), authors=tuple(authors), url=record.get("url"),
             tags=tuple(record.get("tags") or ()), lang=record.get("lang") or "fr")
+        if digest is not None:
+            article.__dict__["_digest"] = digest
+        return article
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any], *, default_id: str | None = None) -> Article:

@@ -40,7 +40,7 @@ from .analysis import ELISIONS, FRENCH, Chain, has_accents, normalize_text, word
 from .model import parse_date
 
 __all__ = ["Word", "Phrase", "Prefix", "Fuzzy", "And", "Or", "Not", "Node", "Reading", "Query",
-           "parse_query", "parse_date_bound", "MAX_CLAUSES"]
+           "parse_query", "parse_date_bound", "repeated_clauses", "MAX_CLAUSES"]
 
 #: Clauses beyond this many are ignored, which bounds the work of one query.
 MAX_CLAUSES = 128
@@ -400,3 +400,20 @@ class _Parser:
             self.date_to = high
         return True
 
+
+def repeated_clauses(root: Node) -> set[Node]:
+    """Return the clauses that occur more than once in a query tree."""
+    seen: set[Node] = set()
+    twice: set[Node] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            twice.add(node)
+            continue  # (its own children are counted once: the whole clause is kept)
+        seen.add(node)
+        if isinstance(node, (And, Or)):
+            stack.extend(node.children)
+        elif isinstance(node, Not):
+            stack.append(node.child)
+    return twice

@@ -26,7 +26,7 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -162,6 +162,7 @@ class Store:
         now = _now()
         outcomes: dict[str, Outcome] = {}
         with self._write() as (db, generation):
+            placer = copies.Placer(db)
             for item in articles:
                 if isinstance(item, Article):
                     item = Incoming(item)
@@ -184,7 +185,7 @@ class Store:
                 row = db.execute("SELECT hash FROM articles WHERE id = ?", (article.id,)).fetchone()
                 revisions.retire_live(db, article.id)
                 if row is not None:
-                    copies.forget(db, article.id)
+                    placer.forget(article.id)
                 values = _columns(article, digest)
                 if row is None:
                     db.execute(
@@ -202,10 +203,11 @@ class Store:
                     outcomes[article.id] = "added" if outcomes.get(article.id) == "added" else "updated"
                 revisions.add_revision(db, article, digest, item.origin, item.stored_at or now)
                 if self.detect_copies:
-                    copies.place(db, article)
+                    placer.place(article)
                 db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article.id,))
                 db.execute("INSERT INTO changes SELECT ?, aid FROM articles WHERE id = ?",
                            (generation, article.id))
+            placer.flush()
         return list(outcomes.items())
 
     def remove(self, ids: Iterable[str], *, purge: bool = False) -> list[str]:
@@ -229,10 +231,15 @@ class Store:
                 db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article_id,))
         return ids
 
-    def recluster(self) -> int:
-        """Recompute every article's copy cluster from its text; return the number of clusters."""
+    def recluster(self, report: Callable[[str, int], None] | None = None) -> int:
+        """Recompute every article's copy cluster (``report("copies", 1)`` each); return how many clusters."""
         with self._write() as (db, _):
-            return copies.rebuild(db)
+            return copies.rebuild(db, report=report)
+
+    def paragraphs(self, ids: Iterable[str]) -> int:
+        """Return how many paragraphs (headings included) the stored articles among ``ids`` have."""
+        return int(self.db.execute("SELECT coalesce(sum(nblocks), 0) FROM articles WHERE id IN"
+                                   " (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)).fetchone()[0])
 
     def pending(self) -> list[str]:
         """Return the ids whose index entries may not match the store yet."""
@@ -289,8 +296,7 @@ class Store:
 
     def iter_articles(self, ids: Iterable[str] | None = None) -> Iterator[Article]:
         """Yield every stored article (or those of ``ids``) in id order."""
-        for _, article in self.iter_keyed(ids):
-            yield article
+        yield from (article for _, article in self.iter_keyed(ids))
 
     def iter_keyed(self, ids: Iterable[str] | None = None) -> Iterator[tuple[int, Article]]:
         """Yield ``(aid, article)`` for every stored article (or those of ``ids``), in id order."""
@@ -298,19 +304,18 @@ class Store:
             wanted = sorted(set(ids))
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self.db.execute(
-                    f"SELECT aid, record FROM articles WHERE id IN ({marks}) ORDER BY id", chunk)
-                for aid, record in rows.fetchall():
-                    yield aid, Article.from_stored(json.loads(record))
+                rows = self.db.execute(f"SELECT aid, hash, record FROM articles WHERE id IN"
+                                       f" ({','.join('?' * len(chunk))}) ORDER BY id", chunk)
+                for aid, digest, record in rows.fetchall():
+                    yield aid, Article.from_stored(json.loads(record), digest)
             return
         # A separate connection reading one snapshot: a long export or rebuild must not
         # see half of a later write.
         db = sqlite3.connect(self.path, timeout=self.busy_timeout)
         try:
             db.execute("BEGIN")
-            for aid, record in db.execute("SELECT aid, record FROM articles ORDER BY id"):
-                yield aid, Article.from_stored(json.loads(record))
+            for aid, digest, record in db.execute("SELECT aid, hash, record FROM articles ORDER BY id"):
+                yield aid, Article.from_stored(json.loads(record), digest)
             db.execute("COMMIT")
         finally:
             db.close()

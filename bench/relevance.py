@@ -35,6 +35,7 @@ from archive.model import Article  # noqa: E402
 from archive.search import Engine, SearchRequest  # noqa: E402
 
 matching = importlib.import_module("archive.search.matching")
+ranking = importlib.import_module("archive.search.ranking")
 query = importlib.import_module("archive.query")
 
 SETS = {
@@ -65,12 +66,15 @@ def _set(module: object, name: str, value: object) -> Callable[[], None]:
 
 #: One ablation per ranking component: the component switched off alone.
 ABLATIONS: dict[str, Callable[[], Callable[[], None]]] = {
-    "no article coverage": lambda: _set(matching, "COVERAGE_WEIGHT", 0.0),
+    "no exact-form bonus": lambda: _set(matching, "EXACT_FORM_WEIGHT", 0.0),
+    "no article coverage": lambda: _set(ranking, "COVERAGE_WEIGHT", 0.0),
     "no short-block floor": lambda: _set(matching, "MIN_BLOCK_LENGTH", 0.0),
-    "no other paragraphs' share": lambda: _set(matching, "OTHER_PARAGRAPHS_WEIGHT", 0.0),
-    "other paragraphs 0.05 (v1)": lambda: _set(matching, "OTHER_PARAGRAPHS_WEIGHT", 0.05),
+    "no other paragraphs' share": lambda: _set(ranking, "OTHER_PARAGRAPHS_WEIGHT", 0.0),
+    "other paragraphs 0.05 (v1)": lambda: _set(ranking, "OTHER_PARAGRAPHS_WEIGHT", 0.05),
     "title weight 2 (v1)": lambda: _set(matching, "TITLE_BOOST", 2.0),
     "32 clauses (v1)": lambda: _set(query, "MAX_CLAUSES", 32),
+    # Tried, not adopted: neighbouring query words within 8 positions, weight 1.
+    "with proximity bonus (not adopted)": lambda: _set(matching, "PROXIMITY_WEIGHT", 1.0),
 }
 _WORD = re.compile(r"\w+")
 

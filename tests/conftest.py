@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,6 +70,71 @@ def stop_server(server, thread: threading.Thread) -> None:
     thread.join(timeout=10)
 
 
+def wait_until(done: Callable[[], object], what: str, seconds: float = 60.0) -> object:
+    """Poll ``done()`` until it returns something true, failing with ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not (result := done()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {seconds:g} s")
+        threading.Event().wait(0.05)
+    return result
+
+
+def children(pid: int) -> list[int]:
+    """The pids whose parent is ``pid``, read from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue  # ended meanwhile
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry))
+    return sorted(found)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def start_workers(home: Path, *options: str, workers: int = 2, env: dict[str, str] | None = None
+                  ) -> tuple[subprocess.Popen, str, list[int]]:
+    """Run ``archive serve --workers N [options]`` for a home; return the master, its URL and its workers' pids."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    master = subprocess.Popen([str(Path(sys.executable).parent / "archive"), "--home", str(home), "serve",
+                               "--workers", str(workers), "--port", str(port), *options],
+                              env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: master.poll() is not None or _answers(url + "/api/search?q=test"), "the server answers",
+                   seconds=180)
+        assert master.poll() is None, f"archive serve exited with code {master.returncode}"
+        pids = wait_until(lambda: len(found := children(master.pid)) == workers and found, f"{workers} workers")
+    except BaseException:
+        stop_workers(master)
+        raise
+    return master, url, list(pids)  # type: ignore[call-overload]
+
+
+def stop_workers(master: subprocess.Popen) -> None:
+    """Stop a server from start_workers (its workers resumed first, should a test have paused them)."""
+    for pid in children(master.pid):
+        os.kill(pid, signal.SIGCONT)
+    master.terminate()
+    try:
+        master.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        master.kill()
+        master.wait()
+
+
 _CORPUS_FIXTURES = {"sample_home", "sample_copy", "sample_server"}
 
 
@@ -70,6 +143,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _CORPUS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.corpus)
+
+
+@pytest.fixture(autouse=True)
+def _steady_clock(monkeypatch):
+    """Let the command line's clock tick 1.5 s per reading, so that its summary lines compare exactly."""
+    ticks = itertools.count(0, 1.5)
+    monkeypatch.setattr("archive.cli._clock", lambda: next(ticks))
 
 
 @pytest.fixture(autouse=True)
@@ -103,6 +183,25 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("sample")
     report = Archive(home).add([str(path)])
     assert report.counts()["added"] == 200
+    return home
+
+
+#: The huge article: 30,000 paragraphs, every thousandth about a platypus.
+HUGE_ID, HUGE_PARAGRAPHS, HUGE_EVERY = "compte-rendu", 30_000, 1_000
+
+
+@pytest.fixture(scope="session")
+def huge_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home holding one 30,000-paragraph article and the seed article, built once per session."""
+    from archive.model import Article
+
+    home = tmp_path_factory.mktemp("huge")
+    paragraphs = ["La séance continue." + (" Un ornithorynque traverse l’hémicycle." if n % HUGE_EVERY == 0 else "")
+                  for n in range(1, HUGE_PARAGRAPHS + 1)]
+    arch = Archive(home)
+    arch.add([str(SEEDS)])
+    arch.add_articles([Article.from_record({"id": HUGE_ID, "title": "Compte rendu intégral de la séance",
+                                            "date": "2021-03-04", "paragraphs": paragraphs})])
     return home
 
 

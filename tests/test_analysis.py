@@ -27,6 +27,13 @@ def test_stop_words_are_dropped_in_both_spellings():
     assert terms("le la à a été ete") == []
 
 
+def test_question_words_are_stop_words_but_not_the_words_sharing_their_stems():
+    assert terms("Quand et comment ? Pourquoi, combien, où, dont, laquelle, QUELS") == []
+    assert terms("commenter commentaires") == ["comment", "commentair"]
+    assert terms("ou OU") == []
+    assert terms("mais") == [] != terms("maïs")  # the stop check reads the word as printed, not folded
+
+
 def test_fold_handles_ligatures_and_accents():
     assert fold("Œuvre cœur ex æquo été") == "OEuvre coeur ex aequo ete"
 

@@ -383,3 +383,37 @@ def test_timeline_drills_down_and_drags_a_range(page, sample_server):
     page.wait_for_url("**to=*-03-31*")
     assert "-01-01" in page.url
     shot(page, "timeline-fr")
+
+
+@pytest.fixture
+def huge_server(huge_home):
+    server = _Server(huge_home)
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_a_huge_article_reads_a_window_at_a_time(browser, huge_server, width):
+    from conftest import HUGE_ID
+
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{huge_server.url}/?q=ornithorynque")
+    page.click(".hit .para-link")  # the best paragraph, deep in the article
+    page.wait_for_load_state()
+    anchor = page.url.rsplit("#", 1)[1]
+    assert page.locator(f"#{anchor}").count() == 1 and "at=" in page.url
+    page.goto(f"{huge_server.url}/article/{HUGE_ID}?q=ornithorynque")
+    assert page.locator(".reading .block").count() == 200
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, f"article-window-{width}", full_page=False)
+    assert axe_serious(page) == []
+    page.locator("nav.windows a[rel=next]").click()
+    page.wait_for_url("**at=1001*")
+    assert page.locator("#p1001").count() == 1 and page.locator("#p1000").count() == 0
+    page.locator("p.windows").scroll_into_view_if_needed()
+    shot(page, f"article-window-end-{width}", full_page=False)
+    context.close()
+    assert errors == []

@@ -14,9 +14,9 @@ def run(runner, home, *args, input=None):
 def test_add_search_show_list_stats(runner, home):
     r = run(runner, home, "add", str(SEEDS))
     assert r.exit_code == 0
-    assert r.output == "1 added, 0 updated, 0 unchanged, 0 failed\n"
+    assert r.output == "1 added, 0 updated, 0 unchanged, 0 failed; 5 paragraphs in 1.5 s\n"
     again = run(runner, home, "add", str(SEEDS))
-    assert again.output == "0 added, 0 updated, 1 unchanged, 0 failed\n"
+    assert again.output == "0 added, 0 updated, 1 unchanged, 0 failed; 0 paragraphs in 1.5 s\n"
     out = json.loads(run(runner, home, "search", "investir", "--json").output)
     assert out["total_articles"] == 1 and out["hits"][0]["paragraphs"][0]["n"] == 3
     assert run(runner, home, "list").output.startswith(f"{SEED_ID}\t2025-03-05\tLei Jun")
@@ -24,6 +24,17 @@ def test_add_search_show_list_stats(runner, home):
     assert shown["paragraphs"][2] == "Xiaomi" and shown["headings"] == [2]
     stats = json.loads(run(runner, home, "stats", "--json").output)
     assert (stats["articles"], stats["blocks"], stats["index"]) == (1, 5, "ready")
+
+
+def test_add_keeps_every_author_of_a_record(runner, home, tmp_path):
+    f = tmp_path / "a.jsonl"
+    f.write_text(json.dumps({"id": "a", "title": "Un", "paragraphs": ["Lyon gagne."], "authors": ["Anne", "Bob"]}))
+    assert run(runner, home, "add", str(f)).exit_code == 0
+    shown = json.loads(run(runner, home, "show", "a", "--json").output)
+    assert (shown["author"], shown["authors"]) == ("Anne, Bob", ["Anne", "Bob"])
+    # An option given on the command line still applies.
+    assert run(runner, home, "add", str(f), "--author", "Claire").output.startswith("0 added, 1 updated")
+    assert json.loads(run(runner, home, "show", "a", "--json").output)["author"] == "Claire"
 
 
 def test_update_remove_and_unknown_id(runner, home, tmp_path):
@@ -78,7 +89,7 @@ def test_rebuild_check_and_repair(runner, home):
     shutil.rmtree(arch.index_dir.path)
     r = run(runner, home, "check")
     assert r.exit_code == 1 and r.output.startswith(f"missing: 1 ({SEED_ID})")
-    assert run(runner, home, "rebuild").output == "index rebuilt: 5 paragraphs\n"
+    assert run(runner, home, "rebuild").output == "index rebuilt: 1 article, 5 paragraphs in 1.5 s\n"
     assert run(runner, home, "check").exit_code == 0
     # A stale index entry: change the store behind the index's back.
     import dataclasses
@@ -103,7 +114,8 @@ def test_backup_is_a_readable_store(runner, home, tmp_path):
 def test_sample_import_of_200_articles(runner, home):
     path = corpus_file("news-fr-sample.jsonl")
     r = run(runner, home, "add", str(path))
-    assert r.output == "200 added, 0 updated, 0 unchanged, 0 failed\n"
+    paragraphs = sum(len(json.loads(line)["paragraphs"]) for line in path.read_text(encoding="utf-8").splitlines())
+    assert r.output == f"200 added, 0 updated, 0 unchanged, 0 failed; {paragraphs} paragraphs in 1.5 s\n"
     assert run(runner, home, "check").exit_code == 0
 
 

@@ -19,7 +19,8 @@ def edited(runner, home, tmp_path):
                  + json.dumps({"id": "b", "title": "Deux", "paragraphs": ["Nice perd."]}) + "\n")
     assert run(runner, home, "add", str(f)).exit_code == 0
     f.write_text(json.dumps({"id": "a", "title": "Un bis", "paragraphs": ["Marseille gagne."]}) + "\n")
-    assert run(runner, home, "add", str(f)).output == "0 added, 1 updated, 0 unchanged, 0 failed\n"
+    assert run(runner, home, "add", str(f)).output == \
+        "0 added, 1 updated, 0 unchanged, 0 failed; 1 paragraph in 1.5 s\n"
     return f
 
 
@@ -75,11 +76,13 @@ def test_export_with_history_round_trips(runner, home, edited, tmp_path):
     assert [v["record"]["paragraphs"] for v in first["history"]] == [["Lyon gagne."]]
     assert first["stored"]["revision"] == 2
     other = tmp_path / "other"
-    assert run(runner, other, "add", "-", input=exported).output == "2 added, 0 updated, 0 unchanged, 0 failed\n"
+    assert run(runner, other, "add", "-", input=exported).output == \
+        "2 added, 0 updated, 0 unchanged, 0 failed; 2 paragraphs in 1.5 s\n"
     assert run(runner, other, "export", "--with-history").output == exported
     assert run(runner, other, "history", "a", "--json").output == run(runner, home, "history", "a", "--json").output
     # Reading the same export again changes nothing.
-    assert run(runner, other, "add", "-", input=exported).output == "0 added, 0 updated, 2 unchanged, 0 failed\n"
+    assert run(runner, other, "add", "-", input=exported).output == \
+        "0 added, 0 updated, 2 unchanged, 0 failed; 0 paragraphs in 1.5 s\n"
     assert run(runner, other, "export", "--with-history").output == exported
     assert run(runner, home, "export").output == run(runner, other, "export").output
 
@@ -108,7 +111,8 @@ def test_export_with_history_carries_removed_articles_history(runner, home, edit
     last = json.loads(exported.splitlines()[-1])
     assert (last["id"], last["removed"], [v["revision"] for v in last["history"]]) == ("a", True, [1, 2])
     other = tmp_path / "other"
-    assert run(runner, other, "add", "-", input=exported).output == "1 added, 0 updated, 0 unchanged, 0 failed\n"
+    assert run(runner, other, "add", "-", input=exported).output == \
+        "1 added, 0 updated, 0 unchanged, 0 failed; 1 paragraph in 1.5 s\n"
     assert run(runner, other, "export", "--with-history").output == exported
     assert run(runner, other, "history", "a", "--json").output == run(runner, home, "history", "a", "--json").output
     assert run(runner, other, "show", "a").exit_code == 1  # still removed there

@@ -45,3 +45,21 @@ def test_grouping_follows_new_articles(archive):
     values = search(archive.home, "Lyon").facets["source"]
     assert (values[0].value, values[0].count, "6MEDIAS" in values[0].variants) == ("6Médias", 5, True)
     assert SearchRequest.build("Lyon", source="6MEDIAS").source == ("6MEDIAS",)
+
+
+def test_catching_up_with_the_store_leaves_the_published_catalog_unchanged(archive):
+    from archive.search.facets import Catalog
+
+    _articles(archive)
+    old = Catalog(archive)
+    before = (old.size, old.valid.tolist(), old.days.tolist(), list(old.ids), old.counts("source", old.valid))
+    archive.add_articles([Article.from_record({"id": "b", "title": "T", "source": "6MEDIAS", "date": "2021-05-06",
+                                               "paragraphs": ["Lyon encore."]})])
+    archive.remove(["a4"])
+    new = old.updated(archive)
+    assert new is not old and new.aid_of("b") is not None and old.aid_of("b") is None
+    # A search still running on the old catalog sees exactly what it saw.
+    assert (old.size, old.valid.tolist(), old.days.tolist(), list(old.ids),
+            old.counts("source", old.valid)) == before
+    assert new.counts("source", new.valid) == {"6Médias": (5, ("6MEDIAS", "6Medias", "6medias"))}
+    assert new.updated(archive) is new

@@ -164,12 +164,26 @@ def test_repeated_clauses_read_each_term_once(home):
     import importlib
 
     matching = importlib.import_module("archive.search.matching")
-    snap, _ = importlib.import_module("archive.search").engine_for(home)._refresh()
-    evaluator = matching.Evaluator(snap)
-    matching.match(evaluator, search(home, " OR ".join(['"de la"'] * 32)).request.parsed.root)
-    once = matching.Evaluator(snap)
-    matching.match(once, search(home, '"de la"').request.parsed.root)
+    with importlib.import_module("archive.search").engine_for(home).live.reading() as (snap, _):
+        evaluator = matching.Evaluator(snap)
+        matching.match(evaluator, search(home, " OR ".join(['"de la"'] * 32)).request.parsed.root)
+        once = matching.Evaluator(snap)
+        matching.match(once, search(home, '"de la"').request.parsed.root)
     assert evaluator.spent == once.spent > 0
+
+
+def test_a_repeated_clause_is_evaluated_once_and_finds_the_same_articles(home, monkeypatch):
+    import importlib
+
+    matching = importlib.import_module("archive.search.matching")
+    single = search(home, '"de la" OR police')
+    calls: list[object] = []
+    original = matching.Evaluator.phrase
+    monkeypatch.setattr(matching.Evaluator, "phrase", lambda self, node: calls.append(node) or original(self, node))
+    repeated = search(home, " OR ".join(['"de la"'] * 32) + " OR police")
+    assert len(calls) == 1
+    assert {h.id for h in repeated.hits} == {h.id for h in single.hits}
+    assert repeated.total_articles == single.total_articles > 0
 
 
 @pytest.fixture(scope="module")
@@ -196,3 +210,51 @@ def test_a_short_heading_does_not_outrank_an_article_about_the_words(ranked):
 
 def test_an_article_covering_every_word_outranks_one_repeating_one(ranked):
     assert [h.id for h in search(ranked, "police OR syndicats").hits] == ["both", "one"]
+
+
+@pytest.fixture(scope="module")
+def forms(tmp_path_factory: pytest.TempPathFactory):
+    path = tmp_path_factory.mktemp("forms")
+    Archive(path).add_articles([Article.from_record(r) for r in [
+        # Same stem, same length: only the form differs (élection / élections, one stem).
+        {"id": "singular", "title": "Scrutin", "paragraphs": ["Le maire prépare une élection difficile cette année."]},
+        {"id": "plural", "title": "Scrutin", "paragraphs": ["Le maire prépare des élections difficiles cette année."]},
+        {"id": "far", "title": "Réseau", "paragraphs": ["La grève touche le réseau ferré depuis lundi dans tout "
+                                                       "le pays, puis les cheminots ont rejoint le mouvement."]},
+        {"id": "near", "title": "Réseau", "paragraphs": ["Depuis lundi dans tout le pays, la grève des cheminots "
+                                                        "touche le réseau ferré et le mouvement grandit."]},
+    ]])
+    return path
+
+
+@pytest.mark.parametrize(("query", "first"), [("élections", "plural"), ("élection", "singular"),
+                                              ("elections", "plural"), ("ELECTION", "singular")])
+def test_the_form_typed_ranks_first_and_its_stem_still_matches(forms, query, first):
+    ids = [h.id for h in search(forms, query).hits]
+    assert ids[0] == first
+    assert sorted(ids) == ["plural", "singular"]
+
+
+def test_the_form_bonus_is_a_share_of_the_stem_score(forms, monkeypatch):
+    import importlib
+
+    matching = importlib.import_module("archive.search.matching")
+    with_bonus = search(forms, "élections").hits
+    monkeypatch.setattr(matching, "EXACT_FORM_WEIGHT", 0.0)
+    without = search(forms, "élections").hits
+    assert without[0].score == pytest.approx(without[1].score)
+    assert with_bonus[0].score > with_bonus[1].score
+
+
+def test_proximity_when_switched_on_ranks_neighbouring_words_first(forms, monkeypatch):
+    import importlib
+
+    matching = importlib.import_module("archive.search.matching")
+    def scores() -> dict[str, float]:
+        return {h.id: h.score for h in search(forms, "grève cheminots").hits}
+
+    off = scores()
+    monkeypatch.setattr(matching, "PROXIMITY_WEIGHT", 1.0)
+    on = scores()
+    assert on["near"] > off["near"]  # grève des cheminots: two positions apart
+    assert on["far"] == pytest.approx(off["far"])  # 13 positions apart, beyond the window of 8

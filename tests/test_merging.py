@@ -223,6 +223,11 @@ def test_a_searcher_refreshed_from_a_table_of_contents_a_merge_replaced_reads_th
     fresh = wf.fresh_searcher(ix, old)
     assert fresh.doc_count() == 4 * 64
     assert [s.id for s in wf.segments(fresh.reader())] == list(live_sizes(ix))
+    # The old searcher's readers stay open for its searches: the caller closes those left over.
+    kept = {id(r) for r in wf.segment_readers(fresh)}
+    for reader in wf.segment_readers(old):
+        if id(reader) not in kept:
+            reader.close()
     fresh.close()
     ix.close()
 

@@ -135,6 +135,65 @@ def test_reading_view_numbers_paragraphs_from_one(client):
     assert '<span class="label">Source :</span> Seed article' in body
 
 
+@pytest.fixture(scope="module")
+def huge_client(huge_home):
+    app = create_app({"ARCHIVE_HOME": str(huge_home)})
+    yield app.test_client()
+    app.extensions["archive"].close()
+
+
+def _blocks(body: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<p id="p(\d+)" class="block"', body)]
+
+
+def _href(body: str, rel: str) -> str:
+    return html.unescape(re.search(rf'<a href="([^"]+)" rel="{rel}"', body).group(1))
+
+
+def test_a_huge_article_is_shown_a_window_at_a_time_and_its_links_walk_it(huge_client):
+    from conftest import HUGE_ID
+
+    r = huge_client.get(f"/article/{HUGE_ID}")
+    body = text(r)
+    assert r.status_code == 200 and len(r.data) < 120_000  # 30,000 paragraphs would be ~2 MB
+    assert _blocks(body) == list(range(1, 201))
+    assert "Paragraphes 1 à 200 sur 30\u202f000" in body and 'rel="prev"' not in body
+    following = text(huge_client.get(_href(body, "next")))
+    assert _blocks(following) == list(range(201, 401))
+    assert _blocks(text(huge_client.get(_href(following, "prev")))) == list(range(1, 201))
+    last = text(huge_client.get(f"/article/{HUGE_ID}?at=30000"))
+    assert _blocks(last) == list(range(29_801, 30_001)) and 'rel="next"' not in last
+
+
+def test_a_huge_articles_matches_open_their_window_and_list_the_others(huge_client):
+    from conftest import HUGE_ID
+
+    r = huge_client.get(f"/article/{HUGE_ID}?q=ornithorynque")
+    body = text(r)
+    assert r.status_code == 200 and len(r.data) < 120_000
+    assert _blocks(body) == list(range(801, 1001))
+    assert body.count("<mark") == 1 and '<p id="p1000" class="block" data-first-mark="1">' in body
+    assert "1 correspondance pour ornithorynque dans ces paragraphes" in body
+    assert "30 paragraphes correspondent, dans :" in body
+    windows = [html.unescape(u) for u in re.findall(r'<a href="([^"]+)"(?: aria-current="page")?>§ [^<]*</a>', body)]
+    assert len(windows) == 12 and "</a> (1) …</p>" in body
+    assert 'aria-current="page">§ 801 à 1\u202f000</a>' in body
+    # Each listed window opens on its match.
+    fifth = text(huge_client.get(windows[4]))
+    assert _blocks(fifth)[0] == 4_801 and '<p id="p5000" class="block" data-first-mark="1">' in fifth
+
+
+def test_a_search_hit_deep_in_a_huge_article_links_to_its_window(huge_client):
+    from conftest import HUGE_ID
+
+    body = text(huge_client.get("/?q=ornithorynque"))
+    links = {html.unescape(u) for u in re.findall(rf'href="(/article/{HUGE_ID}[^"]*#p\d+)"', body)}
+    assert links and all("at=" in u for u in links)  # every match is past the first window
+    for url in links:
+        n = int(url.rsplit("#p", 1)[1])
+        assert n in _blocks(text(huge_client.get(url.split("#")[0])))
+
+
 def test_favicon(client):
     r = client.get("/favicon.ico")
     assert r.status_code == 200 and r.mimetype == "image/svg+xml" and b"<svg" in r.data
@@ -206,3 +265,30 @@ def test_the_pager_never_offers_a_page_the_request_refuses(archive, monkeypatch)
     body = text(client.get("/?q=Lyon&page=2"))
     assert "Page 2 sur 2 (les premières pages seulement" in body and 'rel="next"' not in body
     assert 'max="2" value="2"' in body
+
+
+def test_whole_result_exports_run_one_at_a_time_while_searches_go_on(app):
+    import threading
+
+    from archive.failpoints import held
+
+    done: dict[str, int] = {}
+
+    def get(name: str, url: str) -> None:
+        done[name] = app.test_client().get(url).status_code
+
+    first = threading.Thread(target=get, args=("first", "/export.csv?q=investir"), daemon=True)
+    second = threading.Thread(target=get, args=("second", "/export?q=investir&format=jsonl"), daemon=True)
+    with held("matching") as hold:
+        first.start()
+        assert hold.reached.wait(60)  # the first export is inside its search
+        second.start()
+        search = threading.Thread(target=get, args=("search", "/?q=investir"), daemon=True)
+        search.start()
+        search.join(60)
+        assert done == {"search": 200}  # a search goes through; the second export waits its turn
+        assert second.is_alive()
+        hold.release()
+        first.join(60)
+        second.join(60)
+    assert done == {"search": 200, "first": 200, "second": 200}

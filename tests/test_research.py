@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from archive.analysis import FRENCH
+from archive.analysis import FRENCH, WORD_RE, fold
 from archive.home import Archive
 from archive.model import Article
 from archive.research import (
@@ -23,9 +23,12 @@ from archive.research import (
     ris,
     trend,
 )
+from archive.research import kwic as kwic_module
 from archive.research.exports import iramuteq_header, iramuteq_value
+from archive.research.kwic import _left, _right
 from archive.research.periods import choose_by, count_periods, key_of, period_bounds, period_label
-from archive.search import SearchRequest, engine_for
+from archive.search import SearchRequest, close_engines, engine_for
+from archive.search.highlight import Marks
 
 # Years 2011, 2014 and 2015 with nothing between: the histogram must show 2012 and 2013.
 RECORDS = [
@@ -170,6 +173,23 @@ def test_concordance_pages_cover_every_line_once(research_home):
     assert len(seen) == len(set(seen)) == 6
 
 
+def test_concordance_of_phrases_and_several_words(research_home):
+    def lines(query: str) -> tuple[int, list[tuple[str, int, str, str]]]:
+        kwic = concordance(engine_for(research_home), _req(query), width=20)
+        return kwic.total, [(x.id, x.n, x.left, x.match) for x in kwic.lines]
+
+    # Both parts in the article (its title says grève): a line for each, the phrase whole.
+    assert lines('"la SNCF" grève') == (3, [("g1", 0, "cheminots sont en ", "grève"), ("g1", 1, "", "La SNCF"),
+                                           ("g1", 1, "La SNCF prévoit des ", "grèves")])
+    assert lines("cheminots grève")[0] == 3
+    assert lines("grève OR cheminots") == (7, [
+        ("g1", 0, "Les ", "cheminots"), ("g1", 0, "cheminots sont en ", "grève"),
+        ("g1", 1, "La SNCF prévoit des ", "grèves"), ("g2", 0, "Une ", "grève"), ("g3", 0, "progresse, la ", "grève"),
+        ("g3", 1, "", "Grève"), ("g5", 0, "Une ", "grève")])
+    assert lines('"grève reconductible"') == (1, [("g2", 0, "Une ", "grève reconductible")])
+    assert lines("grève -SNCF")[0] == 4  # g1 and its SNCF left out
+
+
 def test_sample_concordance_matches_are_forms_of_the_query(sample_home):
     engine = engine_for(sample_home)
     request = _req("gouvernement")
@@ -181,6 +201,92 @@ def test_sample_concordance_matches_are_forms_of_the_query(sample_home):
     phrase = concordance(engine, _req('"premier ministre"'), per_page=200)
     assert phrase.total and all(FRENCH.exact_terms(line.match) == ["premier", "ministre"]
                                 for line in phrase.lines)
+
+
+def _every_occurrence(engine, request) -> list[tuple[str, int, int, int, str]]:
+    """Return every occurrence in date order as the full scan finds it: the highlighter on every paragraph."""
+    selection = engine.select(request, blocks=True)
+    marks = Marks.of(request.parsed.root, FRENCH, selection.expanded)
+    out = []
+    for a, n in zip(selection.block_article.tolist(), selection.block_n.tolist()):
+        text = engine.archive.store.get(selection.ids[a]).blocks[n].text
+        out += [(selection.ids[a], n, s, e, text) for s, e in marks.spans(text)]
+    return out
+
+
+def _line(occurrence: tuple[str, int, int, int, str], width: int = 60) -> tuple[str, int, str, str, str]:
+    article_id, n, s, e, text = occurrence
+    return article_id, n, _left(text, s, width), text[s:e], _right(text, e, width)
+
+
+SAMPLE_QUERIES = ["gouvernement", "France", "santé", "État", "grève SNCF", '"premier ministre"',
+                  '"premier ministre" gouvernement', "président OR ministre", "invest*", "Macron -retraites"]
+
+
+@pytest.mark.parametrize("query", SAMPLE_QUERIES)
+def test_sample_concordance_counted_in_the_index_is_the_full_scan(sample_home, query):
+    request = _req(query)
+    every = [_line(o) for o in _every_occurrence(engine_for(sample_home), request)]
+    assert len(every) >= 10
+    per_page = 7
+    pages = -(-len(every) // per_page)
+    for page in sorted({1, 2, pages // 2, pages} & set(range(1, pages + 1))):
+        close_engines()  # a fresh engine: nothing counted or scanned before
+        kwic = concordance(engine_for(sample_home), request, page=page, per_page=per_page)
+        assert kwic.total == len(every)
+        lines = [(x.id, x.n, x.left, x.match, x.right) for x in kwic.lines]
+        assert lines == every[(page - 1) * per_page:page * per_page]
+    # Reading every page in turn gives every occurrence once, in date order.
+    engine = engine_for(sample_home)
+    seen = [(x.id, x.n, x.left, x.match, x.right) for page in range(1, pages + 1)
+            for x in concordance(engine, request, page=page, per_page=per_page).lines]
+    assert seen == every
+
+
+@pytest.mark.parametrize("query", ["gouvernement", "État", '"premier ministre"'])
+def test_sample_concordance_sorted_by_a_neighbouring_word(sample_home, query):
+    request = _req(query)
+    every = _every_occurrence(engine_for(sample_home), request)
+    words = [(fold(WORD_RE.findall(text[:s])[-1].lower()) if WORD_RE.findall(text[:s]) else "",
+              fold(WORD_RE.findall(text[e:])[0].lower()) if WORD_RE.findall(text[e:]) else "")
+             for _, _, s, e, text in every]
+    for sort, side in (("left", 0), ("right", 1)):
+        expected = [_line(every[i]) for i in sorted(range(len(every)), key=lambda i: words[i][side])]
+        for page in (1, 3):
+            kwic = concordance(engine_for(sample_home), request, page=page, per_page=10, sort=sort)
+            assert kwic.total == len(every)
+            assert [(x.id, x.n, x.left, x.match, x.right) for x in kwic.lines] == expected[(page - 1) * 10:page * 10]
+
+
+def test_sample_concordance_page_reads_only_its_paragraphs(sample_home, monkeypatch):
+    engine = engine_for(sample_home)
+    read: list[tuple[str, int]] = []
+    original = kwic_module._paragraphs
+
+    def paragraphs(store, wanted):
+        read.extend(wanted)
+        return original(store, wanted)
+
+    monkeypatch.setattr(kwic_module, "_paragraphs", paragraphs)
+    kwic = concordance(engine, _req("gouvernement"), page=3, per_page=5)
+    assert kwic.total >= 50
+    assert read == list(dict.fromkeys((x.id, x.n) for x in kwic.lines))
+    read.clear()
+    concordance(engine, _req("gouvernement"), page=4, per_page=5)  # counted already: reads its page
+    assert len(read) <= 5
+
+
+def test_concordance_reads_the_store_when_the_index_lags(research_home):
+    # The store says more than the index (an update not yet indexed): the page's paragraph
+    # has two occurrences where the index counted one, and the concordance scans the text.
+    research_home.store.db.execute(
+        "UPDATE articles SET record = json_set(record, '$.paragraphs[0]', 'Plus de grève, jamais de grève.')"
+        " WHERE id = 'g1'")
+    kwic = concordance(engine_for(research_home), _req("grève"), per_page=3)
+    assert kwic.total == 7
+    assert [(x.id, x.n, x.left, x.match) for x in kwic.lines] == [
+        ("g1", 0, "Plus de ", "grève"), ("g1", 0, "Plus de grève, jamais de ", "grève"),
+        ("g1", 1, "La SNCF prévoit des ", "grèves")]
 
 
 # -- exports --------------------------------------------------------------------------

@@ -184,7 +184,8 @@ def test_error_pages_are_translated(client):
 def test_an_empty_archive_shows_the_empty_state(runner, home):
     from archive.cli import cli
 
-    assert runner.invoke(cli, ["--home", str(home), "rebuild"]).output == "index rebuilt: 0 paragraphs\n"
+    assert runner.invoke(cli, ["--home", str(home), "rebuild"]).output == \
+        "index rebuilt: 0 articles, 0 paragraphs in 1.5 s\n"
     client = create_app({"ARCHIVE_HOME": str(home)}).test_client()
     assert client.get("/").status_code == 200
     assert client.get("/api/search?q=x").get_json()["total_articles"] == 0
@@ -331,3 +332,16 @@ def test_search_page_lists_wire_copies_under_the_hit(seeded, wire_records):
     assert [c["id"] for c in api["hits"][0]["copies"]] == ["copie-traore", "troisieme-traore"]
     assert {f["value"]: f["count"] for f in api["facets"]["source"]} == {
         "Orange Actu": 1, "Le Parisien": 1, "Ouest-France": 1}
+
+
+def test_a_warmed_app_has_compiled_its_pages_before_any_request(seeded):
+    from webui import create_app
+
+    cold = create_app({"ARCHIVE_HOME": str(seeded.home), "ARCHIVE_ADMIN_TOKEN": None})
+    warm = create_app({"ARCHIVE_HOME": str(seeded.home), "ARCHIVE_ADMIN_TOKEN": None, "ARCHIVE_WARM": True})
+    try:
+        assert [name for _, name in cold.jinja_env.cache.keys()] == []
+        assert sorted(name for _, name in warm.jinja_env.cache.keys()) == sorted(warm.jinja_env.list_templates())
+    finally:
+        cold.extensions["archive"].close()
+        warm.extensions["archive"].close()

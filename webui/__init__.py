@@ -24,7 +24,10 @@ __all__ = ["create_app"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Create the web app for the archive home in ``config['ARCHIVE_HOME']`` (default: $ARCHIVE_HOME)."""
+    """Create the web app for the archive home in ``config['ARCHIVE_HOME']`` (default: $ARCHIVE_HOME).
+
+    With ``config['ARCHIVE_WARM']`` the app is warmed before it is returned (:func:`.extension.warm`).
+    """
     app = Flask(__name__)
     app.config.update(
         ARCHIVE_HOME=os.environ.get("ARCHIVE_HOME") or os.getcwd(),
@@ -50,4 +53,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(add.bp)
     app.register_blueprint(research.bp)
+    if app.config.get("ARCHIVE_WARM"):  # (archive serve: ready before the first reader)
+        extension.warm(app)
     return app

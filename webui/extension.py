@@ -1,25 +1,62 @@
-"""The archive as a Flask extension: one search engine per app, kept in ``app.extensions``."""
+"""The archive as a Flask extension: one search engine per app, kept in ``app.extensions``.
+
+Searches run in parallel threads; whole-result exports (every article matching
+``la``) run one at a time (:func:`exporting`): each is seconds of Python, and the
+process has one GIL, so three at once would take most of it from the searches of
+everyone else. A queued export waits without using any.
+
+``warm(app)`` readies a server before its first reader: the index opened, the
+spelling vocabulary built (:meth:`archive.Engine.warm`), and one page of the newest
+articles and the reading view of the newest rendered, so that templates are
+compiled and catalogs loaded before anyone asks for « retraites » (the first page
+rendered cost about 150 ms more than the next ones).
+"""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask, current_app
 
 from archive import Engine
 
-__all__ = ["init_app", "engine", "close"]
+__all__ = ["init_app", "engine", "warm", "close", "exporting"]
 
 _KEY = "archive"
+_EXPORTS = "archive-exports"
 
 
 def init_app(app: Flask) -> None:
     """Open the search engine of the app's ``ARCHIVE_HOME``."""
     app.extensions[_KEY] = Engine(app.config["ARCHIVE_HOME"])
+    app.extensions[_EXPORTS] = threading.Lock()
+
+
+@contextmanager
+def exporting() -> Iterator[None]:
+    """Run a whole-result export once no other export of this app is running."""
+    with current_app.extensions[_EXPORTS]:
+        yield
 
 
 def engine() -> Engine:
     """Return the current app's search engine."""
     found: Engine = current_app.extensions[_KEY]
     return found
+
+
+def warm(app: Flask) -> None:
+    """Build what the first requests would otherwise wait for: the engine's structures, templates, catalogs."""
+    app.extensions[_KEY].warm()
+    for name in app.jinja_env.list_templates():  # pages not rendered below compile too
+        app.jinja_env.get_template(name)
+    with app.test_client() as client:
+        newest = client.get("/api/search?sort=-date&per_page=1").get_json() or {}
+        client.get("/")
+        for hit in newest.get("hits", []):
+            client.get(f"/article/{hit['id']}")
 
 
 def close(app: Flask) -> None:

@@ -7,6 +7,7 @@ browser's Accept-Language header.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from babel.dates import format_date
@@ -42,7 +43,9 @@ def compile_catalogs() -> None:
             continue
         with po.open("rb") as f:
             catalog = read_po(f)
-        tmp = mo.with_suffix(".mo.tmp")
+        # One temporary file per process: the workers of `archive serve --workers N`
+        # start together, and would otherwise write into one another's file.
+        tmp = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
         try:
             with tmp.open("wb") as f:
                 write_mo(f, catalog)

@@ -15,10 +15,18 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from archive import ArticleNotFound, BadParameter, Block, SearchRequest, SearchResults, Spans, marked_html, valid_id
+from archive import (
+    ArticleNotFound,
+    ArticleView,
+    BadParameter,
+    SearchRequest,
+    SearchResults,
+    marked_html,
+    valid_id,
+)
 
 from . import views
-from .extension import engine
+from .extension import engine, exporting
 from .messages import error_message
 from .state import back_link, link, run_search, search_request
 
@@ -86,36 +94,41 @@ def _examples(results: SearchResults) -> list[str]:
 
 @bp.get("/article/<article_id>")
 def article(article_id: str) -> str:
-    """Render one article, every block anchored as #p<n>, matches of ?q= marked and numbered."""
+    """Render one article (a window of a long one), every block anchored as #p<n>, matches of ?q= marked."""
     if not valid_id(article_id):
         raise ArticleNotFound(article_id)
     q = request.args.get("q", "")[:1000]
+    at = request.args.get("at", type=int)  # a paragraph number, from 1: its window is shown
+    at = at - 1 if at is not None and at > 0 else None
     store = engine().archive.store
     versions = store.history(article_id) if article_id in store else []
     shown = request.args.get("revision", type=int)
     if shown is not None and not (versions and shown == versions[-1].revision):
         # An earlier version: read from the revisions table, never highlighted (the index holds the current one).
-        art = store.revision(article_id, shown)
-        title_spans: Spans = ()
-        spans: list[tuple[Block, Spans]] = [(block, ()) for block in art.blocks]
+        view = ArticleView.unmarked(store.revision(article_id, shown), at)
         versions = versions or store.history(article_id)
     else:
         shown = None
-        art, title_spans, spans = engine().read(article_id, q)
-    blocks = views.marked_blocks(spans)
+        view = engine().read(article_id, q, at)
+    blocks = views.marked_blocks(view.blocks, view.first)
     related = engine().related(article_id)
     back = back_link(article_id) if request.args else None
     modified = dt.datetime.fromisoformat(versions[-1].stored_at).date() if len(versions) > 1 else None
-    return render_template("article.html", article=art, title_html=marked_html(art.title, title_spans),
-                           blocks=blocks, q=q, related=related,
-                           back=back, total_marks=sum(b.marks for b in blocks),
+    return render_template("article.html", article=view.article,
+                           title_html=marked_html(view.article.title, view.title_spans),
+                           blocks=blocks, q=q, related=related, windows=views.windows(view),
+                           matching=len(view.matching), back=back, total_marks=sum(b.marks for b in blocks),
                            versions=versions, shown=shown, modified=modified)
 
 
 @bp.get("/export.csv")
 def export_csv() -> Response:
     """Return every matching article as CSV (paragraphs numbered from 1), cells neutralised for spreadsheets."""
-    req = search_request()
+    with exporting():
+        return _export_csv(search_request())
+
+
+def _export_csv(req: SearchRequest) -> Response:
     results = engine().export(req)
     store = engine().archive.store
     out = io.StringIO()

@@ -37,7 +37,7 @@ from archive.research import (
 )
 
 from . import charts
-from .extension import engine
+from .extension import engine, exporting
 from .i18n import format_number
 from .state import article_link, link, search_request
 
@@ -200,7 +200,8 @@ def export_file() -> Response:
         raise BadParameter(f"format must be one of {', '.join(EXPORT_FORMATS)}")
     req = search_request()
     out = io.StringIO()
-    export(engine(), req, fmt, out)
+    with exporting():
+        export(engine(), req, fmt, out)
     media, _ext = MEDIA_TYPES[fmt]
     return _download(out.getvalue(), media, export_filename(req, fmt, dt.date.today()))
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, g, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from archive import BadParameter, SearchRequest, SearchResults
+from archive import READING_WINDOW, BadParameter, SearchRequest, SearchResults
 
 from .extension import engine
 from .i18n import LANGUAGES
@@ -80,12 +80,16 @@ def toggle_link(param: str, value: str, variants: tuple[str, ...] = ()) -> str:
     return link(**{param: new})
 
 
-def article_link(article_id: str, n: int | None = None) -> str:
+def article_link(article_id: str, n: int | None = None, *, window: bool = False) -> str:
     """Return the reading view of an article at block ``n`` (the core's, 0-based), carrying the search state.
 
-    Anchors are numbered from 1, as the reader sees paragraphs: block 3 is ``#p4``.
+    Anchors are numbered from 1, as the reader sees paragraphs: block 3 is ``#p4``. A
+    long article is shown a window at a time: a block past the first window is named
+    (``at=``), and so is every block of a link between windows (``window``).
     """
     args = {k: v for k, v in _state().to_dict(flat=False).items() if k != "lang"}
+    if n is not None and (window or n >= READING_WINDOW):
+        args["at"] = [str(n + 1)]
     url = _url("pages.article", {"article_id": article_id, **args})
     return url + (f"#p{n + 1}" if n is not None else "")
 

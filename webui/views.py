@@ -13,14 +13,24 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from archive import Block, FacetValue, SearchRequest, SearchResults, Spans, marked_html
+from archive import (
+    READING_WINDOW,
+    ArticleView,
+    Block,
+    FacetValue,
+    SearchRequest,
+    SearchResults,
+    Spans,
+    marked_html,
+)
 from archive.research import By, count_periods, key_of, period_bounds, period_label
 
 from .i18n import count_text
-from .state import FACET_PARAMS, link, state_fields, toggle_link
+from .state import FACET_PARAMS, article_link, link, state_fields, toggle_link
 
 __all__ = ["FacetItem", "Facet", "Bar", "Histogram", "MarkedBlock", "Paging", "facets", "histogram",
-           "marked_blocks", "paging", "sorts", "explain", "TimeBar", "Timeline", "timeline"]
+           "marked_blocks", "paging", "sorts", "explain", "TimeBar", "Timeline", "timeline",
+           "WindowLink", "Windows", "windows"]
 
 #: Facet values shown before "show more".
 SHOWN_VALUES = 10
@@ -125,15 +135,63 @@ class MarkedBlock:
     marks: int
 
 
-def marked_blocks(blocks: list[tuple[Block, Spans]]) -> list[MarkedBlock]:
-    """Number the blocks from 1 and the marks of a whole article (``#m1``…) so anchors work without JavaScript."""
+def marked_blocks(blocks: list[tuple[Block, Spans]], start: int = 0) -> list[MarkedBlock]:
+    """Number the blocks from ``start`` + 1 and the marks shown (``#m1``…) so anchors work without JavaScript."""
     out = []
     first = 1
-    for number, (block, spans) in enumerate(blocks, start=1):
+    for number, (block, spans) in enumerate(blocks, start=start + 1):
         out.append(MarkedBlock(number, block, marked_html(block.text, spans, first_id=first), first,
                                len(spans)))
         first += len(spans)
     return out
+
+
+@dataclass(frozen=True)
+class WindowLink:
+    """A window of a long article holding matches: its paragraphs (from 1), how many match, its URL."""
+
+    first: int
+    last: int
+    matches: int
+    url: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Where a window of a long article sits: its paragraphs, the neighbours, the windows with matches."""
+
+    first: int
+    last: int
+    total: int
+    prev_url: str | None
+    next_url: str | None
+    matching: list[WindowLink]
+    more: int  # windows with matches not listed
+
+
+#: Windows with matches listed in the reading view's navigation.
+SHOWN_WINDOWS = 12
+
+
+def windows(view: ArticleView) -> Windows | None:
+    """Return the navigation of a long article's window (None for an article shown whole)."""
+    if not view.windowed:
+        return None
+    size, first, total = READING_WINDOW, view.first, view.total
+    last = first + len(view.blocks)
+    with_matches = view.windows()
+    # Listed from just before the shown window, so the next windows to read are there.
+    here = next((i for i, (start, _) in enumerate(with_matches) if start >= first), len(with_matches))
+    begin = max(0, min(here - 2, len(with_matches) - SHOWN_WINDOWS))
+    shown = with_matches[begin:begin + SHOWN_WINDOWS]
+    links = [WindowLink(start + 1, min(start + size, total), count,
+                        article_link(view.article.id, start, window=True), start == first)
+             for start, count in shown]
+    return Windows(first + 1, last, total,
+                   article_link(view.article.id, max(0, first - size), window=True) if first else None,
+                   article_link(view.article.id, last, window=True) if last < total else None,
+                   links, len(with_matches) - len(shown))
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,11 @@ by reading the modules in this order:
 
 from .engine import Engine, close_engines, engine_for, search
 from .highlight import Spans, marked_html
+from .reading import WINDOW as READING_WINDOW
+from .reading import ArticleView
 from .request import SORTS, SearchRequest, Sort
 from .results import Copy, FacetValue, Hit, Paragraph, SearchResults
 
 __all__ = ["search", "SearchRequest", "SearchResults", "Hit", "Copy", "Paragraph", "FacetValue", "Engine",
-           "engine_for", "close_engines", "marked_html", "Spans", "Sort", "SORTS"]
+           "engine_for", "close_engines", "marked_html", "Spans", "Sort", "SORTS", "ArticleView",
+           "READING_WINDOW"]

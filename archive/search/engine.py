@@ -3,8 +3,9 @@
 ``Engine(home).search(SearchRequest.build("investir", tag="économie"))`` runs
 the stages in order:
 
-1. **Refresh** (:meth:`Engine._refresh`): reopen the :class:`Snapshot` if the
-   index changed, catch the :class:`Catalog` up with the store.
+1. **Refresh** (:mod:`.live`): reopen the :class:`Snapshot` if the index
+   changed, catch the :class:`Catalog` up with the store; no lock spans a
+   search, so searches in several threads run at once.
 2. **Match** (:mod:`.matching`): the request's parsed tree over every block,
    then blocks grouped into article scores.
 3. **Filter and count** (:mod:`.facets`): the request's dates and facet
@@ -25,52 +26,44 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..analysis import FRENCH
+from ..failpoints import failpoint
 from ..home import Archive, resolve_home
-from ..integrity import ensure_intact, reading
-from ..model import Article, Block
-from ..query import Or, Query, Reading, Word, parse_query
+from ..model import Article
+from ..query import Node, Or, Query, Reading, Word, parse_query
 from ..whoosh_format import EMPTY_IDS
 from .facets import Catalog, Filters, count_facets
 from .highlight import Marks, Spans, clip
-from .matching import Evaluator, Match, article_scores, match
+from .live import Live
+from .matching import Evaluator, Match, match
+from .ranking import article_scores
+from .reading import ArticleView, load_excerpts, load_window, window_start
 from .request import SearchRequest
 from .results import Copy, Hit, Paragraph, SearchResults
 from .snapshot import Snapshot
-from .suggest import Vocabulary, suggest
+from .suggest import suggest
+from .vocabulary import Vocabulary
 
 __all__ = ["Engine", "Selection", "engine_for", "close_engines", "search", "SHOWN_PARAGRAPHS"]
 
 #: Highlighted blocks shown per article; fuzzy expansions per word; seconds a
-#: suggestion waits for a vocabulary being built.
+#: suggestion waits for a vocabulary being built; characters of an article that
+#: related articles are looked for from; characters of a paragraph looked at for marks.
 SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
+RELATED_CHARS, HIGHLIGHT_CHARS = 10_000, 20_000
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def _in_background(build: Callable[[], Vocabulary]) -> Future[Vocabulary]:
-    """Run ``build`` in a daemon thread: a one-shot command never waits for it at exit."""
-    future: Future[Vocabulary] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(build())
-        except BaseException as exc:  # handed to whoever waits on the future
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="archive-vocabulary", daemon=True).start()
-    return future
+#: A computation over selected blocks, given the evaluator that matched them (its snapshot,
+#: expansions and posting reads), the query tree and the blocks' docnums: one value each.
+PerBlock = Callable[[Evaluator, Node | None, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -88,6 +81,8 @@ class Selection:
     block_n: np.ndarray
     #: What prefixes, fuzzy and accented words expanded to (for marking the same forms).
     expanded: dict[str, list[str]]
+    #: What ``select(per_block=…)`` computed for each block, read from the same snapshot.
+    block_values: np.ndarray | None = None
 
 
 class Engine:
@@ -95,41 +90,13 @@ class Engine:
 
     def __init__(self, home: str | os.PathLike[str] | Archive) -> None:
         self.archive = home if isinstance(home, Archive) else Archive(home)
-        self._lock = threading.RLock()
-        self._snapshot: Snapshot | None = None
-        self._catalog: Catalog | None = None
-        # The spelling vocabulary of the current generation, built in the background.
-        self._vocab: tuple[str | None, Future[Vocabulary]] | None = None
+        self.live = Live(self.archive)
+        self._reading = self.live.reading
         _LIVE.add(self)
 
-    def _folder(self) -> Path:
-        return self.archive.index_dir.path / str(self.archive.index_dir.current_name())
-
-    @contextmanager
-    def _reading(self) -> Iterator[tuple[Snapshot, Catalog]]:
-        """Hold the engine for one operation on a fresh snapshot; a damaged index raises IndexDamaged."""
-        with self._lock, reading(self._folder()):
-            yield self._refresh()
-
-    def _refresh(self) -> tuple[Snapshot, Catalog]:
-        if self._catalog is None or not self._catalog.update(self.archive):
-            self._catalog = Catalog(self.archive)
-        snap = self._snapshot
-        if snap is None or snap.name != self.archive.index_dir.current_name() or not snap.up_to_date():
-            if self.archive.index_dir.exists():
-                ensure_intact(self._folder())
-            fresh = Snapshot(self.archive, snap)
-            if snap is not None and snap.ix is not fresh.ix:
-                snap.close()  # (within one generation, fresh_searcher closed what it did not reuse)
-            self._snapshot = snap = fresh
-        return snap, self._catalog
-
     def close(self) -> None:
-        """Close the open index."""
-        with self._lock:
-            if self._snapshot is not None:
-                self._snapshot.close()
-                self._snapshot = None
+        """Close the open index (once the searches running on it end)."""
+        self.live.close()
 
     def search(self, request: SearchRequest, *, suggestion: bool = True) -> SearchResults:
         """Return a page of articles matching a request, with facets and a suggestion."""
@@ -145,8 +112,13 @@ class Engine:
         with self._reading() as (snap, catalog):
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
 
-    def select(self, request: SearchRequest, *, blocks: bool = False) -> Selection:
-        """Return every article matching a request (filters applied), oldest first, without ranking."""
+    def select(self, request: SearchRequest, *, blocks: bool = False,
+               per_block: PerBlock | None = None) -> Selection:
+        """Return every article matching a request (filters applied), oldest first, without ranking.
+
+        ``per_block(evaluator, root, docs)`` is called on the selected blocks' docnums
+        while the snapshot is held (the concordance counts occurrences there).
+        """
         with self._reading() as (snap, catalog):
             parsed = _parsed(request, snap)
             evaluator = self._evaluator(snap)
@@ -156,7 +128,7 @@ class Engine:
             days = catalog.days[cand]
             order = np.lexsort((cand, np.where(days < 0, np.iinfo(np.int64).max, days)))
             cand, days = cand[order], days[order]
-            block_article = block_n = EMPTY_IDS
+            block_article = block_n = docs = EMPTY_IDS
             if blocks and found is not None and len(cand):
                 rank = np.full(catalog.size, -1, dtype=np.int64)
                 rank[cand] = np.arange(len(cand))
@@ -165,39 +137,60 @@ class Engine:
                 docs = docs[rank[snap.aid[docs]] >= 0]
                 block_article, block_n = rank[snap.aid[docs]], snap.n[docs].astype(np.int64)
                 order = np.lexsort((block_n, block_article))
-                block_article, block_n = block_article[order], block_n[order]
+                block_article, block_n, docs = block_article[order], block_n[order], docs[order]
+            values = per_block(evaluator, parsed.root, docs) if blocks and per_block else None
             ids = [catalog.ids[a] or "" for a in cand.tolist()]
-            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded))
+            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded), values)
 
-    def read(self, article_id: str, query: str = "") -> tuple[Article, Spans, list[tuple[Block, Spans]]]:
-        """Return an article, the spans the query matches in its title and in each block."""
-        article = self.archive.store.get(article_id)
+    def read(self, article_id: str, query: str = "", at: int | None = None) -> ArticleView:
+        """Return a window of an article (a short one whole) and the spans the query matches in it.
+
+        ``at`` (a 0-based block) chooses the window; without it, the window of the first
+        block the query matches. Costs the same whatever the article's length.
+        """
         if not query:
-            return article, (), [(block, ()) for block in article.blocks]
+            article, total, first = load_window(self.archive.store, article_id, window_start(at or 0))
+            return ArticleView(article, (), [(block, ()) for block in article.blocks], first, total)
         parsed = parse_query(query)
-        with self._reading() as (snap, _):
+        matching: tuple[int, ...] = ()
+        with self._reading() as (snap, catalog):
             evaluator = self._evaluator(snap)
-            match(evaluator, parsed.root)  # for the forms fuzzy words and accents expand to
+            found = match(evaluator, parsed.root)  # also the forms fuzzy words and accents expand to
+            aid = catalog.aid_of(article_id)
+            if found is not None and aid is not None and aid < len(snap.aid_count):
+                docs, _ = snap.blocks_of(np.array([aid]))
+                docs = docs[(found.mask & found.para)[docs]]
+                matching = tuple(np.unique(snap.n[docs]).tolist())
+        start = at if at is not None else (matching[0] if matching else 0)
+        article, total, first = load_window(self.archive.store, article_id, window_start(start))
         marks = Marks.of(parsed.root, snap.chain, evaluator.expanded)
         title = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True).spans(article.title)
-        return article, title, [(block, marks.spans(block.text)) for block in article.blocks]
+        return ArticleView(article, title, [(block, marks.spans(block.text)) for block in article.blocks],
+                           first, total, matching)
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
-        """Return articles close to one, from Whoosh's more-like-this key terms."""
-        article = self.archive.store.get(article_id)
+        """Return articles close to one, from Whoosh's more-like-this key terms of its beginning."""
         with self._reading() as (snap, catalog):
-            text = " ".join([article.title] + [b.text for b in article.blocks])
-            terms = [t for t, _ in snap.searcher.key_terms_from_text("text", text, numterms=12)]
-            if not terms:
-                return []
-            parsed = Query(" OR ".join(terms), Or(tuple(Word(t, (t,), None) for t in terms)))
-            results = self._run(snap, catalog, SearchRequest(per_page=limit + 1), parsed)
+            # Kept per snapshot: a reading view asked again (or by many readers) costs nothing.
+            return snap.memo(("related", article_id, limit),
+                             lambda: self._related(snap, catalog, article_id, limit))
+
+    def _related(self, snap: Snapshot, catalog: Catalog, article_id: str, limit: int) -> list[Hit]:
+        article, _, _ = load_window(self.archive.store, article_id, 0)
+        # A bounded text: a 30,000-paragraph article costs what a long one does.
+        text = " ".join([article.title] + [b.text for b in article.blocks])[:RELATED_CHARS]
+        terms = [t for t, _ in snap.searcher.key_terms_from_text("text", text, numterms=12)]
+        if not terms:
+            return []
+        parsed = Query(" OR ".join(terms), Or(tuple(Word(t, (t,), None) for t in terms)))
+        results = self._run(snap, catalog, SearchRequest(per_page=limit + 1), parsed)
         return [h for h in results.hits if h.id != article_id][:limit]
 
     def _run(self, snap: Snapshot, catalog: Catalog, request: SearchRequest, parsed: Query,
              every: bool = False) -> SearchResults:
         size = catalog.size
         evaluator = self._evaluator(snap)
+        failpoint("matching")
         found = match(evaluator, parsed.root)
         matching = _articles(snap, catalog, found)
         if found is None:
@@ -239,23 +232,27 @@ class Engine:
                 per_article[int(snap.aid[d])].append((float(found.score[d]), int(snap.n[d])))
         marks = Marks.of(parsed.root, snap.chain, evaluator.expanded)
         title_marks = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True)
-        wanted = page_aids.tolist() + [a for aids in copy_aids.values() for a in aids]
-        articles = self.archive.store.get_many([catalog.ids[a] for a in wanted])
+        ranked_blocks = {a: sorted(per_article[a], key=lambda p: (-p[0], p[1])) for a in page_aids.tolist()}
+        # Only the blocks shown are read: a 30,000-paragraph article costs what a short one does.
+        wanted = {catalog.ids[a] or "": [] if every else [n for _, n in b[:SHOWN_PARAGRAPHS]]
+                  for a, b in ranked_blocks.items()}
+        wanted.update({catalog.ids[c] or "": [] for aids in copy_aids.values() for c in aids})
+        excerpts = load_excerpts(self.archive.store, wanted)
         hits = []
-        for a in page_aids.tolist():
-            article = articles.get(catalog.ids[a] or "")
-            if article is None:
+        for a, blocks in ranked_blocks.items():
+            excerpt = excerpts.get(catalog.ids[a] or "")
+            if excerpt is None:
                 continue
-            blocks = sorted(per_article[a], key=lambda p: (-p[0], p[1]))
+            article = excerpt.article
             score = float(best[a]) if found is not None else 0.0
             if every:
                 numbers = tuple(Paragraph(n, "") for n in sorted(n for _, n in blocks))
                 hits.append(_hit(article, score, numbers, 0, ()))
                 continue
-            shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n < len(article.blocks)) or [0]
-            paragraphs = tuple(_paragraph(n, article.blocks[n].text, marks) for n in shown)
-            copies = tuple(_copy(c) for c in (articles.get(catalog.ids[b] or "") for b in copy_aids.get(a, []))
-                           if c is not None)
+            shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n in excerpt.blocks) or [0]
+            paragraphs = tuple(_paragraph(n, excerpt.blocks[n].text, marks) for n in shown)
+            copies = tuple(_copy(c.article) for c in (excerpts.get(catalog.ids[b] or "")
+                                                      for b in copy_aids.get(a, [])) if c is not None)
             hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown)),
                              title_marks.spans(article.title), copies))
         explain = [Reading(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
@@ -268,43 +265,21 @@ class Engine:
         return Evaluator(snap, lambda term, d: self._words(snap).within(term, d, MAX_FUZZY_TERMS))
 
     def _words(self, snap: Snapshot) -> Vocabulary:
-        vocabulary = self._vocabulary(snap)
+        vocabulary = self.live.vocabulary(snap)
         assert vocabulary is not None  # (waited for)
         return vocabulary
-
-    def _vocabulary(self, snap: Snapshot, wait: float | None = None) -> Vocabulary | None:
-        # Built once per full index generation, off the request path (a few seconds on
-        # the corpus), when first needed or by warm(): a build holds the GIL, so starting
-        # it with every snapshot slowed all searches of those seconds (2-3x, measured).
-        # Words added since are not offered until the next rebuild. A suggestion waits
-        # for it a moment at most (a small archive's is ready by then); a fuzzy word waits.
-        if self._vocab is None or self._vocab[0] != snap.name:
-            self._vocab = (snap.name, _in_background(lambda: Vocabulary(snap)))
-        future = self._vocab[1]
-        try:
-            return future.result(timeout=wait)
-        except TimeoutError:
-            return None
-        except Exception:
-            # The background build failed (a warning raised by the garbage collector in
-            # that thread, say): build it here, once, rather than lose suggestions.
-            done: Future[Vocabulary] = Future()
-            done.set_result(Vocabulary(snap))
-            self._vocab = (snap.name, done)
-            return done.result()
 
     def warm(self) -> None:
         """Open the index and build what the first searches would otherwise wait for."""
         with self._reading() as (snap, _):
-            self._vocabulary(snap)
+            self.live.vocabulary(snap)
 
     def _suggest(self, snap: Snapshot, catalog: Catalog, request: SearchRequest,
                  parsed: Query) -> str | None:
         # Suggestions come once a vocabulary exists (warm(): `archive serve`, the CLI on a
-        # query finding little; or a fuzzy word). A low-hit query does not start a build:
-        # it holds the GIL for seconds and slowed every search meanwhile (peer harness p95
-        # 41 ms with it, 20 ms without, same machine).
-        vocabulary = self._vocabulary(snap, wait=SUGGESTION_WAIT) if self._vocab is not None else None
+        # query finding little; or a fuzzy word). A low-hit query does not start a build,
+        # and waits a moment at most for one under way (a small archive's is ready by then).
+        vocabulary = self.live.vocabulary(snap, wait=SUGGESTION_WAIT, start=False)
         if vocabulary is None:
             return None
         text = suggest(snap, vocabulary, parsed,
@@ -323,10 +298,11 @@ class Engine:
             article_id = catalog.ids[aid] if aid < catalog.size else None
             if not article_id:
                 continue
-            article = self.archive.store.get_many([article_id]).get(article_id)
-            if article is None or snap.n[d] >= len(article.blocks):
+            n = int(snap.n[d])
+            excerpt = load_excerpts(self.archive.store, {article_id: [n]}).get(article_id)
+            if excerpt is None or n not in excerpt.blocks:
                 continue
-            text = article.blocks[int(snap.n[d])].text
+            text = excerpt.blocks[n].text
             for span in snap.chain.spans(text):
                 if span.exact == term:
                     return text[span.start:span.end].lower()
@@ -355,8 +331,9 @@ def _parsed(request: SearchRequest, snap: Snapshot) -> Query:
 
 
 def _paragraph(n: int, text: str, marks: Marks) -> Paragraph:
-    spans = marks.spans(text)
-    start, end = clip(text, spans)
+    # A paragraph may be megabytes long: only its beginning is looked at for marks.
+    spans = marks.spans(text[:HIGHLIGHT_CHARS])
+    start, end = clip(text[:HIGHLIGHT_CHARS], spans)
     inside = tuple((max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end)
     return Paragraph(n, text[start:end], inside, start > 0, end < len(text))
 

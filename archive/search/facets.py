@@ -20,10 +20,15 @@ its ``variants``, and selecting any spelling selects them all.
 The catalog also holds each article's copy cluster as a code (:attr:`Catalog.cluster`),
 so that the engine collapses wire copies with array operations; facet counts
 ignore it: each copy is a real publication in its source.
+
+A catalog never changes once built: searches in other threads read it without
+a lock. Catching up with the store (:meth:`Catalog.updated`) makes a new one
+(copy on write) that the engine then publishes.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -79,20 +84,35 @@ class Catalog:
         self._groups: dict[str, _Groups] = {}
         self._apply(*archive.store.facet_values(), changed=None)
         self._load_clusters(archive)
+        self._group_all()
 
-    def update(self, archive: Archive) -> bool:
-        """Catch up with the store from its change log; False when a full reload is needed."""
+    def aid_of(self, article_id: str) -> int | None:
+        """Return an article's integer key, None when the catalog does not know it."""
+        return self._aids.get(article_id)
+
+    def is_current(self, archive: Archive) -> bool:
+        """Tell whether the store has not changed since this catalog was read."""
+        return bool(archive.store.generation() == self.generation)
+
+    def updated(self, archive: Archive) -> Catalog:
+        """Return a catalog caught up with the store: this one, a copy with the changes, or a new one."""
         generation = archive.store.generation()
         if generation == self.generation:
-            return True
+            return self
         changed = archive.store.changed_since(self.generation)
         if changed is None or len(changed) > 5000:
-            return False
-        self.generation = generation
-        self._apply(*archive.store.facet_values(changed), changed=np.array(changed, dtype=np.int64))
+            return Catalog(archive)
+        new = copy.copy(self)
+        # Copies of what _apply changes in place; arrays it replaces are shared until then.
+        new.valid, new.days, new.ids = self.valid.copy(), self.days.copy(), list(self.ids)
+        new._aids, new.facets = dict(self._aids), dict(self.facets)
+        new.codes = {name: dict(table) for name, table in self.codes.items()}
+        new.generation = generation
+        new._apply(*archive.store.facet_values(changed), changed=np.array(changed, dtype=np.int64))
         # An added article can join (or merge) clusters of articles it did not change.
-        self._load_clusters(archive)
-        return True
+        new._load_clusters(archive)
+        new._group_all()
+        return new
 
     def _load_clusters(self, archive: Archive) -> None:
         """Read every article's copy cluster from the store into :attr:`cluster`."""
@@ -139,21 +159,23 @@ class Catalog:
                 np.concatenate([old_codes, np.array(new_codes, dtype=np.int64)]),
                 values)
 
+    def _group_all(self) -> None:
+        """Group every facet's spellings now, before the catalog is published, not during a search."""
+        self._groups = {name: self._group(name) for name in FACETS}
+
     def groups(self, name: str) -> _Groups:
         """Return facet ``name``'s values grouped by spelling, named by the archive's most frequent."""
+        return self._groups[name]
+
+    def _group(self, name: str) -> _Groups:
         aids, codes, values = self.facets[name]
-        found = self._groups.get(name)
-        if found is not None and found.size == len(values) and found.generation == self.generation:
-            return found
         table: dict[str, int] = {}
         of_code = np.array([table.setdefault(facet_key(v), len(table)) for v in values], dtype=np.int64)
         overall = np.bincount(codes[self.valid[aids]], minlength=len(values))
         spellings: list[list[str]] = [[] for _ in table]
         for code in sorted(range(len(values)), key=lambda c: (-overall[c], values[c])):
             spellings[of_code[code]].append(values[code])
-        found = _Groups(len(values), self.generation, of_code, list(table), spellings)
-        self._groups[name] = found
-        return found
+        return _Groups(len(values), self.generation, of_code, list(table), spellings)
 
     def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
         """Return the articles having any of ``selected`` (in any spelling) for facet ``name``."""

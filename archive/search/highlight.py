@@ -82,6 +82,8 @@ class Marks:
                 marks.exact.update(expanded.get(n.text, []))
 
         walk(node, False)
+        marks.phrases = list(dict.fromkeys(marks.phrases))  # 32 copies of "de la" are looked for once
+        marks.prefixes = list(dict.fromkeys(marks.prefixes))
         return marks
 
     def __bool__(self) -> bool:
@@ -97,21 +99,27 @@ class Marks:
                 return True
         return False
 
+    def judge(self, raw: str) -> tuple[int, int, str]:
+        """Return what one raw token gets: its mark's start (-1: unmarked), its elision length, its exact term."""
+        seen = self._memo.get(raw)
+        if seen is None:
+            a = self.chain.word(raw)
+            seen = self._memo[raw] = (a.cut if self._matches(a.exact, a.search, a.form) else -1, a.cut, a.exact)
+        return seen
+
     def spans(self, text: str) -> Spans:
         """Return the character spans of ``text`` to mark, merged and sorted."""
         if not self:
             return ()
         spans: list[tuple[int, int]] = []
         tokens: list[tuple[int, int, str]] = []
-        memo, word, phrases = self._memo, self.chain.word, bool(self.phrases)
+        memo, judge, phrases = self._memo, self.judge, bool(self.phrases)
         for m in WORD_RE.finditer(text):
             raw = m.group()
-            # Each distinct raw word is analysed and judged once per query:
-            # (mark start or -1, elision length, exact term).
+            # Each distinct raw word is analysed and judged once per query.
             seen = memo.get(raw)
             if seen is None:
-                a = word(raw)
-                seen = memo[raw] = (a.cut if self._matches(a.exact, a.search, a.form) else -1, a.cut, a.exact)
+                seen = judge(raw)
             if seen[0] >= 0:
                 spans.append((m.start() + seen[0], m.end()))
             if phrases:

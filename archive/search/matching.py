@@ -11,40 +11,39 @@ to every block of its article through the ``aid`` column. A quoted phrase
 intersects the packed positions of its exact terms, shifted by their place in
 the phrase.
 
-:func:`article_scores` then groups blocks into articles: an article scores half
-its best block (plus a trace of its other matching blocks) and half its coverage
-of the query, each query word counted once at its best score in the article.
+A word also adds half the score of the very form typed (``élections`` ranks a
+paragraph saying *élections* above one saying *élection*, both matched through
+the stem ``élect``). :mod:`.ranking` then groups blocks into articles.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..analysis import accents_agree, fold
-from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
+from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_format import EMPTY_IDS
-from .snapshot import Snapshot
+from .snapshot import Positions, Snapshot
 
-__all__ = ["Match", "Evaluator", "match", "article_scores", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST"]
+__all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
+           "EXACT_FORM_WEIGHT"]
 
 #: BM25 parameters, and how much a title word weighs against a text word (chosen over
 #: the four dev sets together: 2.0 won title-word queries and lost lead paragraphs).
 K1, B_TEXT, B_TITLE, TITLE_BOOST = 1.2, 0.75, 0.5, 1.25
-#: Share of an article's score that comes from its coverage of the query: per query
-#: word, its best score anywhere in the article, summed (a word counts once, so
-#: repeating it gains nothing; an article answering every word in two paragraphs
-#: is not beaten by a heading repeating one).
-COVERAGE_WEIGHT = 0.5
-#: Share of an article's other matching paragraphs' scores added to its best one.
-OTHER_PARAGRAPHS_WEIGHT = 0.01
 #: Blocks shorter than this many terms are scored as if this long: a two-word
 #: heading is not a better answer than the article it heads.
 MIN_BLOCK_LENGTH = 8.0
+#: Weight of the exact form the reader typed (``élections``, not only ``élection``), over its stem's score.
+EXACT_FORM_WEIGHT = 0.5
+#: Weight and window of two neighbouring query words found close together in one block.
+PROXIMITY_WEIGHT, PROXIMITY_WINDOW = 0.0, 8
 MAX_PREFIX_TERMS = 64
 #: Postings one query may read (each term once): about 40 of the most frequent words.
 MAX_POSTINGS = 4_000_000
@@ -69,6 +68,10 @@ class Evaluator:
         self.fuzzy_terms = fuzzy or (lambda term, distance: [])
         #: What prefixes, fuzzy words and accented words expanded to, by the text typed.
         self.expanded: dict[str, list[str]] = {}
+        #: Per word typed with accents (not in quotes), by its text as typed and its search
+        #: terms: the blocks holding forms that keep the accents, and how many such tokens
+        #: each has (the concordance counts its lines with them).
+        self.accent_tokens: dict[tuple[str, frozenset[str]], tuple[np.ndarray, np.ndarray]] = {}
         #: Per article, the sum over required or optional query words of its best score for each.
         self.coverage = np.zeros(len(snap.aid_count), dtype=np.float32)
         self._negated = 0
@@ -76,6 +79,9 @@ class Evaluator:
         self.spent = 0
         self.truncated = False
         self._reads: dict[tuple[str, str, bool], tuple[np.ndarray, Any]] = {}
+        # Clauses repeated in one query (32 copies of "de la") are evaluated once.
+        self._repeated: set[Node] = set()
+        self._done: dict[Node, Match] = {}
 
     def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Return a term's live blocks and frequencies, read once per query and counted."""
@@ -85,8 +91,8 @@ class Evaluator:
         ids, tf = self._reads[key]
         return ids, tf
 
-    def occurrences(self, fieldname: str, term: str) -> tuple[np.ndarray, list[bytes]]:
-        """Return a term's live blocks and packed positions, read once per query and counted."""
+    def occurrences(self, fieldname: str, term: str) -> tuple[np.ndarray, Positions]:
+        """Return a term's live blocks and positions, read once per query and counted."""
         key = (fieldname, term, True)
         if key not in self._reads:
             self._reads[key] = self._charge(self.snap.occurrences(fieldname, term))
@@ -97,7 +103,8 @@ class Evaluator:
         # Past the budget, further terms read as absent: the query is cut short, and says so.
         if self.spent > MAX_POSTINGS:
             self.truncated = True
-            return EMPTY_IDS, ([] if isinstance(read[1], list) else np.zeros(0, np.float32))
+            none = Positions(EMPTY_IDS, np.zeros(0, np.uint32))
+            return EMPTY_IDS, (none if isinstance(read[1], Positions) else np.zeros(0, np.float32))
         self.spent += len(read[0])
         return read
 
@@ -119,7 +126,8 @@ class Evaluator:
         idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
         length = self.snap.length[fieldname][ids]
         if MIN_BLOCK_LENGTH and fieldname in ("text", "exact"):
-            length = np.maximum(length, MIN_BLOCK_LENGTH)
+            # The exact field counts stop words too: its floor is as many words of running text.
+            length = np.maximum(length, MIN_BLOCK_LENGTH * self.snap.avg[fieldname] / self.snap.avg["text"])
         norm = K1 * (1.0 - b + b * length / self.snap.avg[fieldname])
         return (idf * tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
 
@@ -145,23 +153,31 @@ class Evaluator:
     def run(self, node: Node) -> Match:
         """Evaluate a query tree."""
         m = self._run(node)
-        if COVERAGE_WEIGHT and not self._negated and isinstance(node, (Word, Phrase, Prefix, Fuzzy)):
+        if not self._negated and isinstance(node, (Word, Phrase, Prefix, Fuzzy)):
             ids = np.nonzero(m.mask)[0]
             per_article = np.zeros(len(self.coverage), dtype=np.float32)
-            _max_by_group(per_article, self.snap.aid[ids], m.score[ids])
+            max_by_group(per_article, self.snap.aid[ids], m.score[ids])
             self.coverage += per_article
         return m
 
     def _run(self, node: Node) -> Match:
+        if node in self._repeated:
+            if node not in self._done:
+                self._done[node] = self._evaluate(node)
+            return self._done[node]
+        return self._evaluate(node)
+
+    def _evaluate(self, node: Node) -> Match:
         if isinstance(node, And):
             return self.all_of(node)
         if isinstance(node, Or):
             out = self.zeros()
-            for child in node.children:
+            for child in dict.fromkeys(node.children):  # a repeated clause adds nothing
                 m = self.run(child)
                 out.mask |= m.mask
                 out.score += m.score * m.mask
                 out.para |= m.para
+            self.proximity(node.children, out)
             return out
         if isinstance(node, Not):
             self._negated += 1
@@ -191,7 +207,8 @@ class Evaluator:
         paragraph outranks one that scatters them.
         """
         out = self.zeros()
-        required = [c for c in node.children if not isinstance(c, Not)]
+        # A clause repeated in the same AND counts once (32 copies of "de la" are one).
+        required = [c for c in dict.fromkeys(node.children) if not isinstance(c, Not)]
         keep = self.articles(self.snap.alive)
         for child in required:
             m = self.run(child)
@@ -202,6 +219,7 @@ class Evaluator:
         if not required:
             out.mask[:] = self.snap.alive
         out.mask &= keep[self.snap.aid]
+        self.proximity(required, out)
         for excluded in node.children:
             if isinstance(excluded, Not):
                 self._negated += 1
@@ -238,9 +256,45 @@ class Evaluator:
                         out.para[ids] = True
                         best[ids] = np.maximum(best[ids], scores)  # ids are unique per term
                 out.score += boost * best
+            if EXACT_FORM_WEIGHT:
+                self.exact_form(node, out)
         if node.accent:
             self.keep_accents(node, out)
         return out
+
+    def exact_form(self, node: Word, out: Match) -> None:
+        """Add a share of the score of the very form typed (``élections``) to its stem's score."""
+        exact = self.snap.chain.word(node.text).exact
+        if node.field is None:
+            ids, scores = self.bm25("exact", exact, B_TEXT, self.snap.n_docs)
+            out.score[ids] += EXACT_FORM_WEIGHT * scores
+        ids, scores = self.bm25("title_exact", exact, B_TITLE, self.snap.n_titled)
+        docs, lifted = self.lift(ids, scores)
+        out.score[docs] += EXACT_FORM_WEIGHT * TITLE_BOOST * lifted
+
+    def proximity(self, children: Sequence[Node], out: Match) -> None:
+        """Reward blocks where neighbouring query words sit within a few positions of each other."""
+        words = [c for c in children if isinstance(c, Word) and c.field is None]
+        if not PROXIMITY_WEIGHT or len(words) < 2:
+            return
+        exact = [self.snap.chain.word(w.text).exact for w in words]
+        for a, b in itertools.pairwise(exact):
+            if a == b:
+                continue
+            ids_a, values_a = self.occurrences("exact", a)
+            ids_b, values_b = self.occurrences("exact", b)
+            docs = np.intersect1d(ids_a, ids_b, assume_unique=True)
+            docs = docs[out.mask[docs]]
+            if not len(docs):
+                continue
+            at = self.snap.positions(ids_a, values_a, docs)
+            near = at[_near(at, np.sort(self.snap.positions(ids_b, values_b, docs)), PROXIMITY_WINDOW)]
+            if not len(near):
+                continue
+            blocks, counts = np.unique(near >> 32, return_counts=True)
+            df = max(1, min(len(ids_a), len(ids_b)))
+            out.score[blocks] += PROXIMITY_WEIGHT * self.weigh(
+                "exact", blocks, counts.astype(np.float32), df, B_TEXT, self.snap.n_docs)
 
     def keep_accents(self, node: Word, out: Match) -> None:
         """Keep the blocks whose printed forms carry the accents the reader typed.
@@ -251,8 +305,10 @@ class Evaluator:
         """
         typed = node.accent or ""
         exact = node.terms[0] if node.field == "exact" else None
-        forms, ids = self.snap.memo(("accent", typed, exact), lambda: self.accent_blocks(typed, exact))
+        forms, ids, tokens = self.snap.memo(("accent", typed, exact), lambda: self.accent_blocks(typed, exact))
         self.expanded[node.text] = forms
+        if exact is None:
+            self.accent_tokens[(typed, frozenset(node.terms))] = (ids, tokens)
         allowed = np.zeros(self.size, dtype=bool)
         allowed[ids] = True
         # A title match lifts block 0's verdict to its whole article; a paragraph needs its own.
@@ -262,17 +318,21 @@ class Evaluator:
         out.para &= allowed
         out.score *= out.mask
 
-    def accent_blocks(self, typed: str, exact: str | None) -> tuple[list[str], np.ndarray]:
-        """Return the printed forms that keep a typed word's accents, and the blocks holding them."""
-        terms = []
+    def accent_blocks(self, typed: str, exact: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Return the printed forms that keep a typed word's accents, the blocks holding them
+        and how many tokens of those forms each block has (a title's count in its block 0)."""
+        terms: dict[str, str] = {}  # form -> its accent term under the first stem having it
         for key in self.snap.chain.search_terms(typed):
             for term in self.snap.expand_prefix("accent", key + "|", MAX_ACCENT_FORMS):
                 form = term.partition("|")[2]
                 if accents_agree(typed, form) and (exact is None or fold(form.lower()) == exact):
-                    terms.append(term)
-        ids = [self.postings("accent", term)[0] for term in terms]
-        return (sorted({t.partition("|")[2] for t in terms}),
-                np.unique(np.concatenate(ids)) if ids else EMPTY_IDS)
+                    terms.setdefault(form, term)
+        read = [self.postings("accent", term) for term in terms.values()]
+        if not read:
+            return [], EMPTY_IDS, EMPTY_IDS
+        ids, tokens = np.unique(np.concatenate([r[0] for r in read]), return_inverse=True)
+        counts = np.bincount(tokens, weights=np.concatenate([r[1] for r in read]), minlength=len(ids))
+        return sorted(terms), ids, counts.astype(np.int64)
 
     def exact_terms(self, terms: list[str]) -> Match:
         """Match any of some exact terms in the text (per paragraph) or the title (per article)."""
@@ -359,31 +419,7 @@ def _near(at: np.ndarray, others: np.ndarray, slop: int) -> np.ndarray:
     return (np.abs(after - at) <= slop) | (np.abs(at - before) <= slop)
 
 
-def article_scores(snap: Snapshot, match: Match, size: int, coverage: np.ndarray | None = None
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return each article's score (-inf when it does not match), and the matching blocks and their aids."""
-    best = np.full(size, -np.inf, dtype=np.float32)
-    idx = np.nonzero(match.mask)[0]
-    aids = snap.aid[idx]
-    inside = aids < size
-    idx, aids = idx[inside], aids[inside]
-    _max_by_group(best, aids, match.score[idx])
-    # The article's other paragraphs count mainly through its coverage of the query,
-    # each word once; a trace of their scores only breaks ties in favour of the article
-    # that develops the subject (v1 gave them 0.05, which rewarded repeating a word in
-    # every paragraph: lead MRR@10 0.842 at 0.05, 0.860 at 0.01, 0.863 at 0; headlines
-    # 0.877, 0.882, 0.880).
-    others = np.bincount(aids, weights=match.score[idx], minlength=size)[:size]
-    found = np.isfinite(best)
-    best[found] += OTHER_PARAGRAPHS_WEIGHT * (others[found] - best[found])
-    if COVERAGE_WEIGHT and coverage is not None:
-        n = min(size, len(coverage))
-        best[:n][found[:n]] = ((1 - COVERAGE_WEIGHT) * best[:n][found[:n]]
-                               + COVERAGE_WEIGHT * coverage[:n][found[:n]])
-    return best, idx, aids
-
-
-def _max_by_group(out: np.ndarray, groups: np.ndarray, values: np.ndarray) -> None:
+def max_by_group(out: np.ndarray, groups: np.ndarray, values: np.ndarray) -> None:
     """Set ``out[g]`` to the largest value of each group (``np.maximum.at``, without its slowness)."""
     if not len(groups):
         return
@@ -397,6 +433,8 @@ def match(evaluator: Evaluator, root: Node | None) -> Match | None:
     """Evaluate a query tree over a snapshot's live blocks (None for a query without words)."""
     if root is None:
         return None
+    # Only repeated clauses are kept: each kept match is three arrays over every block.
+    evaluator._repeated = repeated_clauses(root)
     m = evaluator.run(root)
     m.mask &= evaluator.snap.alive
     return m

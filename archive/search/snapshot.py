@@ -11,6 +11,13 @@ each scored field. A posting list (``invest``: the blocks containing a form of
 
 A refresh after a small ``archive add`` keeps the arrays of unchanged segments;
 a rebuild (a new generation) opens everything anew.
+
+A snapshot never changes once built, so any number of threads search it at
+once: its files are read at explicit offsets (see
+:func:`archive.whoosh_format.open_for_reading`) and its memo is locked. Each
+search holds a reference (:meth:`Snapshot.acquire`); a snapshot replaced by a
+refresh closes its files only when the last search on it gives it back, and
+the segment readers it shares with its successor stay open for the latter.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -27,7 +35,7 @@ from ..analysis import Chain
 from ..home import Archive
 from ..indexing import schema_chain
 
-__all__ = ["Snapshot", "FIELDS"]
+__all__ = ["Snapshot", "Positions", "FIELDS", "MEMO_SIZE"]
 
 #: The fields scored with BM25, whose lengths are kept.
 FIELDS = ("text", "title", "exact", "title_exact")
@@ -42,6 +50,7 @@ class Snapshot:
     ix: Any
     searcher: Any
     cache: dict[str, dict[str, np.ndarray]]
+    _shared: _Shared
 
     def __init__(self, archive: Archive, previous: Snapshot | None = None) -> None:
         self.name = archive.index_dir.current_name()
@@ -50,11 +59,20 @@ class Snapshot:
             # Same generation, new commit: keep the arrays of unchanged segments.
             self.ix = previous.ix
             self.searcher = wf.fresh_searcher(self.ix, previous.searcher)
+            self._shared = previous._shared
             cache = previous.cache
         else:
-            self.ix = archive.index_dir.open()
+            if not archive.index_dir.exists():
+                archive.index_dir.open()  # raises IndexMissing, with the message saying what to do
+            self.ix = wf.open_for_reading(archive.index_dir.path / str(self.name))
             self.searcher = self.ix.searcher()
+            self._shared = _Shared(self.ix)
             cache = {}
+        self._readers = wf.segment_readers(self.searcher)
+        self._shared.take(self._readers)
+        #: References: the engine's (until a newer snapshot replaces this one) and each search's.
+        self._refs = 1
+        self._refs_lock = threading.Lock()
         self.chain: Chain = schema_chain(self.ix.schema)
         self._memo: OrderedDict[Hashable, Any] = OrderedDict()
         self._memo_lock = threading.Lock()
@@ -122,10 +140,30 @@ class Snapshot:
         starts = np.repeat(self.aid_start[aids] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
         return self.by_aid[starts + np.arange(total)], counts
 
+    def acquire(self) -> bool:
+        """Take a reference for one search; False when the snapshot is already closed."""
+        with self._refs_lock:
+            if self._refs == 0:
+                return False
+            self._refs += 1
+            return True
+
+    def release(self) -> None:
+        """Give a reference back; the last one closes the files no newer snapshot uses."""
+        with self._refs_lock:
+            self._refs -= 1
+            last = self._refs == 0
+        if last:
+            self._shared.give_back(self._readers)
+
+    @property
+    def closed(self) -> bool:
+        """Tell whether the snapshot's files are closed (its last reference given back)."""
+        return self._refs == 0
+
     def close(self) -> None:
-        """Close the searcher and the index."""
-        self.searcher.close()
-        self.ix.close()
+        """Give back the engine's reference: the files close once no search uses them."""
+        self.release()
 
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return global docnums and weights of a term, deleted blocks dropped."""
@@ -142,33 +180,44 @@ class Snapshot:
         keep = self.alive[ids]
         return ids[keep], weights[keep]
 
-    def occurrences(self, fieldname: str, text: str) -> tuple[np.ndarray, list[bytes]]:
-        """Return a term's live global docnums and their packed positions."""
-        id_parts: list[np.ndarray] = []
-        values_out: list[bytes] = []
+    def occurrences(self, fieldname: str, text: str) -> tuple[np.ndarray, Positions]:
+        """Return a term's live global docnums and their positions."""
+        id_parts, count_parts, pos_parts = [], [], []
         for seg in self.segments:
             ids, _, values = wf.read_postings(seg.reader, fieldname, text, with_values=True)
             if not len(ids) or values is None:
                 continue
+            lengths, packed = values
+            counts = lengths // 4
             keep = self.alive[ids + seg.offset]
             id_parts.append(ids[keep] + seg.offset)
-            values_out.extend(v for v, k in zip(values, keep.tolist()) if k)
-        return (np.concatenate(id_parts) if id_parts else wf.EMPTY_IDS), values_out
+            count_parts.append(counts[keep])
+            pos_parts.append(np.frombuffer(packed, dtype="<u4")[np.repeat(keep, counts)])
+        if not id_parts:
+            return wf.EMPTY_IDS, Positions(wf.EMPTY_IDS, np.zeros(0, dtype=np.uint32))
+        return np.concatenate(id_parts), Positions(np.concatenate(count_parts), np.concatenate(pos_parts))
 
     @staticmethod
-    def positions(ids: np.ndarray, values: list[bytes], candidates: np.ndarray) -> np.ndarray:
+    def positions(ids: np.ndarray, found: Positions, candidates: np.ndarray) -> np.ndarray:
         """Return ``docnum << 32 | position`` for every occurrence in the candidate blocks."""
-        hit = np.nonzero(np.isin(ids, candidates, assume_unique=True))[0]
-        if not len(hit):
+        hit = np.isin(ids, candidates, assume_unique=True)
+        if not hit.any():
             return wf.EMPTY_IDS
-        chosen = [values[i] for i in hit.tolist()]
-        counts = np.fromiter((len(v) // 4 for v in chosen), dtype=np.int64, count=len(chosen))
-        pos = np.frombuffer(b"".join(chosen), dtype="<u4").astype(np.int64)
-        return (np.repeat(ids[hit], counts) << 32) | pos
+        chosen = np.repeat(hit, found.counts)
+        return (np.repeat(ids[hit], found.counts[hit]) << 32) | found.at[chosen].astype(np.int64)
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         """Return how many blocks contain a term."""
         return int(self.searcher.doc_frequency(fieldname, text))
+
+    def frequency(self, fieldname: str, text: str) -> int:
+        """Return how many times a term occurs over every block (deleted ones included)."""
+        return int(self.searcher.reader().frequency(fieldname, text))
+
+    def terms(self, fieldname: str) -> Iterator[tuple[str, Any]]:
+        """Iterate over a field's terms and their info."""
+        for text, info in self.searcher.reader().iter_field(fieldname):
+            yield (text.decode("utf-8") if isinstance(text, bytes) else text), info
 
     def expand_prefix(self, fieldname: str, prefix: str, limit: int) -> list[str]:
         """Return up to ``limit`` terms of a field starting with ``prefix``."""
@@ -179,16 +228,50 @@ class Snapshot:
                 break
         return terms
 
-    def terms(self, fieldname: str, *, private: bool = False) -> Iterator[tuple[str, Any]]:
-        """Iterate over a field's terms and their info (``private``: through a reader of its own).
 
-        A private reader has file handles of its own, so that a background thread can
-        walk the terms while searches read the shared ones.
-        """
-        reader = self.ix.reader() if private else self.searcher.reader()
-        try:
-            for text, info in reader.iter_field(fieldname):
-                yield (text.decode("utf-8") if isinstance(text, bytes) else text), info
-        finally:
-            if private:
-                reader.close()
+@dataclass(frozen=True)
+class Positions:
+    """The positions of a term's postings: how many each has, then all of them in posting order."""
+
+    counts: np.ndarray
+    at: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+
+class _Shared:
+    """The index and segment readers that the snapshots of one generation share.
+
+    A refresh reuses the readers of unchanged segments: a reader closes when the
+    last snapshot using it closes, the index with the generation's last snapshot.
+    """
+
+    def __init__(self, ix: Any) -> None:
+        self.ix = ix
+        self._users: dict[int, int] = {}
+        self._snapshots = 0
+        self._lock = threading.Lock()
+
+    def take(self, readers: list[Any]) -> None:
+        """Count one more snapshot using these readers."""
+        with self._lock:
+            self._snapshots += 1
+            for r in readers:
+                self._users[id(r)] = self._users.get(id(r), 0) + 1
+
+    def give_back(self, readers: list[Any]) -> None:
+        """Count one snapshot less; close the readers (and the index) nobody uses any more."""
+        with self._lock:
+            self._snapshots -= 1
+            unused = []
+            for r in readers:
+                self._users[id(r)] -= 1
+                if not self._users[id(r)]:
+                    del self._users[id(r)]
+                    unused.append(r)
+            last = self._snapshots == 0
+        for r in unused:
+            r.close()
+        if last:
+            self.ix.close()

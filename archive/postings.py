@@ -1,0 +1,261 @@
+"""Postings: articles' blocks become the sorted posting arrays of one index segment.
+
+Take « Les cheminots investissent la gare. » as block 12 of a segment. Its five
+raw tokens are looked up in the segment's :class:`Vocabulary`; a token met for
+the first time (``investissent``) is analysed once by the chain
+(:meth:`~archive.analysis.Chain.word`): exact term ``investissent``, search term
+``invest``, no accent term (lowercase, no accent). Every later occurrence of it
+costs one dictionary lookup, and the block is kept as five integers.
+
+When the segment is written (:meth:`SegmentBuilder.build`), each field's postings
+come out of numpy at once: the tokens' term ids are gathered from the
+vocabulary's tables, sorted by term (in the byte order of the term's text, the
+order of Whoosh's term index) and by block, and counted; ``exact`` and
+``title_exact`` keep each occurrence's position (``invest…`` at position 2 of
+block 12). Python runs once per distinct token, not once per token or posting.
+
+The documents are those :func:`archive.indexing.article_documents` describes;
+``tests/test_whoosh_format.py`` checks that Whoosh's own writer, fed those
+documents, indexes exactly the same postings.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .analysis import Chain, accent_term, tokens
+from .model import Article, derive_title
+
+__all__ = ["FieldPostings", "SegmentData", "SegmentBuilder", "Vocabulary"]
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class FieldPostings:
+    """One field's postings, in term order: what a segment writer writes."""
+
+    #: Each term's UTF-8 bytes, ascending.
+    terms: list[bytes]
+    #: Each term's first posting (``len(terms) + 1`` offsets into the arrays below).
+    starts: np.ndarray
+    #: Each posting's document number, ascending within a term.
+    docs: np.ndarray
+    #: How many times the term occurs in the document (the posting's weight).
+    freqs: np.ndarray
+    #: Every posting's positions, back to back, ``freqs`` of them each (positioned fields only).
+    positions: np.ndarray | None = None
+    #: Each document's length in this field (scored fields only).
+    lengths: np.ndarray | None = None
+
+
+@dataclass
+class SegmentData:
+    """Everything a segment holds: its fields' postings, numeric columns and stored fields."""
+
+    doccount: int
+    fields: dict[str, FieldPostings]
+    #: Numeric columns, one value per document.
+    columns: dict[str, np.ndarray]
+    #: Each document's stored fields as sorted ``(name, value)`` pairs; equal pairs are one object.
+    stored: list[tuple[tuple[str, str], ...]]
+
+
+class _Kind:
+    """One way of reading a token (exact, search or accent): its terms, and each raw token's."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.flat = array("i")  # term ids of every raw token, in raw-token order
+        self.start = array("i")  # each raw token's first entry in flat
+        self.count = array("i")  # and how many
+
+    def add(self, terms: tuple[str, ...]) -> None:
+        """Record the terms of the next raw token."""
+        ids, flat = self.ids, self.flat
+        self.start.append(len(flat))
+        self.count.append(len(terms))
+        flat.extend([ids.setdefault(term, len(ids)) for term in terms])
+
+    def sorted_terms(self) -> tuple[list[bytes], np.ndarray]:
+        """Return the terms in byte order, and each term id's rank in that order."""
+        encoded = [t.encode("utf-8") for t in self.ids]
+        order = sorted(range(len(encoded)), key=encoded.__getitem__)
+        rank = np.empty(len(encoded), dtype=np.int64)
+        rank[order] = np.arange(len(encoded), dtype=np.int64)
+        return [encoded[i] for i in order], rank
+
+    def expand(self, raw: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the term ids of raw tokens and the document of each (a token may have 0-2)."""
+        start = np.frombuffer(self.start, dtype=np.int32)[raw]
+        count = np.frombuffer(self.count, dtype=np.int32)[raw].astype(np.int64)
+        flat = np.frombuffer(self.flat, dtype=np.int32)
+        total = int(count.sum())
+        if total == len(raw) and bool((count == 1).all()):
+            return flat[start].astype(np.int64), docs
+        which = np.repeat(np.arange(len(raw)), count)
+        within = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+        return flat[start[which] + within].astype(np.int64), docs[which]
+
+
+class Vocabulary(dict[str, int]):
+    """Raw tokens → ids; each new raw token is analysed once into its exact, search and accent terms."""
+
+    def __init__(self, chain: Chain) -> None:
+        super().__init__()
+        self.chain = chain
+        self.exact, self.search, self.accent = _Kind(), _Kind(), _Kind()
+
+    def __missing__(self, raw: str) -> int:
+        _, exact, search, form = self.chain.word(raw)
+        self.exact.add((exact,))
+        self.search.add(search)
+        keep = search and not (form.isascii() and form.islower())
+        self.accent.add(tuple(accent_term(key, form) for key in search) if keep else ())
+        i = self[raw] = len(self)
+        return i
+
+
+class _Stream:
+    """The raw token ids of one kind of text (bodies, titles…) and the document of each run."""
+
+    def __init__(self) -> None:
+        self.ids = array("i")
+        self.docs = array("i")
+        self.counts = array("i")
+
+    def add(self, vocabulary: Vocabulary, doc: int, text: str) -> None:
+        """Tokenize ``text`` as document ``doc``'s."""
+        found = tokens(text)
+        if found:
+            self.ids.extend(map(vocabulary.__getitem__, found))
+            self.docs.append(doc)
+            self.counts.append(len(found))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return each token's raw id, document and position within its document."""
+        raw = np.frombuffer(self.ids, dtype=np.int32).astype(np.int64)
+        counts = np.frombuffer(self.counts, dtype=np.int32).astype(np.int64)
+        docs = np.repeat(np.frombuffer(self.docs, dtype=np.int32).astype(np.int64), counts)
+        positions = np.arange(len(raw), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        return raw, docs, positions
+
+
+@dataclass
+class SegmentBuilder:
+    """Accumulates articles' documents, then builds a segment's postings in bulk."""
+
+    chain: Chain
+    doccount: int = 0
+    vocabulary: Vocabulary = field(init=False)
+    streams: dict[str, _Stream] = field(init=False)
+    ids: dict[str, list[tuple[int, str]]] = field(init=False)
+    columns: dict[str, array] = field(init=False)
+    stored: list[tuple[tuple[str, str], ...]] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.vocabulary = Vocabulary(self.chain)
+        self.streams = {name: _Stream() for name in ("body", "title", "source", "author", "tag")}
+        self.ids = {"article": [], "hash": []}
+        self.columns = {"aid": array("q"), "n": array("q")}
+
+    def add_article(self, aid: int, article: Article) -> int:
+        """Add an article's documents, one per block (see ``article_documents``); return how many."""
+        vocabulary, streams, doc = self.vocabulary, self.streams, self.doccount
+        # A title derived from the first sentence is not indexed again as a title.
+        title = "" if article.title == derive_title(article.blocks) else article.title
+        digest = article.content_hash()
+        streams["title"].add(vocabulary, doc, title)
+        streams["source"].add(vocabulary, doc, article.source or "")
+        streams["author"].add(vocabulary, doc, " ; ".join(article.authors))
+        streams["tag"].add(vocabulary, doc, " ; ".join(article.tags))
+        self.ids["hash"].append((doc, digest))
+        first = (("article", article.id), ("hash", digest))
+        rest = (("article", article.id),)
+        body, article_ids = streams["body"], self.ids["article"]
+        for n, block in enumerate(article.blocks):
+            body.add(vocabulary, doc + n, block.text)
+            article_ids.append((doc + n, article.id))
+            self.columns["aid"].append(aid)
+            self.columns["n"].append(n)
+            self.stored.append(first if n == 0 else rest)
+        self.doccount += len(article.blocks)
+        return len(article.blocks)
+
+    def build(self) -> SegmentData:
+        """Return the segment's postings, columns and stored fields."""
+        v, ndocs = self.vocabulary, self.doccount
+        exact_terms, exact_rank = v.exact.sorted_terms()
+        search_terms, search_rank = v.search.sorted_terms()
+        accent_terms, accent_rank = v.accent.sorted_terms()
+        fields: dict[str, FieldPostings] = {}
+        raw, docs, positions = self.streams["body"].arrays()
+        traw, tdocs, tpositions = self.streams["title"].arrays()
+        for name, (r, d, p) in (("exact", (raw, docs, positions)), ("title_exact", (traw, tdocs, tpositions))):
+            terms, tdoc = v.exact.expand(r, d)
+            fields[name] = _positioned(exact_rank[terms], tdoc, p, exact_terms, ndocs)
+        for name, (r, d) in (("text", (raw, docs)), ("title", (traw, tdocs))):
+            terms, tdoc = v.search.expand(r, d)
+            fields[name] = _counted(search_rank[terms], tdoc, search_terms, ndocs)
+        body_accent, body_docs = v.accent.expand(raw, docs)
+        title_accent, title_docs = v.accent.expand(traw, tdocs)
+        fields["accent"] = _counted(accent_rank[np.concatenate([body_accent, title_accent])],
+                                    np.concatenate([body_docs, title_docs]), accent_terms, ndocs)
+        for name in ("source", "author", "tag"):
+            r, d, _ = self.streams[name].arrays()
+            terms, tdoc = v.exact.expand(r, d)
+            fields[name] = _counted(exact_rank[terms], tdoc, exact_terms, ndocs)
+        for name, pairs in self.ids.items():
+            fields[name] = _identifiers(pairs)
+        columns = {name: np.frombuffer(values, dtype=np.int64) for name, values in self.columns.items()}
+        return SegmentData(ndocs, {k: f for k, f in fields.items() if f.terms}, columns, self.stored)
+
+
+def _group(keys: np.ndarray) -> np.ndarray:
+    """Return where each run of equal keys starts in a sorted array, and its end."""
+    if not len(keys):
+        return np.zeros(1, dtype=np.int64)
+    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return np.concatenate([[0], change, [len(keys)]]).astype(np.int64)
+
+
+def _postings(ranks: np.ndarray, docs: np.ndarray, freqs: np.ndarray, sorted_terms: list[bytes],
+              positions: np.ndarray | None, lengths: np.ndarray) -> FieldPostings:
+    """Assemble a field's postings from each posting's term rank (ascending), document and frequency."""
+    starts = _group(ranks)
+    terms = [sorted_terms[r] for r in ranks[starts[:-1]].tolist()] if len(ranks) else []
+    return FieldPostings(terms, starts, docs, freqs, positions, lengths)
+
+
+def _counted(ranks: np.ndarray, docs: np.ndarray, sorted_terms: list[bytes], ndocs: int) -> FieldPostings:
+    """Count a field's (term, document) pairs into postings; lengths count every term occurrence."""
+    keys, freqs = np.unique(ranks * max(ndocs, 1) + docs, return_counts=True)
+    return _postings(keys // max(ndocs, 1), keys % max(ndocs, 1), freqs.astype(np.int64), sorted_terms,
+                     None, np.bincount(docs, minlength=ndocs).astype(np.int64))
+
+
+def _positioned(ranks: np.ndarray, docs: np.ndarray, positions: np.ndarray, sorted_terms: list[bytes],
+                ndocs: int) -> FieldPostings:
+    """Group a field's occurrences into postings that keep their positions (packed uint32)."""
+    # Occurrences arrive in (document, position) order: a stable sort by term keeps it.
+    order = np.argsort(ranks * max(ndocs, 1) + docs, kind="stable")
+    ranks, docs, positions = ranks[order], docs[order], positions[order]
+    bounds = _group(ranks * max(ndocs, 1) + docs)
+    first = bounds[:-1]
+    return _postings(ranks[first], docs[first], np.diff(bounds), sorted_terms, positions,
+                     np.bincount(docs, minlength=ndocs).astype(np.int64))
+
+
+def _identifiers(pairs: list[tuple[int, str]]) -> FieldPostings:
+    """Postings of an identifier field: each value is one term, in every document that holds it."""
+    if not pairs:
+        return FieldPostings([], np.zeros(1, dtype=np.int64), _EMPTY, _EMPTY)
+    encoded = sorted((value.encode("utf-8"), doc) for doc, value in pairs)
+    keys = [t for t, _ in encoded]
+    docs = np.array([d for _, d in encoded], dtype=np.int64)
+    starts = [i for i in range(len(keys)) if i == 0 or keys[i] != keys[i - 1]] + [len(keys)]
+    return FieldPostings([keys[i] for i in starts[:-1]], np.array(starts, dtype=np.int64), docs,
+                         np.ones(len(docs), dtype=np.int64))

@@ -1,0 +1,183 @@
+"""Locate: the highlighter's spans in a paragraph, reading only the words that may be marked.
+
+:meth:`Marks.spans <archive.search.highlight.Marks.spans>` analyses every word
+of a paragraph, about a microsecond each: for a concordance of ``France``,
+a million words to find 23,001 marks. A word can only be marked if its exact
+term starts with an *anchor* of the query: the prefix every word with a query
+stem starts with (``franc`` for ``France``: ``Français``, ``FRANCE``…), a
+quoted term, a typed prefix, a phrase's first term. :class:`Locator` looks for
+each anchor in the lowercased paragraph with every accented spelling of its
+letters (``fr[aàâ…][nñ…][cç…]``, ``œ`` for ``oe``), and analyses only the words
+around what it finds, with the highlighter's own judgement:
+
+    « Le gouvernement de la France … » : ``franc`` found at 24, the word ``France``
+    judged by the same :class:`Marks`, span (24, 30).
+
+Its answer is the highlighter's, span for span. A paragraph with characters the
+letter classes do not stand for (decomposed accents, invisible characters,
+``O.N.U.``, letters beyond Latin Extended-B) goes to the highlighter itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+from ..analysis import APOSTROPHES, WORD_RE, fold
+from ..search.highlight import Marks, Spans
+from .occurrences import stem_prefixes
+
+__all__ = ["Locator", "anchors", "restart"]
+
+# Ligatures stand for two letters of an exact term: an anchor's "oe" also finds "œ".
+_LIGATURES = {"oe": "(?:oe|œ)", "ae": "(?:ae|æ)", "ss": "(?:ss|ß)"}
+#: A dot before a letter: after a letter, an acronym (``O.N.U.`` is the word ``ONU``).
+_DOT, _LETTER = re.compile(r"\.[^\W\d_]"), re.compile(r"[^\W\d_]")
+
+
+@functools.cache
+def _letters() -> dict[str, str]:
+    """Return, for each letter of an exact term, the lowercase letters that fold to it alone."""
+    out: dict[str, set[str]] = {}
+    for code in range(0x20, 0x250):
+        c = chr(code)
+        if (c.isalnum() or c == "_") and _plain(c):
+            out.setdefault(fold(c.lower()), set()).add(c.lower())
+    out["'"] = set(APOSTROPHES)
+    return {k: "".join(sorted(v)) for k, v in out.items()}
+
+
+def _plain(c: str) -> bool:
+    """Tell whether a word character is read by the chain as one letter, lowercased one to one."""
+    return (unicodedata.normalize("NFKC", c) == c and len(c.lower()) == 1 and len(fold(c.lower())) == 1
+            and c.lower() != "i\u0307")
+
+
+@functools.cache
+def _exotic() -> re.Pattern[str]:
+    """Return a pattern of the characters the letter classes do not stand for (built once, 20 ms)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x80, 0x10000):
+        c = chr(code)
+        # Combining marks, invisible (format) and unassigned characters may sit inside a word;
+        # a word character other than a plain letter reads otherwise than its letter class.
+        odd = unicodedata.category(c) in ("Mn", "Mc", "Me", "Cf", "Cn") or ((c.isalnum() or c == "_") and not (
+            (code < 0x250 and _plain(c)) or c in APOSTROPHES or c in "œŒæÆß"))
+        if odd:
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    body = "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    return re.compile(f"[{body}\U00010000-\U0010ffff]")
+
+
+def _dotted(text: str) -> bool:
+    """Tell whether a text has letters joined by dots (searching for the dot first is fast)."""
+    return any(m.start() and _LETTER.match(text, m.start() - 1) for m in _DOT.finditer(text))
+
+
+def anchors(marks: Marks) -> list[str]:
+    """Return the prefixes the exact term of every word ``marks`` may mark starts with."""
+    found = {p for t in marks.terms for p in stem_prefixes(t)} | set(marks.exact) | set(marks.prefixes)
+    for terms, _ in marks.accented:
+        found |= set(terms) | {p for t in terms for p in stem_prefixes(t)}
+    found |= {phrase[0] for phrase in marks.phrases}
+    # An anchor starting with another one adds nothing (``etats`` after ``etat``).
+    return [a for a in sorted(found) if not any(a != b and a.startswith(b) for b in found)]
+
+
+def restart(text: str, at: int) -> int:
+    """Return a position at or before ``at`` where tokenising ``text`` may start: after a space.
+
+    No word holds a space, so the words found from there are the words found from the start.
+    """
+    return text.rfind(" ", 0, at) + 1
+
+
+class Locator:
+    """The spans of one query's :class:`Marks`, found from its anchors."""
+
+    def __init__(self, marks: Marks) -> None:
+        self.marks = marks
+        found = anchors(marks)
+        self.pattern: re.Pattern[str] | None = None
+        if marks and all(found):
+            letters = _letters()
+            pieces = []
+            for anchor in found:
+                piece = "".join(f"[{re.escape(letters[c])}]" if c in letters else re.escape(c) for c in anchor)
+                for pair, either in _LIGATURES.items():
+                    # ("oe" was written [oò…][eé…] above: the ligature joins it as a whole.)
+                    piece = piece.replace("".join(f"[{re.escape(letters[c])}]" for c in pair), either)
+                pieces.append(piece)
+            self.pattern = re.compile("|".join(pieces))
+        #: Tokens to read past a word, for the longest phrase to end inside them.
+        self.reach = max((len(p) for p in marks.phrases), default=1) - 1
+
+    def spans(self, text: str) -> Spans:
+        """Return the spans :meth:`Marks.spans` would return for ``text``."""
+        marks = self.marks
+        if self.pattern is None or (not text.isascii() and _exotic().search(text)) or _dotted(text):
+            return marks.spans(text)
+        # Matches may not overlap: a match inside an earlier one is inside the same word.
+        hits = [m.start() for m in self.pattern.finditer(text.lower())]
+        runs: list[list[tuple[int, int, str]]] = []
+        done = 0  # the text before is tokenised, into the last run
+        for h in hits:
+            if not runs or h >= done:
+                start = max(done, restart(text, h))
+                if not runs or start > done:
+                    runs.append([])
+                done = start
+            run = runs[-1]
+            # The word at the hit, and enough after it for a phrase starting there.
+            ahead = len(_after(run, h))
+            if ahead > self.reach:
+                continue
+            for m in WORD_RE.finditer(text, done):
+                run.append((m.start(), m.end(), m.group()))
+                done = m.end()
+                if m.end() > h:
+                    ahead += 1
+                    if ahead > self.reach:
+                        break
+            else:
+                done = len(text)
+        out: list[tuple[int, int]] = []
+        for run in runs:
+            out += self._run_spans(run)
+        out.sort()
+        merged: list[tuple[int, int]] = []
+        for s, e in out:
+            if merged and s <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+            else:
+                merged.append((s, e))
+        return tuple(merged)
+
+    def _run_spans(self, run: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+        """Return the spans of consecutive tokens, as :meth:`Marks.spans` finds them."""
+        judge = self.marks.judge
+        out: list[tuple[int, int]] = []
+        tokens: list[tuple[int, int, str]] = []
+        for s, e, raw in run:
+            mark, cut, exact = judge(raw)
+            if mark >= 0:
+                out.append((s + mark, e))
+            tokens.append((s + cut, e, exact))
+        for phrase in self.marks.phrases:
+            k = len(phrase)
+            for i in range(len(tokens) - k + 1):
+                if all(tokens[i + j][2] == phrase[j] for j in range(k)):
+                    out.append((tokens[i][0], tokens[i + k - 1][1]))
+        return out
+
+
+def _after(run: list[tuple[int, int, str]], at: int) -> list[tuple[int, int, str]]:
+    """Return the tokens at the end of a run that end after ``at``."""
+    i = len(run)
+    while i and run[i - 1][1] > at:
+        i -= 1
+    return run[i:]

@@ -1,0 +1,159 @@
+"""Live: what an engine searches now, replaced atomically, never locked for a search.
+
+A search for ``covid`` takes the current :class:`Snapshot` (one reference more)
+and :class:`Catalog`, runs on them without any lock, and gives the snapshot back.
+When ``archive add`` has committed meanwhile, the next search to notice it
+refreshes: it builds a new snapshot and catalog beside the current ones, then
+publishes them by one assignment each. Only one thread refreshes at a time;
+the others keep searching the current snapshot meanwhile, and the replaced one
+closes its files when its last search gives it back.
+
+The spelling vocabulary of each index generation is built off the request
+path (:func:`.vocabulary.build_in_background`) once an engine has asked for
+one (``warm()``, a fuzzy word): until a new generation's is ready, the previous
+generation's serves, so no search waits for a rebuild's vocabulary.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..home import Archive
+from ..integrity import ensure_intact, reading
+from .facets import Catalog
+from .snapshot import Snapshot
+from .vocabulary import Vocabulary, build_in_background
+
+__all__ = ["Live"]
+
+
+class Live:
+    """One home's current snapshot, catalog and vocabularies, for many threads at once."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self._snapshot: Snapshot | None = None
+        self._catalog: Catalog | None = None
+        self._refresh_lock = threading.Lock()
+        self._vocab_lock = threading.Lock()
+        # The newest generation's vocabulary build, and the newest one built (any generation).
+        self._building: tuple[str | None, Future[Vocabulary]] | None = None
+        self._ready: tuple[str | None, Vocabulary] | None = None
+
+    def folder(self) -> Path:
+        """Return the live index generation's folder."""
+        return self.archive.index_dir.path / str(self.archive.index_dir.current_name())
+
+    @contextmanager
+    def reading(self) -> Iterator[tuple[Snapshot, Catalog]]:
+        """Lend a fresh snapshot and catalog for one operation; a damaged index raises IndexDamaged."""
+        with reading(self.folder()):
+            while True:
+                snap, catalog = self._current()
+                if snap.acquire():  # (fails only if a refresh closed it just now: take the new one)
+                    break
+            try:
+                yield snap, catalog
+            finally:
+                snap.release()
+
+    def _current(self) -> tuple[Snapshot, Catalog]:
+        snap, catalog = self._snapshot, self._catalog
+        if snap is not None and catalog is not None:
+            if self._fresh(snap) and catalog.is_current(self.archive):
+                return snap, catalog
+            # Another thread is refreshing: keep searching what is published meanwhile.
+            if not self._refresh_lock.acquire(blocking=False):
+                return snap, catalog
+        else:
+            self._refresh_lock.acquire()
+        try:
+            return self._refresh()
+        finally:
+            self._refresh_lock.release()
+
+    def _fresh(self, snap: Snapshot) -> bool:
+        return snap.name == self.archive.index_dir.current_name() and snap.up_to_date()
+
+    def _refresh(self) -> tuple[Snapshot, Catalog]:
+        """Build and publish what changed (the caller holds the refresh lock)."""
+        catalog = self._catalog
+        catalog = Catalog(self.archive) if catalog is None else catalog.updated(self.archive)
+        old = self._snapshot
+        snap = old
+        if snap is None or not self._fresh(snap):
+            if self.archive.index_dir.exists():
+                ensure_intact(self.folder())
+            snap = Snapshot(self.archive, old)
+        self._catalog = catalog
+        if snap is not old:
+            self._snapshot = snap
+            if old is not None:
+                old.close()  # closes when its last search ends
+            if self._ready is not None or self._building is not None:
+                self._start_vocabulary(snap)
+        return snap, catalog
+
+    def close(self) -> None:
+        """Give back the current snapshot (closed once the searches on it end)."""
+        with self._refresh_lock:
+            if self._snapshot is not None:
+                self._snapshot.close()
+                self._snapshot = None
+
+    def _start_vocabulary(self, snap: Snapshot) -> Future[Vocabulary] | None:
+        """Start building a generation's vocabulary unless it is built or being built."""
+        with self._vocab_lock:
+            if self._ready is not None and self._ready[0] == snap.name:
+                return None
+            if self._building is not None and self._building[0] == snap.name:
+                return self._building[1]
+            future = build_in_background(self.folder_of(snap), snap.size)
+            self._building = (snap.name, future)
+        # Outside the lock: a build already done runs the callback here, and it takes the lock.
+        future.add_done_callback(functools.partial(self._built, snap.name))
+        return future
+
+    def folder_of(self, snap: Snapshot) -> Path:
+        """Return the folder of a snapshot's generation."""
+        return self.archive.index_dir.path / str(snap.name)
+
+    def _built(self, name: str | None, future: Future[Vocabulary]) -> None:
+        if future.exception() is None:
+            with self._vocab_lock:
+                # An older generation's build finishing late does not replace a newer one's.
+                if self._ready is None or (self._building is not None and self._building[0] == name):
+                    self._ready = (name, future.result())
+
+    def vocabulary(self, snap: Snapshot, wait: float | None = None, *, start: bool = True
+                   ) -> Vocabulary | None:
+        """Return the vocabulary for a snapshot: its generation's, else the newest built.
+
+        With none built yet, wait up to ``wait`` seconds (None: until built) for the
+        build (started here if ``start``); a failed background build is redone here.
+        """
+        ready = self._ready
+        if ready is not None and ready[0] == snap.name:
+            return ready[1]
+        building = self._building
+        future = self._start_vocabulary(snap) if start else building[1] if building else None
+        if ready is not None:
+            return ready[1]  # the previous generation's serves until this one's is built
+        if future is None:
+            return None
+        try:
+            return future.result(timeout=wait)
+        except TimeoutError:
+            return None
+        except Exception:
+            # The background build failed (a child process that could not start, say):
+            # build it here, once, rather than lose suggestions and fuzzy words.
+            vocabulary = Vocabulary.of_index(str(self.folder_of(snap)))
+            with self._vocab_lock:
+                self._ready = (snap.name, vocabulary)
+            return vocabulary

@@ -1,0 +1,47 @@
+"""Ranking: block scores grouped into article scores.
+
+For ``police OR syndicats``, :mod:`.matching` scores each block; an article
+with one paragraph on the police and another on the unions must beat an
+article repeating *police* in one paragraph. So an article scores half its
+best block (plus a trace of its other matching blocks) and half its
+*coverage* of the query: per query word, its best score anywhere in the
+article, summed (a word counts once, so repeating it gains nothing).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .matching import Match, max_by_group
+from .snapshot import Snapshot
+
+__all__ = ["article_scores", "COVERAGE_WEIGHT", "OTHER_PARAGRAPHS_WEIGHT"]
+
+#: Share of an article's score that comes from its coverage of the query.
+COVERAGE_WEIGHT = 0.5
+#: Share of an article's other matching paragraphs' scores added to its best one.
+OTHER_PARAGRAPHS_WEIGHT = 0.01
+
+
+def article_scores(snap: Snapshot, match: Match, size: int, coverage: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return each article's score (-inf when it does not match), and the matching blocks and their aids."""
+    best = np.full(size, -np.inf, dtype=np.float32)
+    idx = np.nonzero(match.mask)[0]
+    aids = snap.aid[idx]
+    inside = aids < size
+    idx, aids = idx[inside], aids[inside]
+    max_by_group(best, aids, match.score[idx])
+    # The article's other paragraphs count mainly through its coverage of the query,
+    # each word once; a trace of their scores only breaks ties in favour of the article
+    # that develops the subject (v1 gave them 0.05, which rewarded repeating a word in
+    # every paragraph: lead MRR@10 0.842 at 0.05, 0.860 at 0.01, 0.863 at 0; headlines
+    # 0.877, 0.882, 0.880).
+    others = np.bincount(aids, weights=match.score[idx], minlength=size)[:size]
+    found = np.isfinite(best)
+    best[found] += OTHER_PARAGRAPHS_WEIGHT * (others[found] - best[found])
+    if COVERAGE_WEIGHT and coverage is not None:
+        n = min(size, len(coverage))
+        best[:n][found[:n]] = ((1 - COVERAGE_WEIGHT) * best[:n][found[:n]]
+                               + COVERAGE_WEIGHT * coverage[:n][found[:n]])
+    return best, idx, aids

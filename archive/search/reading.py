@@ -1,0 +1,146 @@
+"""Reading: one article as the reading view shows it, a window at a time when it is long.
+
+A 30,000-paragraph article (a parliamentary record, a live blog) made a 5 MB
+page whose every paragraph was analysed for marks. The reading view now shows
+at most :data:`WINDOW` blocks: the whole article when it is shorter, otherwise
+the window holding the paragraph asked for (``?at=1201``: paragraphs 1,201 to
+1,400), or, for ``?q=retraites`` without one, the window holding the first
+paragraph that matches. Only that window is read from the store (SQLite cuts
+it out of the stored record) and marked; which paragraphs of the whole article
+match comes from the index, as block numbers, so the cost is the same whatever
+the length.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ..errors import ArticleNotFound
+from ..model import Article, Block
+from ..store import Store
+from .highlight import Spans
+
+__all__ = ["WINDOW", "ArticleView", "Excerpt", "load_window", "load_excerpts", "window_start"]
+
+#: Blocks shown at once; articles up to this long are shown whole.
+WINDOW = 200
+
+#: Articles up to this many blocks are read whole (one small JSON parsed in Python);
+#: a longer one only by the fields and blocks needed, which SQLite cuts out of its record.
+WHOLE_BLOCKS = 64
+#: The fields of a stored record that :meth:`Article.from_stored` reads, besides the paragraphs.
+_FIELDS = ("id", "title", "date", "source", "authors", "author", "url", "tags", "lang", "headings")
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """A window of an article: its blocks ``first``… with their spans, and where the query matches."""
+
+    article: Article  # holding the window's blocks only
+    title_spans: Spans
+    blocks: list[tuple[Block, Spans]]
+    first: int  # 0-based number of the window's first block in the article
+    total: int  # blocks in the whole article
+    #: 0-based numbers of the article's blocks whose text the query matches (all windows).
+    matching: tuple[int, ...] = ()
+
+    @classmethod
+    def unmarked(cls, article: Article, at: int | None = None) -> ArticleView:
+        """Return the window holding block ``at`` of an article already read whole (an earlier version)."""
+        first = min(window_start(at or 0), window_start(len(article.blocks) - 1))
+        cut = dataclasses.replace(article, blocks=article.blocks[first:first + WINDOW])
+        return cls(cut, (), [(block, ()) for block in cut.blocks], first, len(article.blocks))
+
+    @property
+    def windowed(self) -> bool:
+        """Tell whether the article is longer than what is shown."""
+        return self.total > len(self.blocks)
+
+    def windows(self) -> list[tuple[int, int]]:
+        """Return ``(first block, matching blocks)`` of each window holding a match, in order."""
+        counts: dict[int, int] = {}
+        for n in self.matching:
+            start = window_start(n)
+            counts[start] = counts.get(start, 0) + 1
+        return sorted(counts.items())
+
+
+def window_start(n: int) -> int:
+    """Return the first block of the window holding block ``n`` (0-based)."""
+    return max(0, n) // WINDOW * WINDOW
+
+
+def load_window(store: Store, article_id: str, first: int) -> tuple[Article, int, int]:
+    """Return an article holding only the window of blocks from ``first``, its block count, and ``first``.
+
+    A window past the end (an article that shrank, a hand-made URL) gives the last one.
+    """
+    total = _block_count(store, article_id)
+    first = min(window_start(first), window_start(total - 1))
+    part = _extract(store, article_id, range(first, min(total, first + WINDOW)))
+    if part is None:
+        raise ArticleNotFound(article_id)
+    return part.article, total, first
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """An article's fields and a few of its blocks (by number), read without the others."""
+
+    article: Article  # holding the blocks read, in order
+    blocks: dict[int, Block]
+    total: int
+
+
+def load_excerpts(store: Store, wanted: Mapping[str, Iterable[int]]) -> dict[str, Excerpt]:
+    """Return, for each stored article of ``wanted``, its fields and the blocks asked for (block 0 always)."""
+    out: dict[str, Excerpt] = {}
+    ids = list(wanted)
+    long: list[str] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = store.db.execute(
+            # (CASE: a long record is not read at all here.)
+            f"SELECT id, CASE WHEN nblocks <= {WHOLE_BLOCKS} THEN record END FROM articles"
+            f" WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        for article_id, record in rows:
+            if record is None:
+                long.append(article_id)
+                continue
+            article = Article.from_stored(json.loads(record))
+            numbers = sorted({0, *wanted[article_id]} & set(range(len(article.blocks))))
+            out[article_id] = Excerpt(article, {n: article.blocks[n] for n in numbers}, len(article.blocks))
+    for article_id in long:
+        found = _extract(store, article_id, sorted({0, *wanted[article_id]}))
+        if found is not None:
+            out[article_id] = found
+    return out
+
+
+def _block_count(store: Store, article_id: str) -> int:
+    row = store.db.execute("SELECT nblocks FROM articles WHERE id = ?", (article_id,)).fetchone()
+    if row is None:
+        raise ArticleNotFound(article_id)
+    return int(row[0])
+
+
+def _extract(store: Store, article_id: str, numbers: Iterable[int]) -> Excerpt | None:
+    """Read an article's fields and some blocks, SQLite cutting them out of its record (None when not stored)."""
+    fields = ", ".join(f"'$.{name}'" for name in _FIELDS)
+    # Two references to the record: SQLite reads a multi-megabyte one again for each.
+    row = store.db.execute(
+        f"SELECT a.nblocks, json_extract(a.record, {fields}),"
+        " (SELECT json_group_array(json_array(j.key, j.value)) FROM json_each(a.record, '$.paragraphs') j"
+        "  WHERE j.key IN (SELECT value FROM json_each(?)))"
+        " FROM articles a WHERE a.id = ?", (json.dumps(sorted(set(numbers))), article_id)).fetchone()
+    if row is None:
+        return None
+    found = dict(zip(_FIELDS, json.loads(row[1])))
+    kept = sorted((int(n), text) for n, text in json.loads(row[2]))
+    headings = set(found.get("headings") or ())
+    article = Article.from_stored({**found, "paragraphs": [text for _, text in kept],
+                                   "headings": [i for i, (n, _) in enumerate(kept) if n in headings]})
+    return Excerpt(article, {n: b for (n, _), b in zip(kept, article.blocks)}, int(row[0]))

@@ -1,0 +1,78 @@
+"""Whoosh's private on-disk format: the one package that reads and writes it directly.
+
+Whoosh's public API answers one posting at a time through Python method calls:
+reading the 40,000 postings of ``gouvernement`` that way costs tens of
+milliseconds, and writing the corpus' 143,000 paragraphs through its writer
+takes minutes. This module goes under that API, in both directions:
+
+* **Reading** (:func:`read_postings`, :func:`column`, :func:`lengths`,
+  :func:`deleted`): a term's W3 posting blocks (a pickled header, then pickled
+  deltas, weights and values, optionally zlib-compressed) are read whole and
+  decoded into numpy arrays; a numeric column or a field's length bytes are read
+  as one ``numpy.frombuffer``.
+* **Reading from many threads** (:func:`open_for_reading`): Whoosh reads its
+  files with ``seek()`` then ``read()`` on one shared handle, so two searches in
+  two threads would move each other's position; an index opened here reads at
+  explicit offsets (``os.pread``), each thread keeping its own position.
+* **Refreshing** (:func:`fresh_searcher`): a searcher on the latest commit that
+  reuses the readers of unchanged segments.
+* **Writing** (:class:`BulkSegmentWriter`): a segment writer that writes a
+  whole segment from sorted posting arrays (:mod:`archive.postings`), every
+  block's statistics computed at once in numpy, in the blocks of Whoosh's W3
+  codec (``tests/test_whoosh_format.py`` checks that stock Whoosh reads the
+  same postings, lengths and columns as from its own writer);
+  :func:`commit_segments` commits segments built by worker processes.
+
+All of it depends on the internals of exactly one release, so importing this
+package checks that the installed whoosh-reloaded is that release, before its
+two halves (``_reading``, ``_writing``) import any of Whoosh's internals.
+"""
+
+# ruff: noqa: E402 -- the version is checked before Whoosh's internals are imported.
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ..errors import ArchiveError
+
+#: The whoosh-reloaded release whose private format this module reads and writes.
+WHOOSH_VERSION = "2.7.5"
+
+
+class IncompatibleWhoosh(ArchiveError):
+    """The installed whoosh-reloaded is not the release this archive reads and writes."""
+
+
+def _check_version() -> None:
+    try:
+        installed = version("whoosh-reloaded")
+    except PackageNotFoundError:
+        installed = "none"
+    if installed != WHOOSH_VERSION:
+        raise IncompatibleWhoosh(
+            f"whoosh-reloaded {WHOOSH_VERSION} is required (the index format depends on it), "
+            f"but {installed} is installed: pip install 'whoosh-reloaded=={WHOOSH_VERSION}'")
+
+
+_check_version()
+
+from ._reading import (
+    EMPTY_IDS,
+    EMPTY_WEIGHTS,
+    Segment,
+    column,
+    deleted,
+    fresh_searcher,
+    index_segments,
+    lengths,
+    open_for_reading,
+    read_postings,
+    segment_count,
+    segment_readers,
+    segments,
+)
+from ._writing import BulkSegmentWriter, commit_segments, finish_segment
+
+__all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "Segment", "segments", "segment_count",
+           "open_for_reading", "segment_readers", "read_postings", "column", "lengths", "deleted", "fresh_searcher",
+           "BulkSegmentWriter", "finish_segment", "commit_segments", "index_segments", "EMPTY_IDS", "EMPTY_WEIGHTS"]

@@ -1,0 +1,190 @@
+"""Searches in parallel threads: no lock spans a search, refreshes and vocabularies never block one."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+import pytest
+
+from archive.failpoints import held
+from archive.home import Archive
+from archive.model import Article
+from archive.search import Engine, SearchRequest
+from archive.search.results import SearchResults
+
+#: Seconds a test waits for a thread that should finish at once (only a failure waits that long).
+PATIENCE = 60
+
+
+def _article(i: int, words: str) -> Article:
+    return Article.from_record({"id": f"a{i}", "title": f"Article {i}", "date": f"2020-01-{i + 1:02d}",
+                                "paragraphs": [f"Le gouvernement {words}.", "La réforme avance."]})
+
+
+@pytest.fixture
+def small(archive: Archive) -> Archive:
+    archive.add_articles([_article(i, w) for i, w in enumerate(
+        ["annonce un plan", "présente la réforme", "recule sur la retraite", "consulte les syndicats"])])
+    return archive
+
+
+class _Search(threading.Thread):
+    """A search in a thread of its own, its results (or error) kept."""
+
+    def __init__(self, engine: Engine, query: str) -> None:
+        super().__init__(daemon=True)
+        self.engine, self.query = engine, query
+        self.results: SearchResults | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.results = self.engine.search(SearchRequest.build(self.query))
+        except BaseException as exc:
+            self.error = exc
+
+    def done(self) -> SearchResults:
+        self.join(PATIENCE)
+        assert not self.is_alive() and self.error is None, self.error
+        assert self.results is not None
+        return self.results
+
+
+def test_a_search_completes_while_another_is_held_inside_matching(small):
+    engine = Engine(small)
+    with held("matching") as hold:
+        slow = _Search(engine, "réforme")
+        slow.start()
+        assert hold.reached.wait(PATIENCE)
+        # With a lock spanning searches, this one would wait for the held one forever.
+        quick = _Search(engine, "syndicats")
+        quick.start()
+        assert [h.id for h in quick.done().hits] == ["a3"]
+        assert slow.is_alive()
+        hold.release()
+        assert slow.done().total_articles == 4
+    engine.close()
+
+
+def test_a_refresh_during_a_search_keeps_its_snapshot_open_until_it_ends(small):
+    engine = Engine(small)
+    engine.search(SearchRequest())
+    first = engine.live._snapshot
+    assert first is not None
+    with held("matching") as hold:
+        slow = _Search(engine, "gouvernement")
+        slow.start()
+        assert hold.reached.wait(PATIENCE)
+        small.add_articles([_article(9, "gèle les prix")])
+        # The next search refreshes: it sees the new article, on a new snapshot.
+        assert engine.search(SearchRequest.build("gouvernement")).total_articles == 5
+        assert engine.live._snapshot is not first
+        assert not first.closed  # the held search still reads it
+        hold.release()
+        assert slow.done().total_articles == 4  # what its snapshot held
+    assert first.closed
+    engine.close()
+
+
+def test_a_rebuild_during_a_search_leaves_it_reading_the_old_generation(small):
+    engine = Engine(small)
+    engine.search(SearchRequest())
+    first = engine.live._snapshot
+    assert first is not None
+    with held("matching") as hold:
+        slow = _Search(engine, "retraite")
+        slow.start()
+        assert hold.reached.wait(PATIENCE)
+        small.rebuild()  # a new generation; the old one's folder is deleted
+        assert engine.search(SearchRequest.build("retraite")).total_articles == 1
+        assert engine.live._snapshot.name != first.name
+        hold.release()
+        assert [h.id for h in slow.done().hits] == ["a2"]  # read from the deleted files, still open
+    assert first.closed
+    engine.close()
+
+
+def test_a_low_hit_query_does_not_wait_for_a_vocabulary_being_built(small):
+    engine = Engine(small)
+    with held("vocabulary-build") as hold:
+        warming = threading.Thread(target=engine.warm, daemon=True)
+        warming.start()
+        assert hold.reached.wait(PATIENCE)
+        # The build is held: the query answers (after SUGGESTION_WAIT at most), without a suggestion.
+        results = engine.search(SearchRequest.build("gouvernemant"))
+        assert results.total_articles == 0 and results.suggestion is None
+        hold.release()
+        warming.join(PATIENCE)
+        assert not warming.is_alive()
+    assert engine.search(SearchRequest.build("gouvernemant")).suggestion == "gouvernement"
+    engine.close()
+
+
+def test_after_a_rebuild_the_old_vocabulary_serves_until_the_new_one_is_built(small):
+    engine = Engine(small)
+    engine.warm()
+    small.rebuild()
+    with held("vocabulary-build") as hold:
+        # This search publishes the new generation and starts its vocabulary, held; the
+        # previous generation's answers meanwhile, for suggestions and fuzzy words alike.
+        assert engine.search(SearchRequest.build("gouvernemant")).suggestion == "gouvernement"
+        assert hold.reached.wait(PATIENCE)
+        assert engine.search(SearchRequest.build("gouvernemant~")).total_articles == 4
+        hold.release()
+    engine.close()
+
+
+def test_a_large_archive_builds_its_vocabulary_in_a_child_process(small, monkeypatch):
+    vocabulary = importlib.import_module("archive.search.vocabulary")
+
+    monkeypatch.setattr(vocabulary, "IN_PROCESS_BLOCKS", 0)
+    built = []
+    monkeypatch.setattr(vocabulary, "_in_child", lambda folder, real=vocabulary._in_child: built.append(folder)
+                        or real(folder))
+    engine = Engine(small)
+    engine.warm()
+    assert len(built) == 1
+    assert engine.search(SearchRequest.build("gouvernemant")).suggestion == "gouvernement"
+    engine.close()
+
+
+def test_a_failed_child_build_is_redone_here(small, monkeypatch):
+    vocabulary = importlib.import_module("archive.search.vocabulary")
+
+    monkeypatch.setattr(vocabulary, "IN_PROCESS_BLOCKS", 0)
+    monkeypatch.setattr(vocabulary.sys, "executable", "/nonexistent/python")
+    engine = Engine(small)
+    engine.warm()
+    assert engine.search(SearchRequest.build("gouvernemant")).suggestion == "gouvernement"
+    engine.close()
+
+
+def test_closing_the_engine_during_a_search_closes_the_files_after_it(small):
+    engine = Engine(small)
+    engine.search(SearchRequest())
+    snap = engine.live._snapshot
+    assert snap is not None
+    with held("matching") as hold:
+        slow = _Search(engine, "réforme")
+        slow.start()
+        assert hold.reached.wait(PATIENCE)
+        engine.close()
+        assert not snap.closed
+        hold.release()
+        assert slow.done().total_articles == 4
+    assert snap.closed
+
+
+def test_searches_in_many_threads_find_what_one_at_a_time_finds(small):
+    queries = ["gouvernement", '"la réforme"', "réfor*", "gouvernemant~", "retraite OR syndicats",
+               "gouvernement -plan", "titre:article"]
+    engine = Engine(small)
+    engine.warm()
+    alone = {q: engine.search(SearchRequest.build(q)).to_dict() for q in queries}
+    searches = [_Search(engine, q) for _ in range(6) for q in queries]
+    for s in searches:
+        s.start()
+    for s in searches:
+        assert s.done().to_dict() == alone[s.query]
+    engine.close()

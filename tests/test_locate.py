@@ -1,0 +1,111 @@
+"""archive.research.locate: the highlighter's spans, found from the query's anchors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import corpus_file
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archive.research.locate import Locator, anchors, restart
+from archive.search import SearchRequest
+from archive.search.highlight import Marks
+
+QUERIES = ["gouvernement", "France", "élection", "grève SNCF", '"premier ministre"', '"état d\'urgence" urgence',
+           "côte", "État", "invest*", "sûr", "Notre-Dame", "aujourd'hui", '"la la"', "cœur", "œuvre", "Straße",
+           "ONU", "être", "président OR ministre", '"en France"', "le", "assemblée"]
+
+
+def _marks(query: str, expanded: dict[str, list[str]] | None = None) -> Marks:
+    return Marks.of(SearchRequest.build(query).parsed.root, expanded=expanded)
+
+
+def _both(query: str, text: str) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
+    return Locator(_marks(query)).spans(text), _marks(query).spans(text)
+
+
+def test_anchors_are_the_prefixes_marked_words_start_with():
+    assert anchors(_marks("gouvernements")) == ["gouvern"]
+    # évidemment → évident (…emment → …ent): words with that stem start with évident, évidemment or évidence.
+    assert anchors(_marks("évidemment")) == ["evidemment", "evidence", "evident"]
+    assert anchors(_marks('"état d\'urgence" invest* France')) == ["etat", "franc", "invest"]
+    assert Locator(_marks("cœur")).pattern is not None
+    assert Locator(_marks("")).pattern is None
+
+
+def test_spans_as_the_highlighter_marks_them():
+    text = "Le Gouvernement, les GOUVERNEMENTS et l’État ; gouvernance."
+    spans, truth = _both("gouvernement", text)
+    assert spans == truth == ((3, 15), (21, 34), (47, 58))
+    assert [text[s:e] for s, e in spans] == ["Gouvernement", "GOUVERNEMENTS", "gouvernance"]
+    text = "L’état d’urgence, l’urgence et l’État d’urgence sanitaire."
+    spans, truth = _both('"état d\'urgence" urgence', text)
+    assert [text[s:e] for s, e in spans] == ["état d’urgence", "urgence", "État d’urgence"]
+    assert spans == truth
+    text = "la la la, puis la la"
+    spans, truth = _both('"la la"', text)
+    assert spans == truth == ((0, 8), (15, 20))
+    assert [text[s:e] for s, e in spans] == ["la la la", "la la"]
+
+
+@pytest.mark.parametrize("text", [
+    "Le cœur et le COEUR, la Straße et la strasse.",        # ligatures: œ for oe, ß for ss
+    "Une e\u0301lection, l\u2019e\u0301tat.",                # decomposed accents
+    "Le gouver\u00adnement a parlé.",                       # a soft hyphen inside the word
+    "Selon l’O.N.U. et l'ONU, la France…",                  # an acronym with dots
+    "ＦＲＡＮＣＥ, ﬁn de la France.",                          # full-width letters, a ligature
+    "SUR la table, sur le mur : c’est sûr, SÛR.",
+    "France" * 3 + " France",
+    "",
+])
+def test_paragraphs_the_letter_classes_cannot_read_still_get_the_highlighters_spans(text):
+    for query in QUERIES:
+        spans, truth = _both(query, text)
+        assert spans == truth, query
+
+
+def test_restart_is_after_a_space():
+    text = "Le gouvernement, l’État"
+    assert restart(text, 20) == 17 and restart(text, 2) == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["la", "La", "France", "FRANCE", "français", "l’État", "état", "d’urgence",
+                                 "urgence", "gouvernement", "Gouvernements", "cœur", "coeur", "élection",
+                                 "ÉLECTION", "election", "O.N.U.", "aujourd’hui", "sûr", "SUR", "investir",
+                                 "e\u0301tat", "gouver\u00adnement", "«", "»", ",", ".", "-", "'", "’"]),
+                max_size=30),
+       st.lists(st.sampled_from([" ", "", "\u00a0", "\n", "-"]), min_size=30, max_size=30))
+def test_any_text_gets_the_highlighters_spans(words, gaps):
+    text = "".join(w + g for w, g in zip(words, gaps))
+    for query in ["France", '"état d\'urgence" urgence', "élection", '"la la"', "cœur", "sûr", "gouvernement",
+                  "invest*"]:
+        spans, truth = _both(query, text)
+        assert spans == truth, (query, text)
+
+
+@pytest.mark.corpus
+def test_sample_paragraphs_get_the_highlighters_spans():
+    texts = []
+    with corpus_file("news-fr-sample.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            texts += json.loads(line)["paragraphs"]
+    assert len(texts) > 1000
+    for query in QUERIES:
+        locator, marks = Locator(_marks(query)), _marks(query)
+        wrong = [t for t in texts if locator.spans(t) != marks.spans(t)]
+        assert wrong == [], query
+
+
+def test_characters_a_word_may_hold_beside_letters_send_the_paragraph_to_the_highlighter():
+    import re
+
+    from archive.analysis import _INVISIBLE, _MARKS
+    from archive.research.locate import _exotic
+
+    inside = re.compile(f"[{_MARKS}{_INVISIBLE}]")
+    odd = [hex(c) for c in range(0x80, 0x10000) if inside.match(chr(c)) and not _exotic().match(chr(c))]
+    assert odd == []
+    assert _exotic().search("Une e\u0301lection") and not _exotic().search("Une élection, l’État, le cœur «»…")
