@@ -25,7 +25,7 @@ import re
 import unicodedata
 
 from ..analysis import APOSTROPHES, WORD_RE, fold
-from ..search.highlight import Marks, Spans
+from ..search.highlight import Marks, Spans, merge_spans
 from .occurrences import stem_prefixes
 
 __all__ = ["Locator", "anchors", "restart"]
@@ -148,14 +148,7 @@ class Locator:
         out: list[tuple[int, int]] = []
         for run in runs:
             out += self._run_spans(run)
-        out.sort()
-        merged: list[tuple[int, int]] = []
-        for s, e in out:
-            if merged and s <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
-            else:
-                merged.append((s, e))
-        return tuple(merged)
+        return merge_spans(out)
 
     def _run_spans(self, run: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
         """Return the spans of consecutive tokens, as :meth:`Marks.spans` finds them."""

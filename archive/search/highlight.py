@@ -25,7 +25,7 @@ from markupsafe import Markup
 from ..analysis import FRENCH, WORD_RE, Chain, accents_agree
 from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 
-__all__ = ["Marks", "Spans", "clip", "marked_html", "FRAGMENT_CHARS"]
+__all__ = ["Marks", "Spans", "merge_spans", "clip", "marked_html", "FRAGMENT_CHARS"]
 
 #: The length past which a paragraph is cut in a result list.
 FRAGMENT_CHARS = 360
@@ -129,14 +129,18 @@ class Marks:
             for i in range(len(tokens) - k + 1):
                 if all(tokens[i + j][2] == phrase[j] for j in range(k)):
                     spans.append((tokens[i][0], tokens[i + k - 1][1]))
-        spans.sort()
-        merged: list[tuple[int, int]] = []
-        for s, e in spans:
-            if merged and s <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
-            else:
-                merged.append((s, e))
-        return tuple(merged)
+        return merge_spans(spans)
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> Spans:
+    """Return spans sorted, overlapping or touching ones merged into one."""
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return tuple(merged)
 
 
 def clip(text: str, spans: Spans, limit: int = FRAGMENT_CHARS) -> tuple[int, int]:
