@@ -187,7 +187,10 @@ class Placer:
 
     def place(self, article: Article) -> list[str]:
         """Index an article's signature and join it to the cluster of its copies; return the copies found."""
-        sig, keys = prepare(article)
+        return self.place_signed(article.id, *prepare(article))
+
+    def place_signed(self, article_id: str, sig: np.ndarray | None, keys: list[int]) -> list[str]:
+        """Place an article by its id, signature and band keys (see :meth:`place`)."""
         if sig is None:
             return []
         db = self.db
@@ -195,10 +198,10 @@ class Placer:
         found = {r[0] for r in db.execute(f"SELECT DISTINCT id FROM bands WHERE key IN ({marks})", keys)}
         for key in keys:
             found.update(self.held.get(key, ()))
-            self.held.setdefault(key, []).append(article.id)
-        self.keys[article.id] = keys
-        found.discard(article.id)
-        db.execute("INSERT OR REPLACE INTO signatures VALUES (?, ?)", (article.id, sig.tobytes()))
+            self.held.setdefault(key, []).append(article_id)
+        self.keys[article_id] = keys
+        found.discard(article_id)
+        db.execute("INSERT OR REPLACE INTO signatures VALUES (?, ?)", (article_id, sig.tobytes()))
         if not found:
             return []
         candidates = sorted(found)
@@ -208,7 +211,7 @@ class Placer:
         scores = (other == sig).mean(axis=1)
         matches = {rows[i][0]: float(scores[i]) for i in np.flatnonzero(scores >= self.threshold)}
         if matches:
-            _link(db, article.id, matches)
+            _link(db, article_id, matches)
         return sorted(matches)
 
     def forget(self, article_id: str) -> None:
@@ -267,18 +270,28 @@ def forget(db: sqlite3.Connection, article_id: str) -> None:
                    (min(rest, key=lambda i: _rank(db, i)), article_id))
 
 
-def rebuild(db: sqlite3.Connection, threshold: float = THRESHOLD,
-            report: Callable[[str, int], None] | None = None) -> int:
-    """Recompute every signature and cluster from the stored articles; return the clusters formed."""
+def signed(db: sqlite3.Connection, report: Callable[[str, int], None] | None = None
+           ) -> list[tuple[str, np.ndarray | None, list[int]]]:
+    """Return each stored article's id, signature and band keys, in storing order (only reads)."""
+    out = []
+    for article_id, record in db.execute("SELECT id, record FROM articles ORDER BY aid"):
+        out.append((article_id, *prepare(Article.from_stored(json.loads(record)))))
+        if report:
+            report("copies", 1)
+    if report:
+        report("copies", 0)  # the phase is over: a worker process sends its last counts now
+    return out
+
+
+def rebuild(db: sqlite3.Connection, signed: Iterable[tuple[str, np.ndarray | None, list[int]]],
+            threshold: float = THRESHOLD) -> int:
+    """Recompute every cluster from the articles' signatures (:func:`signed`); return the clusters formed."""
     db.execute("DELETE FROM copies")
     db.execute("DELETE FROM bands")
     db.execute("DELETE FROM signatures")
-    # Reading articles while writing the copy tables on one connection is safe: different tables.
     placer = Placer(db, threshold)
-    for (record,) in db.execute("SELECT record FROM articles ORDER BY aid").fetchall():
-        placer.place(Article.from_stored(json.loads(record)))
-        if report:
-            report("copies", 1)
+    for article_id, sig, keys in signed:
+        placer.place_signed(article_id, sig, keys)
     placer.flush()
     return int(db.execute("SELECT count(DISTINCT cluster) FROM copies").fetchone()[0])
 

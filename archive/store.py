@@ -16,8 +16,7 @@ interrupted (a crash, a kill) is finished by the next write or ``archive check
 --repair``. ``meta.generation`` counts committed changes, which lets readers
 notice a new state with one cheap query.
 
-The database runs in WAL mode, so readers (the web server) keep reading while a
-writer adds articles.
+The database runs in WAL mode: readers (the web server) read while a writer adds.
 """
 
 from __future__ import annotations
@@ -233,8 +232,9 @@ class Store:
 
     def recluster(self, report: Callable[[str, int], None] | None = None) -> int:
         """Recompute every article's copy cluster (``report("copies", 1)`` each); return how many clusters."""
+        signed = copies.signed(self.db, report)  # before the write: index builders open the store meanwhile
         with self._write() as (db, _):
-            return copies.rebuild(db, report=report)
+            return copies.rebuild(db, signed)
 
     def paragraphs(self, ids: Iterable[str]) -> int:
         """Return how many paragraphs (headings included) the stored articles among ``ids`` have."""

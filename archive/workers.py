@@ -96,11 +96,11 @@ def _start_worker(parent: int, reports: Any) -> None:
 
 
 def report(phase: str, n: int, *, flush: bool = False) -> None:
-    """Count ``n`` more units of ``phase`` done; send the counts to the parent now and then."""
+    """Count ``n`` more units of ``phase`` done; send the counts to the parent now and then (``n=0``: now)."""
     if _reports is None:
         return
     # A new phase sends the last counts of the one before at once: it has ended.
-    flush = flush or any(count for name, count in _pending.items() if name != phase)
+    flush = flush or not n or any(count for name, count in _pending.items() if name != phase)
     _pending[phase] = _pending.get(phase, 0) + n
     now = time.monotonic()
     if flush or now - _last[0] >= REPORT_SECONDS:
