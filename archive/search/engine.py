@@ -159,7 +159,7 @@ class Engine:
             aid = catalog.aid_of(article_id)
             if found is not None and aid is not None and aid < len(snap.aid_count):
                 docs, _ = snap.blocks_of(np.array([aid]))
-                docs = docs[(found.mask & found.para)[docs]]
+                docs = docs[found.mask[docs] & found.para[docs]]
                 matching = tuple(np.unique(snap.n[docs]).tolist())
         start = at if at is not None else (matching[0] if matching else 0)
         article, total, first = load_window(self.archive.store, article_id, window_start(start))
@@ -192,12 +192,13 @@ class Engine:
         evaluator = self._evaluator(snap)
         failpoint("matching")
         found = match(evaluator, parsed.root)
-        matching = _articles(snap, catalog, found)
         if found is None:
+            matching = _articles(snap, catalog, found)
             best = np.zeros(size, dtype=np.float32)
             idx = EMPTY_IDS
         else:
             best, idx, _ = article_scores(snap, found, size, evaluator.coverage)
+            matching = catalog.valid & np.isfinite(best)  # an article matches when it has a score
         filters = Filters.of(catalog, request)
         final = filters.apply(matching)
         facets, histogram = count_facets(catalog, matching, filters, request)
@@ -332,8 +333,9 @@ def _parsed(request: SearchRequest, snap: Snapshot) -> Query:
 
 def _paragraph(n: int, text: str, marks: Marks) -> Paragraph:
     # A paragraph may be megabytes long: only its beginning is looked at for marks.
-    spans = marks.spans(text[:HIGHLIGHT_CHARS])
-    start, end = clip(text[:HIGHLIGHT_CHARS], spans)
+    looked_at = text[:HIGHLIGHT_CHARS]
+    spans = marks.spans(looked_at)
+    start, end = clip(looked_at, spans)
     inside = tuple((max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end)
     return Paragraph(n, text[start:end], inside, start > 0, end < len(text))
 

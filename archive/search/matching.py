@@ -274,9 +274,9 @@ class Evaluator:
 
     def proximity(self, children: Sequence[Node], out: Match) -> None:
         """Reward blocks where neighbouring query words sit within a few positions of each other."""
-        words = [c for c in children if isinstance(c, Word) and c.field is None]
-        if not PROXIMITY_WEIGHT or len(words) < 2:
+        if not PROXIMITY_WEIGHT:
             return
+        words = [c for c in children if isinstance(c, Word) and c.field is None]
         exact = [self.snap.chain.word(w.text).exact for w in words]
         for a, b in itertools.pairwise(exact):
             if a == b:
