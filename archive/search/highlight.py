@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
+import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from ..analysis import FRENCH, WORD_RE, Chain, accents_agree
+from ..analysis import _DOT_LETTER_RE, _PLAIN_WORD_RE, FRENCH, WORD_RE, Chain, accents_agree
 from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 
 __all__ = ["Marks", "Spans", "merge_spans", "clip", "marked_html", "FRAGMENT_CHARS"]
@@ -30,6 +32,8 @@ __all__ = ["Marks", "Spans", "merge_spans", "clip", "marked_html", "FRAGMENT_CHA
 #: The length past which a paragraph is cut in a result list.
 FRAGMENT_CHARS = 360
 Spans = tuple[tuple[int, int], ...]
+# Splitting at the chain's words keeps them (the group) between the gaps.
+_WORD_SPLIT, _PLAIN_WORD_SPLIT = re.compile(f"({WORD_RE.pattern})"), re.compile(f"({_PLAIN_WORD_RE.pattern})")
 
 
 @dataclass
@@ -103,32 +107,44 @@ class Marks:
         """Return what one raw token gets: its mark's start (-1: unmarked), its elision length, its exact term."""
         seen = self._memo.get(raw)
         if seen is None:
-            a = self.chain.word(raw)
-            seen = self._memo[raw] = (a.cut if self._matches(a.exact, a.search, a.form) else -1, a.cut, a.exact)
+            self._judge([raw])
+            seen = self._memo[raw]
         return seen
+
+    def _judge(self, raws: list[str]) -> None:
+        """Judge new raw tokens, remembering each verdict for the rest of the query."""
+        memo, terms, exact = self._memo, self.terms, self.exact
+        analyses = zip(raws, map(self.chain.word, raws))
+        if self.prefixes or self.accented:
+            for raw, a in analyses:
+                memo[raw] = (a.cut if self._matches(a.exact, a.search, a.form) else -1, a.cut, a.exact)
+        else:  # the usual query: words and phrases, judged by two set lookups
+            for raw, a in analyses:
+                hit = a.exact in exact or not terms.isdisjoint(a.search)
+                memo[raw] = (a.cut if hit else -1, a.cut, a.exact)
 
     def spans(self, text: str) -> Spans:
         """Return the character spans of ``text`` to mark, merged and sorted."""
         if not self:
             return ()
-        spans: list[tuple[int, int]] = []
-        tokens: list[tuple[int, int, str]] = []
-        memo, judge, phrases = self._memo, self.judge, bool(self.phrases)
-        for m in WORD_RE.finditer(text):
-            raw = m.group()
-            # Each distinct raw word is analysed and judged once per query.
-            seen = memo.get(raw)
-            if seen is None:
-                seen = judge(raw)
-            if seen[0] >= 0:
-                spans.append((m.start() + seen[0], m.end()))
-            if phrases:
-                tokens.append((m.start() + seen[1], m.end(), seen[2]))
-        for phrase in self.phrases:
-            k = len(phrase)
-            for i in range(len(tokens) - k + 1):
-                if all(tokens[i + j][2] == phrase[j] for j in range(k)):
-                    spans.append((tokens[i][0], tokens[i + k - 1][1]))
+        # The text split at its words: gap, word, gap, word, …, gap, so that the start of
+        # word i is the length of everything before it (accumulated in C, not per word).
+        parts = (_WORD_SPLIT if _DOT_LETTER_RE.search(text) else _PLAIN_WORD_SPLIT).split(text)
+        raws = parts[1::2]
+        memo, distinct = self._memo, set(raws)
+        self._judge(list(distinct.difference(memo)))  # each distinct raw word is judged once per query
+        marked = {raw for raw in distinct if memo[raw][0] >= 0}
+        if not marked and not self.phrases:
+            return ()
+        at = list(itertools.accumulate(map(len, parts), initial=0))
+        spans = [(at[2 * i + 1] + memo[raw][0], at[2 * i + 2]) for i, raw in enumerate(raws) if raw in marked]
+        if self.phrases:
+            exact = [memo[raw][2] for raw in raws]
+            for phrase in self.phrases:
+                k, words = len(phrase), list(phrase)
+                for i in [i for i, term in enumerate(exact) if term == words[0]]:
+                    if exact[i:i + k] == words:
+                        spans.append((at[2 * i + 1] + memo[raws[i]][1], at[2 * (i + k)]))
         return merge_spans(spans)
 
 

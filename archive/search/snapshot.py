@@ -12,6 +12,12 @@ each scored field. A posting list (``invest``: the blocks containing a form of
 A refresh after a small ``archive add`` keeps the arrays of unchanged segments;
 a rebuild (a new generation) opens everything anew.
 
+Decoding a posting list (Whoosh pickles each block of 128 postings) is the
+costliest step of a search, so decoded lists are kept, most recently used
+first, within :data:`POSTINGS_CACHE_BYTES`: a segment never changes once
+written (its deletions are kept apart), so a list decoded for one snapshot
+serves every later snapshot of the same generation.
+
 A snapshot never changes once built, so any number of threads search it at
 once: its files are read at explicit offsets (see
 :func:`archive.whoosh_format.open_for_reading`) and its memo is locked. Each
@@ -35,12 +41,15 @@ from ..analysis import Chain
 from ..home import Archive
 from ..indexing import schema_chain
 
-__all__ = ["Snapshot", "Positions", "FIELDS", "MEMO_SIZE"]
+__all__ = ["Snapshot", "Positions", "FIELDS", "MEMO_SIZE", "POSTINGS_CACHE_BYTES"]
 
 #: The fields scored with BM25, whose lengths are kept.
 FIELDS = ("text", "title", "exact", "title_exact")
 #: Values computed per snapshot and kept (each a small array).
 MEMO_SIZE = 512
+#: Bytes of decoded posting lists kept per index generation (per process: each
+#: ``archive serve --workers`` worker keeps its own).
+POSTINGS_CACHE_BYTES = 64 << 20
 T = TypeVar("T")
 
 
@@ -169,7 +178,8 @@ class Snapshot:
         """Return global docnums and weights of a term, deleted blocks dropped."""
         ids_parts, w_parts = [], []
         for seg in self.segments:
-            ids, weights, _ = wf.read_postings(seg.reader, fieldname, text)
+            ids, weights = self._shared.decoded((seg.id, fieldname, text, False), _read_weights,
+                                                seg.reader, fieldname, text)
             if len(ids):
                 ids_parts.append(ids + seg.offset)
                 w_parts.append(weights)
@@ -184,15 +194,14 @@ class Snapshot:
         """Return a term's live global docnums and their positions."""
         id_parts, count_parts, pos_parts = [], [], []
         for seg in self.segments:
-            ids, _, values = wf.read_postings(seg.reader, fieldname, text, with_values=True)
-            if not len(ids) or values is None:
+            ids, counts, at = self._shared.decoded((seg.id, fieldname, text, True), _read_positions,
+                                                   seg.reader, fieldname, text)
+            if not len(ids):
                 continue
-            lengths, packed = values
-            counts = lengths // 4
             keep = self.alive[ids + seg.offset]
             id_parts.append(ids[keep] + seg.offset)
             count_parts.append(counts[keep])
-            pos_parts.append(np.frombuffer(packed, dtype="<u4")[np.repeat(keep, counts)])
+            pos_parts.append(at[np.repeat(keep, counts)])
         if not id_parts:
             return wf.EMPTY_IDS, Positions(wf.EMPTY_IDS, np.zeros(0, dtype=np.uint32))
         return np.concatenate(id_parts), Positions(np.concatenate(count_parts), np.concatenate(pos_parts))
@@ -229,6 +238,21 @@ class Snapshot:
         return terms
 
 
+def _read_weights(segreader: Any, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return a term's docnums in one segment and their weights."""
+    ids, weights, _ = wf.read_postings(segreader, fieldname, text)
+    return ids, weights
+
+
+def _read_positions(segreader: Any, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return a term's docnums in one segment, how many positions each has, and all of them."""
+    ids, _, values = wf.read_postings(segreader, fieldname, text, with_values=True)
+    if not len(ids) or values is None:
+        return wf.EMPTY_IDS, wf.EMPTY_IDS, np.zeros(0, dtype=np.uint32)
+    lengths, packed = values
+    return ids, lengths // 4, np.frombuffer(packed, dtype="<u4")
+
+
 @dataclass(frozen=True)
 class Positions:
     """The positions of a term's postings: how many each has, then all of them in posting order."""
@@ -252,6 +276,31 @@ class _Shared:
         self._users: dict[int, int] = {}
         self._snapshots = 0
         self._lock = threading.Lock()
+        self._decoded: OrderedDict[Hashable, tuple[np.ndarray, ...]] = OrderedDict()
+        self._decoded_bytes = 0
+
+    def decoded(self, key: Hashable, read: Callable[..., tuple[np.ndarray, ...]], *args: Any) -> tuple[np.ndarray, ...]:
+        """Return a decoded posting list of one segment, read once and kept while it fits."""
+        with self._lock:
+            found = self._decoded.get(key)
+            if found is not None:
+                self._decoded.move_to_end(key)
+                return found
+        # Decoded outside the lock: two threads may both read a new list; either copy serves.
+        arrays = read(*args)
+        for a in arrays:
+            a.flags.writeable = False  # shared by every search: nobody may change it in place
+        size = sum(a.nbytes for a in arrays) + 200  # (the key and the tuple, roughly)
+        # A list over a quarter of the budget would push out the many lists that share it.
+        if size <= POSTINGS_CACHE_BYTES // 4:
+            with self._lock:
+                if key not in self._decoded:
+                    self._decoded[key] = arrays
+                    self._decoded_bytes += size
+                while self._decoded_bytes > POSTINGS_CACHE_BYTES:
+                    _, old = self._decoded.popitem(last=False)
+                    self._decoded_bytes -= sum(a.nbytes for a in old) + 200
+        return arrays
 
     def take(self, readers: list[Any]) -> None:
         """Count one more snapshot using these readers."""

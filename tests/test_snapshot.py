@@ -1,0 +1,80 @@
+"""Snapshots: decoded posting lists are kept per generation, within their byte budget, read-only."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+from archive.home import Archive
+from archive.model import Article
+from archive.search import Engine, SearchRequest
+
+snapshot = importlib.import_module("archive.search.snapshot")
+
+
+def _article(i: int, words: str) -> Article:
+    return Article.from_record({"id": f"a{i}", "title": f"Article {i}", "date": f"2020-01-{i + 1:02d}",
+                                "paragraphs": [f"Le gouvernement {words}.", "La réforme avance."]})
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[tuple[str, str]]:
+    """Record every posting list decoded from the index files."""
+    seen: list[tuple[str, str]] = []
+    real = snapshot.wf.read_postings
+
+    def counted(segreader, fieldname, text, with_values=False):
+        seen.append((fieldname, text))
+        return real(segreader, fieldname, text, with_values)
+
+    monkeypatch.setattr(snapshot.wf, "read_postings", counted)
+    return seen
+
+
+def _ids(engine: Engine, query: str) -> list[str]:
+    return [h.id for h in engine.search(SearchRequest.build(query)).hits]
+
+
+def test_a_posting_list_is_decoded_once_and_serves_later_snapshots(archive: Archive, reads):
+    archive.add_articles([_article(0, "annonce un plan"), _article(1, "présente la réforme")])
+    engine = Engine(archive)
+    assert _ids(engine, '"la réforme" gouvernement') == ["a1", "a0"]
+    first = len(reads)
+    assert first > 0
+    assert _ids(engine, '"la réforme" gouvernement') == ["a1", "a0"]
+    assert len(reads) == first  # nothing decoded again
+    # A new segment is read; the first one's lists are not.
+    archive.add_articles([_article(2, "recule sur la réforme")])
+    assert _ids(engine, '"la réforme" gouvernement') == ["a2", "a1", "a0"]
+    # The same terms again, once each (in the new segment): the first segment's are kept.
+    assert sorted(reads[first:]) == sorted(reads[:first])
+    engine.close()
+
+
+def test_deleted_blocks_are_dropped_after_the_lists_are_kept(archive: Archive):
+    archive.add_articles([_article(0, "annonce un plan"), _article(1, "présente un plan")])
+    engine = Engine(archive)
+    assert _ids(engine, "plan") == ["a1", "a0"]
+    archive.add_articles([Article.from_record({"id": "a0", "title": "Article 0", "date": "2020-01-01",
+                                               "paragraphs": ["Le gouvernement renonce."]})])
+    assert _ids(engine, "plan") == ["a1"]
+    engine.close()
+
+
+def test_kept_lists_stay_within_the_budget_and_cannot_be_changed(archive: Archive, monkeypatch):
+    archive.add_articles([_article(i, w) for i, w in enumerate(
+        ["annonce un plan", "présente la réforme", "recule sur la retraite", "consulte les syndicats"])])
+    monkeypatch.setattr(snapshot, "POSTINGS_CACHE_BYTES", 1200)
+    engine = Engine(archive)
+    for query in ["plan", "réforme", "retraite", "syndicats", "gouvernement", '"la réforme"']:
+        engine.search(SearchRequest.build(query))
+    with engine.live.reading() as (snap, _):
+        shared = snap._shared
+        assert 0 < shared._decoded_bytes <= 1200
+        assert shared._decoded_bytes == sum(sum(a.nbytes for a in v) + 200 for v in shared._decoded.values())
+        ids, _ = shared.decoded(next(iter(shared._decoded)), lambda: pytest.fail("decoded again"))
+        with pytest.raises(ValueError):
+            ids[:1] = np.array([7])
+    engine.close()
