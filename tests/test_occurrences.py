@@ -6,7 +6,7 @@ import pytest
 
 from archive import Archive, Article
 from archive.analysis import FRENCH
-from archive.research.occurrences import UNKNOWN, count_marks, stem_of, stem_prefixes
+from archive.research.occurrences import UNKNOWN, count_marks
 from archive.search import SearchRequest, engine_for
 from archive.search.highlight import Marks
 
@@ -75,30 +75,6 @@ def test_stop_word_forms_typed_with_accents_are_left_to_the_text(home):
     # "SUR" agrees with a typed "sûr" (a capital drops accents), "sur" does not: the
     # index has no form for stop words, so those blocks are read.
     assert _counts(home, "sûr")[1:] == ([UNKNOWN], [2])
-
-
-def test_stem_prefixes_begin_every_word_with_that_stem():
-    for word in ["évidemment", "prudence", "journaux", "logique", "électricité", "gouvernements", "heureusement",
-                 "heureuse", "responsabilité", "nationaux", "Sydney", "biologie"]:
-        term = FRENCH.word(word).exact
-        assert term.startswith(stem_prefixes(stem_of(term))), (word, stem_of(term), stem_prefixes(stem_of(term)))
-    assert stem_prefixes("evident") == ("evident", "evidemment", "evidence")
-    assert stem_prefixes("journal") == ("journal", "journaux")
-    assert stem_prefixes("gouvern") == ("gouvern",)
-
-
-def test_sample_stems_start_their_words(sample_home):
-    engine = engine_for(sample_home)
-    with engine._reading() as (snap, _):
-        words = [t for t, _ in snap.terms("exact")]
-        forms = [t.partition("|")[2] for t, _ in snap.terms("accent")]
-    assert len(words) > 5000
-    # (A term beginning with an unelided "c'" or "m'" stems oddly; the text field's check catches it.)
-    odd = [w for w in words if not w.startswith(stem_prefixes(stem_of(w))) and "'" not in w]
-    assert odd == []
-    odd = [f for f in forms for stem in FRENCH.word(f).search
-           if not FRENCH.word(f).exact.startswith(stem_prefixes(stem)) and "’" not in f]
-    assert odd == []
 
 
 @pytest.mark.parametrize("query", ["gouvernement", "France", "santé", '"premier ministre"', "État",

@@ -49,8 +49,8 @@ from ..analysis import FRENCH, WORD_RE, fold
 from ..errors import BadParameter
 from ..search import Engine, SearchRequest
 from ..search.highlight import Marks, Spans
+from ..search.locate import Locator, restart
 from ..store import Store
-from .locate import Locator, restart
 from .occurrences import count_marks
 
 __all__ = ["Line", "Concordance", "concordance", "KWIC_SORTS", "MAX_WIDTH", "MAX_LINES_PER_PAGE",

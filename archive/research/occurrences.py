@@ -43,19 +43,14 @@ import numpy as np
 from ..analysis import FRENCH, STOP_WORDS, stem_variants
 from ..query import Node
 from ..search.highlight import Marks
+from ..search.locate import stem_prefixes
 from ..search.matching import MAX_ACCENT_FORMS, Evaluator
 
-__all__ = ["count_marks", "stem_of", "stem_prefixes", "UNKNOWN", "MAX_TERMS"]
+__all__ = ["count_marks", "stem_of", "UNKNOWN", "MAX_TERMS"]
 
 UNKNOWN = -1
 #: Terms one prefix or stem may expand to; past it, the paragraphs left unexplained are read.
 MAX_TERMS = 512
-# Snowball French endings written over a suffix, with the beginnings of the suffixes they
-# replace: …emment and …ence → …ent, …amment → …ant, …ication or …icité → …iqu, …eusement
-# and …euse → …eux, …abilité → …abl, …aux → …al, a final y → i. (…logie → …log, …usion →
-# …u, …eaux → …eau keep their letters.) Elsewhere a stem is a prefix of its word.
-_REPLACED = {"ent": ("emment", "ence"), "ant": ("amment",), "iqu": ("ic",), "eux": ("eus",), "abl": ("abil",),
-             "al": ("aux",), "i": ("y",)}
 
 
 def count_marks(evaluator: Evaluator, root: Node | None, docs: np.ndarray) -> np.ndarray:
@@ -73,15 +68,6 @@ def count_marks(evaluator: Evaluator, root: Node | None, docs: np.ndarray) -> np
 def stem_of(term: str) -> str:
     """Return the stem every token of an exact term has among its search terms (unless a stop word)."""
     return stem_variants(term)[-1]
-
-
-def stem_prefixes(stem: str) -> tuple[str, ...]:
-    """Return prefixes one of which every word with this Snowball stem starts with."""
-    out = [stem]
-    for ending, replaced in _REPLACED.items():
-        if stem.endswith(ending):
-            out += [stem[:len(stem) - len(ending)] + r for r in replaced]
-    return tuple(out)
 
 
 class _Counter:

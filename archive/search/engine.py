@@ -42,6 +42,7 @@ from ..whoosh_format import EMPTY_IDS
 from .facets import Catalog, Filters, count_facets
 from .highlight import Marks, Spans, clip
 from .live import Live
+from .locate import Locator
 from .matching import Evaluator, Match, match
 from .ranking import article_scores
 from .reading import ArticleView, load_excerpts, load_window, window_start
@@ -163,7 +164,7 @@ class Engine:
                 matching = tuple(np.unique(snap.n[docs]).tolist())
         start = at if at is not None else (matching[0] if matching else 0)
         article, total, first = load_window(self.archive.store, article_id, window_start(start))
-        marks = Marks.of(parsed.root, snap.chain, evaluator.expanded)
+        marks = Locator(Marks.of(parsed.root, snap.chain, evaluator.expanded))
         title = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True).spans(article.title)
         return ArticleView(article, title, [(block, marks.spans(block.text)) for block in article.blocks],
                            first, total, matching)
@@ -231,7 +232,8 @@ class Engine:
             on_page[page_aids] = True
             for d in para_idx[on_page[para_aids]].tolist():
                 per_article[int(snap.aid[d])].append((float(found.score[d]), int(snap.n[d])))
-        marks = Marks.of(parsed.root, snap.chain, evaluator.expanded)
+        # Only the words that may be marked are analysed (see .locate): a paragraph costs its few marks.
+        marks = Locator(Marks.of(parsed.root, snap.chain, evaluator.expanded))
         title_marks = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True)
         ranked_blocks = {a: sorted(per_article[a], key=lambda p: (-p[0], p[1])) for a in page_aids.tolist()}
         # Only the blocks shown are read: a 30,000-paragraph article costs what a short one does.
@@ -331,7 +333,7 @@ def _parsed(request: SearchRequest, snap: Snapshot) -> Query:
     return request.parsed if snap.chain == FRENCH else parse_query(request.query, snap.chain)
 
 
-def _paragraph(n: int, text: str, marks: Marks) -> Paragraph:
+def _paragraph(n: int, text: str, marks: Locator) -> Paragraph:
     # A paragraph may be megabytes long: only its beginning is looked at for marks.
     looked_at = text[:HIGHLIGHT_CHARS]
     spans = marks.spans(looked_at)

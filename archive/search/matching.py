@@ -28,7 +28,7 @@ import numpy as np
 
 from ..analysis import accents_agree, fold
 from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
-from ..whoosh_format import EMPTY_IDS
+from ..whoosh_format import EMPTY_IDS, EMPTY_WEIGHTS
 from .snapshot import Positions, Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
@@ -209,7 +209,7 @@ class Evaluator:
         out = self.zeros()
         # A clause repeated in the same AND counts once (32 copies of "de la" are one).
         required = [c for c in dict.fromkeys(node.children) if not isinstance(c, Not)]
-        keep = self.articles(self.snap.alive)
+        keep = self.snap.live_articles.copy()
         for child in required:
             m = self.run(child)
             keep &= self.articles(m.mask)
@@ -243,19 +243,17 @@ class Evaluator:
         else:
             fields = [("title", TITLE_BOOST)] if node.field == "title" else [("text", 1.0), ("title", TITLE_BOOST)]
             for fieldname, boost in fields:
-                best = np.zeros(self.size, np.float32)
+                # A word's spellings (stem variants) score as the best of them in each block (sparse).
+                best_ids, best = EMPTY_IDS, EMPTY_WEIGHTS
                 for term in node.terms:
                     if fieldname == "title":
-                        ids, scores = self.bm25("title", term, B_TITLE, self.snap.n_titled)
-                        docs, lifted = self.lift(ids, scores)
-                        out.mask[docs] = True
-                        best[docs] = np.maximum(best[docs], lifted)
+                        ids, scores = self.lift(*self.bm25("title", term, B_TITLE, self.snap.n_titled))
                     else:
                         ids, scores = self.bm25(fieldname, term, B_TEXT, self.snap.n_docs)
-                        out.mask[ids] = True
                         out.para[ids] = True
-                        best[ids] = np.maximum(best[ids], scores)  # ids are unique per term
-                out.score += boost * best
+                    out.mask[ids] = True
+                    best_ids, best = _best_of(best_ids, best, ids, scores)
+                out.score[best_ids] += boost * best  # ids are unique within one term's list
             if EXACT_FORM_WEIGHT:
                 self.exact_form(node, out)
         if node.accent:
@@ -406,6 +404,18 @@ class Evaluator:
             return EMPTY_IDS, np.zeros(0, np.float32)
         ids, counts = np.unique(starts >> 32, return_counts=True)
         return ids, counts.astype(np.float32)
+
+
+def _best_of(ids: np.ndarray, scores: np.ndarray, more: np.ndarray, more_scores: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Return the union of two sparse score lists (unique ids each), the larger score where both have one."""
+    if not len(ids):
+        return more, more_scores
+    both, values = np.concatenate([ids, more]), np.concatenate([scores, more_scores])
+    order = np.lexsort((-values, both))  # by block, its best score first
+    both, values = both[order], values[order]
+    first = np.r_[True, both[1:] != both[:-1]]
+    return both[first], values[first]
 
 
 def _near(at: np.ndarray, others: np.ndarray, slop: int) -> np.ndarray:

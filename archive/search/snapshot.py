@@ -114,6 +114,8 @@ class Snapshot:
         self.by_aid = np.argsort(self.aid, kind="stable")
         self.aid_count = np.bincount(self.aid, minlength=1)
         self.aid_start = np.concatenate(([0], np.cumsum(self.aid_count)[:-1]))
+        #: Per aid, whether the article has a live block (an AND starts from these).
+        self.live_articles = np.bincount(self.aid[self.alive], minlength=len(self.aid_count)) > 0
         total_docs = max(1, int(self.alive.sum()))
         self.n_docs = total_docs
         self.avg = {f: max(1.0, float(reader.field_length(f)) / total_docs) for f in self.length}

@@ -15,7 +15,10 @@ around what it finds, with the highlighter's own judgement:
 
 Its answer is the highlighter's, span for span. A paragraph with characters the
 letter classes do not stand for (decomposed accents, invisible characters,
-``O.N.U.``, letters beyond Latin Extended-B) goes to the highlighter itself.
+``O.N.U.``, letters beyond Latin-1 such as ``ł`` or ``ğ``) goes to the highlighter itself.
+The letter classes stay within Latin-1 because Python compiles such a class in
+tens of microseconds and one reaching past it in a millisecond: every new query
+compiles its own.
 """
 
 from __future__ import annotations
@@ -24,11 +27,26 @@ import functools
 import re
 import unicodedata
 
-from ..analysis import APOSTROPHES, WORD_RE, fold
-from ..search.highlight import Marks, Spans, merge_spans
-from .occurrences import stem_prefixes
+from ..analysis import APOSTROPHES, FRENCH, WORD_RE, fold
+from .highlight import Marks, Spans, merge_spans
 
-__all__ = ["Locator", "anchors", "restart"]
+__all__ = ["Locator", "anchors", "restart", "stem_prefixes"]
+
+# Snowball French endings written over a suffix, with the beginnings of the suffixes they
+# replace: …emment and …ence → …ent, …amment → …ant, …ication or …icité → …iqu, …eusement
+# and …euse → …eux, …abilité → …abl, …aux → …al, a final y → i. (…logie → …log, …usion →
+# …u, …eaux → …eau keep their letters.) Elsewhere a stem is a prefix of its word.
+_REPLACED = {"ent": ("emment", "ence"), "ant": ("amment",), "iqu": ("ic",), "eux": ("eus",), "abl": ("abil",),
+             "al": ("aux",), "i": ("y",)}
+
+
+def stem_prefixes(stem: str) -> tuple[str, ...]:
+    """Return prefixes one of which every word with this Snowball stem starts with."""
+    out = [stem]
+    for ending, replaced in _REPLACED.items():
+        if stem.endswith(ending):
+            out += [stem[:len(stem) - len(ending)] + r for r in replaced]
+    return tuple(out)
 
 # Ligatures stand for two letters of an exact term: an anchor's "oe" also finds "œ".
 _LIGATURES = {"oe": "(?:oe|œ)", "ae": "(?:ae|æ)", "ss": "(?:ss|ß)"}
@@ -40,7 +58,7 @@ _DOT, _LETTER = re.compile(r"\.[^\W\d_]"), re.compile(r"[^\W\d_]")
 def _letters() -> dict[str, str]:
     """Return, for each letter of an exact term, the lowercase letters that fold to it alone."""
     out: dict[str, set[str]] = {}
-    for code in range(0x20, 0x250):
+    for code in range(0x20, 0x100):
         c = chr(code)
         if (c.isalnum() or c == "_") and _plain(c):
             out.setdefault(fold(c.lower()), set()).add(c.lower())
@@ -63,7 +81,7 @@ def _exotic() -> re.Pattern[str]:
         # Combining marks, invisible (format) and unassigned characters may sit inside a word;
         # a word character other than a plain letter reads otherwise than its letter class.
         odd = unicodedata.category(c) in ("Mn", "Mc", "Me", "Cf", "Cn") or ((c.isalnum() or c == "_") and not (
-            (code < 0x250 and _plain(c)) or c in APOSTROPHES or c in "œŒæÆß"))
+            (code < 0x100 and _plain(c)) or c in APOSTROPHES or c in "œŒæÆß"))
         if odd:
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1] = (ranges[-1][0], code)
@@ -103,7 +121,8 @@ class Locator:
         self.marks = marks
         found = anchors(marks)
         self.pattern: re.Pattern[str] | None = None
-        if marks and all(found):
+        # The anchors are the French chain's: an index built otherwise is read word by word.
+        if marks and all(found) and marks.chain == FRENCH:
             letters = _letters()
             pieces = []
             for anchor in found:
