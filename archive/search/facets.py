@@ -63,6 +63,9 @@ class _Groups:
     of_code: np.ndarray
     keys: list[str]
     spellings: list[list[str]]  # most frequent in the archive first
+    #: Each (article, value) entry's group, and whether an article has two spellings of one group.
+    of_entry: np.ndarray
+    repeats: bool
 
 
 class Catalog:
@@ -175,7 +178,9 @@ class Catalog:
         spellings: list[list[str]] = [[] for _ in table]
         for code in sorted(range(len(values)), key=lambda c: (-overall[c], values[c])):
             spellings[of_code[code]].append(values[code])
-        return _Groups(len(values), self.generation, of_code, list(table), spellings)
+        of_entry = of_code[codes]
+        repeats = len(np.unique(aids * max(1, len(table)) + of_entry)) < len(aids)
+        return _Groups(len(values), self.generation, of_code, list(table), spellings, of_entry, repeats)
 
     def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
         """Return the articles having any of ``selected`` (in any spelling) for facet ``name``."""
@@ -192,12 +197,12 @@ class Catalog:
 
         Return ``{spelling: (count, other spellings)}``.
         """
-        aids, codes, _ = self.facets[name]
+        aids, _, _ = self.facets[name]
         groups = self.groups(name)
         inside = articles[aids]
-        of_group = groups.of_code[codes[inside]]
+        of_group = groups.of_entry[inside]
         ngroups = len(groups.keys)
-        if ngroups < groups.size:
+        if groups.repeats:
             # An article tagged both "Économie" and "économie" counts once.
             pairs = np.unique(aids[inside] * ngroups + of_group)
             counts = np.bincount(pairs % ngroups, minlength=ngroups)

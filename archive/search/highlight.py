@@ -32,6 +32,8 @@ __all__ = ["Marks", "Spans", "merge_spans", "clip", "marked_html", "FRAGMENT_CHA
 #: The length past which a paragraph is cut in a result list.
 FRAGMENT_CHARS = 360
 Spans = tuple[tuple[int, int], ...]
+# Quotes stay as printed: the text is element content, never an attribute.
+_escape = functools.partial(html.escape, quote=False)
 # Splitting at the chain's words keeps them (the group) between the gaps.
 _WORD_SPLIT, _PLAIN_WORD_SPLIT = re.compile(f"({WORD_RE.pattern})"), re.compile(f"({_PLAIN_WORD_RE.pattern})")
 
@@ -175,16 +177,19 @@ def clip(text: str, spans: Spans, limit: int = FRAGMENT_CHARS) -> tuple[int, int
     return start, end
 
 
-def marked_html(text: str, spans: Spans, *, first_id: int | None = None) -> Markup:
-    """Return ``text`` escaped, each span in ``<mark>`` (numbered ``m<k>`` from ``first_id``)."""
-    # Quotes stay as printed: the text is element content, never an attribute.
-    escape = functools.partial(html.escape, quote=False)
-    out: list[str] = []
+def marked_html(text: str, spans: Spans, *, first_id: int | None = None, before: str = "",
+                after: str = "") -> Markup:
+    """Return ``text`` escaped, each span in ``<mark>`` (numbered ``m<k>`` from ``first_id``).
+
+    ``before`` and ``after`` (text, escaped too) frame it: the ``…`` of a cut paragraph.
+    """
+    out: list[str] = [_escape(before)]
     pos = 0
     for k, (s, e) in enumerate(spans, first_id or 0):
-        out.append(escape(text[pos:s]))
+        out.append(_escape(text[pos:s]))
         anchor = f' id="m{k}"' if first_id is not None else ""
-        out.append(f"<mark{anchor}>{escape(text[s:e])}</mark>")
+        out.append(f"<mark{anchor}>{_escape(text[s:e])}</mark>")
         pos = e
-    out.append(escape(text[pos:]))
+    out.append(_escape(text[pos:]))
+    out.append(_escape(after))
     return Markup("".join(out))

@@ -40,8 +40,8 @@ class Paragraph:
     @property
     def html(self) -> Markup:
         """Return the window as HTML, matches in ``<mark>``, cuts shown as ``…``."""
-        return (Markup("…" if self.clipped_start else "") + marked_html(self.text, self.spans)
-                + Markup("…" if self.clipped_end else ""))
+        return marked_html(self.text, self.spans, before="…" if self.clipped_start else "",
+                           after="…" if self.clipped_end else "")
 
 
 @dataclass(frozen=True)
