@@ -175,7 +175,7 @@ class Evaluator:
             for child in dict.fromkeys(node.children):  # a repeated clause adds nothing
                 m = self.run(child)
                 out.mask |= m.mask
-                out.score += m.score * m.mask
+                out.score += m.score  # (a match scores 0 outside its mask)
                 out.para |= m.para
             self.proximity(node.children, out)
             return out
@@ -214,7 +214,7 @@ class Evaluator:
             m = self.run(child)
             keep &= self.articles(m.mask)
             out.mask |= m.mask
-            out.score += m.score * m.mask
+            out.score += m.score  # (a match scores 0 outside its mask)
             out.para |= m.para
         if not required:
             out.mask[:] = self.snap.alive
