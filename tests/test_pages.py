@@ -52,14 +52,17 @@ def test_api_errors_keep_english_and_give_the_code(client):
 def test_a_bad_date_is_shown_beside_its_box_and_the_page_still_renders(client):
     r = client.get("/?q=investir&from=abc")
     body = text(r)
-    assert r.status_code == 200
+    assert r.status_code == 400
     assert "<mark>investissements</mark>" in body  # the search ran without the bad date
     assert re.search(r'<input id="date-from" name="from" value="abc"[^>]*\s+aria-invalid="true" '
                      r'aria-describedby="date-from-error dates-hint">', body)
     assert ('<p class="field-error" id="date-from-error">«\u00a0abc\u00a0» n’est pas une date : '
             'écrivez 2019, 2019-03 ou 2019-03-15.</p>') in body
     assert 'id="date-to-error"' not in body
-    both = text(client.get("/?from=2019-13&to=zz&lang=en"))
+    r = client.get("/?from=2019-13&to=zz&lang=en")
+    both = text(r)
+    assert r.status_code == 400
+    assert client.get("/?q=investir&to=0001-00").status_code == 400
     assert "“2019-13” is not a date" in both and "“zz” is not a date" in both
     assert both.count('aria-invalid="true"') == 2
 

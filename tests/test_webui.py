@@ -279,7 +279,7 @@ def test_impossible_dates_are_400(client, path):
 
 def test_an_impossible_date_on_the_search_page_is_shown_beside_its_box(client):
     r = client.get("/?q=x&to=0001-00")
-    assert r.status_code == 200 and 'id="date-to" name="to" value="0001-00"' in r.get_data(as_text=True)
+    assert r.status_code == 400 and 'id="date-to" name="to" value="0001-00"' in r.get_data(as_text=True)
     assert "«\u00a00001-00\u00a0» n’est pas une date" in r.get_data(as_text=True)
 
 

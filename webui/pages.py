@@ -38,7 +38,10 @@ _EXAMPLES = ('"{phrase}"', "{word} OR {other}", "{word} -{other}", "titre:{word}
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    """Render the search page (or the empty state with the query syntax); bad dates are shown by their boxes."""
+    """Render the search page (or the empty state with the query syntax); bad dates are shown by their boxes.
+
+    A bad date answers 400, like the API, with the page searched without it.
+    """
     date_errors = _checked_dates()
     try:
         req, results = run_search()
@@ -56,7 +59,8 @@ def index() -> ResponseReturnValue:
                            date_errors=date_errors, sorts=views.sorts(req, labels()["sort_labels"]),
                            paging=views.paging(results), explain=views.explain(results),
                            timeline=views.timeline(results),
-                           date_inputs={k: request.args.get(k, "") for k in ("from", "to")})
+                           date_inputs={k: request.args.get(k, "") for k in ("from", "to")}), \
+        400 if date_errors else 200
 
 
 def _checked_dates() -> dict[str, str]:
