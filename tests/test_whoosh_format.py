@@ -152,3 +152,20 @@ def test_an_index_opened_for_reading_keeps_one_file_position_per_thread(seeded):
     assert f.read() == data[-2:]
     f.close()
     ix.close()
+
+
+def test_columns_are_read_in_one_piece_with_whoosh_values(archive: Archive, monkeypatch):
+    archive.add_articles(EDGE_ARTICLES)
+    ix = wf.open_for_reading(archive.index_dir.path / str(archive.index_dir.current_name()))
+    with ix.searcher() as s:
+        (segreader, _), = s.reader().leaf_readers()
+        count = segreader.doc_count_all()
+        expected = {name: [int(v) for v in segreader.column_reader(name)] for name in ("aid", "n")}
+        reads: list[int] = []
+        real = type(segreader.column_reader("aid")._reader._dbfile).get
+        monkeypatch.setattr(type(segreader.column_reader("aid")._reader._dbfile), "get",
+                            lambda self, pos, length: reads.append(length) or real(self, pos, length))
+        for name in ("aid", "n"):
+            assert wf.column(segreader, name, count).tolist() == expected[name]
+        assert count > 2 and len(reads) == 2  # one read a column, not one a document
+    ix.close()

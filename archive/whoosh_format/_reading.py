@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.columns import NumericColumn, TranslatingColumnReader
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.reading import MultiReader, SegmentReader, TermNotFound
@@ -175,12 +176,15 @@ def _packed(blocks: list[Any]) -> tuple[np.ndarray, bytes]:
 
 
 def column(segreader: Any, name: str, count: int) -> np.ndarray:
-    """Return a numeric column of one segment as an int64 array."""
+    """Return a numeric column of one segment as an int64 array (read in one piece)."""
     reader = segreader.column_reader(name)
-    inner = getattr(reader, "_child", reader)
-    if hasattr(inner, "_basepos") and hasattr(inner, "_fixedlen"):
+    inner = reader
+    # A COLUMN field's reader comes wrapped (its translation is the identity for numbers).
+    while isinstance(inner, TranslatingColumnReader):
+        inner = inner._reader
+    if isinstance(inner, NumericColumn.Reader):
         raw = inner._dbfile.get(inner._basepos, inner._count * inner._fixedlen)
-        values = np.frombuffer(raw, dtype=">u4").astype(np.int64)
+        values = np.frombuffer(raw, dtype=">" + inner._typecode).astype(np.int64)
         out = np.full(count, int(inner._default), dtype=np.int64)
         out[: len(values)] = values
         return out
