@@ -60,7 +60,7 @@ class Live:
             try:
                 yield snap, catalog
             finally:
-                snap.release()
+                snap.release(background=True)  # a replaced snapshot's files close off the request path
 
     def _current(self) -> tuple[Snapshot, Catalog]:
         snap, catalog = self._snapshot, self._catalog
@@ -94,7 +94,7 @@ class Live:
         if snap is not old:
             self._snapshot = snap
             if old is not None:
-                old.close()  # closes when its last search ends
+                old.close(background=True)  # closes when its last search ends
             if self._ready is not None or self._building is not None:
                 self._start_vocabulary(snap)
         return snap, catalog
