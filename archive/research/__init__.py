@@ -9,7 +9,7 @@ a French example:
    queries, as counts and as shares of everything published then.
 3. :mod:`.kwic` — a concordance: every occurrence with its left and right context,
    counted in the index (:mod:`.occurrences`) and found in a page's paragraphs without
-   analysing every word (:mod:`.locate`).
+   analysing every word (:mod:`archive.search.locate`).
 4. :mod:`.exports` — the matching articles as CSV, JSON Lines or an IRaMuTeQ corpus.
 5. :mod:`.feed` — the newest matching articles as an Atom feed.
 6. :mod:`.cite` — one article as a French reference, RIS and Highwire meta tags.
