@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from archive import Archive, Article, search
 from archive.search import engine_for
+from archive.search.matching import max_by_group
 
 ARTICLES = {
     "split": ("Une journée de mobilisation", ["La police a encerclé la place.",
@@ -258,3 +260,14 @@ def test_proximity_when_switched_on_ranks_neighbouring_words_first(forms, monkey
     on = scores()
     assert on["near"] > off["near"]  # grève des cheminots: two positions apart
     assert on["far"] == pytest.approx(off["far"])  # 13 positions apart, beyond the window of 8
+
+
+@pytest.mark.parametrize("groups", [[1, 1, 3, 3, 3, 0], [3, 3, 1, 3, 0, 1]])  # side by side, or not
+def test_max_by_group_takes_each_groups_largest_value(groups):
+    values = np.array([0.5, 2.0, 1.0, 4.0, 3.0, 0.25], dtype=np.float32)
+    out = np.full(5, -1.0, dtype=np.float32)
+    max_by_group(out, np.array(groups), values)
+    expected = np.full(5, -1.0, dtype=np.float32)
+    for g, v in zip(groups, values):
+        expected[g] = max(expected[g], v)
+    assert out.tolist() == expected.tolist()

@@ -234,7 +234,7 @@ class Engine:
                 per_article[int(snap.aid[d])].append((float(found.score[d]), int(snap.n[d])))
         # Only the words that may be marked are analysed (see .locate): a paragraph costs its few marks.
         marks = Locator(Marks.of(parsed.root, snap.chain, evaluator.expanded))
-        title_marks = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True)
+        title_marks = Locator(Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True))
         ranked_blocks = {a: sorted(per_article[a], key=lambda p: (-p[0], p[1])) for a in page_aids.tolist()}
         # Only the blocks shown are read: a 30,000-paragraph article costs what a short one does.
         wanted = {catalog.ids[a] or "": [] if every else [n for _, n in b[:SHOWN_PARAGRAPHS]]

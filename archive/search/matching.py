@@ -68,9 +68,8 @@ class Evaluator:
         self.fuzzy_terms = fuzzy or (lambda term, distance: [])
         #: What prefixes, fuzzy words and accented words expanded to, by the text typed.
         self.expanded: dict[str, list[str]] = {}
-        #: Per word typed with accents (not in quotes), by its text as typed and its search
-        #: terms: the blocks holding forms that keep the accents, and how many such tokens
-        #: each has (the concordance counts its lines with them).
+        #: Per word typed with accents (not in quotes), by its text and search terms: the blocks
+        #: holding forms that keep the accents, and their count of such tokens (for the concordance).
         self.accent_tokens: dict[tuple[str, frozenset[str]], tuple[np.ndarray, np.ndarray]] = {}
         #: Per article, the sum over required or optional query words of its best score for each.
         self.coverage = np.zeros(len(snap.aid_count), dtype=np.float32)
@@ -297,9 +296,8 @@ class Evaluator:
     def keep_accents(self, node: Word, out: Match) -> None:
         """Keep the blocks whose printed forms carry the accents the reader typed.
 
-        Forms are looked up under the word's stems in the ``accent`` field (see
-        :func:`archive.analysis.accent_term`); a title's forms sit on its block 0, and
-        an article matched through its title keeps every block if block 0 agrees.
+        Forms are looked up under the word's stems in the ``accent`` field (see :func:`archive.analysis.accent_term`);
+        a title's forms sit on its block 0: an article matched through its title keeps every block if block 0 agrees.
         """
         typed = node.accent or ""
         exact = node.terms[0] if node.field == "exact" else None
@@ -311,7 +309,7 @@ class Evaluator:
         allowed[ids] = True
         # A title match lifts block 0's verdict to its whole article; a paragraph needs its own.
         lifted = out.mask & ~out.para
-        allowed |= lifted & self.articles(allowed & (self.snap.n == 0))[self.snap.aid]
+        allowed |= lifted & self.articles(allowed & self.snap.first_block)[self.snap.aid]
         out.mask &= allowed
         out.para &= allowed
         out.score *= out.mask
@@ -406,8 +404,7 @@ class Evaluator:
         return ids, counts.astype(np.float32)
 
 
-def _best_of(ids: np.ndarray, scores: np.ndarray, more: np.ndarray, more_scores: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _best_of(ids: np.ndarray, scores: np.ndarray, more: np.ndarray, more_scores: np.ndarray) -> tuple[np.ndarray, ...]:
     """Return the union of two sparse score lists (unique ids each), the larger score where both have one."""
     if not len(ids):
         return more, more_scores
@@ -433,10 +430,13 @@ def max_by_group(out: np.ndarray, groups: np.ndarray, values: np.ndarray) -> Non
     """Set ``out[g]`` to the largest value of each group (``np.maximum.at``, without its slowness)."""
     if not len(groups):
         return
-    order = np.argsort(groups, kind="stable")
-    g, v = groups[order], values[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    out[g[starts]] = np.maximum.reduceat(v, starts)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    # An article's blocks lie side by side: unless a group comes back in a later run, no sort.
+    if np.bincount(groups[starts]).max() > 1:
+        order = np.argsort(groups, kind="stable")
+        groups, values = groups[order], values[order]
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    out[groups[starts]] = np.maximum.reduceat(values, starts)
 
 
 def match(evaluator: Evaluator, root: Node | None) -> Match | None:

@@ -17,6 +17,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import ArticleNotFound
 from ..model import Article, Block
@@ -110,9 +111,7 @@ def load_excerpts(store: Store, wanted: Mapping[str, Iterable[int]]) -> dict[str
             if record is None:
                 long.append(article_id)
                 continue
-            article = Article.from_stored(json.loads(record))
-            numbers = sorted({0, *wanted[article_id]} & set(range(len(article.blocks))))
-            out[article_id] = Excerpt(article, {n: article.blocks[n] for n in numbers}, len(article.blocks))
+            out[article_id] = _excerpt(json.loads(record), wanted[article_id])
     for article_id in long:
         found = _extract(store, article_id, sorted({0, *wanted[article_id]}))
         if found is not None:
@@ -140,7 +139,20 @@ def _extract(store: Store, article_id: str, numbers: Iterable[int]) -> Excerpt |
         return None
     found = dict(zip(_FIELDS, json.loads(row[1])))
     kept = sorted((int(n), text) for n, text in json.loads(row[2]))
-    headings = set(found.get("headings") or ())
-    article = Article.from_stored({**found, "paragraphs": [text for _, text in kept],
+    return _kept(found, kept, int(row[0]))
+
+
+def _excerpt(record: dict[str, Any], numbers: Iterable[int]) -> Excerpt:
+    """Return an excerpt of a whole stored record: its fields, block 0 and the blocks asked for."""
+    paragraphs = record["paragraphs"]
+    chosen = sorted({0, *numbers} & set(range(len(paragraphs))))
+    return _kept(record, [(n, paragraphs[n]) for n in chosen], len(paragraphs))
+
+
+def _kept(fields: dict[str, Any], kept: list[tuple[int, str]], total: int) -> Excerpt:
+    """Build an excerpt from an article's fields and some of its blocks, by number."""
+    headings = set(fields.get("headings") or ())
+    # Only the blocks kept become Block objects: a long article costs what a short one does.
+    article = Article.from_stored({**fields, "paragraphs": [text for _, text in kept],
                                    "headings": [i for i, (n, _) in enumerate(kept) if n in headings]})
-    return Excerpt(article, {n: b for (n, _), b in zip(kept, article.blocks)}, int(row[0]))
+    return Excerpt(article, {n: b for (n, _), b in zip(kept, article.blocks)}, total)

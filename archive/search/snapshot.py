@@ -116,6 +116,7 @@ class Snapshot:
         self.aid_start = np.concatenate(([0], np.cumsum(self.aid_count)[:-1]))
         #: Per aid, whether the article has a live block (an AND starts from these).
         self.live_articles = np.bincount(self.aid[self.alive], minlength=len(self.aid_count)) > 0
+        self.first_block = self.n == 0  # (block 0 carries its article's title)
         total_docs = max(1, int(self.alive.sum()))
         self.n_docs = total_docs
         self.avg = {f: max(1.0, float(reader.field_length(f)) / total_docs) for f in self.length}
