@@ -192,10 +192,10 @@ class Catalog:
         out[aids[np.isin(groups.of_code[codes], wanted)]] = True
         return out
 
-    def counts(self, name: str, articles: np.ndarray) -> dict[str, tuple[int, tuple[str, ...]]]:
+    def counts(self, name: str, articles: np.ndarray) -> list[tuple[str, str, int, tuple[str, ...]]]:
         """Count the articles of mask ``articles`` per value of facet ``name``, spellings grouped.
 
-        Return ``{spelling: (count, other spellings)}``.
+        Return ``(key, spelling, count, other spellings)`` for each value with a count.
         """
         aids, _, _ = self.facets[name]
         groups = self.groups(name)
@@ -208,8 +208,9 @@ class Catalog:
             counts = np.bincount(pairs % ngroups, minlength=ngroups)
         else:
             counts = np.bincount(of_group, minlength=ngroups)
-        return {groups.spellings[g][0]: (int(c), tuple(groups.spellings[g][1:]))
-                for g, c in enumerate(counts.tolist()) if c}
+        found = np.flatnonzero(counts)
+        return [(groups.keys[g], groups.spellings[g][0], c, tuple(groups.spellings[g][1:]))
+                for g, c in zip(found.tolist(), counts[found].tolist())]
 
 
 @dataclass
@@ -291,20 +292,21 @@ def _selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:
     return []
 
 
-def _facet_values(counts: dict[str, tuple[int, tuple[str, ...]]], selected: Sequence[str], *,
+def _facet_values(counts: list[tuple[str, str, int, tuple[str, ...]]], selected: Sequence[str], *,
                   by_value: bool) -> list[FacetValue]:
     chosen = {facet_key(v) for v in selected}
     if by_value:
-        ordered = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
+        ordered = sorted(counts, key=lambda c: c[1], reverse=True)
     else:
-        ordered = sorted(counts.items(), key=lambda kv: (-kv[1][0], facet_key(kv[0]), kv[0]))
-    values = [FacetValue(v, c, facet_key(v) in chosen, variants)
-              for v, (c, variants) in ordered[:MAX_FACET_VALUES]]
-    shown = {facet_key(v.value) for v in values}
-    by_key = {facet_key(v): (v, c, variants) for v, (c, variants) in counts.items()}
+        ordered = sorted(counts, key=lambda c: (-c[2], c[0], c[1]))  # count, then key, then spelling
+    top = ordered[:MAX_FACET_VALUES]
+    values = [FacetValue(value, n, key in chosen, variants) for key, value, n, variants in top]
+    shown = {key for key, _, _, _ in top}
+    by_key = {key: (value, n, variants) for key, value, n, variants in counts} if selected else {}
     for v in selected:
-        if facet_key(v) not in shown:
-            shown.add(facet_key(v))
-            value, count, variants = by_key.get(facet_key(v), (v, 0, ()))
-            values.append(FacetValue(value, count, True, variants))
+        key = facet_key(v)
+        if key not in shown:
+            shown.add(key)
+            value, n, variants = by_key.get(key, (v, 0, ()))
+            values.append(FacetValue(value, n, True, variants))
     return values
