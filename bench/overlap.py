@@ -91,6 +91,8 @@ def workers(conns: list[Any], query: str, reps: int) -> float:
         for c in conns:
             c.send(query)
         for c in conns:
+            if not c.poll(600):  # (a worker that died would leave this waiting forever)
+                raise SystemExit("a worker did not answer within 10 minutes")
             c.recv()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
@@ -109,6 +111,8 @@ def main() -> None:
         p.start()
     conns = [parent for parent, _ in pipes]
     for c in conns:
+        if not c.poll(600):
+            raise SystemExit("a worker did not start within 10 minutes")
         c.recv()
     engine = Engine(a.home)
     engine.warm()

@@ -135,3 +135,9 @@ def test_sample_stems_start_their_words(sample_home):
     odd = [f for f in forms for stem in FRENCH.word(f).search
            if not FRENCH.word(f).exact.startswith(stem_prefixes(stem)) and "’" not in f]
     assert odd == []
+
+
+@pytest.mark.parametrize("query", ["vitae", "vitæ", "caecum", "Strass"])
+def test_a_ligature_beginning_at_the_anchors_last_letter_is_found(query):
+    spans, truth = _both(query, "Un curriculum vitæ, des vitae ; le cæcum ; la Straße.")
+    assert spans == truth and spans  # (the anchor "vita" ends on the first letter of "æ")

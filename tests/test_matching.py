@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import numpy as np
 import pytest
 
 from archive import Archive, Article, search
+from archive.query import parse_query
 from archive.search import engine_for
 from archive.search.matching import max_by_group
 
@@ -271,3 +273,22 @@ def test_max_by_group_takes_each_groups_largest_value(groups):
     for g, v in zip(groups, values):
         expected[g] = max(expected[g], v)
     assert out.tolist() == expected.tolist()
+
+
+def test_a_query_cut_short_scores_only_what_each_word_matched(tmp_path, monkeypatch):
+    matching = importlib.import_module("archive.search.matching")
+    archive = Archive(tmp_path / "cut")
+    archive.add_articles([Article.from_record({"id": i, "title": t, "paragraphs": [p]}) for i, t, p in [
+        ("m1", "Un", "Il marche marche vite dans la rue du centre ville ce matin."),
+        ("p1", "Deux", "Le prix du pain du lait de tout monte encore ce matin."),
+        ("x1", "Trois", "Rien à voir ici avec le sujet du jour.")]])
+    engine = engine_for(archive)
+    with engine.live.reading() as (snap, _):
+        evaluator = matching.Evaluator(snap)
+        matching.match(evaluator, parse_query('"marche" OR prix').root)
+    # The last word's stem is past the budget; its exact form, read for the phrase, is not:
+    # it must not score blocks the word no longer matches.
+    monkeypatch.setattr(matching, "MAX_POSTINGS", evaluator.spent - 1)
+    results = search(archive, '"marche" OR prix OR marche')
+    assert results.truncated
+    assert [h.id for h in results.hits] == ["p1", "m1"]

@@ -51,6 +51,7 @@ def stem_prefixes(stem: str) -> tuple[str, ...]:
 
 # Ligatures stand for two letters of an exact term: an anchor's "oe" also finds "œ".
 _LIGATURES = {"oe": "(?:oe|œ)", "ae": "(?:ae|æ)", "ss": "(?:ss|ß)"}
+_LIGATURE_STARTS = {pair[0]: either[-2] for pair, either in _LIGATURES.items()}  # o: œ, a: æ, s: ß
 #: A dot before a letter: after a letter, an acronym (``O.N.U.`` is the word ``ONU``).
 _DOT, _LETTER = re.compile(r"\.[^\W\d_]"), re.compile(r"[^\W\d_]")
 
@@ -127,10 +128,14 @@ class Locator:
             letters = _letters()
             pieces = []
             for anchor in found:
-                piece = "".join(f"[{re.escape(letters[c])}]" if c in letters else re.escape(c) for c in anchor)
+                parts = [f"[{re.escape(letters[c])}]" if c in letters else re.escape(c) for c in anchor]
+                piece = "".join(parts)
                 for pair, either in _LIGATURES.items():
                     # ("oe" was written [oò…][eé…] above: the ligature joins it as a whole.)
                     piece = piece.replace("".join(f"[{re.escape(letters[c])}]" for c in pair), either)
+                # A ligature may begin at the anchor's last letter: ``vita`` is in ``vitæ``.
+                if anchor[-1] in _LIGATURE_STARTS and piece.endswith(parts[-1]):
+                    piece = f"{piece[:-len(parts[-1])]}(?:{parts[-1]}|{_LIGATURE_STARTS[anchor[-1]]})"
                 pieces.append(piece)
             self.pattern = re.compile("|".join(pieces))
         #: Tokens to read past a word, for the longest phrase to end inside them.

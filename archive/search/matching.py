@@ -174,7 +174,7 @@ class Evaluator:
             for child in dict.fromkeys(node.children):  # a repeated clause adds nothing
                 m = self.run(child)
                 out.mask |= m.mask
-                out.score += m.score  # (a match scores 0 outside its mask)
+                out.score += m.score * m.mask
                 out.para |= m.para
             self.proximity(node.children, out)
             return out
@@ -213,7 +213,7 @@ class Evaluator:
             m = self.run(child)
             keep &= self.articles(m.mask)
             out.mask |= m.mask
-            out.score += m.score  # (a match scores 0 outside its mask)
+            out.score += m.score * m.mask
             out.para |= m.para
         if not required:
             out.mask[:] = self.snap.alive

@@ -169,11 +169,16 @@ class Snapshot:
         with self._refs_lock:
             self._refs -= 1
             last = self._refs == 0
-        if last and background:
-            threading.Thread(target=self._shared.give_back, args=(self._readers,), name="archive-close",
-                             daemon=True).start()
-        elif last:
-            self._shared.give_back(self._readers)
+        if not last:
+            return
+        if background:
+            try:
+                threading.Thread(target=self._shared.give_back, args=(self._readers,), name="archive-close",
+                                 daemon=True).start()
+                return
+            except RuntimeError:  # no thread to be had (interpreter shutting down): close them here
+                pass
+        self._shared.give_back(self._readers)
 
     @property
     def closed(self) -> bool:
@@ -299,7 +304,8 @@ class _Shared:
         # Decoded outside the lock: two threads may both read a new list; either copy serves.
         arrays = read(*args)
         for a in arrays:
-            a.flags.writeable = False  # shared by every search: nobody may change it in place
+            if len(a):  # (an absent term's lists are the module's shared empty arrays)
+                a.flags.writeable = False  # shared by every search: nobody may change it in place
         size = sum(a.nbytes for a in arrays) + 200  # (the key and the tuple, roughly)
         # A list over a quarter of the budget would push out the many lists that share it.
         if size <= POSTINGS_CACHE_BYTES // 4:
@@ -330,6 +336,9 @@ class _Shared:
                     del self._users[id(r)]
                     unused.append(r)
             last = self._snapshots == 0
+            if last:  # the generation is done with: so are its decoded lists
+                self._decoded.clear()
+                self._decoded_bytes = 0
         for r in unused:
             r.close()
         if last:
