@@ -230,8 +230,9 @@ class Engine:
             total_paragraphs = int(final[para_aids].sum())
             on_page = np.zeros(size, dtype=bool)
             on_page[page_aids] = True
-            for d in para_idx[on_page[para_aids]].tolist():
-                per_article[int(snap.aid[d])].append((float(found.score[d]), int(snap.n[d])))
+            shown = para_idx[on_page[para_aids]]
+            for a, score, n in zip(snap.aid[shown].tolist(), found.score[shown].tolist(), snap.n[shown].tolist()):
+                per_article[a].append((score, n))
         # Only the words that may be marked are analysed (see .locate): a paragraph costs its few marks.
         marks = Locator(Marks.of(parsed.root, snap.chain, evaluator.expanded))
         title_marks = Locator(Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True))

@@ -174,7 +174,7 @@ class Evaluator:
             for child in dict.fromkeys(node.children):  # a repeated clause adds nothing
                 m = self.run(child)
                 out.mask |= m.mask
-                out.score += m.score * m.mask
+                out.score += m.score  # (a match scores 0 outside its mask)
                 out.para |= m.para
             self.proximity(node.children, out)
             return out
@@ -213,7 +213,7 @@ class Evaluator:
             m = self.run(child)
             keep &= self.articles(m.mask)
             out.mask |= m.mask
-            out.score += m.score * m.mask
+            out.score += m.score  # (a match scores 0 outside its mask)
             out.para |= m.para
         if not required:
             out.mask[:] = self.snap.alive
@@ -262,12 +262,12 @@ class Evaluator:
     def exact_form(self, node: Word, out: Match) -> None:
         """Add a share of the score of the very form typed (``élections``) to its stem's score."""
         exact = self.snap.chain.word(node.text).exact
+        # Only where the word matched (a query cut short by its budget may have read the form alone).
         if node.field is None:
             ids, scores = self.bm25("exact", exact, B_TEXT, self.snap.n_docs)
-            out.score[ids] += EXACT_FORM_WEIGHT * scores
-        ids, scores = self.bm25("title_exact", exact, B_TITLE, self.snap.n_titled)
-        docs, lifted = self.lift(ids, scores)
-        out.score[docs] += EXACT_FORM_WEIGHT * TITLE_BOOST * lifted
+            out.score[ids] += EXACT_FORM_WEIGHT * scores * out.mask[ids]
+        docs, lifted = self.lift(*self.bm25("title_exact", exact, B_TITLE, self.snap.n_titled))
+        out.score[docs] += EXACT_FORM_WEIGHT * TITLE_BOOST * lifted * out.mask[docs]
 
     def proximity(self, children: Sequence[Node], out: Match) -> None:
         """Reward blocks where neighbouring query words sit within a few positions of each other."""
