@@ -35,6 +35,7 @@ from archive.model import Article  # noqa: E402
 from archive.search import Engine, SearchRequest  # noqa: E402
 
 matching = importlib.import_module("archive.search.matching")
+positions = importlib.import_module("archive.search.positions")
 ranking = importlib.import_module("archive.search.ranking")
 query = importlib.import_module("archive.query")
 
@@ -74,7 +75,7 @@ ABLATIONS: dict[str, Callable[[], Callable[[], None]]] = {
     "title weight 2 (v1)": lambda: _set(matching, "TITLE_BOOST", 2.0),
     "32 clauses (v1)": lambda: _set(query, "MAX_CLAUSES", 32),
     # Tried, not adopted: neighbouring query words within 8 positions, weight 1.
-    "with proximity bonus (not adopted)": lambda: _set(matching, "PROXIMITY_WEIGHT", 1.0),
+    "with proximity bonus (not adopted)": lambda: _set(positions, "PROXIMITY_WEIGHT", 1.0),
 }
 _WORD = re.compile(r"\w+")
 

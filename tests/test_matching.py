@@ -251,14 +251,13 @@ def test_the_form_bonus_is_a_share_of_the_stem_score(forms, monkeypatch):
 
 
 def test_proximity_when_switched_on_ranks_neighbouring_words_first(forms, monkeypatch):
-    import importlib
+    positions = importlib.import_module("archive.search.positions")
 
-    matching = importlib.import_module("archive.search.matching")
     def scores() -> dict[str, float]:
         return {h.id: h.score for h in search(forms, "grève cheminots").hits}
 
     off = scores()
-    monkeypatch.setattr(matching, "PROXIMITY_WEIGHT", 1.0)
+    monkeypatch.setattr(positions, "PROXIMITY_WEIGHT", 1.0)
     on = scores()
     assert on["near"] > off["near"]  # grève des cheminots: two positions apart
     assert on["far"] == pytest.approx(off["far"])  # 13 positions apart, beyond the window of 8

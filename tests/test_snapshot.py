@@ -71,10 +71,32 @@ def test_kept_lists_stay_within_the_budget_and_cannot_be_changed(archive: Archiv
     for query in ["plan", "réforme", "retraite", "syndicats", "gouvernement", '"la réforme"']:
         engine.search(SearchRequest.build(query))
     with engine.live.reading() as (snap, _):
-        shared = snap._shared
-        assert 0 < shared._decoded_bytes <= 1200
-        assert shared._decoded_bytes == sum(sum(a.nbytes for a in v) + 200 for v in shared._decoded.values())
-        ids, _ = shared.decoded(next(iter(shared._decoded)), lambda: pytest.fail("decoded again"))
+        kept = snap._shared._decoded
+        assert 0 < kept.bytes <= 1200
+        assert kept.bytes == sum(sum(a.nbytes for a in v) + 200 for v in kept._items.values())
+        ids, _ = snap._shared.decoded(next(iter(kept._items)), lambda: pytest.fail("decoded again"))
         with pytest.raises(ValueError):
             ids[:1] = np.array([7])
+    engine.close()
+
+
+def test_a_terms_weights_are_computed_once_per_snapshot_and_dropped_with_it(archive: Archive, monkeypatch):
+    archive.add_articles([_article(0, "annonce un plan"), _article(1, "présente la réforme")])
+    matching = importlib.import_module("archive.search.matching")
+    weighed: list[str] = []
+    real = matching.Evaluator.weigh
+    monkeypatch.setattr(matching.Evaluator, "weigh",
+                        lambda self, fieldname, *a: weighed.append(fieldname) or real(self, fieldname, *a))
+    engine = Engine(archive)
+    assert _ids(engine, "gouvernement présente") == ["a1"]
+    assert weighed  # text, title and their exact forms
+    first = len(weighed)
+    assert _ids(engine, "gouvernement présente") == ["a1"]
+    assert len(weighed) == first
+    with engine.live.reading() as (snap, _):
+        assert snap._terms.bytes > 0
+    archive.add_articles([_article(2, "recule sur la réforme")])  # a new snapshot weighs anew
+    assert _ids(engine, "gouvernement présente") == ["a1"]
+    assert len(weighed) == 2 * first
+    assert snap.closed and snap._terms.bytes == 0
     engine.close()

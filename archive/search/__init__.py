@@ -11,7 +11,8 @@ by reading the modules in this order:
    :mod:`.snapshot` of the index (blocks laid out as numpy arrays, read through
    :mod:`archive.whoosh_format`).
 3. :mod:`.matching` — the tree is evaluated over every block at once and scored
-   with BM25; blocks are grouped into articles.
+   with BM25 (phrases through :mod:`.positions`); :mod:`.ranking` groups blocks
+   into articles.
 4. :mod:`.facets` — the date range and facet selections filter articles;
    facets count them.
 5. :mod:`.highlight` — the shown blocks' spans that the query matched, cut to a

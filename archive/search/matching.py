@@ -18,9 +18,8 @@ the stem ``élect``). :mod:`.ranking` then groups blocks into articles.
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +28,7 @@ import numpy as np
 from ..analysis import accents_agree, fold
 from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_format import EMPTY_IDS, EMPTY_WEIGHTS
+from .positions import positional, proximity
 from .snapshot import Positions, Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
@@ -42,8 +42,6 @@ K1, B_TEXT, B_TITLE, TITLE_BOOST = 1.2, 0.75, 0.5, 1.25
 MIN_BLOCK_LENGTH = 8.0
 #: Weight of the exact form the reader typed (``élections``, not only ``élection``), over its stem's score.
 EXACT_FORM_WEIGHT = 0.5
-#: Weight and window of two neighbouring query words found close together in one block.
-PROXIMITY_WEIGHT, PROXIMITY_WINDOW = 0.0, 8
 MAX_PREFIX_TERMS = 64
 #: Postings one query may read (each term once): about 40 of the most frequent words.
 MAX_POSTINGS = 4_000_000
@@ -113,11 +111,21 @@ class Evaluator:
                      np.zeros(self.size, bool))
 
     def bm25(self, fieldname: str, text: str, b: float, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return the blocks holding a term and their BM25 weights."""
+        """Return the blocks holding a term and their BM25 weights (weighed once per snapshot)."""
         ids, tf = self.postings(fieldname, text)
         if not len(ids):
             return ids, tf
-        return ids, self.weigh(fieldname, ids, tf, len(ids), b, n_docs)
+        weights, = self.snap.kept(("bm25", fieldname, text, b),
+                                  lambda: (self.weigh(fieldname, ids, tf, len(ids), b, n_docs),))
+        return ids, weights
+
+    def titled(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return the blocks of the articles whose title holds a term, each with the title's BM25 weight."""
+        ids, scores = self.bm25(fieldname, text, B_TITLE, self.snap.n_titled)
+        if not len(ids):
+            return ids, scores
+        docs, lifted = self.snap.kept(("titled", fieldname, text), self.lift, ids, scores)
+        return docs, lifted
 
     def weigh(self, fieldname: str, ids: np.ndarray, tf: np.ndarray, df: int, b: float,
               n_docs: int) -> np.ndarray:
@@ -176,7 +184,7 @@ class Evaluator:
                 out.mask |= m.mask
                 out.score += m.score  # (a match scores 0 outside its mask)
                 out.para |= m.para
-            self.proximity(node.children, out)
+            proximity(self, node.children, out, B_TEXT)
             return out
         if isinstance(node, Not):
             self._negated += 1
@@ -218,7 +226,7 @@ class Evaluator:
         if not required:
             out.mask[:] = self.snap.alive
         out.mask &= keep[self.snap.aid]
-        self.proximity(required, out)
+        proximity(self, required, out, B_TEXT)
         for excluded in node.children:
             if isinstance(excluded, Not):
                 self._negated += 1
@@ -246,7 +254,7 @@ class Evaluator:
                 best_ids, best = EMPTY_IDS, EMPTY_WEIGHTS
                 for term in node.terms:
                     if fieldname == "title":
-                        ids, scores = self.lift(*self.bm25("title", term, B_TITLE, self.snap.n_titled))
+                        ids, scores = self.titled("title", term)
                     else:
                         ids, scores = self.bm25(fieldname, term, B_TEXT, self.snap.n_docs)
                         out.para[ids] = True
@@ -266,32 +274,8 @@ class Evaluator:
         if node.field is None:
             ids, scores = self.bm25("exact", exact, B_TEXT, self.snap.n_docs)
             out.score[ids] += EXACT_FORM_WEIGHT * scores * out.mask[ids]
-        docs, lifted = self.lift(*self.bm25("title_exact", exact, B_TITLE, self.snap.n_titled))
+        docs, lifted = self.titled("title_exact", exact)
         out.score[docs] += EXACT_FORM_WEIGHT * TITLE_BOOST * lifted * out.mask[docs]
-
-    def proximity(self, children: Sequence[Node], out: Match) -> None:
-        """Reward blocks where neighbouring query words sit within a few positions of each other."""
-        if not PROXIMITY_WEIGHT:
-            return
-        words = [c for c in children if isinstance(c, Word) and c.field is None]
-        exact = [self.snap.chain.word(w.text).exact for w in words]
-        for a, b in itertools.pairwise(exact):
-            if a == b:
-                continue
-            ids_a, values_a = self.occurrences("exact", a)
-            ids_b, values_b = self.occurrences("exact", b)
-            docs = np.intersect1d(ids_a, ids_b, assume_unique=True)
-            docs = docs[out.mask[docs]]
-            if not len(docs):
-                continue
-            at = self.snap.positions(ids_a, values_a, docs)
-            near = at[_near(at, np.sort(self.snap.positions(ids_b, values_b, docs)), PROXIMITY_WINDOW)]
-            if not len(near):
-                continue
-            blocks, counts = np.unique(near >> 32, return_counts=True)
-            df = max(1, min(len(ids_a), len(ids_b)))
-            out.score[blocks] += PROXIMITY_WEIGHT * self.weigh(
-                "exact", blocks, counts.astype(np.float32), df, B_TEXT, self.snap.n_docs)
 
     def keep_accents(self, node: Word, out: Match) -> None:
         """Keep the blocks whose printed forms carry the accents the reader typed.
@@ -338,8 +322,8 @@ class Evaluator:
             out.mask[ids] = True
             out.para[ids] = True
             out.score[ids] = np.maximum(out.score[ids], scores)
-            ids, scores = self.bm25("title_exact", term, B_TITLE, self.snap.n_titled)
-            docs, lifted = self.lift(ids, TITLE_BOOST * scores)
+            docs, lifted = self.titled("title_exact", term)
+            lifted = TITLE_BOOST * lifted
             out.mask[docs] = True
             out.score[docs] = np.maximum(out.score[docs], lifted)
         return out
@@ -359,10 +343,10 @@ class Evaluator:
             out.mask[lifted] = True
             return out
         if node.field is None:
-            ids, tf = self.positional(node, "exact")
+            ids, tf = positional(self, node, "exact")
             out.mask[ids] = out.para[ids] = True
             out.score[ids] = self.phrase_score(node, "exact", ids, tf, B_TEXT, self.snap.n_docs)
-        ids, tf = self.positional(node, "title_exact")
+        ids, tf = positional(self, node, "title_exact")
         if len(ids):
             scores = TITLE_BOOST * self.phrase_score(node, "title_exact", ids, tf, B_TITLE, self.snap.n_titled)
             docs, lifted = self.lift(ids, scores)
@@ -379,29 +363,6 @@ class Evaluator:
             score += self.weigh(fieldname, ids, tf, df, b, n_docs)
         return score
 
-    def positional(self, node: Phrase, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return the blocks where a phrase (or its words within ``slop``) occurs, and how often."""
-        read = {term: self.occurrences(fieldname, term) for term in set(node.terms)}
-        docs: np.ndarray | None = None
-        for ids, _ in read.values():
-            docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
-        if docs is None or not len(docs):
-            return EMPTY_IDS, np.zeros(0, np.float32)
-        # Occurrences as docnum << 32 | position: in a phrase, term k sits k places after
-        # term 0 in the same block; near each other, every term within `slop` of term 0.
-        starts = self.snap.positions(*read[node.terms[0]], docs)
-        for k, term in enumerate(node.terms[1:], start=1):
-            if not len(starts):
-                break
-            others = self.snap.positions(*read[term], docs)
-            if node.slop:
-                starts = starts[_near(starts, np.sort(others), node.slop)]
-            else:
-                starts = np.intersect1d(starts, others - k, assume_unique=True)
-        if not len(starts):
-            return EMPTY_IDS, np.zeros(0, np.float32)
-        ids, counts = np.unique(starts >> 32, return_counts=True)
-        return ids, counts.astype(np.float32)
 
 
 def _best_of(ids: np.ndarray, scores: np.ndarray, more: np.ndarray, more_scores: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -413,17 +374,6 @@ def _best_of(ids: np.ndarray, scores: np.ndarray, more: np.ndarray, more_scores:
     both, values = both[order], values[order]
     first = np.r_[True, both[1:] != both[:-1]]
     return both[first], values[first]
-
-
-def _near(at: np.ndarray, others: np.ndarray, slop: int) -> np.ndarray:
-    """Tell, for each packed occurrence, whether a sorted packed other one is within ``slop`` positions."""
-    if not len(others):
-        return np.zeros(len(at), dtype=bool)
-    i = np.searchsorted(others, at)
-    after = others[np.minimum(i, len(others) - 1)]
-    before = others[np.maximum(i - 1, 0)]
-    # A different block differs by at least 1 << 32, far beyond any slop.
-    return (np.abs(after - at) <= slop) | (np.abs(at - before) <= slop)
 
 
 def max_by_group(out: np.ndarray, groups: np.ndarray, values: np.ndarray) -> None:

@@ -41,7 +41,7 @@ from ..analysis import Chain
 from ..home import Archive
 from ..indexing import schema_chain
 
-__all__ = ["Snapshot", "Positions", "FIELDS", "MEMO_SIZE", "POSTINGS_CACHE_BYTES"]
+__all__ = ["Snapshot", "Positions", "ArrayCache", "FIELDS", "MEMO_SIZE", "POSTINGS_CACHE_BYTES", "TERMS_CACHE_BYTES"]
 
 #: The fields scored with BM25, whose lengths are kept.
 FIELDS = ("text", "title", "exact", "title_exact")
@@ -50,6 +50,8 @@ MEMO_SIZE = 512
 #: Bytes of decoded posting lists kept per index generation (per process: each
 #: ``archive serve --workers`` worker keeps its own).
 POSTINGS_CACHE_BYTES = 64 << 20
+#: Bytes of what searches derive from a term (its live blocks, their BM25 weights) kept per snapshot.
+TERMS_CACHE_BYTES = 32 << 20
 T = TypeVar("T")
 
 
@@ -85,6 +87,7 @@ class Snapshot:
         self.chain: Chain = schema_chain(self.ix.schema)
         self._memo: OrderedDict[Hashable, Any] = OrderedDict()
         self._memo_lock = threading.Lock()
+        self._terms = ArrayCache(TERMS_CACHE_BYTES)
         reader = self.searcher.reader()
         self.segments = wf.segments(reader)
         self.size = sum(s.count for s in self.segments)
@@ -171,6 +174,7 @@ class Snapshot:
             last = self._refs == 0
         if not last:
             return
+        self._terms.clear()
         if background:
             try:
                 threading.Thread(target=self._shared.give_back, args=(self._readers,), name="archive-close",
@@ -189,8 +193,17 @@ class Snapshot:
         """Give back the engine's reference: the files close once no search uses them."""
         self.release(background=background)
 
+    def kept(self, key: Hashable, compute: Callable[..., tuple[np.ndarray, ...]], *args: Any
+             ) -> tuple[np.ndarray, ...]:
+        """Return arrays derived from this snapshot's terms (read-only), computed once while they fit."""
+        return self._terms.get(key, compute, *args)
+
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return global docnums and weights of a term, deleted blocks dropped."""
+        """Return global docnums and weights of a term, deleted blocks dropped (kept per snapshot)."""
+        ids, weights = self.kept(("postings", fieldname, text), self._postings, fieldname, text)
+        return ids, weights
+
+    def _postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         ids_parts, w_parts = [], []
         for seg in self.segments:
             ids, weights = self._shared.decoded((seg.id, fieldname, text, False), _read_weights,
@@ -291,32 +304,11 @@ class _Shared:
         self._users: dict[int, int] = {}
         self._snapshots = 0
         self._lock = threading.Lock()
-        self._decoded: OrderedDict[Hashable, tuple[np.ndarray, ...]] = OrderedDict()
-        self._decoded_bytes = 0
+        self._decoded = ArrayCache(POSTINGS_CACHE_BYTES)
 
     def decoded(self, key: Hashable, read: Callable[..., tuple[np.ndarray, ...]], *args: Any) -> tuple[np.ndarray, ...]:
         """Return a decoded posting list of one segment, read once and kept while it fits."""
-        with self._lock:
-            found = self._decoded.get(key)
-            if found is not None:
-                self._decoded.move_to_end(key)
-                return found
-        # Decoded outside the lock: two threads may both read a new list; either copy serves.
-        arrays = read(*args)
-        for a in arrays:
-            if len(a):  # (an absent term's lists are the module's shared empty arrays)
-                a.flags.writeable = False  # shared by every search: nobody may change it in place
-        size = sum(a.nbytes for a in arrays) + 200  # (the key and the tuple, roughly)
-        # A list over a quarter of the budget would push out the many lists that share it.
-        if size <= POSTINGS_CACHE_BYTES // 4:
-            with self._lock:
-                if key not in self._decoded:
-                    self._decoded[key] = arrays
-                    self._decoded_bytes += size
-                while self._decoded_bytes > POSTINGS_CACHE_BYTES:
-                    _, old = self._decoded.popitem(last=False)
-                    self._decoded_bytes -= sum(a.nbytes for a in old) + 200
-        return arrays
+        return self._decoded.get(key, read, *args)
 
     def take(self, readers: list[Any]) -> None:
         """Count one more snapshot using these readers."""
@@ -338,8 +330,54 @@ class _Shared:
             last = self._snapshots == 0
             if last:  # the generation is done with: so are its decoded lists
                 self._decoded.clear()
-                self._decoded_bytes = 0
         for r in unused:
             r.close()
         if last:
             self.ix.close()
+
+
+class ArrayCache:
+    """Tuples of numpy arrays computed once and kept, most recently used first, within a budget of bytes.
+
+    What it keeps is shared by every search at once, so it is made read-only.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.bytes = 0
+        self._items: OrderedDict[Hashable, tuple[np.ndarray, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[..., tuple[np.ndarray, ...]], *args: Any) -> tuple[np.ndarray, ...]:
+        """Return what ``compute(*args)`` returned for ``key``, computing it unless kept."""
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        # Computed outside the lock: two threads may both compute a new entry; either serves.
+        arrays = compute(*args)
+        for a in arrays:
+            if len(a):  # (an absent term's lists are the module's shared empty arrays)
+                a.flags.writeable = False
+        size = _size(arrays)
+        # An entry over a quarter of the budget would push out the many that share it.
+        if size <= self.budget // 4:
+            with self._lock:
+                if key not in self._items:
+                    self._items[key] = arrays
+                    self.bytes += size
+                while self.bytes > self.budget:
+                    _, old = self._items.popitem(last=False)
+                    self.bytes -= _size(old)
+        return arrays
+
+    def clear(self) -> None:
+        """Forget everything kept."""
+        with self._lock:
+            self._items.clear()
+            self.bytes = 0
+
+
+def _size(arrays: tuple[np.ndarray, ...]) -> int:
+    return sum(a.nbytes for a in arrays) + 200  # (the key and the tuple, roughly)

@@ -1,0 +1,96 @@
+"""Positions: words in order, or near each other, found from the packed positions of a block.
+
+The ``exact`` field keeps, for each block holding a word, where the word sits
+(the 5th token, the 12th…). For the phrase ``"état d'urgence"``, read as the
+exact terms ``etat urgence`` (the elision is dropped), :func:`positional`
+takes the blocks holding both, writes every occurrence as ``docnum << 32 |
+position`` (see :meth:`Snapshot.positions <.snapshot.Snapshot.positions>`)
+and keeps the starts of ``etat`` that have ``urgence`` exactly one place
+after them, in the same block: ``L’état d’urgence sanitaire`` does,
+``l’urgence de l’état`` does not. With a slop (``"état urgence"~3``) every
+word need only be within three places of the first.
+
+:func:`proximity` would reward blocks where two neighbouring words of a query
+sit close together without being a phrase; it is built and measured, and off
+(:data:`PROXIMITY_WEIGHT` is 0: it helped one dev set and hurt another).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..query import Node, Phrase, Word
+from ..whoosh_format import EMPTY_IDS
+
+if TYPE_CHECKING:  # (the evaluator calls into this module)
+    from .matching import Evaluator, Match
+
+__all__ = ["positional", "proximity", "near", "PROXIMITY_WEIGHT", "PROXIMITY_WINDOW"]
+
+#: Weight and window of two neighbouring query words found close together in one block.
+PROXIMITY_WEIGHT, PROXIMITY_WINDOW = 0.0, 8
+
+
+def positional(ev: Evaluator, node: Phrase, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return the blocks where a phrase (or its words within ``slop``) occurs, and how often."""
+    read = {term: ev.occurrences(fieldname, term) for term in set(node.terms)}
+    docs: np.ndarray | None = None
+    for ids, _ in read.values():
+        docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
+    if docs is None or not len(docs):
+        return EMPTY_IDS, np.zeros(0, np.float32)
+    # Occurrences as docnum << 32 | position: in a phrase, term k sits k places after
+    # term 0 in the same block; near each other, every term within `slop` of term 0.
+    starts = ev.snap.positions(*read[node.terms[0]], docs)
+    for k, term in enumerate(node.terms[1:], start=1):
+        if not len(starts):
+            break
+        others = ev.snap.positions(*read[term], docs)
+        if node.slop:
+            starts = starts[near(starts, np.sort(others), node.slop)]
+        else:
+            starts = np.intersect1d(starts, others - k, assume_unique=True)
+    if not len(starts):
+        return EMPTY_IDS, np.zeros(0, np.float32)
+    ids, counts = np.unique(starts >> 32, return_counts=True)
+    return ids, counts.astype(np.float32)
+
+
+def proximity(ev: Evaluator, children: Sequence[Node], out: Match, b: float) -> None:
+    """Reward blocks where neighbouring query words sit within a few positions of each other."""
+    if not PROXIMITY_WEIGHT:
+        return
+    words = [c for c in children if isinstance(c, Word) and c.field is None]
+    exact = [ev.snap.chain.word(w.text).exact for w in words]
+    for first, second in itertools.pairwise(exact):
+        if first == second:
+            continue
+        ids_a, values_a = ev.occurrences("exact", first)
+        ids_b, values_b = ev.occurrences("exact", second)
+        docs = np.intersect1d(ids_a, ids_b, assume_unique=True)
+        docs = docs[out.mask[docs]]
+        if not len(docs):
+            continue
+        at = ev.snap.positions(ids_a, values_a, docs)
+        close = at[near(at, np.sort(ev.snap.positions(ids_b, values_b, docs)), PROXIMITY_WINDOW)]
+        if not len(close):
+            continue
+        blocks, counts = np.unique(close >> 32, return_counts=True)
+        df = max(1, min(len(ids_a), len(ids_b)))
+        out.score[blocks] += PROXIMITY_WEIGHT * ev.weigh(
+            "exact", blocks, counts.astype(np.float32), df, b, ev.snap.n_docs)
+
+
+def near(at: np.ndarray, others: np.ndarray, slop: int) -> np.ndarray:
+    """Tell, for each packed occurrence, whether a sorted packed other one is within ``slop`` positions."""
+    if not len(others):
+        return np.zeros(len(at), dtype=bool)
+    i = np.searchsorted(others, at)
+    after = others[np.minimum(i, len(others) - 1)]
+    before = others[np.maximum(i - 1, 0)]
+    # A different block differs by at least 1 << 32, far beyond any slop.
+    return (np.abs(after - at) <= slop) | (np.abs(at - before) <= slop)
