@@ -6,6 +6,7 @@ import importlib
 
 import numpy as np
 import pytest
+from conftest import wait_until
 
 from archive.home import Archive
 from archive.model import Article
@@ -99,4 +100,21 @@ def test_a_terms_weights_are_computed_once_per_snapshot_and_dropped_with_it(arch
     assert _ids(engine, "gouvernement présente") == ["a1"]
     assert len(weighed) == 2 * first
     assert snap.closed and snap._terms.bytes == 0
+    engine.close()
+
+
+def test_warming_decodes_the_stop_words_that_phrases_read(archive: Archive, reads):
+    archive.add_articles([_article(0, "présente la réforme de la retraite"), _article(1, "annonce un plan")])
+    engine = Engine(archive)
+    engine.warm()
+    assert {("exact", "de"), ("exact", "la"), ("exact", "un")} <= set(reads)
+    warmed = len(reads)
+    assert _ids(engine, '"réforme de la retraite"') == ["a0"]
+    assert not {("exact", "de"), ("exact", "la")} & set(reads[warmed:])  # decoded by warm(), not again
+    # A rebuilt index is a new generation: a warmed engine preloads it in the background.
+    archive.rebuild()
+    assert _ids(engine, "plan") == ["a1"]
+    with engine.live.reading() as (snap, _):
+        wait_until(lambda: snap._shared.decoded_bytes() > 0 and ("exact", "de") in reads[warmed:],
+                   "the new generation's stop words decoded")
     engine.close()

@@ -274,8 +274,14 @@ class Engine:
         return vocabulary
 
     def warm(self) -> None:
-        """Open the index and build what the first searches would otherwise wait for."""
+        """Open the index and build what the first searches would otherwise wait for.
+
+        That is the spelling vocabulary and the decoded positions of the stop words that
+        phrases read; a later index generation gets them in the background (see :mod:`.live`).
+        """
         with self._reading() as (snap, _):
+            self.live.vocabulary(snap, wait=0)  # started: a large archive's builds in a child process
+            snap.preload()  # meanwhile, here
             self.live.vocabulary(snap)
 
     def _suggest(self, snap: Snapshot, catalog: Catalog, request: SearchRequest,

@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .. import whoosh_format as wf
-from ..analysis import Chain
+from ..analysis import STOP_WORDS, Chain
 from ..home import Archive
 from ..indexing import schema_chain
 
@@ -193,6 +193,19 @@ class Snapshot:
         """Give back the engine's reference: the files close once no search uses them."""
         self.release(background=background)
 
+    def preload(self) -> None:
+        """Decode the positions of the most frequent stop words ahead of the searches (up to half the cache).
+
+        A phrase such as ``"réforme des retraites"`` reads every position of ``des``
+        (100,000 blocks on the corpus: 0.1 s to decode); no other lists cost as much.
+        """
+        words = {self.chain.word(w).exact for w in STOP_WORDS}
+        for word in sorted(words, key=lambda w: (-self.doc_frequency("exact", w), w)):
+            if self._shared.decoded_bytes() > POSTINGS_CACHE_BYTES // 2:
+                break
+            self.occurrences("exact", word)
+            self.postings("exact", word)
+
     def kept(self, key: Hashable, compute: Callable[..., tuple[np.ndarray, ...]], *args: Any
              ) -> tuple[np.ndarray, ...]:
         """Return arrays derived from this snapshot's terms (read-only), computed once while they fit."""
@@ -305,6 +318,10 @@ class _Shared:
         self._snapshots = 0
         self._lock = threading.Lock()
         self._decoded = ArrayCache(POSTINGS_CACHE_BYTES)
+
+    def decoded_bytes(self) -> int:
+        """Return the bytes of decoded posting lists kept."""
+        return self._decoded.bytes
 
     def decoded(self, key: Hashable, read: Callable[..., tuple[np.ndarray, ...]], *args: Any) -> tuple[np.ndarray, ...]:
         """Return a decoded posting list of one segment, read once and kept while it fits."""
