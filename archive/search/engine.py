@@ -277,7 +277,8 @@ class Engine:
         """Open the index and build what the first searches would otherwise wait for.
 
         That is the spelling vocabulary and the decoded positions of the stop words that
-        phrases read; a later index generation gets them in the background (see :mod:`.live`).
+        phrases read. (Not again for a rebuilt index: decoding them in the background took
+        the GIL from the first searches on it, which then ran twice as slow.)
         """
         with self._reading() as (snap, _):
             self.live.vocabulary(snap, wait=0)  # started: a large archive's builds in a child process

@@ -32,22 +32,6 @@ from .vocabulary import Vocabulary, build_in_background
 __all__ = ["Live"]
 
 
-def _preload_in_background(snap: Snapshot) -> None:
-    """Decode a new index generation's costliest lists in a thread while searches go on."""
-    if not snap.acquire():
-        return
-
-    def run() -> None:
-        try:
-            snap.preload()
-        except Exception:  # only a head start: a search reading a damaged file reports it
-            pass
-        finally:
-            snap.release(background=True)
-
-    threading.Thread(target=run, name="archive-preload", daemon=True).start()
-
-
 class Live:
     """One home's current snapshot, catalog and vocabularies, for many threads at once."""
 
@@ -111,10 +95,8 @@ class Live:
             self._snapshot = snap
             if old is not None:
                 old.close(background=True)  # closes when its last search ends
-            if self._ready is not None or self._building is not None:  # (a warmed engine: a server)
+            if self._ready is not None or self._building is not None:
                 self._start_vocabulary(snap)
-                if old is None or old.name != snap.name:
-                    _preload_in_background(snap)
         return snap, catalog
 
     def close(self) -> None:
