@@ -179,7 +179,10 @@ class Catalog:
         for code in sorted(range(len(values)), key=lambda c: (-overall[c], values[c])):
             spellings[of_code[code]].append(values[code])
         of_entry = of_code[codes]
-        repeats = len(np.unique(aids * max(1, len(table)) + of_entry)) < len(aids)
+        # Only a group of several spellings can hold one article twice: those entries alone are checked.
+        several = (np.bincount(of_code, minlength=len(table)) > 1)[of_entry]
+        pairs = aids[several] * max(1, len(table)) + of_entry[several]
+        repeats = len(np.unique(pairs)) < len(pairs)
         return _Groups(len(values), self.generation, of_code, list(table), spellings, of_entry, repeats)
 
     def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
