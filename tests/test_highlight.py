@@ -51,3 +51,16 @@ def test_any_text_gets_the_spans_of_a_word_by_word_reading(words, gaps):
     for query in ["France", '"état d\'urgence" urgence', "élection", '"la la"', "cœur", "sûr", "ONU",
                   "invest*", "gouvernement"]:
         assert _marks(query).spans(text) == _word_by_word(_marks(query), text), (query, text)
+
+
+def test_a_window_starts_at_a_word_never_inside_one():
+    from archive.search.highlight import FRAGMENT_CHARS, clip
+
+    text = "Le Parisien révèle jeudi " + "x " * 160 + "les retraites."
+    first = text.index("retraites")
+    start, _ = clip(text, ((first, first + 9),))
+    assert start == 0 or text[start - 1] == " "
+    # The window would start on the paragraph's second letter, with no space before it: at its beginning.
+    short = "Le " + "a" * 117 + " retraites" + " mot" * 60
+    assert len(short) > FRAGMENT_CHARS and short.index("retraites") == FRAGMENT_CHARS // 3 + 1
+    assert clip(short, ((121, 130),))[0] == 0

@@ -168,8 +168,9 @@ def clip(text: str, spans: Spans, limit: int = FRAGMENT_CHARS) -> tuple[int, int
     first = spans[0][0] if spans else 0
     start = max(0, first - limit // 3)
     if start:
-        space = text.rfind(" ", 0, start)
-        start = space + 1 if space >= 0 and start - space < 30 else start
+        # Back to the word's beginning (the text's own, when no space comes before it).
+        boundary = text.rfind(" ", 0, start) + 1
+        start = boundary if start - boundary < 30 else start
     end = min(len(text), start + limit)
     if end < len(text):
         space = text.rfind(" ", start, end)
