@@ -395,7 +395,7 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     results = engine.search(request)
     if results.total_articles < 3 and results.suggestion is None and request.parsed.root is not None:
         # A one-shot command pays for the spelling vocabulary only when it may suggest.
-        engine.warm()
+        engine.warm(postings=False)
         results = engine.search(request)
     if as_json:
         click.echo(_json(results.to_dict()))

@@ -273,16 +273,18 @@ class Engine:
         assert vocabulary is not None  # (waited for)
         return vocabulary
 
-    def warm(self) -> None:
+    def warm(self, *, postings: bool = True) -> None:
         """Open the index and build what the first searches would otherwise wait for.
 
-        That is the spelling vocabulary and the decoded positions of the stop words that
-        phrases read. (Not again for a rebuilt index: decoding them in the background took
-        the GIL from the first searches on it, which then ran twice as slow.)
+        That is the spelling vocabulary and (``postings``, for a server) the decoded
+        positions of the stop words that phrases read. (Not again for a rebuilt index:
+        decoding them in the background took the GIL from the first searches on it,
+        which then ran twice as slow.)
         """
         with self._reading() as (snap, _):
             self.live.vocabulary(snap, wait=0)  # started: a large archive's builds in a child process
-            snap.preload()  # meanwhile, here
+            if postings:
+                snap.preload()  # meanwhile, here
             self.live.vocabulary(snap)
 
     def _suggest(self, snap: Snapshot, catalog: Catalog, request: SearchRequest,

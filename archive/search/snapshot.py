@@ -16,7 +16,10 @@ Decoding a posting list (Whoosh pickles each block of 128 postings) is the
 costliest step of a search, so decoded lists are kept, most recently used
 first, within :data:`POSTINGS_CACHE_BYTES`: a segment never changes once
 written (its deletions are kept apart), so a list decoded for one snapshot
-serves every later snapshot of the same generation.
+serves every later snapshot of the same generation. What a search derives from
+a term on this snapshot (its live blocks, their BM25 weights: see
+:meth:`Snapshot.kept`) is kept too, within :data:`TERMS_CACHE_BYTES`, until the
+snapshot closes. Both caches are :class:`ArrayCache`, whose arrays are read-only.
 
 A snapshot never changes once built, so any number of threads search it at
 once: its files are read at explicit offsets (see
