@@ -280,8 +280,9 @@ class Evaluator:
     def keep_accents(self, node: Word, out: Match) -> None:
         """Keep the blocks whose printed forms carry the accents the reader typed.
 
-        Forms are looked up under the word's stems in the ``accent`` field (see :func:`archive.analysis.accent_term`);
-        a title's forms sit on its block 0: an article matched through its title keeps every block if block 0 agrees.
+        Forms are looked up under the word's stems in the ``accent`` field (see
+        :func:`archive.analysis.accent_term`); a title's forms sit on its block 0, and
+        an article matched through its title keeps every block if block 0 agrees.
         """
         typed = node.accent or ""
         exact = node.terms[0] if node.field == "exact" else None
