@@ -49,8 +49,8 @@ from whoosh.analysis import Analyzer, Token
 from whoosh.lang import stopwords_for_language
 
 __all__ = ["WORD_PATTERN", "WORD_RE", "APOSTROPHES", "ELISIONS", "STOP_WORDS", "fold", "stem_variants",
-           "words", "tokens", "normalize", "normalize_text", "has_accents", "accents_agree", "Analysis", "Span",
-           "Chain", "FRENCH", "accent_term", "ChainAnalyzer"]
+           "words", "tokens", "split_words", "normalize", "normalize_text", "has_accents", "accents_agree",
+           "Analysis", "Span", "Chain", "FRENCH", "accent_term", "ChainAnalyzer"]
 
 #: Every character a reader or a PDF uses as an apostrophe.
 APOSTROPHES = "'’ʼ‘`´"
@@ -117,6 +117,15 @@ def words(text: str) -> list[str]:
 def tokens(text: str) -> list[str]:
     """Split text into raw tokens exactly as :func:`words` does, faster on text without acronyms."""
     return (WORD_RE if _DOT_LETTER_RE.search(text) else _PLAIN_WORD_RE).findall(text)
+
+
+# Splitting at the chain's words keeps them (the group) between the gaps.
+_WORD_SPLIT, _PLAIN_WORD_SPLIT = re.compile(f"({WORD_PATTERN})"), re.compile(f"({_PLAIN_WORD_RE.pattern})")
+
+
+def split_words(text: str) -> list[str]:
+    """Split text into gap, token, gap, token, …, gap: the tokens of :func:`tokens`, and what lies between."""
+    return (_WORD_SPLIT if _DOT_LETTER_RE.search(text) else _PLAIN_WORD_SPLIT).split(text)
 
 
 def normalize(raw: str) -> str:

@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.analysis import FRENCH, Chain, ChainAnalyzer, fold, stem_variants
+from archive.analysis import FRENCH, Chain, ChainAnalyzer, fold, split_words, stem_variants, tokens
 
 
 def terms(text, kind="search"):
@@ -74,3 +74,10 @@ def test_chain_never_raises_on_arbitrary_text(text):
 def test_chain_takes_lone_surrogates_and_huge_words():
     text = "a\ud800b \u202e" + "x" * 100_000
     assert terms(text, "exact")[-1] == "x" * 100_000
+
+
+def test_split_words_keeps_the_tokens_between_the_gaps():
+    for text in ["L’État d’urgence, l'O.N.U. et R&D.", "  gilets   jaunes ", "", "— … —"]:
+        parts = split_words(text)
+        assert "".join(parts) == text
+        assert parts[1::2] == tokens(text)

@@ -19,12 +19,11 @@ from __future__ import annotations
 import functools
 import html
 import itertools
-import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from ..analysis import _DOT_LETTER_RE, _PLAIN_WORD_RE, FRENCH, WORD_RE, Chain, accents_agree
+from ..analysis import FRENCH, Chain, accents_agree, split_words
 from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 
 __all__ = ["Marks", "Spans", "merge_spans", "clip", "marked_html", "FRAGMENT_CHARS"]
@@ -34,8 +33,6 @@ FRAGMENT_CHARS = 360
 Spans = tuple[tuple[int, int], ...]
 # Quotes stay as printed: the text is element content, never an attribute.
 _escape = functools.partial(html.escape, quote=False)
-# Splitting at the chain's words keeps them (the group) between the gaps.
-_WORD_SPLIT, _PLAIN_WORD_SPLIT = re.compile(f"({WORD_RE.pattern})"), re.compile(f"({_PLAIN_WORD_RE.pattern})")
 
 
 @dataclass
@@ -131,7 +128,7 @@ class Marks:
             return ()
         # The text split at its words: gap, word, gap, word, …, gap, so that the start of
         # word i is the length of everything before it (accumulated in C, not per word).
-        parts = (_WORD_SPLIT if _DOT_LETTER_RE.search(text) else _PLAIN_WORD_SPLIT).split(text)
+        parts = split_words(text)
         raws = parts[1::2]
         memo, distinct = self._memo, set(raws)
         self._judge(list(distinct.difference(memo)))  # each distinct raw word is judged once per query
