@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-__all__ = ["die_with_parent", "report", "run_jobs", "Bars", "Progress", "Phases", "no_progress"]
+__all__ = ["die_with_parent", "children", "report", "run_jobs", "Bars", "Progress", "Phases", "no_progress"]
 
 #: ``progress(phase, total, unit)`` returns a context manager yielding ``advance(n)``;
 #: ``advance(0)`` only refreshes the display (elapsed time, rate).
@@ -55,6 +55,26 @@ def die_with_parent(parent: int) -> None:
     # The parent may have died between fork and prctl: then no signal will come.
     if os.getppid() != parent:
         os._exit(1)
+
+
+def children(pid: int) -> list[int]:
+    """Return the pids whose parent is ``pid``, read from /proc (Linux; none elsewhere).
+
+    What shows that a server's workers or a build's pool ended with their parent.
+    """
+    found: list[int] = []
+    if not os.path.isdir("/proc"):
+        return found
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as f:
+                    stat = f.read()
+            except OSError:
+                continue  # ended meanwhile
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry))
+    return sorted(found)
 
 
 def _pdeathsig() -> bool:

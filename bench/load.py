@@ -42,6 +42,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from archive.workers import children  # noqa: E402
+
 CLIENT = ROOT / "bench" / "load_client.py"
 #: Misspellings tried, in order, for the suggestion kind: the first that finds under 3 articles.
 LOW_HIT = ("gouvernemnt", "retraittes", "manifestents", "presidant", "eccologie")
@@ -88,20 +92,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def children(pid: int) -> list[int]:
-    """Pids whose parent is ``pid`` (scanning /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == pid:
-                found.append(int(entry))
-    return sorted(found)
 
 
 def cpu_seconds(pids: list[int]) -> float:

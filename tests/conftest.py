@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from archive.home import Archive
 from archive.search import close_engines
+from archive.workers import children
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -78,20 +79,6 @@ def wait_until(done: Callable[[], object], what: str, seconds: float = 60.0) -> 
             pytest.fail(f"{what}: not within {seconds:g} s")
         threading.Event().wait(0.05)
     return result
-
-
-def children(pid: int) -> list[int]:
-    """The pids whose parent is ``pid``, read from /proc."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue  # ended meanwhile
-            if int(stat.rpartition(")")[2].split()[1]) == pid:
-                found.append(int(entry))
-    return sorted(found)
 
 
 def _answers(url: str) -> bool:
