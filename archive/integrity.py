@@ -32,7 +32,7 @@ import re
 import struct
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,8 +244,11 @@ def damaged(detail: str) -> IndexDamaged:
 
 
 @contextmanager
-def reading(folder: Path | str) -> Iterator[None]:
-    """Turn the errors a damaged index file provokes while reading into :class:`IndexDamaged`."""
+def reading(folder: Path | str | Callable[[], Path]) -> Iterator[None]:
+    """Turn the errors a damaged index file provokes while reading into :class:`IndexDamaged`.
+
+    ``folder`` may be a function giving it: a search then finds it only if an error comes.
+    """
     try:
         yield
     except IndexDamaged:
@@ -253,7 +256,8 @@ def reading(folder: Path | str) -> Iterator[None]:
     except READ_ERRORS as exc:
         # A programming error raises the same types: only call it damage when the
         # files really differ from the manifest, else let the error through.
-        problems = [p for p in verify_files(Path(folder), digests=False) if p.serious]
+        where = Path(folder() if callable(folder) else folder)
+        problems = [p for p in verify_files(where, digests=False) if p.serious]
         if isinstance(exc, FileNotFoundError) or problems:
             raise damaged(str(problems[0]) if problems else _why(exc)) from exc
         raise

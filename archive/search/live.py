@@ -52,7 +52,7 @@ class Live:
     @contextmanager
     def reading(self) -> Iterator[tuple[Snapshot, Catalog]]:
         """Lend a fresh snapshot and catalog for one operation; a damaged index raises IndexDamaged."""
-        with reading(self.folder()):
+        with reading(self.folder):  # (its CURRENT file is read only if an error comes)
             while True:
                 snap, catalog = self._current()
                 if snap.acquire():  # (fails only if a refresh closed it just now: take the new one)
