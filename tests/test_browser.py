@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import start_server, stop_server
+
+from tests.support import HUGE_ID, SEED_ID, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -21,10 +22,10 @@ def _require_chromium() -> None:
 
 
 class _Server:
-    def __init__(self, home: Path, **config) -> None:
+    def __init__(self, home: Path | None = None, app=None) -> None:
         from webui import create_app
 
-        self.server, self.url, self.thread = start_server(create_app({"ARCHIVE_HOME": str(home), **config}))
+        self.server, self.url, self.thread = start_server(app or create_app({"ARCHIVE_HOME": str(home)}))
 
     def close(self) -> None:
         stop_server(self.server, self.thread)
@@ -189,8 +190,8 @@ def axe_serious(page) -> list[str]:
 
 
 @pytest.fixture
-def admin_server(seeded):
-    server = _Server(seeded.home, ARCHIVE_ADMIN_TOKEN="s3cret")
+def admin_server(admin_app):
+    server = _Server(app=admin_app)
     yield server
     server.close()
 
@@ -278,8 +279,6 @@ def test_keyboard_only_search_facet_histogram_and_matches(page, seed_server):
 
 
 def test_n_continues_from_the_landing_paragraph(page, seed_server):
-    from conftest import SEED_ID
-
     page.goto(f"{seed_server.url}/article/{SEED_ID}?q=Xiaomi#p4")
     before = page.locator("mark[id]").evaluate_all(
         "(ms) => ms.filter(m => m.compareDocumentPosition(document.getElementById('p4')) & 4).length")
@@ -394,8 +393,6 @@ def huge_server(huge_home):
 
 @pytest.mark.parametrize("width", [1280, 375])
 def test_a_huge_article_reads_a_window_at_a_time(browser, huge_server, width):
-    from conftest import HUGE_ID
-
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR")
     page = context.new_page()
     errors: list[str] = []

@@ -7,13 +7,13 @@ import json
 from contextlib import contextmanager
 
 import pytest
-from conftest import corpus_file
 
 import archive.bulk as bulk
 import archive.cli as cli
 from archive.home import Archive
 from archive.workers import report as report_progress
 from archive.workers import run_jobs
+from tests.support import corpus_file
 
 
 class Recorder:

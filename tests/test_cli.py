@@ -1,10 +1,10 @@
 import json
 
 import pytest
-from conftest import SEED_ID, SEEDS, corpus_file
 
 from archive.cli import cli
 from archive.home import Archive
+from tests.support import SEED_ID, SEEDS, corpus_file
 
 
 def run(runner, home, *args, input=None):

@@ -2,12 +2,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SEED_ID, SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.errors import IngestError
 from archive.ingest import Source, find_sources, read_articles
+from tests.support import SEED_ID, SEEDS
 
 
 def read(path: Path, **overrides):

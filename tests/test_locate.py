@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import corpus_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from archive.research.occurrences import stem_of
 from archive.search import SearchRequest, engine_for
 from archive.search.highlight import Marks
 from archive.search.locate import Locator, anchors, restart, stem_prefixes
+from tests.support import corpus_file
 
 QUERIES = ["gouvernement", "France", "élection", "grève SNCF", '"premier ministre"', '"état d\'urgence" urgence',
            "côte", "État", "invest*", "sûr", "Notre-Dame", "aujourd'hui", '"la la"', "cœur", "œuvre", "Straße",
@@ -125,7 +125,7 @@ def test_stem_prefixes_begin_every_word_with_that_stem():
 
 def test_sample_stems_start_their_words(sample_home):
     engine = engine_for(sample_home)
-    with engine._reading() as (snap, _):
+    with engine.live.reading() as (snap, _):
         words = [t for t, _ in snap.terms("exact")]
         forms = [t.partition("|")[2] for t, _ in snap.terms("accent")]
     assert len(words) > 5000

@@ -6,9 +6,9 @@ import io
 import re
 
 import pytest
-from conftest import SEED_ID
 
 from archive.model import Article
+from tests.support import HUGE_ID, SEED_ID
 from webui import create_app
 
 
@@ -154,8 +154,6 @@ def _href(body: str, rel: str) -> str:
 
 
 def test_a_huge_article_is_shown_a_window_at_a_time_and_its_links_walk_it(huge_client):
-    from conftest import HUGE_ID
-
     r = huge_client.get(f"/article/{HUGE_ID}")
     body = text(r)
     assert r.status_code == 200 and len(r.data) < 120_000  # 30,000 paragraphs would be ~2 MB
@@ -169,8 +167,6 @@ def test_a_huge_article_is_shown_a_window_at_a_time_and_its_links_walk_it(huge_c
 
 
 def test_a_huge_articles_matches_open_their_window_and_list_the_others(huge_client):
-    from conftest import HUGE_ID
-
     r = huge_client.get(f"/article/{HUGE_ID}?q=ornithorynque")
     body = text(r)
     assert r.status_code == 200 and len(r.data) < 120_000
@@ -187,8 +183,6 @@ def test_a_huge_articles_matches_open_their_window_and_list_the_others(huge_clie
 
 
 def test_a_search_hit_deep_in_a_huge_article_links_to_its_window(huge_client):
-    from conftest import HUGE_ID
-
     body = text(huge_client.get("/?q=ornithorynque"))
     links = {html.unescape(u) for u in re.findall(rf'href="(/article/{HUGE_ID}[^"]*#p\d+)"', body)}
     assert links and all("at=" in u for u in links)  # every match is past the first window
@@ -219,11 +213,6 @@ def test_csv_has_tags_snippet_one_based_paragraphs_and_a_telling_name(client):
     name = client.get("/export.csv?q=%C3%A9tat").headers["Content-Disposition"]
     assert f'filename="archive-etat-{today}.csv"' in name and f"UTF-8''archive-%C3%A9tat-{today}.csv" in name
     assert f"archive-all-{today}.csv" in client.get("/export.csv").headers["Content-Disposition"]
-
-
-@pytest.fixture
-def admin(seeded):
-    return create_app({"ARCHIVE_HOME": str(seeded.home), "ARCHIVE_ADMIN_TOKEN": "s3cret"}).test_client()
 
 
 def test_add_link_only_when_enabled(client, admin):

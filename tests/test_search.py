@@ -3,7 +3,6 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import SEED_ID
 
 from archive.errors import BadParameter
 from archive.home import Archive
@@ -11,6 +10,7 @@ from archive.model import Article
 from archive.query import parse_query
 from archive.search import engine_for, search
 from archive.search.facets import facet_key
+from tests.support import SEED_ID
 
 
 def marked(results):
