@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from archive.home import Archive
 from archive.search import close_engines
-from tests.support import HUGE_EVERY, HUGE_ID, HUGE_PARAGRAPHS, SEEDS, corpus_file
+from tests.support import HUGE_EVERY, HUGE_ID, HUGE_PARAGRAPHS, RECORDS, SEEDS, corpus_file
 
 _CORPUS_FIXTURES = {"sample_home", "sample_copy", "sample_server"}
 
@@ -86,6 +86,15 @@ def sample_copy(sample_home: Path, tmp_path: Path) -> Path:
     target = tmp_path / "sample"
     shutil.copytree(sample_home, target)
     return target
+
+
+@pytest.fixture
+def research_home(archive: Archive) -> Archive:
+    """An archive of the five RECORDS articles, for the research tools."""
+    from archive.model import Article
+
+    archive.add_articles([Article.from_record(r) for r in RECORDS])
+    return archive
 
 
 @pytest.fixture

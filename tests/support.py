@@ -24,6 +24,21 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 #: The huge article: 30,000 paragraphs, every thousandth about a platypus.
 HUGE_ID, HUGE_PARAGRAPHS, HUGE_EVERY = "compte-rendu", 30_000, 1_000
 
+#: Five short articles for the research tools: strikes over the years, one undated.
+RECORDS = [
+    {"id": "g1", "title": "La grève des cheminots", "date": "2011-05-03", "source": "Le Monde",
+     "author": "Anne Dupont", "tags": ["social", "transports"],
+     "paragraphs": ["Les cheminots sont en grève depuis lundi.", "La SNCF prévoit des grèves * étoile."]},
+    {"id": "g2", "title": "Nouvelle journée", "date": "2014-02-10", "source": "Libération",
+     "tags": ["social"], "paragraphs": ["Une grève reconductible est annoncée.", "Sans rapport ici."]},
+    {"id": "g3", "title": "Le télétravail s'installe", "date": "2015-02-11", "source": "Le Monde",
+     "tags": ["économie"], "paragraphs": ["Le télétravail progresse, la grève recule.", "Grève ? Non."]},
+    {"id": "g4", "title": "Un autre sujet", "date": "2015-02-20", "source": "Le Monde",
+     "paragraphs": ["Rien à voir avec le sujet."]},
+    {"id": "g5", "title": "Sans date", "source": "Ouest-France",
+     "paragraphs": ["Une grève sans date connue."]},
+]
+
 
 def corpus_file(name: str) -> Path:
     """Return a shared corpus file, skipping the test when it is absent (failing when required)."""

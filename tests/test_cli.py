@@ -208,13 +208,8 @@ def test_serve_on_a_busy_port_says_so_in_one_line(runner, home):
     assert r.output == (f"error: port {port} is already in use on 127.0.0.1: stop the other server "
                         "or choose another --port\n")
 @pytest.fixture
-def research_cli_home(home):
-    from test_research import RECORDS
-
-    from archive.model import Article
-
-    Archive(home).add_articles([Article.from_record(r) for r in RECORDS])
-    return home
+def research_cli_home(research_home):
+    return research_home.home
 
 
 def test_trend_command_table_and_json(runner, research_cli_home):

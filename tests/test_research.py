@@ -29,29 +29,10 @@ from archive.research.kwic import _left, _right
 from archive.research.periods import choose_by, count_periods, key_of, period_bounds, period_label
 from archive.search import SearchRequest, close_engines, engine_for
 from archive.search.highlight import Marks
+from tests.support import RECORDS
+
 
 # Years 2011, 2014 and 2015 with nothing between: the histogram must show 2012 and 2013.
-RECORDS = [
-    {"id": "g1", "title": "La grève des cheminots", "date": "2011-05-03", "source": "Le Monde",
-     "author": "Anne Dupont", "tags": ["social", "transports"],
-     "paragraphs": ["Les cheminots sont en grève depuis lundi.", "La SNCF prévoit des grèves * étoile."]},
-    {"id": "g2", "title": "Nouvelle journée", "date": "2014-02-10", "source": "Libération",
-     "tags": ["social"], "paragraphs": ["Une grève reconductible est annoncée.", "Sans rapport ici."]},
-    {"id": "g3", "title": "Le télétravail s'installe", "date": "2015-02-11", "source": "Le Monde",
-     "tags": ["économie"], "paragraphs": ["Le télétravail progresse, la grève recule.", "Grève ? Non."]},
-    {"id": "g4", "title": "Un autre sujet", "date": "2015-02-20", "source": "Le Monde",
-     "paragraphs": ["Rien à voir avec le sujet."]},
-    {"id": "g5", "title": "Sans date", "source": "Ouest-France",
-     "paragraphs": ["Une grève sans date connue."]},
-]
-
-
-@pytest.fixture
-def research_home(archive: Archive) -> Archive:
-    archive.add_articles([Article.from_record(r) for r in RECORDS])
-    return archive
-
-
 def _req(q: str = "", **kw) -> SearchRequest:
     return SearchRequest.build(q, **kw)
 

@@ -9,17 +9,14 @@ import re
 from xml.etree import ElementTree as ET
 
 import pytest
-from test_research import RECORDS
 
 from archive.home import Archive
-from archive.model import Article
 from webui import create_app
 
 
 @pytest.fixture
-def rclient(archive: Archive):
-    archive.add_articles([Article.from_record(r) for r in RECORDS])
-    app = create_app({"ARCHIVE_HOME": str(archive.home), "TESTING": True})
+def rclient(research_home: Archive):
+    app = create_app({"ARCHIVE_HOME": str(research_home.home), "TESTING": True})
     yield app.test_client()
     app.extensions["archive"].close()
 
