@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import math
 import os
 import random
 import socket
@@ -35,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from latency import load_queries  # noqa: E402
+from percentiles import p50, p95  # noqa: E402
 
 HUGE_ID, HUGE_PARAGRAPHS = "abuse-huge", 30_000
 TOKEN = "abuse-bench-secret-token"
@@ -118,11 +118,6 @@ class Client:
         return status, time.perf_counter() - t
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] if ordered else float("nan")
-
-
 def ordinary(client: Client, queries: list[str], seconds: float, seed: int) -> tuple[list[float], int]:
     """Run ordinary searches one after the other for ``seconds``; return latencies (ms) and failures."""
     rng = random.Random(seed)
@@ -200,7 +195,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for name, values, failed in (("alone", alone, alone_failed),
                                  (f"beside {a.hostile} hostile", beside, beside_failed)):
-        print(f"| {name} | {len(values)} | {failed} | {pct(values, 50):.0f} | {pct(values, 95):.0f} | "
+        print(f"| {name} | {len(values)} | {failed} | {p50(values):.0f} | {p95(values):.0f} | "
               f"{max(values, default=float('nan')):.0f} |")
     print("\n| hostile request | sent | statuses | median s | max s |")
     print("|---|---:|---|---:|---:|")
@@ -209,7 +204,7 @@ def main() -> None:
         statuses = ", ".join(f"{s}×{sum(1 for r, _ in results if r == s)}" for s in sorted({r for r, _ in results}))
         times = [t for _, t in results]
         worst = max(times, default=float("nan"))
-        print(f"| {kind} | {len(results)} | {statuses} | {pct(times, 50):.2f} | {worst:.2f} |")
+        print(f"| {kind} | {len(results)} | {statuses} | {p50(times):.2f} | {worst:.2f} |")
 
 
 if __name__ == "__main__":
