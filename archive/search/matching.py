@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from ..analysis import accents_agree, fold
-from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
+from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_format import EMPTY_IDS, EMPTY_WEIGHTS
-from .positions import positional, proximity
+from .positions import near_positional, positional, proximity
 from .snapshot import Positions, Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
@@ -46,6 +46,8 @@ MAX_PREFIX_TERMS = 64
 #: Postings one query may read (each term once): about 40 of the most frequent words.
 MAX_POSTINGS = 4_000_000
 MAX_ACCENT_FORMS = 256
+#: Printed forms one word of a proximity query may read (each form's positions are read).
+MAX_NEAR_FORMS = 512
 
 
 @dataclass
@@ -160,7 +162,7 @@ class Evaluator:
     def run(self, node: Node) -> Match:
         """Evaluate a query tree."""
         m = self._run(node)
-        if not self._negated and isinstance(node, (Word, Phrase, Prefix, Fuzzy)):
+        if not self._negated and isinstance(node, (Word, Phrase, Near, Prefix, Fuzzy)):
             ids = np.nonzero(m.mask)[0]
             per_article = np.zeros(len(self.coverage), dtype=np.float32)
             max_by_group(per_article, self.snap.aid[ids], m.score[ids])
@@ -196,6 +198,8 @@ class Evaluator:
             return self.word(node)
         if isinstance(node, Phrase):
             return self.phrase(node)
+        if isinstance(node, Near):
+            return self.near(node)
         if isinstance(node, Prefix):
             terms = list(dict.fromkeys(self.snap.expand_prefix("exact", node.prefix, MAX_PREFIX_TERMS)
                                        + self.snap.expand_prefix("title_exact", node.prefix, MAX_PREFIX_TERMS)))
@@ -354,6 +358,45 @@ class Evaluator:
             out.mask[docs] = True
             out.score[docs] = np.maximum(out.score[docs], lifted)
         return out
+
+    def near(self, node: Near) -> Match:
+        """Match words within ``slop`` positions of each other, each in any of its forms, in a paragraph
+        or the title; a word typed with accents keeps them (its forms are chosen by them)."""
+        out = self.zeros()
+        groups = [self.near_forms(word) for word in node.words]
+        self.expanded[node.text] = sorted({term for group in groups for term in group})
+        ids, tf = near_positional(self, groups, node.slop, "exact")
+        out.mask[ids] = out.para[ids] = True
+        out.score[ids] = self.near_score(groups, "exact", ids, tf, B_TEXT, self.snap.n_docs)
+        ids, tf = near_positional(self, groups, node.slop, "title_exact")
+        if len(ids):
+            scores = TITLE_BOOST * self.near_score(groups, "title_exact", ids, tf, B_TITLE, self.snap.n_titled)
+            docs, lifted = self.lift(ids, scores)
+            out.mask[docs] = True
+            out.score[docs] = np.maximum(out.score[docs], lifted)
+        return out
+
+    def near_forms(self, word: Word) -> list[str]:
+        """Return the exact terms of a word's printed forms (those keeping its typed accents)."""
+        def forms() -> list[str]:
+            exact: set[str] = set()
+            for key in word.terms:
+                for term in self.snap.expand_prefix("accent", key + "|", MAX_NEAR_FORMS):
+                    form = term.partition("|")[2]
+                    if word.accent is None or accents_agree(word.accent, form):
+                        exact.add(self.snap.chain.word(form).exact)
+            return sorted(exact)
+        found: list[str] = self.snap.memo(("near", word.terms, word.accent), forms)
+        return found
+
+    def near_score(self, groups: list[list[str]], fieldname: str, ids: np.ndarray, tf: np.ndarray,
+                   b: float, n_docs: int) -> np.ndarray:
+        """Score words found near each other as a phrase is: each word's BM25 weight at that frequency."""
+        score = np.zeros(len(ids), np.float32)
+        for group in groups:
+            df = max([1] + [self.snap.doc_frequency(fieldname, term) for term in group])
+            score += self.weigh(fieldname, ids, tf, df, b, n_docs)
+        return score
 
     def phrase_score(self, node: Phrase, fieldname: str, ids: np.ndarray, tf: np.ndarray, b: float,
                      n_docs: int) -> np.ndarray:

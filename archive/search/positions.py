@@ -7,8 +7,12 @@ takes the blocks holding both, writes every occurrence as ``docnum << 32 |
 position`` (see :meth:`Snapshot.positions <.snapshot.Snapshot.positions>`)
 and keeps the starts of ``etat`` that have ``urgence`` exactly one place
 after them, in the same block: ``L’état d’urgence sanitaire`` does,
-``l’urgence de l’état`` does not. With a slop (``"état urgence"~3``) every
-word need only be within three places of the first.
+``l’urgence de l’état`` does not. Words near each other
+(``manifestant NEAR/3 police``, ``"grève SNCF"~5``) are words as typed alone,
+in any of their forms: :func:`near_positional` reads the positions of every
+exact term of each word's forms (``manifestant``, ``manifestants``,
+``Manifestants``… found under the stem in the ``accent`` field) and keeps the
+occurrences of the first word that have one of each other word within three places.
 
 :func:`proximity` would reward blocks where two neighbouring words of a query
 sit close together without being a phrase; it is built and measured, and off
@@ -28,8 +32,9 @@ from ..whoosh_format import EMPTY_IDS
 
 if TYPE_CHECKING:  # (the evaluator calls into this module)
     from .matching import Evaluator, Match
+    from .snapshot import Positions
 
-__all__ = ["positional", "proximity", "near", "PROXIMITY_WEIGHT", "PROXIMITY_WINDOW"]
+__all__ = ["positional", "near_positional", "proximity", "near", "PROXIMITY_WEIGHT", "PROXIMITY_WINDOW"]
 
 #: Weight and window of two neighbouring query words found close together in one block.
 PROXIMITY_WEIGHT, PROXIMITY_WINDOW = 0.0, 8
@@ -54,6 +59,32 @@ def positional(ev: Evaluator, node: Phrase, fieldname: str) -> tuple[np.ndarray,
             starts = starts[near(starts, np.sort(others), node.slop)]
         else:
             starts = np.intersect1d(starts, others - k, assume_unique=True)
+    if not len(starts):
+        return EMPTY_IDS, np.zeros(0, np.float32)
+    ids, counts = np.unique(starts >> 32, return_counts=True)
+    return ids, counts.astype(np.float32)
+
+
+def near_positional(ev: Evaluator, groups: Sequence[Sequence[str]], slop: int,
+                    fieldname: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return the blocks where a token of every group sits within ``slop`` places of one of the
+    first group, and how often (each group: the exact terms of one word's forms)."""
+    reads = [[ev.occurrences(fieldname, term) for term in group] for group in groups]
+    docs: np.ndarray | None = None
+    for group in reads:
+        ids = np.unique(np.concatenate([i for i, _ in group])) if group else EMPTY_IDS
+        docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
+    if docs is None or not len(docs):
+        return EMPTY_IDS, np.zeros(0, np.float32)
+
+    def packed(group: list[tuple[np.ndarray, Positions]]) -> np.ndarray:
+        return np.sort(np.concatenate([ev.snap.positions(ids, values, docs) for ids, values in group]))
+
+    starts = packed(reads[0])
+    for group in reads[1:]:
+        if not len(starts):
+            break
+        starts = starts[near(starts, packed(group), slop)]
     if not len(starts):
         return EMPTY_IDS, np.zeros(0, np.float32)
     ids, counts = np.unique(starts >> 32, return_counts=True)
