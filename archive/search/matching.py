@@ -290,7 +290,7 @@ class Evaluator:
         """
         typed = node.accent or ""
         exact = node.terms[0] if node.field == "exact" else None
-        forms, ids, tokens = self.snap.memo(("accent", typed, exact), lambda: self.accent_blocks(typed, exact))
+        forms, ids, tokens = self.accent_kept(typed, exact)
         self.expanded[node.text] = forms
         if exact is None:
             self.accent_tokens[(typed, frozenset(node.terms))] = (ids, tokens)
@@ -302,6 +302,12 @@ class Evaluator:
         out.mask &= allowed
         out.para &= allowed
         out.score *= out.mask
+
+    def accent_kept(self, typed: str, exact: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Return :meth:`accent_blocks`, computed once per snapshot."""
+        found: tuple[list[str], np.ndarray, np.ndarray] = self.snap.memo(
+            ("accent", typed, exact), lambda: self.accent_blocks(typed, exact))
+        return found
 
     def accent_blocks(self, typed: str, exact: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Return the printed forms that keep a typed word's accents, the blocks holding them
@@ -365,10 +371,23 @@ class Evaluator:
         out = self.zeros()
         groups = [self.near_forms(word) for word in node.words]
         self.expanded[node.text] = sorted({term for group in groups for term in group})
+        # A form's positions are its exact term's, which other spellings share (pêche for
+        # pèche): a block must also hold a form keeping each typed accent.
+        allowed: np.ndarray | None = None
+        for word in node.words:
+            if word.accent:
+                _, kept, _ = self.accent_kept(word.accent, None)
+                allowed = kept if allowed is None else np.intersect1d(allowed, kept, assume_unique=True)
         ids, tf = near_positional(self, groups, node.slop, "exact")
+        if allowed is not None:
+            keep = np.isin(ids, allowed, assume_unique=True)
+            ids, tf = ids[keep], tf[keep]
         out.mask[ids] = out.para[ids] = True
         out.score[ids] = self.near_score(groups, "exact", ids, tf, B_TEXT, self.snap.n_docs)
         ids, tf = near_positional(self, groups, node.slop, "title_exact")
+        if allowed is not None:
+            keep = np.isin(ids, allowed, assume_unique=True)
+            ids, tf = ids[keep], tf[keep]
         if len(ids):
             scores = TITLE_BOOST * self.near_score(groups, "title_exact", ids, tf, B_TITLE, self.snap.n_titled)
             docs, lifted = self.lift(ids, scores)
