@@ -41,6 +41,8 @@ __all__ = ["Vocabulary", "build_in_background", "distance", "IN_PROCESS_BLOCKS"]
 #: Below this many blocks, an archive's vocabulary is built in a thread (well under
 #: a second); above, in a child process.
 IN_PROCESS_BLOCKS = 20_000
+#: Fuzzy expansions kept per vocabulary (all dropped when full).
+WITHIN_KEPT = 256
 #: The folder that holds the ``archive`` package, for the child process's imports.
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,6 +66,7 @@ class Vocabulary:
         #: Per length, the words of that length and their indexes in ``words``.
         self.lengths = {n: ([self.words[i] for i in ids], np.array(ids, dtype=np.int64))
                         for n, ids in by_length.items()}
+        self._within: dict[tuple[str, int, int], list[str]] = {}
 
     @classmethod
     def of_index(cls, folder: str) -> Vocabulary:
@@ -88,9 +91,17 @@ class Vocabulary:
 
     def within(self, term: str, distance: int, limit: int) -> list[str]:
         """Return up to ``limit`` words within ``distance`` edits of ``term``: nearest, then most frequent first."""
-        found = self._near(term, distance, 0)
-        found.sort(key=lambda f: (f[0], -int(self.df[f[1]]), self.words[f[1]]))
-        return [self.words[i] for _, i in found[:limit]]
+        key = (term, distance, limit)
+        known = self._within.get(key)
+        if known is None:
+            found = self._near(term, distance, 0)
+            found.sort(key=lambda f: (f[0], -int(self.df[f[1]]), self.words[f[1]]))
+            known = [self.words[i] for _, i in found[:limit]]
+            # The next page of the same query asks again: a few hundred answers are kept.
+            if len(self._within) >= WITHIN_KEPT:
+                self._within.clear()  # (searches in other threads may be reading it: no iteration)
+            self._within[key] = known
+        return list(known)
 
     def closest(self, term: str) -> str | None:
         """Return the nearest, then most frequent, word of at least MIN_DF blocks within two edits of ``term``."""
