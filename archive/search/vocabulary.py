@@ -60,12 +60,10 @@ class Vocabulary:
             self.words.append(word)
             df.append(freq)
         self.df = np.array(df, dtype=np.int64)
-        by_length: dict[int, list[int]] = {}
-        for i, word in enumerate(self.words):
-            by_length.setdefault(len(word), []).append(i)
-        #: Per length, the words of that length and their indexes in ``words``.
-        self.lengths = {n: ([self.words[i] for i in ids], np.array(ids, dtype=np.int64))
-                        for n, ids in by_length.items()}
+        #: Per length, the words of that length and their indexes in ``words``; and the same
+        #: of the words in at least MIN_DF blocks (suggestions compare only those: half as many).
+        self.lengths = self._by_length(range(len(self.words)))
+        self.frequent = self._by_length(np.flatnonzero(self.df >= self.MIN_DF).tolist())
         self._within: dict[tuple[str, int, int], list[str]] = {}
 
     @classmethod
@@ -77,13 +75,20 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.words)
 
-    def _near(self, term: str, limit: int, shortest: int) -> list[tuple[int, int]]:
+    def _by_length(self, indexes: Iterable[int]) -> dict[int, tuple[list[str], np.ndarray]]:
+        by_length: dict[int, list[int]] = {}
+        for i in indexes:
+            by_length.setdefault(len(self.words[i]), []).append(i)
+        return {n: ([self.words[i] for i in ids], np.array(ids, dtype=np.int64)) for n, ids in by_length.items()}
+
+    def _near(self, term: str, limit: int, shortest: int, frequent: bool = False) -> list[tuple[int, int]]:
         """Return (distance, index) of the words within ``limit`` edits of ``term`` and at least ``shortest`` long."""
         found: list[tuple[int, int]] = []
+        lengths = self.frequent if frequent else self.lengths
         for n in range(max(shortest, len(term) - limit, 0), len(term) + limit + 1):
-            if n not in self.lengths:
+            if n not in lengths:
                 continue
-            words, ids = self.lengths[n]
+            words, ids = lengths[n]
             for _, d, k in process.extract(term, words, scorer=OSA.distance, processor=None,
                                            score_cutoff=limit, limit=None):
                 found.append((int(d), int(ids[k])))
@@ -105,8 +110,8 @@ class Vocabulary:
 
     def closest(self, term: str) -> str | None:
         """Return the nearest, then most frequent, word of at least MIN_DF blocks within two edits of ``term``."""
-        scored = [(d, -int(self.df[i]), self.words[i]) for d, i in self._near(term, 2, len(term) - 1)
-                  if d and self.df[i] >= self.MIN_DF and self.words[i] not in STOP_WORDS]
+        scored = [(d, -int(self.df[i]), self.words[i]) for d, i in self._near(term, 2, len(term) - 1, frequent=True)
+                  if d and self.words[i] not in STOP_WORDS]
         return min(scored)[2] if scored else None
 
 
