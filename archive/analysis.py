@@ -199,13 +199,14 @@ def _mute_e_follows(letters: list[tuple[str, str, bool]], i: int) -> bool:
     The syllable is a consonant (or a pair such as ``gl``, ``ch``) then an unaccented e,
     which ends the word (``-e``, ``-es``, ``-ent``) or is followed by one consonant and a vowel.
     """
-    rest = "".join(base if not marks else base + "\u0301" for base, marks, _ in letters[i + 1:])
-    k = 2 if rest[:2] in _PAIRS else 1
-    if len(rest) <= k or rest[0] in _VOWELS or rest[k] != "e":
+    # An accented letter is written as its base and a mark, so that it is never an unaccented e.
+    rest = ["".join((base, marks)) for base, marks, _ in letters[i + 1:]]
+    k = 2 if "".join(rest[:2]) in _PAIRS else 1
+    if len(rest) <= k or rest[0] in _VOWELS or not rest[0].isalpha() or rest[k] != "e":
         return False
-    after = rest[k + 1:]
-    return (after in ("", "s", "nt") or (len(after) >= 2 and after[0] not in _VOWELS
-                                         and after[0].isalpha() and after[1] in _VOWELS))
+    after = "".join(rest[k + 1:])
+    return (after in ("", "s", "nt") or (len(rest) >= k + 3 and rest[k + 1] not in _VOWELS
+                                         and rest[k + 1].isalpha() and rest[k + 2][:1] in _VOWELS))
 
 
 #: Words keeping their circumflex in the 1990 reform (it tells them apart): dû, mû, crû, fût,
