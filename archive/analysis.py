@@ -49,8 +49,9 @@ from whoosh.analysis import Analyzer, Token
 from whoosh.lang import stopwords_for_language
 
 __all__ = ["WORD_PATTERN", "WORD_RE", "APOSTROPHES", "ELISIONS", "STOP_WORDS", "fold", "stem_variants",
-           "words", "tokens", "split_words", "normalize", "normalize_text", "has_accents", "accents_agree",
-           "Analysis", "Span", "Chain", "FRENCH", "accent_term", "ChainAnalyzer"]
+           "words", "tokens", "split_words", "normalize", "normalize_text", "join_numbers", "has_accents",
+           "accents_agree", "GROUP_SEPARATORS", "NUMBER_RE", "Analysis", "Span", "Chain", "FRENCH", "accent_term",
+           "ChainAnalyzer"]
 
 #: Every character a reader or a PDF uses as an apostrophe.
 APOSTROPHES = "'’ʼ‘`´"
@@ -168,6 +169,14 @@ _TEXT_NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for 
 def normalize_text(text: str) -> str:
     """Return a typed query as the chain reads text: NFKC, one apostrophe, no invisible characters."""
     return unicodedata.normalize("NFKC", text.translate(_TEXT_NORMAL))
+
+
+_DROP_SEPARATORS = str.maketrans({c: None for c in GROUP_SEPARATORS})
+
+
+def join_numbers(text: str) -> str:
+    """Write a number's digit groups together, as the chain reads them: ``2 000`` → ``2000`` (queries)."""
+    return NUMBER_RE.sub(lambda m: m.group().translate(_DROP_SEPARATORS), text)
 
 
 def has_accents(word: str) -> bool:

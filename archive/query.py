@@ -36,7 +36,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .analysis import ELISIONS, FRENCH, GROUP_SEPARATORS, NUMBER_RE, Chain, has_accents, normalize_text, words
+from .analysis import ELISIONS, FRENCH, Chain, has_accents, join_numbers, normalize_text, words
 from .model import parse_date
 
 __all__ = ["Word", "Phrase", "Near", "Prefix", "Fuzzy", "And", "Or", "Not", "Node", "Reading", "Query",
@@ -187,14 +187,6 @@ def parse_query(text: str, chain: Chain = FRENCH) -> Query:
         return query
     except (ValueError, RecursionError, IndexError):
         return _plain_words(text, normal, chain)
-
-
-_DROP_SEPARATORS = str.maketrans({c: None for c in GROUP_SEPARATORS})
-
-
-def join_numbers(text: str) -> str:
-    """Write a number's digit groups together, as the chain reads them: ``2 000`` → ``2000``."""
-    return NUMBER_RE.sub(lambda m: m.group().translate(_DROP_SEPARATORS), text)
 
 
 def _plain_words(text: str, normal: str, chain: Chain) -> Query:

@@ -11,8 +11,8 @@ import re
 import pytest
 
 from archive import Archive, Article, search
-from archive.analysis import FRENCH, accents_agree, tokens
-from archive.query import Near, join_numbers, parse_query
+from archive.analysis import FRENCH, accents_agree, join_numbers, tokens
+from archive.query import Near, parse_query
 from archive.research import concordance as kwic
 from archive.search import SearchRequest, engine_for
 

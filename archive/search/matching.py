@@ -28,7 +28,7 @@ import numpy as np
 from ..analysis import accents_agree, fold
 from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_format import EMPTY_IDS, EMPTY_WEIGHTS
-from .positions import near_positional, positional, proximity
+from .positions import near_match, positional, proximity
 from .snapshot import Positions, Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
@@ -46,8 +46,6 @@ MAX_PREFIX_TERMS = 64
 #: Postings one query may read (each term once): about 40 of the most frequent words.
 MAX_POSTINGS = 4_000_000
 MAX_ACCENT_FORMS = 256
-#: Printed forms one word of a proximity query may read (each form's positions are read).
-MAX_NEAR_FORMS = 512
 
 
 @dataclass
@@ -366,56 +364,8 @@ class Evaluator:
         return out
 
     def near(self, node: Near) -> Match:
-        """Match words within ``slop`` positions of each other, each in any of its forms, in a paragraph
-        or the title; a word typed with accents keeps them (its forms are chosen by them)."""
-        out = self.zeros()
-        groups = [self.near_forms(word) for word in node.words]
-        self.expanded[node.text] = sorted({term for group in groups for term in group})
-        # A form's positions are its exact term's, which other spellings share (pêche for
-        # pèche): a block must also hold a form keeping each typed accent.
-        allowed: np.ndarray | None = None
-        for word in node.words:
-            if word.accent:
-                _, kept, _ = self.accent_kept(word.accent, None)
-                allowed = kept if allowed is None else np.intersect1d(allowed, kept, assume_unique=True)
-        ids, tf = near_positional(self, groups, node.slop, "exact")
-        if allowed is not None:
-            keep = np.isin(ids, allowed, assume_unique=True)
-            ids, tf = ids[keep], tf[keep]
-        out.mask[ids] = out.para[ids] = True
-        out.score[ids] = self.near_score(groups, "exact", ids, tf, B_TEXT, self.snap.n_docs)
-        ids, tf = near_positional(self, groups, node.slop, "title_exact")
-        if allowed is not None:
-            keep = np.isin(ids, allowed, assume_unique=True)
-            ids, tf = ids[keep], tf[keep]
-        if len(ids):
-            scores = TITLE_BOOST * self.near_score(groups, "title_exact", ids, tf, B_TITLE, self.snap.n_titled)
-            docs, lifted = self.lift(ids, scores)
-            out.mask[docs] = True
-            out.score[docs] = np.maximum(out.score[docs], lifted)
-        return out
-
-    def near_forms(self, word: Word) -> list[str]:
-        """Return the exact terms of a word's printed forms (those keeping its typed accents)."""
-        def forms() -> list[str]:
-            exact: set[str] = set()
-            for key in word.terms:
-                for term in self.snap.expand_prefix("accent", key + "|", MAX_NEAR_FORMS):
-                    form = term.partition("|")[2]
-                    if word.accent is None or accents_agree(word.accent, form):
-                        exact.add(self.snap.chain.word(form).exact)
-            return sorted(exact)
-        found: list[str] = self.snap.memo(("near", word.terms, word.accent), forms)
-        return found
-
-    def near_score(self, groups: list[list[str]], fieldname: str, ids: np.ndarray, tf: np.ndarray,
-                   b: float, n_docs: int) -> np.ndarray:
-        """Score words found near each other as a phrase is: each word's BM25 weight at that frequency."""
-        score = np.zeros(len(ids), np.float32)
-        for group in groups:
-            df = max([1] + [self.snap.doc_frequency(fieldname, term) for term in group])
-            score += self.weigh(fieldname, ids, tf, df, b, n_docs)
-        return score
+        """Match words within ``slop`` positions of each other (see :func:`.positions.near_match`)."""
+        return near_match(self, node, (B_TEXT, B_TITLE), TITLE_BOOST)
 
     def phrase_score(self, node: Phrase, fieldname: str, ids: np.ndarray, tf: np.ndarray, b: float,
                      n_docs: int) -> np.ndarray:

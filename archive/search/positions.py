@@ -27,17 +27,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..query import Node, Phrase, Word
+from ..analysis import accents_agree
+from ..query import Near, Node, Phrase, Word
 from ..whoosh_format import EMPTY_IDS
 
 if TYPE_CHECKING:  # (the evaluator calls into this module)
     from .matching import Evaluator, Match
     from .snapshot import Positions
 
-__all__ = ["positional", "near_positional", "proximity", "near", "PROXIMITY_WEIGHT", "PROXIMITY_WINDOW"]
+__all__ = ["positional", "near_match", "near_forms", "near_positional", "proximity", "near", "MAX_NEAR_FORMS",
+           "PROXIMITY_WEIGHT", "PROXIMITY_WINDOW"]
 
 #: Weight and window of two neighbouring query words found close together in one block.
 PROXIMITY_WEIGHT, PROXIMITY_WINDOW = 0.0, 8
+#: Printed forms one word of a proximity query may read (each form's positions are read).
+MAX_NEAR_FORMS = 512
 
 
 def positional(ev: Evaluator, node: Phrase, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
@@ -63,6 +67,55 @@ def positional(ev: Evaluator, node: Phrase, fieldname: str) -> tuple[np.ndarray,
         return EMPTY_IDS, np.zeros(0, np.float32)
     ids, counts = np.unique(starts >> 32, return_counts=True)
     return ids, counts.astype(np.float32)
+
+
+def near_match(ev: Evaluator, node: Near, b: tuple[float, float], title_boost: float) -> Match:
+    """Match words within ``slop`` positions of each other, each in any of its forms, in a paragraph
+    or the title (``b``: BM25's b there); a word typed with accents keeps them (they choose its forms)."""
+    out = ev.zeros()
+    groups = [near_forms(ev, word) for word in node.words]
+    ev.expanded[node.text] = sorted({term for group in groups for term in group})
+    # A form's positions are its exact term's, which other spellings share (pêche for
+    # pèche): a block must also hold a form keeping each typed accent.
+    allowed: np.ndarray | None = None
+    for word in node.words:
+        if word.accent:
+            _, kept, _ = ev.accent_kept(word.accent, None)
+            allowed = kept if allowed is None else np.intersect1d(allowed, kept, assume_unique=True)
+    for fieldname, b_field, n_docs in (("exact", b[0], ev.snap.n_docs), ("title_exact", b[1], ev.snap.n_titled)):
+        ids, tf = near_positional(ev, groups, node.slop, fieldname)
+        if allowed is not None:
+            keep = np.isin(ids, allowed, assume_unique=True)
+            ids, tf = ids[keep], tf[keep]
+        if not len(ids):
+            continue
+        # Scored as a phrase is: each word's BM25 weight at that frequency (its most frequent form's df).
+        score = np.zeros(len(ids), np.float32)
+        for group in groups:
+            df = max([1] + [ev.snap.doc_frequency(fieldname, term) for term in group])
+            score += ev.weigh(fieldname, ids, tf, df, b_field, n_docs)
+        if fieldname == "exact":
+            out.mask[ids] = out.para[ids] = True
+            out.score[ids] = score
+        else:
+            docs, lifted = ev.lift(ids, title_boost * score)
+            out.mask[docs] = True
+            out.score[docs] = np.maximum(out.score[docs], lifted)
+    return out
+
+
+def near_forms(ev: Evaluator, word: Word) -> list[str]:
+    """Return the exact terms of a word's printed forms (those keeping its typed accents), once per snapshot."""
+    def forms() -> list[str]:
+        exact: set[str] = set()
+        for key in word.terms:
+            for term in ev.snap.expand_prefix("accent", key + "|", MAX_NEAR_FORMS):
+                form = term.partition("|")[2]
+                if word.accent is None or accents_agree(word.accent, form):
+                    exact.add(ev.snap.chain.word(form).exact)
+        return sorted(exact)
+    found: list[str] = ev.snap.memo(("near", word.terms, word.accent), forms)
+    return found
 
 
 def near_positional(ev: Evaluator, groups: Sequence[Sequence[str]], slop: int,
