@@ -170,7 +170,7 @@ def test_the_same_word_matches_the_same_queries_in_lower_case_and_capitalised():
                                    '"manifestant police"~3', "manifestants near/3 polices"])
 def test_proximity_reads_word_forms(home, query):
     assert ids(home, query) == {"heurts"}
-    assert marks(home, query) == {"manifestants", "police"}
+    assert marks(home, query) == concordance(home, query) == {"manifestants", "police"}
 
 
 def test_proximity_finds_titles_and_keeps_typed_accents(home):
