@@ -11,8 +11,8 @@ aid         the store's integer key of the article (a column only, read
 n           the block number (a column only)
 text        the block's search terms (no positions)
 exact       the block's exact terms, with positions (phrases, proximity)
-accent      the block's printed forms with an accent or a capital, keyed by
-            stem (``cot|Côtes``): typed accents are checked against them
+accent      the block's printed forms, keyed by stem (``cot|Côtes``): typed
+            accents are checked against them, proximity reads a stem's forms
 title       the article's title, search terms (its own BM25 at query time)
 title_exact the title's exact terms, with positions (phrases in titles)
 source,     metadata, exact terms, for ``source:``, ``author:``
@@ -73,7 +73,7 @@ __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_arti
            "build_segments"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
-FORMAT = "fr-10"
+FORMAT = "fr-11"
 #: ``report(phase, n)``: ``n`` more units of ``phase`` done.
 Report = Callable[[str, int], None]
 _PACK_ONE = struct.Struct("<I").pack

@@ -36,10 +36,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .analysis import ELISIONS, FRENCH, Chain, has_accents, normalize_text, words
+from .analysis import ELISIONS, FRENCH, Chain, has_accents, join_numbers, normalize_text, words
 from .model import parse_date
 
-__all__ = ["Word", "Phrase", "Prefix", "Fuzzy", "And", "Or", "Not", "Node", "Reading", "Query",
+__all__ = ["Word", "Phrase", "Near", "Prefix", "Fuzzy", "And", "Or", "Not", "Node", "Reading", "Query",
            "parse_query", "parse_date_bound", "repeated_clauses", "MAX_CLAUSES"]
 
 #: Clauses beyond this many are ignored, which bounds the work of one query.
@@ -86,6 +86,18 @@ class Phrase:
 
 
 @dataclass(frozen=True)
+class Near:
+    """Words within ``slop`` positions of the first, in any order, each in any of its forms.
+
+    Each word is read as a plain word is (its search terms, a typed accent kept).
+    """
+
+    text: str
+    words: tuple[Word, ...]
+    slop: int
+
+
+@dataclass(frozen=True)
 class Fuzzy:
     """A word to match within ``distance`` edits, against the archive's own words."""
 
@@ -117,7 +129,7 @@ class Not:
     child: Node
 
 
-Node = Word | Phrase | Prefix | Fuzzy | And | Or | Not
+Node = Word | Phrase | Near | Prefix | Fuzzy | And | Or | Not
 
 
 @dataclass
@@ -165,7 +177,7 @@ def parse_date_bound(value: str | dt.date | None, *, end: bool) -> dt.date | Non
 def parse_query(text: str, chain: Chain = FRENCH) -> Query:
     """Parse a query with the chain that indexed the archive; never raise."""
     text = text or ""
-    normal = normalize_text(text)
+    normal = join_numbers(normalize_text(text))
     try:
         query = _Parser(text, normal, chain, keep_stops=False).parse()
         if query.root is None and query.words:
@@ -261,12 +273,24 @@ class _Parser:
                 break
             self.i += 1
             pieces = [t[1] for t in self.tokens[start:self.i] if not _NEAR_RE.fullmatch(t[1].upper())]
-            terms = tuple(t for p in pieces for t in _exact_terms(self.chain, p))
             typed = " ".join(t[1] for t in self.tokens[start:self.i])
             self.readings = [r for r in self.readings if r.text not in pieces]
-            self.read(typed, "near", list(terms))
-            node = Phrase(typed, terms, None, int(m.group(1)) or 1) if len(terms) > 1 else node
+            self.words.extend(words(pieces[-1]))
+            node = self.near(typed, " ".join(p.strip('"') for p in pieces), int(m.group(1)) or 1) or node
         return node
+
+    def near(self, typed: str, text: str, slop: int) -> Node | None:
+        """Read words within ``slop`` positions of each other, each as a plain word (forms, accents)."""
+        found: list[Word] = []
+        for raw in words(text):
+            variants = self.chain.search_terms(raw)
+            if variants:
+                form = self.chain.word(raw).form
+                found.append(Word(raw, variants, None, form.lower() if has_accents(form) else None))
+        self.read(typed, "near", [t for w in found for t in w.terms])
+        if not found:
+            return None
+        return Near(typed, tuple(found), slop) if len(found) > 1 else found[0]
 
     def and_expr(self) -> Node | None:
         nodes: list[Node] = []
@@ -369,6 +393,8 @@ class _Parser:
 
     def phrase(self, text: str, field_name: str | None, slop: int, typed: str) -> Node | None:
         self.words.extend(words(text))
+        if slop and field_name is None:
+            return self.near(typed, text, slop)
         terms = _exact_terms(self.chain, text)
         self.read(typed, "near" if slop else ("field" if field_name else "phrase"), list(terms))
         if not terms:

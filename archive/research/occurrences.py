@@ -22,8 +22,8 @@ their printed form:
   occurrences as the ``exact`` field's frequency says.
 * **Mixed terms** depend on the printed form: ``élection`` typed with its
   accent marks ``Élection`` and ``ÉLECTION`` but not ``election``. The
-  ``accent`` field counts each printed form with an accent or a capital per
-  paragraph; the term's other tokens are its lowercase unaccented form.
+  ``accent`` field counts each printed form per paragraph (every form since
+  index format fr-11; the term's other tokens, if any, are stop-word forms).
 * **Phrases** (``"premier ministre"``) come from the ``exact`` field's
   positions; a word marked inside a phrase joins its span, as the highlighter
   merges overlapping spans.

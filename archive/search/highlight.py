@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from ..analysis import FRENCH, Chain, accents_agree, split_words
-from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
+from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word
 
 __all__ = ["Marks", "Spans", "merge_spans", "clip", "marked_html", "FRAGMENT_CHARS"]
 
@@ -81,7 +81,8 @@ class Marks:
                 marks.phrases.append(n.terms)
             elif isinstance(n, Prefix):
                 marks.prefixes.append(n.prefix)
-            elif isinstance(n, Fuzzy):
+            elif isinstance(n, (Fuzzy, Near)):
+                # (Words near each other: every exact term of their forms, as matching read them.)
                 marks.exact.update(expanded.get(n.text, []))
 
         walk(node, False)

@@ -111,9 +111,13 @@ def anchors(marks: Marks) -> list[str]:
 def restart(text: str, at: int) -> int:
     """Return a position at or before ``at`` where tokenising ``text`` may start: after a space.
 
-    No word holds a space, so the words found from there are the words found from the start.
+    No word holds a space but a number (``2 000``), so the words found from a space with
+    no digit on both sides are the words found from the start.
     """
-    return text.rfind(" ", 0, at) + 1
+    space = text.rfind(" ", 0, at)
+    while space > 0 and text[space - 1].isdigit() and text[space + 1:space + 2].isdigit():
+        space = text.rfind(" ", 0, space)
+    return space + 1
 
 
 class Locator:
@@ -123,8 +127,9 @@ class Locator:
         self.marks = marks
         found = anchors(marks)
         self.pattern: re.Pattern[str] | None = None
-        # The anchors are the French chain's: an index built otherwise is read word by word.
-        if marks and all(found) and marks.chain == FRENCH:
+        # The anchors are the French chain's: an index built otherwise is read word by word,
+        # and so are numbers (``2000`` is printed ``2 000``, ``2.000``…).
+        if marks and all(found) and marks.chain == FRENCH and not any(c.isdigit() for a in found for c in a):
             letters = _letters()
             pieces = []
             for anchor in found:
