@@ -1,0 +1,127 @@
+"""Saved web pages: the article's text and metadata, without navigation, ads, comments or footers.
+
+The extraction is trafilatura's (the reference for news pages), in its
+precision mode; the date is htmldate's, as trafilatura finds it (published
+date, else the date in the page's metadata or address). Title, authors, site
+name (the article's source) and canonical address come from the page's
+metadata. A page where no article body is found (a home page of links, a
+login wall, an empty shell filled by JavaScript) fails alone with that reason.
+
+:func:`fragment_blocks` reads the HTML a feed carries (``content:encoded``),
+which is already the article: no boilerplate to remove, only markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import lxml.html
+from lxml import etree
+from trafilatura import bare_extraction
+
+from ..errors import IngestError, InvalidArticle
+from ..model import Article, Block, clean_block
+from .lang import language
+
+__all__ = ["page_article", "fragment_blocks", "MAX_PAGE_BYTES"]
+
+#: Largest page read (a 50 MB page is refused: no article is that long, and extraction time grows with it).
+MAX_PAGE_BYTES = 16 * 1024 * 1024
+_LANG_RE = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)
+_BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt", "figcaption"}
+
+
+def page_article(data: bytes, name: str, *, url: str | None = None, date: dt.date | None = None) -> Article:
+    """Return the article of one saved page; raise :class:`IngestError` when it has no article body.
+
+    ``url`` is where the page was fetched (the canonical address wins when the page
+    gives one), ``date`` the date to keep when the page tells none (a WARC record's).
+    """
+    try:
+        doc: Any = bare_extraction(data, url=url, with_metadata=True, include_comments=False, include_tables=False,
+                              include_images=False, favor_precision=True, deduplicate=False)
+    except (ValueError, etree.LxmlError) as exc:
+        raise IngestError(name, f"not a readable web page ({exc})", code="bad_page") from None
+    blocks = _body_blocks(doc.body) if doc is not None and doc.body is not None else []
+    if doc is None or not any(not b.heading for b in blocks):
+        raise IngestError(name, "no article body found in the page (a list of links, a login wall "
+                                "or an empty page?)", code="no_article_body")
+    title = clean_block(doc.title or "")
+    if blocks and blocks[0].heading and (not title or blocks[0].text == title):
+        title = title or blocks[0].text
+        blocks = blocks[1:]
+    m = _LANG_RE.search(data[:65536])
+    record: dict[str, Any] = {
+        "title": title or None,
+        "paragraphs": [b.text for b in blocks],
+        "headings": [i for i, b in enumerate(blocks) if b.heading],
+        "date": doc.date or (date.isoformat() if date else None),
+        "source": doc.sitename or doc.hostname or None,
+        "authors": [a.strip() for a in (doc.author or "").split(";") if a.strip()],
+        "url": doc.url or url,
+        "lang": language(" ".join(b.text for b in blocks), m.group(1).decode() if m else None),
+    }
+    try:
+        return Article.from_record(record)
+    except InvalidArticle as exc:
+        raise IngestError(name, str(exc), code=exc.code, **exc.params) from None
+
+
+def _body_blocks(body: Any) -> list[Block]:
+    """Return the blocks of trafilatura's body: ``head`` elements are headings, the rest paragraphs."""
+    blocks: list[Block] = []
+    for element in body:
+        if element.tag == "list":
+            texts = [clean_block("".join(item.itertext())) for item in element]
+        else:
+            texts = [clean_block("".join(element.itertext()))]
+        blocks.extend(Block(text, element.tag == "head") for text in texts if text)
+    return blocks
+
+
+def fragment_blocks(fragment: str) -> list[Block]:
+    """Return the paragraphs and headings of an HTML fragment (a feed item's content)."""
+    if "<" not in fragment:
+        return [Block(t) for t in (clean_block(p) for p in re.split(r"\n\s*\n", fragment)) if t]
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.LxmlError, ValueError):
+        return []
+    for bad in root.xpath("//script|//style|//noscript|//iframe|//form"):
+        bad.drop_tree()
+    blocks: list[Block] = []
+    loose: list[str] = []
+
+    def flush() -> None:
+        text = clean_block(" ".join(loose))
+        if text:
+            blocks.append(Block(text))
+        loose.clear()
+
+    def walk(element: Any) -> None:
+        if element.text:
+            loose.append(element.text)
+        for child in element:
+            if not isinstance(child.tag, str):
+                pass
+            elif child.tag in _BLOCK_TAGS:
+                flush()
+                text = clean_block(child.text_content())
+                if text:
+                    blocks.append(Block(text, child.tag in ("h1", "h2", "h3", "h4", "h5", "h6")))
+            elif child.tag == "br":
+                following = child.getnext()
+                if following is not None and following.tag == "br" and not (child.tail or "").strip():
+                    flush()  # <br><br>: a blank line between two paragraphs
+            else:
+                walk(child)
+                if child.tag in ("div", "section", "article", "ul", "ol", "table"):
+                    flush()
+            if child.tail:
+                loose.append(child.tail)
+
+    walk(root)
+    flush()
+    return blocks
