@@ -29,7 +29,12 @@ __all__ = ["page_article", "fragment_blocks", "MAX_PAGE_BYTES"]
 
 #: Largest page read (a 50 MB page is refused: no article is that long, and extraction time grows with it).
 MAX_PAGE_BYTES = 16 * 1024 * 1024
+#: Characters of the longest paragraph of a page that has an article body.
+MIN_PROSE = 40
 _LANG_RE = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)
+_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_SEPARATOR_RE = re.compile(r"\s+[-|–—·]{1,2}\s+")
+_HEADING_RE = re.compile(r"<h[12][^>]*>(.{1,400}?)</h[12]>", re.I | re.S)
 _BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt", "figcaption"}
 
 
@@ -41,14 +46,16 @@ def page_article(data: bytes, name: str, *, url: str | None = None, date: dt.dat
     """
     try:
         doc: Any = bare_extraction(data, url=url, with_metadata=True, include_comments=False, include_tables=False,
-                              include_images=False, favor_precision=True, deduplicate=False)
+                              include_images=False, deduplicate=False)
     except (ValueError, etree.LxmlError) as exc:
         raise IngestError(name, f"not a readable web page ({exc})", code="bad_page") from None
-    blocks = _body_blocks(doc.body) if doc is not None and doc.body is not None else []
-    if doc is None or not any(not b.heading for b in blocks):
+    body = doc.body if doc is not None else None
+    blocks = _body_blocks(body) if body is not None else []
+    # A sentence of prose, not only headings and lists of links (a home page, a tag page).
+    if body is None or not any(e.tag in ("p", "quote") and _longest_line(e) >= MIN_PROSE for e in body):
         raise IngestError(name, "no article body found in the page (a list of links, a login wall "
                                 "or an empty page?)", code="no_article_body")
-    title = clean_block(doc.title or "")
+    title, site = _headline(data, clean_block(doc.title or ""), doc.sitename or None)
     if blocks and blocks[0].heading and (not title or blocks[0].text == title):
         title = title or blocks[0].text
         blocks = blocks[1:]
@@ -58,7 +65,7 @@ def page_article(data: bytes, name: str, *, url: str | None = None, date: dt.dat
         "paragraphs": [b.text for b in blocks],
         "headings": [i for i, b in enumerate(blocks) if b.heading],
         "date": doc.date or (date.isoformat() if date else None),
-        "source": doc.sitename or doc.hostname or None,
+        "source": site or doc.hostname or None,
         "authors": [a.strip() for a in (doc.author or "").split(";") if a.strip()],
         "url": doc.url or url,
         "lang": language(" ".join(b.text for b in blocks), m.group(1).decode() if m else None),
@@ -67,6 +74,43 @@ def page_article(data: bytes, name: str, *, url: str | None = None, date: dt.dat
         return Article.from_record(record)
     except InvalidArticle as exc:
         raise IngestError(name, str(exc), code=exc.code, **exc.params) from None
+
+
+def _headline(data: bytes, title: str, site: str | None) -> tuple[str, str | None]:
+    """Return the article's title and site name, reading ``<title>Site - Headline</title>`` both ways.
+
+    Trafilatura keeps one part of a composite ``<title>``; an old page that names its site
+    first gets the site as title. The part that is also a heading of the page is the headline,
+    and the other part, when the page names no site, the site.
+    """
+    head = data[:65536]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:  # cut in the middle of a character, or another encoding
+        text = head[:exc.start].decode("utf-8") if exc.start > len(head) - 4 else head.decode("cp1252", "replace")
+    m = _TITLE_RE.search(text)
+    if m is None:
+        return title, site
+    raw = _inner_text(m.group(1))
+    parts = [clean_block(p) for p in _SEPARATOR_RE.split(raw)]
+    if len(parts) < 2:
+        return title, site
+    headings = {_inner_text(h) for h in _HEADING_RE.findall(text) if h.strip()}
+    for part in parts:
+        if part in headings and part != title:
+            others = [p for p in parts if p != part]
+            return part, site or (others[0] if others else None)
+    return title, site
+
+
+def _longest_line(element: Any) -> int:
+    """Return the length of an element's longest line of text (a list of links has only short ones)."""
+    return max((len(line.strip()) for line in "".join(element.itertext()).split("\n")), default=0)
+
+
+def _inner_text(markup: str) -> str:
+    """Return the text of a bit of HTML (entities and tags resolved)."""
+    return clean_block(lxml.html.fromstring(f"<p>{markup}</p>").text_content())
 
 
 def _body_blocks(body: Any) -> list[Block]:
