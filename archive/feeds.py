@@ -142,7 +142,7 @@ class Feeds:
     def list(self) -> list[Subscription]:
         """Return the followed feeds, in the order they were added."""
         rows = self.db.execute("SELECT url, source, tags, etag, modified, added, checked, status FROM feeds "
-                               "ORDER BY added, url").fetchall()
+                               "ORDER BY rowid").fetchall()
         return [Subscription(r[0], r[1], tuple(json.loads(r[2])), *r[3:]) for r in rows]
 
     def fetch_all(self) -> Iterator[FetchReport]:

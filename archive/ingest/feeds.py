@@ -29,7 +29,7 @@ from .lang import language, marked
 
 __all__ = ["FeedItem", "Feed", "parse_feed", "read_feed", "item_article", "FULL_TEXT_CHARS"]
 
-#: An item's content of at least this many characters is the article itself (shorter: a teaser).
+#: An item's content of several paragraphs, or of one this long, is the article itself (else a teaser).
 FULL_TEXT_CHARS = 400
 
 
@@ -49,7 +49,7 @@ class FeedItem:
     @property
     def full_text(self) -> bool:
         """Tell whether the feed carries the article's text (not only a teaser)."""
-        return sum(len(b.text) for b in self.content) >= FULL_TEXT_CHARS
+        return len(self.content) >= 2 or sum(len(b.text) for b in self.content) >= FULL_TEXT_CHARS
 
 
 @dataclass(frozen=True)
