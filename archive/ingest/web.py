@@ -69,6 +69,7 @@ def fetch(url: str, *, etag: str | None = None, modified: str | None = None, lim
                 chunks.append(chunk)
             return Response(answer.geturl(), answer.status, b"".join(chunks), dict(answer.headers.items()))
     except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the connection's socket
         if exc.code == 304:
             return Response(url, 304, b"", dict(exc.headers.items()))
         raise IngestError(url, f"the server answered HTTP {exc.code} ({exc.reason})", code="http_error",
