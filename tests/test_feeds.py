@@ -230,3 +230,25 @@ def test_a_page_is_added_by_its_address_and_offline_is_one_line(runner, home, si
     assert offline.stderr.splitlines()[0].startswith("failed: http://127.0.0.1:1/article.html: could not reach")
     missing = run(runner, home, "add", f"{site.base}/nope.html")
     assert "failed: " + f"{site.base}/nope.html: the server answered HTTP 404 (Not Found)" in missing.stderr
+
+
+def test_the_add_form_takes_a_saved_page_a_warc_by_content_and_an_address(home, site, tmp_path):
+    import io
+    import re
+
+    from webui import create_app
+
+    serve_feeds(site, RSS_ITEMS, etag='"v1"')
+    client = create_app({"ARCHIVE_HOME": str(home), "ARCHIVE_ADMIN_TOKEN": "s3cret"}).test_client()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/add").get_data(as_text=True)).group(1)
+    saved = page("Incendie à Gennevilliers", NEW)
+    form = {"csrf": csrf, "token": "s3cret", "url": f"{site.base}/pages/eau.html",
+            "file": (io.BytesIO(saved), "incendie.htm")}
+    answer = client.post("/add", data=form, content_type="multipart/form-data")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert "2 articles ajoutés, 0 mis à jour, 0 inchangé" in answer.get_data(as_text=True)
+    records = {a.title: a for a in Archive(home).store.iter_articles()}
+    assert records["Incendie à Gennevilliers"].paragraphs == NEW
+    assert records["Loi sur l'eau : les sages valident l'essentiel"].url == f"{site.base}/pages/eau.html"
+    refused = client.post("/add", data={"csrf": csrf, "token": "s3cret", "url": "file:///etc/passwd"})
+    assert refused.status_code == 400 and "file:///etc/passwd" in refused.get_data(as_text=True)
