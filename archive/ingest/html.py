@@ -27,8 +27,9 @@ from .lang import language
 
 __all__ = ["page_article", "fragment_blocks", "MAX_PAGE_BYTES"]
 
-#: Largest page read (a 50 MB page is refused: no article is that long, and extraction time grows with it).
-MAX_PAGE_BYTES = 16 * 1024 * 1024
+#: Largest page read: extraction costs about 3 s a MiB of dense text (bench/ingest.md), and no article
+#: page is near this; a 50 MB page is refused in one line.
+MAX_PAGE_BYTES = 8 * 1024 * 1024
 #: Characters of the longest paragraph of a page that has an article body.
 MIN_PROSE = 40
 _LANG_RE = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)
