@@ -190,9 +190,12 @@ class Feeds:
         with self._tx() as db:
             db.executemany("INSERT OR IGNORE INTO feed_items VALUES (?, ?, ?, ?)",
                            [(feed.url, key, origin, _now()) for key, origin in keys.items()])
-            # Validators are kept only once the items are stored: a failed store is fetched whole again.
+            # Validators are kept only once every item is stored: after a failed item the next
+            # fetch must get the whole feed again (not a 304) to try it once more.
+            complete = not report.failures
             db.execute("UPDATE feeds SET etag = ?, modified = ? WHERE url = ?",
-                       (_header(answer, "ETag"), _header(answer, "Last-Modified"), feed.url))
+                       (_header(answer, "ETag") if complete else None,
+                        _header(answer, "Last-Modified") if complete else None, feed.url))
 
     def _item(self, feed: Subscription, title: str | None, item: feeds.FeedItem) -> Item:
         """Read one new item: the feed's text if it carries the article, else its page's."""
