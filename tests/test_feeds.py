@@ -252,3 +252,38 @@ def test_the_add_form_takes_a_saved_page_a_warc_by_content_and_an_address(home, 
     assert records["Loi sur l'eau : les sages valident l'essentiel"].url == f"{site.base}/pages/eau.html"
     refused = client.post("/add", data={"csrf": csrf, "token": "s3cret", "url": "file:///etc/passwd"})
     assert refused.status_code == 400 and "file:///etc/passwd" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("text, seconds", [("15m", 900.0), ("1h", 3600.0), ("90s", 90.0), ("45", 45.0)])
+def test_fetch_every_reads_durations(text, seconds):
+    from archive.cli_serve import duration
+
+    assert duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "15 min", "-5m", "quinze"])
+def test_fetch_every_refuses_what_is_not_a_duration(text):
+    import click
+
+    from archive.cli_serve import duration
+
+    with pytest.raises(click.BadParameter):
+        duration(text)
+
+
+def test_serve_fetches_the_feeds_on_its_schedule(runner, home, site):
+    from conftest import wait_until
+
+    from archive.cli_serve import fetching
+
+    serve_feeds(site, RSS_ITEMS, etag='"v1"')
+    run(runner, home, "feeds", "add", f"{site.base}/rss.xml")
+    stop, thread = fetching(home, 0.2)
+    try:
+        wait_until(lambda: len(site.hits("/rss.xml")) >= 2, "two scheduled fetches")
+    finally:
+        stop.set()
+        thread.join(timeout=60)  # the fetch under way finishes; no other starts
+    assert not thread.is_alive()
+    assert len(Archive(home).store) == 2
+    assert site.hits("/rss.xml")[1].get("If-None-Match") == '"v1"'
