@@ -205,7 +205,7 @@ class Feeds:
             if item.full_text or not item.link:
                 article = feeds.item_article(item, item.content or item.summary, source, feed.tags)
             else:
-                page = html.page_article(self.fetch(item.link).body, where, url=item.link)
+                page = html.page_article(self.fetch(item.link, limit=html.MAX_PAGE_BYTES).body, where, url=item.link)
                 record = page.to_record()
                 del record["id"]  # derived again from the final content
                 record.update(source=feed.source or page.source or title, tags=[*page.tags, *feed.tags],

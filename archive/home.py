@@ -28,6 +28,7 @@ from .failpoints import failpoint
 from .identity import Incoming
 from .indexing import FastWriter, IndexDir, Report, build_segments, write_articles
 from .ingest import Item, Source, find_sources, read_incoming, web
+from .ingest.html import MAX_PAGE_BYTES
 from .integrity import READ_ERRORS, verify_files, verify_segments, write_manifest
 from .merging import merge_segments
 from .model import Article
@@ -168,7 +169,8 @@ class Archive:
         sources = []
         for source in found:
             try:
-                sources.append(Source(source.path, web.fetch(source.path).body) if source.is_url else source)
+                sources.append(Source(source.path, web.fetch(source.path, limit=MAX_PAGE_BYTES).body)
+                               if source.is_url else source)
             except IngestError as exc:
                 report.failures.append(exc)
         progress = progress or no_progress

@@ -112,7 +112,10 @@ def site() -> Iterator[Site]:
             for name, value in validators.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client refused a body too large, as it should
 
         def log_message(self, *args: object) -> None:
             pass
@@ -230,6 +233,10 @@ def test_a_page_is_added_by_its_address_and_offline_is_one_line(runner, home, si
     assert offline.stderr.splitlines()[0].startswith("failed: http://127.0.0.1:1/article.html: could not reach")
     missing = run(runner, home, "add", f"{site.base}/nope.html")
     assert "failed: " + f"{site.base}/nope.html: the server answered HTTP 404 (Not Found)" in missing.stderr
+    site.routes["/huge.html"] = (b"<html><body><p>" + b"x" * (9 << 20), "text/html", {})
+    huge = run(runner, home, "add", f"{site.base}/huge.html", url)
+    assert huge.stderr.splitlines() == [f"failed: {site.base}/huge.html: larger than 8 MiB: not read"]
+    assert huge.stdout.startswith("0 added, 0 updated, 1 unchanged, 1 failed")
 
 
 def test_the_add_form_takes_a_saved_page_a_warc_by_content_and_an_address(home, site, tmp_path):

@@ -15,8 +15,8 @@ import zlib
 
 __all__ = ["recognise", "HEAD_BYTES", "KINDS"]
 
-#: How much of a file recognition reads.
-HEAD_BYTES = 64 * 1024
+#: How much of a file recognition reads (a Europresse export's first document may follow a long <style>).
+HEAD_BYTES = 256 * 1024
 KINDS = ("txt", "md", "json", "jsonl", "page", "europresse", "feed", "warc", None)
 _BY_SUFFIX = {".txt": "txt", ".md": "md", ".markdown": "md", ".json": "json", ".jsonl": "jsonl",
               ".ndjson": "jsonl"}
