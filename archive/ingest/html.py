@@ -27,7 +27,7 @@ from .lang import language
 
 __all__ = ["page_article", "fragment_blocks", "MAX_PAGE_BYTES"]
 
-#: Largest page read: extraction costs about 3 s a MiB of dense text (bench/ingest.md), and no article
+#: Largest page read: extraction costs about 0.75 s of CPU a MiB of dense text (bench/ingest.md), no article
 #: page is near this; a 50 MB page is refused in one line.
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 #: Characters of the longest paragraph of a page that has an article body.
