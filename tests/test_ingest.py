@@ -244,3 +244,14 @@ def test_markdown_headings(line, heading):
     from archive.ingest.markdown import md_heading
 
     assert md_heading(line) == heading
+
+
+def test_a_bad_record_of_a_json_list_fails_alone(tmp_path):
+    from archive.home import Archive
+
+    f = tmp_path / "list.json"
+    f.write_text(json.dumps([{"id": "a", "title": "A", "paragraphs": ["Un."]}, {"id": "b", "paragraphs": 3},
+                             {"id": "c", "title": "C", "paragraphs": ["Trois."]}]), encoding="utf-8")
+    report = Archive(tmp_path / "home").add([str(f)])
+    assert [(x.source, x.reason) for x in report.failures] == [(f"{f}[1]", "'paragraphs' must be a list of strings")]
+    assert Archive(tmp_path / "home").store.ids() == ["a", "c"]

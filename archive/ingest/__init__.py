@@ -27,6 +27,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -149,6 +150,6 @@ def _overridden(items: Iterator[Item], overrides: Mapping[str, Any] | None) -> I
             except IngestError as exc:
                 yield exc
                 continue
-            item = Incoming(article, item.origin, item.derived, item.remember)
+            item = replace(item, article=article)
         yield item
 
