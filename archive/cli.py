@@ -127,19 +127,20 @@ def cli(ctx: click.Context, home: Path | None, wait: float) -> None:
 @click.option("--url", help="URL of the original (single file only).")
 @click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
               show_default=True, help="Processes reading a large JSON Lines file, and building a first index.")
+@click.option("--all-or-nothing", "whole", is_flag=True, help="One bad item (a JSON Lines line…) fails its whole file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @_edge
-def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str | None,
-        source: str | None, authors: tuple[str, ...], tags: tuple[str, ...], url: str | None,
-        procs: int, as_json: bool) -> None:
-    """Add articles: files (.txt .md .json .jsonl), folders, globs, or - for JSON Lines on stdin."""
+def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str | None, source: str | None,
+        authors: tuple[str, ...], tags: tuple[str, ...], url: str | None, procs: int, whole: bool,
+        as_json: bool) -> None:
+    """Add articles: files (.txt .md .jsonl .html .xml .warc…), folders, globs, https:// pages, or - (stdin)."""
     overrides = {"title": title, "date": date, "source": source, "authors": list(authors),
                  "tags": list(tags), "url": url}
     if any(overrides.values()) and (len(paths) != 1 or paths[0] == "-" or Path(paths[0]).is_dir()):
         raise click.UsageError("--title/--date/--source/--author/--tag/--url apply to one file only")
     start = _clock()
-    report = _archive(ctx).add(list(paths), overrides=overrides, progress=_bar, procs=procs)
+    report = _archive(ctx).add(list(paths), overrides=overrides, progress=_bar, procs=procs, all_or_nothing=whole)
     counts = report.counts()
     if as_json:
         click.echo(_json({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
@@ -431,10 +432,9 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
             click.echo(f"{name}: " + terminal_safe(", ".join(f"{v.value} ({v.count})" for v in values[:10])))
 
 
-
 # The history, copy, research and serve commands live in their own modules; importing
 # them registers them.
-from . import cli_replica, cli_research, cli_serve, cli_versions  # noqa: E402,F401
+from . import cli_feeds, cli_replica, cli_research, cli_serve, cli_versions  # noqa: E402,F401
 
 
 def main() -> None:

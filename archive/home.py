@@ -25,8 +25,10 @@ from . import bulk
 from .analysis import FRENCH, Chain
 from .errors import ArchiveBusy, ArchiveError, HomeMissing, HomeUnavailable, IngestError
 from .failpoints import failpoint
+from .identity import Incoming
 from .indexing import FastWriter, IndexDir, Report, build_segments, write_articles
-from .ingest import Source, find_sources, read_incoming
+from .ingest import Item, Source, find_sources, read_incoming, web
+from .ingest.html import MAX_PAGE_BYTES
 from .integrity import READ_ERRORS, verify_files, verify_segments, write_manifest
 from .merging import merge_segments
 from .model import Article
@@ -152,14 +154,25 @@ class Archive:
 
     def add(self, paths: Sequence[str], *, overrides: Mapping[str, Any] | None = None,
             stdin: BinaryIO | None = None, progress: ProgressFactory | None = None,
-            procs: int = 1, origin: str | None = None) -> AddReport:
-        """Add files, folders, globs or ``-`` (JSON Lines on stdin); one transaction per source.
+            procs: int = 1, origin: str | None = None, all_or_nothing: bool = False) -> AddReport:
+        """Add files, folders, globs, addresses or ``-`` (JSON Lines on stdin); one transaction per source.
 
-        ``origin`` names sources whose paths do not last (``web`` for a paste or an
-        upload): they are recorded as ``web:<file name>`` and never remembered.
+        An item that cannot be read (a JSON Lines line, a page of a web archive, a
+        document of an export) fails alone and the others are stored; with
+        ``all_or_nothing`` it fails its whole source instead. ``origin`` names
+        sources whose paths do not last (``web`` for a paste or an upload): they
+        are recorded as ``web:<file name>`` and never remembered.
         """
-        sources, missing = find_sources(paths)
+        found, missing = find_sources(paths)
         report = AddReport(failures=list(missing))
+        # Addresses are fetched before the write lock is taken: the network must not hold it.
+        sources = []
+        for source in found:
+            try:
+                sources.append(Source(source.path, web.fetch(source.path, limit=MAX_PAGE_BYTES).body)
+                               if source.is_url else source)
+            except IngestError as exc:
+                report.failures.append(exc)
         progress = progress or no_progress
         sizes = [_size(source) for source in sources]
         total = None if any(source.is_stdin for source in sources) else sum(sizes)
@@ -171,8 +184,9 @@ class Archive:
                     lines = bulk.lines_reader(procs if size >= bulk.BULK_BYTES else 1, meter)
                     try:
                         label = f"{origin}:{Path(source.path).name}" if origin else None
-                        items = _counting(read_incoming(source, overrides, stdin, origin=label, lines=lines), read)
-                        report.outcomes.extend(self.store.put(items, report.notes))
+                        items = read_incoming(source, overrides, stdin, origin=label, lines=lines)
+                        stored = _counting(_readable(items, report, all_or_nothing), read)
+                        report.outcomes.extend(self.store.put(stored, report.notes))
                         failpoint("after-store-commit")
                     except IngestError as exc:
                         # One transaction per source: its good articles went with the bad one.
@@ -193,6 +207,15 @@ class Archive:
                         advance(max(0, size - meter.done))  # the rest of the file: blank lines, other formats
             report.paragraphs = self.store.paragraphs(i for i, outcome in report.outcomes if outcome != "unchanged")
             self._sync(progress, procs)
+        return report
+
+    def add_incoming(self, items: Iterable[Item]) -> AddReport:
+        """Store articles already read (a feed's items) in one transaction, and index them."""
+        report = AddReport()
+        with self.writing():
+            report.outcomes.extend(self.store.put(_readable(items, report, False), report.notes))
+            report.paragraphs = self.store.paragraphs(i for i, outcome in report.outcomes if outcome != "unchanged")
+            self._sync(no_progress, 1)
         return report
 
     def add_articles(self, articles: Iterable[Article]) -> list[tuple[str, Outcome]]:
@@ -383,6 +406,18 @@ class Archive:
         return count
 
 
+def _readable(items: Iterable[Item], report: AddReport, all_or_nothing: bool) -> Iterator[Incoming]:
+    """Pass the articles on, and each item's failure to the report (or raise it: all or nothing)."""
+    for item in items:
+        if isinstance(item, IngestError):
+            if all_or_nothing:
+                raise item
+            report.failures.append(item)
+            continue
+        report.notes.extend(item.notes)
+        yield item
+
+
 def _counting(articles: Iterator[T], read: list[int]) -> Iterator[T]:
     for article in articles:
         read[0] += 1
@@ -403,7 +438,9 @@ class _Meter:
 def _size(source: Source) -> int:
     """Return a source file's size in bytes (0 for standard input or a file that cannot be read)."""
     try:
-        return 0 if source.is_stdin else os.path.getsize(source.path)
+        if source.data is not None:
+            return len(source.data)
+        return 0 if source.is_stdin or source.is_url else os.path.getsize(source.path)
     except OSError:
         return 0
 

@@ -54,18 +54,20 @@ def test_worker_processes_store_what_one_process_stores(tmp_path, monkeypatch):
     assert recorder.phases[0] == ["storing", size, "B", size]
 
 
-def test_a_bad_line_read_by_a_worker_fails_the_file_as_in_one_process(tmp_path, monkeypatch):
+@pytest.mark.parametrize("whole", [False, True])
+def test_a_bad_line_read_by_a_worker_fails_as_in_one_process(tmp_path, monkeypatch, whole):
     lines = [json.dumps(r) for r in _records(600)]
     lines[300] = '{"id": "x", "title": "T", "paragraphs": "pas une liste"}'
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    one = Archive(tmp_path / "one").add([str(path)], procs=1)
+    one = Archive(tmp_path / "one").add([str(path)], procs=1, all_or_nothing=whole)
     monkeypatch.setattr(bulk, "BULK_BYTES", 0)
-    two = Archive(tmp_path / "two").add([str(path)], procs=2)
+    two = Archive(tmp_path / "two").add([str(path)], procs=2, all_or_nothing=whole)
     (a,), (b,) = one.failures, two.failures
     assert (str(a), a.code, a.discarded) == (str(b), b.code, b.discarded) == (
-        f"{path}:301: 'paragraphs' must be a list of strings", "invalid_article", 300)
-    assert len(Archive(tmp_path / "two").store) == 0
+        f"{path}:301: 'paragraphs' must be a list of strings", "invalid_article", 300 if whole else 0)
+    # Alone, the bad line loses nothing else; all or nothing, it loses its whole file.
+    assert len(Archive(tmp_path / "one").store) == len(Archive(tmp_path / "two").store) == (0 if whole else 599)
 
 
 @pytest.mark.corpus

@@ -184,15 +184,20 @@ def test_terminal_output_agrees_in_number(runner, home):
     assert "  + 2 more paragraphs" in run(runner, home, "search", "Xiaomi").output
 
 
-def test_a_bad_jsonl_line_says_the_good_ones_were_rolled_back(runner, home, tmp_path):
+def test_a_bad_jsonl_line_fails_alone_or_rolls_back_its_file(runner, home, tmp_path):
     f = tmp_path / "lot.jsonl"
     f.write_text('{"id": "a", "title": "A", "paragraphs": ["Lyon."]}\n'
-                 '{"id": "b", "title": "B", "paragraphs": ["Lyon."]}\n{"id": "c"}\n')
-    r = run(runner, home, "add", str(f))
-    assert r.exit_code == 1
-    assert ("  nothing from this file was stored: its 2 good articles before the error were rolled back too; "
-            "fix the line and add the file again\n") in r.output
+                 '{"id": "c"}\n{"id": "b", "title": "B", "paragraphs": ["Lyon."]}\n')
+    strict = run(runner, home, "add", "--all-or-nothing", str(f))
+    assert strict.exit_code == 1
+    assert ("  nothing from this file was stored: its 1 good article before the error were rolled back too; "
+            "fix the line and add the file again\n") in strict.output
     assert len(Archive(home).store) == 0
+    alone = run(runner, home, "add", str(f))
+    assert alone.exit_code == 1
+    assert alone.output.splitlines()[0] == f"failed: {f}:2: 'paragraphs' must be a list of strings"
+    assert alone.output.splitlines()[1].startswith("2 added, 0 updated, 0 unchanged, 1 failed")
+    assert Archive(home).store.ids() == ["a", "b"]
 
 
 def test_serve_on_a_busy_port_says_so_in_one_line(runner, home):

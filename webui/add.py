@@ -39,5 +39,5 @@ def form() -> Any:
                            outcome_label=outcome_label, failure_message=failure_message), status
 
 
-_KEPT = ("title", "date", "source", "author", "tags", "text")
+_KEPT = ("title", "date", "source", "author", "tags", "text", "url")
 

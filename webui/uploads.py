@@ -3,8 +3,10 @@
 Both the ``/add`` form and ``POST /api/articles`` go through the same ingest
 code as the command line: uploads are written to a private temporary folder
 under sanitised names (:func:`werkzeug.utils.secure_filename`) and read from
-there; failures name each upload as the client sent it, never the server's
-temporary folder.
+there, recognised by their content (a saved page, a feed, a WARC archive, a
+Europresse export); failures name each upload as the client sent it, never
+the server's temporary folder. The form's ``url`` field (``http(s)://`` only)
+is fetched by the archive like ``archive add https://…``.
 """
 
 from __future__ import annotations
@@ -60,10 +62,20 @@ def ingest_request() -> AddReport:
                          "tags": [t.strip() for t in request.form.get("tags", "").split(",") if t.strip()],
                          "authors": [a.strip() for a in request.form.get("author", "").split(",")
                                      if a.strip()]}
-        if not paths:
+        # An address is fetched by the archive and remembered by it (it lasts, unlike an upload).
+        url = request.form.get("url", "").strip()
+        if url and not url.lower().startswith(("http://", "https://")):
+            return AddReport(failures=[IngestError(url, _("not a web address (give https://…)"))])
+        if not paths and not url:
             return AddReport(failures=[IngestError("request", _("nothing to add: paste a text or choose a file"))])
         # Temporary paths mean nothing later: these sources are named, never remembered.
-        report = archive.add(paths, overrides=overrides if text and len(paths) == 1 else None, origin="web")
+        report = (archive.add(paths, overrides=overrides if text and len(paths) == 1 else None, origin="web")
+                  if paths else AddReport())
+        if url:
+            fetched = archive.add([url])
+            report.outcomes += fetched.outcomes
+            report.failures += fetched.failures
+            report.notes += fetched.notes
         return _without_paths(report, names, folder)
 
 
