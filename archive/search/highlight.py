@@ -4,7 +4,7 @@ For the query ``investir "état d'urgence"`` and the paragraph
 ``L’État d’urgence freine les investissements.``, :class:`Marks` collects what
 the query looks for (the search term ``invest``, the exact phrase ``etat
 urgence``) and :meth:`Marks.spans` runs the paragraph through the same chain
-that indexed it, returning character spans: ``[(2, 16), (27, 43)]``, that is
+that indexed it, returning character spans: ``((2, 16), (28, 43))``, that is
 ``État d’urgence`` (the elided ``L’`` left outside) and ``investissements``.
 
 Spans are the core's answer; rendering is the edges' business. :func:`clip`

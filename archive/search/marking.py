@@ -12,7 +12,7 @@ command line, which prints their spans), the reading view
 through :mod:`archive.research.occurrences`) all take their spans from one plan:
 
     plan = MarkPlan.of(parsed.root, FRENCH, evaluator.expanded)
-    plan.spans("L’État d’urgence freine les investissements.")  # ((2, 16), (27, 43))
+    plan.spans("L’État d’urgence freine les investissements.")  # ((2, 16), (28, 43))
 
 A title is marked by its own plan (``title:"…"`` phrases count there), built beside
 the paragraphs' one.
