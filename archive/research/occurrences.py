@@ -132,13 +132,9 @@ class _Counter:
             if len(found) > MAX_TERMS:
                 return np.full(self.n, UNKNOWN, dtype=np.int64)
             self.sure.update(found)
-        candidates: set[str] = set()
-        stems = set(marks.terms)
-        for terms, _ in marks.accented:
-            stems |= terms
-            candidates |= {t for t in terms if self.chain.word(t).exact == t}
+        candidates = {t for terms, _ in marks.accented for t in terms if self.chain.word(t).exact == t}
         enumerated: dict[str, set[str]] = {}
-        for stem in stems:
+        for stem in marks.stems():
             words = self.terms_with_stem(stem)
             plain = {t for t in words if t not in STOP_WORDS}
             enumerated[stem] = plain

@@ -92,6 +92,10 @@ class Marks:
     def __bool__(self) -> bool:
         return bool(self.terms or self.exact or self.phrases or self.prefixes or self.accented)
 
+    def stems(self) -> set[str]:
+        """Return the search terms whose words may be marked: the words' and the accented words' stems."""
+        return self.terms.union(*(terms for terms, _ in self.accented))
+
     def _matches(self, exact: str, search: tuple[str, ...], form: str) -> bool:
         if exact in self.exact or (self.terms and not self.terms.isdisjoint(search)):
             return True

@@ -100,9 +100,7 @@ def _dotted(text: str) -> bool:
 
 def anchors(marks: Marks) -> list[str]:
     """Return the prefixes the exact term of every word ``marks`` may mark starts with."""
-    found = {p for t in marks.terms for p in stem_prefixes(t)} | set(marks.exact) | set(marks.prefixes)
-    for terms, _ in marks.accented:
-        found |= set(terms) | {p for t in terms for p in stem_prefixes(t)}
+    found = {p for t in marks.stems() for p in stem_prefixes(t)} | set(marks.exact) | set(marks.prefixes)
     found |= {phrase[0] for phrase in marks.phrases}
     # An anchor starting with another one adds nothing (``etats`` after ``etat``).
     return [a for a in sorted(found) if not any(a != b and a.startswith(b) for b in found)]
