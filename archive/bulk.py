@@ -18,6 +18,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
@@ -86,9 +87,8 @@ def _read_chunk(chunk: list[tuple[int, bytes]], name: str, overrides: Mapping[st
     try:
         for lineno, raw in chunk:
             for item in jsonl_articles(raw, lineno, name, overrides, base, remember):
-                item.article.content_hash()  # both kept in the article, which travels with them
-                copies.prepare(item.article)
-                out.append(item)
+                item.article.content_hash()  # kept in the article, which travels back with it
+                out.append(replace(item, signed=copies.prepare(item.article)))
     except IngestError as exc:
         # Sent back as fields: an exception with keyword-only arguments does not unpickle.
         params = {k: v for k, v in exc.params.items() if k not in ("source", "reason")}

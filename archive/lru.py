@@ -53,6 +53,11 @@ class LRU(Generic[K, V]):
         self.put(key, value)
         return value
 
+    def items(self) -> list[tuple[K, V]]:
+        """Return what is kept, least recently used first."""
+        with self._lock:
+            return [(key, value) for key, (value, _) in self._items.items()]
+
     def peek(self, key: K) -> V | None:
         """Return the value kept for ``key`` (None if none), leaving its place in the order."""
         with self._lock:
