@@ -16,9 +16,9 @@ The stages:
    paragraph). The few it leaves open are read and counted.
 2. **Page in date order** (the default): the counts say which paragraphs hold
    occurrences 101 to 150; only those are read from the store, and their spans
-   come from :class:`~.locate.Locator`, which finds the spans of
-   :meth:`Marks.spans <archive.search.highlight.Marks.spans>` (the ones the
-   search page highlights) without analysing every word. So every line's match
+   come from the query's plan of marks (:class:`~archive.search.marking.MarkPlan`,
+   made by the same ``select`` and counted in the index above), the one the
+   search page and the reading view mark with. So every line's match
    is a form of the query (``grèves`` for ``grève``, ``état d’urgence`` for the
    phrase). A paragraph whose text no longer has the index's count (the store
    changed and the index has not caught up) sends the request to stage 3.

@@ -13,8 +13,9 @@ around what it finds, with the highlighter's own judgement:
     « Le gouvernement de la France … » : ``franc`` found at 24, the word ``France``
     judged by the same :class:`Marks`, span (24, 30).
 
-Its answer is the highlighter's, span for span: result pages, the reading view
-and the concordance all mark through it. A paragraph with characters the
+Its answer is the highlighter's, span for span: a query's
+:class:`~.marking.MarkPlan` holds one, through which result pages, the reading
+view and the concordance all mark. A paragraph with characters the
 letter classes do not stand for (decomposed accents, invisible characters,
 ``O.N.U.``, letters beyond Latin-1 such as ``ł`` or ``ğ``) goes to the highlighter itself.
 The letter classes stay within Latin-1 because Python compiles such a class in
