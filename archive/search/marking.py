@@ -4,7 +4,7 @@ For ``investir "état d'urgence"``, :meth:`MarkPlan.of` takes the parsed tree
 and what matching expanded (prefixes, fuzzy and accented words) and decides,
 once, what is marked: the search term ``invest``, the phrase ``etat urgence``
 (:class:`~.highlight.Marks`), and the anchors a paragraph is scanned for
-(:class:`~.locate.Locator`, whose pattern is compiled here, once per query).
+(:class:`~.locate.Locator`, whose pattern is compiled here, once per query, when first used).
 Result pages (:meth:`Engine.search <archive.search.Engine.search>`, and the
 command line, which prints their spans), the reading view
 (:meth:`Engine.read <archive.search.Engine.read>`) and the concordance
@@ -38,8 +38,9 @@ class MarkPlan:
     def __init__(self, marks: Marks, title_marks: Marks) -> None:
         #: The paragraphs' marks (what the concordance counts in the index), and the title's.
         self.marks, self.title_marks, self.chain = marks, title_marks, marks.chain
-        self._body = Locator(marks)
-        self._title: Locator | None = None  # (compiled when a title is first marked)
+        # Compiled when first used: a selection for trends never marks anything.
+        self._body: Locator | None = None
+        self._title: Locator | None = None
 
     @classmethod
     def of(cls, root: Node | None, chain: Chain = FRENCH,
@@ -53,6 +54,8 @@ class MarkPlan:
 
     def spans(self, text: str) -> Spans:
         """Return the spans to mark in a paragraph (or heading), merged and sorted."""
+        if self._body is None:
+            self._body = Locator(self.marks)
         return self._body.spans(text)
 
     def title_spans(self, title: str) -> Spans:
