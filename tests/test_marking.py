@@ -22,8 +22,7 @@ from archive.analysis import FRENCH, STOP_WORDS, WORD_RE, fold
 from archive.cli import cli
 from archive.research import concordance
 from archive.research.kwic import MAX_LINES_PER_PAGE
-from archive.search import Engine, SearchRequest, Spans
-from archive.search.marking import MarkPlan
+from archive.search import Engine, MarkPlan, SearchRequest, Spans
 from tests.support import corpus_file
 
 _LETTERS = re.compile(r"[^\W\d_]{3,}")

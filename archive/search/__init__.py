@@ -25,6 +25,7 @@ by reading the modules in this order:
 
 from .engine import Engine, close_engines, engine_for, search
 from .highlight import Spans, marked_html
+from .marking import MarkPlan
 from .reading import WINDOW as READING_WINDOW
 from .reading import ArticleView
 from .request import SORTS, SearchRequest, Sort
@@ -32,4 +33,4 @@ from .results import Copy, FacetValue, Hit, Paragraph, SearchResults
 
 __all__ = ["search", "SearchRequest", "SearchResults", "Hit", "Copy", "Paragraph", "FacetValue", "Engine",
            "engine_for", "close_engines", "marked_html", "Spans", "Sort", "SORTS", "ArticleView",
-           "READING_WINDOW"]
+           "READING_WINDOW", "MarkPlan"]
