@@ -18,6 +18,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
@@ -94,7 +95,6 @@ def _read_chunk(chunk: list[tuple[int, bytes]], name: str, overrides: Mapping[st
             continue
         for item in items:
             if isinstance(item, Incoming):
-                item.article.content_hash()  # both kept in the article, which travels with them
-                copies.prepare(item.article)
-                out.append(item)
+                item.article.content_hash()  # kept in the article, which travels back with it
+                out.append(replace(item, signed=copies.prepare(item.article)))
     return out

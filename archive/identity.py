@@ -30,9 +30,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .model import Article
+
+if TYPE_CHECKING:
+    from .copies import Signed
 
 __all__ = ["Incoming", "Revision", "resolve_id"]
 
@@ -64,6 +67,8 @@ class Incoming:
     #: Only ``history`` is to be stored: the article was removed, its versions kept.
     removed: bool = False
     notes: list[str] = field(default_factory=list, compare=False)
+    #: Its copy signature and band keys, when computed ahead (by a bulk reading process).
+    signed: Signed | None = field(default=None, compare=False, repr=False)
 
 
 def resolve_id(db: sqlite3.Connection, item: Incoming) -> tuple[str, Decision]:

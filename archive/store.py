@@ -202,7 +202,7 @@ class Store:
                     outcomes[article.id] = "added" if outcomes.get(article.id) == "added" else "updated"
                 revisions.add_revision(db, article, digest, item.origin, item.stored_at or now)
                 if self.detect_copies:
-                    placer.place(article)
+                    placer.place(article, item.signed)
                 db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article.id,))
                 db.execute("INSERT INTO changes SELECT ?, aid FROM articles WHERE id = ?",
                            (generation, article.id))

@@ -16,9 +16,9 @@ The stages:
    paragraph). The few it leaves open are read and counted.
 2. **Page in date order** (the default): the counts say which paragraphs hold
    occurrences 101 to 150; only those are read from the store, and their spans
-   come from :class:`~.locate.Locator`, which finds the spans of
-   :meth:`Marks.spans <archive.search.highlight.Marks.spans>` (the ones the
-   search page highlights) without analysing every word. So every line's match
+   come from the query's plan of marks (:class:`~archive.search.marking.MarkPlan`,
+   made by the same ``select`` and counted in the index above), the one the
+   search page and the reading view mark with. So every line's match
    is a form of the query (``grèves`` for ``grève``, ``état d’urgence`` for the
    phrase). A paragraph whose text no longer has the index's count (the store
    changed and the index has not caught up) sends the request to stage 3.
@@ -29,35 +29,33 @@ The stages:
 
 Only the lines of the page asked for are cut into left context, match and right
 context, ``width`` characters each side, at word boundaries. Counts and scans are
-kept (:data:`CACHE_SIZE` queries per process, keyed by the index and store
-generations) so that the next page or another sort is immediate.
+kept by the engine (:attr:`Engine.derived <archive.search.Engine.derived>`, a few
+queries, keyed by the index and store generations, emptied when the engine closes)
+so that the next page or another sort is immediate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..analysis import FRENCH, WORD_RE, fold
+from ..analysis import WORD_RE, fold
 from ..errors import BadParameter
 from ..search import Engine, SearchRequest
-from ..search.highlight import Marks, Spans
-from ..search.locate import Locator, restart
+from ..search.highlight import Spans
+from ..search.locate import restart
 from ..store import Store
 from .occurrences import count_marks
 
-__all__ = ["Line", "Concordance", "concordance", "KWIC_SORTS", "MAX_WIDTH", "MAX_LINES_PER_PAGE",
-           "CACHE_SIZE"]
+__all__ = ["Line", "Concordance", "concordance", "KWIC_SORTS", "MAX_WIDTH", "MAX_LINES_PER_PAGE"]
 
 KWIC_SORTS = ("date", "left", "right")
-MAX_WIDTH, MAX_LINES_PER_PAGE, CACHE_SIZE = 300, 200, 8
+MAX_WIDTH, MAX_LINES_PER_PAGE = 300, 200
 _BATCH = 500  # paragraphs read from the store at once
 EMPTY = np.zeros(0, dtype=np.int64)
 #: A paragraph read from the store: its text, its article's title and date.
@@ -144,10 +142,6 @@ class _Plan:
         self.scan = scan
 
 
-_CACHE: OrderedDict[tuple[Any, ...], _Plan] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-
-
 def concordance(engine: Engine, request: SearchRequest, *, width: int = 60, page: int = 1,
                 per_page: int = 50, sort: str = "date") -> Concordance:
     """Return one page of the occurrences of ``request``'s words or phrases, with their contexts."""
@@ -186,33 +180,24 @@ def concordance(engine: Engine, request: SearchRequest, *, width: int = 60, page
 
 
 def _plan(engine: Engine, request: SearchRequest) -> _Plan:
-    key = (id(engine), engine.archive.index_dir.current_name(), engine.archive.store.generation(),
+    key = ("kwic", engine.archive.index_dir.current_name(), engine.archive.store.generation(),
            request.query, request.source, request.author, request.tag, request.date_from, request.date_to,
            request.show_copies)
-    with _CACHE_LOCK:
-        found = _CACHE.get(key)
-        if found is not None:
-            _CACHE.move_to_end(key)
-            return found
-    plan = _count(engine, request)
-    with _CACHE_LOCK:
-        _CACHE[key] = plan
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    plan: _Plan = engine.derived.get(key, lambda: _count(engine, request))
     return plan
 
 
 def _count(engine: Engine, request: SearchRequest) -> _Plan:
     """Count each matching paragraph's occurrences in the index, reading only what it leaves open."""
     selection = engine.select(request, blocks=True, per_block=count_marks)
-    locator = Locator(Marks.of(request.parsed.root, FRENCH, selection.expanded))
+    marks = selection.marks
     counts = np.zeros(len(selection.block_n), dtype=np.int64)
     if selection.block_values is not None:
         counts[:] = selection.block_values
-    plan = _Plan(selection.ids, selection.block_article, selection.block_n, counts, locator.spans)
+    plan = _Plan(selection.ids, selection.block_article, selection.block_n, counts, marks.spans)
     unknown = np.nonzero(counts < 0)[0]
     for b, read in _texts(engine, plan, unknown):
-        counts[b] = len(locator.spans(read[0])) if read is not None else 0
+        counts[b] = len(marks.spans(read[0])) if read is not None else 0
     plan.first = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     return plan
 

@@ -27,22 +27,24 @@ import datetime as dt
 import functools
 import os
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..analysis import FRENCH
 from ..failpoints import failpoint
 from ..home import Archive, resolve_home
+from ..lru import LRU
 from ..model import Article
-from ..query import Node, Or, Query, Reading, Word, parse_query
+from ..query import Or, Query, Reading, Word, parse_query
 from ..whoosh_format import EMPTY_IDS
 from .facets import Catalog, Filters, count_facets
-from .highlight import Marks, Spans, clip
+from .highlight import Spans, clip
 from .live import Live
-from .locate import Locator
+from .marking import MarkPlan
 from .matching import Evaluator, Match, match
 from .ranking import article_scores
 from .reading import ArticleView, load_excerpts, load_window, window_start
@@ -59,12 +61,14 @@ __all__ = ["Engine", "Selection", "engine_for", "close_engines", "search", "SHOW
 #: related articles are looked for from; characters of a paragraph looked at for marks.
 SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
 RELATED_CHARS, HIGHLIGHT_CHARS = 10_000, 20_000
+#: Results the research tools derive from an engine's archive and keep (see :attr:`Engine.derived`).
+DERIVED_SIZE = 8
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
 #: A computation over selected blocks, given the evaluator that matched them (its snapshot,
-#: expansions and posting reads), the query tree and the blocks' docnums: one value each.
-PerBlock = Callable[[Evaluator, Node | None, np.ndarray], np.ndarray]
+#: expansions and posting reads), the query's plan of marks and the blocks' docnums: one value each.
+PerBlock = Callable[[Evaluator, MarkPlan, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class Selection:
     block_n: np.ndarray
     #: What prefixes, fuzzy and accented words expanded to (for marking the same forms).
     expanded: dict[str, list[str]]
+    #: What the query marks (the concordance's lines), decided once with the match.
+    marks: MarkPlan
     #: What ``select(per_block=…)`` computed for each block, read from the same snapshot.
     block_values: np.ndarray | None = None
 
@@ -93,10 +99,14 @@ class Engine:
         self.archive = home if isinstance(home, Archive) else Archive(home)
         self.live = Live(self.archive)
         self._reading = self.live.reading
+        #: What research tools derive from this archive (the concordance's counts and scans),
+        #: keyed by the index and store generations they were read from; emptied by close().
+        self.derived: LRU[Hashable, Any] = LRU(DERIVED_SIZE)
         _LIVE.add(self)
 
     def close(self) -> None:
-        """Close the open index (once the searches running on it end)."""
+        """Close the open index (once the searches running on it end) and forget what was derived."""
+        self.derived.clear()
         self.live.close()
 
     def search(self, request: SearchRequest, *, suggestion: bool = True) -> SearchResults:
@@ -117,7 +127,7 @@ class Engine:
                per_block: PerBlock | None = None) -> Selection:
         """Return every article matching a request (filters applied), oldest first, without ranking.
 
-        ``per_block(evaluator, root, docs)`` is called on the selected blocks' docnums
+        ``per_block(evaluator, marks, docs)`` is called on the selected blocks' docnums
         while the snapshot is held (the concordance counts occurrences there).
         """
         with self._reading() as (snap, catalog):
@@ -139,9 +149,10 @@ class Engine:
                 block_article, block_n = rank[snap.aid[docs]], snap.n[docs].astype(np.int64)
                 order = np.lexsort((block_n, block_article))
                 block_article, block_n, docs = block_article[order], block_n[order], docs[order]
-            values = per_block(evaluator, parsed.root, docs) if blocks and per_block else None
+            marks = MarkPlan.of(parsed.root, snap.chain, evaluator.expanded)
+            values = per_block(evaluator, marks, docs) if blocks and per_block else None
             ids = [catalog.ids[a] or "" for a in cand.tolist()]
-            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded), values)
+            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded), marks, values)
 
     def read(self, article_id: str, query: str = "", at: int | None = None) -> ArticleView:
         """Return a window of an article (a short one whole) and the spans the query matches in it.
@@ -164,9 +175,9 @@ class Engine:
                 matching = tuple(np.unique(snap.n[docs]).tolist())
         start = at if at is not None else (matching[0] if matching else 0)
         article, total, first = load_window(self.archive.store, article_id, window_start(start))
-        marks = Locator(Marks.of(parsed.root, snap.chain, evaluator.expanded))
-        title = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True).spans(article.title)
-        return ArticleView(article, title, [(block, marks.spans(block.text)) for block in article.blocks],
+        marks = MarkPlan.of(parsed.root, snap.chain, evaluator.expanded)
+        return ArticleView(article, marks.title_spans(article.title),
+                           [(block, marks.spans(block.text)) for block in article.blocks],
                            first, total, matching)
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
@@ -234,8 +245,7 @@ class Engine:
             for a, score, n in zip(snap.aid[shown].tolist(), found.score[shown].tolist(), snap.n[shown].tolist()):
                 per_article[a].append((score, n))
         # Only the words that may be marked are analysed (see .locate): a paragraph costs its few marks.
-        marks = Locator(Marks.of(parsed.root, snap.chain, evaluator.expanded))
-        title_marks = Locator(Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True))
+        marks = MarkPlan.of(parsed.root, snap.chain, evaluator.expanded)
         ranked_blocks = {a: sorted(per_article[a], key=lambda p: (-p[0], p[1])) for a in page_aids.tolist()}
         # Only the blocks shown are read: a 30,000-paragraph article costs what a short one does.
         wanted = {catalog.ids[a] or "": [] if every else [n for _, n in b[:SHOWN_PARAGRAPHS]]
@@ -258,7 +268,7 @@ class Engine:
             copies = tuple(_copy(c.article) for c in (excerpts.get(catalog.ids[b] or "")
                                                       for b in copy_aids.get(a, [])) if c is not None)
             hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown)),
-                             title_marks.spans(article.title), copies))
+                             marks.title_spans(article.title), copies))
         explain = [Reading(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
                    for r in parsed.readings]
         days = catalog.days[filters.apply(matching, dates=False) & (catalog.days >= 0)]
@@ -343,7 +353,7 @@ def _parsed(request: SearchRequest, snap: Snapshot) -> Query:
     return request.parsed if snap.chain == FRENCH else parse_query(request.query, snap.chain)
 
 
-def _paragraph(n: int, text: str, marks: Locator) -> Paragraph:
+def _paragraph(n: int, text: str, marks: MarkPlan) -> Paragraph:
     # A paragraph may be megabytes long: only its beginning is looked at for marks.
     looked_at = text[:HIGHLIGHT_CHARS]
     spans = marks.spans(looked_at)

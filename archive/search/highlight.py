@@ -4,7 +4,7 @@ For the query ``investir "état d'urgence"`` and the paragraph
 ``L’État d’urgence freine les investissements.``, :class:`Marks` collects what
 the query looks for (the search term ``invest``, the exact phrase ``etat
 urgence``) and :meth:`Marks.spans` runs the paragraph through the same chain
-that indexed it, returning character spans: ``[(2, 16), (27, 43)]``, that is
+that indexed it, returning character spans: ``((2, 16), (28, 43))``, that is
 ``État d’urgence`` (the elided ``L’`` left outside) and ``investissements``.
 
 Spans are the core's answer; rendering is the edges' business. :func:`clip`
@@ -92,6 +92,10 @@ class Marks:
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.exact or self.phrases or self.prefixes or self.accented)
+
+    def stems(self) -> set[str]:
+        """Return the search terms whose words may be marked: the words' and the accented words' stems."""
+        return self.terms.union(*(terms for terms, _ in self.accented))
 
     def _matches(self, exact: str, search: tuple[str, ...], form: str) -> bool:
         if exact in self.exact or (self.terms and not self.terms.isdisjoint(search)):
