@@ -294,3 +294,44 @@ def test_serve_fetches_the_feeds_on_its_schedule(runner, home, site):
     assert not thread.is_alive()
     assert len(Archive(home).store) == 2
     assert site.hits("/rss.xml")[1].get("If-None-Match") == '"v1"'
+
+
+def test_an_item_whose_page_failed_is_tried_again_at_the_next_fetch(runner, home, site):
+    serve_feeds(site, RSS_ITEMS, etag='"v1"')
+    del site.routes["/pages/vendanges.html"]
+    run(runner, home, "feeds", "add", f"{site.base}/atom.xml")
+    first = run(runner, home, "feeds", "fetch")
+    assert first.exit_code == 1
+    assert first.stdout == f"{site.base}/atom.xml: 1 new, 0 updated, 0 already stored, 1 failed\n"
+    assert f"failed: {site.base}/atom.xml: item {site.base}/pages/vendanges.html: the server answered HTTP 404" \
+        in first.stderr
+    serve_feeds(site, RSS_ITEMS, etag='"v1"')  # the page is back; the feed did not change
+    second = run(runner, home, "feeds", "fetch")
+    assert "If-Modified-Since" not in site.hits("/atom.xml")[-1]  # fetched whole, not 304
+    assert second.stdout == f"{site.base}/atom.xml: 1 new, 0 updated, 1 already stored, 0 failed\n"
+    assert run(runner, home, "feeds", "fetch").stdout == f"{site.base}/atom.xml: not modified\n"
+
+
+RSS_1 = """<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="https://fil.example/"><title>Le Fil</title><link>https://fil.example/</link>
+<description>d</description></channel>
+<item rdf:about="https://fil.example/eau"><title>La loi sur l'eau validée</title><link>https://fil.example/eau</link>
+<dc:date>2024-07-04T08:00:00Z</dc:date><dc:creator>AFP</dc:creator><description>{text}</description></item>
+</rdf:RDF>"""
+RSS_091 = """<?xml version="1.0"?><rss version="0.91"><channel><title>Le Fil</title><link>https://fil.example/</link>
+<description>d</description><language>fr</language><item><title>La loi sur l'eau validée</title>
+<link>https://fil.example/eau</link><description>{text}</description></item></channel></rss>"""
+
+
+@pytest.mark.parametrize("template, date, author", [(RSS_1, "2024-07-04", "AFP"), (RSS_091, None, None)])
+def test_rss_1_0_and_0_91_feed_files_are_read(archive, tmp_path, template, date, author):
+    feed = tmp_path / "fil"  # no suffix: recognised by its root element
+    feed.write_text(template.format(text=escape(DISPATCH[0])), encoding="utf-8")
+    report = archive.add([str(feed)])
+    assert report.counts() == {"added": 1, "updated": 0, "unchanged": 0, "failed": 0}
+    (article,) = archive.store.iter_articles()
+    assert (article.title, article.paragraphs, article.url, article.source) == (
+        "La loi sur l'eau validée", [DISPATCH[0]], "https://fil.example/eau", "Le Fil")
+    assert (article.date.isoformat() if article.date else None, article.authors[0] if article.authors else None) == (
+        date, author)

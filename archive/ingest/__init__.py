@@ -104,7 +104,8 @@ def read_incoming(source: Source, overrides: Mapping[str, Any] | None = None,
         elif kind == "europresse":
             yield from _overridden(europresse.read_export(path, name, base, remember), overrides)
         elif kind in ("feed", "page"):
-            yield from _markup(kind, read_limited(path, html.MAX_PAGE_BYTES), source, base, remember, overrides)
+            limit = html.MAX_PAGE_BYTES if kind == "page" else MAX_FILE_BYTES
+            yield from _markup(kind, read_limited(path, limit), source, base, remember, overrides)
         elif kind == "json":
             text = read_bytes(path, read_limited(path), name)
             yield from records_to_articles(load_json(text, name), name, overrides, base, remember)

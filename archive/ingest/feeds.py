@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import feedparser
-
 from ..errors import IngestError, InvalidArticle
 from ..identity import Incoming
 from ..model import Article, Block, clean_block
@@ -63,6 +61,8 @@ class Feed:
 
 def parse_feed(data: bytes, name: str) -> Feed:
     """Parse a feed's bytes; raise :class:`IngestError` when no item can be read from malformed XML."""
+    import feedparser  # here: `archive search` never pays for importing it
+
     parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=True)
     malformed = None
     if parsed.get("bozo"):

@@ -19,7 +19,6 @@ from typing import Any
 
 import lxml.html
 from lxml import etree
-from trafilatura import bare_extraction
 
 from ..errors import IngestError, InvalidArticle
 from ..model import Article, Block, clean_block
@@ -45,6 +44,8 @@ def page_article(data: bytes, name: str, *, url: str | None = None, date: dt.dat
     ``url`` is where the page was fetched (the canonical address wins when the page
     gives one), ``date`` the date to keep when the page tells none (a WARC record's).
     """
+    from trafilatura import bare_extraction  # here: `archive search` never pays for importing it
+
     try:
         doc: Any = bare_extraction(data, url=url, with_metadata=True, include_comments=False, include_tables=False,
                               include_images=False, deduplicate=False)

@@ -27,9 +27,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
 from ..errors import IngestError
 from ..identity import Incoming
 from .html import MAX_PAGE_BYTES, page_article
@@ -90,6 +87,9 @@ class _Gunzip(io.RawIOBase):
 
 def read_warc(path: Path, name: str, base: str, remember: bool) -> Iterator[Item]:
     """Yield the article of every HTML page of a WARC file, or the error of each page that fails."""
+    from warcio.archiveiterator import ArchiveIterator  # here: `archive search` never pays for importing it
+    from warcio.exceptions import ArchiveLoadFailed
+
     seen: set[str] = set()
     done = 0
     with path.open("rb") as raw:
