@@ -196,7 +196,7 @@ def _letters(word: str) -> list[tuple[str, str, bool]]:
     return out
 
 
-_ACUTE, _GRAVE, _CIRCUMFLEX = "\u0301", "\u0300", "\u0302"
+_ACUTE, _GRAVE, _CIRCUMFLEX, _DIAERESIS = "\u0301", "\u0300", "\u0302", "\u0308"
 _VOWELS = frozenset("aeiouy")
 #: Consonant pairs read as one consonant before a vowel (``réglementaire``, ``sécheresse``).
 _PAIRS = frozenset("bl br cl cr dr fl fr gl gr pl pr tr vr ch gn ph th gu qu".split())
@@ -239,7 +239,21 @@ def _reform_allows(typed: list[tuple[str, str, bool]], printed: list[tuple[str, 
         # The passé simple and the imperfect subjunctive keep theirs: nous vînmes, vous fûtes.
         ending = folded[i + 1:]
         return not (ending in ("mes", "tes", "nmes", "ntes") and i and folded[i - 1] not in _VOWELS)
+    if {marks, pmarks} == {_DIAERESIS, ""}:
+        # The tréma moves onto the u it makes heard: aiguë / aigüe, ambiguïté / ambigüité.
+        return _trema_moved(typed, printed, i)
     return False
+
+
+def _trema_moved(typed: list[tuple[str, str, bool]], printed: list[tuple[str, str, bool]], i: int) -> bool:
+    """Tell whether one word has the tréma on ``gu`` + e/i's vowel and the other on its u, at ``i``."""
+    at = i if typed[i][0] == "u" else i - 1  # the u's place
+    if at < 1 or at + 1 >= min(len(typed), len(printed)) or typed[at - 1][0] != "g":
+        return False
+    if typed[at][0] != "u" or typed[at + 1][0] not in "ei" or printed[at + 1][0] != typed[at + 1][0]:
+        return False
+    pair, other = (typed[at][1], typed[at + 1][1]), (printed[at][1], printed[at + 1][1])
+    return {pair, other} == {(_DIAERESIS, ""), ("", _DIAERESIS)}
 
 
 def accents_agree(typed: str, printed: str) -> bool:
@@ -250,7 +264,8 @@ def accents_agree(typed: str, printed: str) -> bool:
     (an unaccented capital may have lost its accent in print) but not with ``côté``;
     ``pécheur`` does not agree with ``pêcheur``, nor ``élève`` with ``élévation``.
     The 1990 spelling reform's alternatives agree: ``événement`` and ``évènement``
-    (é or è before a mute e), ``maîtresse`` and ``maitresse`` (no circumflex on i, u).
+    (é or è before a mute e), ``maîtresse`` and ``maitresse`` (no circumflex on i, u),
+    ``aiguë`` and ``aigüe`` (the tréma on the u).
     """
     t, p = _letters(typed), _letters(printed)
     for i, ((base, marks, _), (pbase, pmarks, upper)) in enumerate(zip(t, p)):

@@ -146,6 +146,9 @@ def test_the_reform_alternation_is_only_where_the_reform_allows_it():
     assert not accents_agree("mûr", "mur") and not accents_agree("jeûne", "jeune") and not accents_agree("sûre", "sure")
     assert not accents_agree("fûtes", "futes") and accents_agree("goûtes", "goutes")
     assert not accents_agree("côte", "cote") and not accents_agree("âme", "ame")  # â and ô keep theirs
+    # The tréma on the u it makes heard, and nowhere else.
+    assert accents_agree("aiguë", "aigüe") and accents_agree("ambigüité", "ambiguïté")
+    assert not accents_agree("aiguë", "aigue") and not accents_agree("maïs", "mais")
 
 
 @pytest.mark.parametrize("query, expected, marked", [

@@ -2,8 +2,8 @@
 
 For ``gouvernemnt réforme``, each typed word that is rare in the archive
 (fewer than three blocks hold it exactly) is looked up in the
-:class:`~.vocabulary.Vocabulary` of the archive's frequent exact terms. The
-closest candidate by Damerau-Levenshtein distance, then by frequency, replaces
+:class:`~.vocabulary.Vocabulary` among the archive's frequent exact terms. The
+closest candidate by optimal string alignment distance, then by frequency, replaces
 the word *as the archive prints it* (``gouvernement``); the engine then checks
 that the suggestion finds something before offering it.
 """
