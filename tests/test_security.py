@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from archive.csvfile import neutral as _cell
 from webui import create_app
-from webui.pages import _cell
 from webui.security import FailureLimiter
 
 

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from ..analysis import FRENCH, WORD_RE, fold
+from ..csvfile import Cell
 from ..errors import BadParameter
 from ..search import Engine, SearchRequest
 from ..search.highlight import Marks, Spans
@@ -54,9 +55,10 @@ from ..store import Store
 from .occurrences import count_marks
 
 __all__ = ["Line", "Concordance", "concordance", "KWIC_SORTS", "MAX_WIDTH", "MAX_LINES_PER_PAGE",
-           "CACHE_SIZE"]
+           "CACHE_SIZE", "KWIC_COLUMNS"]
 
 KWIC_SORTS = ("date", "left", "right")
+KWIC_COLUMNS = ("id", "n", "date", "title", "left", "match", "right")
 MAX_WIDTH, MAX_LINES_PER_PAGE, CACHE_SIZE = 300, 200, 8
 _BATCH = 500  # paragraphs read from the store at once
 EMPTY = np.zeros(0, dtype=np.int64)
@@ -103,6 +105,12 @@ class Concordance:
     def pages(self) -> int:
         """Return the number of pages."""
         return max(1, -(-self.total // self.per_page))
+
+    def rows(self) -> list[list[Cell]]:
+        """Return the page as a table (header first), paragraphs numbered from 1 as the reading view does."""
+        header: list[Cell] = list(KWIC_COLUMNS)
+        return [header] + [[line.id, line.n + 1, line.date, line.title, line.left, line.match,
+                                        line.right] for line in self.lines]
 
     def to_dict(self) -> dict[str, Any]:
         """Return the page in the JSON contract."""
