@@ -29,7 +29,9 @@ The stages:
 
 **A cost budget**, like the search's: a request reads and locates at most
 :data:`MAX_COST` units of work (a paragraph read is one, each occurrence found
-one more). Past it, the concordance stops where it is, in date order, and says
+one more, and its characters times the words the locator looks for, over
+:data:`_CHARS_PER_UNIT`: 120 prefixes cost more per paragraph than one word).
+Past it, the concordance stops where it is, in date order, and says
 so (``truncated``): ``a* OR b* OR …`` with 120 prefixes matches nearly every
 paragraph of the archive, and used to read them all (a minute of CPU) for one
 anonymous GET. A long article is read from the store once per request (its
@@ -58,7 +60,7 @@ from ..csvfile import Cell
 from ..errors import BadParameter
 from ..search import Engine, SearchRequest
 from ..search.highlight import Marks, Spans
-from ..search.locate import Locator, restart
+from ..search.locate import Locator, anchors, restart
 from ..store import Store
 from .occurrences import count_marks
 
@@ -69,7 +71,9 @@ KWIC_SORTS = ("date", "left", "right")
 KWIC_COLUMNS = ("id", "n", "date", "title", "left", "match", "right")
 MAX_WIDTH, MAX_LINES_PER_PAGE, CACHE_SIZE = 300, 200, 8
 #: Paragraphs read plus occurrences located, at most, per request (about a second of CPU).
-MAX_COST = 50_000
+MAX_COST = 100_000
+#: Characters located, times the words looked for, that cost one unit.
+_CHARS_PER_UNIT = 250
 #: An article with this many paragraphs wanted at once is decoded whole, once per request.
 _WHOLE = 8
 _BATCH = 500  # paragraphs read from the store at once
@@ -160,9 +164,12 @@ class _Plan:
     #: Long articles decoded during the request now running, by id (read once, not per paragraph).
     records: dict[str, list[str]] = field(default_factory=dict)
 
-    def charge(self, units: int) -> bool:
-        """Count work; tell whether the budget still allows more."""
-        self.spent += units
+    #: Words (anchors) the locator looks for: the cost of locating grows with them.
+    width: int = 1
+
+    def charge(self, text: str, found: int) -> bool:
+        """Count the work of locating ``found`` occurrences in ``text``; tell whether the budget allows more."""
+        self.spent += 1 + found + len(text) * self.width // _CHARS_PER_UNIT
         if self.spent > MAX_COST:
             self.truncated = True
             return False
@@ -247,11 +254,12 @@ def _count(engine: Engine, request: SearchRequest) -> _Plan:
     counts = np.zeros(len(selection.block_n), dtype=np.int64)
     if selection.block_values is not None:
         counts[:] = selection.block_values
-    plan = _Plan(selection.ids, selection.block_article, selection.block_n, counts, locator.spans)
+    plan = _Plan(selection.ids, selection.block_article, selection.block_n, counts, locator.spans,
+                 width=max(1, len(anchors(locator.marks))))
     unknown = np.nonzero(counts < 0)[0]
     for b, read in _texts(engine, plan, unknown):
         counts[b] = len(locator.spans(read[0])) if read is not None else 0
-        if not plan.charge(1 + int(counts[b])):
+        if not plan.charge(read[0] if read is not None else "", int(counts[b])):
             break
     # Past the budget, the paragraphs left unread count nothing: the concordance is cut short.
     counts[counts < 0] = 0
@@ -334,7 +342,7 @@ def _full_scan(engine: Engine, plan: _Plan) -> _Scan:
             continue
         text = read[0]
         spans = plan.spans(text)
-        if not plan.charge(1 + len(spans)):
+        if not plan.charge(text, len(spans)):
             break
         for s, e in spans:
             block.append(b)
