@@ -152,14 +152,16 @@ class Archive:
 
     def add(self, paths: Sequence[str], *, overrides: Mapping[str, Any] | None = None,
             stdin: BinaryIO | None = None, progress: ProgressFactory | None = None,
-            procs: int = 1, origin: str | None = None) -> AddReport:
+            procs: int = 1, origin: str | None = None, follow_symlinks: bool = False) -> AddReport:
         """Add files, folders, globs or ``-`` (JSON Lines on stdin); one transaction per source.
 
         ``origin`` names sources whose paths do not last (``web`` for a paste or an
-        upload): they are recorded as ``web:<file name>`` and never remembered.
+        upload): they are recorded as ``web:<file name>`` and never remembered. Symbolic links
+        leaving an added folder are skipped, with a note, unless ``follow_symlinks``.
         """
-        sources, missing = find_sources(paths)
-        report = AddReport(failures=list(missing))
+        skipped: list[str] = []
+        sources, missing = find_sources(paths, follow_symlinks=follow_symlinks, skipped=skipped)
+        report = AddReport(failures=list(missing), notes=skipped)
         progress = progress or no_progress
         sizes = [_size(source) for source in sources]
         total = None if any(source.is_stdin for source in sources) else sum(sizes)

@@ -47,7 +47,7 @@ from .errors import IngestError, InvalidArticle
 from .identity import Incoming, Revision
 from .model import Article, Block, clean_block, derive_title, is_heading, nfc
 
-__all__ = ["Source", "find_sources", "read_articles", "read_incoming", "read_bytes", "jsonl_lines",
+__all__ = ["Source", "find_sources", "shown_path", "read_articles", "read_incoming", "read_bytes", "jsonl_lines",
            "jsonl_articles", "read_lines", "LinesReader", "SUFFIXES", "MAX_FILE_BYTES"]
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -88,11 +88,29 @@ class Source:
         return self.path == "-"
 
     def __str__(self) -> str:
-        return "<stdin>" if self.is_stdin else self.path
+        return "<stdin>" if self.is_stdin else shown_path(self.path)
 
 
-def find_sources(paths: Sequence[str]) -> tuple[list[Source], list[IngestError]]:
-    """Expand files, folders (recursively) and globs into sources, plus the paths that do not exist."""
+#: What a file name may hold but no printed or stored name should: every C0 and C1 control
+#: (a newline in a name would forge a line of the report), DEL, bidi overrides.
+_NAME_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown_path(path: str) -> str:
+    """Return a path as text to print or store: bytes that are not UTF-8 as ``\\xe8``, controls escaped."""
+    # os functions give undecodable bytes as lone surrogates (surrogateescape); they cannot be stored.
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _NAME_CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def find_sources(paths: Sequence[str], *, follow_symlinks: bool = False,
+                 skipped: list[str] | None = None) -> tuple[list[Source], list[IngestError]]:
+    """Expand files, folders (recursively) and globs into sources, plus the paths that do not exist.
+
+    In a folder, a symbolic link whose target lies outside it is skipped (and said
+    in ``skipped``) unless ``follow_symlinks``: a folder of articles must not read
+    ``/etc/shadow`` through a link planted in it.
+    """
     sources: list[Source] = []
     missing: list[IngestError] = []
     seen: set[str] = set()
@@ -102,6 +120,14 @@ def find_sources(paths: Sequence[str]) -> tuple[list[Source], list[IngestError]]
         if key not in seen:
             seen.add(key)
             sources.append(Source(str(path)))
+
+    def inside(file: Path, folder: Path) -> bool:
+        if follow_symlinks or file.resolve().is_relative_to(folder.resolve()):
+            return True
+        if skipped is not None:
+            skipped.append(f"{shown_path(str(file))}: a symbolic link leaving the folder, skipped "
+                           "(--follow-symlinks reads it)")
+        return False
 
     for raw in paths:
         if raw == "-":
@@ -114,7 +140,8 @@ def find_sources(paths: Sequence[str]) -> tuple[list[Source], list[IngestError]]
             path = Path(match)
             if path.is_dir():
                 for file in _walk(path):
-                    push(file)
+                    if inside(file, path):
+                        push(file)
             elif path.exists():
                 push(path)
             else:
@@ -158,7 +185,7 @@ def read_incoming(source: Source, overrides: Mapping[str, Any] | None = None,
     ``lines`` reads JSON Lines (default :func:`read_lines`; :mod:`archive.bulk` in parallel).
     """
     remember = origin is None and not source.is_stdin
-    base = origin or ("<stdin>" if source.is_stdin else str(Path(source.path).resolve()))
+    base = origin or ("<stdin>" if source.is_stdin else shown_path(str(Path(source.path).resolve())))
     path = Path(source.path)
     suffix = path.suffix.lower()
     try:
@@ -168,17 +195,17 @@ def read_incoming(source: Source, overrides: Mapping[str, Any] | None = None,
                                                  remember)
             return
         if suffix not in SUFFIXES:
-            raise IngestError(source.path, f"unsupported file type {suffix or '(none)'!r} "
+            raise IngestError(str(source), f"unsupported file type {suffix or '(none)'!r} "
                                            f"(use {', '.join(SUFFIXES)})", code="unsupported_type",
                               suffix=suffix or "", suffixes=", ".join(SUFFIXES))
-        text = read_bytes(path, _read_limited(path), source.path)
+        text = read_bytes(path, _read_limited(path), str(source))
         if suffix == ".json":
-            yield from _records_to_articles(_load_json(text, source.path), source.path, overrides,
+            yield from _records_to_articles(_load_json(text, str(source)), str(source), overrides,
                                             base, remember)
             return
         article, derived = (_record_from(_sidecar(path), _blocks_from_text(text), path) if suffix == ".txt"
                             else _markdown_article(text, path))
-        yield Incoming(_apply(article, overrides, source.path, derived), base, derived, remember)
+        yield Incoming(_apply(article, overrides, str(source), derived), base, derived, remember)
     except InvalidArticle as exc:
         raise IngestError(str(source), str(exc)) from None
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:

@@ -49,7 +49,15 @@ _FIELDS = {"title": "title", "titre": "title", "author": "author", "auteur": "au
 _OR = {"OR", "OU", "|"}
 _NOT = {"NOT", "SAUF"}
 _AND = {"AND", "ET", "&&"}
-_NEAR_RE = re.compile(r"(?:NEAR|PRES|PRÈS)/(\d{1,2})")
+_NEAR_RE = re.compile(r"(NEAR|PRES|PRÈS)/(\d+)")
+#: The widest proximity: ``NEAR/1000`` is read as ``NEAR/99`` (and the explanation says so).
+MAX_NEAR = 99
+
+
+def _capped_near(token: str) -> str:
+    """Return a NEAR/N operator with N capped at :data:`MAX_NEAR` (any other token unchanged)."""
+    m = _NEAR_RE.fullmatch(token.upper())
+    return f"{token.split('/')[0]}/{MAX_NEAR}" if m and int(m.group(2)) > MAX_NEAR else token
 _FUZZY_RE = re.compile(r"(.+?)~([12])?")
 _TOKEN_RE = re.compile(
     r"""(?P<lp>\()|(?P<rp>\))
@@ -262,10 +270,12 @@ class _Parser:
             self.i += 1
             pieces = [t[1] for t in self.tokens[start:self.i] if not _NEAR_RE.fullmatch(t[1].upper())]
             terms = tuple(t for p in pieces for t in _exact_terms(self.chain, p))
-            typed = " ".join(t[1] for t in self.tokens[start:self.i])
+            within = min(int(m.group(2)), MAX_NEAR) or 1
+            # The explanation shows the distance searched, capped: NEAR/1000 reads NEAR/99.
+            typed = " ".join(_capped_near(t[1]) for t in self.tokens[start:self.i])
             self.readings = [r for r in self.readings if r.text not in pieces]
             self.read(typed, "near", list(terms))
-            node = Phrase(typed, terms, None, int(m.group(1)) or 1) if len(terms) > 1 else node
+            node = Phrase(typed, terms, None, within) if len(terms) > 1 else node
         return node
 
     def and_expr(self) -> Node | None:
