@@ -322,10 +322,26 @@ class Archive:
 
     def _compare(self) -> CheckReport:
         rows = {r.id: r for r in self.store.rows()}
+        try:
+            return self._compare_index(rows)
+        except ArchiveError:
+            raise
+        except Exception as exc:
+            # Whatever a damaged file makes the reading raise (a bad pickle, "Block tag error"):
+            # one line of damage, and a repair rebuilds.
+            report = CheckReport(serious=True)
+            report.damage = [f"index: unreadable ({type(exc).__name__}: {str(exc)[:200]})"]
+            return report
+
+    def _compare_index(self, rows: dict[str, Any]) -> CheckReport:
         report = CheckReport()
         if not self.index_dir.exists():
             report.missing = sorted(rows)
-            report.damage = ["index: missing (never built, or of an older format); run `archive check --repair`"]
+            current = self.index_dir.current_file
+            what = ("index/CURRENT: unreadable, or names no generation" if current.exists()
+                    and self.index_dir.current_name() is None else
+                    "index: missing (never built, or of an older format)")
+            report.damage = [f"{what}; run `archive check --repair`"]
             report.serious = True
             return report
         folder = self.index_dir.path / str(self.index_dir.current_name())

@@ -58,6 +58,20 @@ TERMS_CACHE_BYTES = 32 << 20
 T = TypeVar("T")
 
 
+#: Article keys (aid) a sound column may hold: beyond, a flipped byte would make np.bincount
+#: allocate gigabytes. The store's keys never exceed the articles it ever held at once.
+MIN_AID_BOUND = 1 << 22
+
+
+def _check_columns(aid: np.ndarray, n: np.ndarray, size: int) -> None:
+    """Raise ValueError if the aid or block-number columns hold values no sound index holds."""
+    bound = max(MIN_AID_BOUND, 8 * size)
+    if len(aid) and (int(aid.min()) < 0 or int(aid.max()) >= bound):
+        raise ValueError(f"aid column out of range ({int(aid.min())}..{int(aid.max())} for {size} blocks)")
+    if len(n) and (int(n.min()) < 0 or int(n.max()) >= bound):
+        raise ValueError(f"block number column out of range ({int(n.min())}..{int(n.max())})")
+
+
 class Snapshot:
     """One opened index generation: its searcher and per-block arrays."""
 
@@ -116,6 +130,7 @@ class Snapshot:
             self.aid = self.n = np.zeros(0, dtype=np.int64)
             self.alive = np.zeros(0, dtype=bool)
             self.length = {f: np.zeros(0, dtype=np.float32) for f in FIELDS}
+        _check_columns(self.aid, self.n, self.size)
         # Blocks grouped by article: the blocks of aid a are by_aid[start[a]:start[a] + count[a]].
         self.by_aid = np.argsort(self.aid, kind="stable")
         self.aid_count = np.bincount(self.aid, minlength=1)
