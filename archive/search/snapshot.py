@@ -31,6 +31,7 @@ the segment readers it shares with its successor stay open for the latter.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
@@ -172,6 +173,18 @@ class Snapshot:
             return wf.EMPTY_IDS, counts
         starts = np.repeat(self.aid_start[aids] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
         return self.by_aid[starts + np.arange(total)], counts
+
+    def article_hash(self, aid: int) -> str | None:
+        """Return the content hash this index holds for article ``aid`` (None when it has no live block)."""
+        if not 0 <= aid < len(self.aid_count) or not self.aid_count[aid]:
+            return None
+        start = int(self.aid_start[aid])
+        for doc in self.by_aid[start:start + int(self.aid_count[aid])].tolist():
+            if self.alive[doc]:
+                seg = self.segments[bisect.bisect_right([s.offset for s in self.segments], doc) - 1]
+                found = seg.reader.stored_fields(doc - seg.offset).get("hash")
+                return str(found) if found is not None else None
+        return None
 
     def acquire(self) -> bool:
         """Take a reference for one search; False when the snapshot is already closed."""
