@@ -171,9 +171,22 @@ def _verify_files(folder: Path, digests: bool) -> list[Problem]:
         elif digests and _digest(path) != entry.get("blake2b"):
             problems.append(Problem(f"{label}/{name}", "corrupted", "checksum differs"))
     if not interrupted:
+        # A writer killed before its commit (an upload's server SIGKILLed) leaves the files of a
+        # segment no table of contents names: leftovers the next commit deletes, not damage.
+        recorded = {_segment_of(name) for name in files}
         problems += [Problem(f"{label}/{name}", "unrecorded", "not in the manifest")
-                     for name in _indexed_files(folder) if name not in files]
+                     for name in _indexed_files(folder) if name not in files
+                     and (_segment_of(name) is None or _segment_of(name) in recorded)]
     return problems
+
+
+_SEGMENT_RE = re.compile(r"[A-Za-z]+_([a-z0-9]{16})\.")
+
+
+def _segment_of(name: str) -> str | None:
+    """Return the segment id a Whoosh segment file belongs to (None for other files)."""
+    m = _SEGMENT_RE.match(name)
+    return m[1] if m else None
 
 
 def verify_segments(ix: Any) -> tuple[list[Problem], dict[str, int], dict[str, str], dict[str, set[int]]]:

@@ -80,3 +80,37 @@ def test_five_queries_on_a_trend_get_the_trend_message(client):
     page = client.get("/tendances?" + "&".join(f"q=w{i}" for i in range(5)))
     assert page.status_code == 400 and "compare au plus 4 recherches" in page.get_data(as_text=True)
     assert "60" in client.get("/api/search?" + "&".join(f"x{i}=1" for i in range(61))).get_json()["error"]
+
+
+def test_a_write_killed_mid_index_leaves_no_damage_and_upload_folders_are_cleaned(tmp_path, seeded):
+    import subprocess
+    import sys
+    import tempfile
+
+    from webui import create_app
+
+    records = tmp_path / "more.jsonl"
+    records.write_text("".join(f'{{"id": "k{i}", "title": "T {i}", "paragraphs": ["La grève {i}."]}}\n'
+                               for i in range(5)), encoding="utf-8")
+    killed = subprocess.run([sys.executable, "-c", "from archive.cli import main; main()", "--home",
+                             str(seeded.home), "add", str(records)],
+                            env={**os.environ, "ARCHIVE_FAILPOINT": "mid-index-write"}, capture_output=True)
+    assert killed.returncode == -9
+    check = subprocess.run([sys.executable, "-c", "from archive.cli import main; main()", "--home",
+                            str(seeded.home), "check"], capture_output=True, text=True)
+    assert "damaged:" not in check.stdout and check.stdout.startswith("missing: 5 ")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = Path(tempfile.gettempdir()) / f"archive-upload-{int(dead.stdout)}-x1"
+    mine = Path(tempfile.gettempdir()) / f"archive-upload-{os.getpid()}-x2"
+    for folder in (stale, mine):
+        folder.mkdir()
+        (folder / "article.json").write_text("{}", encoding="utf-8")
+    try:
+        app = create_app({"ARCHIVE_HOME": str(seeded.home), "TESTING": True})
+        app.extensions["archive"].close()
+        assert not stale.exists() and mine.exists()
+    finally:
+        import shutil
+
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)
