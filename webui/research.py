@@ -133,9 +133,10 @@ def _concordance(per_page: int = 50) -> Concordance | None:
     req = search_request()
     if not req.query.strip():
         return None
-    with exporting():  # a sort may read every matching paragraph: one at a time
-        return concordance(engine(), req, width=_int("width", 60), page=_int("page", 1),
-                       per_page=_int("per_page", per_page), sort=request.args.get("order") or "date")
+    width, page, size = _int("width", 60), _int("page", 1), _int("per_page", per_page)
+    sort = request.args.get("order") or "date"
+    with exporting():  # a sort may read up to its budget of paragraphs: one at a time
+        return concordance(engine(), req, width=width, page=page, per_page=size, sort=sort)
 
 
 def _int(name: str, default: int) -> int:
