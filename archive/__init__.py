@@ -22,6 +22,7 @@ from .errors import (
     IndexMissing,
     IngestError,
     InvalidArticle,
+    Overloaded,
     TooManyAttempts,
 )
 from .home import AddReport, Archive, CheckReport
@@ -49,4 +50,5 @@ __all__ = [
     "Spans", "marked_html", "SORTS", "ArticleView", "READING_WINDOW",
     "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter", "IndexMissing", "IndexDamaged",
     "HomeMissing", "HomeUnavailable", "IngestError", "InvalidArticle", "TooManyAttempts",
+    "Overloaded",
 ]

@@ -128,19 +128,21 @@ def cli(ctx: click.Context, home: Path | None, wait: float) -> None:
 @click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
               show_default=True, help="Processes reading a large JSON Lines file, and building a first index.")
 @click.option("--all-or-nothing", "whole", is_flag=True, help="One bad item (a JSON Lines line…) fails its whole file.")
+@click.option("--follow-symlinks", is_flag=True, help="Read symbolic links that lead out of an added folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @_edge
 def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str | None, source: str | None,
         authors: tuple[str, ...], tags: tuple[str, ...], url: str | None, procs: int, whole: bool,
-        as_json: bool) -> None:
+        follow_symlinks: bool, as_json: bool) -> None:
     """Add articles: files (.txt .md .jsonl .html .xml .warc…), folders, globs, https:// pages, or - (stdin)."""
     overrides = {"title": title, "date": date, "source": source, "authors": list(authors),
                  "tags": list(tags), "url": url}
     if any(overrides.values()) and (len(paths) != 1 or paths[0] == "-" or Path(paths[0]).is_dir()):
         raise click.UsageError("--title/--date/--source/--author/--tag/--url apply to one file only")
     start = _clock()
-    report = _archive(ctx).add(list(paths), overrides=overrides, progress=_bar, procs=procs, all_or_nothing=whole)
+    report = _archive(ctx).add(list(paths), overrides=overrides, progress=_bar, procs=procs, all_or_nothing=whole,
+                               follow_symlinks=follow_symlinks)
     counts = report.counts()
     if as_json:
         click.echo(_json({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
@@ -148,7 +150,7 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
                           "notes": report.notes}))
     else:
         for note in report.notes:
-            click.echo(f"note: {note}", err=True)
+            click.echo(terminal_safe(f"note: {note}"), err=True)
         for failure in report.failures:
             click.echo(terminal_safe(f"failed: {failure.source}: {failure.reason}"), err=True)
             if failure.discarded:
@@ -346,7 +348,7 @@ def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str,
 @_edge
 def backup(ctx: click.Context, dest: Path) -> None:
     """Copy the store consistently to DEST, even while the server runs."""
-    _archive(ctx).store.backup(dest)
+    _archive(ctx, create=False).store.backup(dest)
     click.echo(f"store backed up to {dest}")
 
 

@@ -66,8 +66,7 @@ def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page
          sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None,
          date_to: str | None, as_csv: bool, as_json: bool) -> None:
     """Show every occurrence of a query in its context (a concordance), aligned."""
-    import csv
-
+    from .csvfile import write_table
     from .research import concordance
     from .search import SearchRequest, engine_for
 
@@ -79,12 +78,8 @@ def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page
         click.echo(_json(result.to_dict()))
         return
     if as_csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["id", "n", "date", "title", "left", "match", "right"])
-        for line in result.lines:
-            d = {**line.to_dict(), "n": line.n + 1}  # paragraphs numbered from 1, as everywhere shown
-            writer.writerow([d[k] if d[k] is not None else "" for k in
-                             ("id", "n", "date", "title", "left", "match", "right")])
+        header, *rows = result.rows()
+        write_table(sys.stdout, [str(h) for h in header], rows)
         return
     color = sys.stdout.isatty()
     click.echo(f"{_plural(result.total, 'occurrence')} (page {result.page}/{result.pages})", err=True)

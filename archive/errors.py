@@ -27,6 +27,7 @@ __all__ = [
     "IndexDamaged",
     "HomeUnavailable",
     "TooManyAttempts",
+    "Overloaded",
 ]
 
 
@@ -119,6 +120,13 @@ class TooManyAttempts(ArchiveError):
 
     http_status = 429
     code = "too_many_attempts"
+
+
+class Overloaded(ArchiveError):
+    """A costly research request (an export, a concordance) came while others already ran and waited."""
+
+    http_status = 429
+    code = "overloaded"
 
 
 class HomeMissing(ArchiveError):

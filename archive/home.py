@@ -154,17 +154,20 @@ class Archive:
 
     def add(self, paths: Sequence[str], *, overrides: Mapping[str, Any] | None = None,
             stdin: BinaryIO | None = None, progress: ProgressFactory | None = None,
-            procs: int = 1, origin: str | None = None, all_or_nothing: bool = False) -> AddReport:
+            procs: int = 1, origin: str | None = None, all_or_nothing: bool = False,
+            follow_symlinks: bool = False) -> AddReport:
         """Add files, folders, globs, addresses or ``-`` (JSON Lines on stdin); one transaction per source.
 
         An item that cannot be read (a JSON Lines line, a page of a web archive, a
         document of an export) fails alone and the others are stored; with
         ``all_or_nothing`` it fails its whole source instead. ``origin`` names
         sources whose paths do not last (``web`` for a paste or an upload): they
-        are recorded as ``web:<file name>`` and never remembered.
+        are recorded as ``web:<file name>`` and never remembered. Symbolic links
+        leaving an added folder are skipped, with a note, unless ``follow_symlinks``.
         """
-        found, missing = find_sources(paths)
-        report = AddReport(failures=list(missing))
+        skipped: list[str] = []
+        found, missing = find_sources(paths, follow_symlinks=follow_symlinks, skipped=skipped)
+        report = AddReport(failures=list(missing), notes=skipped)
         # Addresses are fetched before the write lock is taken: the network must not hold it.
         sources = []
         for source in found:
@@ -343,10 +346,26 @@ class Archive:
 
     def _compare(self) -> CheckReport:
         rows = {r.id: r for r in self.store.rows()}
+        try:
+            return self._compare_index(rows)
+        except ArchiveError:
+            raise
+        except Exception as exc:
+            # Whatever a damaged file makes the reading raise (a bad pickle, "Block tag error"):
+            # one line of damage, and a repair rebuilds.
+            report = CheckReport(serious=True)
+            report.damage = [f"index: unreadable ({type(exc).__name__}: {str(exc)[:200]})"]
+            return report
+
+    def _compare_index(self, rows: dict[str, Any]) -> CheckReport:
         report = CheckReport()
         if not self.index_dir.exists():
             report.missing = sorted(rows)
-            report.damage = ["index: missing (never built, or of an older format); run `archive check --repair`"]
+            current = self.index_dir.current_file
+            what = ("index/CURRENT: unreadable, or names no generation" if current.exists()
+                    and self.index_dir.current_name() is None else
+                    "index: missing (never built, or of an older format)")
+            report.damage = [f"{what}; run `archive check --repair`"]
             report.serious = True
             return report
         folder = self.index_dir.path / str(self.index_dir.current_name())

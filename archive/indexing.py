@@ -228,7 +228,8 @@ class IndexDir:
         """Return the live generation's folder name, or None when there is no index."""
         try:
             name = self.current_file.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+        except (OSError, ValueError):
+            # Missing, unreadable, or bytes that are not UTF-8: no live index (a repair rebuilds one).
             return None
         if not name.startswith("g") or "/" in name or not (self.path / name).is_dir():
             return None

@@ -49,7 +49,17 @@ _FIELDS = {"title": "title", "titre": "title", "author": "author", "auteur": "au
 _OR = {"OR", "OU", "|"}
 _NOT = {"NOT", "SAUF"}
 _AND = {"AND", "ET", "&&"}
-_NEAR_RE = re.compile(r"(?:NEAR|PRES|PRÈS)/(\d{1,2})")
+_NEAR_RE = re.compile(r"(NEAR|PRES|PRÈS)/(\d+)")
+#: The widest proximity: ``NEAR/1000`` is read as ``NEAR/99`` (and the explanation says so).
+MAX_NEAR = 99
+
+
+def _capped_near(token: str) -> str:
+    """Return a NEAR/N operator with N capped at :data:`MAX_NEAR` (any other token unchanged)."""
+    m = _NEAR_RE.fullmatch(token.upper())
+    return f"{token.split('/')[0]}/{MAX_NEAR}" if m and int(m.group(2)) > MAX_NEAR else token
+
+
 _FUZZY_RE = re.compile(r"(.+?)~([12])?")
 _TOKEN_RE = re.compile(
     r"""(?P<lp>\()|(?P<rp>\))
@@ -273,10 +283,12 @@ class _Parser:
                 break
             self.i += 1
             pieces = [t[1] for t in self.tokens[start:self.i] if not _NEAR_RE.fullmatch(t[1].upper())]
-            typed = " ".join(t[1] for t in self.tokens[start:self.i])
+            within = min(int(m.group(2)), MAX_NEAR) or 1
+            # The explanation shows the distance searched, capped: NEAR/1000 reads NEAR/99.
+            typed = " ".join(_capped_near(t[1]) for t in self.tokens[start:self.i])
             self.readings = [r for r in self.readings if r.text not in pieces]
             self.words.extend(words(pieces[-1]))
-            node = self.near(typed, " ".join(p.strip('"') for p in pieces), int(m.group(1)) or 1) or node
+            node = self.near(typed, " ".join(p.strip('"') for p in pieces), within) or node
         return node
 
     def near(self, typed: str, text: str, slop: int) -> Node | None:

@@ -329,7 +329,8 @@ class Store:
 
     def revision(self, article_id: str, number: int) -> Article:
         """Return version ``number`` of an article; raise :class:`ArticleNotFound` when there is none."""
-        article = revisions.revision(self.db, article_id, number)
+        # SQLite integers are 64-bit: a larger number (from a URL) is no version, not an OverflowError.
+        article = revisions.revision(self.db, article_id, number) if 1 <= number < 2 ** 63 else None
         if article is None:
             raise ArticleNotFound(f"{article_id} revision {number}")
         return article

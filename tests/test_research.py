@@ -244,9 +244,9 @@ def test_sample_concordance_page_reads_only_its_paragraphs(sample_home, monkeypa
     read: list[tuple[str, int]] = []
     original = kwic_module._paragraphs
 
-    def paragraphs(store, wanted):
+    def paragraphs(store, wanted, *rest):
         read.extend(wanted)
-        return original(store, wanted)
+        return original(store, wanted, *rest)
 
     monkeypatch.setattr(kwic_module, "_paragraphs", paragraphs)
     kwic = concordance(engine, _req("gouvernement"), page=3, per_page=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webui.pages import _cell
+from archive.csvfile import neutral as _cell
 from webui.security import FailureLimiter
 
 

@@ -103,8 +103,8 @@ def test_exports_by_format_and_old_csv(rclient, tmp_path):
     jsonl = rclient.get("/export?q=grève&format=jsonl")
     records = [json.loads(line) for line in text(jsonl).splitlines()]
     assert sorted(r["id"] for r in records) == ["g1", "g2", "g3", "g5"]
-    assert text(rclient.get("/export?q=grève&format=csv-excel")).startswith("\ufeffid;date;")
-    assert text(rclient.get("/export.csv?q=grève")).startswith("\ufeffid,date,title")
+    assert text(rclient.get("/export?q=grève&format=csv-excel")).startswith("\ufeffidentifiant;date;titre;")
+    assert text(rclient.get("/export.csv?q=grève")).startswith("id,date,title")  # plain csv: no BOM
     assert rclient.get("/export?format=xls").status_code == 400
 
 

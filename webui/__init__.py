@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import add, api, extension, i18n, pages, research, security, state
+from . import add, api, extension, i18n, pages, research, security, state, uploads
 
 __all__ = ["create_app"]
 
@@ -49,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     state.init_app(app)
     extension.init_app(app)
+    uploads.clean_stale_uploads()  # (those of a server killed mid-upload)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(add.bp)

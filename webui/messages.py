@@ -42,6 +42,9 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "home_missing": lambda p: _("There is no archive here yet."),
     "index_damaged": lambda p: _("The search index is damaged; it must be repaired (archive check --repair)."),
     "home_unavailable": lambda p: _("The archive cannot be opened right now."),
+    "too_many_queries": lambda p: _("A trend compares at most %(max)s queries.", max=p["max"]),
+    "q_twice": lambda p: _("The search box was given twice in the address."),
+    "overloaded": lambda p: _("Too many exports and concordances are running; try again in a moment."),
     "too_many_attempts": lambda p: _("Too many wrong admin tokens from this address; try again in a minute."),
 }
 

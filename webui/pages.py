@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import unicodedata
 from pathlib import Path
@@ -26,8 +24,9 @@ from archive import (
 )
 
 from . import views
-from .extension import engine, exporting
+from .extension import engine
 from .messages import error_message
+from .research import streamed_export
 from .state import back_link, link, run_search, search_request
 
 __all__ = ["bp"]
@@ -127,44 +126,11 @@ def article(article_id: str) -> str:
 
 @bp.get("/export.csv")
 def export_csv() -> Response:
-    """Return every matching article as CSV (paragraphs numbered from 1), cells neutralised for spreadsheets."""
-    with exporting():
-        return _export_csv(search_request())
-
-
-def _export_csv(req: SearchRequest) -> Response:
-    results = engine().export(req)
-    store = engine().archive.store
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "date", "title", "source", "author", "tags", "url", "score", "paragraphs",
-                     "snippet"])
-    for start in range(0, len(results.hits), _CSV_BATCH):
-        batch = results.hits[start:start + _CSV_BATCH]
-        articles = store.get_many([h.id for h in batch])
-        for hit in batch:
-            article = articles.get(hit.id)
-            first = hit.paragraphs[0].n if hit.paragraphs else 0
-            snippet = _snippet(article.blocks[first].text) if article and first < len(article.blocks) else ""
-            writer.writerow([_cell(v) for v in (
-                hit.id, hit.date.isoformat() if hit.date else "", hit.title, hit.source or "",
-                hit.author or "", "; ".join(hit.tags), hit.url or "", f"{hit.score:.4f}",
-                " ".join(str(p.n + 1) for p in hit.paragraphs), snippet)])
+    """Return every matching article as CSV (paragraphs numbered from 1, a snippet of the first match)."""
+    req = search_request()
     name = _csv_name(req.query)
     disposition = f"attachment; filename=\"{_ascii(name)}\"; filename*=UTF-8''{quote(name)}"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": disposition})
-
-
-_CSV_BATCH = 500
-_SNIPPET_CHARS = 240
-
-
-def _snippet(text: str) -> str:
-    """Return the start of a paragraph, cut at a word, for the CSV's snippet column."""
-    if len(text) <= _SNIPPET_CHARS:
-        return text
-    return text[:_SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
+    return streamed_export(req, "csv", "text/csv", name, snippets=True, disposition=disposition)
 
 
 def _csv_name(query: str) -> str:
@@ -187,14 +153,6 @@ def favicon() -> Response:
 
 
 _FAVICON = (Path(__file__).resolve().parent / "static" / "favicon.svg").read_bytes()
-
-
-def _cell(value: str) -> str:
-    """Neutralise a cell a spreadsheet would read as a formula."""
-    # Spreadsheets also read the full-width forms (＝＋－＠) as formula signs.
-    if value and value[0] in "=+-@\t\r\uff1d\uff0b\uff0d\uff20":
-        return "'" + value
-    return value
 
 
 @bp.app_context_processor

@@ -8,16 +8,16 @@ files with a name carrying the query and the day.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 
 from archive import Article, BadParameter, SearchRequest
+from archive.csvfile import FLAVOURS, table_lines
 from archive.research import (
     EXPORT_FORMATS,
     KWIC_SORTS,
@@ -28,8 +28,8 @@ from archive.research import (
     as_by,
     atom,
     concordance,
-    export,
     export_filename,
+    export_lines,
     highwire,
     reference,
     ris,
@@ -37,11 +37,11 @@ from archive.research import (
 )
 
 from . import charts
-from .extension import engine, exporting
+from .extension import Held, engine, exporting, slot
 from .i18n import format_number
 from .state import article_link, link, search_request
 
-__all__ = ["bp"]
+__all__ = ["bp", "csv_labels", "csv_flavour", "download"]
 
 bp = Blueprint("research", __name__)
 MEASURES = ("share", "count")
@@ -117,14 +117,14 @@ def api_trend() -> Any:
 @bp.get("/trend.csv")
 def trend_csv() -> Response:
     """Return the trend's table as CSV (one row per period, count and share per query)."""
+    flavour = csv_flavour()
     result = _trend()
     if result is None:
         raise BadParameter("give at least one query: ?q=…")
-    out = io.StringIO()
-    csv.writer(out).writerows(result.rows())
+    header, *rows = result.rows(csv_labels(flavour))
     first = result.series[0].request
     name = export_filename(first, "csv", dt.date.today()).replace("archive-", "archive-trend-", 1)
-    return _download(out.getvalue(), "text/csv", name)
+    return download(table_lines([str(h) for h in header], rows, flavour), "text/csv", name)
 
 
 # -- concordance ----------------------------------------------------------------------------
@@ -133,8 +133,10 @@ def _concordance(per_page: int = 50) -> Concordance | None:
     req = search_request()
     if not req.query.strip():
         return None
-    return concordance(engine(), req, width=_int("width", 60), page=_int("page", 1),
-                       per_page=_int("per_page", per_page), sort=request.args.get("order") or "date")
+    width, page, size = _int("width", 60), _int("page", 1), _int("per_page", per_page)
+    sort = request.args.get("order") or "date"
+    with exporting():  # a sort may read up to its budget of paragraphs: one at a time
+        return concordance(engine(), req, width=width, page=page, per_page=size, sort=sort)
 
 
 def _int(name: str, default: int) -> int:
@@ -176,34 +178,45 @@ def api_kwic() -> Any:
 @bp.get("/kwic.csv")
 def kwic_csv() -> Response:
     """Return the concordance's page as CSV (200 lines a page unless asked)."""
+    flavour = csv_flavour()
     kwic = _concordance(per_page=200)
     if kwic is None:
         raise BadParameter("give a query: ?q=…")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "n", "date", "title", "left", "match", "right"])
-    for line in kwic.lines:
-        # The paragraph as the reading view numbers it (from 1), not the core's block index.
-        writer.writerow([line.id, line.n + 1, line.date.isoformat() if line.date else "", line.title,
-                         line.left, line.match, line.right])
+    labels = csv_labels(flavour)
+    header, *rows = kwic.rows()
     name = export_filename(kwic.request, "csv", dt.date.today()).replace("archive-", "archive-kwic-", 1)
-    return _download(out.getvalue(), "text/csv", name)
+    return download(table_lines([labels.get(str(h), str(h)) for h in header], rows, flavour), "text/csv", name)
 
 
 # -- exports and feed -----------------------------------------------------------------------
 
 @bp.get("/export")
 def export_file() -> Response:
-    """Return every matching article as csv, csv-excel, jsonl or an IRaMuTeQ corpus."""
+    """Return every matching article as csv, csv-excel, jsonl or an IRaMuTeQ corpus, streamed."""
     fmt = request.args.get("format") or "csv"
     if fmt not in EXPORT_FORMATS:
         raise BadParameter(f"format must be one of {', '.join(EXPORT_FORMATS)}")
     req = search_request()
-    out = io.StringIO()
-    with exporting():
-        export(engine(), req, fmt, out)
     media, _ext = MEDIA_TYPES[fmt]
-    return _download(out.getvalue(), media, export_filename(req, fmt, dt.date.today()))
+    return streamed_export(req, fmt, media, export_filename(req, fmt, dt.date.today()), snippets=False)
+
+
+def streamed_export(req: SearchRequest, fmt: str, media: str, name: str, *, snippets: bool,
+                    disposition: str | None = None) -> Response:
+    """Return an export read from the store as it is sent, holding the export slot until it ends.
+
+    The request is ranked (and refused if wrong) before anything is sent; the
+    server closing the response (the client left) stops the reading.
+    """
+    held = slot()
+    held.acquire()
+    try:
+        lines = export_lines(engine(), req, fmt, labels=csv_labels(fmt), snippets=snippets)
+    except BaseException:
+        held.release()
+        raise
+    return Response(Held(lines, held), mimetype=media,
+                    headers={"Content-Disposition": disposition or f'attachment; filename="{name}"'})
 
 
 @bp.get("/feed.atom")
@@ -218,8 +231,28 @@ def feed() -> Response:
     return Response(body, mimetype="application/atom+xml")
 
 
-def _download(body: str, media: str, name: str) -> Response:
-    return Response(body, mimetype=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+def download(chunks: Iterator[str], media: str, name: str) -> Response:
+    """Return a file to download, named ``name``."""
+    return Response(chunks, mimetype=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def csv_flavour() -> str:
+    """Return the CSV flavour asked by ``?format=`` (csv unless csv-excel)."""
+    flavour = request.args.get("format") or "csv"
+    if flavour not in FLAVOURS:
+        raise BadParameter(f"format must be one of {', '.join(FLAVOURS)}")
+    return flavour
+
+
+def csv_labels(flavour: str) -> dict[str, str]:
+    """Return the CSV columns named in the reader's language for the spreadsheet flavour (none otherwise)."""
+    if flavour != "csv-excel":
+        return {}
+    return {key: pgettext("CSV column", key) for key in _CSV_KEYS}
+
+
+_CSV_KEYS = ("id", "date", "title", "source", "author", "tags", "url", "score", "paragraphs", "first_paragraph",
+             "snippet", "n", "left", "match", "right", "period", "count", "share")
 
 
 # -- citing ---------------------------------------------------------------------------------

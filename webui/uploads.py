@@ -11,6 +11,8 @@ is fetched by the archive like ``archive add https://…``.
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,13 +25,36 @@ from archive import SUFFIXES, AddReport, IngestError
 
 from .extension import engine
 
-__all__ = ["ingest_request"]
+__all__ = ["ingest_request", "clean_stale_uploads"]
+
+#: Temporary folders of uploads are named after their process, so that those of a killed one are known.
+_PREFIX = "archive-upload-"
+
+
+def clean_stale_uploads() -> int:
+    """Delete the upload folders that processes no longer running left behind (SIGKILLed); return how many."""
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
+        try:
+            pid = int(folder.name[len(_PREFIX):].split("-", 1)[0])
+        except ValueError:
+            continue
+        try:
+            os.kill(pid, 0)
+            continue  # alive (or someone else's): kept
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 def ingest_request() -> AddReport:
     """Store the articles of the current request (JSON body, uploads or a pasted text)."""
     archive = engine().archive
-    with tempfile.TemporaryDirectory(prefix="archive-upload-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{_PREFIX}{os.getpid()}-") as tmp:
         folder = Path(tmp)
         paths: list[str] = []
         # Temporary path -> the name the client knows it by.

@@ -45,6 +45,7 @@ from .files import (
     read_bytes,
     read_limited,
     record_from,
+    shown_path,
     sidecar,
     suffix_of,
     text_blocks,
@@ -92,7 +93,7 @@ def read_incoming(source: Source, overrides: Mapping[str, Any] | None = None,
                                remember, overrides)
             return
         path = Path(source.path)
-        base = origin or str(path.resolve())
+        base = origin or shown_path(str(path.resolve()))
         with path.open("rb") as f:
             head = f.read(HEAD_BYTES)
         kind = recognise(head, suffix_of(path.name))

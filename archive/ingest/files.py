@@ -28,8 +28,9 @@ import yaml
 from ..errors import IngestError, InvalidArticle
 from ..model import Article, Block, clean_block, derive_title, is_heading, nfc
 
-__all__ = ["Source", "find_sources", "read_bytes", "read_limited", "load_json", "load_yaml", "apply_overrides",
-           "sidecar", "text_blocks", "record_from", "is_url", "suffix_of", "SUFFIXES", "MAX_FILE_BYTES"]
+__all__ = ["Source", "find_sources", "shown_path", "read_bytes", "read_limited", "load_json", "load_yaml",
+           "apply_overrides", "sidecar", "text_blocks", "record_from", "is_url", "suffix_of", "SUFFIXES",
+           "MAX_FILE_BYTES"]
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -63,7 +64,19 @@ class Source:
         return is_url(self.path)
 
     def __str__(self) -> str:
-        return "<stdin>" if self.is_stdin else self.path
+        return "<stdin>" if self.is_stdin else shown_path(self.path)
+
+
+#: What a file name may hold but no printed or stored name should: every C0 and C1 control
+#: (a newline in a name would forge a line of the report), DEL, bidi overrides.
+_NAME_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown_path(path: str) -> str:
+    """Return a path as text to print or store: bytes that are not UTF-8 as ``\\xe8``, controls escaped."""
+    # os functions give undecodable bytes as lone surrogates (surrogateescape); they cannot be stored.
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _NAME_CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def is_url(text: str) -> bool:
@@ -77,8 +90,14 @@ def suffix_of(name: str) -> str:
     return ".warc.gz" if lower.endswith(".warc.gz") else os.path.splitext(lower)[1]
 
 
-def find_sources(paths: Sequence[str]) -> tuple[list[Source], list[IngestError]]:
-    """Expand files, folders (recursively), globs and addresses into sources, plus the paths that do not exist."""
+def find_sources(paths: Sequence[str], *, follow_symlinks: bool = False,
+                 skipped: list[str] | None = None) -> tuple[list[Source], list[IngestError]]:
+    """Expand files, folders (recursively), globs and addresses into sources, plus the paths that do not exist.
+
+    In a folder, a symbolic link whose target lies outside it is skipped (and said
+    in ``skipped``) unless ``follow_symlinks``: a folder of articles must not read
+    ``/etc/shadow`` through a link planted in it.
+    """
     sources: list[Source] = []
     missing: list[IngestError] = []
     seen: set[str] = set()
@@ -88,6 +107,14 @@ def find_sources(paths: Sequence[str]) -> tuple[list[Source], list[IngestError]]
         if key not in seen:
             seen.add(key)
             sources.append(Source(str(path)))
+
+    def inside(file: Path, folder: Path) -> bool:
+        if follow_symlinks or file.resolve().is_relative_to(folder.resolve()):
+            return True
+        if skipped is not None:
+            skipped.append(f"{shown_path(str(file))}: a symbolic link leaving the folder, skipped "
+                           "(--follow-symlinks reads it)")
+        return False
 
     for raw in paths:
         if raw == "-" or is_url(raw):
@@ -100,7 +127,8 @@ def find_sources(paths: Sequence[str]) -> tuple[list[Source], list[IngestError]]
             path = Path(match)
             if path.is_dir():
                 for file in _walk(path):
-                    push(file)
+                    if inside(file, path):
+                        push(file)
             elif path.exists():
                 push(path)
             else:

@@ -16,7 +16,7 @@ a French example:
 """
 
 from .cite import highwire, reference, ris
-from .exports import EXPORT_FORMATS, MEDIA_TYPES, export, export_filename
+from .exports import EXPORT_FORMATS, MEDIA_TYPES, export, export_filename, export_lines
 from .feed import atom
 from .kwic import KWIC_SORTS, Concordance, Line, concordance
 from .periods import BYS, By, as_by, choose_by, count_periods, key_of, period_bounds, period_label
@@ -25,5 +25,5 @@ from .trends import MAX_QUERIES, Point, Series, Trend, trend
 __all__ = ["BYS", "By", "as_by", "choose_by", "period_label", "period_bounds", "count_periods", "key_of",
            "trend", "Trend", "Series", "Point", "MAX_QUERIES",
            "concordance", "Concordance", "Line", "KWIC_SORTS",
-           "export", "export_filename", "EXPORT_FORMATS", "MEDIA_TYPES", "atom",
+           "export", "export_lines", "export_filename", "EXPORT_FORMATS", "MEDIA_TYPES", "atom",
            "reference", "ris", "highwire"]

@@ -27,6 +27,16 @@ The stages:
    words, folded (``Grève`` and ``greve`` sort together). This is the costly
    stage (about half a second of CPU for the 23,001 lines of ``France``).
 
+**A cost budget**, like the search's: a request reads and locates at most
+:data:`MAX_COST` units of work (a paragraph read is one, each occurrence found
+one more, and its characters times the words the locator looks for, over
+:data:`_CHARS_PER_UNIT`: 120 prefixes cost more per paragraph than one word).
+Past it, the concordance stops where it is, in date order, and says
+so (``truncated``): ``a* OR b* OR …`` with 120 prefixes matches nearly every
+paragraph of the archive, and used to read them all (a minute of CPU) for one
+anonymous GET. A long article is read from the store once per request (its
+paragraphs taken from the one decoded record), not once per paragraph.
+
 Only the lines of the page asked for are cut into left context, match and right
 context, ``width`` characters each side, at word boundaries. Counts and scans are
 kept by the engine (:attr:`Engine.derived <archive.search.Engine.derived>`, a few
@@ -39,23 +49,32 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..analysis import WORD_RE, fold
+from ..csvfile import Cell
 from ..errors import BadParameter
 from ..search import Engine, SearchRequest
 from ..search.highlight import Spans
-from ..search.locate import restart
+from ..search.locate import anchors, restart
 from ..store import Store
 from .occurrences import count_marks
 
-__all__ = ["Line", "Concordance", "concordance", "KWIC_SORTS", "MAX_WIDTH", "MAX_LINES_PER_PAGE"]
+__all__ = ["Line", "Concordance", "concordance", "KWIC_SORTS", "MAX_WIDTH", "MAX_LINES_PER_PAGE",
+           "KWIC_COLUMNS", "MAX_COST"]
 
 KWIC_SORTS = ("date", "left", "right")
+KWIC_COLUMNS = ("id", "n", "date", "title", "left", "match", "right")
 MAX_WIDTH, MAX_LINES_PER_PAGE = 300, 200
+#: Paragraphs read plus occurrences located, at most, per request (about a second of CPU).
+MAX_COST = 100_000
+#: Characters located, times the words looked for, that cost one unit.
+_CHARS_PER_UNIT = 250
+#: An article with this many paragraphs wanted at once is decoded whole, once per request.
+_WHOLE = 8
 _BATCH = 500  # paragraphs read from the store at once
 EMPTY = np.zeros(0, dtype=np.int64)
 #: A paragraph read from the store: its text, its article's title and date.
@@ -91,6 +110,8 @@ class Concordance:
     width: int
     sort: str
     lines: tuple[Line, ...]
+    #: The cost budget stopped the count or the sort: occurrences after some point are missing.
+    truncated: bool = False
 
     @property
     def query(self) -> str:
@@ -102,10 +123,17 @@ class Concordance:
         """Return the number of pages."""
         return max(1, -(-self.total // self.per_page))
 
+    def rows(self) -> list[list[Cell]]:
+        """Return the page as a table (header first), paragraphs numbered from 1 as the reading view does."""
+        header: list[Cell] = list(KWIC_COLUMNS)
+        return [header] + [[line.id, line.n + 1, line.date, line.title, line.left, line.match,
+                                        line.right] for line in self.lines]
+
     def to_dict(self) -> dict[str, Any]:
         """Return the page in the JSON contract."""
         return {"query": self.query, "total": self.total, "page": self.page, "per_page": self.per_page,
-                "width": self.width, "sort": self.sort, "lines": [line.to_dict() for line in self.lines]}
+                "width": self.width, "sort": self.sort, "truncated": self.truncated,
+                "lines": [line.to_dict() for line in self.lines]}
 
 
 @dataclass(frozen=True)
@@ -129,6 +157,22 @@ class _Plan:
     first: np.ndarray     # per paragraph, the number of its first occurrence; last: the total
     spans: Callable[[str], Spans]
     scan: _Scan | None = None
+    #: Work done against :data:`MAX_COST` by the request now running, and whether it ran out.
+    spent: int = 0
+    truncated: bool = False
+    #: Long articles decoded during the request now running, by id (read once, not per paragraph).
+    records: dict[str, list[str]] = field(default_factory=dict)
+
+    #: Words (anchors) the locator looks for: the cost of locating grows with them.
+    width: int = 1
+
+    def charge(self, text: str, found: int) -> bool:
+        """Count the work of locating ``found`` occurrences in ``text``; tell whether the budget allows more."""
+        self.spent += 1 + found + len(text) * self.width // _CHARS_PER_UNIT
+        if self.spent > MAX_COST:
+            self.truncated = True
+            return False
+        return True
 
     @property
     def total(self) -> int:
@@ -152,6 +196,7 @@ def concordance(engine: Engine, request: SearchRequest, *, width: int = 60, page
     if sort not in KWIC_SORTS:
         raise BadParameter(f"sort must be date, left or right, not {sort!r}")
     plan = _plan(engine, request)
+    plan.spent, plan.records = 0, {}  # (the budget and the decoded articles are per request)
     pages = max(1, -(-plan.total // per_page))
     if not 1 <= page <= pages:
         raise BadParameter(f"page must be from 1 to {pages}")
@@ -176,7 +221,8 @@ def concordance(engine: Engine, request: SearchRequest, *, width: int = 60, page
         text, title, date = block
         lines.append(Line(plan.ids[int(plan.article[b])], int(plan.n[b]), date, title, _left(text, s, width),
                           text[s:e], _right(text, e, width)))
-    return Concordance(request, plan.total, page, per_page, width, sort, tuple(lines))
+    plan.records = {}
+    return Concordance(request, plan.total, page, per_page, width, sort, tuple(lines), plan.truncated)
 
 
 def _plan(engine: Engine, request: SearchRequest) -> _Plan:
@@ -194,10 +240,15 @@ def _count(engine: Engine, request: SearchRequest) -> _Plan:
     counts = np.zeros(len(selection.block_n), dtype=np.int64)
     if selection.block_values is not None:
         counts[:] = selection.block_values
-    plan = _Plan(selection.ids, selection.block_article, selection.block_n, counts, marks.spans)
+    plan = _Plan(selection.ids, selection.block_article, selection.block_n, counts, marks.spans,
+                 width=max(1, len(anchors(marks.marks))))
     unknown = np.nonzero(counts < 0)[0]
     for b, read in _texts(engine, plan, unknown):
         counts[b] = len(marks.spans(read[0])) if read is not None else 0
+        if not plan.charge(read[0] if read is not None else "", int(counts[b])):
+            break
+    # Past the budget, the paragraphs left unread count nothing: the concordance is cut short.
+    counts[counts < 0] = 0
     plan.first = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     return plan
 
@@ -207,21 +258,44 @@ def _texts(engine: Engine, plan: _Plan, blocks: np.ndarray) -> Iterator[tuple[in
     wanted = blocks.tolist()
     for first in range(0, len(wanted), _BATCH):
         batch = wanted[first:first + _BATCH]
-        read = _paragraphs(engine.archive.store, [(plan.ids[int(plan.article[b])], int(plan.n[b])) for b in batch])
+        read = _paragraphs(engine.archive.store, [(plan.ids[int(plan.article[b])], int(plan.n[b])) for b in batch],
+                           plan.records)
         yield from zip(batch, read)
 
 
-def _paragraphs(store: Store, wanted: list[tuple[str, int]]) -> list[_Block | None]:
-    """Return block ``n`` of article ``id`` for each ``(id, n)``, with its title and date (None if gone)."""
+def _paragraphs(store: Store, wanted: list[tuple[str, int]], records: dict[str, list[str]]) -> list[_Block | None]:
+    """Return block ``n`` of article ``id`` for each ``(id, n)``, with its title and date (None if gone).
+
+    ``records`` keeps the articles decoded whole during this request: one wanted
+    for :data:`_WHOLE` paragraphs or more is decoded once, not once per paragraph.
+    """
+    per_article: dict[str, int] = {}
+    for article_id, _n in wanted:
+        per_article[article_id] = per_article.get(article_id, 0) + 1
+    whole = [a for a, k in per_article.items() if k >= _WHOLE and a not in records]
+    if whole:
+        for article_id, record in store.db.execute(
+                "SELECT id, json_extract(record, '$.paragraphs') FROM articles"
+                " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(whole),)):
+            records[article_id] = json.loads(record) if record else []
+    heads = {article_id: (title, dt.date.fromisoformat(date) if date else None)
+             for article_id, title, date in store.db.execute(
+                 "SELECT id, title, date FROM articles WHERE id IN (SELECT value FROM json_each(?))",
+                 (json.dumps(list(per_article)),))}
+    single = [(i, key) for i, key in enumerate(wanted) if key[0] not in records]
     # SQLite extracts each block from the stored record: decoding whole articles in
     # Python (Store.get_many) cost twice as much for the thousands a sort reads.
-    found = {key: (text, title, dt.date.fromisoformat(date) if date else None)
-             for key, text, title, date in store.db.execute(
-                 "SELECT w.key, json_extract(a.record, '$.paragraphs[' || json_extract(w.value, '$[1]') || ']'),"
-                 " a.title, a.date FROM json_each(?) w JOIN articles a ON a.id = json_extract(w.value, '$[0]')",
-                 (json.dumps(wanted),))
-             if text is not None}
-    return [found.get(i) for i in range(len(wanted))]
+    found = {i: text for i, text in store.db.execute(
+        "SELECT w.key, json_extract(a.record, '$.paragraphs[' || json_extract(w.value, '$[1]') || ']')"
+        " FROM json_each(?) w JOIN articles a ON a.id = json_extract(w.value, '$[0]')",
+        (json.dumps([key for _, key in single]),)) if text is not None}
+    texts: dict[int, str] = {single[k][0]: text for k, text in found.items()}
+    for i, (article_id, n) in enumerate(wanted):
+        paragraphs = records.get(article_id)
+        if paragraphs is not None and 0 <= n < len(paragraphs):
+            texts[i] = paragraphs[n]
+    return [(texts[i], *heads[key[0]]) if i in texts and key[0] in heads else None
+            for i, key in enumerate(wanted)]
 
 
 def _date_page(engine: Engine, plan: _Plan, lo: int, hi: int) -> list[tuple[int, int, int, _Block | None]] | None:
@@ -253,7 +327,10 @@ def _full_scan(engine: Engine, plan: _Plan) -> _Scan:
         if read is None:
             continue
         text = read[0]
-        for s, e in plan.spans(text):
+        spans = plan.spans(text)
+        if not plan.charge(text, len(spans)):
+            break
+        for s, e in spans:
             block.append(b)
             starts.append(s)
             ends.append(e)

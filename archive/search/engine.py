@@ -47,7 +47,7 @@ from .live import Live
 from .marking import MarkPlan
 from .matching import Evaluator, Match, match
 from .ranking import article_scores
-from .reading import ArticleView, load_excerpts, load_window, window_start
+from .reading import ArticleView, as_indexed, load_excerpts, load_window, window_start
 from .request import SearchRequest
 from .results import Copy, Hit, Paragraph, SearchResults
 from .snapshot import Snapshot
@@ -252,6 +252,10 @@ class Engine:
                   for a, b in ranked_blocks.items()}
         wanted.update({catalog.ids[c] or "": [] for aids in copy_aids.values() for c in aids})
         excerpts = load_excerpts(self.archive.store, wanted)
+        if not every:  # (an export reads the store's current text again anyway)
+            indexed = {catalog.ids[a] or "": snap.article_hash(a) for a in [*page_aids.tolist(),
+                                                                        *(c for cs in copy_aids.values() for c in cs)]}
+            excerpts = as_indexed(self.archive.store, excerpts, indexed, wanted)
         hits = []
         for a, blocks in ranked_blocks.items():
             excerpt = excerpts.get(catalog.ids[a] or "")

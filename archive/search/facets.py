@@ -130,7 +130,10 @@ class Catalog:
 
     def _apply(self, articles: list[tuple[int, str, str | None]],
                pairs: dict[str, list[tuple[int, str]]], changed: np.ndarray | None) -> None:
-        top = max([a for a, _, _ in articles] + [0]) + 1
+        # An article added then removed since the last catch-up is changed but no longer stored:
+        # its aid may lie past every article read, and the arrays must reach it too.
+        changed_top = int(changed.max()) if changed is not None and len(changed) else 0
+        top = max([a for a, _, _ in articles] + [changed_top]) + 1
         if top > self.size:
             grow = top - self.size
             self.valid = np.concatenate([self.valid, np.zeros(grow, dtype=bool)])

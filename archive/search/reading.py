@@ -24,7 +24,7 @@ from ..model import Article, Block
 from ..store import Store
 from .highlight import Spans
 
-__all__ = ["WINDOW", "ArticleView", "Excerpt", "load_window", "load_excerpts", "window_start"]
+__all__ = ["as_indexed", "WINDOW", "ArticleView", "Excerpt", "load_window", "load_excerpts", "window_start"]
 
 #: Blocks shown at once; articles up to this long are shown whole.
 WINDOW = 200
@@ -94,6 +94,34 @@ class Excerpt:
     article: Article  # holding the blocks read, in order
     blocks: dict[int, Block]
     total: int
+
+
+def as_indexed(store: Store, excerpts: dict[str, Excerpt], indexed: Mapping[str, str | None],
+               wanted: Mapping[str, Iterable[int]]) -> dict[str, Excerpt]:
+    """Return the excerpts in the version the index holds (by content hash), never half an update.
+
+    Between a write's store commit and its index publish, a search runs on the
+    index's older version but would read the store's newer text: each article
+    whose stored hash differs from ``indexed[id]`` is read from its revision with
+    that hash instead, and left out when that version is gone (purged).
+    """
+    ids = [i for i in excerpts if indexed.get(i)]
+    if not ids:
+        return excerpts
+    stored = dict(store.db.execute(f"SELECT id, hash FROM articles WHERE id IN ({','.join('?' * len(ids))})", ids))
+    out = dict(excerpts)
+    for article_id in ids:
+        if stored.get(article_id) == indexed[article_id]:
+            continue
+        row = store.db.execute(
+            "SELECT coalesce(r.record, a.record) FROM revisions r LEFT JOIN articles a ON a.id = r.id"
+            " WHERE r.id = ? AND r.hash = ? ORDER BY r.revision DESC LIMIT 1",
+            (article_id, indexed[article_id])).fetchone()
+        if row is None or row[0] is None:
+            del out[article_id]
+        else:
+            out[article_id] = _excerpt(json.loads(row[0]), wanted[article_id])
+    return out
 
 
 def load_excerpts(store: Store, wanted: Mapping[str, Iterable[int]]) -> dict[str, Excerpt]:

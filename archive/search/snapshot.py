@@ -32,6 +32,7 @@ the segment readers it shares with its successor stay open for the latter.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
@@ -57,6 +58,20 @@ POSTINGS_CACHE_BYTES = 64 << 20
 #: Bytes of what searches derive from a term (its live blocks, their BM25 weights) kept per snapshot.
 TERMS_CACHE_BYTES = 32 << 20
 T = TypeVar("T")
+
+
+#: Article keys (aid) a sound column may hold: beyond, a flipped byte would make np.bincount
+#: allocate gigabytes. The store's keys never exceed the articles it ever held at once.
+MIN_AID_BOUND = 1 << 22
+
+
+def _check_columns(aid: np.ndarray, n: np.ndarray, size: int) -> None:
+    """Raise ValueError if the aid or block-number columns hold values no sound index holds."""
+    bound = max(MIN_AID_BOUND, 8 * size)
+    if len(aid) and (int(aid.min()) < 0 or int(aid.max()) >= bound):
+        raise ValueError(f"aid column out of range ({int(aid.min())}..{int(aid.max())} for {size} blocks)")
+    if len(n) and (int(n.min()) < 0 or int(n.max()) >= bound):
+        raise ValueError(f"block number column out of range ({int(n.min())}..{int(n.max())})")
 
 
 class Snapshot:
@@ -116,6 +131,7 @@ class Snapshot:
             self.aid = self.n = np.zeros(0, dtype=np.int64)
             self.alive = np.zeros(0, dtype=bool)
             self.length = {f: np.zeros(0, dtype=np.float32) for f in FIELDS}
+        _check_columns(self.aid, self.n, self.size)
         # Blocks grouped by article: the blocks of aid a are by_aid[start[a]:start[a] + count[a]].
         self.by_aid = np.argsort(self.aid, kind="stable")
         self.aid_count = np.bincount(self.aid, minlength=1)
@@ -149,6 +165,18 @@ class Snapshot:
             return wf.EMPTY_IDS, counts
         starts = np.repeat(self.aid_start[aids] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
         return self.by_aid[starts + np.arange(total)], counts
+
+    def article_hash(self, aid: int) -> str | None:
+        """Return the content hash this index holds for article ``aid`` (None when it has no live block)."""
+        if not 0 <= aid < len(self.aid_count) or not self.aid_count[aid]:
+            return None
+        start = int(self.aid_start[aid])
+        for doc in self.by_aid[start:start + int(self.aid_count[aid])].tolist():
+            if self.alive[doc]:
+                seg = self.segments[bisect.bisect_right([s.offset for s in self.segments], doc) - 1]
+                found = seg.reader.stored_fields(doc - seg.offset).get("hash")
+                return str(found) if found is not None else None
+        return None
 
     def acquire(self) -> bool:
         """Take a reference for one search; False when the snapshot is already closed."""
