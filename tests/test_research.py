@@ -373,3 +373,28 @@ def test_reference_ris_and_highwire_carry_the_fields(research_home):
     assert ("citation_date", "2011/05/03") in tags and ("citation_author", "Anne Dupont") in tags
     assert ("citation_publisher", "Le Monde") in tags and ("citation_journal_title", "Le Monde") in tags
     assert ("citation_public_url", link) in tags
+
+
+def test_a_citation_cites_the_newspaper_then_the_public_permalink_never_a_local_host(research_home):
+    from archive.research import cited_url, permalink
+
+    article = research_home.store.get("g1")
+    original = Article.from_record({**RECORDS[0], "url": "https://www.lemonde.fr/social/greve.html"})
+    public = permalink("g1", "https://archive.example/")
+    assert public == "https://archive.example/article/g1"
+    assert permalink("g1", None) is None and permalink("g1", " ") is None
+    assert cited_url(original, public) == "https://www.lemonde.fr/social/greve.html"
+    assert cited_url(article, public) == public and cited_url(article, None) is None
+    assert reference(original, public, dt.date(2026, 11, 1)) == (
+        "Anne Dupont, «\u00a0La grève des cheminots\u00a0», Le Monde, 3 mai 2011. En ligne :"
+        " https://www.lemonde.fr/social/greve.html (consulté le 1er novembre 2026).")
+    assert reference(article, None, dt.date(2026, 11, 1)) == (
+        "Anne Dupont, «\u00a0La grève des cheminots\u00a0», Le Monde, 3 mai 2011.")
+    record = ris(original, public)
+    assert "UR  - https://www.lemonde.fr/social/greve.html\r\n" in record
+    assert "L2  - https://archive.example/article/g1\r\n" in record
+    assert "UR  -" not in ris(article, None) and "L2  -" not in ris(article, None)
+    assert ("citation_public_url", "https://www.lemonde.fr/social/greve.html") in highwire(original, public)
+    assert not [t for t in highwire(article, None) if t[0] == "citation_public_url"]
+    hostile = Article.from_record({**RECORDS[0], "url": "javascript:alert(1)"})
+    assert cited_url(hostile, None) is None and "javascript" not in ris(hostile, None)

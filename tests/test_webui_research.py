@@ -125,14 +125,36 @@ def test_article_meta_tags_cite_block_and_ris(rclient):
     body = text(rclient.get("/article/g1"))
     for name, content in (("citation_title", "La grève des cheminots"), ("citation_date", "2011/05/03"),
                           ("citation_publisher", "Le Monde"), ("citation_journal_title", "Le Monde"),
-                          ("citation_author", "Anne Dupont"),
-                          ("citation_public_url", "http://localhost/article/g1")):
+                          ("citation_author", "Anne Dupont")):
         assert f'<meta name="{name}" content="{content}">' in body
     assert 'id="cite"' in body and "<h2 id=\"cite-title\">Citer</h2>" in body
-    assert ("Anne Dupont, «\u00a0La grève des cheminots\u00a0», Le Monde, 3 mai 2011. En ligne :"
-            " http://localhost/article/g1") in body
+    # No public address configured and no original URL: the reference names no address.
+    assert "Anne Dupont, «\u00a0La grève des cheminots\u00a0», Le Monde, 3 mai 2011.</p>" in body
+    assert "citation_public_url" not in body and '<link rel="canonical" href="/article/g1">' in body
     r = rclient.get("/article/g1.ris")
     assert r.mimetype == "application/x-research-info-systems"
     assert "TI  - La grève des cheminots\r\n" in text(r) and "DA  - 2011/05/03\r\n" in text(r)
+    assert "localhost" not in text(r)
     assert rclient.get("/article/nope.ris").status_code == 404
     assert "<h2 id=\"cite-title\">Cite</h2>" in text(rclient.get("/article/g1?lang=en"))
+
+
+def test_citations_name_the_original_url_or_the_public_permalink(archive: Archive):
+    archive.add_articles([Article.from_record(r) for r in RECORDS]
+                         + [Article.from_record({**RECORDS[0], "id": "orig", "url": "https://www.lemonde.fr/a.html"})])
+    app = create_app({"ARCHIVE_HOME": str(archive.home), "TESTING": True,
+                      "ARCHIVE_PUBLIC_URL": "https://archive.example"})
+    try:
+        client = app.test_client()
+        body = text(client.get("/article/orig"))
+        assert "En ligne : https://www.lemonde.fr/a.html (consulté le" in body
+        assert '<meta name="citation_public_url" content="https://www.lemonde.fr/a.html">' in body
+        ris = text(client.get("/article/orig.ris"))
+        assert "UR  - https://www.lemonde.fr/a.html\r\n" in ris and "L2  - https://archive.example/article/orig\r\n" in ris
+        body = text(client.get("/article/g1"))
+        assert "En ligne : https://archive.example/article/g1 (consulté le" in body
+        assert '<link rel="canonical" href="https://archive.example/article/g1">' in body
+        assert "UR  - https://archive.example/article/g1\r\n" in text(client.get("/article/g1.ris"))
+        assert "localhost" not in body
+    finally:
+        app.extensions["archive"].close()

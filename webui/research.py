@@ -13,7 +13,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -31,6 +31,7 @@ from archive.research import (
     export,
     export_filename,
     highwire,
+    permalink,
     reference,
     ris,
     trend,
@@ -213,7 +214,7 @@ def feed() -> Response:
     results = engine().search(req, suggestion=False)
     title = _("French news archive") + (f" · {req.query}" if req.query else "")
     body = atom(results, title=title, self_url=request.url, page_url=request.host_url.rstrip("/") + link("pages.index"),
-                article_url=lambda i: url_for("pages.article", article_id=i, _external=True),
+                article_url=lambda i: _permalink(i) or url_for("pages.article", article_id=i, _external=True),
                 now=dt.datetime.now(dt.UTC))
     return Response(body, mimetype="application/atom+xml")
 
@@ -232,15 +233,21 @@ def article_ris(article_id: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{article.id}.ris"'})
 
 
-def _permalink(article_id: str) -> str:
-    return url_for("pages.article", article_id=article_id, _external=True)
+def _permalink(article_id: str) -> str | None:
+    """Return the article's permalink under ``ARCHIVE_PUBLIC_URL`` (never this server's own host)."""
+    return permalink(article_id, current_app.config.get("ARCHIVE_PUBLIC_URL"))
 
 
 def citation(article: Article) -> dict[str, Any]:
-    """Return what the reading view shows to cite an article: meta tags, reference, permalink, RIS."""
-    permalink = _permalink(article.id)
-    return {"meta": highwire(article, permalink), "permalink": permalink,
-            "reference": reference(article, permalink, dt.date.today()),
+    """Return what the reading view shows to cite an article: meta tags, reference, permalink, RIS.
+
+    The permalink shown is the public one, else this page's address as the reader
+    reached it (``canonical`` stays relative then: it names no host).
+    """
+    public = _permalink(article.id)
+    here = url_for("pages.article", article_id=article.id)
+    return {"meta": highwire(article, public), "permalink": public or request.host_url.rstrip("/") + here,
+            "canonical": public or here, "reference": reference(article, public, dt.date.today()),
             "ris": url_for("research.article_ris", article_id=article.id)}
 
 
