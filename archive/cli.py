@@ -283,14 +283,18 @@ def check(ctx: click.Context, repair: bool, procs: int, as_json: bool) -> None:
     sys.exit(0 if report.ok or report.repaired else 1)
 
 
+_FROM_HELP = "From this year, month or day: 2019, 2019-12, 05/12/2019 (day first), '5 décembre 2019'."
+_TO_HELP = "To this year, month or day (the same forms as --from)."
+
+
 def _filters(func: F) -> F:
     """Add the search filters (--source, --author, --tag, --from, --to) to a command."""
     for option in reversed([
             click.option("--source", "sources", multiple=True, help="Only this source (repeatable, ORed)."),
             click.option("--author", "authors", multiple=True, help="Only this author (repeatable, ORed)."),
             click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable, ORed)."),
-            click.option("--from", "date_from", help="From date: YYYY, YYYY-MM or YYYY-MM-DD."),
-            click.option("--to", "date_to", help="To date: YYYY, YYYY-MM or YYYY-MM-DD.")]):
+            click.option("--from", "date_from", help=_FROM_HELP),
+            click.option("--to", "date_to", help=_TO_HELP)]):
         func = option(func)
     return func
 
@@ -369,8 +373,8 @@ class _SearchCommand(click.Command):
 @click.option("--source", "sources", multiple=True, help="Only this source (repeatable, ORed).")
 @click.option("--author", "authors", multiple=True, help="Only this author (repeatable, ORed).")
 @click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable, ORed).")
-@click.option("--from", "date_from", help="From date: YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--to", "date_to", help="To date: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--from", "date_from", help=_FROM_HELP)
+@click.option("--to", "date_to", help=_TO_HELP)
 @click.option("--sort", default="relevance", show_default=True,
               help="Order of the articles: relevance, -date (newest first) or date.")
 @click.option("--page", default="1", show_default=True, help="Page number.")

@@ -56,8 +56,8 @@ def test_a_bad_date_is_shown_beside_its_box_and_the_page_still_renders(client):
     assert "<mark>investissements</mark>" in body  # the search ran without the bad date
     assert re.search(r'<input id="date-from" name="from" value="abc"[^>]*\s+aria-invalid="true" '
                      r'aria-describedby="date-from-error dates-hint">', body)
-    assert ('<p class="field-error" id="date-from-error">«\u00a0abc\u00a0» n’est pas une date : '
-            'écrivez 2019, 2019-03 ou 2019-03-15.</p>') in body
+    assert ('<p class="field-error" id="date-from-error">«\u00a0abc\u00a0» n’est pas une date. Année, mois ou '
+            'jour : 2019, 2019-12, 05/12/2019 (le jour d’abord) ou 5 décembre 2019.</p>') in body
     assert 'id="date-to-error"' not in body
     r = client.get("/?from=2019-13&to=zz&lang=en")
     both = text(r)
@@ -67,9 +67,18 @@ def test_a_bad_date_is_shown_beside_its_box_and_the_page_still_renders(client):
     assert both.count('aria-invalid="true"') == 2
 
 
-def test_date_placeholders_look_like_hints(client):
-    body = text(client.get("/"))
-    assert 'placeholder="AAAA-MM"' in body and 'placeholder="2019-03"' not in body
+HINT_FR = ('Année, mois ou jour : <span class="nowrap">2019</span>, <span class="nowrap">2019-12</span>, '
+           '<span class="nowrap">05/12/2019</span> (le jour d’abord) ou <span class="nowrap">5 décembre 2019</span>.')
+
+
+def test_one_date_hint_everywhere_each_example_kept_whole_and_the_chip_in_a_form_the_boxes_read(client):
+    search, trends = text(client.get("/")), text(client.get("/tendances?q=investir"))
+    assert f'<p class="hint" id="dates-hint">{HINT_FR}</p>' in search
+    assert f'<p class="hint" id="dates-hint">{HINT_FR}</p>' in trends
+    assert "placeholder=\"AAAA-MM\"" not in search and 'placeholder="2019-03"' not in trends
+    body = text(client.get("/?from=05/03/2025&to=mars%202025"))
+    assert "Dates : 05/03/2025 – 31/03/2025" in body and body.count('class="hit"') == 1
+    assert "Dates: 2025-03-05 – 2025-03-31" in text(client.get("/?from=05/03/2025&to=mars%202025&lang=en"))
 
 
 def test_a_page_past_the_end_shows_the_last_page(client):

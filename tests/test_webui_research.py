@@ -158,3 +158,13 @@ def test_citations_name_the_original_url_or_the_public_permalink(archive: Archiv
         assert "localhost" not in body
     finally:
         app.extensions["archive"].close()
+
+
+def test_the_reading_view_says_a_title_only_match_and_english_has_no_space_before_its_colon(rclient):
+    body = text(rclient.get("/article/g2?q=journée"))
+    assert "<mark>journée</mark>" in body.split("<h1>")[1].split("</h1>")[0]
+    assert "0 occurrence" not in body and "journée ne figure que dans le titre" in body
+    english = re.sub(r"\s+", " ", text(rclient.get("/article/g1?q=grève&lang=en")))
+    assert '2 matches for grève: <a href="#m1">1</a> <a href="#m2">2</a>' in english
+    french = re.sub(r"\s+", " ", text(rclient.get("/article/g1?q=grève")))
+    assert '2 correspondances pour grève : <a href="#m1">1</a>' in french

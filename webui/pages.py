@@ -8,6 +8,7 @@ import io
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, g, redirect, render_template, request
@@ -27,7 +28,7 @@ from archive import (
 
 from . import views
 from .extension import engine, exporting
-from .messages import error_message
+from .messages import bound_text, date_hint, error_message
 from .state import back_link, link, run_search, search_request
 
 __all__ = ["bp"]
@@ -122,6 +123,7 @@ def article(article_id: str) -> str:
                            title_html=marked_html(view.article.title, view.title_spans),
                            blocks=blocks, q=q, related=related, windows=views.windows(view),
                            matching=len(view.matching), back=back, total_marks=sum(b.marks for b in blocks),
+                           title_marks=len(view.title_spans),
                            versions=versions, shown=shown, modified=modified)
 
 
@@ -202,3 +204,9 @@ def labels() -> dict[str, dict[str, str]]:
     """Provide translated labels used by several templates."""
     return {"sort_labels": {"relevance": _("relevance"), "-date": _("newest first"),
                             "date": _("oldest first")}}
+
+
+@bp.app_context_processor
+def date_helpers() -> dict[str, Any]:
+    """Give templates the one date hint and the bound format the date boxes read back."""
+    return {"date_hint": date_hint, "bound_text": bound_text}
