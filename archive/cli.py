@@ -410,8 +410,10 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
             terms = ", ".join(reading.terms) if reading.terms else "-"
             click.echo(f"{reading.text}\t{reading.role}\t{terms}")
         click.echo()
-    click.echo(f"{_plural(results.total_articles, 'article')} · {_plural(results.total_paragraphs, 'paragraph')}"
-               f" (page {results.page}/{results.pages})")
+    grouped = (f" ({_plural(results.publications, 'publication')}, wire copies grouped)"
+               if results.publications > results.total_articles else "")
+    click.echo(f"{_plural(results.total_articles, 'article')}{grouped} · "
+               f"{_plural(results.total_paragraphs, 'paragraph')} (page {results.page}/{results.pages})")
     if results.suggestion:
         click.echo(f"did you mean: {terminal_safe(results.suggestion)}")
     for hit in results.hits:

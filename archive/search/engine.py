@@ -263,7 +263,7 @@ class Engine:
                    for r in parsed.readings]
         days = catalog.days[filters.apply(matching, dates=False) & (catalog.days >= 0)]
         return SearchResults(request, len(ranked), total_paragraphs, hits, facets, histogram,
-                             explain=explain, truncated=evaluator.truncated, days=days)
+                             explain=explain, truncated=evaluator.truncated, days=days, total_publications=len(cand))
 
     def _evaluator(self, snap: Snapshot) -> Evaluator:
         return Evaluator(snap, lambda term, d: self._words(snap).within(term, d, MAX_FUZZY_TERMS))
