@@ -383,9 +383,9 @@ def _both_sizes(page, url: str, name: str) -> None:
 
 def test_trends_page_draws_lines_that_link_to_searches(page, sample_server):
     page.goto(sample_server.url + "/tendances?q=France&q=gouvernement&by=month&measure=count")
-    assert page.locator(".trend-chart .series").count() == 2
+    assert page.locator(".trend-chart.wide .series").count() == 2
     assert page.locator(".legend li").count() == 2
-    first = page.locator(".trend-chart .series").first.locator("a").first
+    first = page.locator(".trend-chart.wide .series").first.locator("a").first
     href = first.get_attribute("href")
     assert "q=France" in href and "from=" in href and "to=" in href
     _both_sizes(page, sample_server.url + "/tendances?q=France&q=gouvernement&q=sant%C3%A9&q=police", "trends")
@@ -455,3 +455,71 @@ def test_a_huge_article_reads_a_window_at_a_time(browser, huge_server, width):
     shot(page, f"article-window-end-{width}", full_page=False)
     context.close()
     assert errors == []
+
+
+# -- phones: no page scrolls sideways at 375 px -----------------------------------------------
+
+LONG_WORD = "Anticonstitutionnellement" * 4
+
+
+@pytest.fixture
+def phone_server(seeded, wire_records):
+    from archive.model import Article
+
+    seeded.add_articles([Article.from_record(r) for r in wire_records] + [Article.from_record({
+        "id": "url-" + "tres-longue" * 8, "title": f"Un titre avec {LONG_WORD} dedans", "date": "2020-07-04",
+        "source": "Le Monde", "url": "https://www.example.org/" + "x" * 160 + ".html",
+        "paragraphs": [f"Le gouvernement et {LONG_WORD} sur Lyon.", "Adama Traoré, encore."]})])
+    server = _Server(seeded.home, ARCHIVE_ADMIN_TOKEN="s3cret",
+                     ARCHIVE_PUBLIC_URL="https://archive.example.org/presse-francaise/archives-en-ligne")
+    yield server
+    server.close()
+
+
+PHONE_PAGES = ["/?q=investir", "/", "/?q=Traor%C3%A9", "/?q=Traor%C3%A9&copies=show", "/?q=introuvablezzz",
+               "/?q=Traor%C3%A9&from=abc&to=05/12/2099",
+               f"/article/{'url-' + 'tres-longue' * 8}?q=gouvernement", "/article/afp-traore?q=Traor%C3%A9#p2",
+               "/tendances?q=Traor%C3%A9&q=investir&q=gouvernement&q=Lyon&by=day",
+               "/tendances?q=Traor%C3%A9&by=month&measure=count", "/tendances",
+               "/concordance?q=Traor%C3%A9", "/concordance", "/add", "/article/nope", "/?page=abc"]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_no_page_scrolls_sideways_on_a_phone(browser, phone_server, lang):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, locale=f"{lang}-FR")
+    page = context.new_page()
+    wide: dict[str, int] = {}
+    for path in PHONE_PAGES:
+        page.goto(phone_server.url + path + ("&" if "?" in path else "?") + f"lang={lang}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 375:
+            wide[path] = width
+    page.goto(phone_server.url + "/add")
+    page.fill("textarea[name=text]", "Un texte collé sur Rennes.\n\nSecond paragraphe.")
+    page.fill("input[name=token]", "s3cret")
+    page.click("form.add button[type=submit]")
+    page.wait_for_load_state()
+    if page.evaluate("document.documentElement.scrollWidth") > 375:
+        wide["/add (report)"] = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert wide == {}
+
+
+def test_the_trend_chart_fits_a_phone_with_legible_labels(browser, phone_server):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(phone_server.url + "/tendances?q=Traor%C3%A9&q=gouvernement&by=day&measure=count")
+    chart = page.locator(".trend-chart.phone")
+    assert chart.is_visible() and not page.locator(".trend-chart.wide").is_visible()
+    box = chart.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    # Every point (the peak too) is on the screen, none behind a sideways scroll.
+    markers = chart.locator(".marker").evaluate_all("(ms) => ms.map(m => m.getBoundingClientRect().right)")
+    assert markers and max(markers) <= 375
+    sizes = chart.locator("text.axis").evaluate_all(
+        "(ts) => ts.map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)")
+    assert sizes and min(sizes) >= 11
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.locator(".trend-chart.wide").is_visible() and not chart.is_visible()
+    shot(page, "trends-phone-chart", full_page=False)
+    context.close()

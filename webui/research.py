@@ -93,9 +93,10 @@ def trends() -> str:
     if measure not in MEASURES:
         raise BadParameter("measure must be share or count")
     chart = charts.trend_chart(result, measure, format_number) if result else None
+    phone = charts.trend_chart(result, measure, format_number, **charts.PHONE) if result else None
     queries = [s.query for s in result.series] if result else []
     slots = queries + [""] * (MAX_QUERIES - len(queries))
-    return render_template("trends.html", trend=result, chart=chart, measure=measure, slots=slots,
+    return render_template("trends.html", trend=result, chart=chart, phone_chart=phone, measure=measure, slots=slots,
                            req=search_request(), by=request.args.get("by") or "",
                            min_share_base=charts.MIN_SHARE_BASE,
                            csv_url=here("research.trend_csv", measure=None),
