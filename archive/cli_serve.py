@@ -40,7 +40,7 @@ __all__ = ["serve"]
 @click.pass_context
 @_edge
 def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, seed: bool) -> None:
-    """Serve the web UI: waitress in this process, or ``--workers N`` gunicorn processes."""
+    """Serve the web UI: waitress in this process, or gunicorn processes with --workers N."""
     archive = _archive(ctx)
     if seed and len(archive.store) == 0:
         report = archive.add([str(seed_folder())])
