@@ -144,7 +144,7 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
     if as_json:
         click.echo(_json({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
                           "failures": [{"source": f.source, "reason": f.reason} for f in report.failures],
-                          "notes": report.notes}))
+                          "notes": report.notes, "undated": report.undated}))
     else:
         for note in report.notes:
             click.echo(f"note: {note}", err=True)
@@ -157,6 +157,10 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
                            err=True)
         click.echo("{added} added, {updated} updated, {unchanged} unchanged, {failed} failed".format(**counts)
                    + f"; {_plural(report.paragraphs, 'paragraph')} in {_seconds(start)}")
+        if report.undated:
+            shown = ", ".join(report.undated[:5]) + (", …" if len(report.undated) > 5 else "")
+            click.echo(terminal_safe(f"note: {_plural(len(report.undated), 'article')} without a date ({shown}): "
+                                     "listed by the day added, outside date filters; give one with --date"), err=True)
     sys.exit(1 if report.failures else 0)
 
 

@@ -241,6 +241,12 @@ class Store:
         return int(self.db.execute("SELECT coalesce(sum(nblocks), 0) FROM articles WHERE id IN"
                                    " (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)).fetchone()[0])
 
+    def undated(self, ids: Iterable[str]) -> list[str]:
+        """Return the stored articles among ``ids`` that have no date, by id."""
+        rows = self.db.execute("SELECT id FROM articles WHERE date IS NULL AND id IN"
+                               " (SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(list(ids)),))
+        return [r[0] for r in rows]
+
     def pending(self) -> list[str]:
         """Return the ids whose index entries may not match the store yet."""
         return [r[0] for r in self.db.execute("SELECT id FROM pending ORDER BY id")]

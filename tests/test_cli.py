@@ -373,3 +373,15 @@ def test_make_run_takes_a_port():
     out = subprocess.run(["make", "-n", "-s", "run", "PORT=5123", "BIN=/nowhere/bin", "VENV=/nowhere"],
                          cwd=ROOT, capture_output=True, text=True).stdout
     assert "--host 127.0.0.1 --port 5123" in out
+
+
+def test_the_add_report_names_articles_without_a_date(runner, home, tmp_path):
+    (tmp_path / "a.json").write_text('{"id": "a", "title": "Sans date", "paragraphs": ["Brest."]}', encoding="utf-8")
+    (tmp_path / "b.json").write_text('{"id": "b", "title": "Daté", "date": "2025-01-02", "paragraphs": ["Brest."]}',
+                                     encoding="utf-8")
+    r = run(runner, home, "add", str(tmp_path))
+    assert r.exit_code == 0
+    assert ("note: 1 article without a date (a): listed by the day added, outside date filters; give one with --date"
+            in r.stderr)
+    assert json.loads(run(runner, home, "add", str(tmp_path / "a.json"), "--title", "Autre", "--json").stdout)[
+        "undated"] == ["a"]

@@ -252,6 +252,20 @@ def test_a_wrong_token_keeps_what_was_typed(admin):
     assert 'value="bad"' not in body  # never the token
 
 
+def test_a_stored_text_clears_the_form_and_the_report_names_a_missing_date(admin):
+    csrf = re.search(r'name="csrf" value="([^"]+)"', text(admin.get("/add"))).group(1)
+    r = admin.post("/add?lang=fr", data={"csrf": csrf, "token": "s3cret", "title": "Brest gagne",
+                                         "text": "Brest gagne encore.\n\nSecond paragraphe."})
+    body = text(r)
+    assert r.status_code == 200 and "1 article ajouté" in body
+    assert '<textarea name="text" rows="12"></textarea>' in body and 'value="Brest gagne"' not in body
+    assert ("1 article n’a pas de date : il est classé au jour de son ajout, et aucun filtre de dates ne le trouve."
+            in body)
+    r = admin.post("/add?lang=en", data={"csrf": csrf, "token": "s3cret", "title": "Daté", "date": "2025-01-02",
+                                         "text": "Brest encore."})
+    assert "no date" not in text(r)
+
+
 def test_the_add_report_is_translated_with_plurals(admin, tmp_path):
     csrf = re.search(r'name="csrf" value="([^"]+)"', text(admin.get("/add?lang=en"))).group(1)
     lines = (b'{"id": "j1", "title": "T", "paragraphs": ["Brest."]}\n'
