@@ -348,12 +348,13 @@ def test_atom_feed_parses_and_is_newest_first(research_home):
     root = ET.fromstring(body)
     assert root.tag == "{http://www.w3.org/2005/Atom}feed"
     entries = root.findall("a:entry", ns)
-    assert [e.findtext("a:id", namespaces=ns) for e in entries][:3] == [
-        "http://x/article/g3", "http://x/article/g2", "http://x/article/g1"]
+    # The undated g5 is listed at the day it was added (today): newest in the archive.
+    assert [e.findtext("a:id", namespaces=ns) for e in entries][:4] == [
+        "http://x/article/g5", "http://x/article/g3", "http://x/article/g2", "http://x/article/g1"]
     updated = [e.findtext("a:updated", namespaces=ns) for e in entries if e.findtext("a:id", namespaces=ns) != "http://x/article/g5"]
     assert updated == sorted(updated, reverse=True)
     assert root.findtext("a:updated", namespaces=ns) == "2015-02-11T00:00:00Z"
-    assert "grève recule" in entries[0].findtext("a:summary", namespaces=ns)
+    assert "grève recule" in entries[1].findtext("a:summary", namespaces=ns)
 
 
 def test_reference_ris_and_highwire_carry_the_fields(research_home):
@@ -398,3 +399,13 @@ def test_a_citation_cites_the_newspaper_then_the_public_permalink_never_a_local_
     assert not [t for t in highwire(article, None) if t[0] == "citation_public_url"]
     hostile = Article.from_record({**RECORDS[0], "url": "javascript:alert(1)"})
     assert cited_url(hostile, None) is None and "javascript" not in ris(hostile, None)
+
+
+def test_an_undated_article_is_listed_by_the_day_it_was_added(research_home):
+    engine = engine_for(research_home)
+    assert [h.id for h in engine.search(_req()).hits] == ["g5", "g4", "g3", "g2", "g1"]  # « Derniers articles »
+    assert [h.id for h in engine.search(_req(sort="date")).hits] == ["g1", "g2", "g3", "g4", "g5"]
+    assert "g5" not in [h.id for h in engine.search(_req(date_from="2000")).hits]  # dates never find it
+    research_home.add_articles([Article.from_record({"id": "g6", "title": "Daté de demain", "date": "2099-01-01",
+                                                     "paragraphs": ["Futur."]})])
+    assert [h.id for h in engine_for(research_home).search(_req()).hits][:2] == ["g6", "g5"]

@@ -118,8 +118,8 @@ def test_feed_is_atom_newest_first(rclient):
     root = ET.fromstring(r.data)
     ns = {"a": "http://www.w3.org/2005/Atom"}
     ids = [e.findtext("a:id", namespaces=ns) for e in root.findall("a:entry", ns)]
-    assert ids == ["http://localhost/article/g3", "http://localhost/article/g2", "http://localhost/article/g1",
-                   "http://localhost/article/g5"]
+    assert ids == ["http://localhost/article/g5", "http://localhost/article/g3", "http://localhost/article/g2",
+                   "http://localhost/article/g1"]  # (g5, undated, at the day it was added)
 
 
 def test_article_meta_tags_cite_block_and_ris(rclient):

@@ -208,10 +208,9 @@ class Engine:
         if request.sort == "relevance" and found is not None:
             order = np.lexsort((cand, -catalog.days[cand], -best[cand]))
         elif request.sort != "date":  # newest first; also relevance without words to rank by
-            order = np.lexsort((cand, -catalog.days[cand]))
+            order = np.lexsort((cand, -catalog.listed[cand]))  # (undated: by the day added)
         else:
-            days = np.where(catalog.days[cand] < 0, np.iinfo(np.int64).max, catalog.days[cand])
-            order = np.lexsort((cand, days))
+            order = np.lexsort((cand, catalog.listed[cand]))
         ranked = cand[order]
         collapsed = EMPTY_IDS
         # An export lists every article: each copy is a real publication in its source.
