@@ -176,8 +176,8 @@ def read_incoming(source: Source, overrides: Mapping[str, Any] | None = None,
             yield from _records_to_articles(_load_json(text, source.path), source.path, overrides,
                                             base, remember)
             return
-        article, derived = (_record_from(_sidecar(path), _blocks_from_text(text), path) if suffix == ".txt"
-                            else _markdown_article(text, path))
+        article, derived = (_record_from(*_titled(_sidecar(path), _blocks_from_text(text), overrides), path)
+                            if suffix == ".txt" else _markdown_article(text, path))
         yield Incoming(_apply(article, overrides, source.path, derived), base, derived, remember)
     except InvalidArticle as exc:
         raise IngestError(str(source), str(exc)) from None
@@ -384,6 +384,17 @@ def _load_yaml(text: str, name: str) -> Any:
 def _blocks_from_text(text: str) -> list[Block]:
     cleaned = (clean_block(chunk) for chunk in _BLANK_LINE_RE.split(text.strip("\n")))
     return [Block(c, is_heading(c)) for c in cleaned if c]
+
+
+def _titled(meta: Mapping[str, Any], blocks: list[Block], overrides: Mapping[str, Any] | None
+            ) -> tuple[Mapping[str, Any], list[Block]]:
+    """Take a text's first block as its title when it reads as one and nothing else gives a title.
+
+    It is then the title only, not also paragraph 1 (as a Markdown file's first ``#`` heading).
+    """
+    if "title" in meta or (overrides or {}).get("title") or len(blocks) < 2 or not blocks[0].heading:
+        return meta, blocks
+    return {**meta, "title": blocks[0].text}, blocks[1:]
 
 
 def _record_from(meta: Mapping[str, Any], blocks: list[Block], path: Path) -> tuple[Article, bool]:
