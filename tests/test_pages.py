@@ -318,3 +318,30 @@ def test_whole_result_exports_run_one_at_a_time_while_searches_go_on(app):
         first.join(60)
         second.join(60)
     assert done == {"search": 200, "first": 200, "second": 200}
+
+
+def test_a_page_without_results_offers_no_export(client):
+    empty = text(client.get("/?q=introuvablezzz"))
+    assert 'class="empty"' in empty
+    assert "/export?" not in empty and "/tendances?" not in empty and "/concordance?" not in empty
+    assert "/feed.atom?q=introuvablezzz" in empty  # a feed waits for the next article
+    found = text(client.get("/?q=investir"))
+    assert "/export?q=investir&amp;format=csv" in found and "/tendances?" in found
+
+
+def test_try_examples_come_from_the_archives_frequent_headline_words(archive):
+    from webui.examples import headline_terms
+
+    titles = ["Les gilets jaunes manifestent à Paris", "Retraites : les gilets jaunes rejoignent la grève",
+              "Retraites : la grève continue après Noël", "L'Assemblée vote la réforme des retraites",
+              "Clermont-Ferrand : un festival de courts métrages"]
+    top, phrases = headline_terms(titles)
+    assert top[:3] == ["Retraites", "gilets", "jaunes"] and phrases[0] == "gilets jaunes"
+    assert "Assemblée" in top and "après" not in top and "Clermont" not in top[:3]
+    archive.add_articles([Article.from_record({"id": f"t{i}", "title": t, "date": f"2019-12-0{i + 1}",
+                                               "paragraphs": [t + "."]}) for i, t in enumerate(titles)])
+    client = create_app({"ARCHIVE_HOME": str(archive.home), "TESTING": True}).test_client()
+    body = text(client.get("/"))
+    shown = re.findall(r'<a class="example" href="[^"]*">([^<]*)</a>', body)
+    assert shown == ["&#34;gilets jaunes&#34;", "Retraites OR gilets", "Retraites -jaunes", "titre:Retraites",
+                     "date:2019"]

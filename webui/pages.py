@@ -26,7 +26,7 @@ from archive import (
     valid_id,
 )
 
-from . import views
+from . import examples, views
 from .extension import engine, exporting
 from .messages import bound_text, date_hint, error_message
 from .state import back_link, link, run_search, search_request
@@ -34,7 +34,6 @@ from .state import back_link, link, run_search, search_request
 __all__ = ["bp"]
 
 bp = Blueprint("pages", __name__)
-_EXAMPLES = ('"{phrase}"', "{word} OR {other}", "{word} -{other}", "titre:{word}", "date:{year}")
 
 
 @bp.get("/")
@@ -81,20 +80,9 @@ def _checked_dates() -> dict[str, str]:
 
 
 def _examples(results: SearchResults) -> list[str]:
-    """Build clickable query examples from the archive itself (its tags and a frequent title word)."""
-    words = []
-    for hit in results.hits[:5]:
-        words += re.findall(r"\w{6,}", hit.title)
-    tags = [v.value for v in results.facets.get("tags", [])]
-    years = [v.value for v in results.facets.get("year", [])]
-    if not words:
-        return []
-    word = words[0]
-    other = tags[0] if tags else (words[1] if len(words) > 1 else word)
-    titles = [h.title for h in results.hits if len(h.title.split()) >= 2]
-    phrase = " ".join(titles[0].split()[:2]) if titles else word
-    year = years[0] if years else "2020"
-    return [e.format(word=word, other=other, phrase=phrase, year=year) for e in _EXAMPLES]
+    """Build clickable query examples from the archive's frequent headline words (:mod:`.examples`)."""
+    years = [(v.value, v.count) for v in results.facets.get("year", [])]
+    return examples.examples(engine().archive, years)
 
 
 @bp.get("/article/<article_id>")
