@@ -48,7 +48,8 @@ def headline_terms(titles: Iterable[str]) -> tuple[list[str], list[str]]:
     for title in titles:
         # An elided article is no part of the word: « l'Assemblée » counts as « Assemblée ».
         tokens = [w.replace("’", "'").rsplit("'", 1)[-1] for w in words(title)]
-        kept = [w if _meaningful(w) else "" for w in tokens]
+        # A word in capitals is a label (« VIDÉO », « DIRECT »), not a subject.
+        kept = [w if _meaningful(w) and not w.isupper() else "" for w in tokens]
         for w in dict.fromkeys(w for w in kept if w):
             counts[w.lower()] += 1
             printed.setdefault(w.lower(), Counter())[w] += 1

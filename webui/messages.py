@@ -28,9 +28,9 @@ PARAM_LABELS = {"page": lazy_gettext("page"), "per_page": lazy_gettext("articles
 
 def date_hint(plain: bool = False) -> Markup:
     """Return the one hint on typing dates (boxes, errors): every form the parser reads, each kept on one line."""
-    examples = [Markup('<span class="nowrap">%s</span>') % e for e in BOUND_EXAMPLES]
-    if plain:
-        examples = [Markup.escape(e) for e in BOUND_EXAMPLES]
+    # In English the month in words is an English one (both languages' names are read).
+    forms = [*BOUND_EXAMPLES[:3], "5 December 2019" if str(get_locale()) == "en" else BOUND_EXAMPLES[3]]
+    examples = [Markup.escape(e) if plain else Markup('<span class="nowrap">%s</span>') % e for e in forms]
     return Markup(_("Year, month or day: %(year)s, %(month)s, %(day)s (day first) or %(words)s.",
                     year=examples[0], month=examples[1], day=examples[2], words=examples[3]))
 
