@@ -147,7 +147,7 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
     if as_json:
         click.echo(_json({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
                           "failures": [{"source": f.source, "reason": f.reason} for f in report.failures],
-                          "notes": report.notes}))
+                          "notes": report.notes, "undated": report.undated}))
     else:
         for note in report.notes:
             click.echo(terminal_safe(f"note: {note}"), err=True)
@@ -160,6 +160,10 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
                            err=True)
         click.echo("{added} added, {updated} updated, {unchanged} unchanged, {failed} failed".format(**counts)
                    + f"; {_plural(report.paragraphs, 'paragraph')} in {_seconds(start)}")
+        if report.undated:
+            shown = ", ".join(report.undated[:5]) + (", …" if len(report.undated) > 5 else "")
+            click.echo(terminal_safe(f"note: {_plural(len(report.undated), 'article')} without a date ({shown}): "
+                                     "listed by the day added, outside date filters; give one with --date"), err=True)
     sys.exit(1 if report.failures else 0)
 
 
@@ -286,14 +290,18 @@ def check(ctx: click.Context, repair: bool, procs: int, as_json: bool) -> None:
     sys.exit(0 if report.ok or report.repaired else 1)
 
 
+_FROM_HELP = "From this year, month or day: 2019, 2019-12, 05/12/2019 (day first), '5 décembre 2019'."
+_TO_HELP = "To this year, month or day (the same forms as --from)."
+
+
 def _filters(func: F) -> F:
     """Add the search filters (--source, --author, --tag, --from, --to) to a command."""
     for option in reversed([
             click.option("--source", "sources", multiple=True, help="Only this source (repeatable, ORed)."),
             click.option("--author", "authors", multiple=True, help="Only this author (repeatable, ORed)."),
             click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable, ORed)."),
-            click.option("--from", "date_from", help="From date: YYYY, YYYY-MM or YYYY-MM-DD."),
-            click.option("--to", "date_to", help="To date: YYYY, YYYY-MM or YYYY-MM-DD.")]):
+            click.option("--from", "date_from", help=_FROM_HELP),
+            click.option("--to", "date_to", help=_TO_HELP)]):
         func = option(func)
     return func
 
@@ -372,8 +380,8 @@ class _SearchCommand(click.Command):
 @click.option("--source", "sources", multiple=True, help="Only this source (repeatable, ORed).")
 @click.option("--author", "authors", multiple=True, help="Only this author (repeatable, ORed).")
 @click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable, ORed).")
-@click.option("--from", "date_from", help="From date: YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--to", "date_to", help="To date: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--from", "date_from", help=_FROM_HELP)
+@click.option("--to", "date_to", help=_TO_HELP)
 @click.option("--sort", default="relevance", show_default=True,
               help="Order of the articles: relevance, -date (newest first) or date.")
 @click.option("--page", default="1", show_default=True, help="Page number.")
@@ -409,8 +417,10 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
             terms = ", ".join(reading.terms) if reading.terms else "-"
             click.echo(f"{reading.text}\t{reading.role}\t{terms}")
         click.echo()
-    click.echo(f"{_plural(results.total_articles, 'article')} · {_plural(results.total_paragraphs, 'paragraph')}"
-               f" (page {results.page}/{results.pages})")
+    grouped = (f" ({_plural(results.publications, 'publication')}, wire copies grouped)"
+               if results.publications > results.total_articles else "")
+    click.echo(f"{_plural(results.total_articles, 'article')}{grouped} · "
+               f"{_plural(results.total_paragraphs, 'paragraph')} (page {results.page}/{results.pages})")
     if results.suggestion:
         click.echo(f"did you mean: {terminal_safe(results.suggestion)}")
     for hit in results.hits:

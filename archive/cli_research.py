@@ -9,6 +9,7 @@ and print the JSON contracts of ``/api/trend`` and ``/api/kwic`` with ``--json``
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -16,6 +17,9 @@ import click
 from .cli import _archive, _edge, _filters, _json, _plural, cli, terminal_safe
 
 __all__ = ["trend", "kwic"]
+
+#: What a query of several words written on purpose holds: quotes, operators, fields, signs.
+_OPERATORS = re.compile(r'["():*~]|(?:^|\s)-|\b(?:OR|OU|AND|ET|NOT|SAUF|NEAR|PRES)\b')
 
 
 @cli.command()
@@ -70,6 +74,11 @@ def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page
     from .research import concordance
     from .search import SearchRequest, engine_for
 
+    text = " ".join(query)
+    if len(text.split()) > 1 and not _OPERATORS.search(text):
+        # The shell ate the quotes of `archive kwic "gilets jaunes"`: each word is found on its own.
+        click.echo(f"hint: the words are shown and counted each on its own; for the phrase, quote it "
+                   f"inside the shell's quotes: archive kwic '\"{terminal_safe(text)}\"'", err=True)
     request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
                                   date_from=date_from, date_to=date_to)
     result = concordance(engine_for(_archive(ctx, create=False)), request, width=width, page=page,

@@ -48,7 +48,7 @@ __all__ = ["serve"]
 @_edge
 def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, seed: bool,
           fetch_every: str | None) -> None:
-    """Serve the web UI: waitress in this process, or ``--workers N`` gunicorn processes."""
+    """Serve the web UI: waitress in this process, or gunicorn processes with --workers N."""
     archive = _archive(ctx)
     if fetch_every is not None:
         fetching(archive.home, duration(fetch_every))

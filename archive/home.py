@@ -66,6 +66,8 @@ class AddReport:
     notes: list[str] = field(default_factory=list)
     #: Paragraphs (and headings) of the articles added or updated.
     paragraphs: int = 0
+    #: The articles added or updated without a date (listed by the day they were added).
+    undated: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Return how many articles were added, updated and unchanged, and how many sources failed."""
@@ -208,7 +210,9 @@ class Archive:
                                                            f"({type(exc).__name__}: {exc})"))
                     finally:
                         advance(max(0, size - meter.done))  # the rest of the file: blank lines, other formats
-            report.paragraphs = self.store.paragraphs(i for i, outcome in report.outcomes if outcome != "unchanged")
+            changed = [i for i, outcome in report.outcomes if outcome != "unchanged"]
+            report.paragraphs = self.store.paragraphs(changed)
+            report.undated = self.store.undated(changed)
             self._sync(progress, procs)
         return report
 

@@ -31,12 +31,12 @@ The tree is evaluated by :mod:`archive.search.matching`, through the same
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
 
 from .analysis import ELISIONS, FRENCH, Chain, has_accents, join_numbers, normalize_text, words
+from .dates import read_bound
 from .model import parse_date
 
 __all__ = ["Word", "Phrase", "Near", "Prefix", "Fuzzy", "And", "Or", "Not", "Node", "Reading", "Query",
@@ -169,19 +169,11 @@ class Query:
 
 
 def parse_date_bound(value: str | dt.date | None, *, end: bool) -> dt.date | None:
-    """Parse ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as the first (or last) day it covers."""
+    """Parse a typed bound (``2019``, ``2019-12``, ``05/12/2019``, ``5 décembre 2019``…) as its first (or last) day."""
     if value is None or value == "" or isinstance(value, dt.date):
         return parse_date(value)
-    m = re.fullmatch(r"\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*", str(value))
-    if not m:
-        raise ValueError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
-    year, month, day = int(m[1]), m[2], m[3]
-    if month is None:
-        return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
-    mon = int(month)
-    if day is None:
-        return dt.date(year, mon, calendar.monthrange(year, mon)[1] if end else 1)
-    return dt.date(year, mon, int(day))
+    bound = read_bound(str(value))  # (a BadDate is a ValueError)
+    return bound.last() if end else bound.first()
 
 
 def parse_query(text: str, chain: Chain = FRENCH) -> Query:

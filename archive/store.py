@@ -241,6 +241,12 @@ class Store:
         return int(self.db.execute("SELECT coalesce(sum(nblocks), 0) FROM articles WHERE id IN"
                                    " (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)).fetchone()[0])
 
+    def undated(self, ids: Iterable[str]) -> list[str]:
+        """Return the stored articles among ``ids`` that have no date, by id."""
+        rows = self.db.execute("SELECT id FROM articles WHERE date IS NULL AND id IN"
+                               " (SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(list(ids)),))
+        return [r[0] for r in rows]
+
     def pending(self) -> list[str]:
         """Return the ids whose index entries may not match the store yet."""
         return [r[0] for r in self.db.execute("SELECT id FROM pending ORDER BY id")]
@@ -386,13 +392,14 @@ class Store:
         return [r[0] for r in db.execute("SELECT DISTINCT aid FROM changes WHERE gen > ?", (generation,))]
 
     def facet_values(self, aids: list[int] | None = None
-                     ) -> tuple[list[tuple[int, str, str | None]], dict[str, list[tuple[int, str]]]]:
-        """Return ``(aid, id, date)`` of every article (or of ``aids``) and ``(aid, value)`` pairs per facet."""
+                     ) -> tuple[list[tuple[int, str, str | None, str]], dict[str, list[tuple[int, str]]]]:
+        """Return ``(aid, id, date, day added)`` of every article (or of ``aids``), ``(aid, value)`` pairs per facet."""
         db = self.db
         where, args = "", ()  # type: tuple[str, tuple[str, ...]]
         if aids is not None:
             where, args = "WHERE a.aid IN (SELECT value FROM json_each(?))", (json.dumps(aids),)
-        articles = db.execute(f"SELECT aid, id, date FROM articles a {where} ORDER BY aid", args).fetchall()
+        articles = db.execute(f"SELECT aid, id, date, substr(added, 1, 10) FROM articles a {where} ORDER BY aid",
+                              args).fetchall()
         facets = {
             "source": db.execute(f"SELECT aid, source FROM articles a {where}"
                                  f"{' AND' if where else ' WHERE'} source IS NOT NULL", args).fetchall(),

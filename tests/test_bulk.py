@@ -98,6 +98,24 @@ def test_workers_report_their_progress_to_one_bar():
     assert recorder.phases == [["counting", 500, " items", 500]]
 
 
+def test_a_bar_ends_at_its_total_when_the_last_reports_come_late(monkeypatch):
+    import multiprocessing.queues
+    import time
+
+    feed = multiprocessing.queues.Queue._feed
+
+    def late_feed(*args):
+        time.sleep(0.5)  # a busy machine: the worker's queue thread sends its reports late
+        return feed(*args)
+
+    # (Forked workers inherit the patched class: their reports arrive after their results.)
+    monkeypatch.setattr(multiprocessing.queues.Queue, "_feed", staticmethod(late_feed))
+    recorder = Recorder()
+    assert run_jobs([(_counting, (300,)), (_counting, (200,))], 2, {"counting": (500, " items")}, recorder) == [
+        300, 200]
+    assert recorder.phases == [["counting", 500, " items", 500]]
+
+
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

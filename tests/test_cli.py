@@ -344,3 +344,44 @@ def test_search_finding_little_suggests_a_spelling(runner, seeded):
     r = run(runner, seeded.home, "search", "Xiaomo")
     assert r.exit_code == 0
     assert r.output.splitlines()[:2] == ["0 articles · 0 paragraphs (page 1/1)", "did you mean: Xiaomi"]
+
+
+def test_kwic_of_several_unquoted_words_hints_at_the_phrase(runner, seeded):
+    r = runner.invoke(cli, ["--home", str(seeded.home), "kwic", "lei", "jun"])
+    assert r.exit_code == 0
+    assert r.stderr.splitlines()[0] == ("hint: the words are shown and counted each on its own; for the phrase, "
+                                        "quote it inside the shell's quotes: archive kwic '\"lei jun\"'")
+    for query in (['"lei jun"'], ["lei"], ["lei", "OR", "jun"], ["--", "lei", "-jun"], ["titre:lei", "jun"]):
+        r = runner.invoke(cli, ["--home", str(seeded.home), "kwic", *query])
+        assert r.exit_code == 0 and "hint" not in r.stderr, query
+
+
+def test_help_texts_show_no_markup(runner):
+    for command in ([], ["serve"], ["search"], ["kwic"], ["trend"], ["export"], ["add"]):
+        r = runner.invoke(cli, [*command, "--help"])
+        assert r.exit_code == 0 and "``" not in r.output, command
+
+
+def test_make_run_takes_a_port():
+    import shutil
+    import subprocess
+
+    from conftest import ROOT
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(["make", "-n", "-s", "run", "PORT=5123", "BIN=/nowhere/bin", "VENV=/nowhere"],
+                         cwd=ROOT, capture_output=True, text=True).stdout
+    assert "--host 127.0.0.1 --port 5123" in out
+
+
+def test_the_add_report_names_articles_without_a_date(runner, home, tmp_path):
+    (tmp_path / "a.json").write_text('{"id": "a", "title": "Sans date", "paragraphs": ["Brest."]}', encoding="utf-8")
+    (tmp_path / "b.json").write_text('{"id": "b", "title": "Daté", "date": "2025-01-02", "paragraphs": ["Brest."]}',
+                                     encoding="utf-8")
+    r = run(runner, home, "add", str(tmp_path))
+    assert r.exit_code == 0
+    assert ("note: 1 article without a date (a): listed by the day added, outside date filters; give one with --date"
+            in r.stderr)
+    assert json.loads(run(runner, home, "add", str(tmp_path / "a.json"), "--title", "Autre", "--json").stdout)[
+        "undated"] == ["a"]

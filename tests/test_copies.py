@@ -163,3 +163,26 @@ def search_home(archive: Archive, query: str, **kwargs):
     from archive.search import search
 
     return search(archive, query, **kwargs)
+
+
+def test_counts_say_when_wire_copies_are_grouped(archive, wire_records, runner):
+    from archive.cli import cli
+    from webui import create_app
+
+    add(archive, *wire_records)
+    app = create_app({"ARCHIVE_HOME": str(archive.home), "TESTING": True})
+    try:
+        client = app.test_client()
+        body = client.get("/?q=Traoré").get_data(as_text=True)
+        assert "2 articles <span class=\"publications\">(3 publications, reprises regroupées)</span>" in body
+        home = client.get("/?lang=en").get_data(as_text=True)  # the home page matches `archive stats`
+        assert "2 articles <span class=\"publications\">(3 publications, wire copies grouped)</span>" in home
+        assert "publications" not in client.get("/?q=Traoré&copies=show").get_data(as_text=True).split("</p>")[0]
+        api = client.get("/api/search?q=Traoré").get_json()
+        assert (api["total_articles"], api["total_publications"]) == (2, 3)
+    finally:
+        app.extensions["archive"].close()
+    stats = runner.invoke(cli, ["--home", str(archive.home), "stats"]).output
+    assert stats.startswith("articles:   3\n")
+    out = runner.invoke(cli, ["--home", str(archive.home), "search", "Traoré"]).output
+    assert out.startswith("2 articles (3 publications, wire copies grouped) · ")

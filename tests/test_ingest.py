@@ -39,6 +39,21 @@ def test_txt_without_sidecar_derives_title_and_id(tmp_path):
     assert len(article.blocks) == 2
 
 
+def test_a_txt_first_line_that_reads_as_a_title_is_the_title_not_also_paragraph_1(tmp_path):
+    f = tmp_path / "lille.txt"
+    f.write_text("La grève s’étend à Lille\n\nLes cheminots sont en grève.\n\nSecond paragraphe.\n",
+                 encoding="utf-8")
+    (article,) = read(f)
+    assert article.title == "La grève s’étend à Lille"
+    assert [b.text for b in article.blocks] == ["Les cheminots sont en grève.", "Second paragraphe."]
+    (given,) = read(f, title="Titre donné")  # a title given elsewhere leaves the text whole
+    assert given.title == "Titre donné" and given.blocks[0].text == "La grève s’étend à Lille"
+    only = tmp_path / "seul.txt"
+    only.write_text("Un intertitre seul\n", encoding="utf-8")
+    (alone,) = read(only)  # a one-line text keeps its line as its text
+    assert alone.title == "Un intertitre seul" and [b.text for b in alone.blocks] == ["Un intertitre seul"]
+
+
 @pytest.mark.parametrize("suffix, body", [
     (".yaml", "title: Titre YAML\ndate: 5 mars 2025\ntags: [a, b]\n"),
     (".toml", 'title = "Titre YAML"\ndate = 2025-03-05\ntags = ["a", "b"]\n'),

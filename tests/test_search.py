@@ -104,7 +104,7 @@ def test_parameters_are_validated(seeded):
 
 def test_json_contract_shape(seeded):
     d = search(seeded.home, "investir").to_dict()
-    assert list(d) == ["query", "page", "per_page", "total_articles", "total_paragraphs", "hits",
+    assert list(d) == ["query", "page", "per_page", "total_articles", "total_publications", "total_paragraphs", "hits",
                        "facets", "histogram", "suggestion", "explain", "truncated"]
     hit = d["hits"][0]
     assert list(hit) == ["id", "title", "title_html", "date", "source", "author", "tags", "url", "score",

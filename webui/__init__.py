@@ -32,6 +32,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(
         ARCHIVE_HOME=os.environ.get("ARCHIVE_HOME") or os.getcwd(),
         ARCHIVE_ADMIN_TOKEN=os.environ.get("ARCHIVE_ADMIN_TOKEN") or None,
+        #: The archive's address for its readers (``https://archive.example``): citations and
+        #: permalinks name it, never the host this server listens on.
+        ARCHIVE_PUBLIC_URL=os.environ.get("ARCHIVE_PUBLIC_URL") or None,
         SECRET_KEY=os.environ.get("ARCHIVE_SECRET_KEY") or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         # The session holds the CSRF token: never sent by another site's forms or read by scripts.

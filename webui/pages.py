@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, g, redirect, render_template, request
@@ -23,16 +24,15 @@ from archive import (
     valid_id,
 )
 
-from . import views
+from . import examples, views
 from .extension import engine
-from .messages import error_message
+from .messages import bound_text, date_hint, error_message
 from .research import streamed_export
 from .state import back_link, link, run_search, search_request
 
 __all__ = ["bp"]
 
 bp = Blueprint("pages", __name__)
-_EXAMPLES = ('"{phrase}"', "{word} OR {other}", "{word} -{other}", "titre:{word}", "date:{year}")
 
 
 @bp.get("/")
@@ -79,20 +79,9 @@ def _checked_dates() -> dict[str, str]:
 
 
 def _examples(results: SearchResults) -> list[str]:
-    """Build clickable query examples from the archive itself (its tags and a frequent title word)."""
-    words = []
-    for hit in results.hits[:5]:
-        words += re.findall(r"\w{6,}", hit.title)
-    tags = [v.value for v in results.facets.get("tags", [])]
-    years = [v.value for v in results.facets.get("year", [])]
-    if not words:
-        return []
-    word = words[0]
-    other = tags[0] if tags else (words[1] if len(words) > 1 else word)
-    titles = [h.title for h in results.hits if len(h.title.split()) >= 2]
-    phrase = " ".join(titles[0].split()[:2]) if titles else word
-    year = years[0] if years else "2020"
-    return [e.format(word=word, other=other, phrase=phrase, year=year) for e in _EXAMPLES]
+    """Build clickable query examples from the archive's frequent headline words (:mod:`.examples`)."""
+    years = [(v.value, v.count) for v in results.facets.get("year", [])]
+    return examples.examples(engine().archive, years)
 
 
 @bp.get("/article/<article_id>")
@@ -121,6 +110,7 @@ def article(article_id: str) -> str:
                            title_html=marked_html(view.article.title, view.title_spans),
                            blocks=blocks, q=q, related=related, windows=views.windows(view),
                            matching=len(view.matching), back=back, total_marks=sum(b.marks for b in blocks),
+                           title_marks=len(view.title_spans),
                            versions=versions, shown=shown, modified=modified)
 
 
@@ -160,3 +150,9 @@ def labels() -> dict[str, dict[str, str]]:
     """Provide translated labels used by several templates."""
     return {"sort_labels": {"relevance": _("relevance"), "-date": _("newest first"),
                             "date": _("oldest first")}}
+
+
+@bp.app_context_processor
+def date_helpers() -> dict[str, Any]:
+    """Give templates the one date hint and the bound format the date boxes read back."""
+    return {"date_hint": date_hint, "bound_text": bound_text}

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 
@@ -31,6 +31,7 @@ from archive.research import (
     export_filename,
     export_lines,
     highwire,
+    permalink,
     reference,
     ris,
     trend,
@@ -92,9 +93,10 @@ def trends() -> str:
     if measure not in MEASURES:
         raise BadParameter("measure must be share or count")
     chart = charts.trend_chart(result, measure, format_number) if result else None
+    phone = charts.trend_chart(result, measure, format_number, **charts.PHONE) if result else None
     queries = [s.query for s in result.series] if result else []
     slots = queries + [""] * (MAX_QUERIES - len(queries))
-    return render_template("trends.html", trend=result, chart=chart, measure=measure, slots=slots,
+    return render_template("trends.html", trend=result, chart=chart, phone_chart=phone, measure=measure, slots=slots,
                            req=search_request(), by=request.args.get("by") or "",
                            min_share_base=charts.MIN_SHARE_BASE,
                            csv_url=here("research.trend_csv", measure=None),
@@ -226,7 +228,7 @@ def feed() -> Response:
     results = engine().search(req, suggestion=False)
     title = _("French news archive") + (f" · {req.query}" if req.query else "")
     body = atom(results, title=title, self_url=request.url, page_url=request.host_url.rstrip("/") + link("pages.index"),
-                article_url=lambda i: url_for("pages.article", article_id=i, _external=True),
+                article_url=lambda i: _permalink(i) or url_for("pages.article", article_id=i, _external=True),
                 now=dt.datetime.now(dt.UTC))
     return Response(body, mimetype="application/atom+xml")
 
@@ -265,15 +267,21 @@ def article_ris(article_id: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{article.id}.ris"'})
 
 
-def _permalink(article_id: str) -> str:
-    return url_for("pages.article", article_id=article_id, _external=True)
+def _permalink(article_id: str) -> str | None:
+    """Return the article's permalink under ``ARCHIVE_PUBLIC_URL`` (never this server's own host)."""
+    return permalink(article_id, current_app.config.get("ARCHIVE_PUBLIC_URL"))
 
 
 def citation(article: Article) -> dict[str, Any]:
-    """Return what the reading view shows to cite an article: meta tags, reference, permalink, RIS."""
-    permalink = _permalink(article.id)
-    return {"meta": highwire(article, permalink), "permalink": permalink,
-            "reference": reference(article, permalink, dt.date.today()),
+    """Return what the reading view shows to cite an article: meta tags, reference, permalink, RIS.
+
+    The permalink shown is the public one, else this page's address as the reader
+    reached it (``canonical`` stays relative then: it names no host).
+    """
+    public = _permalink(article.id)
+    here = url_for("pages.article", article_id=article.id)
+    return {"meta": highwire(article, public), "permalink": public or request.host_url.rstrip("/") + here,
+            "canonical": public or here, "reference": reference(article, public, dt.date.today()),
             "ris": url_for("research.article_ris", article_id=article.id)}
 
 

@@ -124,4 +124,5 @@ def _without_paths(report: AddReport, names: dict[str, str], folder: Path) -> Ad
                               code=failure.code, **params)
         renamed.discarded = failure.discarded
         failures.append(renamed)
-    return AddReport(outcomes=report.outcomes, failures=failures, notes=report.notes)
+    return AddReport(outcomes=report.outcomes, failures=failures, notes=report.notes, paragraphs=report.paragraphs,
+                     undated=report.undated)

@@ -49,6 +49,7 @@ from .files import (
     sidecar,
     suffix_of,
     text_blocks,
+    titled,
 )
 from .jsonl import Item, LinesReader, jsonl_articles, jsonl_lines, read_lines, records_to_articles
 from .lang import marked
@@ -112,8 +113,8 @@ def read_incoming(source: Source, overrides: Mapping[str, Any] | None = None,
             yield from records_to_articles(load_json(text, name), name, overrides, base, remember)
         elif kind in ("txt", "md"):
             text = read_bytes(path, read_limited(path), name)
-            article, derived = (record_from(sidecar(path), text_blocks(text), path) if kind == "txt"
-                                else markdown_article(text, path))
+            article, derived = (record_from(*titled(sidecar(path), text_blocks(text), overrides), path)
+                                if kind == "txt" else markdown_article(text, path))
             yield Incoming(apply_overrides(article, overrides, name, derived), base, derived, remember)
         else:
             suffix = suffix_of(path.name)

@@ -29,7 +29,7 @@ from ..errors import IngestError, InvalidArticle
 from ..model import Article, Block, clean_block, derive_title, is_heading, nfc
 
 __all__ = ["Source", "find_sources", "shown_path", "read_bytes", "read_limited", "load_json", "load_yaml",
-           "apply_overrides", "sidecar", "text_blocks", "record_from", "is_url", "suffix_of", "SUFFIXES",
+           "apply_overrides", "sidecar", "text_blocks", "titled", "record_from", "is_url", "suffix_of", "SUFFIXES",
            "MAX_FILE_BYTES"]
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -266,6 +266,17 @@ def text_blocks(text: str) -> list[Block]:
     """Split plain text into blocks at blank lines."""
     cleaned = (clean_block(chunk) for chunk in _BLANK_LINE_RE.split(text.strip("\n")))
     return [Block(c, is_heading(c)) for c in cleaned if c]
+
+
+def titled(meta: Mapping[str, Any], blocks: list[Block], overrides: Mapping[str, Any] | None
+           ) -> tuple[Mapping[str, Any], list[Block]]:
+    """Take a text's first block as its title when it reads as one and nothing else gives a title.
+
+    It is then the title only, not also paragraph 1 (as a Markdown file's first ``#`` heading).
+    """
+    if "title" in meta or (overrides or {}).get("title") or len(blocks) < 2 or not blocks[0].heading:
+        return meta, blocks
+    return {**meta, "title": blocks[0].text}, blocks[1:]
 
 
 def record_from(meta: Mapping[str, Any], blocks: list[Block], path: Path) -> tuple[Article, bool]:

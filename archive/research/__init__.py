@@ -15,7 +15,7 @@ a French example:
 6. :mod:`.cite` — one article as a French reference, RIS and Highwire meta tags.
 """
 
-from .cite import highwire, reference, ris
+from .cite import cited_url, highwire, permalink, reference, ris
 from .exports import EXPORT_FORMATS, MEDIA_TYPES, export, export_filename, export_lines
 from .feed import atom
 from .kwic import KWIC_SORTS, Concordance, Line, concordance
@@ -26,4 +26,4 @@ __all__ = ["BYS", "By", "as_by", "choose_by", "period_label", "period_bounds", "
            "trend", "Trend", "Series", "Point", "MAX_QUERIES",
            "concordance", "Concordance", "Line", "KWIC_SORTS",
            "export", "export_lines", "export_filename", "EXPORT_FORMATS", "MEDIA_TYPES", "atom",
-           "reference", "ris", "highwire"]
+           "reference", "ris", "highwire", "permalink", "cited_url"]

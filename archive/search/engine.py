@@ -219,10 +219,9 @@ class Engine:
         if request.sort == "relevance" and found is not None:
             order = np.lexsort((cand, -catalog.days[cand], -best[cand]))
         elif request.sort != "date":  # newest first; also relevance without words to rank by
-            order = np.lexsort((cand, -catalog.days[cand]))
+            order = np.lexsort((cand, -catalog.listed[cand]))  # (undated: by the day added)
         else:
-            days = np.where(catalog.days[cand] < 0, np.iinfo(np.int64).max, catalog.days[cand])
-            order = np.lexsort((cand, days))
+            order = np.lexsort((cand, catalog.listed[cand]))
         ranked = cand[order]
         collapsed = EMPTY_IDS
         # An export lists every article: each copy is a real publication in its source.
@@ -277,7 +276,7 @@ class Engine:
                    for r in parsed.readings]
         days = catalog.days[filters.apply(matching, dates=False) & (catalog.days >= 0)]
         return SearchResults(request, len(ranked), total_paragraphs, hits, facets, histogram,
-                             explain=explain, truncated=evaluator.truncated, days=days)
+                             explain=explain, truncated=evaluator.truncated, days=days, total_publications=len(cand))
 
     def _evaluator(self, snap: Snapshot) -> Evaluator:
         return Evaluator(snap, lambda term, d: self._words(snap).within(term, d, MAX_FUZZY_TERMS))

@@ -76,6 +76,9 @@ class Catalog:
         self.size = 1
         self.valid = np.zeros(1, dtype=bool)
         self.days = np.full(1, -1, dtype=np.int64)  # date.toordinal(), -1 when unknown
+        #: The day an article is listed at by date: its date, or the day it was added (an
+        #: undated article added today heads « Derniers articles »; date filters never find it).
+        self.listed = np.full(1, -1, dtype=np.int64)
         self.ids: list[str | None] = [None]
         #: Per aid, a code shared by the members of one copy cluster (negative), or the
         #: aid itself for an article without copies: one key per hit once collapsed.
@@ -108,6 +111,7 @@ class Catalog:
         new = copy.copy(self)
         # Copies of what _apply changes in place; arrays it replaces are shared until then.
         new.valid, new.days, new.ids = self.valid.copy(), self.days.copy(), list(self.ids)
+        new.listed = self.listed.copy()
         new._aids, new.facets = dict(self._aids), dict(self.facets)
         new.codes = {name: dict(table) for name, table in self.codes.items()}
         new.generation = generation
@@ -128,29 +132,32 @@ class Catalog:
                 cluster[aid] = -1 - codes.setdefault(cluster_id, len(codes))
         self.cluster = cluster
 
-    def _apply(self, articles: list[tuple[int, str, str | None]],
+    def _apply(self, articles: list[tuple[int, str, str | None, str]],
                pairs: dict[str, list[tuple[int, str]]], changed: np.ndarray | None) -> None:
         # An article added then removed since the last catch-up is changed but no longer stored:
         # its aid may lie past every article read, and the arrays must reach it too.
         changed_top = int(changed.max()) if changed is not None and len(changed) else 0
-        top = max([a for a, _, _ in articles] + [changed_top]) + 1
+        top = max([a for a, _, _, _ in articles] + [changed_top]) + 1
         if top > self.size:
             grow = top - self.size
             self.valid = np.concatenate([self.valid, np.zeros(grow, dtype=bool)])
             self.days = np.concatenate([self.days, np.full(grow, -1, dtype=np.int64)])
+            self.listed = np.concatenate([self.listed, np.full(grow, -1, dtype=np.int64)])
             self.ids += [None] * grow
             self.size = top
         if changed is not None and len(changed):
             self.valid[changed] = False
-        aids = np.array([a for a, _, _ in articles], dtype=np.int64)
+        aids = np.array([a for a, _, _, _ in articles], dtype=np.int64)
         self.valid[aids] = True
-        for aid, article_id, _ in articles:
+        for aid, article_id, _, _ in articles:
             self.ids[aid] = article_id
             self._aids[article_id] = aid
-        dates = np.array([d or "NaT" for _, _, d in articles], dtype="datetime64[D]")
+        dates = np.array([d or "NaT" for _, _, d, _ in articles], dtype="datetime64[D]")
         known = ~np.isnat(dates)
         self.days[aids] = -1
         self.days[aids[known]] = dates[known].astype(np.int64) + _EPOCH_ORDINAL
+        added = np.array([a or "NaT" for _, _, _, a in articles], dtype="datetime64[D]")
+        self.listed[aids] = np.where(known, dates.astype(np.int64), added.astype(np.int64)) + _EPOCH_ORDINAL
         pairs["year"] = [(int(a), str(y)) for a, y in zip(aids[known], dates[known].astype("datetime64[Y]"))]
         for name in FACETS:
             old_aids, old_codes, values = self.facets[name]

@@ -134,6 +134,14 @@ class SearchResults:
     explain: list[Reading] = field(default_factory=list)
     #: True when the query needed more work than one query may do and was cut short.
     truncated: bool = False
+    #: Matching articles before wire copies were grouped (0: as many as ``total_articles``):
+    #: what the facets, ``archive stats`` and an export count.
+    total_publications: int = 0
+
+    @property
+    def publications(self) -> int:
+        """Return how many matching publications there are, each wire copy counted."""
+        return max(self.total_publications, self.total_articles)
 
     @property
     def query(self) -> str:
@@ -159,7 +167,8 @@ class SearchResults:
         """Return the results in the JSON contract."""
         return {
             "query": self.query, "page": self.page, "per_page": self.per_page,
-            "total_articles": self.total_articles, "total_paragraphs": self.total_paragraphs,
+            "total_articles": self.total_articles, "total_publications": self.publications,
+            "total_paragraphs": self.total_paragraphs,
             "hits": [h.to_dict() for h in self.hits],
             "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},
             "histogram": [{"year": y, "count": c} for y, c in self.histogram],
