@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from test_research import RECORDS
 
 from archive.dates import BadDate, read_bound
 from archive.model import Article
 from archive.search import SearchRequest, engine_for
+from tests.support import RECORDS
 
 D = dt.date
 

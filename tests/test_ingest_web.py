@@ -8,13 +8,13 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import corpus_file
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive import Archive, search
 from archive.ingest import recognise
 from archive.ingest.warc import BOMB_FLOOR
+from tests.support import corpus_file
 
 DATA = Path(__file__).parent / "data" / "pages"
 
