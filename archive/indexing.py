@@ -27,9 +27,10 @@ indexing several times slower for no gain.
 
 Every field goes through the one chain of :mod:`archive.analysis`. Small
 updates go through Whoosh's own writer; batches and rebuilds through
-:class:`FastWriter`, which turns the same documents into sorted posting arrays
-(:mod:`archive.postings`, each distinct word analysed once) and hands them to
-:class:`~archive.whoosh_format.BulkSegmentWriter`, which writes the segment in bulk.
+:class:`~archive.whoosh_internals.FastWriter`, which turns the same documents into
+sorted posting arrays (:mod:`archive.whoosh_internals.postings`, each distinct word
+analysed once) and writes the segment in bulk. The schema and everything else that
+knows Whoosh's private format live in :mod:`archive.whoosh_internals`.
 
 Segments are written as separate files, not Whoosh's compound ``.seg`` files:
 Whoosh opens each part of a compound segment through ``BytesIO(memoryview)``,
@@ -48,91 +49,27 @@ from __future__ import annotations
 
 import os
 import shutil
-import struct
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.columns import NumericColumn
-from whoosh.fields import COLUMN, ID, TEXT, Schema
-from whoosh.formats import Positions
 from whoosh.writing import IndexWriter
 
-from .analysis import FRENCH, Chain, ChainAnalyzer
+from .analysis import FRENCH, Chain
 from .errors import IndexMissing
 from .failpoints import failpoint
 from .model import Article, derive_title
-from .postings import SegmentBuilder, SegmentData
-from .whoosh_format import BulkSegmentWriter, commit_segments, finish_segment
-from .workers import Bars, Phases, Progress, run_jobs
+from .whoosh_internals import FastWriter, commit_segments, finish_segment, make_schema, schema_chain
+from .workers import Bars, Phases, Progress, Report, run_jobs
 from .workers import report as report_progress
 
-__all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_articles", "FastWriter",
-           "build_segments"]
+__all__ = ["FORMAT", "make_schema", "schema_chain", "IndexDir", "article_documents", "write_articles",
+           "FastWriter", "build_segments"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
 FORMAT = "fr-11"
-#: ``report(phase, n)``: ``n`` more units of ``phase`` done.
-Report = Callable[[str, int], None]
-_PACK_ONE = struct.Struct("<I").pack
-
-
-class PackedPositions(Positions):
-    """Positions as packed little-endian uint32, so that search decodes them with numpy.
-
-    Whoosh's own Positions format pickles each posting's position list; decoding
-    thousands of them for one phrase query cost tens of milliseconds in pickle.
-    """
-
-    def encode(self, poslist: list[int]) -> bytes:
-        """Pack a posting's positions."""
-        if len(poslist) == 1:
-            return _PACK_ONE(poslist[0])
-        return struct.pack("<%dI" % len(poslist), *poslist)
-
-    def decode_positions(self, valuestring: bytes) -> list[int]:
-        """Unpack a posting's positions."""
-        return list(struct.unpack("<%dI" % (len(valuestring) // 4), valuestring))
-
-    def decode_frequency(self, valuestring: bytes) -> int:
-        """Return how many positions a posting has."""
-        return len(valuestring) // 4
-
-    def decode_weight(self, valuestring: bytes) -> float:
-        """Return a posting's weight (its frequency)."""
-        return float(self.decode_frequency(valuestring) * self.field_boost)
-
-
-def make_schema(chain: Chain = FRENCH) -> Schema:
-    """Return the index schema; a chain with stages off serves the relevance benchmark."""
-    search = ChainAnalyzer(chain, "search")
-    exact = ChainAnalyzer(chain, "exact")
-    accent = ChainAnalyzer(chain, "accent")
-    schema = Schema(
-        article=ID(stored=True),
-        aid=COLUMN(NumericColumn("I", default=0)),
-        n=COLUMN(NumericColumn("I", default=0)),
-        text=TEXT(analyzer=search, phrase=False),
-        exact=TEXT(analyzer=exact, phrase=True),  # format replaced below
-        accent=TEXT(analyzer=accent, phrase=False),
-        title=TEXT(analyzer=search, phrase=False),
-        title_exact=TEXT(analyzer=exact, phrase=True),
-        source=TEXT(analyzer=exact, phrase=False),
-        author=TEXT(analyzer=exact, phrase=False),
-        tag=TEXT(analyzer=exact, phrase=False),
-        hash=ID(stored=True),
-    )
-    schema["exact"].format = PackedPositions()
-    schema["title_exact"].format = PackedPositions()
-    return schema
-
-
-def schema_chain(schema: Schema) -> Chain:
-    """Return the chain an index was built with."""
-    analyzer = schema["text"].analyzer
-    return analyzer.chain if isinstance(analyzer, ChainAnalyzer) else FRENCH
 
 
 def article_documents(aid: int, article: Article) -> Iterable[dict[str, object]]:
@@ -152,45 +89,6 @@ def article_documents(aid: int, article: Article) -> Iterable[dict[str, object]]
                        author=" ; ".join(article.authors), tag=" ; ".join(article.tags),
                        hash=article.content_hash())
         yield doc
-
-
-class FastWriter(BulkSegmentWriter):
-    """A segment writer fed whole articles, written in bulk (:mod:`archive.postings`).
-
-    ``report(phase, n)`` hears its progress: ``writing`` counts paragraphs, each
-    segment's share of posting blocks written turned into its share of paragraphs.
-    """
-
-    def __init__(self, ix: whoosh_index.Index, report: Report = report_progress, **kwargs: Any) -> None:
-        super().__init__(ix, **kwargs)
-        self.builder = SegmentBuilder(schema_chain(self.schema))
-        self.report = report
-        self._share, self._reported = 0.0, 0
-
-    def add_article(self, aid: int, article: Article) -> int:
-        """Add one article's blocks; return how many."""
-        count = self.builder.add_article(aid, article)
-        self.docnum += count
-        self._added = True
-        return count
-
-    def segment_data(self) -> SegmentData:
-        """Return the articles added, as postings."""
-        return self.builder.build()
-
-    def written(self, share: float) -> None:
-        """Report the paragraphs whose share of posting blocks is now written."""
-        self._share += share
-        self._report_writing(min(self.docnum, round(self._share * self.docnum)))
-
-    def _flush_segment(self) -> None:
-        super()._flush_segment()
-        self._report_writing(self.docnum)
-
-    def _report_writing(self, done: int) -> None:
-        if done > self._reported:
-            self.report("writing", done - self._reported)
-            self._reported = done
 
 
 def write_articles(writer: IndexWriter, items: Iterable[tuple[int, Article]],
@@ -293,7 +191,7 @@ def _index_part(index_path: str, store_path: str, ids: list[str], report: Report
     from .store import Store
 
     ix = whoosh_index.open_dir(index_path)
-    writer = FastWriter(ix, report, _lk=False, compound=False)
+    writer = FastWriter.in_worker(ix, report)
     write_articles(writer, Store(Path(store_path)).iter_keyed(ids), report)
     return finish_segment(writer)
 

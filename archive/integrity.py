@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ArchiveError, IndexDamaged
-from .whoosh_format import index_segments
+from .whoosh_internals import index_segments, open_segment
 
 __all__ = ["MANIFEST", "Problem", "write_manifest", "verify_files", "verify_segments", "ensure_intact", "reading",
            "damaged"]
@@ -203,12 +203,10 @@ def verify_segments(ix: Any) -> tuple[list[Problem], dict[str, int], dict[str, s
         segments = index_segments(ix)
     except READ_ERRORS as exc:
         return [Problem("index: table of contents", "unreadable", _why(exc))], blocks, hashes, aids
-    from whoosh.reading import SegmentReader
-
     for segment in segments:
         name = f"index: segment {segment.segment_id()}"
         try:
-            reader = SegmentReader(ix.storage, ix.schema, segment)
+            reader = open_segment(ix, segment)
         except READ_ERRORS as exc:
             problems.append(Problem(name, "unreadable", _why(exc)))
             _drop_half_open()

@@ -39,7 +39,7 @@ from .failpoints import failpoint
 from .indexing import FastWriter, IndexDir, write_articles
 from .integrity import write_manifest
 from .store import Store
-from .whoosh_format import column, deleted, index_segments, segments
+from .whoosh_internals import column, deleted, index_segments, segments
 from .workers import Bars, Progress, no_progress
 
 __all__ = ["WIDTH", "SPREAD", "plan", "live_sizes", "merge_segments"]

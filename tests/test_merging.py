@@ -207,7 +207,7 @@ def test_killed_while_merging_keeps_the_committed_add(bulk, tmp_path):
 
 def test_a_searcher_refreshed_from_a_table_of_contents_a_merge_replaced_reads_the_newer_one(bulk, tmp_path,
                                                                                           monkeypatch):
-    from archive import whoosh_format as wf
+    from archive import whoosh_internals as wf
 
     home = tmp_path / "home"
     bulk_adds(home, tmp_path, 2)

@@ -6,8 +6,8 @@ import pickle
 import numpy as np
 import pytest
 
-from archive import packing
-from archive.packing import pickled_values
+from archive.whoosh_internals import packing
+from archive.whoosh_internals.packing import pickled_values
 
 
 def _expected(blocks):

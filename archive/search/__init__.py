@@ -9,7 +9,7 @@ by reading the modules in this order:
    :mod:`archive.analysis` (``investir`` → search term ``invest``).
 2. :mod:`.engine` — :class:`Engine` runs the stages below on the current
    :mod:`.snapshot` of the index (blocks laid out as numpy arrays, read through
-   :mod:`archive.whoosh_format`).
+   :mod:`archive.whoosh_internals`).
 3. :mod:`.matching` — the tree is evaluated over every block at once and scored
    with BM25 (phrases through :mod:`.positions`); :mod:`.ranking` groups blocks
    into articles.

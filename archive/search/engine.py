@@ -40,7 +40,7 @@ from ..home import Archive, resolve_home
 from ..lru import LRU
 from ..model import Article
 from ..query import Or, Query, Reading, Word, parse_query
-from ..whoosh_format import EMPTY_IDS
+from ..whoosh_internals import EMPTY_IDS
 from .facets import Catalog, Filters, count_facets
 from .highlight import Spans, clip
 from .live import Live

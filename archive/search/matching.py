@@ -27,7 +27,7 @@ import numpy as np
 
 from ..analysis import accents_agree, fold
 from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
-from ..whoosh_format import EMPTY_IDS, EMPTY_WEIGHTS
+from ..whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS
 from .positions import near_match, positional, proximity
 from .snapshot import Positions, Snapshot
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..analysis import accents_agree
 from ..query import Near, Node, Phrase, Word
-from ..whoosh_format import EMPTY_IDS
+from ..whoosh_internals import EMPTY_IDS
 
 if TYPE_CHECKING:  # (the evaluator calls into this module)
     from .matching import Evaluator, Match

@@ -24,7 +24,7 @@ snapshot closes. Both caches are :class:`~archive.lru.LRU` bounded in bytes
 
 A snapshot never changes once built, so any number of threads search it at
 once: its files are read at explicit offsets (see
-:func:`archive.whoosh_format.open_for_reading`) and its memo is locked. Each
+:func:`archive.whoosh_internals.open_for_reading`) and its memo is locked. Each
 search holds a reference (:meth:`Snapshot.acquire`); a snapshot replaced by a
 refresh closes its files only when the last search on it gives it back, and
 the segment readers it shares with its successor stay open for the latter.
@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .. import whoosh_format as wf
+from .. import whoosh_internals as wf
 from ..analysis import STOP_WORDS, Chain
 from ..home import Archive
 from ..indexing import schema_chain

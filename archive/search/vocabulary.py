@@ -31,7 +31,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .. import whoosh_format as wf
+from .. import whoosh_internals as wf
 from ..analysis import STOP_WORDS
 from ..failpoints import failpoint
 from ..workers import die_with_parent

@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-import archive.whoosh_format as wf
+import archive.whoosh_internals as wf
 from archive.home import Archive
 from archive.indexing import FastWriter, IndexDir, write_articles
 from archive.ingest import Source, read_articles
 from archive.model import Article, Block
-from archive.whoosh_format import WHOOSH_VERSION, IncompatibleWhoosh, _check_version
+from archive.whoosh_internals import WHOOSH_VERSION, IncompatibleWhoosh, _check_version
 from tests.support import corpus_file
 
 #: Articles that take every path of the bulk writer: no title of its own (derived from
@@ -114,7 +114,7 @@ def test_fast_writer_and_whoosh_writer_index_the_same_postings_lengths_and_colum
 @pytest.mark.corpus
 def test_fast_writer_writes_whoosh_files_byte_for_byte_when_every_block_is_compressed_by_zlib(
         tmp_path, items, monkeypatch):
-    from archive.whoosh_format import _writing
+    from archive.whoosh_internals import _writing
 
     monkeypatch.setattr(_writing, "COMPRESS_FROM", 0)
     monkeypatch.setattr(_writing, "BLOCK_LEVEL", 3)
@@ -132,7 +132,7 @@ def test_another_whoosh_release_is_refused_with_a_clear_message(monkeypatch):
 def test_an_index_opened_for_reading_keeps_one_file_position_per_thread(seeded):
     import threading
 
-    from archive.whoosh_format import open_for_reading
+    from archive.whoosh_internals import open_for_reading
 
     folder = seeded.index_dir.path / seeded.index_dir.current_name()
     ix = open_for_reading(folder)

@@ -19,9 +19,9 @@ from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import _length_byte_cache
 from whoosh.writing import SegmentWriter
 
-from ..packing import pickled_values
-from ..postings import FieldPostings, SegmentData
 from ._reading import _BLOCK, index_segments
+from .packing import pickled_values
+from .postings import FieldPostings, SegmentData
 
 # ---------------------------------------------------------------------------- writing
 
@@ -52,7 +52,7 @@ class BulkSegmentWriter(SegmentWriter):
     Whoosh's own writer pushes every posting through a sorting pool and a
     per-posting method call; here a subclass collects documents its own way and
     returns them from :meth:`segment_data` as sorted postings per field
-    (:class:`~archive.postings.SegmentData`), which are written block by block
+    (:class:`~.postings.SegmentData`), which are written block by block
     with the statistics computed for all blocks at once.
     """
 

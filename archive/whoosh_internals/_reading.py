@@ -116,6 +116,11 @@ def index_segments(ix: Any) -> list[Any]:
     return list(ix._segments())
 
 
+def open_segment(ix: Any, segment: Any) -> Any:
+    """Open a reader on one segment of an index (``archive check`` reads every segment alone)."""
+    return SegmentReader(ix.storage, ix.schema, segment)
+
+
 def segment_count(ix: Any) -> int:
     """Return how many segments an index's latest commit has."""
     return len(index_segments(ix))

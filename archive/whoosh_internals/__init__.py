@@ -1,4 +1,12 @@
-"""Whoosh's private on-disk format: the one package that reads and writes it directly.
+"""Whoosh's internals: the one package that knows whoosh-reloaded 2.7.5 beyond its public API.
+
+Nothing outside this package imports a private Whoosh name, subclasses a Whoosh
+writer, or touches a Whoosh object's private attributes: the schema
+(:mod:`.schema`), the fast writer (:class:`FastWriter`), the posting arrays it
+builds (:mod:`.postings`) and the pickles it writes (:mod:`.packing`), the
+readers, and the segment reading of ``archive check`` (:func:`open_segment`) are
+all here, behind the version check below. Upgrading Whoosh means reading this
+package, and only this one.
 
 Whoosh's public API answers one posting at a time through Python method calls:
 reading the 40,000 postings of ``gouvernement`` that way costs tens of
@@ -16,16 +24,16 @@ takes minutes. This module goes under that API, in both directions:
   explicit offsets (``os.pread``), each thread keeping its own position.
 * **Refreshing** (:func:`fresh_searcher`): a searcher on the latest commit that
   reuses the readers of unchanged segments.
-* **Writing** (:class:`BulkSegmentWriter`): a segment writer that writes a
-  whole segment from sorted posting arrays (:mod:`archive.postings`), every
+* **Writing** (:class:`BulkSegmentWriter`, :class:`FastWriter`): a segment writer that writes a
+  whole segment from sorted posting arrays (:mod:`.postings`), every
   block's statistics computed at once in numpy, in the blocks of Whoosh's W3
-  codec (``tests/test_whoosh_format.py`` checks that stock Whoosh reads the
+  codec (``tests/test_whoosh_internals.py`` checks that stock Whoosh reads the
   same postings, lengths and columns as from its own writer);
   :func:`commit_segments` commits segments built by worker processes.
 
 All of it depends on the internals of exactly one release, so importing this
-package checks that the installed whoosh-reloaded is that release, before its
-two halves (``_reading``, ``_writing``) import any of Whoosh's internals.
+package checks that the installed whoosh-reloaded is that release, before any of
+its modules imports Whoosh's internals.
 """
 
 # ruff: noqa: E402 -- the version is checked before Whoosh's internals are imported.
@@ -35,7 +43,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ..errors import ArchiveError
 
-#: The whoosh-reloaded release whose private format this module reads and writes.
+#: The whoosh-reloaded release whose private format this package reads and writes.
 WHOOSH_VERSION = "2.7.5"
 
 
@@ -56,6 +64,7 @@ def _check_version() -> None:
 
 _check_version()
 
+from ._fastwriter import FastWriter
 from ._reading import (
     EMPTY_IDS,
     EMPTY_WEIGHTS,
@@ -66,13 +75,16 @@ from ._reading import (
     index_segments,
     lengths,
     open_for_reading,
+    open_segment,
     read_postings,
     segment_count,
     segment_readers,
     segments,
 )
 from ._writing import BulkSegmentWriter, commit_segments, finish_segment
+from .schema import PackedPositions, make_schema, schema_chain
 
 __all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "Segment", "segments", "segment_count",
-           "open_for_reading", "segment_readers", "read_postings", "column", "lengths", "deleted", "fresh_searcher",
-           "BulkSegmentWriter", "finish_segment", "commit_segments", "index_segments", "EMPTY_IDS", "EMPTY_WEIGHTS"]
+           "open_for_reading", "open_segment", "segment_readers", "read_postings", "column", "lengths", "deleted",
+           "fresh_searcher", "BulkSegmentWriter", "FastWriter", "finish_segment", "commit_segments", "index_segments",
+           "EMPTY_IDS", "EMPTY_WEIGHTS", "PackedPositions", "make_schema", "schema_chain"]

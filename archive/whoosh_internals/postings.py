@@ -15,7 +15,7 @@ order of Whoosh's term index) and by block, and counted; ``exact`` and
 block 12). Python runs once per distinct token, not once per token or posting.
 
 The documents are those :func:`archive.indexing.article_documents` describes;
-``tests/test_whoosh_format.py`` checks that Whoosh's own writer, fed those
+``tests/test_whoosh_internals.py`` checks that Whoosh's own writer, fed those
 documents, indexes exactly the same postings.
 """
 
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analysis import Chain, accent_term, tokens
-from .model import Article, derive_title
+from ..analysis import Chain, accent_term, tokens
+from ..model import Article, derive_title
 
 __all__ = ["FieldPostings", "SegmentData", "SegmentBuilder", "Vocabulary"]
 
