@@ -26,27 +26,25 @@ from .analysis import FRENCH, Chain
 from .errors import ArchiveBusy, ArchiveError, HomeMissing, HomeUnavailable, IngestError
 from .failpoints import failpoint
 from .identity import Incoming
-from .indexing import FastWriter, IndexDir, Report, build_segments, write_articles
+from .indexing import FastWriter, IndexDir, build_segments, write_articles
 from .ingest import Item, Source, find_sources, read_incoming, web
 from .ingest.html import MAX_PAGE_BYTES
 from .integrity import READ_ERRORS, verify_files, verify_segments, write_manifest
 from .merging import merge_segments
 from .model import Article
 from .store import Outcome, Store
-from .workers import Bars, Progress, no_progress
+from .workers import Bars, Progress, Report, no_progress
 from .workers import report as report_progress
 
-__all__ = ["Archive", "AddReport", "CheckReport", "ProgressFactory", "resolve_home"]
+__all__ = ["Archive", "AddReport", "CheckReport", "resolve_home"]
 
 T = TypeVar("T")
 #: Pending articles from which an index update goes through the fast writer.
 FAST_BATCH = 200
 #: Index segments past which a write ends with a full rebuild.
 MAX_SEGMENTS = 16
-#: ``progress(phase, total, unit)`` returns a context manager yielding ``advance(n)``
-#: (see :mod:`archive.workers`); phases: storing (bytes), copies, analysing, indexing
-#: (articles), writing (paragraphs).
-ProgressFactory = Progress
+# Writes report their progress (:data:`archive.workers.Progress`) in phases: storing
+# (bytes), copies, analysing, indexing (articles), writing (paragraphs).
 
 
 def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
@@ -155,7 +153,7 @@ class Archive:
     # -- writes --------------------------------------------------------------------------
 
     def add(self, paths: Sequence[str], *, overrides: Mapping[str, Any] | None = None,
-            stdin: BinaryIO | None = None, progress: ProgressFactory | None = None,
+            stdin: BinaryIO | None = None, progress: Progress | None = None,
             procs: int = 1, origin: str | None = None, all_or_nothing: bool = False,
             follow_symlinks: bool = False) -> AddReport:
         """Add files, folders, globs, addresses or ``-`` (JSON Lines on stdin); one transaction per source.
@@ -239,7 +237,7 @@ class Archive:
             self._sync(no_progress, 1)
         return removed
 
-    def rebuild(self, *, procs: int = 1, progress: ProgressFactory | None = None,
+    def rebuild(self, *, procs: int = 1, progress: Progress | None = None,
                 chain: Chain = FRENCH) -> int:
         """Build a new index from the store beside the live one and swap it in; return blocks indexed.
 
@@ -249,12 +247,12 @@ class Archive:
         with self.writing():
             return self._rebuild(progress or no_progress, procs, chain, recluster=True)
 
-    def sync(self, *, progress: ProgressFactory | None = None) -> None:
+    def sync(self, *, progress: Progress | None = None) -> None:
         """Bring the index in line with the store's pending changes."""
         with self.writing():
             self._sync(progress or no_progress, 1)
 
-    def _rebuild(self, progress: ProgressFactory, procs: int, chain: Chain = FRENCH, recluster: bool = False) -> int:
+    def _rebuild(self, progress: Progress, procs: int, chain: Chain = FRENCH, recluster: bool = False) -> int:
         # Reclustering is one more store transaction, which the generation counts.
         generation = self.store.generation() + recluster
         stats = self.store.stats()
@@ -275,7 +273,7 @@ class Archive:
         self.store.clear_pending(generation)
         return int(self.store.stats()["blocks"])
 
-    def _sync(self, progress: ProgressFactory, procs: int) -> None:
+    def _sync(self, progress: Progress, procs: int) -> None:
         if not self.index_dir.exists():
             self._rebuild(progress, procs)
             return
@@ -322,7 +320,7 @@ class Archive:
     # -- checking ------------------------------------------------------------------------
 
     def check(self, *, repair: bool = False, procs: int = 1,
-              progress: ProgressFactory | None = None) -> CheckReport:
+              progress: Progress | None = None) -> CheckReport:
         """Verify the index's files and segments and compare them with the store; with ``repair``, fix them.
 
         Damage to the index means a full rebuild; articles that merely differ are

@@ -13,7 +13,7 @@ Three levels of verification, from cheap to thorough:
 
 * :func:`ensure_intact` — sizes only (one ``stat`` per file); the search stage
   calls it when it opens a generation and raises :class:`IndexDamaged`.
-* :func:`reading` — a context manager the search stage wraps around reads, turning
+* :func:`noticing_damage` — a context manager the search stage wraps around reads, turning
   the low-level errors a damaged file provokes (short reads, bad pickles, zlib
   errors) into :class:`IndexDamaged`.
 * :func:`verify_files` and :func:`verify_segments` — digests of every byte, then
@@ -41,8 +41,8 @@ from typing import Any
 from .errors import ArchiveError, IndexDamaged
 from .whoosh_internals import index_segments, open_segment
 
-__all__ = ["MANIFEST", "Problem", "write_manifest", "verify_files", "verify_segments", "ensure_intact", "reading",
-           "damaged"]
+__all__ = ["MANIFEST", "Problem", "write_manifest", "verify_files", "verify_segments", "ensure_intact",
+           "noticing_damage", "damaged"]
 
 MANIFEST = "MANIFEST.json"
 _CHUNK = 1 << 20
@@ -246,7 +246,7 @@ def ensure_intact(folder: Path) -> None:
     Every file is checked by size; the small ones (tables of contents, columns such as
     ``aid.col``: what a search reads whole and trusts) by digest too, each file once per
     process (Whoosh never rewrites one). The large postings and term files are checked
-    by digest when reading them fails (:func:`reading`).
+    by digest when reading them fails (:func:`noticing_damage`).
     """
     # An index older than manifests (no MANIFEST.json) is trusted, as before.
     problems = [p for p in verify_files(Path(folder), digests=False) if p.serious]
@@ -291,7 +291,7 @@ def damaged(detail: str) -> IndexDamaged:
 
 
 @contextmanager
-def reading(folder: Path | str | Callable[[], Path]) -> Iterator[None]:
+def noticing_damage(folder: Path | str | Callable[[], Path]) -> Iterator[None]:
     """Turn the errors a damaged index file provokes while reading into :class:`IndexDamaged`.
 
     ``folder`` may be a function giving it: a search then finds it only if an error comes.

@@ -24,7 +24,7 @@ reads, piece by piece:
 Input is normalised as texts are (NFKC, every apostrophe form, no zero-width
 characters). Parsing never raises: an unbalanced quote or parenthesis, a lone
 operator or a screenful of noise degrade to plain words. Besides the tree,
-:class:`Query` keeps a :class:`Reading` per piece, which says how it was read.
+:class:`Query` keeps an :class:`Interpretation` per piece, which says how it was read.
 The tree is evaluated by :mod:`archive.search.matching`, through the same
 :class:`~archive.analysis.Chain` that indexed the archive.
 """
@@ -39,7 +39,7 @@ from .analysis import ELISIONS, FRENCH, Chain, has_accents, join_numbers, normal
 from .dates import read_bound
 from .model import parse_date
 
-__all__ = ["Word", "Phrase", "Near", "Prefix", "Fuzzy", "And", "Or", "Not", "Node", "Reading", "Query",
+__all__ = ["Word", "Phrase", "Near", "Prefix", "Fuzzy", "And", "Or", "Not", "Node", "Interpretation", "Query",
            "parse_query", "parse_date_bound", "repeated_clauses", "MAX_CLAUSES"]
 
 #: Clauses beyond this many are ignored, which bounds the work of one query.
@@ -143,7 +143,7 @@ Node = Word | Phrase | Near | Prefix | Fuzzy | And | Or | Not
 
 
 @dataclass
-class Reading:
+class Interpretation:
     """How one piece of the query, as typed, was read: its role and the forms searched."""
 
     text: str
@@ -151,7 +151,7 @@ class Reading:
     terms: list[str]
 
     def to_dict(self) -> dict[str, object]:
-        """Return the reading in the JSON contract."""
+        """Return the interpretation in the JSON contract."""
         return {"text": self.text, "role": self.role, "terms": self.terms}
 
 
@@ -164,7 +164,7 @@ class Query:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     words: list[str] = field(default_factory=list)
-    readings: list[Reading] = field(default_factory=list)
+    interpretations: list[Interpretation] = field(default_factory=list)
     stop_words_only: bool = False
 
 
@@ -194,7 +194,7 @@ def parse_query(text: str, chain: Chain = FRENCH) -> Query:
 def _plain_words(text: str, normal: str, chain: Chain) -> Query:
     typed = words(normal)[:MAX_CLAUSES]
     nodes = [n for n in (_Parser(text, "", chain, False).word(w, None) for w in typed) if n is not None]
-    return Query(text, _and(nodes), words=typed, readings=[Reading(w, "word", []) for w in typed])
+    return Query(text, _and(nodes), words=typed, interpretations=[Interpretation(w, "word", []) for w in typed])
 
 
 def _and(nodes: list[Node]) -> Node | None:
@@ -221,7 +221,7 @@ class _Parser:
         self.date_from: dt.date | None = None
         self.date_to: dt.date | None = None
         self.words: list[str] = []
-        self.readings: list[Reading] = []
+        self.interpretations: list[Interpretation] = []
         self.negated = 0
         for m in _TOKEN_RE.finditer(normal):
             kind = m.lastgroup or ""
@@ -244,13 +244,13 @@ class _Parser:
                 nodes.append(node)
             if self.peek() is not None:
                 self.i += 1  # a stray ')': skip it
-        return Query(self.text, _and(nodes), self.date_from, self.date_to, self.words, self.readings)
+        return Query(self.text, _and(nodes), self.date_from, self.date_to, self.words, self.interpretations)
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
     def read(self, text: str, role: str, terms: list[str]) -> None:
-        self.readings.append(Reading(text, "excluded" if self.negated else role, terms))
+        self.interpretations.append(Interpretation(text, "excluded" if self.negated else role, terms))
 
     def or_expr(self) -> Node | None:
         # OR binds tighter than the implicit AND, as in web search engines:
@@ -278,7 +278,7 @@ class _Parser:
             within = min(int(m.group(2)), MAX_NEAR) or 1
             # The explanation shows the distance searched, capped: NEAR/1000 reads NEAR/99.
             typed = " ".join(_capped_near(t[1]) for t in self.tokens[start:self.i])
-            self.readings = [r for r in self.readings if r.text not in pieces]
+            self.interpretations = [r for r in self.interpretations if r.text not in pieces]
             self.words.extend(words(pieces[-1]))
             node = self.near(typed, " ".join(p.strip('"') for p in pieces), within) or node
         return node

@@ -34,7 +34,7 @@ def main() -> None:
     a = ap.parse_args()
     engine = Engine(Archive(a.home))
     t0 = time.perf_counter()
-    with engine.live.reading() as (snap, _):
+    with engine.live.pinned() as (snap, _):
         vocabulary = engine._words(snap)
     built = time.perf_counter() - t0
     print(f"vocabulary: {len(vocabulary.words):,} words, built in {built:.2f} s (waited here)\n")

@@ -70,7 +70,7 @@ def test_links_leaving_an_added_folder_are_skipped_with_a_note(runner, tmp_path)
 
 def test_near_with_a_large_distance_is_proximity_capped_and_says_so():
     parsed = parse_query("grève NEAR/1000 cheminots")
-    assert [(r.text, r.role) for r in parsed.readings] == [("grève NEAR/99 cheminots", "near")]
+    assert [(r.text, r.role) for r in parsed.interpretations] == [("grève NEAR/99 cheminots", "near")]
     assert parsed.root.slop == 99
 
 

@@ -10,7 +10,7 @@ import pytest
 from archive.cli import cli
 from archive.errors import IndexDamaged
 from archive.home import Archive
-from archive.integrity import MANIFEST, ensure_intact, reading, verify_files, write_manifest
+from archive.integrity import MANIFEST, ensure_intact, noticing_damage, verify_files, write_manifest
 from archive.search import search
 
 
@@ -106,14 +106,14 @@ def test_search_helpers_raise_index_damaged(seeded):
     assert str(info.value).endswith(".pst: missing; run `archive check --repair`")
     # What Whoosh raises when it opens the segment (without leaking its half-open files here).
     with pytest.raises(IndexDamaged) as info:
-        with reading(folder):
+        with noticing_damage(folder):
             raise FileNotFoundError(2, "No such file or directory", str(segment_file(seeded, ".trm")))
     assert str(info.value).endswith(".pst: missing; run `archive check --repair`")
 
 
 def test_reading_lets_programming_errors_through(seeded):
     with pytest.raises(KeyError):
-        with reading(generation(seeded)):
+        with noticing_damage(generation(seeded)):
             raise KeyError("not damage")
 
 

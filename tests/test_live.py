@@ -32,7 +32,7 @@ def small(archive: Archive) -> Archive:
 
 def _published(engine: Engine) -> Snapshot:
     """Return the snapshot the engine's searches read now (lent and given back through ``Live.reading``)."""
-    with engine.live.reading() as (snap, _):
+    with engine.live.pinned() as (snap, _):
         return snap
 
 

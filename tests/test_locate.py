@@ -128,7 +128,7 @@ def test_stem_prefixes_begin_every_word_with_that_stem():
 
 def test_sample_stems_start_their_words(sample_home):
     engine = engine_for(sample_home)
-    with engine.live.reading() as (snap, _):
+    with engine.live.pinned() as (snap, _):
         words = [t for t, _ in snap.terms("exact")]
         forms = [t.partition("|")[2] for t, _ in snap.terms("accent")]
     assert len(words) > 5000

@@ -168,7 +168,7 @@ def test_repeated_clauses_read_each_term_once(home):
     import importlib
 
     matching = importlib.import_module("archive.search.matching")
-    with importlib.import_module("archive.search").engine_for(home).live.reading() as (snap, _):
+    with importlib.import_module("archive.search").engine_for(home).live.pinned() as (snap, _):
         evaluator = matching.Evaluator(snap)
         matching.match(evaluator, search(home, " OR ".join(['"de la"'] * 32)).request.parsed.root)
         once = matching.Evaluator(snap)
@@ -282,7 +282,7 @@ def test_a_query_cut_short_scores_only_what_each_word_matched(tmp_path, monkeypa
         ("p1", "Deux", "Le prix du pain du lait de tout monte encore ce matin."),
         ("x1", "Trois", "Rien à voir ici avec le sujet du jour.")]])
     engine = engine_for(archive)
-    with engine.live.reading() as (snap, _):
+    with engine.live.pinned() as (snap, _):
         evaluator = matching.Evaluator(snap)
         matching.match(evaluator, parse_query('"marche" OR prix').root)
     # The last word's stem is past the budget; its exact form, read for the phrase, is not:

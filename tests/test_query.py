@@ -35,11 +35,11 @@ def test_stop_words_alone_are_searched_word_for_word():
     assert q.root == And((Word("le", ("le",), "exact"), Word("la", ("la",), "exact"),
                           Word("les", ("les",), "exact")))
     assert q.stop_words_only
-    assert [(r.text, r.role, r.terms) for r in q.readings] == [
+    assert [(r.text, r.role, r.terms) for r in q.interpretations] == [
         ("le", "stopword", ["le"]), ("la", "stopword", ["la"]), ("les", "stopword", ["les"])]
     beside = parse_query("le budget")
     assert beside.root == Word("budget", ("budget",)) and not beside.stop_words_only
-    assert [(r.role, r.terms) for r in beside.readings] == [("stopword", []), ("word", ["budget"])]
+    assert [(r.role, r.terms) for r in beside.interpretations] == [("stopword", []), ("word", ["budget"])]
     assert parse_query("").root is None
 
 

@@ -70,7 +70,7 @@ def test_kept_lists_stay_within_the_budget_and_cannot_be_changed(archive: Archiv
     engine = Engine(archive)
     for query in ["plan", "réforme", "retraite", "syndicats", "gouvernement", '"la réforme"']:
         engine.search(SearchRequest.build(query))
-    with engine.live.reading() as (snap, _):
+    with engine.live.pinned() as (snap, _):
         kept = snap._shared._decoded
         assert 0 < kept.size <= 1200
         assert kept.size == sum(sum(a.nbytes for a in v) + 200 for _, v in kept.items())
@@ -93,7 +93,7 @@ def test_a_terms_weights_are_computed_once_per_snapshot_and_dropped_with_it(arch
     first = len(weighed)
     assert _ids(engine, "gouvernement présente") == ["a1"]
     assert len(weighed) == first
-    with engine.live.reading() as (snap, _):
+    with engine.live.pinned() as (snap, _):
         assert snap._terms.size > 0
     archive.add_articles([_article(2, "recule sur la réforme")])  # a new snapshot weighs anew
     assert _ids(engine, "gouvernement présente") == ["a1"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, g, redirect, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -28,7 +28,7 @@ from . import examples, views
 from .extension import engine
 from .messages import bound_text, date_hint, error_message
 from .research import streamed_export
-from .state import back_link, link, run_search, search_request
+from .state import adopt_request, back_link, link, run_search, search_request
 
 __all__ = ["bp"]
 
@@ -41,7 +41,8 @@ def index() -> ResponseReturnValue:
 
     A bad date answers 400, like the API, with the page searched without it.
     """
-    date_errors = _checked_dates()
+    req, date_errors = _checked_dates()
+    adopt_request(req)  # the page's links keep what was searched, without the bad dates
     try:
         req, results = run_search()
     except BadParameter as exc:
@@ -62,14 +63,13 @@ def index() -> ResponseReturnValue:
         400 if date_errors else 200
 
 
-def _checked_dates() -> dict[str, str]:
-    """Validate the Du/Au boxes: a bad one is left out of the search and its message returned by its name."""
+def _checked_dates() -> tuple[SearchRequest, dict[str, str]]:
+    """Return the URL's search request with bad Du/Au boxes left out, and their messages by name."""
     args = MultiDict(request.args)
     errors: dict[str, str] = {}
     while True:
         try:
-            g.search_request = SearchRequest.from_args(args)
-            return errors
+            return SearchRequest.from_args(args), errors
         except BadParameter as exc:
             param = str(exc.params.get("param"))
             if exc.code != "bad_date" or param in errors:

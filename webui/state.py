@@ -12,7 +12,7 @@ from archive import READING_WINDOW, BadParameter, SearchRequest, SearchResults
 from .extension import engine
 from .i18n import LANGUAGES
 
-__all__ = ["search_request", "run_search", "link", "toggle_link", "article_link", "back_link",
+__all__ = ["search_request", "adopt_request", "run_search", "link", "toggle_link", "article_link", "back_link",
            "lang_link", "state_fields", "init_app", "FACET_PARAMS"]
 
 #: Facet name in the results -> its URL parameter.
@@ -26,6 +26,11 @@ def search_request() -> SearchRequest:
         g.search_request = SearchRequest.from_args(request.args)
     found: SearchRequest = g.search_request
     return found
+
+
+def adopt_request(req: SearchRequest) -> None:
+    """Make ``req`` the current request's search (a page that corrected the URL's): searches and links use it."""
+    g.search_request = req
 
 
 def run_search() -> tuple[SearchRequest, SearchResults]:

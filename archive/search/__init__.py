@@ -23,11 +23,11 @@ by reading the modules in this order:
    contract (``to_dict()``); :mod:`.suggest` adds "did you mean" when few match.
 """
 
+from .article_view import WINDOW as READING_WINDOW
+from .article_view import ArticleView
 from .engine import Engine, close_engines, engine_for, search
 from .highlight import Spans, marked_html
 from .marking import MarkPlan
-from .reading import WINDOW as READING_WINDOW
-from .reading import ArticleView
 from .request import SORTS, SearchRequest, Sort
 from .results import Copy, FacetValue, Hit, Paragraph, SearchResults
 

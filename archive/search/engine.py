@@ -39,15 +39,15 @@ from ..failpoints import failpoint
 from ..home import Archive, resolve_home
 from ..lru import LRU
 from ..model import Article
-from ..query import Or, Query, Reading, Word, parse_query
+from ..query import Interpretation, Or, Query, Word, parse_query
 from ..whoosh_internals import EMPTY_IDS
+from .article_view import ArticleView, as_indexed, load_excerpts, load_window, window_start
 from .facets import Catalog, Filters, count_facets
 from .highlight import Spans, clip
 from .live import Live
 from .marking import MarkPlan
 from .matching import Evaluator, Match, match
 from .ranking import article_scores
-from .reading import ArticleView, as_indexed, load_excerpts, load_window, window_start
 from .request import SearchRequest
 from .results import Copy, Hit, Paragraph, SearchResults
 from .snapshot import Snapshot
@@ -98,7 +98,7 @@ class Engine:
     def __init__(self, home: str | os.PathLike[str] | Archive) -> None:
         self.archive = home if isinstance(home, Archive) else Archive(home)
         self.live = Live(self.archive)
-        self._reading = self.live.reading
+        self._pinned = self.live.pinned
         #: What research tools derive from this archive (the concordance's counts and scans),
         #: keyed by the index and store generations they were read from; emptied by close().
         self.derived: LRU[Hashable, Any] = LRU(DERIVED_SIZE)
@@ -111,7 +111,7 @@ class Engine:
 
     def search(self, request: SearchRequest, *, suggestion: bool = True) -> SearchResults:
         """Return a page of articles matching a request, with facets and a suggestion."""
-        with self._reading() as (snap, catalog):
+        with self._pinned() as (snap, catalog):
             parsed = _parsed(request, snap)
             results = self._run(snap, catalog, request, parsed)
             if suggestion and parsed.root is not None and results.total_articles < 3:
@@ -120,7 +120,7 @@ class Engine:
 
     def export(self, request: SearchRequest) -> SearchResults:
         """Return every matching article, ranked, with all matching block numbers and no text."""
-        with self._reading() as (snap, catalog):
+        with self._pinned() as (snap, catalog):
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
 
     def select(self, request: SearchRequest, *, blocks: bool = False,
@@ -130,7 +130,7 @@ class Engine:
         ``per_block(evaluator, marks, docs)`` is called on the selected blocks' docnums
         while the snapshot is held (the concordance counts occurrences there).
         """
-        with self._reading() as (snap, catalog):
+        with self._pinned() as (snap, catalog):
             parsed = _parsed(request, snap)
             evaluator = self._evaluator(snap)
             found = match(evaluator, parsed.root)
@@ -165,7 +165,7 @@ class Engine:
             return ArticleView(article, (), [(block, ()) for block in article.blocks], first, total)
         parsed = parse_query(query)
         matching: tuple[int, ...] = ()
-        with self._reading() as (snap, catalog):
+        with self._pinned() as (snap, catalog):
             evaluator = self._evaluator(snap)
             found = match(evaluator, parsed.root)  # also the forms fuzzy words and accents expand to
             aid = catalog.aid_of(article_id)
@@ -182,7 +182,7 @@ class Engine:
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Return articles close to one, from Whoosh's more-like-this key terms of its beginning."""
-        with self._reading() as (snap, catalog):
+        with self._pinned() as (snap, catalog):
             # Kept per snapshot: a reading view asked again (or by many readers) costs nothing.
             return snap.memo(("related", article_id, limit),
                              lambda: self._related(snap, catalog, article_id, limit))
@@ -272,8 +272,8 @@ class Engine:
                                                       for b in copy_aids.get(a, [])) if c is not None)
             hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown)),
                              marks.title_spans(article.title), copies))
-        explain = [Reading(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
-                   for r in parsed.readings]
+        explain = [Interpretation(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
+                   for r in parsed.interpretations]
         days = catalog.days[filters.apply(matching, dates=False) & (catalog.days >= 0)]
         return SearchResults(request, len(ranked), total_paragraphs, hits, facets, histogram,
                              explain=explain, truncated=evaluator.truncated, days=days, total_publications=len(cand))
@@ -294,7 +294,7 @@ class Engine:
         decoding them in the background took the GIL from the first searches on it,
         which then ran twice as slow.)
         """
-        with self._reading() as (snap, _):
+        with self._pinned() as (snap, _):
             self.live.vocabulary(snap, wait=0)  # started: a large archive's builds in a child process
             if postings:
                 snap.preload()  # meanwhile, here

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..home import Archive
-from ..integrity import ensure_intact, reading
+from ..integrity import ensure_intact, noticing_damage
 from .facets import Catalog
 from .snapshot import Snapshot
 from .vocabulary import Vocabulary, build_in_background
@@ -50,9 +50,9 @@ class Live:
         return self.archive.index_dir.path / str(self.archive.index_dir.current_name())
 
     @contextmanager
-    def reading(self) -> Iterator[tuple[Snapshot, Catalog]]:
+    def pinned(self) -> Iterator[tuple[Snapshot, Catalog]]:
         """Lend a fresh snapshot and catalog for one operation; a damaged index raises IndexDamaged."""
-        with reading(self.folder):  # (its CURRENT file is read only if an error comes)
+        with noticing_damage(self.folder):  # (its CURRENT file is read only if an error comes)
             while True:
                 snap, catalog = self._current()
                 if snap.acquire():  # (fails only if a refresh closed it just now: take the new one)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from markupsafe import Markup
 
-from ..query import Reading
+from ..query import Interpretation
 from .highlight import Spans, marked_html
 from .request import SearchRequest
 
@@ -131,7 +131,7 @@ class SearchResults:
     #: Day ordinals of the dated matching articles, facet selections applied but not
     #: the dates: the timeline drills into months and days from them.
     days: np.ndarray | None = field(default=None, repr=False, compare=False)
-    explain: list[Reading] = field(default_factory=list)
+    explain: list[Interpretation] = field(default_factory=list)
     #: True when the query needed more work than one query may do and was cut short.
     truncated: bool = False
     #: Matching articles before wire copies were grouped (0: as many as ``total_articles``):

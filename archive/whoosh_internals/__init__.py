@@ -64,8 +64,7 @@ def _check_version() -> None:
 
 _check_version()
 
-from ._fastwriter import FastWriter
-from ._reading import (
+from ._decoding import (
     EMPTY_IDS,
     EMPTY_WEIGHTS,
     Segment,
@@ -81,6 +80,7 @@ from ._reading import (
     segment_readers,
     segments,
 )
+from ._fastwriter import FastWriter
 from ._writing import BulkSegmentWriter, commit_segments, finish_segment
 from .schema import PackedPositions, make_schema, schema_chain
 

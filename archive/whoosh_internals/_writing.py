@@ -19,7 +19,7 @@ from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import _length_byte_cache
 from whoosh.writing import SegmentWriter
 
-from ._reading import _BLOCK, index_segments
+from ._decoding import _BLOCK, index_segments
 from .packing import pickled_values
 from .postings import FieldPostings, SegmentData
 

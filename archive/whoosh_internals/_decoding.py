@@ -1,4 +1,4 @@
-"""Reading Whoosh's files: posting blocks, columns and lengths as numpy arrays, at explicit offsets."""
+"""Decoding Whoosh's files: posting blocks, columns and lengths as numpy arrays, at explicit offsets."""
 
 from __future__ import annotations
 

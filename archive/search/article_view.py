@@ -1,4 +1,4 @@
-"""Reading: one article as the reading view shows it, a window at a time when it is long.
+"""The article view: one article as the reading view shows it, a window at a time when it is long.
 
 A 30,000-paragraph article (a parliamentary record, a live blog) made a 5 MB
 page whose every paragraph was analysed for marks. The reading view now shows
