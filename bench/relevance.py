@@ -35,6 +35,7 @@ from archive.model import Article  # noqa: E402
 from archive.search import Engine, SearchRequest  # noqa: E402
 
 matching = importlib.import_module("archive.search.matching")
+scoring = importlib.import_module("archive.search.scoring")
 positions = importlib.import_module("archive.search.positions")
 ranking = importlib.import_module("archive.search.ranking")
 query = importlib.import_module("archive.query")
@@ -69,7 +70,7 @@ def _set(module: object, name: str, value: object) -> Callable[[], None]:
 ABLATIONS: dict[str, Callable[[], Callable[[], None]]] = {
     "no exact-form bonus": lambda: _set(matching, "EXACT_FORM_WEIGHT", 0.0),
     "no article coverage": lambda: _set(ranking, "COVERAGE_WEIGHT", 0.0),
-    "no short-block floor": lambda: _set(matching, "MIN_BLOCK_LENGTH", 0.0),
+    "no short-block floor": lambda: _set(scoring, "MIN_BLOCK_LENGTH", 0.0),
     "no other paragraphs' share": lambda: _set(ranking, "OTHER_PARAGRAPHS_WEIGHT", 0.0),
     "other paragraphs 0.05 (v1)": lambda: _set(ranking, "OTHER_PARAGRAPHS_WEIGHT", 0.05),
     "title weight 2 (v1)": lambda: _set(matching, "TITLE_BOOST", 2.0),

@@ -156,9 +156,9 @@ def test_suggestions_keep_the_readers_capitals(home):
 def test_a_query_past_its_budget_is_cut_short_and_says_so(home, monkeypatch):
     import importlib
 
-    matching = importlib.import_module("archive.search.matching")
+    scoring = importlib.import_module("archive.search.scoring")
     assert not search(home, '"la police" OR "la cote" OR "la grève"').truncated
-    monkeypatch.setattr(matching, "MAX_POSTINGS", 3)
+    monkeypatch.setattr(scoring, "MAX_POSTINGS", 3)
     results = search(home, '"la police" OR "la cote" OR "la grève"')
     assert results.truncated and results.to_dict()["truncated"] is True
     assert results.total_articles < 3
@@ -287,7 +287,7 @@ def test_a_query_cut_short_scores_only_what_each_word_matched(tmp_path, monkeypa
         matching.match(evaluator, parse_query('"marche" OR prix').root)
     # The last word's stem is past the budget; its exact form, read for the phrase, is not:
     # it must not score blocks the word no longer matches.
-    monkeypatch.setattr(matching, "MAX_POSTINGS", evaluator.spent - 1)
+    monkeypatch.setattr(importlib.import_module("archive.search.scoring"), "MAX_POSTINGS", evaluator.spent - 1)
     results = search(archive, '"marche" OR prix OR marche')
     assert results.truncated
     assert [h.id for h in results.hits] == ["p1", "m1"]

@@ -23,17 +23,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..analysis import accents_agree
 from ..query import Near, Node, Phrase, Word
 from ..whoosh_internals import EMPTY_IDS
-
-if TYPE_CHECKING:  # (the evaluator calls into this module)
-    from .matching import Evaluator, Match
-    from .snapshot import Positions
+from .scoring import Match, Scorer
+from .snapshot import Positions
 
 __all__ = ["positional", "near_match", "near_forms", "near_positional", "proximity", "near", "MAX_NEAR_FORMS",
            "PROXIMITY_WEIGHT", "PROXIMITY_WINDOW"]
@@ -44,7 +41,7 @@ PROXIMITY_WEIGHT, PROXIMITY_WINDOW = 0.0, 8
 MAX_NEAR_FORMS = 512
 
 
-def positional(ev: Evaluator, node: Phrase, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
+def positional(ev: Scorer, node: Phrase, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
     """Return the blocks where a phrase (or its words within ``slop``) occurs, and how often."""
     read = {term: ev.occurrences(fieldname, term) for term in set(node.terms)}
     docs: np.ndarray | None = None
@@ -69,7 +66,7 @@ def positional(ev: Evaluator, node: Phrase, fieldname: str) -> tuple[np.ndarray,
     return ids, counts.astype(np.float32)
 
 
-def near_match(ev: Evaluator, node: Near, b: tuple[float, float], title_boost: float) -> Match:
+def near_match(ev: Scorer, node: Near, b: tuple[float, float], title_boost: float) -> Match:
     """Match words within ``slop`` positions of each other, each in any of its forms, in a paragraph
     or the title (``b``: BM25's b there); a word typed with accents keeps them (they choose its forms)."""
     out = ev.zeros()
@@ -104,7 +101,7 @@ def near_match(ev: Evaluator, node: Near, b: tuple[float, float], title_boost: f
     return out
 
 
-def near_forms(ev: Evaluator, word: Word) -> list[str]:
+def near_forms(ev: Scorer, word: Word) -> list[str]:
     """Return the exact terms of a word's printed forms (those keeping its typed accents), once per snapshot."""
     def forms() -> list[str]:
         exact: set[str] = set()
@@ -118,7 +115,7 @@ def near_forms(ev: Evaluator, word: Word) -> list[str]:
     return found
 
 
-def near_positional(ev: Evaluator, groups: Sequence[Sequence[str]], slop: int,
+def near_positional(ev: Scorer, groups: Sequence[Sequence[str]], slop: int,
                     fieldname: str) -> tuple[np.ndarray, np.ndarray]:
     """Return the blocks where a token of every group sits within ``slop`` places of one of the
     first group, and how often (each group: the exact terms of one word's forms)."""
@@ -144,7 +141,7 @@ def near_positional(ev: Evaluator, groups: Sequence[Sequence[str]], slop: int,
     return ids, counts.astype(np.float32)
 
 
-def proximity(ev: Evaluator, children: Sequence[Node], out: Match, b: float) -> None:
+def proximity(ev: Scorer, children: Sequence[Node], out: Match, b: float) -> None:
     """Reward blocks where neighbouring query words sit within a few positions of each other."""
     if not PROXIMITY_WEIGHT:
         return
