@@ -206,8 +206,10 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @_edge
 def show(ctx: click.Context, article_id: str, revision: int | None, as_json: bool) -> None:
     """Show one article (or one of its versions)."""
-    store = _archive(ctx, create=False).store
-    article = store.get(article_id) if revision is None else store.revision(article_id, revision)
+    from .engines import engine_for
+
+    engine = engine_for(_archive(ctx, create=False))
+    article = engine.article(article_id) if revision is None else engine.revision(article_id, revision)
     if as_json:
         click.echo(_json(article.to_record(), indent=2))
         return
@@ -321,8 +323,9 @@ def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str,
     def write(out: Any) -> int:
         if whole:
             return archive.export(out, with_history=with_history)
+        from .engines import engine_for
         from .research import export as research_export
-        from .search import SearchRequest, engine_for
+        from .search import SearchRequest
 
         request = SearchRequest.build(query or "", source=sources, author=authors, tag=tags,
                                       date_from=date_from, date_to=date_to, sort=sort)
@@ -385,7 +388,8 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
                date_to: str | None, sort: str, page: str, per_page: str, explain: bool,
                show_copies: bool, as_json: bool) -> None:
     """Search the archive (words ANDed, OR, -word, "phrases", title: author: tag: date:)."""
-    from .search import SearchRequest, engine_for
+    from .engines import engine_for
+    from .search import SearchRequest
 
     # The request validates every option, with the same messages as the web UI.
     request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,

@@ -104,13 +104,12 @@ def article(article_id: str) -> str:
     q = request.args.get("q", "")[:1000]
     at = request.args.get("at", type=int)  # a paragraph number, from 1: its window is shown
     at = at - 1 if at is not None and at > 0 else None
-    store = engine().archive.store
-    versions = store.history(article_id) if article_id in store else []
+    versions = engine().history(article_id)
     shown = request.args.get("revision", type=int)
     if shown is not None and not (versions and shown == versions[-1].revision):
         # An earlier version: read from the revisions table, never highlighted (the index holds the current one).
-        view = ArticleView.unmarked(store.revision(article_id, shown), at)
-        versions = versions or store.history(article_id)
+        view = ArticleView.unmarked(engine().revision(article_id, shown), at)
+        versions = versions or engine().history(article_id, removed=True)
     else:
         shown = None
         view = engine().read(article_id, q, at)
@@ -133,30 +132,23 @@ def export_csv() -> Response:
 
 
 def _export_csv(req: SearchRequest) -> Response:
-    results = engine().export(req)
-    store = engine().archive.store
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["id", "date", "title", "source", "author", "tags", "url", "score", "paragraphs",
                      "snippet"])
-    for start in range(0, len(results.hits), _CSV_BATCH):
-        batch = results.hits[start:start + _CSV_BATCH]
-        articles = store.get_many([h.id for h in batch])
-        for hit in batch:
-            article = articles.get(hit.id)
-            first = hit.paragraphs[0].n if hit.paragraphs else 0
-            snippet = _snippet(article.blocks[first].text) if article and first < len(article.blocks) else ""
-            writer.writerow([_cell(v) for v in (
-                hit.id, hit.date.isoformat() if hit.date else "", hit.title, hit.source or "",
-                hit.author or "", "; ".join(hit.tags), hit.url or "", f"{hit.score:.4f}",
-                " ".join(str(p.n + 1) for p in hit.paragraphs), snippet)])
+    for hit, article in engine().export_articles(req):
+        first = hit.paragraphs[0].n if hit.paragraphs else 0
+        snippet = _snippet(article.blocks[first].text) if first < len(article.blocks) else ""
+        writer.writerow([_cell(v) for v in (
+            hit.id, hit.date.isoformat() if hit.date else "", hit.title, hit.source or "",
+            hit.author or "", "; ".join(hit.tags), hit.url or "", f"{hit.score:.4f}",
+            " ".join(str(p.n + 1) for p in hit.paragraphs), snippet)])
     name = _csv_name(req.query)
     disposition = f"attachment; filename=\"{_ascii(name)}\"; filename*=UTF-8''{quote(name)}"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": disposition})
 
 
-_CSV_BATCH = 500
 _SNIPPET_CHARS = 240
 
 

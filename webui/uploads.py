@@ -19,14 +19,14 @@ from werkzeug.utils import secure_filename
 
 from archive import SUFFIXES, AddReport, IngestError
 
-from .extension import engine
+from .extension import archive as home
 
 __all__ = ["ingest_request"]
 
 
 def ingest_request() -> AddReport:
     """Store the articles of the current request (JSON body, uploads or a pasted text)."""
-    archive = engine().archive
+    archive = home()
     with tempfile.TemporaryDirectory(prefix="archive-upload-") as tmp:
         folder = Path(tmp)
         paths: list[str] = []

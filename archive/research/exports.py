@@ -28,13 +28,13 @@ import csv
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 from typing import TextIO
 
 from ..analysis import fold
+from ..engines import SearchEngine
 from ..errors import BadParameter
 from ..model import Article
-from ..search import Engine, Hit, SearchRequest
+from ..search import SearchRequest
 
 __all__ = ["EXPORT_FORMATS", "export", "export_filename", "iramuteq_value", "iramuteq_header",
            "MEDIA_TYPES"]
@@ -45,10 +45,9 @@ MEDIA_TYPES = {"csv": ("text/csv", "csv"), "csv-excel": ("text/csv", "csv"),
                "jsonl": ("application/x-ndjson", "jsonl"), "iramuteq": ("text/plain", "txt")}
 CSV_COLUMNS = ["id", "date", "title", "source", "author", "tags", "url", "score", "paragraphs",
                "first_paragraph"]
-_BATCH = 200
 
 
-def export(engine: Engine, request: SearchRequest, fmt: str, out: TextIO) -> int:
+def export(engine: SearchEngine, request: SearchRequest, fmt: str, out: TextIO) -> int:
     """Write every article matching ``request`` to ``out`` in format ``fmt``; return how many."""
     if fmt not in EXPORT_FORMATS:
         raise BadParameter(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
@@ -59,7 +58,7 @@ def export(engine: Engine, request: SearchRequest, fmt: str, out: TextIO) -> int
         writer = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n" if excel else "\n")
         writer.writerow(CSV_COLUMNS)
     count = 0
-    for hit, article in _articles(engine, request):
+    for hit, article in engine.export_articles(request):
         count += 1
         if fmt == "jsonl":
             out.write(json.dumps(article.to_record(), ensure_ascii=False) + "\n")
@@ -77,18 +76,6 @@ def export(engine: Engine, request: SearchRequest, fmt: str, out: TextIO) -> int
                      article.blocks[first].text if first is not None and first < len(article.blocks) else ""]
             writer.writerow([_cell(c) for c in cells] if excel else cells)
     return count
-
-
-def _articles(engine: Engine, request: SearchRequest) -> Iterator[tuple[Hit, Article]]:
-    """Yield each matching hit (in the request's order) with its stored article, in batches."""
-    hits = engine.export(request).hits
-    store = engine.archive.store
-    for start in range(0, len(hits), _BATCH):
-        batch = hits[start:start + _BATCH]
-        articles = store.get_many([h.id for h in batch])
-        for hit in batch:
-            if hit.id in articles:
-                yield hit, articles[hit.id]
 
 
 def iramuteq_value(text: str) -> str:

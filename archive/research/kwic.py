@@ -8,10 +8,10 @@ one line each, cut around the match::
 
 The stages:
 
-1. **Select and count**: :meth:`Engine.select <archive.search.Engine.select>`
+1. **Select and count**: :meth:`SearchEngine.select <archive.engines.SearchEngine.select>`
    with ``blocks=True`` gives the matching articles, oldest first, and the
    paragraphs whose own text matched (a title-only match has no line); in the
-   same pass :func:`~.occurrences.count_marks` counts each paragraph's
+   same pass (``counts=True``) the engine counts each paragraph's
    occurrences in the index (6,631 for ``gouvernement``, without reading a
    paragraph). The few it leaves open are read and counted.
 2. **Page in date order** (the default): the counts say which paragraphs hold
@@ -36,7 +36,6 @@ generations) so that the next page or another sort is immediate.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -46,12 +45,12 @@ from typing import Any
 import numpy as np
 
 from ..analysis import FRENCH, WORD_RE, fold
+from ..engines import SearchEngine
 from ..errors import BadParameter
-from ..search import Engine, SearchRequest
+from ..search import SearchRequest
 from ..search.highlight import Marks, Spans
 from ..search.locate import Locator, restart
-from ..store import Store
-from .occurrences import count_marks
+from ..search.results import ParagraphText
 
 __all__ = ["Line", "Concordance", "concordance", "KWIC_SORTS", "MAX_WIDTH", "MAX_LINES_PER_PAGE",
            "CACHE_SIZE"]
@@ -61,7 +60,7 @@ MAX_WIDTH, MAX_LINES_PER_PAGE, CACHE_SIZE = 300, 200, 8
 _BATCH = 500  # paragraphs read from the store at once
 EMPTY = np.zeros(0, dtype=np.int64)
 #: A paragraph read from the store: its text, its article's title and date.
-_Block = tuple[str, str, dt.date | None]
+_Block = ParagraphText
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ _CACHE: OrderedDict[tuple[Any, ...], _Plan] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def concordance(engine: Engine, request: SearchRequest, *, width: int = 60, page: int = 1,
+def concordance(engine: SearchEngine, request: SearchRequest, *, width: int = 60, page: int = 1,
                 per_page: int = 50, sort: str = "date") -> Concordance:
     """Return one page of the occurrences of ``request``'s words or phrases, with their contexts."""
     if not 10 <= width <= MAX_WIDTH:
@@ -185,10 +184,9 @@ def concordance(engine: Engine, request: SearchRequest, *, width: int = 60, page
     return Concordance(request, plan.total, page, per_page, width, sort, tuple(lines))
 
 
-def _plan(engine: Engine, request: SearchRequest) -> _Plan:
-    key = (id(engine), engine.archive.index_dir.current_name(), engine.archive.store.generation(),
-           request.query, request.source, request.author, request.tag, request.date_from, request.date_to,
-           request.show_copies)
+def _plan(engine: SearchEngine, request: SearchRequest) -> _Plan:
+    key = (id(engine), engine.generation(), request.query, request.source, request.author, request.tag,
+           request.date_from, request.date_to, request.show_copies)
     with _CACHE_LOCK:
         found = _CACHE.get(key)
         if found is not None:
@@ -202,9 +200,9 @@ def _plan(engine: Engine, request: SearchRequest) -> _Plan:
     return plan
 
 
-def _count(engine: Engine, request: SearchRequest) -> _Plan:
+def _count(engine: SearchEngine, request: SearchRequest) -> _Plan:
     """Count each matching paragraph's occurrences in the index, reading only what it leaves open."""
-    selection = engine.select(request, blocks=True, per_block=count_marks)
+    selection = engine.select(request, blocks=True, counts=True)
     locator = Locator(Marks.of(request.parsed.root, FRENCH, selection.expanded))
     counts = np.zeros(len(selection.block_n), dtype=np.int64)
     if selection.block_values is not None:
@@ -217,29 +215,16 @@ def _count(engine: Engine, request: SearchRequest) -> _Plan:
     return plan
 
 
-def _texts(engine: Engine, plan: _Plan, blocks: np.ndarray) -> Iterator[tuple[int, _Block | None]]:
+def _texts(engine: SearchEngine, plan: _Plan, blocks: np.ndarray) -> Iterator[tuple[int, _Block | None]]:
     """Yield some paragraphs of a plan with their text, title and date from the store (None if gone)."""
     wanted = blocks.tolist()
     for first in range(0, len(wanted), _BATCH):
         batch = wanted[first:first + _BATCH]
-        read = _paragraphs(engine.archive.store, [(plan.ids[int(plan.article[b])], int(plan.n[b])) for b in batch])
+        read = engine.paragraphs([(plan.ids[int(plan.article[b])], int(plan.n[b])) for b in batch])
         yield from zip(batch, read)
 
 
-def _paragraphs(store: Store, wanted: list[tuple[str, int]]) -> list[_Block | None]:
-    """Return block ``n`` of article ``id`` for each ``(id, n)``, with its title and date (None if gone)."""
-    # SQLite extracts each block from the stored record: decoding whole articles in
-    # Python (Store.get_many) cost twice as much for the thousands a sort reads.
-    found = {key: (text, title, dt.date.fromisoformat(date) if date else None)
-             for key, text, title, date in store.db.execute(
-                 "SELECT w.key, json_extract(a.record, '$.paragraphs[' || json_extract(w.value, '$[1]') || ']'),"
-                 " a.title, a.date FROM json_each(?) w JOIN articles a ON a.id = json_extract(w.value, '$[0]')",
-                 (json.dumps(wanted),))
-             if text is not None}
-    return [found.get(i) for i in range(len(wanted))]
-
-
-def _date_page(engine: Engine, plan: _Plan, lo: int, hi: int) -> list[tuple[int, int, int, _Block | None]] | None:
+def _date_page(engine: SearchEngine, plan: _Plan, lo: int, hi: int) -> list[tuple[int, int, int, _Block | None]] | None:
     """Return occurrences ``lo`` to ``hi`` in date order, reading only their paragraphs.
 
     None when a paragraph's text no longer has the index's count (the store changed
@@ -257,7 +242,7 @@ def _date_page(engine: Engine, plan: _Plan, lo: int, hi: int) -> list[tuple[int,
     return found
 
 
-def _full_scan(engine: Engine, plan: _Plan) -> _Scan:
+def _full_scan(engine: SearchEngine, plan: _Plan) -> _Scan:
     """Read every matching paragraph and collect its spans and neighbouring words (for the sorts)."""
     block: list[int] = []
     starts: list[int] = []

@@ -27,9 +27,9 @@ import datetime as dt
 import functools
 import os
 import weakref
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,16 +38,18 @@ from ..failpoints import failpoint
 from ..home import Archive, resolve_home
 from ..model import Article
 from ..query import Node, Or, Query, Reading, Word, parse_query
+from ..revisions import HistoryEntry
 from ..whoosh_format import EMPTY_IDS
 from .facets import Catalog, Filters, count_facets
 from .highlight import Marks, Spans, clip
 from .live import Live
 from .locate import Locator
 from .matching import Evaluator, Match, match
-from .ranking import article_scores
-from .reading import ArticleView, load_excerpts, load_window, window_start
+from .occurrences import count_marks
+from .ranking import article_scores, collapse, copies_of
+from .reading import ArticleView, load_excerpts, load_paragraphs, load_window, window_start
 from .request import SearchRequest
-from .results import Copy, Hit, Paragraph, SearchResults
+from .results import Copy, Health, Hit, Paragraph, ParagraphText, SearchResults, Selection
 from .snapshot import Snapshot
 from .suggest import suggest
 from .vocabulary import Vocabulary
@@ -58,7 +60,7 @@ __all__ = ["Engine", "Selection", "engine_for", "close_engines", "search", "SHOW
 #: suggestion waits for a vocabulary being built; characters of an article that
 #: related articles are looked for from; characters of a paragraph looked at for marks.
 SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
-RELATED_CHARS, HIGHLIGHT_CHARS = 10_000, 20_000
+RELATED_CHARS, HIGHLIGHT_CHARS, EXPORT_BATCH = 10_000, 20_000, 200
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -67,27 +69,10 @@ _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
 PerBlock = Callable[[Evaluator, Node | None, np.ndarray], np.ndarray]
 
 
-@dataclass(frozen=True)
-class Selection:
-    """Every article matching a request, oldest first, and (if asked) their matching paragraphs.
-
-    ``ids[i]`` was published on day ordinal ``days[i]`` (-1 when undated; undated
-    articles come last); block ``j`` is paragraph ``block_n[j]`` of article
-    ``block_article[j]`` (an index into ``ids``), in article then paragraph order.
-    """
-
-    ids: list[str]
-    days: np.ndarray
-    block_article: np.ndarray
-    block_n: np.ndarray
-    #: What prefixes, fuzzy and accented words expanded to (for marking the same forms).
-    expanded: dict[str, list[str]]
-    #: What ``select(per_block=…)`` computed for each block, read from the same snapshot.
-    block_values: np.ndarray | None = None
-
-
 class Engine:
-    """Search one archive home, reusing the open index and arrays between calls."""
+    """Search one archive home, reusing the open index and arrays between calls (a :class:`SearchEngine`)."""
+
+    name = "whoosh"
 
     def __init__(self, home: str | os.PathLike[str] | Archive) -> None:
         self.archive = home if isinstance(home, Archive) else Archive(home)
@@ -113,13 +98,24 @@ class Engine:
         with self._reading() as (snap, catalog):
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
 
-    def select(self, request: SearchRequest, *, blocks: bool = False,
+    def export_articles(self, request: SearchRequest) -> Iterator[tuple[Hit, Article]]:
+        """Yield every matching hit (in the request's order) with its stored article, read in batches."""
+        hits = self.export(request).hits
+        for start in range(0, len(hits), EXPORT_BATCH):
+            batch = hits[start:start + EXPORT_BATCH]
+            articles = self.archive.store.get_many([h.id for h in batch])
+            yield from ((hit, articles[hit.id]) for hit in batch if hit.id in articles)
+
+    def select(self, request: SearchRequest, *, blocks: bool = False, counts: bool = False,
                per_block: PerBlock | None = None) -> Selection:
         """Return every article matching a request (filters applied), oldest first, without ranking.
 
         ``per_block(evaluator, root, docs)`` is called on the selected blocks' docnums
-        while the snapshot is held (the concordance counts occurrences there).
+        while the snapshot is held; ``counts`` is ``per_block=count_marks`` (each
+        block's marked occurrences, counted from the index).
         """
+        if counts:
+            blocks, per_block = True, count_marks
         with self._reading() as (snap, catalog):
             parsed = _parsed(request, snap)
             evaluator = self._evaluator(snap)
@@ -142,6 +138,42 @@ class Engine:
             values = per_block(evaluator, parsed.root, docs) if blocks and per_block else None
             ids = [catalog.ids[a] or "" for a in cand.tolist()]
             return Selection(ids, days, block_article, block_n, dict(evaluator.expanded), values)
+
+    def paragraphs(self, wanted: Sequence[tuple[str, int]]) -> list[ParagraphText | None]:
+        """Return paragraph ``n`` of article ``id`` for each ``(id, n)``, with title and date (None if gone)."""
+        return load_paragraphs(self.archive.store, wanted)
+
+    def article(self, article_id: str) -> Article:
+        """Return an article as stored; raise :class:`ArticleNotFound` if there is none."""
+        return self.archive.store.get(article_id)
+
+    def history(self, article_id: str, *, removed: bool = False) -> list[HistoryEntry]:
+        """Return every stored version of an article, oldest first (empty when it has none, or is removed).
+
+        With ``removed``, a removed article's versions too; raise :class:`ArticleNotFound` when none.
+        """
+        store = self.archive.store
+        return store.history(article_id) if removed or article_id in store else []
+
+    def revision(self, article_id: str, number: int) -> Article:
+        """Return version ``number`` of an article from the store's revisions."""
+        return self.archive.store.revision(article_id, number)
+
+    def generation(self) -> Hashable:
+        """Return the index's current name and the store's generation: a new pair when answers may change."""
+        return self.archive.index_dir.current_name(), self.archive.store.generation()
+
+    def stats(self) -> dict[str, Any]:
+        """Return the engine's name and the number of articles its index serves."""
+        with self._reading() as (_, catalog):
+            return {"engine": self.name, "articles": int(catalog.valid.sum()),
+                    "index": self.archive.index_dir.current_name()}
+
+    def health(self) -> Health:
+        """Tell whether the home has an index to search."""
+        if self.archive.index_dir.exists():
+            return Health(self.name, True)
+        return Health(self.name, False, f"no index in {self.archive.home}")
 
     def read(self, article_id: str, query: str = "", at: int | None = None) -> ArticleView:
         """Return a window of an article (a short one whole) and the spans the query matches in it.
@@ -216,10 +248,10 @@ class Engine:
         collapsed = EMPTY_IDS
         # An export lists every article: each copy is a real publication in its source.
         if not request.show_copies and not every:
-            ranked, collapsed = _collapse(ranked, catalog.cluster)
+            ranked, collapsed = collapse(ranked, catalog.cluster)
         start = (request.page - 1) * request.per_page
         page_aids = ranked if every else ranked[start:start + request.per_page]
-        copy_aids = _copies_of(page_aids, collapsed, catalog.cluster)
+        copy_aids = copies_of(page_aids, collapsed, catalog.cluster)
 
         total_paragraphs = 0
         per_article: dict[int, list[tuple[float, int]]] = {int(a): [] for a in page_aids}
@@ -360,30 +392,6 @@ def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more
 
 def _copy(article: Article) -> Copy:
     return Copy(article.id, article.source, article.date, article.title)
-
-
-def _collapse(ranked: np.ndarray, cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split ranked aids into the best-ranked member of each copy cluster and the rest, order kept."""
-    _, first = np.unique(cluster[ranked], return_index=True)
-    keep = np.zeros(len(ranked), dtype=bool)
-    keep[first] = True
-    return ranked[keep], ranked[~keep]
-
-
-def _copies_of(page: np.ndarray, collapsed: np.ndarray, cluster: np.ndarray) -> dict[int, list[int]]:
-    """Return, for each aid of the page with copies, the collapsed aids of its cluster, best ranked first."""
-    if not len(collapsed) or not len(page):
-        return {}
-    keys = cluster[page]
-    members = collapsed[np.isin(cluster[collapsed], keys[keys < 0])]
-    if not len(members):
-        return {}
-    # Only the page's clusters are walked: a handful of articles, not the result set.
-    head = {int(k): int(a) for k, a in zip(keys.tolist(), page.tolist())}
-    out: dict[int, list[int]] = {}
-    for aid, key in zip(members.tolist(), cluster[members].tolist()):
-        out.setdefault(head[key], []).append(aid)
-    return out
 
 
 @functools.cache

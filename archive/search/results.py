@@ -24,7 +24,7 @@ from ..query import Reading
 from .highlight import Spans, marked_html
 from .request import SearchRequest
 
-__all__ = ["Paragraph", "Copy", "Hit", "FacetValue", "SearchResults"]
+__all__ = ["Paragraph", "Copy", "Hit", "FacetValue", "SearchResults", "Selection", "Health", "ParagraphText"]
 
 
 @dataclass(frozen=True)
@@ -167,3 +167,39 @@ class SearchResults:
             "explain": [r.to_dict() for r in self.explain],
             "truncated": self.truncated,
         }
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Every article matching a request, oldest first, and (if asked) their matching paragraphs.
+
+    ``ids[i]`` was published on day ordinal ``days[i]`` (-1 when undated; undated
+    articles come last); block ``j`` is paragraph ``block_n[j]`` of article
+    ``block_article[j]`` (an index into ``ids``), in article then paragraph order.
+    """
+
+    ids: list[str]
+    days: np.ndarray
+    block_article: np.ndarray
+    block_n: np.ndarray
+    #: What prefixes, fuzzy and accented words expanded to (for marking the same forms).
+    expanded: dict[str, list[str]]
+    #: Per block, what ``select(counts=True)`` counted: its marked occurrences (-1: read its text to know).
+    block_values: np.ndarray | None = None
+
+
+#: A paragraph read for a concordance: its text, its article's title and date.
+ParagraphText = tuple[str, str, dt.date | None]
+
+
+@dataclass(frozen=True)
+class Health:
+    """Whether an engine can answer now, and in one line why not."""
+
+    engine: str
+    ok: bool
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the health in the JSON contract."""
+        return {"engine": self.engine, "ok": self.ok, "detail": self.detail}

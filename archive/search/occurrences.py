@@ -42,9 +42,9 @@ import numpy as np
 
 from ..analysis import FRENCH, STOP_WORDS, stem_variants
 from ..query import Node
-from ..search.highlight import Marks
-from ..search.locate import stem_prefixes
-from ..search.matching import MAX_ACCENT_FORMS, Evaluator
+from .highlight import Marks
+from .locate import stem_prefixes
+from .matching import MAX_ACCENT_FORMS, Evaluator
 
 __all__ = ["count_marks", "stem_of", "UNKNOWN", "MAX_TERMS"]
 

@@ -1,0 +1,83 @@
+"""Engines: the one seam between the archive's readers and whichever engine searches.
+
+``open_engine(home)`` returns the :class:`SearchEngine` the home is configured
+for: the embedded engine (:class:`archive.search.Engine`, the default: without
+an ``archive.toml`` and without ``ARCHIVE_ENGINE`` nothing changes) or the
+OpenSearch one (:mod:`.opensearch`). The web UI, the API, the command line and
+the research tools hold one and import neither implementation.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from ..home import Archive, resolve_home
+from ..search.results import Health, ParagraphText, Selection
+from .base import SearchEngine
+
+__all__ = ["SearchEngine", "Health", "ParagraphText", "Selection", "open_engine", "engine_for",
+           "close_engines", "engine_name", "EMBEDDED"]
+
+#: The embedded engine's name, in configs and in :attr:`SearchEngine.name`.
+EMBEDDED = "whoosh"
+
+
+def engine_name(home: str | os.PathLike[str] | Archive | None) -> str:
+    """Return the name of the engine a home is configured for (``whoosh`` unless told otherwise)."""
+    return _config_of(_path(home)).engine
+
+
+def open_engine(home: str | os.PathLike[str] | Archive | None) -> SearchEngine:
+    """Open the engine a home is configured for (a new one: the caller closes it)."""
+    config = _config_of(_path(home))
+    if config.engine == EMBEDDED:
+        from ..search.engine import Engine
+
+        return Engine(home if isinstance(home, Archive) else _path(home))
+    from .opensearch.engine import OpenSearchEngine
+
+    return OpenSearchEngine(config, home if isinstance(home, Archive) else None)
+
+
+_OPEN: dict[Path, SearchEngine] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def engine_for(home: str | os.PathLike[str] | Archive | None) -> SearchEngine:
+    """Return the process's engine for a home (one per home, reused across calls)."""
+    path = _path(home)
+    if _config_of(path).engine == EMBEDDED:
+        from ..search.engine import engine_for as embedded
+
+        return embedded(home if isinstance(home, Archive) else path)
+    with _OPEN_LOCK:
+        found = _OPEN.get(path)
+        if found is None:
+            found = _OPEN[path] = open_engine(home)
+        return found
+
+
+def close_engines() -> None:
+    """Close every engine of this process, and forget those :func:`engine_for` kept (tests, forks)."""
+    from ..search.engine import close_engines as embedded
+
+    embedded()
+    with _OPEN_LOCK:
+        for engine in _OPEN.values():
+            engine.close()
+        _OPEN.clear()
+
+
+def _path(home: str | os.PathLike[str] | Archive | None) -> Path:
+    return home.home if isinstance(home, Archive) else resolve_home(home)
+
+
+def _config_of(home: Path) -> _Config:
+    return _Config(os.environ.get("ARCHIVE_ENGINE") or EMBEDDED)
+
+
+class _Config:
+    def __init__(self, engine: str) -> None:
+        self.engine = engine
