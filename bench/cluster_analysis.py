@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive.analysis import FRENCH, WORD_RE  # noqa: E402
-from archive.engines.opensearch.settings import index_body  # noqa: E402
+from archive.analysis import FRENCH, WORD_RE
+from archive.engines.opensearch.settings import index_body
 
 SCRATCH = "archive-analysis-check"
 
@@ -64,7 +64,8 @@ def main() -> None:
     """Run the comparison and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="http://127.0.0.1:9200")
-    parser.add_argument("--corpus", default=str(Path(__file__).resolve().parents[2] / "shared/corpus/news-fr-sample.jsonl"))
+    sample = Path(__file__).resolve().parents[2] / "shared/corpus/news-fr-sample.jsonl"
+    parser.add_argument("--corpus", default=str(sample))
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
     call(args.host, "DELETE", f"/{SCRATCH}")
