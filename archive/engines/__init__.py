@@ -16,12 +16,11 @@ from pathlib import Path
 from ..home import Archive, resolve_home
 from ..search.results import Health, ParagraphText, Selection
 from .base import SearchEngine
+from .config import EMBEDDED, EngineConfig, load_config
 
 __all__ = ["SearchEngine", "Health", "ParagraphText", "Selection", "open_engine", "engine_for",
            "close_engines", "engine_name", "EMBEDDED"]
 
-#: The embedded engine's name, in configs and in :attr:`SearchEngine.name`.
-EMBEDDED = "whoosh"
 
 
 def engine_name(home: str | os.PathLike[str] | Archive | None) -> str:
@@ -30,7 +29,11 @@ def engine_name(home: str | os.PathLike[str] | Archive | None) -> str:
 
 
 def open_engine(home: str | os.PathLike[str] | Archive | None) -> SearchEngine:
-    """Open the engine a home is configured for (a new one: the caller closes it)."""
+    """Open the engine a home is configured for (a new one: the caller closes it).
+
+    A cluster engine given the home's :class:`Archive` (on the host that holds the
+    store) also reads articles' earlier versions from it.
+    """
     config = _config_of(_path(home))
     if config.engine == EMBEDDED:
         from ..search.engine import Engine
@@ -38,7 +41,7 @@ def open_engine(home: str | os.PathLike[str] | Archive | None) -> SearchEngine:
         return Engine(home if isinstance(home, Archive) else _path(home))
     from .opensearch.engine import OpenSearchEngine
 
-    return OpenSearchEngine(config, home if isinstance(home, Archive) else None)
+    return OpenSearchEngine(config, home if isinstance(home, Archive) else _store_of(_path(home)))
 
 
 _OPEN: dict[Path, SearchEngine] = {}
@@ -74,10 +77,10 @@ def _path(home: str | os.PathLike[str] | Archive | None) -> Path:
     return home.home if isinstance(home, Archive) else resolve_home(home)
 
 
-def _config_of(home: Path) -> _Config:
-    return _Config(os.environ.get("ARCHIVE_ENGINE") or EMBEDDED)
+def _config_of(home: Path) -> EngineConfig:
+    return load_config(home)
 
 
-class _Config:
-    def __init__(self, engine: str) -> None:
-        self.engine = engine
+def _store_of(home: Path) -> Archive | None:
+    """Return the home's archive when it holds a store (the writing host), else None (a web server)."""
+    return Archive(home, create=False) if (home / "archive.sqlite3").exists() else None
