@@ -197,13 +197,13 @@ class OpenSearchEngine:
             kept = self._spellings.get(name)
             if kept is not None and time.monotonic() - kept[0] < SPELLINGS_SECONDS:
                 return kept[1]
-        folded, raw = FACET_FIELDS[name]
-        answer = self.run({"size": 0, "aggs": {"keys": {
-            "terms": {"field": folded, "size": 65_000, "shard_size": 65_000},
-            "aggs": {"spellings": {"terms": {"field": raw, "size": 20, "order": [{"_count": "desc"},
-                                                                                  {"_key": "asc"}]}}}}}})
-        found = {facet_key(str(b["key"])): [str(s["key"]) for s in b["spellings"]["buckets"]]
-                 for b in answer.get("aggregations", {}).get("keys", {}).get("buckets", [])}
+        _, raw = FACET_FIELDS[name]
+        answer = self.run({"size": 0, "aggs": {"values": {"terms": {"field": raw, "size": 65_000, "shard_size": 65_000}}}})
+        buckets = answer.get("aggregations", {}).get("values", {}).get("buckets", [])
+        found: dict[str, list[str]] = {}
+        # The most frequent spelling first, then alphabetical (the embedded facets' order).
+        for b in sorted(buckets, key=lambda b: (-int(b["doc_count"]), str(b["key"]))):
+            found.setdefault(facet_key(str(b["key"])), []).append(str(b["key"]))
         with self._lock:
             self._spellings[name] = (time.monotonic(), found)
         return found

@@ -79,7 +79,7 @@ def related(engine: OpenSearchEngine, article_id: str, limit: int) -> list[Hit]:
         return []
     # A bounded text: a 30,000-paragraph article costs what a long one does.
     text = " ".join([whole.title] + [b.text for b in whole.blocks])[:RELATED_CHARS]
-    like = {"like": text, "min_term_freq": 1, "min_doc_freq": 1, "max_query_terms": 12}
+    like = {"like": text, "min_term_freq": 1, "min_doc_freq": 1, "max_query_terms": 12, "minimum_should_match": 1}
     body = {"query": {"bool": {
         "should": [{"nested": {"path": PARAGRAPHS, "score_mode": "max",
                                "query": {"more_like_this": {"fields": [TEXT], **like}}}},
