@@ -26,7 +26,7 @@ import time
 from collections.abc import Hashable, Iterator, Sequence
 from typing import Any
 
-from ...errors import BadParameter
+from ...errors import BadParameter, EngineUnavailable
 from ...home import Archive
 from ...model import Article
 from ...query import Query, Reading, parse_query
@@ -281,9 +281,12 @@ class OpenSearchEngine:
         return Health(self.name, status != "red", f"cluster {status}")
 
     def warm(self, *, postings: bool = True) -> None:
-        """Open the connections and read the facets' spellings before the first reader."""
-        for name in FACET_FIELDS:
-            self.spellings(name)
+        """Open the connections and read the facets' spellings before the first reader (if the cluster answers)."""
+        try:
+            for name in FACET_FIELDS:
+                self.spellings(name)
+        except EngineUnavailable:
+            pass  # a server starts while its cluster is down: searches answer 503 until it is back
 
     def close(self) -> None:
         """Let the engine go (the client's pooled connections are the process's: :func:`close_clients`)."""
