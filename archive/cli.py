@@ -247,13 +247,18 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @cli.command()
 @click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
               show_default=True, help="Indexing processes.")
+@click.option("--engine", type=click.Choice(["whoosh", "opensearch"]),
+              help="Move the archive to this engine (its config is written once the new index is complete).")
+@click.option("--hosts", help="With --engine opensearch: the cluster's URLs, comma-separated.")
+@click.option("--index", "index_alias", default="", help="With --engine opensearch: the index alias to use.")
 @click.pass_context
 @_edge
-def rebuild(ctx: click.Context, procs: int) -> None:
+def rebuild(ctx: click.Context, procs: int, engine: str | None, hosts: str | None, index_alias: str) -> None:
     """Rebuild the search index from the store (the live index answers until the new one is ready)."""
     start = _clock()
     archive = _archive(ctx)
-    blocks = archive.rebuild(procs=procs, progress=_bar)
+    blocks = archive.rebuild(procs=procs, progress=_bar, engine=engine, index=index_alias,
+                             hosts=[h.strip() for h in (hosts or "").split(",") if h.strip()])
     click.echo(f"index rebuilt: {_plural(len(archive.store), 'article')}, {_plural(blocks, 'paragraph')}"
                f" in {_seconds(start)}")
 

@@ -109,6 +109,7 @@ def mappings() -> dict[str, Any]:
         "dynamic": "strict",
         "properties": {
             "title": _text(),
+            "title_derived": {"type": "boolean"},
             "paragraphs": {"type": "nested", "properties": {
                 "n": {"type": "integer"},
                 "kind": {"type": "keyword"},
