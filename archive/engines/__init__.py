@@ -9,17 +9,20 @@ the research tools hold one and import neither implementation.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..home import Archive, resolve_home
-from ..search.results import Health, ParagraphText, Selection
+from ..search.request import SearchRequest
+from ..search.results import Health, ParagraphText, SearchResults, Selection
 from .base import SearchEngine
 from .config import EMBEDDED, EngineConfig, load_config
 
 __all__ = ["SearchEngine", "Health", "ParagraphText", "Selection", "open_engine", "engine_for",
-           "close_engines", "engine_name", "EMBEDDED"]
+           "close_engines", "engine_name", "search", "EMBEDDED"]
 
 
 
@@ -71,6 +74,20 @@ def close_engines() -> None:
         for engine in _OPEN.values():
             engine.close()
         _OPEN.clear()
+
+
+def search(home: str | os.PathLike[str] | Archive | None, query: str = "", *,
+           source: str | Sequence[str] = (), author: str | Sequence[str] = (),
+           tag: str | Sequence[str] = (), date_from: str | dt.date | None = None,
+           date_to: str | dt.date | None = None, sort: str = "relevance", page: int = 1,
+           per_page: int = 20, show_copies: bool = False) -> SearchResults:
+    """Search an archive home with the engine it is configured for: ``search(home, "réforme", tag="politique")``.
+
+    The arguments are :func:`archive.search.search`'s (its docstring says what they mean).
+    """
+    request = SearchRequest.build(query, source=source, author=author, tag=tag, date_from=date_from,
+                                  date_to=date_to, sort=sort, page=page, per_page=per_page, show_copies=show_copies)
+    return engine_for(home).search(request)
 
 
 def _path(home: str | os.PathLike[str] | Archive | None) -> Path:

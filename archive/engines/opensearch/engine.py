@@ -198,7 +198,8 @@ class OpenSearchEngine:
             if kept is not None and time.monotonic() - kept[0] < SPELLINGS_SECONDS:
                 return kept[1]
         _, raw = FACET_FIELDS[name]
-        answer = self.run({"size": 0, "aggs": {"values": {"terms": {"field": raw, "size": 65_000, "shard_size": 65_000}}}})
+        every = {"terms": {"field": raw, "size": 65_000, "shard_size": 65_000}}
+        answer = self.run({"size": 0, "aggs": {"values": every}})
         buckets = answer.get("aggregations", {}).get("values", {}).get("buckets", [])
         found: dict[str, list[str]] = {}
         # The most frequent spelling first, then alphabetical (the embedded facets' order).
