@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import NotFoundError
 
+from ...errors import ArchiveError, EngineUnavailable
 from ...failpoints import failpoint
 from ...model import Article
 from ...store import Store
@@ -137,8 +139,13 @@ class ClusterWriter:
                 raise_on_error=False, raise_on_exception=True, max_retries=5, initial_backoff=1,
                 max_backoff=10, request_timeout=BULK_TIMEOUT):
             op, result = next(iter(item.items()))
-            if not ok and not (op == "delete" and result.get("status") == 404):
-                raise RuntimeError(f"the cluster refused {op} of {result.get('_id')}: {result.get('error')}")
+            status = result.get("status")
+            if not ok and not (op == "delete" and status == 404):
+                message = f"the cluster refused {op} of {result.get('_id')} ({status}: {result.get('error')})"
+                if isinstance(status, int) and (status >= 500 or status == 429):
+                    # A shard without a live copy, a full queue: it heals, the queue keeps the ids.
+                    raise EngineUnavailable(message, hosts=list(self.hosts), reason=str(status))
+                raise ArchiveError(message, code="engine_refused")
             done += 1
         return done
 
@@ -194,7 +201,8 @@ class ClusterWriter:
                 if count != len(ids):
                     raise RuntimeError(f"the new index {name} holds {count} articles, the store {len(ids)}")
             except BaseException:
-                self.client.indices.delete(index=name, params={"ignore_unavailable": "true"})
+                with suppress(Exception):  # the cluster may be what failed: the next rebuild cleans up
+                    self.client.indices.delete(index=name, params={"ignore_unavailable": "true"})
                 raise
             failpoint("before-swap")
             actions: list[dict[str, Any]] = [{"add": {"index": name, "alias": self.alias}}]
