@@ -58,7 +58,7 @@ def build(home: Path, corpus: Path, hosts: tuple[str, ...], alias: str) -> Any:
     writer = ClusterWriter(config, archive.store)
     if not writer.exists():
         start = time.monotonic()
-        writer.rebuild()
+        writer.rebuild(recluster=False)
         print(f"cluster import: {time.monotonic() - start:.0f} s", file=sys.stderr)
     return archive, config
 

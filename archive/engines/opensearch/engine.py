@@ -38,7 +38,7 @@ from ...search.results import Health, Hit, Paragraph, ParagraphText, SearchResul
 from ..config import EngineConfig
 from . import reading, scrolling
 from .client import connect, reaching
-from .querying import FACET_FIELDS, NUMBER, PARAGRAPHS, article_query, filters, paragraph_query
+from .querying import FACET_FIELDS, NUMBER, PARAGRAPHS, article_query, filters, paragraph_query, scored_query
 from .results import (
     SOURCE_FIELDS,
     copy_of,
@@ -89,9 +89,14 @@ class OpenSearchEngine:
             found: dict[str, Any] = self.client.transport.perform_request(method, url, params=params, body=body)
         return found
 
-    def run(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Run one search on the archive's index."""
-        return self.call("POST", f"/{self.alias}/_search", body)
+    def run(self, body: dict[str, Any], *, ranked: bool = False) -> dict[str, Any]:
+        """Run one search on the archive's index (``ranked``: with the whole index's term statistics).
+
+        BM25 weighs a term by its frequency; per shard, the same word weighs differently in
+        each, and a small archive's order would depend on where its articles landed.
+        """
+        suffix = "?search_type=dfs_query_then_fetch" if ranked else ""
+        return self.call("POST", f"/{self.alias}/_search{suffix}", body)
 
     # -- search ------------------------------------------------------------------------
 
@@ -104,7 +109,7 @@ class OpenSearchEngine:
                                code="page_range", max=MAX_WINDOW // request.per_page)
         body = self._page_body(request, parsed, start, request.per_page)
         body["aggs"] = self._aggregations(request, parsed)
-        answer = self.run(body)
+        answer = self.run(body, ranked=parsed.root is not None)
         results = self._results(request, parsed, answer)
         if suggestion and parsed.root is not None and results.total_articles < 3:
             results.suggestion = self._suggest(request, parsed)
@@ -118,11 +123,11 @@ class OpenSearchEngine:
                         "inner_hits": {"name": "first", "size": 1, "_source": _PARAGRAPH_FIELDS}}}]
         para = paragraph_query(root)
         if para is not None:
-            should.append({"nested": {"path": PARAGRAPHS, "query": para, "score_mode": "max", "boost": 0,
+            should.append({"nested": {"path": PARAGRAPHS, "query": para, "score_mode": "none", "boost": 0,
                                       "inner_hits": {"name": "shown", "size": SHOWN_PARAGRAPHS,
                                                      "_source": _PARAGRAPH_FIELDS}}})
         body: dict[str, Any] = {
-            "query": {"bool": {"must": [article_query(root)], "should": should}},
+            "query": {"bool": {"must": [scored_query(root)], "should": should}},
             "post_filter": {"bool": {"filter": filters(request)}},
             "from": start, "size": size, "track_total_hits": True, "_source": SOURCE_FIELDS,
             "sort": _sort(request)}

@@ -32,9 +32,10 @@ from ...analysis import FRENCH, Chain, has_accents
 from ...query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 from ...search.facets import facet_key
 from ...search.matching import EXACT_FORM_WEIGHT, TITLE_BOOST
+from ...search.ranking import COVERAGE_WEIGHT, OTHER_PARAGRAPHS_WEIGHT
 from ...search.request import SearchRequest
 
-__all__ = ["article_query", "paragraph_query", "filters", "facet_filter", "PARAGRAPHS", "TEXT",
+__all__ = ["article_query", "scored_query", "paragraph_query", "filters", "facet_filter", "PARAGRAPHS", "TEXT",
            "TEXT_EXACT", "TITLE", "TITLE_EXACT", "METADATA", "FACET_FIELDS", "MAX_EXPANSIONS"]
 
 Query = dict[str, Any]
@@ -56,6 +57,22 @@ def article_query(node: Node | None, chain: Chain = FRENCH) -> Query:
     if node is None:
         return {"match_all": {}}
     return _Translator(chain).node(node)
+
+
+def scored_query(node: Node | None, chain: Chain = FRENCH) -> Query:
+    """Return the query that ranks articles as the embedded engine does (:mod:`archive.search.ranking`).
+
+    Half the coverage (per word its best paragraph or the title, summed: :func:`article_query`),
+    half the best paragraph (the words it holds, summed), and a trace of the other paragraphs.
+    """
+    query = article_query(node, chain)
+    para = paragraph_query(node, chain)
+    if para is None:
+        return query
+    weight, trace = 1.0 - COVERAGE_WEIGHT, OTHER_PARAGRAPHS_WEIGHT
+    return {"bool": {"must": [{"bool": {"must": [query], "boost": COVERAGE_WEIGHT}}], "should": [
+        {"nested": {"path": PARAGRAPHS, "query": para, "score_mode": "max", "boost": weight * (1 - trace)}},
+        {"nested": {"path": PARAGRAPHS, "query": para, "score_mode": "sum", "boost": weight * trace}}]}}
 
 
 def paragraph_query(node: Node | None, chain: Chain = FRENCH) -> Query | None:

@@ -86,7 +86,7 @@ def related(engine: OpenSearchEngine, article_id: str, limit: int) -> list[Hit]:
                    {"more_like_this": {"fields": [TITLE], **like}}],
         "minimum_should_match": 1, "must_not": [{"ids": {"values": [article_id]}}]}},
         "size": limit, "_source": SOURCE_FIELDS, "collapse": {"field": "copy_group"}}
-    return [hit_of(doc, (), 0, ()) for doc in engine.run(body).get("hits", {}).get("hits", [])]
+    return [hit_of(doc, (), 0, ()) for doc in engine.run(body, ranked=True).get("hits", {}).get("hits", [])]
 
 
 def paragraphs(engine: OpenSearchEngine, wanted: Sequence[tuple[str, int]]) -> list[ParagraphText | None]:

@@ -4,7 +4,7 @@ A trend of ``la`` selects every article of the archive; an export of ``grève``
 writes all of them. Both walk the results in pages of :data:`PAGE` through a
 *point in time* (the index as it was when the walk began, whatever is indexed
 meanwhile), each page asking for the hits after the last one's sort values,
-ties broken by ``_id``.
+ties broken by the article's id.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ...errors import ArchiveError
 from ...model import Article
 from ...search.request import SearchRequest
 from ...search.results import Hit, Paragraph, Selection
-from .querying import NUMBER, PARAGRAPHS, article_query, filters, paragraph_query
+from .querying import NUMBER, PARAGRAPHS, article_query, filters, paragraph_query, scored_query
 from .results import article_of, date_of, hit_of
 
 if TYPE_CHECKING:
@@ -29,10 +29,13 @@ __all__ = ["walk", "select", "export_articles", "PAGE", "MAX_BLOCKS"]
 #: Hits per page of a walk; matching paragraph numbers listed per article (``index.max_inner_result_window``).
 PAGE, MAX_BLOCKS = 1000, 100
 KEEP_ALIVE = "2m"
+#: The last sort key of a walk: the article's id (a keyword field: sorting on ``_id`` is deprecated).
+TIE = {"id": {"order": "asc", "unmapped_type": "keyword"}}
 
 
-def walk(engine: OpenSearchEngine, body: dict[str, Any], page: int = PAGE) -> Iterator[dict[str, Any]]:
-    """Yield every hit of a search body (its ``sort`` ending on ``_id``) through a point in time."""
+def walk(engine: OpenSearchEngine, body: dict[str, Any], page: int = PAGE, *,
+         ranked: bool = False) -> Iterator[dict[str, Any]]:
+    """Yield every hit of a search body (its ``sort`` ending on :data:`TIE`) through a point in time."""
     pit = engine.call("POST", f"/{engine.alias}/_search/point_in_time?keep_alive={KEEP_ALIVE}")["pit_id"]
     try:
         after: list[Any] | None = None
@@ -40,7 +43,7 @@ def walk(engine: OpenSearchEngine, body: dict[str, Any], page: int = PAGE) -> It
             query = {**body, "size": page, "pit": {"id": pit, "keep_alive": KEEP_ALIVE}, "track_total_hits": False}
             if after is not None:
                 query["search_after"] = after
-            answer = engine.call("POST", "/_search", query)
+            answer = engine.call("POST", "/_search?search_type=dfs_query_then_fetch" if ranked else "/_search", query)
             pit = answer.get("pit_id", pit)
             hits = answer.get("hits", {}).get("hits", [])
             yield from hits
@@ -54,9 +57,10 @@ def walk(engine: OpenSearchEngine, body: dict[str, Any], page: int = PAGE) -> It
             pass  # a point in time left behind expires by itself
 
 
-def _query(request: SearchRequest, blocks: bool) -> dict[str, Any]:
+def _query(request: SearchRequest, blocks: bool, scored: bool = False) -> dict[str, Any]:
     root = request.parsed.root
-    query: dict[str, Any] = {"bool": {"must": [article_query(root)], "filter": filters(request)}}
+    query: dict[str, Any] = {"bool": {"must": [scored_query(root) if scored else article_query(root)],
+                                      "filter": filters(request)}}
     para = paragraph_query(root) if blocks else None
     if para is not None:
         query["bool"]["should"] = [{"nested": {
@@ -78,7 +82,7 @@ def select(engine: OpenSearchEngine, request: SearchRequest, *, blocks: bool) ->
     """
     body = {"query": _query(request, blocks), "_source": False,
             "docvalue_fields": [{"field": "date", "format": "strict_date"}],
-            "sort": [{"date": {"order": "asc", "missing": "_last"}}, {"_id": "asc"}]}
+            "sort": [{"date": {"order": "asc", "missing": "_last"}}, TIE]}
     ids: list[str] = []
     days: list[int] = []
     block_article: list[int] = []
@@ -101,11 +105,11 @@ def export_articles(engine: OpenSearchEngine, request: SearchRequest) -> Iterato
     sort = request.effective_sort
     order: list[Any]
     if sort == "relevance":
-        order = [{"_score": "desc"}, {"date": {"order": "desc", "missing": "_last"}}, {"_id": "asc"}]
+        order = [{"_score": "desc"}, {"date": {"order": "desc", "missing": "_last"}}, TIE]
     else:
-        order = [{"date": {"order": "desc" if sort == "-date" else "asc", "missing": "_last"}}, {"_id": "asc"}]
-    body = {"query": _query(request, True), "sort": order}
-    for doc in walk(engine, body, page=200):
+        order = [{"date": {"order": "desc" if sort == "-date" else "asc", "missing": "_last"}}, TIE]
+    body = {"query": _query(request, True, scored=sort == "relevance"), "sort": order}
+    for doc in walk(engine, body, page=200, ranked=sort == "relevance"):
         article = article_of(doc["_id"], doc.get("_source") or {})
         numbers = tuple(Paragraph(n, "") for n in _blocks(doc))
         yield hit_of(doc, numbers, 0, ()), article
