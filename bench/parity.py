@@ -43,7 +43,7 @@ def request_of(line: tuple[str, dict[str, Any]]) -> Any:
     return SearchRequest.build(text, **kw)
 
 
-def build(home: Path, corpus: Path, hosts: tuple[str, ...], alias: str) -> Any:
+def build(home: Path, corpus: Path, hosts: tuple[str, ...], alias: str, replicas: int = 1) -> Any:
     """Import the corpus into the home (if empty) and index its store into the cluster under ``alias``."""
     from archive import Archive
     from archive.engines.config import EngineConfig
@@ -55,7 +55,7 @@ def build(home: Path, corpus: Path, hosts: tuple[str, ...], alias: str) -> Any:
         archive.add([str(corpus)])
         print(f"embedded import: {time.monotonic() - start:.0f} s", file=sys.stderr)
     config = EngineConfig(home=home, engine="opensearch", hosts=hosts, index=alias)
-    writer = ClusterWriter(config, archive.store)
+    writer = ClusterWriter(config, archive.store, replicas=replicas)
     if not writer.exists():
         start = time.monotonic()
         writer.rebuild(recluster=False)
@@ -106,6 +106,7 @@ def main() -> None:
     parser.add_argument("--home", required=True, type=Path, help="archive home (built from the corpus if empty)")
     parser.add_argument("--hosts", required=True, help="the cluster's hosts, comma-separated")
     parser.add_argument("--alias", default="parity", help="the cluster index alias")
+    parser.add_argument("--replicas", type=int, default=1, help="replicas of the index (0 on a one-node cluster)")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--queries", type=Path, default=PEERS / "queries.txt")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "parity.json")
@@ -113,7 +114,8 @@ def main() -> None:
     sys.path.insert(0, str(PEERS))
     from common import load_queries
 
-    _, config = build(args.home, args.corpus, tuple(h.strip() for h in args.hosts.split(",")), args.alias)
+    _, config = build(args.home, args.corpus, tuple(h.strip() for h in args.hosts.split(",")), args.alias,
+                      args.replicas)
     rows = compare(args.home, config, load_queries(args.queries))
     args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     args.json.with_suffix(".md").write_text(markdown(rows), encoding="utf-8")

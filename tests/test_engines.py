@@ -114,6 +114,7 @@ def test_a_cluster_down_answers_503_in_the_readers_language(unreachable, lang, m
 
 @pytest.mark.cluster
 def test_searches_answer_while_a_node_is_killed(cluster, tmp_path):
+    cluster.start()  # every node up, their pids current (another test may have restarted one)
     save_config(EngineConfig(home=tmp_path, engine="opensearch", hosts=tuple(cluster.hosts), index="killed"))
     Archive(tmp_path).add_articles(ARTICLES)
     from webui import create_app
