@@ -11,6 +11,7 @@ The public API, by pipeline stage::
 Every error raised on purpose is an :class:`ArchiveError`.
 """
 
+from .engines import search
 from .errors import (
     ArchiveBusy,
     ArchiveError,
@@ -40,7 +41,6 @@ from .search import (
     SearchResults,
     Spans,
     marked_html,
-    search,
 )
 
 __all__ = [

@@ -43,6 +43,8 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "index_damaged": lambda p: _("The search index is damaged; it must be repaired (archive check --repair)."),
     "home_unavailable": lambda p: _("The archive cannot be opened right now."),
     "too_many_attempts": lambda p: _("Too many wrong admin tokens from this address; try again in a minute."),
+    "engine_unavailable": lambda p: _("Search is unavailable right now: the search cluster cannot be reached. "
+                                      "Try again in a moment."),
 }
 
 #: Why a source or an article could not be read, by code (the core's InvalidArticle and IngestError).

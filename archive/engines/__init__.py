@@ -9,19 +9,21 @@ the research tools hold one and import neither implementation.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..home import Archive, resolve_home
-from ..search.results import Health, ParagraphText, Selection
+from ..search.request import SearchRequest
+from ..search.results import Health, ParagraphText, SearchResults, Selection
 from .base import SearchEngine
+from .config import EMBEDDED, EngineConfig, load_config
 
 __all__ = ["SearchEngine", "Health", "ParagraphText", "Selection", "open_engine", "engine_for",
-           "close_engines", "engine_name", "EMBEDDED"]
+           "close_engines", "engine_name", "search", "EMBEDDED"]
 
-#: The embedded engine's name, in configs and in :attr:`SearchEngine.name`.
-EMBEDDED = "whoosh"
 
 
 def engine_name(home: str | os.PathLike[str] | Archive | None) -> str:
@@ -30,7 +32,11 @@ def engine_name(home: str | os.PathLike[str] | Archive | None) -> str:
 
 
 def open_engine(home: str | os.PathLike[str] | Archive | None) -> SearchEngine:
-    """Open the engine a home is configured for (a new one: the caller closes it)."""
+    """Open the engine a home is configured for (a new one: the caller closes it).
+
+    A cluster engine given the home's :class:`Archive` (on the host that holds the
+    store) also reads articles' earlier versions from it.
+    """
     config = _config_of(_path(home))
     if config.engine == EMBEDDED:
         from ..search.engine import Engine
@@ -38,7 +44,7 @@ def open_engine(home: str | os.PathLike[str] | Archive | None) -> SearchEngine:
         return Engine(home if isinstance(home, Archive) else _path(home))
     from .opensearch.engine import OpenSearchEngine
 
-    return OpenSearchEngine(config, home if isinstance(home, Archive) else None)
+    return OpenSearchEngine(config, home if isinstance(home, Archive) else _store_of(_path(home)))
 
 
 _OPEN: dict[Path, SearchEngine] = {}
@@ -70,14 +76,28 @@ def close_engines() -> None:
         _OPEN.clear()
 
 
+def search(home: str | os.PathLike[str] | Archive | None, query: str = "", *,
+           source: str | Sequence[str] = (), author: str | Sequence[str] = (),
+           tag: str | Sequence[str] = (), date_from: str | dt.date | None = None,
+           date_to: str | dt.date | None = None, sort: str = "relevance", page: int = 1,
+           per_page: int = 20, show_copies: bool = False) -> SearchResults:
+    """Search an archive home with the engine it is configured for: ``search(home, "réforme", tag="politique")``.
+
+    The arguments are :func:`archive.search.search`'s (its docstring says what they mean).
+    """
+    request = SearchRequest.build(query, source=source, author=author, tag=tag, date_from=date_from,
+                                  date_to=date_to, sort=sort, page=page, per_page=per_page, show_copies=show_copies)
+    return engine_for(home).search(request)
+
+
 def _path(home: str | os.PathLike[str] | Archive | None) -> Path:
     return home.home if isinstance(home, Archive) else resolve_home(home)
 
 
-def _config_of(home: Path) -> _Config:
-    return _Config(os.environ.get("ARCHIVE_ENGINE") or EMBEDDED)
+def _config_of(home: Path) -> EngineConfig:
+    return load_config(home)
 
 
-class _Config:
-    def __init__(self, engine: str) -> None:
-        self.engine = engine
+def _store_of(home: Path) -> Archive | None:
+    """Return the home's archive when it holds a store (the writing host), else None (a web server)."""
+    return Archive(home, create=False) if (home / "archive.sqlite3").exists() else None

@@ -41,7 +41,7 @@ from ..query import Node, Or, Query, Reading, Word, parse_query
 from ..revisions import HistoryEntry
 from ..whoosh_format import EMPTY_IDS
 from .facets import Catalog, Filters, count_facets
-from .highlight import Marks, Spans, clip
+from .highlight import Marks, Spans
 from .live import Live
 from .locate import Locator
 from .matching import Evaluator, Match, match
@@ -58,9 +58,9 @@ __all__ = ["Engine", "Selection", "engine_for", "close_engines", "search", "SHOW
 
 #: Highlighted blocks shown per article; fuzzy expansions per word; seconds a
 #: suggestion waits for a vocabulary being built; characters of an article that
-#: related articles are looked for from; characters of a paragraph looked at for marks.
+#: related articles are looked for from; hits read from the store at once by an export.
 SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
-RELATED_CHARS, HIGHLIGHT_CHARS, EXPORT_BATCH = 10_000, 20_000, 200
+RELATED_CHARS, EXPORT_BATCH = 10_000, 200
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -286,7 +286,7 @@ class Engine:
                 hits.append(_hit(article, score, numbers, 0, ()))
                 continue
             shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n in excerpt.blocks) or [0]
-            paragraphs = tuple(_paragraph(n, excerpt.blocks[n].text, marks) for n in shown)
+            paragraphs = tuple(Paragraph.shown(n, excerpt.blocks[n].text, marks.spans) for n in shown)
             copies = tuple(_copy(c.article) for c in (excerpts.get(catalog.ids[b] or "")
                                                       for b in copy_aids.get(a, [])) if c is not None)
             hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown)),
@@ -373,15 +373,6 @@ def _parsed(request: SearchRequest, snap: Snapshot) -> Query:
     # An index built with another chain (the relevance benchmark's ablations) is
     # queried through its own chain; every other request was parsed once, when built.
     return request.parsed if snap.chain == FRENCH else parse_query(request.query, snap.chain)
-
-
-def _paragraph(n: int, text: str, marks: Locator) -> Paragraph:
-    # A paragraph may be megabytes long: only its beginning is looked at for marks.
-    looked_at = text[:HIGHLIGHT_CHARS]
-    spans = marks.spans(looked_at)
-    start, end = clip(looked_at, spans)
-    inside = tuple((max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end)
-    return Paragraph(n, text[start:end], inside, start > 0, end < len(text))
 
 
 def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more: int,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +22,11 @@ import numpy as np
 from markupsafe import Markup
 
 from ..query import Reading
-from .highlight import Spans, marked_html
+from .highlight import Spans, clip, marked_html
 from .request import SearchRequest
+
+#: Characters of a paragraph looked at for marks.
+HIGHLIGHT_CHARS = 20_000
 
 __all__ = ["Paragraph", "Copy", "Hit", "FacetValue", "SearchResults", "Selection", "Health", "ParagraphText"]
 
@@ -36,6 +40,16 @@ class Paragraph:
     spans: Spans = ()
     clipped_start: bool = False
     clipped_end: bool = False
+
+    @classmethod
+    def shown(cls, n: int, text: str, spans_of: Callable[[str], Spans]) -> Paragraph:
+        """Return block ``n`` as a result list shows it: a window around its first mark, and its marks there."""
+        # A paragraph may be megabytes long: only its beginning is looked at for marks.
+        looked_at = text[:HIGHLIGHT_CHARS]
+        spans = spans_of(looked_at)
+        start, end = clip(looked_at, spans)
+        inside = tuple((max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end)
+        return cls(n, text[start:end], inside, start > 0, end < len(text))
 
     @property
     def html(self) -> Markup:

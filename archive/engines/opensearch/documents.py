@@ -47,6 +47,7 @@ def article_document(article: Article, copies: CopyInfo | None = None, revisions
         "representative": representative,
         "revisions": revisions,
         "content_hash": article.content_hash(),
+        "id": article.id,
         "paragraph_count": len(article.blocks),
         "indexed_at": indexed_at or _now(),
     }

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ...analysis import APOSTROPHES, ELISIONS, STOP_WORDS, WORD_PATTERN
+from ...search.matching import B_TEXT, B_TITLE, K1, MIN_BLOCK_LENGTH
 
 __all__ = ["SHARDS", "REPLICAS", "analysis_settings", "index_settings", "mappings", "index_body",
            "alias_name", "index_name", "JAVA_WORD_PATTERN"]
@@ -38,6 +39,9 @@ REPLICAS = 1
 
 #: The chain's word pattern in Java's syntax: the same pattern, read with Unicode classes.
 JAVA_WORD_PATTERN = WORD_PATTERN
+
+#: Exact terms (stop words kept) per search term in French running text, for the exact field's length floor.
+EXACT_PER_TEXT = 1.8
 
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 
@@ -90,12 +94,33 @@ def index_settings(shards: int = SHARDS, replicas: int = REPLICAS) -> dict[str, 
     """Return the ``settings`` of a new index."""
     return {"index": {"number_of_shards": shards, "number_of_replicas": replicas,
                       "max_result_window": 10_000, "refresh_interval": "1s"},
-            "analysis": analysis_settings()}
+            "analysis": analysis_settings(), "similarity": similarity_settings()}
 
 
-def _text() -> dict[str, Any]:
-    return {"type": "text", "analyzer": "archive_search", "index_options": "offsets",
-            "fields": {"exact": {"type": "text", "analyzer": "archive_exact", "index_options": "offsets"},
+def _bm25(b: float, floor: float) -> dict[str, Any]:
+    # The embedded engine's BM25 (archive.search.matching): a block shorter than ``floor``
+    # terms scores as if that long, so a two-word heading does not outrank the article it heads.
+    source = ("double idf = Math.log(1.0 + (field.docCount - term.docFreq + 0.5) / (term.docFreq + 0.5));"
+              "double avg = field.sumTotalTermFreq / (double) Math.max(1, field.docCount);"
+              f"double norm = {K1} * (1.0 - {b} + {b} * Math.max(doc.length, {floor}) / avg);"
+              f"return query.boost * idf * doc.freq * {K1 + 1.0} / (doc.freq + norm);")
+    return {"type": "scripted", "script": {"source": source}}
+
+
+def similarity_settings() -> dict[str, Any]:
+    """Return the ``similarity`` section: BM25 as the embedded engine weighs paragraphs and titles."""
+    # The exact field counts stop words too: its floor is as many words of running text.
+    return {"archive_text": _bm25(B_TEXT, MIN_BLOCK_LENGTH),
+            "archive_exact": _bm25(B_TEXT, MIN_BLOCK_LENGTH * EXACT_PER_TEXT),
+            "archive_title": _bm25(B_TITLE, 0.0)}
+
+
+def _text(kind: str = "text") -> dict[str, Any]:
+    similarity = "archive_title" if kind == "title" else "archive_text"
+    exact = "archive_title" if kind == "title" else "archive_exact"
+    return {"type": "text", "analyzer": "archive_search", "index_options": "offsets", "similarity": similarity,
+            "fields": {"exact": {"type": "text", "analyzer": "archive_exact", "index_options": "offsets",
+                                 "similarity": exact},
                        "forms": {"type": "text", "analyzer": "archive_forms", "index_options": "positions"}}}
 
 
@@ -108,7 +133,7 @@ def mappings() -> dict[str, Any]:
     return {
         "dynamic": "strict",
         "properties": {
-            "title": _text(),
+            "title": _text("title"),
             "title_derived": {"type": "boolean"},
             "paragraphs": {"type": "nested", "properties": {
                 "n": {"type": "integer"},
@@ -127,6 +152,8 @@ def mappings() -> dict[str, Any]:
             "representative": {"type": "boolean"},
             "revisions": {"type": "integer"},
             "content_hash": {"type": "keyword"},
+            # The article's id as a field with doc values: the tie-breaker of walks (sorting on _id is deprecated).
+            "id": {"type": "keyword"},
             "paragraph_count": {"type": "integer"},
             "indexed_at": {"type": "date"},
         },
