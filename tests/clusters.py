@@ -36,7 +36,7 @@ class LocalCluster:
     def start(self) -> dict:
         """Start the cluster, or restart its dead nodes; wait for green; return the tool's JSON."""
         done = subprocess.run([sys.executable, str(TOOL), "start", "--nodes", str(NODES), "--base-port",
-                               str(self.base_port), "--dir", str(self.dir), "--heap", "320m"],
+                               str(self.base_port), "--dir", str(self.dir), "--heap", "320m", "--quick"],
                               capture_output=True, text=True, timeout=START_SECONDS + 60)
         if done.returncode:
             raise ClusterFailed(done.stderr.strip()[-2000:])

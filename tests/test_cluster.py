@@ -159,10 +159,11 @@ def test_check_lists_each_difference_and_repair_fixes_them(cluster_home: Path, r
     assert archive.check().ok
 
 
-def test_node_killed_during_add_loses_nothing(cluster, cluster_home: Path, tmp_path: Path) -> None:
+def test_node_killed_during_add_loses_nothing(cluster, cluster_home: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("archive.engines.opensearch.writing.CHUNK", 40)  # several bulk requests from few articles
     archive = Archive(cluster_home)
     archive.add([str(SEEDS)])  # the index exists: the big add goes through the queue, replicas on
-    big = _jsonl(tmp_path / "big.jsonl", _records(700))
+    big = _jsonl(tmp_path / "big.jsonl", _records(150))
     reports: list[AddReport] = []
     with held("mid-index-write") as hold:
         # The first bulk chunk is acknowledged, the rest not yet sent, when the node dies.
@@ -171,13 +172,13 @@ def test_node_killed_during_add_loses_nothing(cluster, cluster_home: Path, tmp_p
         assert hold.reached.wait(300)
         cluster.kill(1)
     writer.join(600)
-    assert (reports[0].counts()["added"], reports[0].pending, reports[0].notes) == (700, 0, [])
+    assert (reports[0].counts()["added"], reports[0].pending, reports[0].notes) == (150, 0, [])
     cluster.start()  # brings the node back
     assert cluster.running().count(0) == 0
     report = archive.check()
     assert (report.ok, report.missing, report.stale) == (True, [], [])
     config = load_config(cluster_home)
-    assert connect(config.hosts).count(index=config.alias)["count"] == 701
+    assert connect(config.hosts).count(index=config.alias)["count"] == 151
 
 
 def test_cluster_down_add_stores_then_repair_catches_up(cluster, cluster_home: Path, tmp_path: Path,

@@ -71,7 +71,7 @@ class ClusterWriter:
         """
         with reaching(self.hosts):
             if not self.exists():
-                return self.rebuild(progress)
+                return self.rebuild(progress, recluster=False)
             pending = self.store.pending()
             if not pending:
                 return 0
