@@ -34,7 +34,7 @@ from ...revisions import HistoryEntry
 from ...search.facets import MAX_FACET_VALUES, facet_key
 from ...search.reading import ArticleView
 from ...search.request import SearchRequest
-from ...search.results import Health, Hit, Paragraph, ParagraphText, SearchResults, Selection
+from ...search.results import Copy, Health, Hit, Paragraph, ParagraphText, SearchResults, Selection
 from ..config import EngineConfig
 from . import reading, scrolling
 from .client import connect, reaching
@@ -132,10 +132,23 @@ class OpenSearchEngine:
             "from": start, "size": size, "track_total_hits": True, "_source": SOURCE_FIELDS,
             "sort": _sort(request)}
         if not request.show_copies:
-            body["collapse"] = {"field": "copy_group", "inner_hits": {
-                "name": "copies", "size": MAX_COPIES, "_source": ["title", "source", "date"],
-                "sort": _sort(request)}}
+            # (No inner hits here: they would run the whole query again for every hit.)
+            body["collapse"] = {"field": "copy_group"}
         return body
+
+    def _copies(self, request: SearchRequest, parsed: Query, docs: list[dict[str, Any]]) -> dict[str, list[Copy]]:
+        """Return, per hit with copies, the other matching members of its copy group, best ranked first."""
+        mates = {m["id"]: doc["_id"] for doc in docs for m in (doc.get("_source") or {}).get("copies") or ()}
+        if request.show_copies or not mates:
+            return {}
+        body = {"query": {"bool": {"must": [scored_query(parsed.root)], "filter": [
+            {"ids": {"values": sorted(mates)}}, *filters(request)]}},
+            "size": min(len(mates), MAX_COPIES * len(docs)), "_source": ["title", "source", "date"],
+            "sort": _sort(request)}
+        out: dict[str, list[Copy]] = {}
+        for mate in self.run(body, ranked=parsed.root is not None).get("hits", {}).get("hits", []):
+            out.setdefault(mates[mate["_id"]], []).append(copy_of(mate))
+        return out
 
     def _aggregations(self, request: SearchRequest, parsed: Query) -> dict[str, Any]:
         everything = filters(request)
@@ -175,6 +188,7 @@ class OpenSearchEngine:
         expanded = fuzzy_expansions(parsed.root, shown_texts + [(d.get("_source") or {}).get("title") or ""
                                                                  for d in docs])
         marks, title_marks = locators(parsed.root, expanded)
+        copied = self._copies(request, parsed, docs)
         hits: list[Hit] = []
         for doc in docs:
             inner = _inner(doc, "shown")
@@ -185,7 +199,7 @@ class OpenSearchEngine:
                 chosen = _inner(doc, "first")
             paragraphs = tuple(Paragraph.shown(int(p["_source"].get("n", 0)), p["_source"].get("text") or "",
                                                marks.spans) for p in chosen)
-            copies = tuple(copy_of(c) for c in _inner(doc, "copies") if c["_id"] != doc["_id"])
+            copies = tuple(copied.get(doc["_id"], ()))
             title = (doc.get("_source") or {}).get("title") or ""
             hits.append(hit_of(doc, paragraphs, max(0, matched - len(inner)), title_marks.spans(title), copies))
         facets, histogram = facets_of(aggs, request, self.spellings)

@@ -164,7 +164,7 @@ class _Translator:
         """Return a leaf as a query over one paragraph's fields (None: it never matches a paragraph)."""
         query = self._in_paragraph(node)
         if query is not None and isinstance(node, Word) and node.accent:
-            query = {"bool": {"must": [query], "filter": [accent_form(TEXT_FORMS, node.accent)]}}
+            query = {"bool": {"must": [query], "filter": [accent_form(TEXT_FORMS, node.accent, _stem(node))]}}
         return query
 
     def _in_paragraph(self, node: Node) -> Query | None:
@@ -206,7 +206,7 @@ class _Translator:
                                 # A title made of the first sentence repeats the text: it counts once, there.
                                 "must_not": [{"term": {"title_derived": True}}]}
         if isinstance(node, Word) and node.accent:
-            body["filter"] = [accent_form(TITLE_FORMS, node.accent)]
+            body["filter"] = [accent_form(TITLE_FORMS, node.accent, _stem(node))]
         return {"bool": body}
 
     def _with_form(self, query: Query, exact_field: str, node: Word) -> Query:
@@ -220,21 +220,30 @@ class _Translator:
                          "should": [{"term": {exact_field: {"value": exact, "boost": EXACT_FORM_WEIGHT}}}]}}
 
 
-def accent_form(field: str, typed: str) -> Query:
+def accent_form(field: str, typed: str, stem: int = 0) -> Query:
     """Return a printed form that keeps the accents a reader typed (:func:`archive.analysis.accents_agree`).
 
     In a regular expression over the printed forms (case and accents kept): up to the
     last accented letter typed, each letter agrees (the same accents, or a capital
     without any, or any accent on an ``e``); from there, letters agree as long as
     they are the typed ones, and once a letter differs (the inflection) anything may follow.
+    ``stem`` letters at least agree (the word's shortest stem): the expression then has a
+    fixed beginning, which keeps it cheap to run over the index's forms.
     """
     letters = unicodedata.normalize("NFC", typed.translate(_LIGATURES))
-    last = max((i for i, c in enumerate(letters) if has_accents(c)), default=-1)
+    # Up to the last accent typed, and along the stem (the forms looked at are the stem's):
+    # every letter agrees; after, the inflection may differ.
+    fixed = max(max((i for i, c in enumerate(letters) if has_accents(c)), default=-1) + 1, min(stem, len(letters)))
     tail = ".*"  # past the letters typed, an inflection
-    for c in reversed(letters[last + 1:]):
+    for c in reversed(letters[fixed:]):
         tail = f"({_agreeing(c)}{tail}|{_other(c)}.*)?"
-    head = "".join(_agreeing(c) for c in letters[:last + 1])
+    head = "".join(_agreeing(c) for c in letters[:fixed])
     return {"regexp": {field: {"value": head + tail, "flags": "NONE", "max_determinized_states": 100_000}}}
+
+
+def _stem(node: Word) -> int:
+    """Return how many letters every spelling of a word shares with it: its shortest search term's."""
+    return min((len(t) for t in node.terms), default=0) if node.field != "exact" else len(node.terms[0])
 
 
 def _agreeing(typed: str) -> str:

@@ -31,7 +31,7 @@ __all__ = ["article_of", "hit_of", "copy_of", "facets_of", "day_ordinals", "date
            "locators", "SOURCE_FIELDS"]
 
 #: The document fields a hit needs (its paragraphs come from inner hits, never whole).
-SOURCE_FIELDS = ["title", "date", "source", "author", "tags", "url", "lang"]
+SOURCE_FIELDS = ["title", "date", "source", "author", "tags", "url", "lang", "copies"]
 _EPOCH = dt.date(1970, 1, 1)
 
 
