@@ -28,7 +28,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from ...analysis import FRENCH, Chain, has_accents
+from ...analysis import FRENCH, Chain, fold, has_accents
 from ...query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 from ...search.facets import facet_key
 from ...search.matching import EXACT_FORM_WEIGHT, TITLE_BOOST
@@ -48,6 +48,8 @@ METADATA = {"source": "source.folded", "author": "author.folded", "tag": "tags.f
 #: Per facet: the field that groups its spellings (folded, lowercased) and the field of the printed value.
 FACET_FIELDS = {"source": ("source.folded", "source"), "author": ("author.folded", "author"),
                 "tags": ("tags.folded", "tags")}
+#: Letters at the end of a stem that Snowball French may have rewritten (``-ence`` → ``-ent``).
+STEM_REWRITE = 3
 #: Terms a prefix or a fuzzy word expands to (the embedded engine's limits).
 MAX_EXPANSIONS, MAX_FUZZY = 64, 32
 
@@ -242,8 +244,24 @@ def accent_form(field: str, typed: str, stem: int = 0) -> Query:
 
 
 def _stem(node: Word) -> int:
-    """Return how many letters every spelling of a word shares with it: its shortest search term's."""
-    return min((len(t) for t in node.terms), default=0) if node.field != "exact" else len(node.terms[0])
+    """Return how many letters every form of a word's stems surely shares with it.
+
+    That is the beginning a stem shares with the word, but the last letters Snowball may
+    rewrite (``présidence`` has the stem ``président``: :data:`STEM_REWRITE`):
+    ``hôpitaux``, stem ``hopital``: 3; ``élection``, stem ``élect``: 5.
+    """
+    typed = fold(unicodedata.normalize("NFC", node.text).translate(_LIGATURES).lower())
+    # A stem the word goes past (``élect`` of ``élection``) was not rewritten: its forms begin with it.
+    return min((len(t) if typed.startswith(t) and len(t) < len(typed) else max(0, _shared(t, typed) - STEM_REWRITE)
+                for t in node.terms), default=0)
+
+
+def _shared(a: str, b: str) -> int:
+    """Return the length of the common beginning of two words."""
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
 
 
 def _agreeing(typed: str) -> str:
