@@ -105,14 +105,14 @@ def evaluate(engine: SearchEngine, qrels: list[dict], k: int = 10) -> tuple[floa
 
 
 def cluster_rows(archive: Archive, hosts: tuple[str, ...], set_name: str, qrel_files: list[str],
-                 qrels: dict[str, list[dict]]) -> list[dict]:
+                 qrels: dict[str, list[dict]], replicas: int = 1) -> list[dict]:
     """Index a set's store into the cluster (its own alias, dropped after) and evaluate the cluster engine."""
     from archive.engines.config import EngineConfig
     from archive.engines.opensearch.engine import OpenSearchEngine
     from archive.engines.opensearch.writing import ClusterWriter
 
     config = EngineConfig(home=archive.home, engine="opensearch", hosts=hosts, index=f"relevance-{set_name}")
-    writer = ClusterWriter(config, archive.store)
+    writer = ClusterWriter(config, archive.store, replicas=replicas)
     writer.rebuild(recluster=False)
     engine = OpenSearchEngine(config)
     rows = []
@@ -151,6 +151,7 @@ def main() -> None:
     ap.add_argument("--chains", action="store_true", help="one row per analysis stage switched off")
     ap.add_argument("--peers", type=Path, help="folder of the peer harness's peerset-<set>.json files")
     ap.add_argument("--hosts", help="an OpenSearch cluster's hosts (comma-separated): adds the row opensearch")
+    ap.add_argument("--replicas", type=int, default=1, help="with --hosts: replicas (0 on a one-node cluster)")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
     a = ap.parse_args()
     rows: list[dict] = []
@@ -188,7 +189,7 @@ def main() -> None:
                 if restore:
                     restore()
             if a.hosts:
-                for row in cluster_rows(archive, tuple(a.hosts.split(",")), set_name, qrel_files, qrels):
+                for row in cluster_rows(archive, tuple(a.hosts.split(",")), set_name, qrel_files, qrels, a.replicas):
                     emit(row)
         if a.peers:
             for row in peer_rows(a.peers, set_name):
