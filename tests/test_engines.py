@@ -136,3 +136,23 @@ def test_searches_answer_while_a_node_is_killed(cluster, tmp_path):
 
         connect(cluster.hosts).indices.delete(index="killed-*", ignore_unavailable=True)
     assert answers == [(200, 4)] * 40
+
+
+FORMS = ["côte", "côtes", "COTE", "Côte", "côté", "cote", "grève", "grèves", "GREVE", "greve", "événement",
+         "évènement", "evenement", "mère", "mer", "mères", "État", "ETAT", "état", "etat", "Etats", "hôpital",
+         "hôpitaux", "hopital", "élections", "Élection", "ELECTIONS", "election", "présidence", "presidence"]
+
+
+@pytest.mark.parametrize("typed", ["côte", "grève", "événement", "mère", "État", "hôpitaux", "élection", "président"])
+def test_the_clusters_accent_expression_keeps_the_forms_the_embedded_engine_keeps(typed):
+    import re
+
+    from archive.analysis import FRENCH, accents_agree
+    from archive.engines.opensearch.querying import TEXT_FORMS, accent_form, stem_letters
+    from archive.query import parse_query
+
+    word = parse_query(typed).root
+    expression = accent_form(TEXT_FORMS, typed, stem_letters(word))["regexp"][TEXT_FORMS]["value"]
+    # (Lucene's regular expressions read these classes, groups, ? and .* as Python's do.)
+    kept = [f for f in FORMS if set(FRENCH.search_terms(f)) & set(word.terms) and re.fullmatch(expression, f)]
+    assert kept == [f for f in FORMS if set(FRENCH.search_terms(f)) & set(word.terms) and accents_agree(typed, f)]

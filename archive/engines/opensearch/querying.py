@@ -35,7 +35,8 @@ from ...search.matching import EXACT_FORM_WEIGHT, TITLE_BOOST
 from ...search.ranking import COVERAGE_WEIGHT, OTHER_PARAGRAPHS_WEIGHT
 from ...search.request import SearchRequest
 
-__all__ = ["article_query", "scored_query", "paragraph_query", "filters", "facet_filter", "PARAGRAPHS", "TEXT",
+__all__ = ["article_query", "scored_query", "paragraph_query", "accent_form", "stem_letters", "filters",
+           "facet_filter", "PARAGRAPHS", "TEXT",
            "TEXT_EXACT", "TITLE", "TITLE_EXACT", "METADATA", "FACET_FIELDS", "MAX_EXPANSIONS"]
 
 Query = dict[str, Any]
@@ -166,7 +167,7 @@ class _Translator:
         """Return a leaf as a query over one paragraph's fields (None: it never matches a paragraph)."""
         query = self._in_paragraph(node)
         if query is not None and isinstance(node, Word) and node.accent:
-            query = {"bool": {"must": [query], "filter": [accent_form(TEXT_FORMS, node.accent, _stem(node))]}}
+            query = {"bool": {"must": [query], "filter": [accent_form(TEXT_FORMS, node.accent, stem_letters(node))]}}
         return query
 
     def _in_paragraph(self, node: Node) -> Query | None:
@@ -208,7 +209,7 @@ class _Translator:
                                 # A title made of the first sentence repeats the text: it counts once, there.
                                 "must_not": [{"term": {"title_derived": True}}]}
         if isinstance(node, Word) and node.accent:
-            body["filter"] = [accent_form(TITLE_FORMS, node.accent, _stem(node))]
+            body["filter"] = [accent_form(TITLE_FORMS, node.accent, stem_letters(node))]
         return {"bool": body}
 
     def _with_form(self, query: Query, exact_field: str, node: Word) -> Query:
@@ -243,7 +244,7 @@ def accent_form(field: str, typed: str, stem: int = 0) -> Query:
     return {"regexp": {field: {"value": head + tail, "flags": "NONE", "max_determinized_states": 100_000}}}
 
 
-def _stem(node: Word) -> int:
+def stem_letters(node: Word) -> int:
     """Return how many letters every form of a word's stems surely shares with it.
 
     That is the beginning a stem shares with the word, but the last letters Snowball may
