@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -199,4 +203,19 @@ def test_cluster_down_add_stores_then_repair_catches_up(cluster, cluster_home: P
         cluster.start()
     repaired = runner.invoke(cli, ["--home", str(cluster_home), "check", "--repair"])
     assert (repaired.exit_code, repaired.output.splitlines()[-1]) == (0, "repaired")
+    assert archive.store.pending() == [] and archive.check().ok
+
+
+@pytest.mark.parametrize("point", ["after-store-commit", "after-index-commit"])
+def test_add_killed_is_finished_by_the_next_write(cluster_home: Path, tmp_path: Path, point: str) -> None:
+    Archive(cluster_home).add([str(SEEDS)])
+    first, second = _records(4, seed=5)[:2], _records(4, seed=5)[2:]
+    killed = subprocess.run([sys.executable, "-m", "archive.cli", "--home", str(cluster_home), "add",
+                             str(_jsonl(tmp_path / "first.jsonl", first))], capture_output=True, text=True,
+                            timeout=300, env=dict(os.environ, ARCHIVE_FAILPOINT=point))
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    archive = Archive(cluster_home)
+    assert archive.store.pending() == [r["id"] for r in first]
+    report = archive.add([str(_jsonl(tmp_path / "second.jsonl", second))])
+    assert (report.counts()["added"], report.pending) == (2, 0)
     assert archive.store.pending() == [] and archive.check().ok
