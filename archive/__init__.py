@@ -11,6 +11,7 @@ The public API, by pipeline stage::
 Every error raised on purpose is an :class:`ArchiveError`.
 """
 
+from .engines import search
 from .errors import (
     ArchiveBusy,
     ArchiveError,
@@ -41,7 +42,6 @@ from .search import (
     SearchResults,
     Spans,
     marked_html,
-    search,
 )
 
 __all__ = [

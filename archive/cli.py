@@ -213,8 +213,10 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @_edge
 def show(ctx: click.Context, article_id: str, revision: int | None, as_json: bool) -> None:
     """Show one article (or one of its versions)."""
-    store = _archive(ctx, create=False).store
-    article = store.get(article_id) if revision is None else store.revision(article_id, revision)
+    from .engines import engine_for
+
+    engine = engine_for(_archive(ctx, create=False))
+    article = engine.article(article_id) if revision is None else engine.revision(article_id, revision)
     if as_json:
         click.echo(_json(article.to_record(), indent=2))
         return
@@ -252,13 +254,18 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @cli.command()
 @click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
               show_default=True, help="Indexing processes.")
+@click.option("--engine", type=click.Choice(["whoosh", "opensearch"]),
+              help="Move the archive to this engine (its config is written once the new index is complete).")
+@click.option("--hosts", help="With --engine opensearch: the cluster's URLs, comma-separated.")
+@click.option("--index", "index_alias", default="", help="With --engine opensearch: the index alias to use.")
 @click.pass_context
 @_edge
-def rebuild(ctx: click.Context, procs: int) -> None:
+def rebuild(ctx: click.Context, procs: int, engine: str | None, hosts: str | None, index_alias: str) -> None:
     """Rebuild the search index from the store (the live index answers until the new one is ready)."""
     start = _clock()
     archive = _archive(ctx)
-    blocks = archive.rebuild(procs=procs, progress=_bar)
+    blocks = archive.rebuild(procs=procs, progress=_bar, engine=engine, index=index_alias,
+                             hosts=[h.strip() for h in (hosts or "").split(",") if h.strip()])
     click.echo(f"index rebuilt: {_plural(len(archive.store), 'article')}, {_plural(blocks, 'paragraph')}"
                f" in {_seconds(start)}")
 
@@ -332,8 +339,9 @@ def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str,
     def write(out: Any) -> int:
         if whole:
             return archive.export(out, with_history=with_history)
+        from .engines import engine_for
         from .research import export as research_export
-        from .search import SearchRequest, engine_for
+        from .search import SearchRequest
 
         request = SearchRequest.build(query or "", source=sources, author=authors, tag=tags,
                                       date_from=date_from, date_to=date_to, sort=sort)
@@ -396,7 +404,8 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
                date_to: str | None, sort: str, page: str, per_page: str, explain: bool,
                show_copies: bool, as_json: bool) -> None:
     """Search the archive (words ANDed, OR, -word, "phrases", title: author: tag: date:)."""
-    from .search import SearchRequest, engine_for
+    from .engines import engine_for
+    from .search import SearchRequest
 
     # The request validates every option, with the same messages as the web UI.
     request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,

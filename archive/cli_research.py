@@ -34,9 +34,10 @@ def trend(ctx: click.Context, queries: tuple[str, ...], by: str | None, sources:
           authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None, date_to: str | None,
           as_json: bool) -> None:
     """Count the articles matching each query (up to 4) per year, month or day."""
+    from .engines import engine_for
     from .research import trend as compute
     from .research.periods import as_by
-    from .search import SearchRequest, engine_for
+    from .search import SearchRequest
 
     requests = [SearchRequest.build(q, source=sources, author=authors, tag=tags, date_from=date_from,
                                     date_to=date_to) for q in queries]
@@ -71,8 +72,9 @@ def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page
          date_to: str | None, as_csv: bool, as_json: bool) -> None:
     """Show every occurrence of a query in its context (a concordance), aligned."""
     from .csvfile import write_table
+    from .engines import engine_for
     from .research import concordance
-    from .search import SearchRequest, engine_for
+    from .search import SearchRequest
 
     text = " ".join(query)
     if len(text.split()) > 1 and not _OPERATORS.search(text):

@@ -28,6 +28,7 @@ __all__ = [
     "HomeUnavailable",
     "TooManyAttempts",
     "Overloaded",
+    "EngineUnavailable",
 ]
 
 
@@ -137,3 +138,11 @@ class HomeMissing(ArchiveError):
     def __init__(self, home: str) -> None:
         super().__init__(f"no archive in {home} (add articles first, or pass --home)", home=home)
         self.home = home
+
+
+class EngineUnavailable(ArchiveError):
+    """The search cluster cannot be reached (every host down, or no cluster manager elected)."""
+
+    exit_code = 4
+    http_status = 503
+    code = "engine_unavailable"

@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, TypeVar
 
 from . import bulk
 from .analysis import FRENCH, Chain
-from .errors import ArchiveBusy, ArchiveError, HomeMissing, HomeUnavailable, IngestError
+from .errors import ArchiveBusy, ArchiveError, EngineUnavailable, HomeMissing, HomeUnavailable, IngestError
 from .failpoints import failpoint
 from .identity import Incoming
 from .indexing import FastWriter, IndexDir, build_segments, write_articles
@@ -35,6 +35,10 @@ from .model import Article
 from .store import Outcome, Store
 from .workers import Bars, Progress, Report, no_progress
 from .workers import report as report_progress
+
+if TYPE_CHECKING:  # the engines package reads homes: imported when first needed, never at import time
+    from .engines.config import EngineConfig
+    from .engines.opensearch.writing import ClusterWriter
 
 __all__ = ["Archive", "AddReport", "CheckReport", "resolve_home"]
 
@@ -66,6 +70,8 @@ class AddReport:
     paragraphs: int = 0
     #: The articles added or updated without a date (listed by the day they were added).
     undated: list[str] = field(default_factory=list)
+    #: Articles stored but not yet indexed (the search cluster could not be reached).
+    pending: int = 0
 
     def counts(self) -> dict[str, int]:
         """Return how many articles were added, updated and unchanged, and how many sources failed."""
@@ -211,7 +217,13 @@ class Archive:
             changed = [i for i, outcome in report.outcomes if outcome != "unchanged"]
             report.paragraphs = self.store.paragraphs(changed)
             report.undated = self.store.undated(changed)
-            self._sync(progress, procs)
+            try:
+                self._sync(progress, procs)
+            except EngineUnavailable as exc:
+                # Stored is what counts: the queue keeps the rest for the next write or a repair.
+                report.pending = len(self.store.pending())
+                report.notes.append(f"indexing pending for {report.pending} articles: {exc}; the next write "
+                                    "or `archive check --repair` catches up")
         return report
 
     def add_incoming(self, items: Iterable[Item]) -> AddReport:
@@ -234,18 +246,38 @@ class Archive:
         """Remove articles (all or none) and their index entries; ``purge`` also deletes their history."""
         with self.writing():
             removed = self.store.remove(ids, purge=purge)
-            self._sync(no_progress, 1)
+            try:
+                self._sync(no_progress, 1)
+            except EngineUnavailable as exc:
+                raise EngineUnavailable(f"removed from the store, but {exc}: their removal from the index is "
+                                        "pending (the next write or `archive check --repair` catches up)",
+                                        code=exc.code, **exc.params) from exc
         return removed
 
     def rebuild(self, *, procs: int = 1, progress: Progress | None = None,
-                chain: Chain = FRENCH) -> int:
+                chain: Chain = FRENCH, engine: str | None = None, hosts: Sequence[str] = (),
+                index: str = "") -> int:
         """Build a new index from the store beside the live one and swap it in; return blocks indexed.
 
         ``chain`` switches stages of the search chain off (the relevance benchmark).
         The copy clusters are recomputed too, meanwhile, by another process.
+        ``engine`` (``whoosh`` or ``opensearch``, with ``hosts`` and ``index``) moves the
+        archive to that engine: its config is written only once the new index is complete.
         """
+        from .engines.config import load_config, save_config
+
         with self.writing():
-            return self._rebuild(progress or no_progress, procs, chain, recluster=True)
+            config = load_config(self.home)
+            target = config if engine is None else config.with_engine(engine, tuple(hosts), index)
+            writer = self._cluster_writer(target)
+            if writer is not None:
+                writer.rebuild(progress or no_progress)
+                blocks = int(self.store.stats()["blocks"])
+            else:
+                blocks = self._rebuild(progress or no_progress, procs, chain, recluster=True)
+            if target != config:
+                save_config(target)
+            return blocks
 
     def sync(self, *, progress: Progress | None = None) -> None:
         """Bring the index in line with the store's pending changes."""
@@ -273,7 +305,22 @@ class Archive:
         self.store.clear_pending(generation)
         return int(self.store.stats()["blocks"])
 
+    def _cluster_writer(self, config: EngineConfig | None = None) -> ClusterWriter | None:
+        """Return the cluster writer of this home (of ``config``), or None on the embedded engine."""
+        from .engines.config import load_config
+
+        config = config or load_config(self.home)
+        if not config.cluster:
+            return None
+        from .engines.opensearch.writing import ClusterWriter
+
+        return ClusterWriter(config, self.store)
+
     def _sync(self, progress: Progress, procs: int) -> None:
+        cluster = self._cluster_writer()
+        if cluster is not None:
+            cluster.sync(progress)
+            return
         if not self.index_dir.exists():
             self._rebuild(progress, procs)
             return
@@ -326,6 +373,9 @@ class Archive:
         Damage to the index means a full rebuild; articles that merely differ are
         re-indexed. A repaired report is the verification that followed the repair.
         """
+        cluster = self._cluster_writer()
+        if cluster is not None:
+            return self._check_cluster(cluster, repair, progress or no_progress)
         with self.writing():  # a concurrent commit would look like damage
             report = self._compare()
             if not repair or report.ok:
@@ -343,6 +393,19 @@ class Archive:
                 self._sync(no_progress, 1)
             after = self._compare()
         report.repaired = after.ok
+        report.damage += [f"still after repair: {line}" for line in after.damage]
+        return report
+
+    def _check_cluster(self, cluster: ClusterWriter, repair: bool, progress: Progress) -> CheckReport:
+        """Compare the store with the cluster's index; with ``repair``, re-index what differs."""
+        with self.writing():
+            found = cluster.compare()
+            report = CheckReport(found.missing, found.extra, found.stale, found.damage, serious=found.serious)
+            if not repair or report.ok:
+                return report
+            cluster.repair(found, progress)
+            after = cluster.compare()
+        report.repaired = not (after.missing or after.extra or after.stale or after.damage)
         report.damage += [f"still after repair: {line}" for line in after.damage]
         return report
 

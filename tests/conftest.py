@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -176,3 +178,22 @@ def wire_records() -> list[dict]:
         {"id": "marche-traore", "title": "Nouvelle marche pour Adama Traoré",
          "source": "Ouest-France", "date": "2020-07-18", "paragraphs": SAME_SUBJECT},
     ]
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """A 3-node OpenSearch cluster (tools/cluster), started once per session; skipped if it cannot start.
+
+    With ``ARCHIVE_REQUIRE_CLUSTER=1`` (CI) a cluster that cannot start fails the tests instead.
+    """
+    from tests.clusters import ClusterFailed, new_cluster, remove_cluster
+
+    try:
+        local = new_cluster()
+    except (ClusterFailed, OSError, subprocess.SubprocessError) as exc:
+        if os.environ.get("ARCHIVE_REQUIRE_CLUSTER") == "1":
+            pytest.fail(f"the local OpenSearch cluster is required (ARCHIVE_REQUIRE_CLUSTER=1) but did not start:"
+                        f" {exc}")
+        pytest.skip(f"the local OpenSearch cluster did not start: {exc}")
+    yield local
+    remove_cluster(local)

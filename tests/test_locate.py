@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.analysis import FRENCH
-from archive.research.occurrences import stem_of
 from archive.search import SearchRequest, engine_for
 from archive.search.highlight import Marks
 from archive.search.locate import Locator, anchors, restart, stem_prefixes
+from archive.search.occurrences import stem_of
 from tests.support import corpus_file
 
 QUERIES = ["gouvernement", "France", "élection", "grève SNCF", '"premier ministre"', '"état d\'urgence" urgence',

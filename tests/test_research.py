@@ -23,7 +23,6 @@ from archive.research import (
     ris,
     trend,
 )
-from archive.research import kwic as kwic_module
 from archive.research.exports import iramuteq_header, iramuteq_value
 from archive.research.kwic import _left, _right
 from archive.research.periods import choose_by, count_periods, key_of, period_bounds, period_label
@@ -242,13 +241,13 @@ def test_sample_concordance_sorted_by_a_neighbouring_word(sample_home, query):
 def test_sample_concordance_page_reads_only_its_paragraphs(sample_home, monkeypatch):
     engine = engine_for(sample_home)
     read: list[tuple[str, int]] = []
-    original = kwic_module._paragraphs
+    original = engine.paragraphs
 
-    def paragraphs(store, wanted, *rest):
+    def paragraphs(wanted, *rest):
         read.extend(wanted)
-        return original(store, wanted, *rest)
+        return original(wanted, *rest)
 
-    monkeypatch.setattr(kwic_module, "_paragraphs", paragraphs)
+    monkeypatch.setattr(engine, "paragraphs", paragraphs)
     kwic = concordance(engine, _req("gouvernement"), page=3, per_page=5)
     assert kwic.total >= 50
     assert read == list(dict.fromkeys((x.id, x.n) for x in kwic.lines))

@@ -30,7 +30,7 @@ def article(article_id: str) -> Any:
     """Return one article as stored."""
     if not valid_id(article_id):
         raise ArticleNotFound(article_id)
-    return jsonify(engine().archive.store.get(article_id).to_record())
+    return jsonify(engine().article(article_id).to_record())
 
 
 @bp.post("/articles")

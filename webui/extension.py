@@ -10,7 +10,7 @@ searches always find one free. An export streams: the slot is held until its
 last line is sent, or until the server closes the response (the client left).
 
 ``warm(app)`` readies a server before its first reader: the index opened, the
-spelling vocabulary built (:meth:`archive.Engine.warm`), and one page of the newest
+spelling vocabulary built (:meth:`~archive.engines.SearchEngine.warm`), and one page of the newest
 articles and the reading view of the newest rendered, so that templates are
 compiled and catalogs loaded before anyone asks for « retraites » (the first page
 rendered cost about 150 ms more than the next ones).
@@ -24,17 +24,21 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app
 
-from archive import Engine, Overloaded
+from archive import Archive, Overloaded
+from archive.engines import SearchEngine, open_engine
 
-__all__ = ["init_app", "engine", "warm", "close", "exporting", "slot", "Slot", "Held"]
+__all__ = ["init_app", "engine", "archive", "warm", "close", "exporting", "slot", "Slot", "Held"]
 
 _KEY = "archive"
+_HOME = "archive-home"
 _EXPORTS = "archive-exports"
 
 
 def init_app(app: Flask) -> None:
-    """Open the search engine of the app's ``ARCHIVE_HOME``."""
-    app.extensions[_KEY] = Engine(app.config["ARCHIVE_HOME"])
+    """Open the home of the app's ``ARCHIVE_HOME`` (for writes) and the search engine it is configured for."""
+    home = Archive(app.config["ARCHIVE_HOME"])
+    app.extensions[_HOME] = home
+    app.extensions[_KEY] = open_engine(home)
     app.extensions[_EXPORTS] = Slot()
 
 
@@ -110,9 +114,15 @@ def exporting() -> Iterator[None]:
         held.release()
 
 
-def engine() -> Engine:
+def engine() -> SearchEngine:
     """Return the current app's search engine."""
-    found: Engine = current_app.extensions[_KEY]
+    found: SearchEngine = current_app.extensions[_KEY]
+    return found
+
+
+def archive() -> Archive:
+    """Return the current app's archive home, which stores what is added."""
+    found: Archive = current_app.extensions[_HOME]
     return found
 
 

@@ -65,6 +65,8 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "q_twice": lambda p: _("The search box was given twice in the address."),
     "overloaded": lambda p: _("Too many exports and concordances are running; try again in a moment."),
     "too_many_attempts": lambda p: _("Too many wrong admin tokens from this address; try again in a minute."),
+    "engine_unavailable": lambda p: _("Search is unavailable right now: the search cluster cannot be reached. "
+                                      "Try again in a moment."),
 }
 
 #: Why a source or an article could not be read, by code (the core's InvalidArticle and IngestError).

@@ -25,6 +25,7 @@ from archive import (
 )
 
 from . import examples, views
+from .extension import archive as home
 from .extension import engine
 from .messages import bound_text, date_hint, error_message
 from .research import streamed_export
@@ -81,7 +82,7 @@ def _checked_dates() -> tuple[SearchRequest, dict[str, str]]:
 def _examples(results: SearchResults) -> list[str]:
     """Build clickable query examples from the archive's frequent headline words (:mod:`.examples`)."""
     years = [(v.value, v.count) for v in results.facets.get("year", [])]
-    return examples.examples(engine().archive, years)
+    return examples.examples(home(), years)
 
 
 @bp.get("/article/<article_id>")
@@ -92,13 +93,12 @@ def article(article_id: str) -> str:
     q = request.args.get("q", "")[:1000]
     at = request.args.get("at", type=int)  # a paragraph number, from 1: its window is shown
     at = at - 1 if at is not None and at > 0 else None
-    store = engine().archive.store
-    versions = store.history(article_id) if article_id in store else []
+    versions = engine().history(article_id)
     shown = request.args.get("revision", type=int)
     if shown is not None and not (versions and shown == versions[-1].revision):
         # An earlier version: read from the revisions table, never highlighted (the index holds the current one).
-        view = ArticleView.unmarked(store.revision(article_id, shown), at)
-        versions = versions or store.history(article_id)
+        view = ArticleView.unmarked(engine().revision(article_id, shown), at)
+        versions = versions or engine().history(article_id, removed=True)
     else:
         shown = None
         view = engine().read(article_id, q, at)

@@ -262,7 +262,7 @@ _CSV_KEYS = ("id", "date", "title", "source", "author", "tags", "url", "score", 
 @bp.get("/article/<article_id>.ris")
 def article_ris(article_id: str) -> Response:
     """Return one article as an RIS record, for reference managers."""
-    article = engine().archive.store.get(article_id)
+    article = engine().article(article_id)
     return Response(ris(article, _permalink(article.id)), mimetype="application/x-research-info-systems",
                     headers={"Content-Disposition": f'attachment; filename="{article.id}.ris"'})
 

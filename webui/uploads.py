@@ -23,7 +23,7 @@ from werkzeug.utils import secure_filename
 
 from archive import SUFFIXES, AddReport, IngestError
 
-from .extension import engine
+from .extension import archive as home
 
 __all__ = ["ingest_request", "clean_stale_uploads"]
 
@@ -53,7 +53,7 @@ def clean_stale_uploads() -> int:
 
 def ingest_request() -> AddReport:
     """Store the articles of the current request (JSON body, uploads or a pasted text)."""
-    archive = engine().archive
+    archive = home()
     with tempfile.TemporaryDirectory(prefix=f"{_PREFIX}{os.getpid()}-") as tmp:
         folder = Path(tmp)
         paths: list[str] = []

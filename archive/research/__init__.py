@@ -1,6 +1,6 @@
 """Research tools: counting and comparing over time, reading in context, exporting, citing.
 
-Built on the search stages (:class:`~archive.search.Engine`,
+Built on the search seam (:class:`~archive.engines.SearchEngine`,
 :class:`~archive.search.SearchRequest`), one module per tool, each opening on
 a French example:
 
@@ -8,7 +8,8 @@ a French example:
 2. :mod:`.trends` — how many matching articles per period, for up to four
    queries, as counts and as shares of everything published then.
 3. :mod:`.kwic` — a concordance: every occurrence with its left and right context,
-   counted in the index (:mod:`.occurrences`) and found in a page's paragraphs without
+   counted by the engine (the embedded one from its index:
+   :mod:`archive.search.occurrences`) and found in a page's paragraphs without
    analysing every word (:mod:`archive.search.locate`).
 4. :mod:`.exports` — the matching articles as CSV, JSON Lines or an IRaMuTeQ corpus.
 5. :mod:`.feed` — the newest matching articles as an Atom feed.

@@ -28,15 +28,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping
 from decimal import Decimal
 from typing import TextIO
 
 from ..analysis import fold
 from ..csvfile import FLAVOURS, Cell, table_lines
+from ..engines import SearchEngine
 from ..errors import BadParameter
 from ..model import Article
-from ..search import Engine, Hit, SearchRequest
+from ..search import Hit, SearchRequest
 
 __all__ = ["EXPORT_FORMATS", "CSV_COLUMNS", "export", "export_lines", "Lines", "csv_row", "snippet",
            "export_filename", "iramuteq_value", "iramuteq_header", "MEDIA_TYPES"]
@@ -47,10 +48,9 @@ MEDIA_TYPES = {"csv": ("text/csv", "csv"), "csv-excel": ("text/csv", "csv"),
                "jsonl": ("application/x-ndjson", "jsonl"), "iramuteq": ("text/plain", "txt")}
 CSV_COLUMNS = ["id", "date", "title", "source", "author", "tags", "url", "score", "paragraphs",
                "first_paragraph"]
-_BATCH = 200
 
 
-def export(engine: Engine, request: SearchRequest, fmt: str, out: TextIO, *,
+def export(engine: SearchEngine, request: SearchRequest, fmt: str, out: TextIO, *,
            labels: Mapping[str, str] | None = None, snippets: bool = False) -> int:
     """Write every article matching ``request`` to ``out`` in format ``fmt``; return how many.
 
@@ -99,18 +99,18 @@ class Lines:
                                                               [article.title, *article.paragraphs])]) + "\n\n"
 
 
-def export_lines(engine: Engine, request: SearchRequest, fmt: str, *, labels: Mapping[str, str] | None = None,
+def export_lines(engine: SearchEngine, request: SearchRequest, fmt: str, *, labels: Mapping[str, str] | None = None,
                  snippets: bool = False) -> Lines:
     """Rank the articles matching ``request`` now, and return their export, read as it is consumed.
 
     Errors in the request are raised here, before anything is sent; the articles
-    are then read from the store in batches as the text is taken.
+    are then read as the text is taken (from the store in batches, or the cluster page by page).
     """
     if fmt not in EXPORT_FORMATS:
         raise BadParameter(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
     last = "snippet" if snippets else "first_paragraph"
     header = [(labels or {}).get(c, c) for c in [*CSV_COLUMNS[:-1], last]]
-    return Lines(_articles(engine, engine.export(request).hits), fmt, header, last)
+    return Lines(engine.export_articles(request), fmt, header, last)
 
 
 def csv_row(hit: Hit, article: Article, last: str) -> list[Cell]:
@@ -131,17 +131,6 @@ def snippet(text: str) -> str:
     if len(text) <= _SNIPPET_CHARS:
         return text
     return text[:_SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
-
-
-def _articles(engine: Engine, hits: Sequence[Hit]) -> Iterator[tuple[Hit, Article]]:
-    """Yield each hit (in the request's order) with its stored article, read in batches."""
-    store = engine.archive.store
-    for start in range(0, len(hits), _BATCH):
-        batch = hits[start:start + _BATCH]
-        articles = store.get_many([h.id for h in batch])
-        for hit in batch:
-            if hit.id in articles:
-                yield hit, articles[hit.id]
 
 
 def iramuteq_value(text: str) -> str:

@@ -8,10 +8,10 @@ one line each, cut around the match::
 
 The stages:
 
-1. **Select and count**: :meth:`Engine.select <archive.search.Engine.select>`
+1. **Select and count**: :meth:`SearchEngine.select <archive.engines.SearchEngine.select>`
    with ``blocks=True`` gives the matching articles, oldest first, and the
    paragraphs whose own text matched (a title-only match has no line); in the
-   same pass :func:`~.occurrences.count_marks` counts each paragraph's
+   same pass (``counts=True``) the engine counts each paragraph's
    occurrences in the index (6,631 for ``gouvernement``, without reading a
    paragraph). The few it leaves open are read and counted.
 2. **Page in date order** (the default): the counts say which paragraphs hold
@@ -47,21 +47,21 @@ so that the next page or another sort is immediate.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..analysis import WORD_RE, fold
+from ..analysis import FRENCH, WORD_RE, fold
 from ..csvfile import Cell
+from ..engines import SearchEngine
 from ..errors import BadParameter
-from ..search import Engine, SearchRequest
+from ..search import SearchRequest
 from ..search.highlight import Spans
 from ..search.locate import anchors, restart
-from ..store import Store
-from .occurrences import count_marks
+from ..search.marking import MarkPlan
+from ..search.results import ParagraphText
 
 __all__ = ["Line", "Concordance", "concordance", "KWIC_SORTS", "MAX_WIDTH", "MAX_LINES_PER_PAGE",
            "KWIC_COLUMNS", "MAX_COST"]
@@ -73,12 +73,10 @@ MAX_WIDTH, MAX_LINES_PER_PAGE = 300, 200
 MAX_COST = 100_000
 #: Characters located, times the words looked for, that cost one unit.
 _CHARS_PER_UNIT = 250
-#: An article with this many paragraphs wanted at once is decoded whole, once per request.
-_WHOLE = 8
 _BATCH = 500  # paragraphs read from the store at once
 EMPTY = np.zeros(0, dtype=np.int64)
 #: A paragraph read from the store: its text, its article's title and date.
-_Block = tuple[str, str, dt.date | None]
+_Block = ParagraphText
 
 
 @dataclass(frozen=True)
@@ -186,7 +184,7 @@ class _Plan:
         self.scan = scan
 
 
-def concordance(engine: Engine, request: SearchRequest, *, width: int = 60, page: int = 1,
+def concordance(engine: SearchEngine, request: SearchRequest, *, width: int = 60, page: int = 1,
                 per_page: int = 50, sort: str = "date") -> Concordance:
     """Return one page of the occurrences of ``request``'s words or phrases, with their contexts."""
     if not 10 <= width <= MAX_WIDTH:
@@ -225,18 +223,17 @@ def concordance(engine: Engine, request: SearchRequest, *, width: int = 60, page
     return Concordance(request, plan.total, page, per_page, width, sort, tuple(lines), plan.truncated)
 
 
-def _plan(engine: Engine, request: SearchRequest) -> _Plan:
-    key = ("kwic", engine.archive.index_dir.current_name(), engine.archive.store.generation(),
-           request.query, request.source, request.author, request.tag, request.date_from, request.date_to,
-           request.show_copies)
+def _plan(engine: SearchEngine, request: SearchRequest) -> _Plan:
+    key = ("kwic", engine.generation(), request.query, request.source, request.author, request.tag,
+           request.date_from, request.date_to, request.show_copies)
     plan: _Plan = engine.derived.get(key, lambda: _count(engine, request))
     return plan
 
 
-def _count(engine: Engine, request: SearchRequest) -> _Plan:
+def _count(engine: SearchEngine, request: SearchRequest) -> _Plan:
     """Count each matching paragraph's occurrences in the index, reading only what it leaves open."""
-    selection = engine.select(request, blocks=True, per_block=count_marks)
-    marks = selection.marks
+    selection = engine.select(request, blocks=True, counts=True)
+    marks = selection.marks or MarkPlan.of(request.parsed.root, FRENCH, selection.expanded)
     counts = np.zeros(len(selection.block_n), dtype=np.int64)
     if selection.block_values is not None:
         counts[:] = selection.block_values
@@ -253,52 +250,16 @@ def _count(engine: Engine, request: SearchRequest) -> _Plan:
     return plan
 
 
-def _texts(engine: Engine, plan: _Plan, blocks: np.ndarray) -> Iterator[tuple[int, _Block | None]]:
+def _texts(engine: SearchEngine, plan: _Plan, blocks: np.ndarray) -> Iterator[tuple[int, _Block | None]]:
     """Yield some paragraphs of a plan with their text, title and date from the store (None if gone)."""
     wanted = blocks.tolist()
     for first in range(0, len(wanted), _BATCH):
         batch = wanted[first:first + _BATCH]
-        read = _paragraphs(engine.archive.store, [(plan.ids[int(plan.article[b])], int(plan.n[b])) for b in batch],
-                           plan.records)
+        read = engine.paragraphs([(plan.ids[int(plan.article[b])], int(plan.n[b])) for b in batch], plan.records)
         yield from zip(batch, read)
 
 
-def _paragraphs(store: Store, wanted: list[tuple[str, int]], records: dict[str, list[str]]) -> list[_Block | None]:
-    """Return block ``n`` of article ``id`` for each ``(id, n)``, with its title and date (None if gone).
-
-    ``records`` keeps the articles decoded whole during this request: one wanted
-    for :data:`_WHOLE` paragraphs or more is decoded once, not once per paragraph.
-    """
-    per_article: dict[str, int] = {}
-    for article_id, _n in wanted:
-        per_article[article_id] = per_article.get(article_id, 0) + 1
-    whole = [a for a, k in per_article.items() if k >= _WHOLE and a not in records]
-    if whole:
-        for article_id, record in store.db.execute(
-                "SELECT id, json_extract(record, '$.paragraphs') FROM articles"
-                " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(whole),)):
-            records[article_id] = json.loads(record) if record else []
-    heads = {article_id: (title, dt.date.fromisoformat(date) if date else None)
-             for article_id, title, date in store.db.execute(
-                 "SELECT id, title, date FROM articles WHERE id IN (SELECT value FROM json_each(?))",
-                 (json.dumps(list(per_article)),))}
-    single = [(i, key) for i, key in enumerate(wanted) if key[0] not in records]
-    # SQLite extracts each block from the stored record: decoding whole articles in
-    # Python (Store.get_many) cost twice as much for the thousands a sort reads.
-    found = {i: text for i, text in store.db.execute(
-        "SELECT w.key, json_extract(a.record, '$.paragraphs[' || json_extract(w.value, '$[1]') || ']')"
-        " FROM json_each(?) w JOIN articles a ON a.id = json_extract(w.value, '$[0]')",
-        (json.dumps([key for _, key in single]),)) if text is not None}
-    texts: dict[int, str] = {single[k][0]: text for k, text in found.items()}
-    for i, (article_id, n) in enumerate(wanted):
-        paragraphs = records.get(article_id)
-        if paragraphs is not None and 0 <= n < len(paragraphs):
-            texts[i] = paragraphs[n]
-    return [(texts[i], *heads[key[0]]) if i in texts and key[0] in heads else None
-            for i, key in enumerate(wanted)]
-
-
-def _date_page(engine: Engine, plan: _Plan, lo: int, hi: int) -> list[tuple[int, int, int, _Block | None]] | None:
+def _date_page(engine: SearchEngine, plan: _Plan, lo: int, hi: int) -> list[tuple[int, int, int, _Block | None]] | None:
     """Return occurrences ``lo`` to ``hi`` in date order, reading only their paragraphs.
 
     None when a paragraph's text no longer has the index's count (the store changed
@@ -316,7 +277,7 @@ def _date_page(engine: Engine, plan: _Plan, lo: int, hi: int) -> list[tuple[int,
     return found
 
 
-def _full_scan(engine: Engine, plan: _Plan) -> _Scan:
+def _full_scan(engine: SearchEngine, plan: _Plan) -> _Scan:
     """Read every matching paragraph and collect its spans and neighbouring words (for the sorts)."""
     block: list[int] = []
     starts: list[int] = []

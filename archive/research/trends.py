@@ -2,7 +2,7 @@
 
 Compare ``grève SNCF`` and ``télétravail`` by month: each query is a
 :class:`~archive.search.SearchRequest` with the search page's language and
-filters. :meth:`Engine.select <archive.search.Engine.select>` returns the day
+filters. :meth:`SearchEngine.select <archive.engines.SearchEngine.select>` returns the day
 numbers of its matching articles; :func:`~.periods.count_periods` counts them
 per month, every month of the span included (zeros too). Since the archive
 holds more articles some months than others, each count is also given as a
@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 
 from ..csvfile import Cell
+from ..engines import SearchEngine
 from ..errors import BadParameter
-from ..search import Engine, SearchRequest
+from ..search import SearchRequest
 from .periods import By, choose_by, coarser, count_periods, key_of, period_bounds, period_label
 
 __all__ = ["Point", "Series", "Trend", "trend", "MAX_QUERIES"]
@@ -107,7 +108,7 @@ class Trend:
         return rows
 
 
-def trend(engine: Engine, requests: Sequence[SearchRequest], by: By | None = None) -> Trend:
+def trend(engine: SearchEngine, requests: Sequence[SearchRequest], by: By | None = None) -> Trend:
     """Count each request's matching articles per period, over one contiguous span."""
     if not requests:
         raise BadParameter("a trend needs at least one query")

@@ -27,8 +27,7 @@ import datetime as dt
 import functools
 import os
 import weakref
-from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +39,18 @@ from ..home import Archive, resolve_home
 from ..lru import LRU
 from ..model import Article
 from ..query import Interpretation, Or, Query, Word, parse_query
+from ..revisions import HistoryEntry
 from ..whoosh_internals import EMPTY_IDS
-from .article_view import ArticleView, as_indexed, load_excerpts, load_window, window_start
+from .article_view import ArticleView, as_indexed, load_excerpts, load_paragraphs, load_window, window_start
 from .facets import Catalog, Filters, count_facets
-from .highlight import Spans, clip
+from .highlight import Spans
 from .live import Live
 from .marking import MarkPlan
 from .matching import Evaluator, Match, match
-from .ranking import article_scores
+from .occurrences import count_marks
+from .ranking import article_scores, collapse, copies_of
 from .request import SearchRequest
-from .results import Copy, Hit, Paragraph, SearchResults
+from .results import Copy, Health, Hit, Paragraph, ParagraphText, SearchResults, Selection
 from .snapshot import Snapshot
 from .suggest import suggest
 from .vocabulary import Vocabulary
@@ -58,9 +59,9 @@ __all__ = ["Engine", "Selection", "engine_for", "close_engines", "search", "SHOW
 
 #: Highlighted blocks shown per article; fuzzy expansions per word; seconds a
 #: suggestion waits for a vocabulary being built; characters of an article that
-#: related articles are looked for from; characters of a paragraph looked at for marks.
+#: related articles are looked for from; hits read from the store at once by an export.
 SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
-RELATED_CHARS, HIGHLIGHT_CHARS = 10_000, 20_000
+RELATED_CHARS, EXPORT_BATCH = 10_000, 200
 #: Results the research tools derive from an engine's archive and keep (see :attr:`Engine.derived`).
 DERIVED_SIZE = 8
 
@@ -71,29 +72,10 @@ _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
 PerBlock = Callable[[Evaluator, MarkPlan, np.ndarray], np.ndarray]
 
 
-@dataclass(frozen=True)
-class Selection:
-    """Every article matching a request, oldest first, and (if asked) their matching paragraphs.
-
-    ``ids[i]`` was published on day ordinal ``days[i]`` (-1 when undated; undated
-    articles come last); block ``j`` is paragraph ``block_n[j]`` of article
-    ``block_article[j]`` (an index into ``ids``), in article then paragraph order.
-    """
-
-    ids: list[str]
-    days: np.ndarray
-    block_article: np.ndarray
-    block_n: np.ndarray
-    #: What prefixes, fuzzy and accented words expanded to (for marking the same forms).
-    expanded: dict[str, list[str]]
-    #: What the query marks (the concordance's lines), decided once with the match.
-    marks: MarkPlan
-    #: What ``select(per_block=…)`` computed for each block, read from the same snapshot.
-    block_values: np.ndarray | None = None
-
-
 class Engine:
-    """Search one archive home, reusing the open index and arrays between calls."""
+    """Search one archive home, reusing the open index and arrays between calls (a :class:`SearchEngine`)."""
+
+    name = "whoosh"
 
     def __init__(self, home: str | os.PathLike[str] | Archive) -> None:
         self.archive = home if isinstance(home, Archive) else Archive(home)
@@ -123,13 +105,24 @@ class Engine:
         with self._pinned() as (snap, catalog):
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
 
-    def select(self, request: SearchRequest, *, blocks: bool = False,
+    def export_articles(self, request: SearchRequest) -> Iterator[tuple[Hit, Article]]:
+        """Yield every matching hit (in the request's order) with its stored article, read in batches."""
+        hits = self.export(request).hits
+        for start in range(0, len(hits), EXPORT_BATCH):
+            batch = hits[start:start + EXPORT_BATCH]
+            articles = self.archive.store.get_many([h.id for h in batch])
+            yield from ((hit, articles[hit.id]) for hit in batch if hit.id in articles)
+
+    def select(self, request: SearchRequest, *, blocks: bool = False, counts: bool = False,
                per_block: PerBlock | None = None) -> Selection:
         """Return every article matching a request (filters applied), oldest first, without ranking.
 
         ``per_block(evaluator, marks, docs)`` is called on the selected blocks' docnums
-        while the snapshot is held (the concordance counts occurrences there).
+        while the snapshot is held; ``counts`` is ``per_block=count_marks`` (each
+        block's marked occurrences, counted from the index).
         """
+        if counts:
+            blocks, per_block = True, count_marks
         with self._pinned() as (snap, catalog):
             parsed = _parsed(request, snap)
             evaluator = self._evaluator(snap)
@@ -152,7 +145,44 @@ class Engine:
             marks = MarkPlan.of(parsed.root, snap.chain, evaluator.expanded)
             values = per_block(evaluator, marks, docs) if blocks and per_block else None
             ids = [catalog.ids[a] or "" for a in cand.tolist()]
-            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded), marks, values)
+            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded), values, marks)
+
+    def paragraphs(self, wanted: Sequence[tuple[str, int]],
+                   records: dict[str, list[str]] | None = None) -> list[ParagraphText | None]:
+        """Return paragraph ``n`` of article ``id`` for each ``(id, n)``, with title and date (None if gone)."""
+        return load_paragraphs(self.archive.store, wanted, records)
+
+    def article(self, article_id: str) -> Article:
+        """Return an article as stored; raise :class:`ArticleNotFound` if there is none."""
+        return self.archive.store.get(article_id)
+
+    def history(self, article_id: str, *, removed: bool = False) -> list[HistoryEntry]:
+        """Return every stored version of an article, oldest first (empty when it has none, or is removed).
+
+        With ``removed``, a removed article's versions too; raise :class:`ArticleNotFound` when none.
+        """
+        store = self.archive.store
+        return store.history(article_id) if removed or article_id in store else []
+
+    def revision(self, article_id: str, number: int) -> Article:
+        """Return version ``number`` of an article from the store's revisions."""
+        return self.archive.store.revision(article_id, number)
+
+    def generation(self) -> Hashable:
+        """Return the index's current name and the store's generation: a new pair when answers may change."""
+        return self.archive.index_dir.current_name(), self.archive.store.generation()
+
+    def stats(self) -> dict[str, Any]:
+        """Return the engine's name and the number of articles its index serves."""
+        with self._pinned() as (_, catalog):
+            return {"engine": self.name, "articles": int(catalog.valid.sum()),
+                    "index": self.archive.index_dir.current_name()}
+
+    def health(self) -> Health:
+        """Tell whether the home has an index to search."""
+        if self.archive.index_dir.exists():
+            return Health(self.name, True)
+        return Health(self.name, False, f"no index in {self.archive.home}")
 
     def read(self, article_id: str, query: str = "", at: int | None = None) -> ArticleView:
         """Return a window of an article (a short one whole) and the spans the query matches in it.
@@ -226,10 +256,10 @@ class Engine:
         collapsed = EMPTY_IDS
         # An export lists every article: each copy is a real publication in its source.
         if not request.show_copies and not every:
-            ranked, collapsed = _collapse(ranked, catalog.cluster)
+            ranked, collapsed = collapse(ranked, catalog.cluster)
         start = (request.page - 1) * request.per_page
         page_aids = ranked if every else ranked[start:start + request.per_page]
-        copy_aids = _copies_of(page_aids, collapsed, catalog.cluster)
+        copy_aids = copies_of(page_aids, collapsed, catalog.cluster)
 
         total_paragraphs = 0
         per_article: dict[int, list[tuple[float, int]]] = {int(a): [] for a in page_aids}
@@ -267,7 +297,7 @@ class Engine:
                 hits.append(_hit(article, score, numbers, 0, ()))
                 continue
             shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n in excerpt.blocks) or [0]
-            paragraphs = tuple(_paragraph(n, excerpt.blocks[n].text, marks) for n in shown)
+            paragraphs = tuple(Paragraph.shown(n, excerpt.blocks[n].text, marks.spans) for n in shown)
             copies = tuple(_copy(c.article) for c in (excerpts.get(catalog.ids[b] or "")
                                                       for b in copy_aids.get(a, [])) if c is not None)
             hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown)),
@@ -356,15 +386,6 @@ def _parsed(request: SearchRequest, snap: Snapshot) -> Query:
     return request.parsed if snap.chain == FRENCH else parse_query(request.query, snap.chain)
 
 
-def _paragraph(n: int, text: str, marks: MarkPlan) -> Paragraph:
-    # A paragraph may be megabytes long: only its beginning is looked at for marks.
-    looked_at = text[:HIGHLIGHT_CHARS]
-    spans = marks.spans(looked_at)
-    start, end = clip(looked_at, spans)
-    inside = tuple((max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end)
-    return Paragraph(n, text[start:end], inside, start > 0, end < len(text))
-
-
 def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more: int,
          title_spans: Spans, copies: tuple[Copy, ...] = ()) -> Hit:
     return Hit(article.id, article.title, article.date, article.source, article.authors,
@@ -373,30 +394,6 @@ def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more
 
 def _copy(article: Article) -> Copy:
     return Copy(article.id, article.source, article.date, article.title)
-
-
-def _collapse(ranked: np.ndarray, cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split ranked aids into the best-ranked member of each copy cluster and the rest, order kept."""
-    _, first = np.unique(cluster[ranked], return_index=True)
-    keep = np.zeros(len(ranked), dtype=bool)
-    keep[first] = True
-    return ranked[keep], ranked[~keep]
-
-
-def _copies_of(page: np.ndarray, collapsed: np.ndarray, cluster: np.ndarray) -> dict[int, list[int]]:
-    """Return, for each aid of the page with copies, the collapsed aids of its cluster, best ranked first."""
-    if not len(collapsed) or not len(page):
-        return {}
-    keys = cluster[page]
-    members = collapsed[np.isin(cluster[collapsed], keys[keys < 0])]
-    if not len(members):
-        return {}
-    # Only the page's clusters are walked: a handful of articles, not the result set.
-    head = {int(k): int(a) for k, a in zip(keys.tolist(), page.tolist())}
-    out: dict[int, list[int]] = {}
-    for aid, key in zip(members.tolist(), cluster[members].tolist()):
-        out.setdefault(head[key], []).append(aid)
-    return out
 
 
 @functools.cache

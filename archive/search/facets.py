@@ -40,8 +40,8 @@ from ..home import Archive
 from .request import SearchRequest
 from .results import FacetValue
 
-__all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "facet_key",
-           "MAX_FACET_VALUES"]
+__all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "facet_key", "facet_values",
+           "selected_years", "MAX_FACET_VALUES"]
 
 FACETS = ("source", "author", "tags", "year")
 MAX_FACET_VALUES = 100
@@ -273,10 +273,10 @@ def count_facets(catalog: Catalog, matching: np.ndarray, filters: Filters,
                 base &= m
         counts = catalog.counts(name, base)
         if name == "year":
-            facets[name] = _facet_values(counts, _selected_years(request.low, request.high),
+            facets[name] = facet_values(counts, selected_years(request.low, request.high),
                                          by_value=True)
         else:
-            facets[name] = _facet_values(counts, selections[name], by_value=False)
+            facets[name] = facet_values(counts, selections[name], by_value=False)
     return facets, contiguous_years(facets["year"], request)
 
 
@@ -297,7 +297,8 @@ def contiguous_years(years: Sequence[FacetValue], request: SearchRequest) -> lis
     return [(y, counts.get(y, 0)) for y in range(first, last + 1)]
 
 
-def _selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:
+def selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:
+    """Return the whole years a date range covers exactly (the year facet's selection), else none."""
     if low is None or high is None:
         return []
     if low.month == 1 and low.day == 1 and high.month == 12 and high.day == 31 and low.year <= high.year:
@@ -305,8 +306,12 @@ def _selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:
     return []
 
 
-def _facet_values(counts: list[tuple[str, str, int, tuple[str, ...]]], selected: Sequence[str], *,
-                  by_value: bool) -> list[FacetValue]:
+def facet_values(counts: list[tuple[str, str, int, tuple[str, ...]]], selected: Sequence[str], *,
+                 by_value: bool) -> list[FacetValue]:
+    """Return a facet's values: the most frequent first (years by value), then any selected value not among them.
+
+    ``counts`` holds ``(key, spelling, count, other spellings)`` per value.
+    """
     chosen = {facet_key(v) for v in selected}
     if by_value:
         ordered = sorted(counts, key=lambda c: c[1], reverse=True)

@@ -9,7 +9,7 @@ Result pages (:meth:`Engine.search <archive.search.Engine.search>`, and the
 command line, which prints their spans), the reading view
 (:meth:`Engine.read <archive.search.Engine.read>`) and the concordance
 (:mod:`archive.research.kwic`, which counts the same marks in the index
-through :mod:`archive.research.occurrences`) all take their spans from one plan:
+through :mod:`archive.search.occurrences`) all take their spans from one plan:
 
     plan = MarkPlan.of(parsed.root, FRENCH, evaluator.expanded)
     plan.spans("L’État d’urgence freine les investissements.")  # ((2, 16), (28, 43))

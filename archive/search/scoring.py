@@ -5,7 +5,7 @@ What every part of a query's evaluation needs, below the tree walk of
 dense arrays over the snapshot's blocks: does the block match, its BM25 score,
 does its own text match), and a :class:`Scorer` that reads a term's postings or
 positions once per query and counts them against :data:`MAX_POSTINGS`, weighs
-them with BM25 (:meth:`Scorer.weigh`; once per snapshot: :meth:`Scorer.bm25`),
+them with BM25 (:meth:`Scorer.weigh`, parameters in :mod:`.bm25`; once per snapshot: :meth:`Scorer.bm25`),
 lifts a title's match on block 0 to every block of its article
 (:meth:`Scorer.lift`), and finds the printed forms that keep a typed word's
 accents (:meth:`Scorer.accent_kept`).
@@ -21,16 +21,12 @@ import numpy as np
 
 from ..analysis import accents_agree, fold
 from ..whoosh_internals import EMPTY_IDS
+from . import bm25
+from .bm25 import B_TEXT, B_TITLE, K1
 from .snapshot import Positions, Snapshot
 
-__all__ = ["Match", "Scorer", "max_by_group", "K1", "B_TEXT", "B_TITLE", "MIN_BLOCK_LENGTH", "MAX_POSTINGS",
-           "MAX_ACCENT_FORMS"]
+__all__ = ["Match", "Scorer", "max_by_group", "K1", "B_TEXT", "B_TITLE", "MAX_POSTINGS", "MAX_ACCENT_FORMS"]
 
-#: BM25 parameters (the title field's own length normalisation).
-K1, B_TEXT, B_TITLE = 1.2, 0.75, 0.5
-#: Blocks shorter than this many terms are scored as if this long: a two-word
-#: heading is not a better answer than the article it heads.
-MIN_BLOCK_LENGTH = 8.0
 #: Postings one query may read (each term once): about 40 of the most frequent words.
 MAX_POSTINGS = 4_000_000
 MAX_ACCENT_FORMS = 256
@@ -110,9 +106,9 @@ class Scorer:
         """Return BM25 weights of a term occurring ``tf`` times in blocks ``ids``."""
         idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
         length = self.snap.length[fieldname][ids]
-        if MIN_BLOCK_LENGTH and fieldname in ("text", "exact"):
+        if bm25.MIN_BLOCK_LENGTH and fieldname in ("text", "exact"):
             # The exact field counts stop words too: its floor is as many words of running text.
-            length = np.maximum(length, MIN_BLOCK_LENGTH * self.snap.avg[fieldname] / self.snap.avg["text"])
+            length = np.maximum(length, bm25.MIN_BLOCK_LENGTH * self.snap.avg[fieldname] / self.snap.avg["text"])
         norm = K1 * (1.0 - b + b * length / self.snap.avg[fieldname])
         return (idf * tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
 

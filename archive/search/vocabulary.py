@@ -36,7 +36,7 @@ from ..analysis import STOP_WORDS
 from ..failpoints import failpoint
 from ..workers import die_with_parent
 
-__all__ = ["Vocabulary", "build_in_background", "distance", "IN_PROCESS_BLOCKS"]
+__all__ = ["Vocabulary", "build_in_background", "distance", "distance_ok", "IN_PROCESS_BLOCKS"]
 
 #: Below this many blocks, an archive's vocabulary is built in a thread (well under
 #: a second); above, in a child process.
@@ -175,3 +175,8 @@ def _in_thread(build: Callable[[], Vocabulary]) -> Future[Vocabulary]:
 def distance(a: str, b: str) -> int:
     """Return the optimal string alignment distance (Damerau-Levenshtein without repeated edits)."""
     return int(OSA.distance(a, b))
+
+
+def distance_ok(a: str, b: str, limit: int) -> bool:
+    """Tell whether two words are within ``limit`` edits (lengths checked first)."""
+    return abs(len(a) - len(b)) <= limit and OSA.distance(a, b, score_cutoff=limit) <= limit

@@ -42,10 +42,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis import FRENCH, STOP_WORDS, stem_variants
-from ..search.highlight import Marks
-from ..search.locate import stem_prefixes
-from ..search.marking import MarkPlan
-from ..search.matching import MAX_ACCENT_FORMS, Evaluator
+from .highlight import Marks
+from .locate import stem_prefixes
+from .marking import MarkPlan
+from .matching import MAX_ACCENT_FORMS, Evaluator
 
 __all__ = ["count_marks", "stem_of", "UNKNOWN", "MAX_TERMS"]
 
