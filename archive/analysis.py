@@ -261,16 +261,22 @@ def accents_agree(typed: str, printed: str) -> bool:
 
     Letters are compared while they agree (the stem; an inflection may follow), and
     each accent is a letter of its own: ``côte`` agrees with ``côtes`` and ``COTE``
-    (an unaccented capital may have lost its accent in print) but not with ``côté``;
+    (an unaccented capital may have lost its accent in print) but not with ``côté``,
+    nor ``maïs`` with *Maya* (another letter where the stem has the typed accent);
     ``pécheur`` does not agree with ``pêcheur``, nor ``élève`` with ``élévation``.
     The 1990 spelling reform's alternatives agree: ``événement`` and ``évènement``
     (é or è before a mute e), ``maîtresse`` and ``maitresse`` (no circumflex on i, u),
     ``aiguë`` and ``aigüe`` (the tréma on the u).
     """
     t, p = _letters(typed), _letters(printed)
+    stem = _letters(_stemmer.stemWord(typed.lower()))
+    in_stem = next((i for i, (a, b) in enumerate(zip(stem, t)) if a[:2] != b[:2]), min(len(stem), len(t)))
     for i, ((base, marks, _), (pbase, pmarks, upper)) in enumerate(zip(t, p)):
         if base != pbase:
-            return True  # the inflection: accents there are the word's form, not the reader's
+            # Past the typed word's stem, the inflection: accents there are the word's form, not the
+            # reader's. Within it, a typed accent the printed letter lacks (``maïs`` and *Maya*,
+            # which the stemmer also reads ``mai``) is a missing accent.
+            return not (i < in_stem and marks)
         if marks != pmarks and not (upper and not pmarks) and not _reform_allows(t, p, i):
             return False
     return True

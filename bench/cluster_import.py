@@ -29,8 +29,10 @@ ARCHIVE = ROOT / ".venv" / "bin" / "archive"
 def run(home: Path, env: dict[str, str], *args: str) -> float:
     """Run one archive command and return its wall-clock seconds."""
     start = time.monotonic()
-    subprocess.run([str(ARCHIVE), "--home", str(home), *args], env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.PIPE)
+    done = subprocess.run([str(ARCHIVE), "--home", str(home), *args], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    if done.returncode:
+        raise SystemExit(f"archive {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return round(time.monotonic() - start, 1)
 
 
@@ -54,12 +56,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "news-fr.jsonl"))
     parser.add_argument("--base-port", type=int, default=19900)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N articles of the corpus")
     parser.add_argument("--json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="archive-bench-"))
     os.chmod(work, 0o755)
+    if args.limit:
+        with open(args.corpus, encoding="utf-8") as f:
+            lines = [line for _, line in zip(range(args.limit), f)]
+        (work / "corpus.jsonl").write_text("".join(lines), encoding="utf-8")
+        args.corpus = str(work / "corpus.jsonl")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
-    figures: dict[str, object] = {"corpus": Path(args.corpus).name, "load_before": os.getloadavg()[0]}
+    figures: dict[str, object] = {"articles": sum(1 for _ in open(args.corpus, encoding="utf-8")),
+                                  "load_before": os.getloadavg()[0]}
     started = time.monotonic()
     info = json.loads(subprocess.run(
         [sys.executable, str(ROOT / "tools" / "cluster"), "start", "--nodes", "3", "--base-port",

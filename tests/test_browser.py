@@ -43,7 +43,9 @@ def _cpu_load():
     if os.environ.get("ARCHIVE_BROWSER_LOAD") != "1":
         yield
         return
-    burner = subprocess.Popen([sys.executable, "-c", "while 1: pass"])
+    # Busy until pytest ends, even when pytest is killed (it then cannot kill the burner).
+    burner = subprocess.Popen([sys.executable, "-c",
+                               "import os\nparent = os.getppid()\nwhile os.getppid() == parent: pass"])
     try:
         yield
     finally:

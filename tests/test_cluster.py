@@ -12,7 +12,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
 
 from archive.analysis import FRENCH, WORD_RE
 from archive.cli import cli
@@ -22,6 +21,7 @@ from archive.engines.opensearch.settings import index_body
 from archive.engines.opensearch.writing import ClusterWriter
 from archive.failpoints import held
 from archive.home import AddReport, Archive
+from tests.support import SEEDS
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 

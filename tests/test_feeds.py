@@ -228,6 +228,13 @@ def test_a_page_is_added_by_its_address_and_offline_is_one_line(runner, home, si
     assert (article.title, article.source, article.url, article.paragraphs) == (
         "Vendanges précoces dans le Beaujolais", "Le Courrier", url, OTHER)
     assert run(runner, home, "add", url).output.startswith("0 added, 0 updated, 1 unchanged")
+    hot = ["Un été très chaud à Sète, où l'on a vu des températures proches de quarante degrés après des "
+           "semaines de sécheresse.", "Les pêcheurs du port ont dû rentrer à quai plus tôt que prévu."]
+    latin = page("La fête du port", hot).replace(b'<meta charset="utf-8">', b"")
+    site.routes["/pages/sete.html"] = (latin.decode().encode("latin-1"), "text/html; charset=iso-8859-1", {})
+    assert run(runner, home, "add", f"{site.base}/pages/sete.html").exit_code == 0
+    titles = {a.title: a for a in Archive(home).store.iter_articles()}
+    assert titles["La fête du port"].paragraphs == hot  # the server's charset, not a guess (« trčs », « ŕ »)
     offline = run(runner, home, "add", "http://127.0.0.1:1/article.html")
     assert offline.exit_code == 1
     assert offline.stderr.splitlines()[0].startswith("failed: http://127.0.0.1:1/article.html: could not reach")
@@ -279,9 +286,8 @@ def test_fetch_every_refuses_what_is_not_a_duration(text):
 
 
 def test_serve_fetches_the_feeds_on_its_schedule(runner, home, site):
-    from conftest import wait_until
-
     from archive.cli_serve import fetching
+    from tests.support import wait_until
 
     serve_feeds(site, RSS_ITEMS, etag='"v1"')
     run(runner, home, "feeds", "add", f"{site.base}/rss.xml")

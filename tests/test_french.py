@@ -6,6 +6,7 @@ exactly the words it matched, in result pages and in the concordance.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -149,6 +150,22 @@ def test_the_reform_alternation_is_only_where_the_reform_allows_it():
     # The tréma on the u it makes heard, and nowhere else.
     assert accents_agree("aiguë", "aigüe") and accents_agree("ambigüité", "ambiguïté")
     assert not accents_agree("aiguë", "aigue") and not accents_agree("maïs", "mais")
+
+
+def test_an_accent_typed_in_the_stem_is_not_found_in_another_letter(tmp_path):
+    # The stemmer reads maïs, Maya and Mayer all as ``mai``: only the letters decide.
+    assert not accents_agree("maïs", "Maya") and not accents_agree("maïs", "Mayer")
+    assert not accents_agree("maïs", "mai") and accents_agree("maïs", "MAI")  # an unaccented capital
+    assert accents_agree("cité", "citant") and accents_agree("pêché", "pêchait")  # past the stem: inflection
+    archive = Archive(tmp_path / "home")
+    source = tmp_path / "mais.jsonl"
+    source.write_text("\n".join(json.dumps({"id": i, "title": t, "paragraphs": [p]}, ensure_ascii=False)
+                                for i, t, p in [("mais", "Récolte", "Les champs de maïs souffrent."),
+                                                ("maya", "Mexique", "Les cités maya du Yucatán."),
+                                                ("mayer", "Football", "Mayer a marqué deux buts.")]))
+    archive.add([str(source)])
+    found = search(archive, "maïs")
+    assert {hit.id for hit in found.hits} == {"mais"}
 
 
 @pytest.mark.parametrize("query, expected, marked", [

@@ -167,6 +167,24 @@ def test_a_warc_gives_its_html_pages_once_with_their_address_and_date(archive, t
     assert archive.add([str(warc)]).counts()["unchanged"] == 2  # the record ids are remembered
 
 
+def test_pages_not_in_utf8_read_in_the_charset_their_server_declares_else_cp1252(archive, tmp_path):
+    latin = ["Un été très chaud à Sète, où l'on a vu des températures proches de quarante degrés après des "
+             "semaines de sécheresse.", "Les pêcheurs du port ont dû rentrer à quai plus tôt que prévu."]
+    # No <meta charset>: only the HTTP header of the record says Latin-1, as old French sites do.
+    undeclared = html_page("Été caniculaire à Sète", latin).replace(b'<meta charset="utf-8">', b"")
+    warc = tmp_path / "latin.warc.gz"
+    write_warc(warc, [("https://quotidien.example/ete", "200 OK", undeclared.decode().encode("latin-1"),
+                       "text/html; charset=ISO-8859-1")])
+    saved = tmp_path / "saved.html"  # saved without any declaration: cp1252, not a Central European guess
+    saved.write_bytes(html_page("Pêcheurs à quai", latin[::-1]).replace(b'<meta charset="utf-8">', b"")
+                      .decode().encode("cp1252"))
+    report = archive.add([str(warc), str(saved)])
+    assert report.counts() == {"added": 2, "updated": 0, "unchanged": 0, "failed": 0}
+    records = stored(archive)
+    assert records["Été caniculaire à Sète"]["paragraphs"] == latin
+    assert records["Pêcheurs à quai"]["paragraphs"] == latin[::-1]
+
+
 def test_a_gzip_bomb_in_a_warc_stops_the_file_in_one_line_and_keeps_the_pages_before(archive, tmp_path):
     warc = tmp_path / "bomb.warc.gz"
     write_warc(warc, [("https://quotidien.example/piscine", "200 OK",

@@ -24,7 +24,7 @@ from ..errors import IngestError, InvalidArticle
 from ..model import Article, Block, clean_block
 from .lang import language
 
-__all__ = ["page_article", "fragment_blocks", "MAX_PAGE_BYTES"]
+__all__ = ["page_article", "fragment_blocks", "decoded", "charset_of", "MAX_PAGE_BYTES"]
 
 #: Largest page read: extraction costs about 0.75 s of CPU a MiB of dense text (bench/ingest.md), no article
 #: page is near this; a 50 MB page is refused in one line.
@@ -35,19 +35,23 @@ _LANG_RE = re.compile(rb"<html[^>]*?\slang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _SEPARATOR_RE = re.compile(r"\s+[-|–—·]{1,2}\s+")
 _HEADING_RE = re.compile(r"<h[12][^>]*>(.{1,400}?)</h[12]>", re.I | re.S)
+_CHARSET_RE = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?([\w.:-]+)""", re.I)
 _BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt", "figcaption"}
 
 
-def page_article(data: bytes, name: str, *, url: str | None = None, date: dt.date | None = None) -> Article:
+def page_article(data: bytes, name: str, *, url: str | None = None, date: dt.date | None = None,
+                 charset: str | None = None) -> Article:
     """Return the article of one saved page; raise :class:`IngestError` when it has no article body.
 
     ``url`` is where the page was fetched (the canonical address wins when the page
-    gives one), ``date`` the date to keep when the page tells none (a WARC record's).
+    gives one), ``date`` the date to keep when the page tells none (a WARC record's),
+    ``charset`` the encoding its server declared (HTTP ``Content-Type``).
     """
     from trafilatura import bare_extraction  # here: `archive search` never pays for importing it
 
+    page = decoded(data, charset)
     try:
-        doc: Any = bare_extraction(data, url=url, with_metadata=True, include_comments=False, include_tables=False,
+        doc: Any = bare_extraction(page, url=url, with_metadata=True, include_comments=False, include_tables=False,
                               include_images=False, deduplicate=False)
     except (ValueError, etree.LxmlError) as exc:
         raise IngestError(name, f"not a readable web page ({exc})", code="bad_page") from None
@@ -57,7 +61,7 @@ def page_article(data: bytes, name: str, *, url: str | None = None, date: dt.dat
     if body is None or not any(e.tag in ("p", "quote") and _longest_line(e) >= MIN_PROSE for e in body):
         raise IngestError(name, "no article body found in the page (a list of links, a login wall "
                                 "or an empty page?)", code="no_article_body")
-    title, site = _headline(data, clean_block(doc.title or ""), doc.sitename or None)
+    title, site = _headline(page, clean_block(doc.title or ""), doc.sitename or None)
     if blocks and blocks[0].heading and (not title or blocks[0].text == title):
         title = title or blocks[0].text
         blocks = blocks[1:]
@@ -78,18 +82,48 @@ def page_article(data: bytes, name: str, *, url: str | None = None, date: dt.dat
         raise IngestError(name, str(exc), code=exc.code, **exc.params) from None
 
 
-def _headline(data: bytes, title: str, site: str | None) -> tuple[str, str | None]:
+def decoded(data: bytes, charset: str | None = None) -> bytes | str:
+    """Return a page's text when its bytes are not UTF-8, else its bytes (trafilatura reads UTF-8 and compressed pages).
+
+    Trafilatura guesses any other encoding from the bytes alone, and a short French
+    page in Latin-1 comes out in Central European letters (« aprčs », « ŕ »). The
+    server's charset, else the page's ``<meta charset>``, else cp1252 (what a French
+    page without UTF-8 is nearly always in) decides instead.
+    """
+    if data[:2] == b"\x1f\x8b":
+        return data
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    m = _CHARSET_RE.search(data[:65536])
+    for encoding in (charset, m.group(1).decode("ascii", "replace") if m else None):
+        if encoding:
+            try:
+                return data.decode(encoding)
+            except (LookupError, UnicodeDecodeError):
+                pass
+    return data.decode("cp1252", "replace")
+
+
+def charset_of(content_type: str) -> str | None:
+    """Return the charset an HTTP ``Content-Type`` declares (``text/html; charset=iso-8859-1``), or None."""
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip().strip("\"'"):
+            return value.strip().strip("\"'")
+    return None
+
+
+def _headline(page: bytes | str, title: str, site: str | None) -> tuple[str, str | None]:
     """Return the article's title and site name, reading ``<title>Site - Headline</title>`` both ways.
 
     Trafilatura keeps one part of a composite ``<title>``; an old page that names its site
     first gets the site as title. The part that is also a heading of the page is the headline,
     and the other part, when the page names no site, the site.
     """
-    head = data[:65536]
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:  # cut in the middle of a character, or another encoding
-        text = head[:exc.start].decode("utf-8") if exc.start > len(head) - 4 else head.decode("cp1252", "replace")
+    text = page[:65536] if isinstance(page, str) else page[:65536].decode("utf-8", "ignore")
     m = _TITLE_RE.search(text)
     if m is None:
         return title, site

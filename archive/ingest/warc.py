@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 from ..errors import IngestError
 from ..identity import Incoming
-from .html import MAX_PAGE_BYTES, page_article
+from .html import MAX_PAGE_BYTES, charset_of, page_article
 from .jsonl import Item
 from .lang import marked
 
@@ -137,7 +137,8 @@ def _page(record: Any, name: str, seen: set[str], remember: bool) -> Item | None
         return None  # the same page crawled twice
     seen.add(digest)
     try:
-        article = page_article(payload, where, url=uri or None, date=_warc_date(headers.get_header("WARC-Date")))
+        article = page_article(payload, where, url=uri or None, date=_warc_date(headers.get_header("WARC-Date")),
+                               charset=charset_of(content_type))
     except IngestError as exc:
         return exc
     return marked(Incoming(article, record_id or uri or where, True, remember and bool(record_id or uri)), where)

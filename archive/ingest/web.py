@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from ..errors import IngestError
 from .files import MAX_FILE_BYTES
+from .html import charset_of, decoded
 
 __all__ = ["Response", "fetch", "TIMEOUT", "DEADLINE", "USER_AGENT"]
 
@@ -67,7 +68,8 @@ def fetch(url: str, *, etag: str | None = None, modified: str | None = None, lim
                 if time.monotonic() - start > deadline:
                     raise IngestError(url, f"the answer took longer than {deadline:g} s", code="fetch_timeout")
                 chunks.append(chunk)
-            return Response(answer.geturl(), answer.status, b"".join(chunks), dict(answer.headers.items()))
+            body = _utf8(b"".join(chunks), answer.headers.get("Content-Type") or "")
+            return Response(answer.geturl(), answer.status, body, dict(answer.headers.items()))
     except urllib.error.HTTPError as exc:
         exc.close()  # it holds the connection's socket
         if exc.code == 304:
@@ -83,6 +85,14 @@ def fetch(url: str, *, etag: str | None = None, modified: str | None = None, lim
         raise IngestError(url, f"no answer from {host} within {timeout:g} s", code="fetch_timeout") from None
     except (OSError, ValueError) as exc:  # a connection reset half-way, a malformed address
         raise IngestError(url, f"could not fetch it ({exc})", code="unreachable") from None
+
+
+def _utf8(body: bytes, content_type: str) -> bytes:
+    """Return an HTML page in UTF-8 when it is in the charset its server declared (which the page may not repeat)."""
+    if not content_type.lower().lstrip().startswith(("text/html", "application/xhtml")):
+        return body  # a feed's XML declares its own encoding, which feedparser reads
+    text = decoded(body, charset_of(content_type))
+    return text.encode("utf-8") if isinstance(text, str) else body
 
 
 def _too_large(url: str, limit: int) -> IngestError:

@@ -194,9 +194,12 @@ class ClusterWriter:
                 self.client.indices.put_settings(index=name, body={"index": {
                     "number_of_replicas": self.replicas, "refresh_interval": "1s"}})
                 self.client.indices.refresh(index=name)
-                self.client.cluster.health(index=name, wait_for_status="green" if self.replicas else "yellow",
-                                           # the client reads `timeout` as its own unless request_timeout is given
-                                           timeout="120s", request_timeout=150, wait_for_active_shards="all")
+                # Every primary must be live before the switch; replicas may still be copying (a
+                # loaded cluster takes minutes for a large index): wait for them, but not forever.
+                # (The client reads `timeout` as its own unless request_timeout is given.)
+                self.client.cluster.health(index=name, wait_for_status="yellow", timeout="300s", request_timeout=330)
+                self.client.cluster.health(index=name, wait_for_status="green", timeout="120s", request_timeout=150,
+                                           ignore=408)
                 count = int(self.client.count(index=name)["count"])
                 if count != len(ids):
                     raise RuntimeError(f"the new index {name} holds {count} articles, the store {len(ids)}")
