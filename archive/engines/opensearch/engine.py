@@ -39,7 +39,7 @@ from ...search.request import SearchRequest
 from ...search.results import Copy, Health, Hit, Paragraph, ParagraphText, SearchResults, Selection
 from ..config import EngineConfig
 from . import reading, scrolling
-from .client import connect, reaching
+from .calls import Cluster
 from .querying import FACET_FIELDS, NUMBER, PARAGRAPHS, article_query, filters, paragraph_query, scored_query
 from .results import (
     SOURCE_FIELDS,
@@ -63,43 +63,17 @@ MAX_COPIES, SPELLINGS_SECONDS = 50, 60.0
 _PARAGRAPH_FIELDS = [f"{PARAGRAPHS}.n", f"{PARAGRAPHS}.text"]
 
 
-class OpenSearchEngine:
+class OpenSearchEngine(Cluster):
     """Search an archive's article index in an OpenSearch cluster (a :class:`SearchEngine`)."""
 
     name = "opensearch"
 
     def __init__(self, config: EngineConfig, archive: Archive | None = None) -> None:
         """Search the index alias of a config on its hosts; ``archive`` (on the store's host) adds histories."""
-        self.config = config
-        self.hosts = config.hosts
-        self.alias = config.alias
-        self.client = connect(config.hosts)
-        self.archive = archive
+        super().__init__(config, archive)
         self._spellings: dict[str, tuple[float, dict[str, list[str]]]] = {}
         self._lock = threading.Lock()
         self.derived: LRU[Hashable, Any] = LRU(DERIVED_SIZE)
-
-    # -- the calls ---------------------------------------------------------------------
-
-    def call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        """Send one request to the cluster (another node if one fails) and return its JSON answer.
-
-        Raise :class:`~archive.errors.EngineUnavailable` when no node can answer.
-        """
-        url, _, query = path.partition("?")
-        params = dict(p.split("=", 1) for p in query.split("&")) if query else None
-        with reaching(self.hosts):
-            found: dict[str, Any] = self.client.transport.perform_request(method, url, params=params, body=body)
-        return found
-
-    def run(self, body: dict[str, Any], *, ranked: bool = False) -> dict[str, Any]:
-        """Run one search on the archive's index (``ranked``: with the whole index's term statistics).
-
-        BM25 weighs a term by its frequency; per shard, the same word weighs differently in
-        each, and a small archive's order would depend on where its articles landed.
-        """
-        suffix = "?search_type=dfs_query_then_fetch" if ranked else ""
-        return self.call("POST", f"/{self.alias}/_search{suffix}", body)
 
     # -- search ------------------------------------------------------------------------
 

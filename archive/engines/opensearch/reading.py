@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...errors import ArticleNotFound
 from ...model import Article
 from ...query import Query
 from ...search.article_view import WINDOW, ArticleView, window_start
 from ...search.results import Hit, ParagraphText
+from .calls import Cluster
 from .querying import PARAGRAPHS, TEXT, TITLE
 from .results import SOURCE_FIELDS, article_of, date_of, fuzzy_expansions, hit_of, locators
-
-if TYPE_CHECKING:
-    from .engine import OpenSearchEngine
 
 __all__ = ["article", "read", "related", "paragraphs", "revision", "RELATED_CHARS"]
 
@@ -32,7 +30,7 @@ __all__ = ["article", "read", "related", "paragraphs", "revision", "RELATED_CHAR
 RELATED_CHARS, BATCH = 10_000, 100
 
 
-def _documents(engine: OpenSearchEngine, ids: Sequence[str], fields: list[str] | None = None) -> dict[str, Any]:
+def _documents(engine: Cluster, ids: Sequence[str], fields: list[str] | None = None) -> dict[str, Any]:
     """Return the documents of some article ids (their ``_source``, or its ``fields``), by id."""
     out: dict[str, Any] = {}
     for start in range(0, len(ids), BATCH):
@@ -45,7 +43,7 @@ def _documents(engine: OpenSearchEngine, ids: Sequence[str], fields: list[str] |
     return out
 
 
-def article(engine: OpenSearchEngine, article_id: str) -> Article:
+def article(engine: Cluster, article_id: str) -> Article:
     """Return an article whole from its document; raise :class:`ArticleNotFound` if there is none."""
     found = _documents(engine, [article_id]).get(article_id)
     if found is None:
@@ -53,7 +51,7 @@ def article(engine: OpenSearchEngine, article_id: str) -> Article:
     return article_of(article_id, found)
 
 
-def read(engine: OpenSearchEngine, article_id: str, parsed: Query | None, at: int | None) -> ArticleView:
+def read(engine: Cluster, article_id: str, parsed: Query | None, at: int | None) -> ArticleView:
     """Return the window of an article holding block ``at`` (or its first match), marked as printed."""
     whole = article(engine, article_id)
     total = len(whole.blocks)
@@ -71,7 +69,7 @@ def read(engine: OpenSearchEngine, article_id: str, parsed: Query | None, at: in
                        first, total, matching)
 
 
-def related(engine: OpenSearchEngine, article_id: str, limit: int) -> list[Hit]:
+def related(engine: Cluster, article_id: str, limit: int) -> list[Hit]:
     """Return up to ``limit`` articles close to one, copies collapsed."""
     try:
         whole = article(engine, article_id)
@@ -89,7 +87,7 @@ def related(engine: OpenSearchEngine, article_id: str, limit: int) -> list[Hit]:
     return [hit_of(doc, (), 0, ()) for doc in engine.run(body, ranked=True).get("hits", {}).get("hits", [])]
 
 
-def paragraphs(engine: OpenSearchEngine, wanted: Sequence[tuple[str, int]]) -> list[ParagraphText | None]:
+def paragraphs(engine: Cluster, wanted: Sequence[tuple[str, int]]) -> list[ParagraphText | None]:
     """Return paragraph ``n`` of article ``id`` for each ``(id, n)``, with title and date (None if gone)."""
     docs = _documents(engine, list(dict.fromkeys(i for i, _ in wanted)),
                       ["title", "date", f"{PARAGRAPHS}.n", f"{PARAGRAPHS}.text"])
@@ -103,7 +101,7 @@ def paragraphs(engine: OpenSearchEngine, wanted: Sequence[tuple[str, int]]) -> l
     return out
 
 
-def revision(engine: OpenSearchEngine, article_id: str, number: int) -> Article:
+def revision(engine: Cluster, article_id: str, number: int) -> Article:
     """Return version ``number`` of an article from the store (the cluster holds the current one only)."""
     if engine.archive is None:
         raise ArticleNotFound(f"{article_id} revision {number}")

@@ -10,7 +10,7 @@ ties broken by the article's id.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -18,11 +18,9 @@ from ...errors import ArchiveError
 from ...model import Article
 from ...search.request import SearchRequest
 from ...search.results import Hit, Paragraph, Selection
+from .calls import Cluster
 from .querying import NUMBER, PARAGRAPHS, article_query, filters, paragraph_query, scored_query
 from .results import article_of, date_of, hit_of
-
-if TYPE_CHECKING:
-    from .engine import OpenSearchEngine
 
 __all__ = ["walk", "select", "export_articles", "PAGE", "MAX_BLOCKS"]
 
@@ -33,7 +31,7 @@ KEEP_ALIVE = "2m"
 TIE = {"id": {"order": "asc", "unmapped_type": "keyword"}}
 
 
-def walk(engine: OpenSearchEngine, body: dict[str, Any], page: int = PAGE, *,
+def walk(engine: Cluster, body: dict[str, Any], page: int = PAGE, *,
          ranked: bool = False) -> Iterator[dict[str, Any]]:
     """Yield every hit of a search body (its ``sort`` ending on :data:`TIE`) through a point in time."""
     pit = engine.call("POST", f"/{engine.alias}/_search/point_in_time?keep_alive={KEEP_ALIVE}")["pit_id"]
@@ -75,7 +73,7 @@ def _blocks(doc: dict[str, Any]) -> list[int]:
     return sorted(int(h["fields"][NUMBER][0]) for h in inner if h.get("fields", {}).get(NUMBER))
 
 
-def select(engine: OpenSearchEngine, request: SearchRequest, *, blocks: bool) -> Selection:
+def select(engine: Cluster, request: SearchRequest, *, blocks: bool) -> Selection:
     """Return every matching article, oldest first (undated last), and if asked their matching paragraphs.
 
     Each paragraph's count of marks is left to the text (-1): the concordance reads them.
@@ -100,7 +98,7 @@ def select(engine: OpenSearchEngine, request: SearchRequest, *, blocks: bool) ->
                      np.array(block_n, dtype=np.int64), {}, values)
 
 
-def export_articles(engine: OpenSearchEngine, request: SearchRequest) -> Iterator[tuple[Hit, Article]]:
+def export_articles(engine: Cluster, request: SearchRequest) -> Iterator[tuple[Hit, Article]]:
     """Yield every matching article in the request's order (copies too), whole, with its matching paragraphs."""
     sort = request.effective_sort
     order: list[Any]

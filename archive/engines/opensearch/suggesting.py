@@ -11,20 +11,17 @@ suggestion finds something.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from ...analysis import FRENCH, STOP_WORDS, fold
 from ...query import Query
 from ...search.suggest import same_case
+from .calls import Cluster
 from .querying import PARAGRAPHS, TEXT_EXACT
-
-if TYPE_CHECKING:
-    from .engine import OpenSearchEngine
 
 __all__ = ["suggestion"]
 
 
-def suggestion(engine: OpenSearchEngine, parsed: Query) -> str | None:
+def suggestion(engine: Cluster, parsed: Query) -> str | None:
     """Return the query with each rare word replaced by a close, more frequent archive word, or None."""
     typed = {w: fold(w.lower()) for w in parsed.words}
     asked = {w: t for w, t in typed.items() if len(t) >= 4 and t not in STOP_WORDS}
@@ -46,7 +43,7 @@ def suggestion(engine: OpenSearchEngine, parsed: Query) -> str | None:
     return text if text != parsed.text else None
 
 
-def _printed(engine: OpenSearchEngine, term: str) -> str:
+def _printed(engine: Cluster, term: str) -> str:
     """Return an exact term as the archive prints it (with its accents), from one paragraph holding it."""
     answer = engine.run({"size": 1, "_source": False, "query": {"nested": {
         "path": PARAGRAPHS, "query": {"term": {TEXT_EXACT: term}},
