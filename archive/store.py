@@ -27,7 +27,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +37,7 @@ from .errors import ArchiveBusy, ArticleNotFound, HomeUnavailable
 from .identity import Incoming, resolve_id
 from .model import Article
 from .revisions import HistoryEntry
+from .tables import SCHEMA, ArticleRow, row_columns
 
 __all__ = ["Store", "Outcome", "ArticleRow", "CHANGES_KEPT", "Cluster", "HistoryEntry"]
 
@@ -44,49 +45,6 @@ __all__ = ["Store", "Outcome", "ArticleRow", "CHANGES_KEPT", "Cluster", "History
 CHANGES_KEPT = 1000
 
 Outcome = Literal["added", "updated", "unchanged"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    aid     INTEGER PRIMARY KEY,
-    id      TEXT NOT NULL UNIQUE,
-    title   TEXT NOT NULL,
-    date    TEXT,
-    source  TEXT,
-    authors TEXT NOT NULL,
-    tags    TEXT NOT NULL,
-    nblocks INTEGER NOT NULL,
-    hash    TEXT NOT NULL,
-    record  TEXT NOT NULL,
-    added   TEXT NOT NULL,
-    updated TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
--- Covers listing and facet reads, so they never touch the large `record` column.
-CREATE INDEX IF NOT EXISTS articles_listing
-    ON articles(aid, id, title, date, source, authors, tags, nblocks, hash);
-CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
--- Which articles each generation touched, so readers update their arrays incrementally.
-CREATE TABLE IF NOT EXISTS changes (gen INTEGER NOT NULL, aid INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS changes_gen ON changes(gen);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO meta VALUES ('generation', '0');
-"""
-
-
-@dataclass(frozen=True)
-class ArticleRow:
-    """The columns of one stored article that listing and facets need, without its text."""
-
-    aid: int
-    id: str
-    title: str
-    date: str | None
-    source: str | None
-    authors: tuple[str, ...]
-    tags: tuple[str, ...]
-    nblocks: int
-    hash: str
-
 
 class Store:
     """The SQLite article store of one archive home."""
@@ -99,7 +57,7 @@ class Store:
         self._local = threading.local()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db.executescript(_SCHEMA + revisions.SCHEMA + copies.SCHEMA)
+            self.db.executescript(SCHEMA + revisions.SCHEMA + copies.SCHEMA)
         except (OSError, sqlite3.OperationalError) as exc:
             raise _unavailable(self.path, exc) from None
         if self.db.execute("SELECT 1 FROM meta WHERE key = 'revisions'").fetchone() is None:
@@ -185,7 +143,7 @@ class Store:
                 revisions.retire_live(db, article.id)
                 if row is not None:
                     placer.forget(article.id)
-                values = _columns(article, digest)
+                values = row_columns(article, digest)
                 if row is None:
                     db.execute(
                         "INSERT INTO articles (id, title, date, source, authors, tags, nblocks, hash,"
@@ -431,20 +389,6 @@ class Store:
         finally:
             target.close()
         tmp.replace(dest)
-
-
-def _columns(article: Article, digest: str) -> tuple[object, ...]:
-    record = article.to_record()
-    return (
-        article.title,
-        article.date.isoformat() if article.date else None,
-        article.source,
-        json.dumps(list(article.authors), ensure_ascii=False),
-        json.dumps(list(article.tags), ensure_ascii=False),
-        len(article.blocks),
-        digest,
-        json.dumps(record, ensure_ascii=False),
-    )
 
 
 def _unavailable(path: Path, exc: BaseException) -> HomeUnavailable:

@@ -1,0 +1,76 @@
+"""The store's tables: the SQLite schema, and an article as the columns of its row.
+
+One row of ``articles`` per article: the record as JSON (``record``, the truth)
+and the columns listing and facets read without decoding it (title, date,
+source, authors and tags as JSON lists, the block count, the content hash),
+covered by one index so that a listing never touches ``record``. ``pending``
+queues what the search index still lacks, ``changes`` which articles each
+generation touched, ``meta`` the generation itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .model import Article
+
+__all__ = ["SCHEMA", "ArticleRow", "row_columns"]
+
+#: The store's tables (created when missing, so an older store gains new ones).
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    aid     INTEGER PRIMARY KEY,
+    id      TEXT NOT NULL UNIQUE,
+    title   TEXT NOT NULL,
+    date    TEXT,
+    source  TEXT,
+    authors TEXT NOT NULL,
+    tags    TEXT NOT NULL,
+    nblocks INTEGER NOT NULL,
+    hash    TEXT NOT NULL,
+    record  TEXT NOT NULL,
+    added   TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
+-- Covers listing and facet reads, so they never touch the large `record` column.
+CREATE INDEX IF NOT EXISTS articles_listing
+    ON articles(aid, id, title, date, source, authors, tags, nblocks, hash);
+CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
+-- Which articles each generation touched, so readers update their arrays incrementally.
+CREATE TABLE IF NOT EXISTS changes (gen INTEGER NOT NULL, aid INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_gen ON changes(gen);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('generation', '0');
+"""
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """The columns of one stored article that listing and facets need, without its text."""
+
+    aid: int
+    id: str
+    title: str
+    date: str | None
+    source: str | None
+    authors: tuple[str, ...]
+    tags: tuple[str, ...]
+    nblocks: int
+    hash: str
+
+
+def row_columns(article: Article, digest: str) -> tuple[object, ...]:
+    """Return an article's columns from ``title`` to ``record``, in the order of :data:`SCHEMA`."""
+    record = article.to_record()
+    return (
+        article.title,
+        article.date.isoformat() if article.date else None,
+        article.source,
+        json.dumps(list(article.authors), ensure_ascii=False),
+        json.dumps(list(article.tags), ensure_ascii=False),
+        len(article.blocks),
+        digest,
+        json.dumps(record, ensure_ascii=False),
+    )
