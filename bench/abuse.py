@@ -49,9 +49,8 @@ HUGE_ID, HUGE_PARAGRAPHS = "abuse-huge", 30_000
 TOKEN = "abuse-bench-secret-token"
 
 
-#: The command line (not ``-m archive.cli``: run as __main__, it would miss the commands
-#: that other modules add to the real ``archive.cli``, such as ``serve``).
-ARCHIVE = [sys.executable, "-c", "from archive.cli import main; main()"]
+#: The command line.
+ARCHIVE = [sys.executable, "-m", "archive.cli"]
 
 
 def free_port() -> int:

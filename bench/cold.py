@@ -43,9 +43,8 @@ KINDS = [
 ]
 
 
-#: The command line (not ``-m archive.cli``: run as __main__, it would miss the commands
-#: that other modules add to the real ``archive.cli``, such as ``serve``).
-ARCHIVE = [sys.executable, "-c", "from archive.cli import main; main()"]
+#: The command line.
+ARCHIVE = [sys.executable, "-m", "archive.cli"]
 
 
 def free_port() -> int:

@@ -168,8 +168,7 @@ def start(home: Path, spec: str, threads: int) -> Server:
     workers, _, t = spec.partition("x")
     n, t_n = int(workers), int(t or threads)
     port = free_port()
-    # The installed command: `python -m archive.cli` would not register the commands of
-    # cli_serve and the others on the group it runs.
+    # The installed command, as people run it.
     command = [str(Path(sys.executable).parent / "archive"), "--home", str(home), "serve", "--port", str(port),
                "--threads", str(t_n)] + (["--workers", str(n)] if n > 1 else [])
     started = time.monotonic()

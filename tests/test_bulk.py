@@ -10,6 +10,7 @@ import pytest
 
 import archive.bulk as bulk
 import archive.cli as cli
+import archive.cli._common as cli_common
 from archive.home import Archive
 from archive.workers import report as report_progress
 from archive.workers import run_jobs
@@ -123,16 +124,16 @@ class Terminal(io.StringIO):
 
 @pytest.mark.parametrize("stream, shown", [(io.StringIO(), ""), (Terminal(), "storing  :   0%|")])
 def test_a_bar_shows_on_a_terminal_only(monkeypatch, stream, shown):
-    monkeypatch.setattr(cli, "BAR_DELAY", 0)
+    monkeypatch.setattr(cli_common, "BAR_DELAY", 0)
     monkeypatch.setattr("sys.stderr", stream)
-    with cli._bar("storing", 2048, "B") as advance:
+    with cli_common.bar("storing", 2048, "B") as advance:
         advance(1024)
     assert stream.getvalue()[1:len(shown) + 1] == shown
     assert ("0.00/2.00k" in stream.getvalue()) == bool(shown)
 
 
 def test_add_is_quiet_but_for_its_summary_when_stderr_is_not_a_terminal(runner, home, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "BAR_DELAY", 0)
+    monkeypatch.setattr(cli_common, "BAR_DELAY", 0)
     path = tmp_path / "a.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in _records(3)) + "\n", encoding="utf-8")
     r = runner.invoke(cli.cli, ["--home", str(home), "add", str(path)])

@@ -270,7 +270,7 @@ def test_the_add_form_takes_a_saved_page_a_warc_by_content_and_an_address(home, 
 
 @pytest.mark.parametrize("text, seconds", [("15m", 900.0), ("1h", 3600.0), ("90s", 90.0), ("45", 45.0)])
 def test_fetch_every_reads_durations(text, seconds):
-    from archive.cli_serve import duration
+    from archive.cli.serve import duration
 
     assert duration(text) == seconds
 
@@ -279,14 +279,14 @@ def test_fetch_every_reads_durations(text, seconds):
 def test_fetch_every_refuses_what_is_not_a_duration(text):
     import click
 
-    from archive.cli_serve import duration
+    from archive.cli.serve import duration
 
     with pytest.raises(click.BadParameter):
         duration(text)
 
 
 def test_serve_fetches_the_feeds_on_its_schedule(runner, home, site):
-    from archive.cli_serve import fetching
+    from archive.cli.serve import fetching
     from tests.support import wait_until
 
     serve_feeds(site, RSS_ITEMS, etag='"v1"')

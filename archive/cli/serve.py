@@ -26,15 +26,15 @@ from typing import Any
 
 import click
 
-from .cli import _archive, _edge, cli
-from .errors import ArchiveError
-from .seeds import seed_folder
-from .terminal import terminal_safe
+from ..errors import ArchiveError
+from ..seeds import seed_folder
+from ..terminal import terminal_safe
+from ._common import edge, open_archive
 
 __all__ = ["serve"]
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port.")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
@@ -45,11 +45,11 @@ __all__ = ["serve"]
               help="Import the bundled seeds/ first when the archive is empty.")
 @click.option("--fetch-every", help="Also run `archive feeds fetch` this often: 15m, 1h, 90s.")
 @click.pass_context
-@_edge
+@edge
 def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, seed: bool,
           fetch_every: str | None) -> None:
     """Serve the web UI: waitress in this process, or gunicorn processes with --workers N."""
-    archive = _archive(ctx)
+    archive = open_archive(ctx)
     if fetch_every is not None:
         fetching(archive.home, duration(fetch_every))
     if seed and len(archive.store) == 0:
@@ -92,7 +92,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, 
 def _serve_workers(home: Path, create_app: Callable[[dict[str, Any]], Any], config: dict[str, Any],
                    host: str, port: int, workers: int, threads: int) -> None:
     """Serve from pre-forked processes, each building and warming its own app."""
-    from .prefork import CANNOT_START, serve_prefork
+    from ..prefork import CANNOT_START, serve_prefork
 
     def factory() -> Any:
         try:

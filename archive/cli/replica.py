@@ -14,25 +14,25 @@ from pathlib import Path
 
 import click
 
-from .cli import _archive, _edge, _json, cli
-from .home import Archive
-from .replica import replicate
+from ..home import Archive
+from ..replica import replicate
+from ._common import edge, open_archive, to_json
 
 __all__ = ["replicate_cmd"]
 
 
-@cli.command(name="replicate")
+@click.command(name="replicate")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {generation, articles, pending, copied, linked, "
               "copied_bytes}.")
 @click.pass_context
-@_edge
+@edge
 def replicate_cmd(ctx: click.Context, dest: Path, as_json: bool) -> None:
     """Copy this archive to DEST as a read replica, consistently, while it keeps serving and adding."""
-    source = _archive(ctx, create=False)
+    source = open_archive(ctx, create=False)
     done = replicate(source, Archive(dest, lock_wait=ctx.obj["wait"]))
     if as_json:
-        click.echo(_json(done.to_dict()))
+        click.echo(to_json(done.to_dict()))
         return
     click.echo(f"{dest}: a replica of {source.home} at store generation {done.generation} "
                f"({done.articles} articles, {done.pending} pending); index files: {done.copied} copied "

@@ -11,22 +11,22 @@ from __future__ import annotations
 
 import click
 
-from .cli import _archive, _edge, _json, cli, terminal_safe
+from ._common import edge, open_archive, terminal_safe, to_json
 
 __all__ = ["history", "duplicates"]
 
 
-@cli.command()
+@click.command()
 @click.argument("article_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: [{revision, stored_at, source, title}].")
 @click.pass_context
-@_edge
+@edge
 def history(ctx: click.Context, article_id: str, as_json: bool) -> None:
     """List every stored version of an article, oldest first (removed articles too)."""
-    store = _archive(ctx, create=False).store
+    store = open_archive(ctx, create=False).store
     entries = store.history(article_id)
     if as_json:
-        click.echo(_json([e.to_dict() for e in entries]))
+        click.echo(to_json([e.to_dict() for e in entries]))
         return
     live = article_id in store
     for e in entries:
@@ -37,16 +37,16 @@ def history(ctx: click.Context, article_id: str, as_json: bool) -> None:
         click.echo("(removed: `archive remove --purge` deletes this history)")
 
 
-@cli.command()
+@click.command()
 @click.option("--json", "as_json", is_flag=True, help='Print JSON: [{"ids": [...], "similarity": float}].')
 @click.pass_context
-@_edge
+@edge
 def duplicates(ctx: click.Context, as_json: bool) -> None:
     """List the clusters of wire copies (largest first), with their weakest similarity."""
-    store = _archive(ctx, create=False).store
+    store = open_archive(ctx, create=False).store
     found = store.duplicates()
     if as_json:
-        click.echo(_json([c.to_dict() for c in found]))
+        click.echo(to_json([c.to_dict() for c in found]))
         return
     rows = {r.id: r for r in store.rows()}
     for cluster in found:

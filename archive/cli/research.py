@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from .cli import _archive, _edge, _filters, _json, _plural, cli, terminal_safe
+from ._common import edge, filters, open_archive, plural, terminal_safe, to_json
 
 __all__ = ["trend", "kwic"]
 
@@ -22,28 +22,28 @@ __all__ = ["trend", "kwic"]
 _OPERATORS = re.compile(r'["():*~]|(?:^|\s)-|\b(?:OR|OU|AND|ET|NOT|SAUF|NEAR|PRES)\b')
 
 
-@cli.command()
+@click.command()
 @click.argument("queries", nargs=-1, required=True)
 @click.option("--by", type=click.Choice(["year", "month", "day"]), default=None,
               help="Periods (default: chosen from the span).")
-@_filters
+@filters
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of /api/trend.")
 @click.pass_context
-@_edge
+@edge
 def trend(ctx: click.Context, queries: tuple[str, ...], by: str | None, sources: tuple[str, ...],
           authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None, date_to: str | None,
           as_json: bool) -> None:
     """Count the articles matching each query (up to 4) per year, month or day."""
-    from .engines import engine_for
-    from .research import trend as compute
-    from .research.periods import as_by
-    from .search import SearchRequest
+    from ..engines import engine_for
+    from ..research import trend as compute
+    from ..research.periods import as_by
+    from ..search import SearchRequest
 
     requests = [SearchRequest.build(q, source=sources, author=authors, tag=tags, date_from=date_from,
                                     date_to=date_to) for q in queries]
-    result = compute(engine_for(_archive(ctx, create=False)), requests, as_by(by))
+    result = compute(engine_for(open_archive(ctx, create=False)), requests, as_by(by))
     if as_json:
-        click.echo(_json(result.to_dict()))
+        click.echo(to_json(result.to_dict()))
         return
     width = max([16] + [len(q) for q in queries])
     click.echo(f"{'period':<12}" + "".join(f"{q:>{width + 2}}" for q in queries))
@@ -54,7 +54,7 @@ def trend(ctx: click.Context, queries: tuple[str, ...], by: str | None, sources:
     click.echo("total".ljust(12) + "".join(f"{s.total_articles:>{width + 2}}" for s in result.series))
 
 
-@cli.command()
+@click.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("--width", type=click.IntRange(10, 300), default=50, show_default=True,
               help="Characters of context on each side.")
@@ -62,19 +62,19 @@ def trend(ctx: click.Context, queries: tuple[str, ...], by: str | None, sources:
               help="Order: by date, by the word before, or by the word after.")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page number.")
 @click.option("--per-page", type=click.IntRange(1, 200), default=50, show_default=True, help="Lines per page.")
-@_filters
+@filters
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (id, n, date, title, left, match, right).")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract of /api/kwic.")
 @click.pass_context
-@_edge
+@edge
 def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page: int, per_page: int,
          sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None,
          date_to: str | None, as_csv: bool, as_json: bool) -> None:
     """Show every occurrence of a query in its context (a concordance), aligned."""
-    from .csvfile import write_table
-    from .engines import engine_for
-    from .research import concordance
-    from .search import SearchRequest
+    from ..csvfile import write_table
+    from ..engines import engine_for
+    from ..research import concordance
+    from ..search import SearchRequest
 
     text = " ".join(query)
     if len(text.split()) > 1 and not _OPERATORS.search(text):
@@ -83,17 +83,17 @@ def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page
                    f"inside the shell's quotes: archive kwic '\"{terminal_safe(text)}\"'", err=True)
     request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
                                   date_from=date_from, date_to=date_to)
-    result = concordance(engine_for(_archive(ctx, create=False)), request, width=width, page=page,
+    result = concordance(engine_for(open_archive(ctx, create=False)), request, width=width, page=page,
                          per_page=per_page, sort=sort)
     if as_json:
-        click.echo(_json(result.to_dict()))
+        click.echo(to_json(result.to_dict()))
         return
     if as_csv:
         header, *rows = result.rows()
         write_table(sys.stdout, [str(h) for h in header], rows)
         return
     color = sys.stdout.isatty()
-    click.echo(f"{_plural(result.total, 'occurrence')} (page {result.page}/{result.pages})", err=True)
+    click.echo(f"{plural(result.total, 'occurrence')} (page {result.page}/{result.pages})", err=True)
     for line in result.lines:
         match = click.style(terminal_safe(line.match), bold=True) if color else terminal_safe(line.match)
         click.echo(f"{terminal_safe(line.left):>{width}} {match} {terminal_safe(line.right):<{width}}"

@@ -1,0 +1,5 @@
+"""``python -m archive.cli``: the command line."""
+
+from . import main
+
+main()

@@ -1,0 +1,59 @@
+"""The commands on the search index: rebuild, check."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from ._common import bar, edge, now, open_archive, plural, seconds
+
+__all__ = ["rebuild", "check"]
+
+
+@click.command()
+@click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
+              show_default=True, help="Indexing processes.")
+@click.option("--engine", type=click.Choice(["whoosh", "opensearch"]),
+              help="Move the archive to this engine (its config is written once the new index is complete).")
+@click.option("--hosts", help="With --engine opensearch: the cluster's URLs, comma-separated.")
+@click.option("--index", "index_alias", default="", help="With --engine opensearch: the index alias to use.")
+@click.pass_context
+@edge
+def rebuild(ctx: click.Context, procs: int, engine: str | None, hosts: str | None, index_alias: str) -> None:
+    """Rebuild the search index from the store (the live index answers until the new one is ready)."""
+    start = now()
+    archive = open_archive(ctx)
+    blocks = archive.rebuild(procs=procs, progress=bar, engine=engine, index=index_alias,
+                             hosts=[h.strip() for h in (hosts or "").split(",") if h.strip()])
+    click.echo(f"index rebuilt: {plural(len(archive.store), 'article')}, {plural(blocks, 'paragraph')}"
+               f" in {seconds(start)}")
+
+
+@click.command()
+@click.option("--repair", is_flag=True, help="Re-index what differs; rebuild a damaged index.")
+@click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
+              show_default=True, help="Indexing processes, when the repair rebuilds.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@edge
+def check(ctx: click.Context, repair: bool, procs: int, as_json: bool) -> None:
+    """Verify the index's files and compare it with the store (exit 1 on any problem not repaired)."""
+    # Only a repair may write, and so make a home.
+    report = open_archive(ctx, create=repair).check(repair=repair, procs=procs, progress=bar)
+    if as_json:
+        click.echo(json.dumps(report.to_dict()))
+    else:
+        if report.ok:
+            click.echo("store and index agree")
+        for name in ("missing", "extra", "stale"):
+            ids = getattr(report, name)
+            if ids:
+                click.echo(f"{name}: {len(ids)} ({', '.join(ids[:10])}{' …' if len(ids) > 10 else ''})")
+        for line in report.damage:
+            click.echo(f"damaged: {line}")
+        if report.repaired:
+            click.echo("repaired")
+    sys.exit(0 if report.ok or report.repaired else 1)
