@@ -14,22 +14,21 @@ import fcntl
 import json
 import os
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from . import bulk
+from .adding import AddReport, Meter, counting, readable, size_of
 from .analysis import FRENCH, Chain
+from .checking import CheckReport, compare
 from .errors import ArchiveBusy, ArchiveError, EngineUnavailable, HomeMissing, HomeUnavailable, IngestError
 from .failpoints import failpoint
-from .identity import Incoming
 from .indexing import FastWriter, IndexDir, build_segments, write_articles
 from .ingest import Item, Source, find_sources, read_incoming, web
 from .ingest.html import MAX_PAGE_BYTES
-from .integrity import READ_ERRORS, verify_files, verify_segments, write_manifest
+from .integrity import verify_files, write_manifest
 from .merging import merge_segments
 from .model import Article
 from .store import Outcome, Store
@@ -42,7 +41,6 @@ if TYPE_CHECKING:  # the engines package reads homes: imported when first needed
 
 __all__ = ["Archive", "AddReport", "CheckReport", "resolve_home"]
 
-T = TypeVar("T")
 #: Pending articles from which an index update goes through the fast writer.
 FAST_BATCH = 200
 #: Index segments past which a write ends with a full rebuild.
@@ -56,51 +54,6 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
     if home is None or home == "":
         home = os.environ.get("ARCHIVE_HOME") or os.getcwd()
     return Path(home).expanduser().resolve()
-
-
-@dataclass
-class AddReport:
-    """What an add did: each article's outcome, and each source that failed with its reason."""
-
-    outcomes: list[tuple[str, Outcome]] = field(default_factory=list)
-    failures: list[IngestError] = field(default_factory=list)
-    #: Things the user should know that are not failures (an id taken, so another chosen).
-    notes: list[str] = field(default_factory=list)
-    #: Paragraphs (and headings) of the articles added or updated.
-    paragraphs: int = 0
-    #: The articles added or updated without a date (listed by the day they were added).
-    undated: list[str] = field(default_factory=list)
-    #: Articles stored but not yet indexed (the search cluster could not be reached).
-    pending: int = 0
-
-    def counts(self) -> dict[str, int]:
-        """Return how many articles were added, updated and unchanged, and how many sources failed."""
-        c = Counter(outcome for _, outcome in self.outcomes)
-        return {"added": c["added"], "updated": c["updated"], "unchanged": c["unchanged"],
-                "failed": len(self.failures)}
-
-
-@dataclass
-class CheckReport:
-    """Differences between store and index, by article id, and damage to the index itself."""
-
-    missing: list[str] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)
-    damage: list[str] = field(default_factory=list)
-    repaired: bool = False
-    #: Whether the damage needs a rebuild (files differ from what was committed).
-    serious: bool = field(default=False, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        """Tell whether store and index agree and the index is sound."""
-        return not (self.missing or self.extra or self.stale or self.damage)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the report as JSON-ready data."""
-        return {"ok": self.ok, "missing": self.missing, "extra": self.extra, "stale": self.stale,
-                "damage": self.damage, "repaired": self.repaired}
 
 
 class Archive:
@@ -183,18 +136,18 @@ class Archive:
             except IngestError as exc:
                 report.failures.append(exc)
         progress = progress or no_progress
-        sizes = [_size(source) for source in sources]
+        sizes = [size_of(source) for source in sources]
         total = None if any(source.is_stdin for source in sources) else sum(sizes)
         with self.writing():
             with progress("storing", total, "B") as advance:
                 for source, size in zip(sources, sizes, strict=True):
-                    read, meter = [0], _Meter(advance)
+                    read, meter = [0], Meter(advance)
                     # A large JSON Lines file is read by worker processes while the store writes.
                     lines = bulk.lines_reader(procs if size >= bulk.BULK_BYTES else 1, meter)
                     try:
                         label = f"{origin}:{Path(source.path).name}" if origin else None
                         items = read_incoming(source, overrides, stdin, origin=label, lines=lines)
-                        stored = _counting(_readable(items, report, all_or_nothing), read)
+                        stored = counting(readable(items, report, all_or_nothing), read)
                         report.outcomes.extend(self.store.put(stored, report.notes))
                         failpoint("after-store-commit")
                     except IngestError as exc:
@@ -230,7 +183,7 @@ class Archive:
         """Store articles already read (a feed's items) in one transaction, and index them."""
         report = AddReport()
         with self.writing():
-            report.outcomes.extend(self.store.put(_readable(items, report, False), report.notes))
+            report.outcomes.extend(self.store.put(readable(items, report, False), report.notes))
             report.paragraphs = self.store.paragraphs(i for i, outcome in report.outcomes if outcome != "unchanged")
             self._sync(no_progress, 1)
         return report
@@ -377,7 +330,7 @@ class Archive:
         if cluster is not None:
             return self._check_cluster(cluster, repair, progress or no_progress)
         with self.writing():  # a concurrent commit would look like damage
-            report = self._compare()
+            report = compare(self.index_dir, self.store)
             if not repair or report.ok:
                 return report
             if report.serious:
@@ -391,7 +344,7 @@ class Archive:
             else:
                 self.store.queue(report.missing + report.extra + report.stale)
                 self._sync(no_progress, 1)
-            after = self._compare()
+            after = compare(self.index_dir, self.store)
         report.repaired = after.ok
         report.damage += [f"still after repair: {line}" for line in after.damage]
         return report
@@ -407,63 +360,6 @@ class Archive:
             after = cluster.compare()
         report.repaired = not (after.missing or after.extra or after.stale or after.damage)
         report.damage += [f"still after repair: {line}" for line in after.damage]
-        return report
-
-    def _compare(self) -> CheckReport:
-        rows = {r.id: r for r in self.store.rows()}
-        try:
-            return self._compare_index(rows)
-        except ArchiveError:
-            raise
-        except Exception as exc:
-            # Whatever a damaged file makes the reading raise (a bad pickle, "Block tag error"):
-            # one line of damage, and a repair rebuilds.
-            report = CheckReport(serious=True)
-            report.damage = [f"index: unreadable ({type(exc).__name__}: {str(exc)[:200]})"]
-            return report
-
-    def _compare_index(self, rows: dict[str, Any]) -> CheckReport:
-        report = CheckReport()
-        if not self.index_dir.exists():
-            report.missing = sorted(rows)
-            current = self.index_dir.current_file
-            what = ("index/CURRENT: unreadable, or names no generation" if current.exists()
-                    and self.index_dir.current_name() is None else
-                    "index: missing (never built, or of an older format)")
-            report.damage = [f"{what}; run `archive check --repair`"]
-            report.serious = True
-            return report
-        folder = self.index_dir.path / str(self.index_dir.current_name())
-        files = verify_files(folder)
-        report.damage = [str(p) for p in files]
-        report.serious = any(p.serious for p in files)
-        if any(p.kind == "missing" for p in files):
-            return report  # its segment cannot open; the damage is known, a rebuild repairs it
-        try:
-            ix = self.index_dir.open()
-        except READ_ERRORS as exc:
-            report.damage.append(f"index: cannot be opened ({type(exc).__name__}: {exc})")
-            report.serious = True
-            return report
-        try:
-            problems, blocks, hashes, aids = verify_segments(ix)
-        finally:
-            ix.close()
-        report.damage += [str(p) for p in problems]
-        if problems:
-            report.serious = True
-            return report  # what an unreadable segment holds is unknown: no per-article list
-        keys = {r.id: r.aid for r in rows.values()}
-        wrong_keys = sorted(i for i, seen in aids.items() if i in keys and seen != {keys[i]})
-        if wrong_keys:
-            report.serious = True
-            report.damage.append(f"index: aid column disagrees with the store for {len(wrong_keys)} "
-                                 f"articles ({', '.join(wrong_keys[:5])})")
-        report.missing = sorted(set(rows) - set(blocks))
-        report.extra = sorted(set(blocks) - set(rows))
-        report.stale = sorted(
-            i for i in set(rows) & set(blocks)
-            if hashes.get(i) != rows[i].hash or blocks[i] != rows[i].nblocks)
         return report
 
     # -- export --------------------------------------------------------------------------
@@ -488,45 +384,6 @@ class Archive:
             for article_id in self.store.removed_with_history():
                 out.write(json.dumps(self.store.export_history(article_id), ensure_ascii=False) + "\n")
         return count
-
-
-def _readable(items: Iterable[Item], report: AddReport, all_or_nothing: bool) -> Iterator[Incoming]:
-    """Pass the articles on, and each item's failure to the report (or raise it: all or nothing)."""
-    for item in items:
-        if isinstance(item, IngestError):
-            if all_or_nothing:
-                raise item
-            report.failures.append(item)
-            continue
-        report.notes.extend(item.notes)
-        yield item
-
-
-def _counting(articles: Iterator[T], read: list[int]) -> Iterator[T]:
-    for article in articles:
-        read[0] += 1
-        yield article
-
-
-class _Meter:
-    """Advances a progress bar, counting how far."""
-
-    def __init__(self, advance: Callable[[int], None]) -> None:
-        self.advance, self.done = advance, 0
-
-    def __call__(self, n: int) -> None:
-        self.done += n
-        self.advance(n)
-
-
-def _size(source: Source) -> int:
-    """Return a source file's size in bytes (0 for standard input or a file that cannot be read)."""
-    try:
-        if source.data is not None:
-            return len(source.data)
-        return 0 if source.is_stdin or source.is_url else os.path.getsize(source.path)
-    except OSError:
-        return 0
 
 
 def _recluster(store_path: str, report: Report = report_progress) -> int:
