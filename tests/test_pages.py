@@ -239,8 +239,8 @@ def test_the_add_report_is_translated_with_plurals(admin, tmp_path):
     r = admin.post("/add?lang=en", data={"csrf": csrf, "token": "s3cret", "file": (io.BytesIO(lines), "lot.jsonl")},
                    content_type="multipart/form-data")
     body = text(r)
-    assert "0 articles added, 0 updated, 0 unchanged, 1 source failed" in body
-    assert "the 2 good articles before it in this file were not stored either" in body
+    assert "2 articles added, 0 updated, 0 unchanged, 1 source failed" in body  # a bad line fails alone (#26)
+    assert "lot.jsonl:3: &#39;paragraphs&#39; must be a list of strings" in body
     r = admin.post("/add?lang=fr", data={"csrf": csrf, "token": "s3cret", "text": "Brest gagne.", "title": "B"})
     assert "1 article ajouté, 0 mis à jour, 0 inchangé" in text(r)
     bad = b'{"id": "j4", "title": "T", "date": "2025-02-30", "paragraphs": ["Brest."]}\n'
