@@ -24,10 +24,10 @@ def _require_chromium() -> None:
 
 
 class _Server:
-    def __init__(self, home: Path | None = None, app=None) -> None:
+    def __init__(self, home: Path | None = None, app=None, **config: str) -> None:
         from webui import create_app
 
-        self.server, self.url, self.thread = start_server(app or create_app({"ARCHIVE_HOME": str(home)}))
+        self.server, self.url, self.thread = start_server(app or create_app({"ARCHIVE_HOME": str(home), **config}))
 
     def close(self) -> None:
         stop_server(self.server, self.thread)

@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import IndexDamaged
 from ..home import Archive
 from ..integrity import ensure_intact, noticing_damage
 from .facets import Catalog
@@ -30,6 +31,10 @@ from .snapshot import Snapshot
 from .vocabulary import Vocabulary, build_in_background
 
 __all__ = ["Live"]
+
+
+#: Checks of a generation before its damage is believed (a writer may replace it meanwhile).
+_OPEN_ATTEMPTS = 3
 
 
 class Live:
@@ -87,9 +92,7 @@ class Live:
         old = self._snapshot
         snap = old
         if snap is None or not self._fresh(snap):
-            if self.archive.index_dir.exists():
-                ensure_intact(self.folder())
-            snap = Snapshot(self.archive, old)
+            snap = self._opened(old)
         self._catalog = catalog
         if snap is not old:
             self._snapshot = snap
@@ -98,6 +101,23 @@ class Live:
             if self._ready is not None or self._building is not None:
                 self._start_vocabulary(snap)
         return snap, catalog
+
+    def _opened(self, old: Snapshot | None) -> Snapshot:
+        """Open the live generation once its files are found intact.
+
+        A writer may publish a new generation (a rebuild) or new segments (an add's
+        merge) and delete the old files between the check and the open: what then
+        looks missing is looked at again, and only damage found three times is damage.
+        """
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                if self.archive.index_dir.exists():
+                    ensure_intact(self.folder())
+                return Snapshot(self.archive, old)
+            except IndexDamaged:
+                if attempt == _OPEN_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         """Give back the current snapshot (closed once the searches on it end)."""
