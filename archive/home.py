@@ -23,12 +23,13 @@ from typing import Any, BinaryIO, TextIO, TypeVar
 
 from . import bulk
 from .analysis import FRENCH, Chain
+from .budget import Budget, release
 from .errors import ArchiveBusy, ArchiveError, HomeMissing, HomeUnavailable, IngestError
 from .failpoints import failpoint
 from .indexing import FastWriter, IndexDir, Report, build_segments, write_articles
 from .ingest import Source, find_sources, read_incoming
 from .integrity import READ_ERRORS, verify_files, verify_segments, write_manifest
-from .merging import merge_segments
+from .merging import merge_new, merge_segments
 from .model import Article
 from .store import Outcome, Store
 from .workers import Bars, Progress, no_progress
@@ -99,9 +100,13 @@ class Archive:
     """An archive home: its store, its index and its write lock."""
 
     def __init__(self, home: str | os.PathLike[str] | None = None, *, lock_wait: float = 60.0,
-                 create: bool = True, detect_copies: bool = True) -> None:
-        """Open the archive in ``home``; with ``create=False`` raise :class:`HomeMissing` if it has none."""
+                 create: bool = True, detect_copies: bool = True, memory: int | None = None) -> None:
+        """Open the archive in ``home``; with ``create=False`` raise :class:`HomeMissing` if it has none.
+
+        ``memory`` is the budget of its writes in bytes (default: ``$ARCHIVE_MEMORY``, else 1 GiB).
+        """
         self.home = resolve_home(home)
+        self.memory = memory
         if not create and not (self.home / "archive.sqlite3").exists():
             # Reading a mistyped --home must not leave an empty archive behind.
             raise HomeMissing(str(self.home))
@@ -224,17 +229,25 @@ class Archive:
         with self.writing():
             self._sync(progress or no_progress, 1)
 
+    def budget(self) -> Budget:
+        """Return the memory budget of this archive's writes (ValueError if ``$ARCHIVE_MEMORY`` is bad)."""
+        return Budget.from_env(self.memory)
+
     def _rebuild(self, progress: ProgressFactory, procs: int, chain: Chain = FRENCH, recluster: bool = False) -> int:
         # Reclustering is one more store transaction, which the generation counts.
         generation = self.store.generation() + recluster
         stats = self.store.stats()
         phases = {"copies": (stats["articles"], " articles"), "analysing": (stats["articles"], " articles"),
-                  "writing": (stats["blocks"], " paragraphs")}
+                  "writing": (stats["blocks"], " paragraphs"), "segments": (None, " segments")}
         name, ix = self.index_dir.create(chain)
         try:
             ids = self.store.ids()
             beside = [(_recluster, (str(self.store.path),))] if recluster else []
-            build_segments(ix, self.index_dir.path / name, self.store.path, ids, procs, progress, phases, beside)
+            budget = self.budget()
+            release()  # what the store phase freed: workers forked now start smaller
+            build_segments(ix, self.index_dir.path / name, self.store.path, ids, procs, progress, phases, beside,
+                           budget)
+            merge_new(ix, self.index_dir.path / name, progress=progress, budget=budget)
             ix.close()
         except BaseException:
             self.index_dir.clean()  # drop the half-built generation, keep the live one
@@ -285,7 +298,8 @@ class Archive:
         self.store.mark_indexed(pending)
         # Fast-writer segments are never merged by Whoosh: the tiered policy keeps
         # them few; past MAX_SEGMENTS anyway, one rebuild beats searching them all.
-        segments = merge_segments(self.index_dir, self.store, progress=progress, timeout=self.lock_wait)
+        segments = merge_segments(self.index_dir, self.store, progress=progress, timeout=self.lock_wait,
+                                  budget=self.budget())
         if segments > MAX_SEGMENTS:
             self._rebuild(progress, procs)
 

@@ -35,19 +35,21 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .failpoints import failpoint
-from .indexing import FastWriter, IndexDir, write_articles
+from .budget import Budget
+from .indexing import IndexDir
 from .integrity import write_manifest
 from .store import Store
-from .whoosh_format import column, deleted, index_segments, segments
+from .whoosh_format import SegmentMerger, commit_segments, finish_segment, index_segments
 from .workers import Bars, Progress, no_progress
 
-__all__ = ["WIDTH", "SPREAD", "plan", "live_sizes", "merge_segments"]
+__all__ = ["WIDTH", "SPREAD", "GROUP", "plan", "live_sizes", "merge_segments", "merge_new"]
 
 #: Segments of similar size merged at once.
 WIDTH = 4
 #: Sizes are similar when the largest is less than SPREAD times the smallest.
 SPREAD = 2
+#: Segments merged in one pass at most (each is open and read term by term at once).
+GROUP = 16
 
 
 def plan(sizes: Mapping[str, int]) -> set[str]:
@@ -71,25 +73,8 @@ def live_sizes(ix: Any) -> dict[str, int]:
     return {seg.segment_id(): int(seg.doc_count()) for seg in index_segments(ix)}
 
 
-def _live_articles(ix: Any, ids: set[str]) -> list[str]:
-    """Return the ids of the articles whose live blocks are in the given segments."""
-    found: set[str] = set()
-    with ix.searcher() as searcher:
-        for seg in segments(searcher.reader()):
-            if seg.id not in ids:
-                continue
-            alive = [True] * seg.count
-            for docnum in deleted(seg.reader, seg.count).tolist():
-                alive[docnum] = False
-            # Block 0 of each article: one stored-field read per article, not per block.
-            for docnum, n in enumerate(column(seg.reader, "n", seg.count).tolist()):
-                if n == 0 and alive[docnum]:
-                    found.add(seg.reader.stored_fields(docnum)["article"])
-    return sorted(found)
-
-
-def merge_segments(index_dir: IndexDir, store: Store, *, progress: Progress | None = None,
-                   timeout: float = 60.0) -> int:
+def merge_segments(index_dir: IndexDir, store: Store | None = None, *, progress: Progress | None = None,
+                   timeout: float = 60.0, budget: Budget | None = None) -> int:
     """Merge the live index's segments as :func:`plan` says (call with the write lock held); return how many remain."""
     folder = Path(index_dir.path) / str(index_dir.current_name())
     ix = index_dir.open()
@@ -98,21 +83,74 @@ def merge_segments(index_dir: IndexDir, store: Store, *, progress: Progress | No
         chosen = plan(sizes)
         if not chosen:
             return len(sizes)
-        articles = _live_articles(ix, chosen)
-        writer = FastWriter(ix, timeout=timeout, compound=False)
-        try:
-            with Bars(progress or no_progress, {"merging": (len(articles), " articles")}) as bars:
-                write_articles(writer, store.iter_keyed(articles), lambda _phase, n: bars("merging", n))
-            failpoint("mid-merge")
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(mergetype=_without(chosen))
+        segs = [s for s in index_segments(ix) if s.segment_id() in chosen]
+        drop = {s.segment_id() for s in segs if not s.doc_count()}  # nothing to read: dropped for free
+        live = [s for s in segs if s.doc_count()]
+        if len(live) < 2:
+            writer = ix.writer(timeout=timeout)
+            writer.commit(mergetype=_without(drop))
+        with Bars(progress or no_progress, {"merging": (_postings_bytes(ix, live) * _passes(len(live)), "B")}) as bars:
+            while len(live) > 1:
+                group, live = live[:GROUP], live[GROUP:]
+                merger = SegmentMerger(ix, group, chunk=(budget or Budget.from_env()).merge_postings(),
+                                       tick=lambda n: bars("merging", n), timeout=timeout, compound=False)
+                try:
+                    merger.commit(mergetype=_without(drop | {s.segment_id() for s in group}))
+                except BaseException:
+                    if not merger.is_closed:
+                        merger.cancel()
+                    raise
+                drop = set()
+                live.append(merger.newsegment)
     finally:
         ix.close()
     write_manifest(folder)
     # The merged segment, unless only empty segments were dropped.
     return len(sizes) - len(chosen) + (1 if any(sizes[s] for s in chosen) else 0)
+
+
+def merge_new(ix: Any, folder: Path, *, progress: Progress | None = None, budget: Budget | None = None) -> int:
+    """Merge the segments of a new, private index (a rebuild's) as :func:`plan` says; return how many remain.
+
+    Segments are merged in consecutive groups of at most :data:`GROUP`, each one
+    in place of its group, so that documents keep the order of a build in one piece.
+    """
+    segs = index_segments(ix)
+    chosen = plan({s.segment_id(): int(s.doc_count()) for s in segs})
+    picked = [s for s in segs if s.segment_id() in chosen]
+    chunk = (budget or Budget.from_env()).merge_postings()
+    with Bars(progress or no_progress, {"merging": (_postings_bytes(ix, picked) * _passes(len(picked)), "B")}) as bars:
+        while len(picked) > 1:
+            merged = []
+            for i in range(0, len(picked), GROUP):
+                group = picked[i:i + GROUP]
+                if len(group) == 1:
+                    merged.append(group[0])
+                    continue
+                merger = SegmentMerger(ix, group, chunk=chunk, tick=lambda n: bars("merging", n), _lk=False,
+                                       compound=False)
+                new = finish_segment(merger)
+                ids = {s.segment_id() for s in group}
+                at = next(k for k, s in enumerate(segs) if s.segment_id() in ids)
+                segs = [s for s in segs[:at] if s.segment_id() not in ids] + [new] + \
+                    [s for s in segs[at:] if s.segment_id() not in ids]
+                commit_segments(ix, folder, [], whole=segs)
+                merged.append(new)
+            picked = merged
+    return len(segs)
+
+
+def _passes(count: int) -> int:
+    """Return how many times a merge of ``count`` segments in groups of GROUP reads each posting (about)."""
+    passes = 0
+    while count > 1:
+        count, passes = -(-count // GROUP), passes + 1
+    return passes
+
+
+def _postings_bytes(ix: Any, segs: list[Any]) -> int:
+    """Return the size of segments' postings files (what a merge reads)."""
+    return sum(ix.storage.file_length(s.make_filename(".pst")) for s in segs)
 
 
 def _without(chosen: Iterable[str]) -> Callable[[Any, list[Any]], list[Any]]:

@@ -132,6 +132,12 @@ def read_postings(segreader: Any, fieldname: str, text: str, with_values: bool =
         info = segreader.term_info(fieldname, text)
     except TermNotFound:
         return EMPTY_IDS, EMPTY_WEIGHTS, ((EMPTY_IDS, b"") if with_values else None)
+    return info_postings(segreader._terms._postfile, info, with_values)
+
+
+def info_postings(postfile: Any, info: Any, with_values: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, bytes] | None]:
+    """Read the posting list a term info points to (see :func:`read_postings`)."""
     if info.is_inlined():
         ids, weights, values = info.inlined_postings()
         return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32),
@@ -139,7 +145,7 @@ def read_postings(segreader: Any, fieldname: str, text: str, with_values: bool =
     offset, length = info.extent()
     if isinstance(length, tuple):  # whoosh 2.7 unpacks the stored length as a 1-tuple
         length = length[0]
-    buf = segreader._terms._postfile.get(offset, length)
+    buf = postfile.get(offset, length)
     stream = io.BytesIO(buf)
     pos = 4  # past the header magic
     id_parts, weight_parts, value_parts = [], [], []
