@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import heapq
+import io
+import itertools
+import pickle
+import struct
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3TermInfo, _lenfield
 from whoosh.reading import SegmentReader
+from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from ..failpoints import failpoint
 from ..postings import FieldPostings
-from ._reading import column, deleted, info_postings
+from ._reading import column, deleted
 from ._writing import _close_terms_index, _write_numeric, _write_terms
 
 _DECODED = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
@@ -40,6 +46,7 @@ class SegmentMerger(SegmentWriter):
                  **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         self.sources, self.chunk, self.tick = sources, chunk, tick
+        self._read = 0  # postings bytes read since the last tick
         self._added = True  # commit() then writes this segment
 
     def postings_bytes(self) -> int:
@@ -134,11 +141,13 @@ class SegmentMerger(SegmentWriter):
             postings = FieldPostings(list(terms), starts, np.concatenate(docs), np.concatenate(freqs),
                                      np.concatenate(positions) if positioned else None, lengths)
             _write_terms(fw, postings, fmt, level, lambda n: None)
+            self.tick(self._read)
+            self._read = 0
             for held_list in (terms, docs, freqs, positions, starts_of):
                 held_list.clear()
 
         streams = [_field_terms(r, fieldname, k) for k, r in enumerate(readers)]
-        pending: list[tuple[bytes, int, Any]] = []
+        pending: list[tuple[bytes, int, bytes]] = []
         for item in heapq.merge(*streams):
             if pending and item[0] != pending[0][0]:
                 held += self._add_term(pending, readers, maps, positioned, terms, docs, freqs, positions, starts_of)
@@ -152,25 +161,17 @@ class SegmentMerger(SegmentWriter):
         if terms:
             write()
 
-    def _add_term(self, pending: list[tuple[bytes, int, Any]], readers: list[Any],
+    def _add_term(self, pending: list[tuple[bytes, int, bytes]], readers: list[Any],
                   maps: list[tuple[np.ndarray, np.ndarray]], positioned: bool, terms: list[bytes],
                   docs: list[np.ndarray], freqs: list[np.ndarray], positions: list[np.ndarray],
                   starts_of: list[int]) -> int:
         """Read one term's postings from the segments holding it, renumbered; return how many are live."""
         count = 0
-        for _, k, info in pending:
-            ids, weights, values = info_postings(readers[k]._terms._postfile, info, positioned)
-            if not info.is_inlined():
-                length = info.extent()[1]
-                self.tick(int(length[0] if isinstance(length, tuple) else length))
+        for _, k, value in pending:
+            ids, freq, pos = _postings(readers[k]._terms._postfile, value, positioned)
+            self._read += 0 if value[0] else _EXTENT.unpack_from(value, _INFO.size)[1]
             new = maps[k][1][ids]
             keep = new >= 0
-            freq = weights.astype(np.int64)
-            pos = None
-            if positioned and values is not None:
-                sizes, packed = values
-                pos = np.frombuffer(packed, dtype="<u4").astype(np.int64)
-                freq = sizes // 4
             if not keep.all():
                 if pos is not None:
                     pos = pos[np.repeat(keep, freq)]
@@ -188,12 +189,80 @@ class SegmentMerger(SegmentWriter):
         return count
 
 
-def _field_terms(reader: Any, fieldname: str, k: int) -> Iterator[tuple[bytes, int, Any]]:
-    """Yield one segment's terms of a field in order, with the segment's number and each term's info."""
-    for (name, text), info in reader._terms.items_from(fieldname, b""):
-        if name != fieldname:
+#: A term info's head (W3TermInfo), then its postings' offset and length when not inlined.
+_INFO = struct.Struct("!BfIBBfII")
+_EXTENT = struct.Struct("!qi")
+_BLOCK_SIZE = struct.Struct("!i")
+_RECORD = struct.Struct("!ii")
+#: Bytes of a segment's term table read at once.
+_WINDOW = 1 << 20
+
+
+def _postings(postfile: Any, value: bytes, positioned: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Decode a term's postings from its info: document numbers, frequencies and (positioned) positions."""
+    blocks: list[tuple[Any, Any, Any]] = []
+    if value[0]:  # inlined in the term table (Whoosh's own writer does so for rare terms)
+        blocks.append(W3TermInfo.from_bytes(value).inlined_postings())
+    else:
+        offset, length = _EXTENT.unpack_from(value, _INFO.size)
+        buf = postfile.get(offset, length)
+        stream = io.BytesIO(buf)
+        at = 4  # past the header magic
+        while at < len(buf):
+            (size,) = _BLOCK_SIZE.unpack_from(buf, at)
+            stream.seek(at + 4)
+            count, _maxid, _maxw, compression, _mn, _mx = pickle.load(stream)
+            end = at + 4 + abs(size)
+            data = buf[stream.tell():end]
+            deltas, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
+            blocks.append((itertools.accumulate(deltas), [1.0] * count if weights is None else
+                           [weights] * count if isinstance(weights, float) else weights, values))
+            at = end
+            if size < 0:
+                break
+    ids_all: list[int] = []
+    weights_all: list[float] = []
+    values_all: list[bytes] = []
+    for ids, weights, values in blocks:
+        ids_all.extend(ids)
+        weights_all.extend(weights)
+        if positioned:
+            values_all.extend(values)
+    docs = np.array(ids_all, dtype=np.int64)
+    if positioned:
+        freq = np.fromiter(map(len, values_all), dtype=np.int64, count=len(values_all)) // 4
+        return docs, freq, np.frombuffer(b"".join(values_all), dtype="<u4").astype(np.int64)
+    return docs, np.array(weights_all, dtype=np.int64), None
+
+
+def _field_terms(reader: Any, fieldname: str, k: int) -> Iterator[tuple[bytes, int, bytes]]:
+    """Yield one segment's terms of a field in order, with the segment's number and each term's info.
+
+    The records of the term table are read in windows of :data:`_WINDOW` bytes,
+    not one by one through Whoosh's reader (four reads and a term info object each).
+    """
+    number = reader._terms._fieldmap.get(fieldname)
+    if number is None:
+        return
+    tindex = reader._terms._tindex
+    prefix = pack_ushort(number)
+    at = tindex.closest_key_pos(prefix)
+    if at is None:
+        return
+    end, get = tindex.endofdata, tindex.dbfile.get
+    buf, base = b"", at
+    while at < end:
+        if at + _RECORD.size > base + len(buf):
+            buf, base = get(at, min(_WINDOW, end - at)), at
+        keylen, vallen = _RECORD.unpack_from(buf, at - base)
+        stop = at + _RECORD.size + keylen + vallen
+        if stop > base + len(buf):
+            buf, base = get(at, max(_WINDOW, stop - at)), at
+        key = buf[at - base + _RECORD.size:at - base + _RECORD.size + keylen]
+        if key[:2] != prefix:
             return
-        yield text, k, info
+        yield key[2:], k, buf[stop - base - vallen:stop - base]
+        at = stop
 
 
 def _length_codes(reader: Any, fieldname: str, count: int) -> np.ndarray:

@@ -132,12 +132,6 @@ def read_postings(segreader: Any, fieldname: str, text: str, with_values: bool =
         info = segreader.term_info(fieldname, text)
     except TermNotFound:
         return EMPTY_IDS, EMPTY_WEIGHTS, ((EMPTY_IDS, b"") if with_values else None)
-    return info_postings(segreader._terms._postfile, info, with_values)
-
-
-def info_postings(postfile: Any, info: Any, with_values: bool = False
-                  ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, bytes] | None]:
-    """Read the posting list a term info points to (see :func:`read_postings`)."""
     if info.is_inlined():
         ids, weights, values = info.inlined_postings()
         return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32),
@@ -145,7 +139,7 @@ def info_postings(postfile: Any, info: Any, with_values: bool = False
     offset, length = info.extent()
     if isinstance(length, tuple):  # whoosh 2.7 unpacks the stored length as a 1-tuple
         length = length[0]
-    buf = postfile.get(offset, length)
+    buf = segreader._terms._postfile.get(offset, length)
     stream = io.BytesIO(buf)
     pos = 4  # past the header magic
     id_parts, weight_parts, value_parts = [], [], []
