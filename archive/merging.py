@@ -109,14 +109,16 @@ def merge_segments(index_dir: IndexDir, store: Store | None = None, *, progress:
     return len(sizes) - len(chosen) + (1 if any(sizes[s] for s in chosen) else 0)
 
 
-def merge_new(ix: Any, folder: Path, *, progress: Progress | None = None, budget: Budget | None = None) -> int:
-    """Merge the segments of a new, private index (a rebuild's) as :func:`plan` says; return how many remain.
+def merge_new(ix: Any, folder: Path, *, progress: Progress | None = None, budget: Budget | None = None,
+              everything: bool = False) -> int:
+    """Merge the segments of a new, private index (a rebuild's) as :func:`plan` says, or all; return how many remain.
 
     Segments are merged in consecutive groups of at most :data:`GROUP`, each one
     in place of its group, so that documents keep the order of a build in one piece.
     """
     segs = index_segments(ix)
-    chosen = plan({s.segment_id(): int(s.doc_count()) for s in segs})
+    sizes = {s.segment_id(): int(s.doc_count()) for s in segs}
+    chosen = set(sizes) if everything else plan(sizes)
     picked = [s for s in segs if s.segment_id() in chosen]
     chunk = (budget or Budget.from_env()).merge_postings()
     with Bars(progress or no_progress, {"merging": (_postings_bytes(ix, picked) * _passes(len(picked)), "B")}) as bars:
