@@ -23,10 +23,10 @@ from typing import Any, BinaryIO, TextIO, TypeVar
 
 from . import bulk
 from .analysis import FRENCH, Chain
-from .budget import Budget, release
+from .budget import Budget, release, rss
 from .errors import ArchiveBusy, ArchiveError, HomeMissing, HomeUnavailable, IngestError
 from .failpoints import failpoint
-from .indexing import FastWriter, IndexDir, Report, build_segments, write_articles
+from .indexing import FastWriter, IndexDir, Report, build_segments, until_full, write_articles
 from .ingest import Source, find_sources, read_incoming
 from .integrity import READ_ERRORS, verify_files, verify_segments, write_manifest
 from .merging import merge_new, merge_segments
@@ -271,27 +271,41 @@ class Archive:
             self._rebuild(progress, procs)
             return
         ix = self.index_dir.open()
-        # Small batches go through Whoosh's writer, which merges small segments; large
-        # ones through the fast writer, as one new segment.
-        if len(pending) >= FAST_BATCH:
-            writer = FastWriter(ix, timeout=self.lock_wait, compound=False)
-        else:
-            writer = ix.writer(timeout=self.lock_wait, limitmb=256, compound=False)
-        phases = {"analysing": (len(pending), " articles"), "indexing": (len(pending), " articles")}
+        phases = {"analysing": (len(pending), " articles"), "indexing": (len(pending), " articles"),
+                  "segments": (None, " segments")}
+        articles = iter(self.store.iter_keyed(pending))
+        share, base = self.budget().segment_bytes(1), rss()
         with Bars(progress, phases) as bars:
-            if isinstance(writer, FastWriter):
-                writer.report = bars
-            try:
-                for article_id in pending:
-                    writer.delete_by_term("article", article_id)
-                write_articles(writer, self.store.iter_keyed(pending), bars)
-            except BaseException:
-                writer.cancel()
-                raise
-            phases["writing"] = (writer.docnum - writer.docbase, " paragraphs")
-            # The fast writer builds its segment from its own buffers, not Whoosh's pool,
-            # so it must not be asked to merge other segments into it.
-            writer.commit(merge=not isinstance(writer, FastWriter))
+            first = True
+            while True:
+                # Small batches go through Whoosh's writer, which merges small segments; large
+                # ones through the fast writer, a new segment whenever the budget is reached.
+                writer: Any
+                if len(pending) >= FAST_BATCH:
+                    writer = FastWriter(ix, bars, timeout=self.lock_wait, compound=False)
+                    batch: Iterable[tuple[int, Article]] = until_full(articles, writer, share, base)
+                else:
+                    writer = ix.writer(timeout=self.lock_wait, limitmb=256, compound=False)
+                    batch = articles
+                try:
+                    if first:
+                        for article_id in pending:
+                            writer.delete_by_term("article", article_id)
+                    write_articles(writer, batch, bars)
+                except BaseException:
+                    writer.cancel()
+                    raise
+                if not first and writer.docnum == writer.docbase:
+                    writer.cancel()  # every article is in
+                    break
+                # The fast writer builds its segment from its own buffers, not Whoosh's pool,
+                # so it must not be asked to merge other segments into it.
+                writer.commit(merge=not isinstance(writer, FastWriter))
+                if not isinstance(writer, FastWriter):
+                    break
+                bars("segments", 1)
+                release()
+                first = False
         ix.close()
         write_manifest(folder)
         failpoint("after-index-commit")

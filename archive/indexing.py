@@ -71,7 +71,7 @@ from .workers import Bars, Phases, Progress, run_jobs
 from .workers import report as report_progress
 
 __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_articles", "FastWriter",
-           "build_segments"]
+           "build_segments", "until_full"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
 FORMAT = "fr-10"
@@ -303,7 +303,7 @@ def _index_part(index_path: str, store_path: str, ids: list[str], share: int,
     base = rss()
     while True:
         writer = FastWriter(ix, report, _lk=False, compound=False)
-        write_articles(writer, _until_full(articles, writer, share, base), report)
+        write_articles(writer, until_full(articles, writer, share, base), report)
         if not writer.docnum:
             writer._close_segment()
             return segments
@@ -313,7 +313,7 @@ def _index_part(index_path: str, store_path: str, ids: list[str], share: int,
         release()  # the next segment's measure starts from what is held
 
 
-def _until_full(articles: Iterator[tuple[int, Article]], writer: FastWriter, share: int,
+def until_full(articles: Iterator[tuple[int, Article]], writer: FastWriter, share: int,
                 base: int) -> Iterator[tuple[int, Article]]:
     """Yield articles until the writer's segment would take ``share`` bytes at its peak.
 

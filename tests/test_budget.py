@@ -43,7 +43,7 @@ def postings(home: Path) -> dict[str, object]:
             terms = {(field, text): (reader.doc_frequency(field, text), reader.frequency(field, text))
                      for field, text in reader.all_terms()}
             lengths = {name: reader.field_length(name) for name in ix.schema.names()}
-            stored = [tuple(sorted(fields.items())) for fields in reader.all_stored_fields()]
+            stored = sorted(tuple(sorted(fields.items())) for fields in reader.all_stored_fields())
             return {"terms": terms, "lengths": lengths, "stored": stored, "docs": reader.doc_count()}
     finally:
         ix.close()
@@ -134,6 +134,21 @@ def test_a_live_merge_under_a_small_budget_keeps_every_article(built, tmp_path):
     arch.rebuild(procs=2)
     assert arch.check().ok
     assert answers(home) == answers(built["whole"])
+
+
+def test_a_large_add_to_an_archive_flushes_segments_at_the_budget(built, tmp_path, monkeypatch):
+    monkeypatch.setattr(archive.home, "FAST_BATCH", 50)
+    sample = corpus_file("news-fr-sample.jsonl")
+    first = tmp_path / "first.jsonl"
+    first.write_text(sample.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    home = tmp_path / "home"
+    Archive(home).add([str(first)], procs=1)  # an index exists: the next add goes into it
+    seen, progress = counting()
+    report = Archive(home, memory=parse_memory("32M")).add([str(sample)], progress=progress, procs=1)
+    assert report.counts()["added"] == 199
+    assert seen["segments"] >= 3
+    assert Archive(home).check().ok
+    assert postings(home) == postings(built["whole"])
 
 
 @pytest.mark.parametrize(("text", "size"), [("1GiB", 1 << 30), ("512M", 512 << 20), ("800MB", 800_000_000),
