@@ -238,7 +238,7 @@ class Archive:
         generation = self.store.generation() + recluster
         stats = self.store.stats()
         phases = {"copies": (stats["articles"], " articles"), "analysing": (stats["articles"], " articles"),
-                  "writing": (stats["blocks"], " paragraphs"), "segments": (None, " segments")}
+                  "writing": (stats["blocks"], " paragraphs"), "flushing": (None, " segments")}
         name, ix = self.index_dir.create(chain)
         try:
             ids = self.store.ids()
@@ -272,7 +272,7 @@ class Archive:
             return
         ix = self.index_dir.open()
         phases = {"analysing": (len(pending), " articles"), "indexing": (len(pending), " articles"),
-                  "segments": (None, " segments")}
+                  "flushing": (None, " segments")}
         articles = iter(self.store.iter_keyed(pending))
         share, base = self.budget().segment_bytes(1), rss()
         with Bars(progress, phases) as bars:
@@ -283,7 +283,8 @@ class Archive:
                 writer: Any
                 if len(pending) >= FAST_BATCH:
                     writer = FastWriter(ix, bars, timeout=self.lock_wait, compound=False)
-                    batch: Iterable[tuple[int, Article]] = until_full(articles, writer, share, base)
+                    batch: Iterable[tuple[int, Article]] = until_full(articles, writer, share, base,
+                                                                      lambda: bars("flushing", 1))
                 else:
                     writer = ix.writer(timeout=self.lock_wait, limitmb=256, compound=False)
                     batch = articles
@@ -303,7 +304,6 @@ class Archive:
                 writer.commit(merge=not isinstance(writer, FastWriter))
                 if not isinstance(writer, FastWriter):
                     break
-                bars("segments", 1)
                 release()
                 first = False
         ix.close()

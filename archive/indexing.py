@@ -303,19 +303,18 @@ def _index_part(index_path: str, store_path: str, ids: list[str], share: int,
     base = rss()
     while True:
         writer = FastWriter(ix, report, _lk=False, compound=False)
-        write_articles(writer, until_full(articles, writer, share, base), report)
+        write_articles(writer, until_full(articles, writer, share, base, lambda: report("flushing", 1)), report)
         if not writer.docnum:
             writer._close_segment()
             return segments
         segments.append(finish_segment(writer))
-        report("segments", 1)
         del writer
         release()  # the next segment's measure starts from what is held
 
 
-def until_full(articles: Iterator[tuple[int, Article]], writer: FastWriter, share: int,
-                base: int) -> Iterator[tuple[int, Article]]:
-    """Yield articles until the writer's segment would take ``share`` bytes at its peak.
+def until_full(articles: Iterator[tuple[int, Article]], writer: FastWriter, share: int, base: int,
+               full: Callable[[], None] = lambda: None) -> Iterator[tuple[int, Article]]:
+    """Yield articles until the writer's segment would take ``share`` bytes at its peak (then call ``full``).
 
     The estimate (tokens added × :data:`~archive.budget.BYTES_PER_TOKEN`) is checked
     against what the process measurably holds beyond its start, now and then.
@@ -323,9 +322,9 @@ def until_full(articles: Iterator[tuple[int, Article]], writer: FastWriter, shar
     for count, item in enumerate(articles, 1):
         yield item
         estimate = writer.builder.tokens() * BYTES_PER_TOKEN
-        if estimate >= share:
-            return
-        if count % 32 == 0 and estimate >= share // 4 and rss() - base + estimate >= share:
+        if estimate >= share or (count % 32 == 0 and estimate >= share // 4
+                                 and rss() - base + estimate >= share):
+            full()
             return
 
 
@@ -336,7 +335,7 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
     """Index ``ids`` into new segments of a fresh index, in ``procs`` processes, and commit them.
 
     Each process flushes a segment whenever its share of ``budget`` is reached
-    (``segments`` counts them); merging them is the caller's. ``beside`` are other
+    (``flushing`` counts them); merging them is the caller's. ``beside`` are other
     jobs run in the same pool meanwhile (the copy clusters of a rebuild); their
     results are returned. Progress shows as one bar per phase of ``phases``.
     """

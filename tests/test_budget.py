@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,21 +92,10 @@ def merged(home: Path) -> tuple[int, Counter[str]]:
 
 
 def test_a_small_budget_flushes_several_segments(built):
-    assert built["seen"]["segments"] >= 4  # flushed at the 4 MiB floor, again and again
+    assert built["seen"]["flushing"] >= 3  # flushed at the 4 MiB floor, again and again
     ix = Archive(built["whole"]).index_dir.open()
     assert segment_count(ix) == 1
     ix.close()
-
-
-def test_the_segments_of_a_small_budget_merged_hold_what_one_segment_built_whole_holds(built, tmp_path):
-    home = tmp_path / "small"
-    shutil.copytree(built["small"], home)
-    before, seen = merged(home)
-    assert before >= 2
-    assert seen["merging"] > 0
-    assert postings(home) == postings(built["whole"])
-    assert answers(home) == answers(built["whole"])
-    assert Archive(home).check().ok
 
 
 def test_the_index_under_a_small_budget_answers_as_one_segment_built_whole(built):
@@ -115,7 +103,7 @@ def test_the_index_under_a_small_budget_answers_as_one_segment_built_whole(built
     assert answers(built["small"]) == answers(built["whole"])
 
 
-def test_an_index_of_several_segments_scores_as_one_segment(built, tmp_path, monkeypatch):
+def test_several_segments_score_as_one_and_merge_into_what_one_built_whole_holds(built, tmp_path, monkeypatch):
     # BM25's statistics (document frequencies, field lengths) are summed over segments.
     monkeypatch.setattr(archive.home, "merge_new", lambda *args, **kwargs: 1)
     home = tmp_path / "unmerged"
@@ -124,6 +112,13 @@ def test_an_index_of_several_segments_scores_as_one_segment(built, tmp_path, mon
     assert segment_count(ix) >= 3
     ix.close()
     assert answers(home) == answers(built["whole"])
+    # Merged term by term into one, they hold what one segment built whole holds.
+    before, seen = merged(home)
+    assert before >= 3
+    assert seen["merging"] > 0
+    assert postings(home) == postings(built["whole"])
+    assert answers(home) == answers(built["whole"])
+    assert Archive(home).check().ok
 
 
 def test_a_live_merge_under_a_small_budget_keeps_every_article(built, tmp_path):
@@ -146,7 +141,7 @@ def test_a_large_add_to_an_archive_flushes_segments_at_the_budget(built, tmp_pat
     seen, progress = counting()
     report = Archive(home, memory=parse_memory("32M")).add([str(sample)], progress=progress, procs=1)
     assert report.counts()["added"] == 199
-    assert seen["segments"] >= 3
+    assert seen["flushing"] >= 2
     assert Archive(home).check().ok
     assert postings(home) == postings(built["whole"])
 
