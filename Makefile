@@ -1,10 +1,12 @@
 # Two commands on a fresh machine with only python3:
 #   make run   - install, import seeds/ if the archive is empty, serve http://127.0.0.1:5000
+#                (another port: make run PORT=5001; another archive: make run HOME_DIR=/path)
 #   make test  - install with the test extra, lint (ruff), type-check (mypy) and run the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOME_DIR ?= $(CURDIR)
+PORT     ?= 5000
 
 .PHONY: run test install clean
 
@@ -18,7 +20,7 @@ $(BIN)/archive: pyproject.toml
 install: $(BIN)/archive
 
 run: install
-	ARCHIVE_HOME=$(HOME_DIR) $(BIN)/archive serve --seed --host 127.0.0.1 --port 5000
+	ARCHIVE_HOME=$(HOME_DIR) $(BIN)/archive serve --seed --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(BIN)/ruff check .

@@ -11,6 +11,7 @@ The public API, by pipeline stage::
 Every error raised on purpose is an :class:`ArchiveError`.
 """
 
+from .engines import search
 from .errors import (
     ArchiveBusy,
     ArchiveError,
@@ -22,6 +23,7 @@ from .errors import (
     IndexMissing,
     IngestError,
     InvalidArticle,
+    Overloaded,
     TooManyAttempts,
 )
 from .home import AddReport, Archive, CheckReport
@@ -40,7 +42,6 @@ from .search import (
     SearchResults,
     Spans,
     marked_html,
-    search,
 )
 
 __all__ = [
@@ -49,4 +50,5 @@ __all__ = [
     "Spans", "marked_html", "SORTS", "ArticleView", "READING_WINDOW",
     "ArchiveError", "ArchiveBusy", "ArticleNotFound", "BadParameter", "IndexMissing", "IndexDamaged",
     "HomeMissing", "HomeUnavailable", "IngestError", "InvalidArticle", "TooManyAttempts",
+    "Overloaded",
 ]

@@ -49,26 +49,54 @@ from whoosh.analysis import Analyzer, Token
 from whoosh.lang import stopwords_for_language
 
 __all__ = ["WORD_PATTERN", "WORD_RE", "APOSTROPHES", "ELISIONS", "STOP_WORDS", "fold", "stem_variants",
-           "words", "tokens", "split_words", "normalize", "normalize_text", "has_accents", "accents_agree",
-           "Analysis", "Span", "Chain", "FRENCH", "accent_term", "ChainAnalyzer"]
+           "words", "tokens", "split_words", "normalize", "normalize_text", "join_numbers", "has_accents",
+           "accents_agree", "GROUP_SEPARATORS", "NUMBER_RE", "Analysis", "Span", "Chain", "FRENCH", "accent_term",
+           "ChainAnalyzer"]
 
 #: Every character a reader or a PDF uses as an apostrophe.
 APOSTROPHES = "'’ʼ‘`´"
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"  # soft hyphen, zero-width characters
 _PART = rf"\w[\w{_MARKS}{_INVISIBLE}]*"
+#: What separates the digit groups of one number: a space, a no-break, narrow no-break
+#: or thin space, or a dot (``2 000``, ``2\u202f000``, ``2.000``).
+GROUP_SEPARATORS = " \u00a0\u202f\u2009."
+# A number: groups of three digits after one to three (``1 000 000``), a decimal comma
+# after (``2 000,5``), or a decimal comma alone (``2,5``). Not inside a longer number or word.
+_NUMBER = (rf"(?<![\w.,])(?:[0-9]{{1,3}}(?:[{GROUP_SEPARATORS}][0-9]{{3}})+(?:,[0-9]+)?|[0-9]+,[0-9]+)"
+           rf"(?![\w{_MARKS}{_INVISIBLE}]|[{GROUP_SEPARATORS},][0-9])")
+# After an apostrophe or &, a word may start with an invisible character (``aujourd’\u00adhui``).
+_LINKED = rf"(?:[{APOSTROPHES}&][{_INVISIBLE}]*{_PART})*"
 #: A Unicode word (decomposed accents and invisible characters inside it included);
-#: an apostrophe or & between word characters keeps it whole; ``O.N.U.`` is one word.
-WORD_PATTERN = (rf"(?:{_PART}[{APOSTROPHES}])?(?:(?:[^\W\d_]\.){{2,}}|[^\W\d_](?:\.[^\W\d_])+)(?!\w)"
-                rf"|{_PART}(?:[{APOSTROPHES}&]{_PART})*")
+#: an apostrophe or & between word characters keeps it whole; ``O.N.U.`` is one word;
+#: a number's digit groups are one word (``2 000``).
+WORD_PATTERN = (rf"{_NUMBER}"
+                rf"|(?:{_PART}[{APOSTROPHES}])?(?:(?:[^\W\d_]\.){{2,}}|[^\W\d_](?:\.[^\W\d_])+)(?!\w)"
+                rf"|{_PART}{_LINKED}")
 WORD_RE = re.compile(WORD_PATTERN)
-# The pattern's first branch (acronyms) needs a letter right after a dot: text without
-# one is tokenized by the second branch alone, about a third faster, same tokens.
-_PLAIN_WORD_RE = re.compile(rf"{_PART}(?:[{APOSTROPHES}&]{_PART})*")
+NUMBER_RE = re.compile(_NUMBER)
+# The pattern's first branch (numbers) needs a digit, a separator or comma and a digit,
+# its second (acronyms) a letter right after a dot: text without them is tokenized by
+# the last branch alone, about a third faster, same tokens.
+_PLAIN_WORD_RE = re.compile(rf"{_PART}{_LINKED}")
+_NUMBER_WORD_RE = re.compile(rf"(?=[0-9])(?:{_NUMBER})|{_PART}{_LINKED}")
 _DOT_LETTER_RE = re.compile(r"\.[^\W\d_]")
+_DIGIT_GROUP_RE = re.compile(rf"[0-9][{GROUP_SEPARATORS},][0-9]")
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    """Return the fastest pattern that finds the chain's words in ``text``."""
+    if _DOT_LETTER_RE.search(text):
+        return WORD_RE
+    return _NUMBER_WORD_RE if _DIGIT_GROUP_RE.search(text) else _PLAIN_WORD_RE
+
+
+# Splitting at the chain's words keeps them (the group) between the gaps.
+_SPLITS = {p: re.compile(f"({p.pattern})") for p in (WORD_RE, _NUMBER_WORD_RE, _PLAIN_WORD_RE)}
 ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
 _ELISION_RE = re.compile(r"^(?:%s)’(?=\w)" % "|".join(ELISIONS))
-_NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for c in _INVISIBLE}, ".": None})
+# (No word but a number holds a space: dropping them joins a number's digit groups.)
+_NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for c in _INVISIBLE + GROUP_SEPARATORS}})
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'"})
 _stemmer = Stemmer.Stemmer("french", 0)  # no cache of its own: ours are larger, and its own slowed new words
 
@@ -116,16 +144,14 @@ def words(text: str) -> list[str]:
 
 def tokens(text: str) -> list[str]:
     """Split text into raw tokens exactly as :func:`words` does, faster on text without acronyms."""
-    return (WORD_RE if _DOT_LETTER_RE.search(text) else _PLAIN_WORD_RE).findall(text)
+    return _pattern(text).findall(text)
 
 
-# Splitting at the chain's words keeps them (the group) between the gaps.
-_WORD_SPLIT, _PLAIN_WORD_SPLIT = re.compile(f"({WORD_PATTERN})"), re.compile(f"({_PLAIN_WORD_RE.pattern})")
 
 
 def split_words(text: str) -> list[str]:
     """Split text into gap, token, gap, token, …, gap: the tokens of :func:`tokens`, and what lies between."""
-    return (_WORD_SPLIT if _DOT_LETTER_RE.search(text) else _PLAIN_WORD_SPLIT).split(text)
+    return _SPLITS[_pattern(text)].split(text)
 
 
 def normalize(raw: str) -> str:
@@ -145,6 +171,14 @@ def normalize_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text.translate(_TEXT_NORMAL))
 
 
+_DROP_SEPARATORS = str.maketrans({c: None for c in GROUP_SEPARATORS})
+
+
+def join_numbers(text: str) -> str:
+    """Write a number's digit groups together, as the chain reads them: ``2 000`` → ``2000`` (queries)."""
+    return NUMBER_RE.sub(lambda m: m.group().translate(_DROP_SEPARATORS), text)
+
+
 def has_accents(word: str) -> bool:
     """Tell whether a word carries accents (ligatures are spelling, not accents)."""
     return any(unicodedata.combining(c) for c in unicodedata.normalize("NFD", word.translate(_LIGATURES)))
@@ -162,20 +196,88 @@ def _letters(word: str) -> list[tuple[str, str, bool]]:
     return out
 
 
+_ACUTE, _GRAVE, _CIRCUMFLEX, _DIAERESIS = "\u0301", "\u0300", "\u0302", "\u0308"
+_VOWELS = frozenset("aeiouy")
+#: Consonant pairs read as one consonant before a vowel (``réglementaire``, ``sécheresse``).
+_PAIRS = frozenset("bl br cl cr dr fl fr gl gr pl pr tr vr ch gn ph th gu qu".split())
+
+
+def _mute_e_follows(letters: list[tuple[str, str, bool]], i: int) -> bool:
+    """Tell whether the letter after ``i`` opens a syllable whose e is mute (``é|ne|ment``, ``é|gle|ment``).
+
+    The syllable is a consonant (or a pair such as ``gl``, ``ch``) then an unaccented e,
+    which ends the word (``-e``, ``-es``, ``-ent``) or is followed by one consonant and a vowel.
+    """
+    # An accented letter is written as its base and a mark, so that it is never an unaccented e.
+    rest = ["".join((base, marks)) for base, marks, _ in letters[i + 1:]]
+    k = 2 if "".join(rest[:2]) in _PAIRS else 1
+    if len(rest) <= k or rest[0] in _VOWELS or not rest[0].isalpha() or rest[k] != "e":
+        return False
+    after = "".join(rest[k + 1:])
+    return (after in ("", "s", "nt") or (len(rest) >= k + 3 and rest[k + 1] not in _VOWELS
+                                         and rest[k + 1].isalpha() and rest[k + 2][:1] in _VOWELS))
+
+
+#: Words keeping their circumflex in the 1990 reform (it tells them apart): dû, mû, crû, fût,
+#: and mûr, sûr, jeûne with their derivatives (by their folded beginnings).
+_KEEPS_CIRCUMFLEX = frozenset({"du", "mu", "cru", "fut"})
+_KEEPS_CIRCUMFLEX_START = (("mur", 1), ("sur", 1), ("jeun", 2))
+
+
+def _reform_allows(typed: list[tuple[str, str, bool]], printed: list[tuple[str, str, bool]], i: int) -> bool:
+    """Tell whether the 1990 spelling reform makes two accents on letter ``i`` the same word's spellings."""
+    base, marks, _ = typed[i]
+    pmarks = printed[i][1]
+    if base == "e" and {marks, pmarks} == {_ACUTE, _GRAVE}:
+        # é or è before a syllable with a mute e: événement / évènement, réglementaire / règlementaire.
+        return _mute_e_follows(typed, i) and _mute_e_follows(printed, i)
+    if base in "iu" and {marks, pmarks} == {_CIRCUMFLEX, ""}:
+        # No circumflex on i and u (maîtresse / maitresse, coût / cout), but where it tells words apart.
+        folded = "".join(b for b, _, _ in typed)
+        if folded in _KEEPS_CIRCUMFLEX or any(folded.startswith(w) and i == at for w, at in _KEEPS_CIRCUMFLEX_START):
+            return False
+        # The passé simple and the imperfect subjunctive keep theirs: nous vînmes, vous fûtes.
+        ending = folded[i + 1:]
+        return not (ending in ("mes", "tes", "nmes", "ntes") and i and folded[i - 1] not in _VOWELS)
+    if {marks, pmarks} == {_DIAERESIS, ""}:
+        # The tréma moves onto the u it makes heard: aiguë / aigüe, ambiguïté / ambigüité.
+        return _trema_moved(typed, printed, i)
+    return False
+
+
+def _trema_moved(typed: list[tuple[str, str, bool]], printed: list[tuple[str, str, bool]], i: int) -> bool:
+    """Tell whether one word has the tréma on ``gu`` + e/i's vowel and the other on its u, at ``i``."""
+    at = i if typed[i][0] == "u" else i - 1  # the u's place
+    if at < 1 or at + 1 >= min(len(typed), len(printed)) or typed[at - 1][0] != "g":
+        return False
+    if typed[at][0] != "u" or typed[at + 1][0] not in "ei" or printed[at + 1][0] != typed[at + 1][0]:
+        return False
+    pair, other = (typed[at][1], typed[at + 1][1]), (printed[at][1], printed[at + 1][1])
+    return {pair, other} == {(_DIAERESIS, ""), ("", _DIAERESIS)}
+
+
 def accents_agree(typed: str, printed: str) -> bool:
     """Tell whether a printed form carries the accents a reader typed.
 
-    Letters are compared while they agree (the stem; an inflection may follow):
-    ``côte`` agrees with ``côtes`` and ``COTE`` (capitals often lose their accents
-    in print) but not with ``côté``; ``mère`` does not agree with ``mer``;
-    ``événement`` agrees with ``évènement``.
+    Letters are compared while they agree (the stem; an inflection may follow), and
+    each accent is a letter of its own: ``côte`` agrees with ``côtes`` and ``COTE``
+    (an unaccented capital may have lost its accent in print) but not with ``côté``,
+    nor ``maïs`` with *Maya* (another letter where the stem has the typed accent);
+    ``pécheur`` does not agree with ``pêcheur``, nor ``élève`` with ``élévation``.
+    The 1990 spelling reform's alternatives agree: ``événement`` and ``évènement``
+    (é or è before a mute e), ``maîtresse`` and ``maitresse`` (no circumflex on i, u),
+    ``aiguë`` and ``aigüe`` (the tréma on the u).
     """
-    for (base, marks, _), (pbase, pmarks, upper) in zip(_letters(typed), _letters(printed)):
+    t, p = _letters(typed), _letters(printed)
+    stem = _letters(_stemmer.stemWord(typed.lower()))
+    in_stem = next((i for i, (a, b) in enumerate(zip(stem, t)) if a[:2] != b[:2]), min(len(stem), len(t)))
+    for i, ((base, marks, _), (pbase, pmarks, upper)) in enumerate(zip(t, p)):
         if base != pbase:
-            return True  # the inflection: accents there are the word's form, not the reader's
-        if marks != pmarks and not (upper and not pmarks) and not (base == "e" and marks and pmarks):
-            # (Any accent on an e agrees with any other: the 1990 spelling reform made
-            # événement and évènement, réglementation and règlementation both correct.)
+            # Past the typed word's stem, the inflection: accents there are the word's form, not the
+            # reader's. Within it, a typed accent the printed letter lacks (``maïs`` and *Maya*,
+            # which the stemmer also reads ``mai``) is a missing accent.
+            return not (i < in_stem and marks)
+        if marks != pmarks and not (upper and not pmarks) and not _reform_allows(t, p, i):
             return False
     return True
 
@@ -262,8 +364,7 @@ class Chain:
             exact.append(e)
             if s:
                 search.extend(s)
-                if not (form.isascii() and form.islower()):
-                    accent.extend(accent_term(key, form) for key in s)
+                accent.extend(accent_term(key, form) for key in s)
         return exact, search, accent
 
     def search_terms(self, text: str) -> tuple[str, ...]:
@@ -281,11 +382,12 @@ FRENCH = Chain()
 def accent_term(key: str, form: str) -> str:
     """Return an accent field's term of a printed form: one of its search terms, ``|``, the form.
 
-    Only forms with an accent or a capital are indexed: a lowercase unaccented form
-    never carries an accent a reader typed. A form is indexed under each of its
-    search terms, and all forms of a search term share a prefix, so
+    Every form is indexed (a lowercase unaccented one too: ``citant`` keeps the
+    accent of ``cité``, which lies past their common stem). A form is indexed under
+    each of its search terms, and all forms of a search term share a prefix, so
     ``côte`` finds ``Côtes`` and ``COTE`` under ``cot|`` and keeps those whose
-    accents agree (:func:`accents_agree`).
+    accents agree (:func:`accents_agree`); ``manifestant NEAR/3 police`` reads the
+    forms of ``manifest`` there to find their positions.
     """
     return f"{key}|{form}"
 
@@ -294,7 +396,7 @@ class ChainAnalyzer(Analyzer):
     """A :class:`Chain` in the shape of a Whoosh analyzer, for the index schema.
 
     ``kind="search"`` yields each token's search terms (stop words yield none),
-    ``kind="exact"`` its exact term, ``kind="accent"`` its accent term (see
+    ``kind="exact"`` its exact term, ``kind="accent"`` its accent terms (see
     :func:`accent_term`); positions count every token.
     """
 
@@ -320,8 +422,7 @@ class ChainAnalyzer(Analyzer):
             elif self.kind == "exact":
                 terms = (exact,)
             else:
-                keep = search and not (form.isascii() and form.islower())
-                terms = tuple(accent_term(key, form) for key in search) if keep else ()
+                terms = tuple(accent_term(key, form) for key in search)
             for term in terms:
                 token.text = term
                 token.boost = 1.0

@@ -8,7 +8,7 @@ line reader for :func:`archive.ingest.read_incoming` that sends the file's
 lines, a few hundred at a time, to worker processes; they return the articles
 with their hash and signature computed, and the store takes them in the file's
 order, a few chunks ahead of it at most (memory does not grow with the file).
-A bad line fails the file with the same message as when read in one process.
+A bad line fails alone with the same message as when read in one process.
 The reader also reports the bytes read, for the progress bar.
 """
 
@@ -18,13 +18,14 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
 from . import copies
 from .errors import IngestError
 from .identity import Incoming
-from .ingest import LinesReader, jsonl_articles, read_lines
+from .ingest import Item, LinesReader, jsonl_articles, read_lines
 from .workers import die_with_parent
 
 __all__ = ["BULK_BYTES", "lines_reader"]
@@ -42,7 +43,7 @@ def lines_reader(procs: int, advance: Callable[[int], None]) -> LinesReader:
     """Return a JSON Lines reader using ``procs`` worker processes (1: this one) that reports bytes read."""
 
     def read(lines: Iterable[tuple[int, bytes]], name: str, overrides: Mapping[str, Any] | None, base: str,
-             remember: bool) -> Iterator[Incoming]:
+             remember: bool) -> Iterator[Item]:
         if procs <= 1:
             yield from read_lines(_counted(lines, advance), name, overrides, base, remember)
             return
@@ -56,11 +57,12 @@ def lines_reader(procs: int, advance: Callable[[int], None]) -> LinesReader:
             pending = deque(submit(chunk) for chunk in islice(chunks, procs * AHEAD))
             while pending:
                 result, size = pending.popleft()
-                items, failure = result.get()
-                yield from items
-                if failure is not None:
-                    source, reason, code, params = failure
-                    raise IngestError(source, reason, code=code, **params)
+                for entry in result.get():
+                    if isinstance(entry, Incoming):
+                        yield entry
+                    else:
+                        source, reason, code, params = entry
+                        yield IngestError(source, reason, code=code, **params)
                 advance(size)
                 pending.extend(submit(chunk) for chunk in islice(chunks, 1))
 
@@ -80,17 +82,19 @@ def _chunks(lines: Iterable[tuple[int, bytes]]) -> Iterator[list[tuple[int, byte
 
 
 def _read_chunk(chunk: list[tuple[int, bytes]], name: str, overrides: Mapping[str, Any] | None, base: str,
-                remember: bool) -> tuple[list[Incoming], Failure | None]:
-    """Read lines into articles ready to store (a worker process); stop at the first bad line."""
-    out: list[Incoming] = []
-    try:
-        for lineno, raw in chunk:
-            for item in jsonl_articles(raw, lineno, name, overrides, base, remember):
-                item.article.content_hash()  # both kept in the article, which travels with them
-                copies.prepare(item.article)
-                out.append(item)
-    except IngestError as exc:
-        # Sent back as fields: an exception with keyword-only arguments does not unpickle.
-        params = {k: v for k, v in exc.params.items() if k not in ("source", "reason")}
-        return out, (exc.source, exc.reason, exc.code, params)
-    return out, None
+                remember: bool) -> list[Incoming | Failure]:
+    """Read lines into articles ready to store (a worker process); a bad line gives its failure, in order."""
+    out: list[Incoming | Failure] = []
+    for lineno, raw in chunk:
+        try:
+            items = jsonl_articles(raw, lineno, name, overrides, base, remember)
+        except IngestError as exc:
+            # Sent back as fields: an exception with keyword-only arguments does not unpickle.
+            params = {k: v for k, v in exc.params.items() if k not in ("source", "reason")}
+            out.append((exc.source, exc.reason, exc.code, params))
+            continue
+        for item in items:
+            if isinstance(item, Incoming):
+                item.article.content_hash()  # kept in the article, which travels back with it
+                out.append(replace(item, signed=copies.prepare(item.article)))
+    return out

@@ -147,28 +147,31 @@ def cli(ctx: click.Context, home: Path | None, wait: float) -> None:
 @click.option("--url", help="URL of the original (single file only).")
 @click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
               show_default=True, help="Processes reading a large JSON Lines file, and building a first index.")
+@click.option("--all-or-nothing", "whole", is_flag=True, help="One bad item (a JSON Lines line…) fails its whole file.")
+@click.option("--follow-symlinks", is_flag=True, help="Read symbolic links that lead out of an added folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @_memory_option
 @click.pass_context
 @_edge
-def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str | None,
-        source: str | None, authors: tuple[str, ...], tags: tuple[str, ...], url: str | None,
-        procs: int, as_json: bool, memory: int | None) -> None:
-    """Add articles: files (.txt .md .json .jsonl), folders, globs, or - for JSON Lines on stdin."""
+def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str | None, source: str | None,
+        authors: tuple[str, ...], tags: tuple[str, ...], url: str | None, procs: int, whole: bool,
+        follow_symlinks: bool, as_json: bool, memory: int | None) -> None:
+    """Add articles: files (.txt .md .jsonl .html .xml .warc…), folders, globs, https:// pages, or - (stdin)."""
     overrides = {"title": title, "date": date, "source": source, "authors": list(authors),
                  "tags": list(tags), "url": url}
     if any(overrides.values()) and (len(paths) != 1 or paths[0] == "-" or Path(paths[0]).is_dir()):
         raise click.UsageError("--title/--date/--source/--author/--tag/--url apply to one file only")
     start = _clock()
-    report = _archive(ctx, memory=memory).add(list(paths), overrides=overrides, progress=_bar, procs=procs)
+    report = _archive(ctx, memory=memory).add(list(paths), overrides=overrides, progress=_bar, procs=procs,
+                                              all_or_nothing=whole, follow_symlinks=follow_symlinks)
     counts = report.counts()
     if as_json:
         click.echo(_json({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
                           "failures": [{"source": f.source, "reason": f.reason} for f in report.failures],
-                          "notes": report.notes}))
+                          "notes": report.notes, "undated": report.undated}))
     else:
         for note in report.notes:
-            click.echo(f"note: {note}", err=True)
+            click.echo(terminal_safe(f"note: {note}"), err=True)
         for failure in report.failures:
             click.echo(terminal_safe(f"failed: {failure.source}: {failure.reason}"), err=True)
             if failure.discarded:
@@ -178,6 +181,10 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
                            err=True)
         click.echo("{added} added, {updated} updated, {unchanged} unchanged, {failed} failed".format(**counts)
                    + f"; {_plural(report.paragraphs, 'paragraph')} in {_seconds(start)}")
+        if report.undated:
+            shown = ", ".join(report.undated[:5]) + (", …" if len(report.undated) > 5 else "")
+            click.echo(terminal_safe(f"note: {_plural(len(report.undated), 'article')} without a date ({shown}): "
+                                     "listed by the day added, outside date filters; give one with --date"), err=True)
     sys.exit(1 if report.failures else 0)
 
 
@@ -227,8 +234,10 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @_edge
 def show(ctx: click.Context, article_id: str, revision: int | None, as_json: bool) -> None:
     """Show one article (or one of its versions)."""
-    store = _archive(ctx, create=False).store
-    article = store.get(article_id) if revision is None else store.revision(article_id, revision)
+    from .engines import engine_for
+
+    engine = engine_for(_archive(ctx, create=False))
+    article = engine.article(article_id) if revision is None else engine.revision(article_id, revision)
     if as_json:
         click.echo(_json(article.to_record(), indent=2))
         return
@@ -266,14 +275,20 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @cli.command()
 @click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
               show_default=True, help="Indexing processes.")
+@click.option("--engine", type=click.Choice(["whoosh", "opensearch"]),
+              help="Move the archive to this engine (its config is written once the new index is complete).")
+@click.option("--hosts", help="With --engine opensearch: the cluster's URLs, comma-separated.")
+@click.option("--index", "index_alias", default="", help="With --engine opensearch: the index alias to use.")
 @_memory_option
 @click.pass_context
 @_edge
-def rebuild(ctx: click.Context, procs: int, memory: int | None) -> None:
+def rebuild(ctx: click.Context, procs: int, engine: str | None, hosts: str | None, index_alias: str,
+            memory: int | None) -> None:
     """Rebuild the search index from the store (the live index answers until the new one is ready)."""
     start = _clock()
     archive = _archive(ctx, memory=memory)
-    blocks = archive.rebuild(procs=procs, progress=_bar)
+    blocks = archive.rebuild(procs=procs, progress=_bar, engine=engine, index=index_alias,
+                             hosts=[h.strip() for h in (hosts or "").split(",") if h.strip()])
     click.echo(f"index rebuilt: {_plural(len(archive.store), 'article')}, {_plural(blocks, 'paragraph')}"
                f" in {_seconds(start)}")
 
@@ -306,14 +321,18 @@ def check(ctx: click.Context, repair: bool, procs: int, as_json: bool, memory: i
     sys.exit(0 if report.ok or report.repaired else 1)
 
 
+_FROM_HELP = "From this year, month or day: 2019, 2019-12, 05/12/2019 (day first), '5 décembre 2019'."
+_TO_HELP = "To this year, month or day (the same forms as --from)."
+
+
 def _filters(func: F) -> F:
     """Add the search filters (--source, --author, --tag, --from, --to) to a command."""
     for option in reversed([
             click.option("--source", "sources", multiple=True, help="Only this source (repeatable, ORed)."),
             click.option("--author", "authors", multiple=True, help="Only this author (repeatable, ORed)."),
             click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable, ORed)."),
-            click.option("--from", "date_from", help="From date: YYYY, YYYY-MM or YYYY-MM-DD."),
-            click.option("--to", "date_to", help="To date: YYYY, YYYY-MM or YYYY-MM-DD.")]):
+            click.option("--from", "date_from", help=_FROM_HELP),
+            click.option("--to", "date_to", help=_TO_HELP)]):
         func = option(func)
     return func
 
@@ -344,8 +363,9 @@ def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str,
     def write(out: Any) -> int:
         if whole:
             return archive.export(out, with_history=with_history)
+        from .engines import engine_for
         from .research import export as research_export
-        from .search import SearchRequest, engine_for
+        from .search import SearchRequest
 
         request = SearchRequest.build(query or "", source=sources, author=authors, tag=tags,
                                       date_from=date_from, date_to=date_to, sort=sort)
@@ -368,7 +388,7 @@ def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str,
 @_edge
 def backup(ctx: click.Context, dest: Path) -> None:
     """Copy the store consistently to DEST, even while the server runs."""
-    _archive(ctx).store.backup(dest)
+    _archive(ctx, create=False).store.backup(dest)
     click.echo(f"store backed up to {dest}")
 
 
@@ -392,8 +412,8 @@ class _SearchCommand(click.Command):
 @click.option("--source", "sources", multiple=True, help="Only this source (repeatable, ORed).")
 @click.option("--author", "authors", multiple=True, help="Only this author (repeatable, ORed).")
 @click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable, ORed).")
-@click.option("--from", "date_from", help="From date: YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--to", "date_to", help="To date: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--from", "date_from", help=_FROM_HELP)
+@click.option("--to", "date_to", help=_TO_HELP)
 @click.option("--sort", default="relevance", show_default=True,
               help="Order of the articles: relevance, -date (newest first) or date.")
 @click.option("--page", default="1", show_default=True, help="Page number.")
@@ -408,7 +428,8 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
                date_to: str | None, sort: str, page: str, per_page: str, explain: bool,
                show_copies: bool, as_json: bool) -> None:
     """Search the archive (words ANDed, OR, -word, "phrases", title: author: tag: date:)."""
-    from .search import SearchRequest, engine_for
+    from .engines import engine_for
+    from .search import SearchRequest
 
     # The request validates every option, with the same messages as the web UI.
     request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
@@ -429,8 +450,10 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
             terms = ", ".join(reading.terms) if reading.terms else "-"
             click.echo(f"{reading.text}\t{reading.role}\t{terms}")
         click.echo()
-    click.echo(f"{_plural(results.total_articles, 'article')} · {_plural(results.total_paragraphs, 'paragraph')}"
-               f" (page {results.page}/{results.pages})")
+    grouped = (f" ({_plural(results.publications, 'publication')}, wire copies grouped)"
+               if results.publications > results.total_articles else "")
+    click.echo(f"{_plural(results.total_articles, 'article')}{grouped} · "
+               f"{_plural(results.total_paragraphs, 'paragraph')} (page {results.page}/{results.pages})")
     if results.suggestion:
         click.echo(f"did you mean: {terminal_safe(results.suggestion)}")
     for hit in results.hits:
@@ -454,10 +477,9 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
             click.echo(f"{name}: " + terminal_safe(", ".join(f"{v.value} ({v.count})" for v in values[:10])))
 
 
-
 # The history, copy, research and serve commands live in their own modules; importing
 # them registers them.
-from . import cli_replica, cli_research, cli_serve, cli_versions  # noqa: E402,F401
+from . import cli_feeds, cli_replica, cli_research, cli_serve, cli_versions  # noqa: E402,F401
 
 
 def main() -> None:

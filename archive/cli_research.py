@@ -9,6 +9,7 @@ and print the JSON contracts of ``/api/trend`` and ``/api/kwic`` with ``--json``
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -16,6 +17,9 @@ import click
 from .cli import _archive, _edge, _filters, _json, _plural, cli, terminal_safe
 
 __all__ = ["trend", "kwic"]
+
+#: What a query of several words written on purpose holds: quotes, operators, fields, signs.
+_OPERATORS = re.compile(r'["():*~]|(?:^|\s)-|\b(?:OR|OU|AND|ET|NOT|SAUF|NEAR|PRES)\b')
 
 
 @cli.command()
@@ -30,9 +34,10 @@ def trend(ctx: click.Context, queries: tuple[str, ...], by: str | None, sources:
           authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None, date_to: str | None,
           as_json: bool) -> None:
     """Count the articles matching each query (up to 4) per year, month or day."""
+    from .engines import engine_for
     from .research import trend as compute
     from .research.periods import as_by
-    from .search import SearchRequest, engine_for
+    from .search import SearchRequest
 
     requests = [SearchRequest.build(q, source=sources, author=authors, tag=tags, date_from=date_from,
                                     date_to=date_to) for q in queries]
@@ -66,11 +71,16 @@ def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page
          sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...], date_from: str | None,
          date_to: str | None, as_csv: bool, as_json: bool) -> None:
     """Show every occurrence of a query in its context (a concordance), aligned."""
-    import csv
-
+    from .csvfile import write_table
+    from .engines import engine_for
     from .research import concordance
-    from .search import SearchRequest, engine_for
+    from .search import SearchRequest
 
+    text = " ".join(query)
+    if len(text.split()) > 1 and not _OPERATORS.search(text):
+        # The shell ate the quotes of `archive kwic "gilets jaunes"`: each word is found on its own.
+        click.echo(f"hint: the words are shown and counted each on its own; for the phrase, quote it "
+                   f"inside the shell's quotes: archive kwic '\"{terminal_safe(text)}\"'", err=True)
     request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
                                   date_from=date_from, date_to=date_to)
     result = concordance(engine_for(_archive(ctx, create=False)), request, width=width, page=page,
@@ -79,12 +89,8 @@ def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page
         click.echo(_json(result.to_dict()))
         return
     if as_csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["id", "n", "date", "title", "left", "match", "right"])
-        for line in result.lines:
-            d = {**line.to_dict(), "n": line.n + 1}  # paragraphs numbered from 1, as everywhere shown
-            writer.writerow([d[k] if d[k] is not None else "" for k in
-                             ("id", "n", "date", "title", "left", "match", "right")])
+        header, *rows = result.rows()
+        write_table(sys.stdout, [str(h) for h in header], rows)
         return
     color = sys.stdout.isatty()
     click.echo(f"{_plural(result.total, 'occurrence')} (page {result.page}/{result.pages})", err=True)

@@ -5,15 +5,21 @@ warms the search engine (the index opened, the spelling vocabulary built) before
 the first request, and says in one line why it cannot listen (a busy port, a
 missing address) instead of a traceback. ``archive serve --workers 2`` answers
 « retraites » and « grève » on two cores at once: a pre-forked gunicorn whose
-workers each open the archive themselves (:mod:`.prefork`).
+workers each open the archive themselves (:mod:`.prefork`). ``archive serve
+--fetch-every 15m`` also runs ``archive feeds fetch`` every 15 minutes, each
+time in a child process (no fetch shares the server's memory, threads or
+SQLite connections), its summary lines going to the server's log.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
+import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,11 +43,15 @@ __all__ = ["serve"]
               help="Processes; over 1, a pre-forked gunicorn serves on that many cores.")
 @click.option("--seed/--no-seed", default=False,
               help="Import the bundled seeds/ first when the archive is empty.")
+@click.option("--fetch-every", help="Also run `archive feeds fetch` this often: 15m, 1h, 90s.")
 @click.pass_context
 @_edge
-def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, seed: bool) -> None:
-    """Serve the web UI: waitress in this process, or ``--workers N`` gunicorn processes."""
+def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, seed: bool,
+          fetch_every: str | None) -> None:
+    """Serve the web UI: waitress in this process, or gunicorn processes with --workers N."""
     archive = _archive(ctx)
+    if fetch_every is not None:
+        fetching(archive.home, duration(fetch_every))
     if seed and len(archive.store) == 0:
         report = archive.add([str(seed_folder())])
         click.echo("seeded: {added} added".format(**report.counts()), err=True)
@@ -126,3 +136,26 @@ def _serve_error(exc: OSError, host: str, port: int) -> str:
     if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
         return f"cannot listen on {host}:{port}: this machine has no such address (try --host 127.0.0.1)"
     return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+
+
+def duration(text: str) -> float:
+    """Return the seconds of ``15m``, ``1h``, ``90s`` or ``90``; raise a usage error for anything else."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
+    if m is None or float(m[1]) == 0:
+        raise click.BadParameter(f"not a duration: {text!r} (use 15m, 1h or 90s)", param_hint="--fetch-every")
+    return float(m[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[m[2]]
+
+
+def fetching(home: Path, seconds: float) -> tuple[threading.Event, threading.Thread]:
+    """Run ``archive feeds fetch`` on ``home`` every ``seconds`` from a daemon thread; set the event to stop."""
+    stop = threading.Event()
+    command = [sys.executable, "-m", "archive.cli", "--home", str(home), "feeds", "fetch"]
+
+    def loop() -> None:
+        while not stop.wait(seconds):
+            # Its lines (one a feed) go to the server's log; a failed feed is its exit code 1, not ours.
+            subprocess.run(command, stdin=subprocess.DEVNULL, stdout=2, check=False)
+
+    thread = threading.Thread(target=loop, name="feeds-fetch", daemon=True)
+    thread.start()
+    return stop, thread

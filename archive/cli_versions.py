@@ -23,7 +23,7 @@ __all__ = ["history", "duplicates"]
 @_edge
 def history(ctx: click.Context, article_id: str, as_json: bool) -> None:
     """List every stored version of an article, oldest first (removed articles too)."""
-    store = _archive(ctx).store
+    store = _archive(ctx, create=False).store
     entries = store.history(article_id)
     if as_json:
         click.echo(_json([e.to_dict() for e in entries]))
@@ -43,7 +43,7 @@ def history(ctx: click.Context, article_id: str, as_json: bool) -> None:
 @_edge
 def duplicates(ctx: click.Context, as_json: bool) -> None:
     """List the clusters of wire copies (largest first), with their weakest similarity."""
-    store = _archive(ctx).store
+    store = _archive(ctx, create=False).store
     found = store.duplicates()
     if as_json:
         click.echo(_json([c.to_dict() for c in found]))

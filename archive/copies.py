@@ -36,12 +36,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from .model import Article
 
-__all__ = ["SCHEMA", "Cluster", "folded_words", "signature", "similarity", "prepare", "Placer", "forget",
-           "rebuild", "clusters", "THRESHOLD"]
+__all__ = ["SCHEMA", "Cluster", "Signed", "folded_words", "signature", "similarity", "prepare", "Placer",
+           "forget", "rebuild", "clusters", "THRESHOLD"]
 
 #: Estimated Jaccard similarity of 5-word shingles from which two articles are copies
 #: (calibrated on the shared corpus: bench/copies.py, bench/README.md).
@@ -57,6 +56,8 @@ HELD = 4096
 #: Keeps the bytes of [a-z0-9], turns every other into a space.
 _WORD_BYTES = bytes(c if chr(c) in string.ascii_lowercase + string.digits else 32 for c in range(256))
 _BASE = 1_000_003  # shingle polynomial base: odd, < 2^31 so products stay below 2^63
+#: An article's MinHash signature (None: too short to compare) and its band keys.
+Signed = tuple[np.ndarray | None, list[int]]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signatures (id TEXT PRIMARY KEY, sig BLOB NOT NULL) WITHOUT ROWID;
@@ -83,9 +84,16 @@ class Cluster:
 
 @lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    # datasketch 2.0.0's permutations (seed 1, affine32): the stored signatures depend on them.
-    a, b = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+    """Return the 128 affine permutations ``a·h + b`` (mod 2^32, ``a`` odd) the stored signatures depend on.
+
+    They are datasketch 2.0.0's (``MinHash(num_perm=128, seed=1, scheme="affine32")``),
+    drawn the way it draws them: numpy's legacy generator, whose stream numpy keeps
+    stable, seeded 1. (Importing datasketch cost two seconds of scipy for two arrays.)
+    """
+    gen = np.random.RandomState(1)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
 class _WordHashes(dict[bytes, int]):
@@ -132,6 +140,9 @@ def signature(article: Article) -> np.ndarray | None:
 def _minhash(shingles: np.ndarray) -> np.ndarray:
     """Return the 128 minimums of the permuted shingle hashes: datasketch's affine32 MinHash, in numpy.
 
+    (datasketch's own ``update_batch`` gives the same values at half the speed: it
+    calls a hash function per shingle; bench/copies.md.)
+
     Each hash is mixed by MurmurHash3's finalizer, then permuted by ``a·h + b``
     modulo 2^32; duplicates need no removal, a minimum ignores them.
     """
@@ -148,14 +159,10 @@ def _minhash(shingles: np.ndarray) -> np.ndarray:
     return out
 
 
-def prepare(article: Article) -> tuple[np.ndarray | None, list[int]]:
-    """Return an article's signature and band keys, computed once (a reading process may do it ahead)."""
-    # Kept in the frozen article's __dict__ (pickled with it), like its content hash.
-    prepared: tuple[np.ndarray | None, list[int]] | None = article.__dict__.get("_copies")
-    if prepared is None:
-        sig = signature(article)
-        prepared = article.__dict__["_copies"] = (sig, [] if sig is None else _band_keys(sig))
-    return prepared
+def prepare(article: Article) -> Signed:
+    """Return an article's signature and band keys (a reading process computes them ahead: ``Incoming.signed``)."""
+    sig = signature(article)
+    return sig, [] if sig is None else _band_keys(sig)
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -187,9 +194,12 @@ class Placer:
         self.held: dict[int, list[str]] = {}  # band key → ids placed since the last flush
         self.keys: dict[str, list[int]] = {}  # id → its held band keys
 
-    def place(self, article: Article) -> list[str]:
-        """Index an article's signature and join it to the cluster of its copies; return the copies found."""
-        return self.place_signed(article.id, *prepare(article))
+    def place(self, article: Article, signed: Signed | None = None) -> list[str]:
+        """Index an article's signature and join it to the cluster of its copies; return the copies found.
+
+        ``signed``: what :func:`prepare` returned for it, if computed ahead (it is computed otherwise).
+        """
+        return self.place_signed(article.id, *(signed or prepare(article)))
 
     def place_signed(self, article_id: str, sig: np.ndarray | None, keys: list[int]) -> list[str]:
         """Place an article by its id, signature and band keys (see :meth:`place`)."""

@@ -27,6 +27,8 @@ __all__ = [
     "IndexDamaged",
     "HomeUnavailable",
     "TooManyAttempts",
+    "Overloaded",
+    "EngineUnavailable",
 ]
 
 
@@ -121,6 +123,13 @@ class TooManyAttempts(ArchiveError):
     code = "too_many_attempts"
 
 
+class Overloaded(ArchiveError):
+    """A costly research request (an export, a concordance) came while others already ran and waited."""
+
+    http_status = 429
+    code = "overloaded"
+
+
 class HomeMissing(ArchiveError):
     """A read-only command was pointed at a folder that holds no archive."""
 
@@ -129,3 +138,11 @@ class HomeMissing(ArchiveError):
     def __init__(self, home: str) -> None:
         super().__init__(f"no archive in {home} (add articles first, or pass --home)", home=home)
         self.home = home
+
+
+class EngineUnavailable(ArchiveError):
+    """The search cluster cannot be reached (every host down, or no cluster manager elected)."""
+
+    exit_code = 4
+    http_status = 503
+    code = "engine_unavailable"

@@ -19,21 +19,27 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, TypeVar
 
 from . import bulk
 from .analysis import FRENCH, Chain
 from .budget import Budget, release, rss
-from .errors import ArchiveBusy, ArchiveError, HomeMissing, HomeUnavailable, IngestError
+from .errors import ArchiveBusy, ArchiveError, EngineUnavailable, HomeMissing, HomeUnavailable, IngestError
 from .failpoints import failpoint
+from .identity import Incoming
 from .indexing import FastWriter, IndexDir, Report, build_segments, until_full, write_articles
-from .ingest import Source, find_sources, read_incoming
+from .ingest import Item, Source, find_sources, read_incoming, web
+from .ingest.html import MAX_PAGE_BYTES
 from .integrity import READ_ERRORS, verify_files, verify_segments, write_manifest
 from .merging import merge_new, merge_segments
 from .model import Article
 from .store import Outcome, Store
 from .workers import Bars, Progress, no_progress
 from .workers import report as report_progress
+
+if TYPE_CHECKING:  # the engines package reads homes: imported when first needed, never at import time
+    from .engines.config import EngineConfig
+    from .engines.opensearch.writing import ClusterWriter
 
 __all__ = ["Archive", "AddReport", "CheckReport", "ProgressFactory", "resolve_home"]
 
@@ -65,6 +71,10 @@ class AddReport:
     notes: list[str] = field(default_factory=list)
     #: Paragraphs (and headings) of the articles added or updated.
     paragraphs: int = 0
+    #: The articles added or updated without a date (listed by the day they were added).
+    undated: list[str] = field(default_factory=list)
+    #: Articles stored but not yet indexed (the search cluster could not be reached).
+    pending: int = 0
 
     def counts(self) -> dict[str, int]:
         """Return how many articles were added, updated and unchanged, and how many sources failed."""
@@ -157,14 +167,28 @@ class Archive:
 
     def add(self, paths: Sequence[str], *, overrides: Mapping[str, Any] | None = None,
             stdin: BinaryIO | None = None, progress: ProgressFactory | None = None,
-            procs: int = 1, origin: str | None = None) -> AddReport:
-        """Add files, folders, globs or ``-`` (JSON Lines on stdin); one transaction per source.
+            procs: int = 1, origin: str | None = None, all_or_nothing: bool = False,
+            follow_symlinks: bool = False) -> AddReport:
+        """Add files, folders, globs, addresses or ``-`` (JSON Lines on stdin); one transaction per source.
 
-        ``origin`` names sources whose paths do not last (``web`` for a paste or an
-        upload): they are recorded as ``web:<file name>`` and never remembered.
+        An item that cannot be read (a JSON Lines line, a page of a web archive, a
+        document of an export) fails alone and the others are stored; with
+        ``all_or_nothing`` it fails its whole source instead. ``origin`` names
+        sources whose paths do not last (``web`` for a paste or an upload): they
+        are recorded as ``web:<file name>`` and never remembered. Symbolic links
+        leaving an added folder are skipped, with a note, unless ``follow_symlinks``.
         """
-        sources, missing = find_sources(paths)
-        report = AddReport(failures=list(missing))
+        skipped: list[str] = []
+        found, missing = find_sources(paths, follow_symlinks=follow_symlinks, skipped=skipped)
+        report = AddReport(failures=list(missing), notes=skipped)
+        # Addresses are fetched before the write lock is taken: the network must not hold it.
+        sources = []
+        for source in found:
+            try:
+                sources.append(Source(source.path, web.fetch(source.path, limit=MAX_PAGE_BYTES).body)
+                               if source.is_url else source)
+            except IngestError as exc:
+                report.failures.append(exc)
         progress = progress or no_progress
         sizes = [_size(source) for source in sources]
         total = None if any(source.is_stdin for source in sources) else sum(sizes)
@@ -176,8 +200,9 @@ class Archive:
                     lines = bulk.lines_reader(procs if size >= bulk.BULK_BYTES else 1, meter)
                     try:
                         label = f"{origin}:{Path(source.path).name}" if origin else None
-                        items = _counting(read_incoming(source, overrides, stdin, origin=label, lines=lines), read)
-                        report.outcomes.extend(self.store.put(items, report.notes))
+                        items = read_incoming(source, overrides, stdin, origin=label, lines=lines)
+                        stored = _counting(_readable(items, report, all_or_nothing), read)
+                        report.outcomes.extend(self.store.put(stored, report.notes))
                         failpoint("after-store-commit")
                     except IngestError as exc:
                         # One transaction per source: its good articles went with the bad one.
@@ -196,8 +221,25 @@ class Archive:
                                                            f"({type(exc).__name__}: {exc})"))
                     finally:
                         advance(max(0, size - meter.done))  # the rest of the file: blank lines, other formats
+            changed = [i for i, outcome in report.outcomes if outcome != "unchanged"]
+            report.paragraphs = self.store.paragraphs(changed)
+            report.undated = self.store.undated(changed)
+            try:
+                self._sync(progress, procs)
+            except EngineUnavailable as exc:
+                # Stored is what counts: the queue keeps the rest for the next write or a repair.
+                report.pending = len(self.store.pending())
+                report.notes.append(f"indexing pending for {report.pending} articles: {exc}; the next write "
+                                    "or `archive check --repair` catches up")
+        return report
+
+    def add_incoming(self, items: Iterable[Item]) -> AddReport:
+        """Store articles already read (a feed's items) in one transaction, and index them."""
+        report = AddReport()
+        with self.writing():
+            report.outcomes.extend(self.store.put(_readable(items, report, False), report.notes))
             report.paragraphs = self.store.paragraphs(i for i, outcome in report.outcomes if outcome != "unchanged")
-            self._sync(progress, procs)
+            self._sync(no_progress, 1)
         return report
 
     def add_articles(self, articles: Iterable[Article]) -> list[tuple[str, Outcome]]:
@@ -211,18 +253,38 @@ class Archive:
         """Remove articles (all or none) and their index entries; ``purge`` also deletes their history."""
         with self.writing():
             removed = self.store.remove(ids, purge=purge)
-            self._sync(no_progress, 1)
+            try:
+                self._sync(no_progress, 1)
+            except EngineUnavailable as exc:
+                raise EngineUnavailable(f"removed from the store, but {exc}: their removal from the index is "
+                                        "pending (the next write or `archive check --repair` catches up)",
+                                        code=exc.code, **exc.params) from exc
         return removed
 
     def rebuild(self, *, procs: int = 1, progress: ProgressFactory | None = None,
-                chain: Chain = FRENCH) -> int:
+                chain: Chain = FRENCH, engine: str | None = None, hosts: Sequence[str] = (),
+                index: str = "") -> int:
         """Build a new index from the store beside the live one and swap it in; return blocks indexed.
 
         ``chain`` switches stages of the search chain off (the relevance benchmark).
         The copy clusters are recomputed too, meanwhile, by another process.
+        ``engine`` (``whoosh`` or ``opensearch``, with ``hosts`` and ``index``) moves the
+        archive to that engine: its config is written only once the new index is complete.
         """
+        from .engines.config import load_config, save_config
+
         with self.writing():
-            return self._rebuild(progress or no_progress, procs, chain, recluster=True)
+            config = load_config(self.home)
+            target = config if engine is None else config.with_engine(engine, tuple(hosts), index)
+            writer = self._cluster_writer(target)
+            if writer is not None:
+                writer.rebuild(progress or no_progress)
+                blocks = int(self.store.stats()["blocks"])
+            else:
+                blocks = self._rebuild(progress or no_progress, procs, chain, recluster=True)
+            if target != config:
+                save_config(target)
+            return blocks
 
     def sync(self, *, progress: ProgressFactory | None = None) -> None:
         """Bring the index in line with the store's pending changes."""
@@ -258,7 +320,22 @@ class Archive:
         self.store.clear_pending(generation)
         return int(self.store.stats()["blocks"])
 
+    def _cluster_writer(self, config: EngineConfig | None = None) -> ClusterWriter | None:
+        """Return the cluster writer of this home (of ``config``), or None on the embedded engine."""
+        from .engines.config import load_config
+
+        config = config or load_config(self.home)
+        if not config.cluster:
+            return None
+        from .engines.opensearch.writing import ClusterWriter
+
+        return ClusterWriter(config, self.store)
+
     def _sync(self, progress: ProgressFactory, procs: int) -> None:
+        cluster = self._cluster_writer()
+        if cluster is not None:
+            cluster.sync(progress)
+            return
         if not self.index_dir.exists():
             self._rebuild(progress, procs)
             return
@@ -326,6 +403,9 @@ class Archive:
         Damage to the index means a full rebuild; articles that merely differ are
         re-indexed. A repaired report is the verification that followed the repair.
         """
+        cluster = self._cluster_writer()
+        if cluster is not None:
+            return self._check_cluster(cluster, repair, progress or no_progress)
         with self.writing():  # a concurrent commit would look like damage
             report = self._compare()
             if not repair or report.ok:
@@ -346,12 +426,41 @@ class Archive:
         report.damage += [f"still after repair: {line}" for line in after.damage]
         return report
 
+    def _check_cluster(self, cluster: ClusterWriter, repair: bool, progress: ProgressFactory) -> CheckReport:
+        """Compare the store with the cluster's index; with ``repair``, re-index what differs."""
+        with self.writing():
+            found = cluster.compare()
+            report = CheckReport(found.missing, found.extra, found.stale, found.damage, serious=found.serious)
+            if not repair or report.ok:
+                return report
+            cluster.repair(found, progress)
+            after = cluster.compare()
+        report.repaired = not (after.missing or after.extra or after.stale or after.damage)
+        report.damage += [f"still after repair: {line}" for line in after.damage]
+        return report
+
     def _compare(self) -> CheckReport:
         rows = {r.id: r for r in self.store.rows()}
+        try:
+            return self._compare_index(rows)
+        except ArchiveError:
+            raise
+        except Exception as exc:
+            # Whatever a damaged file makes the reading raise (a bad pickle, "Block tag error"):
+            # one line of damage, and a repair rebuilds.
+            report = CheckReport(serious=True)
+            report.damage = [f"index: unreadable ({type(exc).__name__}: {str(exc)[:200]})"]
+            return report
+
+    def _compare_index(self, rows: dict[str, Any]) -> CheckReport:
         report = CheckReport()
         if not self.index_dir.exists():
             report.missing = sorted(rows)
-            report.damage = ["index: missing (never built, or of an older format); run `archive check --repair`"]
+            current = self.index_dir.current_file
+            what = ("index/CURRENT: unreadable, or names no generation" if current.exists()
+                    and self.index_dir.current_name() is None else
+                    "index: missing (never built, or of an older format)")
+            report.damage = [f"{what}; run `archive check --repair`"]
             report.serious = True
             return report
         folder = self.index_dir.path / str(self.index_dir.current_name())
@@ -411,6 +520,18 @@ class Archive:
         return count
 
 
+def _readable(items: Iterable[Item], report: AddReport, all_or_nothing: bool) -> Iterator[Incoming]:
+    """Pass the articles on, and each item's failure to the report (or raise it: all or nothing)."""
+    for item in items:
+        if isinstance(item, IngestError):
+            if all_or_nothing:
+                raise item
+            report.failures.append(item)
+            continue
+        report.notes.extend(item.notes)
+        yield item
+
+
 def _counting(articles: Iterator[T], read: list[int]) -> Iterator[T]:
     for article in articles:
         read[0] += 1
@@ -431,7 +552,9 @@ class _Meter:
 def _size(source: Source) -> int:
     """Return a source file's size in bytes (0 for standard input or a file that cannot be read)."""
     try:
-        return 0 if source.is_stdin else os.path.getsize(source.path)
+        if source.data is not None:
+            return len(source.data)
+        return 0 if source.is_stdin or source.is_url else os.path.getsize(source.path)
     except OSError:
         return 0
 

@@ -15,6 +15,13 @@ other content is stored under a fresh id (``…-2``) with a note, never as an
 update. An explicit ``id`` (JSON, JSON Lines, front matter, sidecar) is always
 the identity, as before.
 
+The other formats remember their items the same way (:mod:`archive.ingest`):
+a fetched page by its address, a feed item by its link (else its guid), a
+WARC page by its record id, a Europresse document by the address of its
+original (else its document number), a line of JSON Lines by ``path:line``.
+Adding a crawl or an export again therefore reports its pages ``unchanged``,
+and a corrected page at the same address is an update of the same id.
+
 Pasted text and API uploads have no lasting origin (their files live in a
 temporary folder), so only their content names them.
 """
@@ -23,9 +30,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .model import Article
+
+if TYPE_CHECKING:
+    from .copies import Signed
 
 __all__ = ["Incoming", "Revision", "resolve_id"]
 
@@ -57,6 +67,8 @@ class Incoming:
     #: Only ``history`` is to be stored: the article was removed, its versions kept.
     removed: bool = False
     notes: list[str] = field(default_factory=list, compare=False)
+    #: Its copy signature and band keys, when computed ahead (by a bulk reading process).
+    signed: Signed | None = field(default=None, compare=False, repr=False)
 
 
 def resolve_id(db: sqlite3.Connection, item: Incoming) -> tuple[str, Decision]:

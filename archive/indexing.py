@@ -11,8 +11,8 @@ aid         the store's integer key of the article (a column only, read
 n           the block number (a column only)
 text        the block's search terms (no positions)
 exact       the block's exact terms, with positions (phrases, proximity)
-accent      the block's printed forms with an accent or a capital, keyed by
-            stem (``cot|Côtes``): typed accents are checked against them
+accent      the block's printed forms, keyed by stem (``cot|Côtes``): typed
+            accents are checked against them, proximity reads a stem's forms
 title       the article's title, search terms (its own BM25 at query time)
 title_exact the title's exact terms, with positions (phrases in titles)
 source,     metadata, exact terms, for ``source:``, ``author:``
@@ -74,7 +74,7 @@ __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_arti
            "build_segments", "until_full"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
-FORMAT = "fr-10"
+FORMAT = "fr-11"
 #: ``report(phase, n)``: ``n`` more units of ``phase`` done.
 Report = Callable[[str, int], None]
 _PACK_ONE = struct.Struct("<I").pack
@@ -229,7 +229,8 @@ class IndexDir:
         """Return the live generation's folder name, or None when there is no index."""
         try:
             name = self.current_file.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+        except (OSError, ValueError):
+            # Missing, unreadable, or bytes that are not UTF-8: no live index (a repair rebuilds one).
             return None
         if not name.startswith("g") or "/" in name or not (self.path / name).is_dir():
             return None

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import IndexDamaged
+from .errors import ArchiveError, IndexDamaged
 from .whoosh_format import index_segments
 
 __all__ = ["MANIFEST", "Problem", "write_manifest", "verify_files", "verify_segments", "ensure_intact", "reading",
@@ -171,9 +171,22 @@ def _verify_files(folder: Path, digests: bool) -> list[Problem]:
         elif digests and _digest(path) != entry.get("blake2b"):
             problems.append(Problem(f"{label}/{name}", "corrupted", "checksum differs"))
     if not interrupted:
+        # A writer killed before its commit (an upload's server SIGKILLed) leaves the files of a
+        # segment no table of contents names: leftovers the next commit deletes, not damage.
+        recorded = {_segment_of(name) for name in files}
         problems += [Problem(f"{label}/{name}", "unrecorded", "not in the manifest")
-                     for name in _indexed_files(folder) if name not in files]
+                     for name in _indexed_files(folder) if name not in files
+                     and (_segment_of(name) is None or _segment_of(name) in recorded)]
     return problems
+
+
+_SEGMENT_RE = re.compile(r"[A-Za-z]+_([a-z0-9]{16})\.")
+
+
+def _segment_of(name: str) -> str | None:
+    """Return the segment id a Whoosh segment file belongs to (None for other files)."""
+    m = _SEGMENT_RE.match(name)
+    return m[1] if m else None
 
 
 def verify_segments(ix: Any) -> tuple[list[Problem], dict[str, int], dict[str, str], dict[str, set[int]]]:
@@ -230,12 +243,48 @@ def _drop_half_open() -> None:
 
 
 def ensure_intact(folder: Path) -> None:
-    """Raise :class:`IndexDamaged` if a file of the generation is missing or not its recorded size."""
-    # Sizes only: cheap enough for every snapshot the search stage opens. An index
-    # older than manifests (no MANIFEST.json) is trusted, as before.
+    """Raise :class:`IndexDamaged` if a file of the generation is missing, not its recorded size, or altered.
+
+    Every file is checked by size; the small ones (tables of contents, columns such as
+    ``aid.col``: what a search reads whole and trusts) by digest too, each file once per
+    process (Whoosh never rewrites one). The large postings and term files are checked
+    by digest when reading them fails (:func:`reading`).
+    """
+    # An index older than manifests (no MANIFEST.json) is trusted, as before.
     problems = [p for p in verify_files(Path(folder), digests=False) if p.serious]
+    if not problems:
+        problems = _small_digests(Path(folder))
     if problems:
         raise damaged(str(problems[0]) + (f" and {len(problems) - 1} more" if len(problems) > 1 else ""))
+
+
+#: Files up to this size are checked by digest whenever a snapshot opens them.
+SMALL_FILE = 8 << 20
+#: The small files already found sound in this process: (path, size, mtime, inode).
+_SOUND: set[tuple[str, int, int, int]] = set()
+
+
+def _small_digests(folder: Path) -> list[Problem]:
+    """Return the small files of a generation whose digest differs from the manifest's."""
+    manifest = _load(folder)
+    files = (manifest or {}).get("files")
+    if not isinstance(files, dict):
+        return []
+    problems = []
+    for name, entry in files.items():
+        path = folder / name
+        try:
+            st = path.stat()
+        except OSError:
+            continue  # (sizes were checked just before: a file gone now went with a newer commit)
+        key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        if st.st_size > SMALL_FILE or key in _SOUND or not isinstance(entry, dict):
+            continue
+        if _digest(path) != entry.get("blake2b"):
+            problems.append(Problem(f"index/{folder.name}/{name}", "corrupted", "checksum differs"))
+        else:
+            _SOUND.add(key)
+    return problems
 
 
 def damaged(detail: str) -> IndexDamaged:
@@ -251,13 +300,14 @@ def reading(folder: Path | str | Callable[[], Path]) -> Iterator[None]:
     """
     try:
         yield
-    except IndexDamaged:
+    except ArchiveError:
         raise
-    except READ_ERRORS as exc:
+    except Exception as exc:
         # A programming error raises the same types: only call it damage when the
-        # files really differ from the manifest, else let the error through.
+        # files really differ from the manifest (digests too: a flipped byte keeps the
+        # size), else let the error through. Whoosh raises a bare Exception for a bad block.
         where = Path(folder() if callable(folder) else folder)
-        problems = [p for p in verify_files(where, digests=False) if p.serious]
+        problems = [p for p in verify_files(where, digests=True) if p.serious]
         if isinstance(exc, FileNotFoundError) or problems:
             raise damaged(str(problems[0]) if problems else _why(exc)) from exc
         raise

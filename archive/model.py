@@ -24,7 +24,6 @@ trip exactly.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import hashlib
 import json
@@ -34,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .dates import BadDate, read_bound
 from .errors import BadParameter, InvalidArticle
 
 __all__ = ["Block", "Article", "parse_date", "check_date_bound", "is_heading", "valid_id", "nfc",
@@ -61,7 +61,6 @@ _FR_DATE_RE = re.compile(
 )
 _ISO_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[t ][0-9:.+\-z]*)?$")
 _DMY_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_BOUND_RE = re.compile(r"\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*")
 
 
 def nfc(text: str) -> str:
@@ -103,23 +102,15 @@ def parse_date(value: Any) -> dt.date | None:
 
 
 def check_date_bound(value: str | None, name: str) -> str | None:
-    """Return a search bound (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``); raise BadParameter if no such day exists."""
+    """Return a search bound as typed (the forms of :mod:`archive.dates`); raise BadParameter if it is no date."""
     if value is None or value.strip() == "":
         return None
-    m = _BOUND_RE.fullmatch(value)
-    if m is None:
-        raise BadParameter(f"{name}: not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)", code="bad_date",
-                           param=name, value=value)
-    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
-    # Checked here, at the edges, because the search stage's own parser turned month 0
+    # Checked here, at the edges, because the search stage's own parser once turned month 0
     # into an OverflowError (a 500) and month 13 of an upper bound into January.
-    if year < 1:
-        raise BadParameter(f"{name}: impossible year in {value!r}", code="bad_date", param=name, value=value)
-    if not 1 <= month <= 12:
-        raise BadParameter(f"{name}: impossible month in {value!r} (months are 01 to 12)", code="bad_date",
-                           param=name, value=value)
-    if not 1 <= day <= calendar.monthrange(year, month)[1]:
-        raise BadParameter(f"{name}: impossible day in {value!r}", code="bad_date", param=name, value=value)
+    try:
+        read_bound(value)
+    except BadDate as exc:
+        raise BadParameter(f"{name}: {exc}", code="bad_date", param=name, value=value) from None
     return value
 
 

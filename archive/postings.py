@@ -4,7 +4,7 @@ Take « Les cheminots investissent la gare. » as block 12 of a segment. Its fiv
 raw tokens are looked up in the segment's :class:`Vocabulary`; a token met for
 the first time (``investissent``) is analysed once by the chain
 (:meth:`~archive.analysis.Chain.word`): exact term ``investissent``, search term
-``invest``, no accent term (lowercase, no accent). Every later occurrence of it
+``invest``, accent term ``invest|investissent``. Every later occurrence of it
 costs one dictionary lookup, and the block is kept as five integers.
 
 When the segment is written (:meth:`SegmentBuilder.build`), each field's postings
@@ -113,8 +113,7 @@ class Vocabulary(dict[str, int]):
         _, exact, search, form = self.chain.word(raw)
         self.exact.add((exact,))
         self.search.add(search)
-        keep = search and not (form.isascii() and form.islower())
-        self.accent.add(tuple(accent_term(key, form) for key in search) if keep else ())
+        self.accent.add(tuple(accent_term(key, form) for key in search))
         i = self[raw] = len(self)
         return i
 

@@ -31,15 +31,15 @@ The tree is evaluated by :mod:`archive.search.matching`, through the same
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .analysis import ELISIONS, FRENCH, Chain, has_accents, normalize_text, words
+from .analysis import ELISIONS, FRENCH, Chain, has_accents, join_numbers, normalize_text, words
+from .dates import read_bound
 from .model import parse_date
 
-__all__ = ["Word", "Phrase", "Prefix", "Fuzzy", "And", "Or", "Not", "Node", "Reading", "Query",
+__all__ = ["Word", "Phrase", "Near", "Prefix", "Fuzzy", "And", "Or", "Not", "Node", "Reading", "Query",
            "parse_query", "parse_date_bound", "repeated_clauses", "MAX_CLAUSES"]
 
 #: Clauses beyond this many are ignored, which bounds the work of one query.
@@ -49,7 +49,17 @@ _FIELDS = {"title": "title", "titre": "title", "author": "author", "auteur": "au
 _OR = {"OR", "OU", "|"}
 _NOT = {"NOT", "SAUF"}
 _AND = {"AND", "ET", "&&"}
-_NEAR_RE = re.compile(r"(?:NEAR|PRES|PRÈS)/(\d{1,2})")
+_NEAR_RE = re.compile(r"(NEAR|PRES|PRÈS)/(\d+)")
+#: The widest proximity: ``NEAR/1000`` is read as ``NEAR/99`` (and the explanation says so).
+MAX_NEAR = 99
+
+
+def _capped_near(token: str) -> str:
+    """Return a NEAR/N operator with N capped at :data:`MAX_NEAR` (any other token unchanged)."""
+    m = _NEAR_RE.fullmatch(token.upper())
+    return f"{token.split('/')[0]}/{MAX_NEAR}" if m and int(m.group(2)) > MAX_NEAR else token
+
+
 _FUZZY_RE = re.compile(r"(.+?)~([12])?")
 _TOKEN_RE = re.compile(
     r"""(?P<lp>\()|(?P<rp>\))
@@ -86,6 +96,18 @@ class Phrase:
 
 
 @dataclass(frozen=True)
+class Near:
+    """Words within ``slop`` positions of the first, in any order, each in any of its forms.
+
+    Each word is read as a plain word is (its search terms, a typed accent kept).
+    """
+
+    text: str
+    words: tuple[Word, ...]
+    slop: int
+
+
+@dataclass(frozen=True)
 class Fuzzy:
     """A word to match within ``distance`` edits, against the archive's own words."""
 
@@ -117,7 +139,7 @@ class Not:
     child: Node
 
 
-Node = Word | Phrase | Prefix | Fuzzy | And | Or | Not
+Node = Word | Phrase | Near | Prefix | Fuzzy | And | Or | Not
 
 
 @dataclass
@@ -147,25 +169,17 @@ class Query:
 
 
 def parse_date_bound(value: str | dt.date | None, *, end: bool) -> dt.date | None:
-    """Parse ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as the first (or last) day it covers."""
+    """Parse a typed bound (``2019``, ``2019-12``, ``05/12/2019``, ``5 décembre 2019``…) as its first (or last) day."""
     if value is None or value == "" or isinstance(value, dt.date):
         return parse_date(value)
-    m = re.fullmatch(r"\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*", str(value))
-    if not m:
-        raise ValueError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
-    year, month, day = int(m[1]), m[2], m[3]
-    if month is None:
-        return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
-    mon = int(month)
-    if day is None:
-        return dt.date(year, mon, calendar.monthrange(year, mon)[1] if end else 1)
-    return dt.date(year, mon, int(day))
+    bound = read_bound(str(value))  # (a BadDate is a ValueError)
+    return bound.last() if end else bound.first()
 
 
 def parse_query(text: str, chain: Chain = FRENCH) -> Query:
     """Parse a query with the chain that indexed the archive; never raise."""
     text = text or ""
-    normal = normalize_text(text)
+    normal = join_numbers(normalize_text(text))
     try:
         query = _Parser(text, normal, chain, keep_stops=False).parse()
         if query.root is None and query.words:
@@ -261,12 +275,26 @@ class _Parser:
                 break
             self.i += 1
             pieces = [t[1] for t in self.tokens[start:self.i] if not _NEAR_RE.fullmatch(t[1].upper())]
-            terms = tuple(t for p in pieces for t in _exact_terms(self.chain, p))
-            typed = " ".join(t[1] for t in self.tokens[start:self.i])
+            within = min(int(m.group(2)), MAX_NEAR) or 1
+            # The explanation shows the distance searched, capped: NEAR/1000 reads NEAR/99.
+            typed = " ".join(_capped_near(t[1]) for t in self.tokens[start:self.i])
             self.readings = [r for r in self.readings if r.text not in pieces]
-            self.read(typed, "near", list(terms))
-            node = Phrase(typed, terms, None, int(m.group(1)) or 1) if len(terms) > 1 else node
+            self.words.extend(words(pieces[-1]))
+            node = self.near(typed, " ".join(p.strip('"') for p in pieces), within) or node
         return node
+
+    def near(self, typed: str, text: str, slop: int) -> Node | None:
+        """Read words within ``slop`` positions of each other, each as a plain word (forms, accents)."""
+        found: list[Word] = []
+        for raw in words(text):
+            variants = self.chain.search_terms(raw)
+            if variants:
+                form = self.chain.word(raw).form
+                found.append(Word(raw, variants, None, form.lower() if has_accents(form) else None))
+        self.read(typed, "near", [t for w in found for t in w.terms])
+        if not found:
+            return None
+        return Near(typed, tuple(found), slop) if len(found) > 1 else found[0]
 
     def and_expr(self) -> Node | None:
         nodes: list[Node] = []
@@ -369,6 +397,8 @@ class _Parser:
 
     def phrase(self, text: str, field_name: str | None, slop: int, typed: str) -> Node | None:
         self.words.extend(words(text))
+        if slop and field_name is None:
+            return self.near(typed, text, slop)
         terms = _exact_terms(self.chain, text)
         self.read(typed, "near" if slop else ("field" if field_name else "phrase"), list(terms))
         if not terms:

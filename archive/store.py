@@ -202,7 +202,7 @@ class Store:
                     outcomes[article.id] = "added" if outcomes.get(article.id) == "added" else "updated"
                 revisions.add_revision(db, article, digest, item.origin, item.stored_at or now)
                 if self.detect_copies:
-                    placer.place(article)
+                    placer.place(article, item.signed)
                 db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article.id,))
                 db.execute("INSERT INTO changes SELECT ?, aid FROM articles WHERE id = ?",
                            (generation, article.id))
@@ -240,6 +240,12 @@ class Store:
         """Return how many paragraphs (headings included) the stored articles among ``ids`` have."""
         return int(self.db.execute("SELECT coalesce(sum(nblocks), 0) FROM articles WHERE id IN"
                                    " (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)).fetchone()[0])
+
+    def undated(self, ids: Iterable[str]) -> list[str]:
+        """Return the stored articles among ``ids`` that have no date, by id."""
+        rows = self.db.execute("SELECT id FROM articles WHERE date IS NULL AND id IN"
+                               " (SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(list(ids)),))
+        return [r[0] for r in rows]
 
     def pending(self) -> list[str]:
         """Return the ids whose index entries may not match the store yet."""
@@ -329,7 +335,8 @@ class Store:
 
     def revision(self, article_id: str, number: int) -> Article:
         """Return version ``number`` of an article; raise :class:`ArticleNotFound` when there is none."""
-        article = revisions.revision(self.db, article_id, number)
+        # SQLite integers are 64-bit: a larger number (from a URL) is no version, not an OverflowError.
+        article = revisions.revision(self.db, article_id, number) if 1 <= number < 2 ** 63 else None
         if article is None:
             raise ArticleNotFound(f"{article_id} revision {number}")
         return article
@@ -385,13 +392,14 @@ class Store:
         return [r[0] for r in db.execute("SELECT DISTINCT aid FROM changes WHERE gen > ?", (generation,))]
 
     def facet_values(self, aids: list[int] | None = None
-                     ) -> tuple[list[tuple[int, str, str | None]], dict[str, list[tuple[int, str]]]]:
-        """Return ``(aid, id, date)`` of every article (or of ``aids``) and ``(aid, value)`` pairs per facet."""
+                     ) -> tuple[list[tuple[int, str, str | None, str]], dict[str, list[tuple[int, str]]]]:
+        """Return ``(aid, id, date, day added)`` of every article (or of ``aids``), ``(aid, value)`` pairs per facet."""
         db = self.db
         where, args = "", ()  # type: tuple[str, tuple[str, ...]]
         if aids is not None:
             where, args = "WHERE a.aid IN (SELECT value FROM json_each(?))", (json.dumps(aids),)
-        articles = db.execute(f"SELECT aid, id, date FROM articles a {where} ORDER BY aid", args).fetchall()
+        articles = db.execute(f"SELECT aid, id, date, substr(added, 1, 10) FROM articles a {where} ORDER BY aid",
+                              args).fetchall()
         facets = {
             "source": db.execute(f"SELECT aid, source FROM articles a {where}"
                                  f"{' AND' if where else ' WHERE'} source IS NOT NULL", args).fetchall(),

@@ -41,6 +41,9 @@ REPORT_SECONDS = 0.25
 
 _reports: Any = None  # this worker's queue to the parent
 _pending: dict[str, int] = {}
+#: The phase name of a job's last report (after every other), and the seconds a finished
+#: operation waits for the end marker of a job whose worker died.
+_END, END_WAIT = "\x00end", 10.0
 _last = [0.0]
 
 _PR_SET_PDEATHSIG = 1
@@ -143,13 +146,22 @@ def run_jobs(jobs: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]], procs: 
     with Bars(progress, phases) as bars, \
             ctx.Pool(procs, initializer=_start_worker, initargs=(os.getpid(), reports)) as pool:
         results = [pool.apply_async(_run, (job, args)) for job, args in jobs]
+        ended, deadline = 0, float("inf")
         while True:
             done = all(r.ready() for r in results)
-            # Once done, a short last wait: a worker's queue sends its last reports in a thread.
             for phase, n in _drain(reports, 0.05 if done else REPORT_SECONDS):
-                bars(phase, n)
+                if phase == _END:
+                    ended += 1
+                else:
+                    bars(phase, n)
             bars(None, 0)
-            if done:
+            # A job's result can arrive before its last reports: a worker's queue sends them
+            # from a thread, late on a busy machine (the bar stopped at 17,808 of 17,854).
+            # Each job's end marker comes after them; a job that sent none (its worker died)
+            # is waited for a bounded time.
+            if done and deadline == float("inf"):
+                deadline = time.monotonic() + END_WAIT
+            if done and (ended >= len(jobs) or time.monotonic() > deadline):
                 break
         return [r.get() for r in results]
 
@@ -195,10 +207,13 @@ class Bars:
 
 
 def _run(job: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    """Run one job in a worker, then send what it has not reported yet."""
-    result = job(*args)
-    report("", 0, flush=True)
-    return result
+    """Run one job in a worker, then send what it has not reported yet and its end marker."""
+    try:
+        return job(*args)
+    finally:
+        report("", 0, flush=True)
+        if _reports is not None:
+            _reports.put((_END, 0))
 
 
 def _drain(reports: Any, wait: float) -> Iterator[tuple[str, int]]:

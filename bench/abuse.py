@@ -1,6 +1,7 @@
 """Hostile requests beside ordinary searches: what a reader waits while an attacker pushes.
 
     .venv/bin/python bench/abuse.py HOME [--seconds 40] [--hostile 3] [--threads 4]
+    .venv/bin/python bench/abuse.py HOME --research [--workers 2] [--seconds 20]
 
 Adds (once) a 30,000-paragraph article to HOME (id ``abuse-huge``, paragraphs of
 the corpus cut to 300 characters), starts ``archive serve`` on a free loopback
@@ -13,14 +14,21 @@ token guesses, an operator soup, fuzzy and prefix floods, a full CSV export, an
 impossible date, a hostile Host header. Prints the ordinary requests' p50/p95
 in both phases and each hostile kind's count, statuses and median, as markdown.
 Only loopback is used; every loop is bounded in time.
+
+``--research`` replaces the hostile mix by the research tools' worst (issue 22):
+four threads each sorting a concordance of 120 ORed prefixes (``/api/kwic?order=left``
+and ``right``, a different set of prefixes every time, so no cache helps) and four
+threads each exporting the whole archive (``/export?format=csv``, ``csv-excel``,
+``jsonl`` and ``/export.csv``), every one in a loop, beside the ordinary reader;
+``--workers N`` serves with ``archive serve --workers N``.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
-import math
 import os
 import random
 import socket
@@ -35,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from latency import load_queries  # noqa: E402
+from percentiles import p50, p95  # noqa: E402
 
 HUGE_ID, HUGE_PARAGRAPHS = "abuse-huge", 30_000
 TOKEN = "abuse-bench-secret-token"
@@ -95,6 +104,28 @@ def hostile_requests() -> list[tuple[str, str, str, dict[str, str]]]:
     ]
 
 
+def research_requests() -> list[tuple[str, str, str, dict[str, str]]]:
+    """Return the hostile research requests, one per attacker thread (``{n}``: a fresh prefix set)."""
+    return [("concordance, 120 prefixes, order=left", "GET", "/api/kwic?order=left&q={n}", {}),
+            ("concordance, 120 prefixes, order=right", "GET", "/api/kwic?order=right&q={n}", {}),
+            ("concordance, 120 prefixes, order=left, page 2", "GET", "/api/kwic?order=left&page=2&q={n}", {}),
+            ("concordance, 120 prefixes, order=right, csv", "GET", "/kwic.csv?order=right&q={n}", {}),
+            ("whole-archive export, csv", "GET", "/export?format=csv", {}),
+            ("whole-archive export, csv-excel", "GET", "/export?format=csv-excel", {}),
+            ("whole-archive export, jsonl", "GET", "/export?format=jsonl", {}),
+            ("whole-archive export, /export.csv", "GET", "/export.csv", {})]
+
+
+_PAIRS = ["".join(p) for p in itertools.product("abcdefgilmnoprstuv", repeat=2)]
+
+
+def prefixes(n: int) -> str:
+    """Return a query of 120 ORed two-letter prefixes, a different set for each ``n``."""
+    start = (n * 7) % len(_PAIRS)
+    chosen = (_PAIRS[start:] + _PAIRS[:start])[:120]
+    return urllib.parse.quote(" OR ".join(f"{p}*" for p in chosen))
+
+
 class Client:
     """Requests over one loopback connection at a time, timed."""
 
@@ -118,11 +149,6 @@ class Client:
         return status, time.perf_counter() - t
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] if ordered else float("nan")
-
-
 def ordinary(client: Client, queries: list[str], seconds: float, seed: int) -> tuple[list[float], int]:
     """Run ordinary searches one after the other for ``seconds``; return latencies (ms) and failures."""
     rng = random.Random(seed)
@@ -144,13 +170,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=40.0)
     ap.add_argument("--hostile", type=int, default=3)
     ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=0, help="Serve with --workers N (0: waitress alone).")
+    ap.add_argument("--research", action="store_true", help="The research tools' hostile requests instead.")
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "news-fr.jsonl")
     ap.add_argument("--queries", type=Path, default=ROOT.parent / "shared" / "peers" / "queries.txt")
     a = ap.parse_args()
-    ensure_huge(a.home, a.corpus)
+    if not a.research:
+        ensure_huge(a.home, a.corpus)
     port = free_port()
     env = {**os.environ, "ARCHIVE_ADMIN_TOKEN": TOKEN}
-    server = subprocess.Popen([*ARCHIVE, "--home", str(a.home), "serve",
+    workers = ["--workers", str(a.workers)] if a.workers else []
+    server = subprocess.Popen([*ARCHIVE, "--home", str(a.home), "serve", *workers,
                                "--port", str(port), "--threads", str(a.threads)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = Client(port)
@@ -170,19 +200,22 @@ def main() -> None:
         stop = threading.Event()
         seen: dict[str, list[tuple[int, float]]] = {}
         lock = threading.Lock()
-        requests = hostile_requests()
+        requests = research_requests() if a.research else hostile_requests()
+        hostile = len(requests) if a.research else a.hostile
+        counter = itertools.count()
 
         def attacker(offset: int) -> None:
             i = offset
             while not stop.is_set():
                 kind, method, path, headers = requests[i % len(requests)]
-                result = client.request(method, path, headers)
+                result = client.request(method, path.replace("{n}", prefixes(next(counter))), headers)
                 with lock:
                     seen.setdefault(kind, []).append(result)
-                i += 1
+                # In --research, each thread keeps its one request.
+                i += 0 if a.research else 1
 
-        attackers = [threading.Thread(target=attacker, args=(k * len(requests) // max(1, a.hostile),))
-                     for k in range(a.hostile)]
+        attackers = [threading.Thread(target=attacker, args=(k * len(requests) // max(1, hostile),))
+                     for k in range(hostile)]
         for t in attackers:
             t.start()
         beside, beside_failed = ordinary(client, queries, a.seconds, 1)
@@ -195,12 +228,13 @@ def main() -> None:
 
     load = os.getloadavg()
     print(f"`bench/abuse.py` on {a.home}: one ordinary reader, {a.seconds:.0f} s per phase, "
-          f"server threads {a.threads}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n")
+          f"server threads {a.threads}, workers {a.workers or 'none (waitress)'}; "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n")
     print("| ordinary searches | requests | failed | p50 ms | p95 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, values, failed in (("alone", alone, alone_failed),
-                                 (f"beside {a.hostile} hostile", beside, beside_failed)):
-        print(f"| {name} | {len(values)} | {failed} | {pct(values, 50):.0f} | {pct(values, 95):.0f} | "
+                                 (f"beside {hostile} hostile", beside, beside_failed)):
+        print(f"| {name} | {len(values)} | {failed} | {p50(values):.0f} | {p95(values):.0f} | "
               f"{max(values, default=float('nan')):.0f} |")
     print("\n| hostile request | sent | statuses | median s | max s |")
     print("|---|---:|---|---:|---:|")
@@ -209,7 +243,7 @@ def main() -> None:
         statuses = ", ".join(f"{s}×{sum(1 for r, _ in results if r == s)}" for s in sorted({r for r, _ in results}))
         times = [t for _, t in results]
         worst = max(times, default=float("nan"))
-        print(f"| {kind} | {len(results)} | {statuses} | {pct(times, 50):.2f} | {worst:.2f} |")
+        print(f"| {kind} | {len(results)} | {statuses} | {p50(times):.2f} | {worst:.2f} |")
 
 
 if __name__ == "__main__":

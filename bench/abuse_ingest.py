@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archive.home import Archive  # noqa: E402
-from archive.ingest import _md_heading, _md_inline  # noqa: E402
+from archive.ingest.markdown import md_heading as _md_heading  # noqa: E402
+from archive.ingest.markdown import md_inline as _md_inline  # noqa: E402
 
 #: name -> (suffix, repeated unit); each unit is repeated up to the requested size.
 CASES = {

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import math
 import os
 import socket
 import subprocess
@@ -27,6 +26,8 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+
+from percentiles import p50, p95
 
 KINDS = [
     ("word", "/?q=covid"),
@@ -63,11 +64,6 @@ def get(port: int, path: str) -> tuple[int, float, bytes]:
         return response.status, (time.perf_counter() - t) * 1000, body
     finally:
         conn.close()
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
 def one_round(port: int, article: str) -> dict[str, float]:
@@ -147,9 +143,9 @@ def main() -> None:
     print("| kind | warm p50 ms | warm p95 ms | " + " | ".join(f"{n} ms (× warm p95)" for n in names) + " |")
     print("|---|---:|---:|" + "---:|" * len(names))
     for kind, _ in KINDS:
-        p95 = pct(warm[kind], 95)
-        cells = " | ".join(f"{columns[n][kind]:.0f} ({columns[n][kind] / p95:.1f}×)" for n in names)
-        print(f"| {kind} | {pct(warm[kind], 50):.0f} | {p95:.0f} | {cells} |")
+        warm_p95 = p95(warm[kind])
+        cells = " | ".join(f"{columns[n][kind]:.0f} ({columns[n][kind] / warm_p95:.1f}×)" for n in names)
+        print(f"| {kind} | {p50(warm[kind]):.0f} | {warm_p95:.0f} | {cells} |")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ articles at several thresholds (single linkage, as the store does), and writes
 every cluster down to similarity 0.30, best link first, with the start and
 end of each text and the sentences they share, to ``copies-review.txt`` in the
 run's temporary folder (it quotes the corpus, so it stays out of the tree) for
-checking by eye; bench/README.md gives the verdicts.
+checking by eye; bench/copies.md gives the verdicts.
 
     .venv/bin/python bench/copies.py [--corpus ../shared/corpus/news-fr.jsonl]
 """

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -20,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from percentiles import p50, p95
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -63,12 +64,6 @@ def dir_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
 
-def pct(values: list[float], p: float) -> float:
-    """Return the nearest-rank percentile, as the peer harness computes it."""
-    values = sorted(values)
-    return values[max(0, math.ceil(p / 100 * len(values)) - 1)]
-
-
 def add_one(home: Path) -> dict:
     """Time `archive add` of one new article, then until search finds it."""
     article = {"id": f"bench-{time.time_ns()}", "title": "Un ornithorynque à Quimper",
@@ -105,7 +100,7 @@ def main() -> None:
             search(a.home, text, per_page=10, **kw)
             times.setdefault(f"{text} {kw or ''}".strip(), []).append((time.perf_counter() - t) * 1000)
     flat = [x for v in times.values() for x in v]
-    print(f"queries {len(queries)} x {a.reps}: p50 {pct(flat, 50):.1f} ms, p95 {pct(flat, 95):.1f} ms, "
+    print(f"queries {len(queries)} x {a.reps}: p50 {p50(flat):.1f} ms, p95 {p95(flat):.1f} ms, "
           f"max {max(flat):.1f} ms")
     print(f"RSS after queries {rss_mb():.0f} MB; index on disk {dir_mb(a.home / 'index'):.0f} MB")
     for name, values in sorted(times.items(), key=lambda kv: -statistics.median(kv[1]))[:10]:

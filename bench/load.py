@@ -41,6 +41,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from percentiles import p50, p95
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -211,11 +213,6 @@ def segment(server: Server, clients: int, seconds: float, seed: int, queries: Pa
     cell.rates.append(len(data["latencies"]) / data["elapsed"])
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] if ordered else math.nan
-
-
 def report(servers: list[Server], clients: list[int], cells: dict[tuple[str, int], Cell],
            firsts: dict[str, dict[str, object]], memories: dict[str, list[tuple[float, float]]],
            header: list[str]) -> str:
@@ -226,21 +223,21 @@ def report(servers: list[Server], clients: list[int], cells: dict[tuple[str, int
     verdicts = []
     for s in servers:
         base = cells[(s.spec, clients[0])]
-        base_rate, base_p95 = len(base.latencies) / base.elapsed, pct(base.latencies, 95)
+        base_rate, base_p95 = len(base.latencies) / base.elapsed, p95(base.latencies)
         for c in clients:
             cell = cells[(s.spec, c)]
             n = len(cell.latencies)
             rate = n / cell.elapsed
             lines.append(
-                f"| {s.name} | {c} | {rate:.1f} | {rate / base_rate:.2f} | {pct(cell.latencies, 50):.0f} "
-                f"| {pct(cell.latencies, 95):.0f} | {pct(cell.latencies, 95) / base_p95:.2f} "
+                f"| {s.name} | {c} | {rate:.1f} | {rate / base_rate:.2f} | {p50(cell.latencies):.0f} "
+                f"| {p95(cell.latencies):.0f} | {p95(cell.latencies) / base_p95:.2f} "
                 f"| {1000 * cell.server_cpu / n:.1f} | {cell.server_cpu / cell.elapsed:.2f} "
                 f"| {'/'.join(f'{b:.0f}' for b in cell.busiest) or '–'} | {1000 * cell.client_cpu / n:.1f} "
                 f"| {' / '.join(f'{r:.1f}' for r in cell.rates)} "
                 f"| {min(cell.loads):.1f}–{max(cell.loads):.1f} | {len(cell.errors)} |")
             if c == 4 and clients[0] == 1:
                 verdicts.append(f"* {s.name}: 4 clients {rate / base_rate:.2f}× one client's throughput "
-                                f"(target ≥ 1.4), p95 {pct(cell.latencies, 95) / base_p95:.2f}× (target ≤ 2)")
+                                f"(target ≥ 1.4), p95 {p95(cell.latencies) / base_p95:.2f}× (target ≤ 2)")
     lines += ["", *verdicts, "", "First request of each kind after a start (first ms / median of the next 10 ms):",
               "", "| server | start → first answer s | plain word | misspelt word (suggestion) | facet click "
               "| article view |", "|---|---:|---:|---:|---:|---:|"]

@@ -11,7 +11,10 @@ With ``--peers DIR``, the peers' figures from the peer harness's JSON files
 (``DIR/peerset-<set>.json``, made by ``bench/peersets.sh``) are printed beside ours.
 
     .venv/bin/python bench/relevance.py [--sets piaf,knownitem,news-kw,news-lead]
-        [--ablations] [--chains] [--peers /tmp] [--json out.json]
+        [--ablations] [--chains] [--peers /tmp] [--hosts http://127.0.0.1:9200] [--json out.json]
+
+With ``--hosts``, each set is also indexed into that OpenSearch cluster (an index of
+its own, dropped afterwards) and searched through the cluster engine: the row ``opensearch``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archive.analysis import Chain  # noqa: E402
+from archive.engines import SearchEngine  # noqa: E402
 from archive.home import Archive  # noqa: E402
 from archive.model import Article  # noqa: E402
 from archive.search import Engine, SearchRequest  # noqa: E402
@@ -85,7 +89,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFC", text).lower())
 
 
-def evaluate(engine: Engine, qrels: list[dict], k: int = 10) -> tuple[float, float]:
+def evaluate(engine: SearchEngine, qrels: list[dict], k: int = 10) -> tuple[float, float]:
     """Return recall@k and MRR@k of ORed queries."""
     recall = mrr = 0.0
     for q in qrels:
@@ -98,6 +102,28 @@ def evaluate(engine: Engine, qrels: list[dict], k: int = 10) -> tuple[float, flo
         recall += len(hits) / len(relevant)
         mrr += 1.0 / (hits[0] + 1) if hits else 0.0
     return recall / len(qrels), mrr / len(qrels)
+
+
+def cluster_rows(archive: Archive, hosts: tuple[str, ...], set_name: str, qrel_files: list[str],
+                 qrels: dict[str, list[dict]], replicas: int = 1) -> list[dict]:
+    """Index a set's store into the cluster (its own alias, dropped after) and evaluate the cluster engine."""
+    from archive.engines.config import EngineConfig
+    from archive.engines.opensearch.engine import OpenSearchEngine
+    from archive.engines.opensearch.writing import ClusterWriter
+
+    config = EngineConfig(home=archive.home, engine="opensearch", hosts=hosts, index=f"relevance-{set_name}")
+    writer = ClusterWriter(config, archive.store, replicas=replicas)
+    writer.rebuild(recluster=False)
+    engine = OpenSearchEngine(config)
+    rows = []
+    try:
+        for twin, qfile in zip(("", "-noaccent"), qrel_files):
+            recall, mrr = evaluate(engine, qrels[qfile])
+            rows.append({"set": set_name + twin, "engine": "opensearch", "recall@10": round(recall, 3),
+                         "mrr@10": round(mrr, 3)})
+    finally:
+        writer.drop()
+    return rows
 
 
 def peer_rows(folder: Path, set_name: str) -> list[dict]:
@@ -124,6 +150,8 @@ def main() -> None:
     ap.add_argument("--ablations", action="store_true", help="one row per ranking component switched off")
     ap.add_argument("--chains", action="store_true", help="one row per analysis stage switched off")
     ap.add_argument("--peers", type=Path, help="folder of the peer harness's peerset-<set>.json files")
+    ap.add_argument("--hosts", help="an OpenSearch cluster's hosts (comma-separated): adds the row opensearch")
+    ap.add_argument("--replicas", type=int, default=1, help="with --hosts: replicas (0 on a one-node cluster)")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
     a = ap.parse_args()
     rows: list[dict] = []
@@ -160,6 +188,9 @@ def main() -> None:
                 engine.close()
                 if restore:
                     restore()
+            if a.hosts:
+                for row in cluster_rows(archive, tuple(a.hosts.split(",")), set_name, qrel_files, qrels, a.replicas):
+                    emit(row)
         if a.peers:
             for row in peer_rows(a.peers, set_name):
                 emit(row)

@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archive.research import concordance, trend  # noqa: E402
-from archive.research import kwic as kwic_module  # noqa: E402
 from archive.search import SearchRequest, engine_for  # noqa: E402
 
 TREND_QUERIES = ["grève", "télétravail", "vaccin", "climat"]
@@ -68,7 +67,7 @@ def main() -> None:
     requests = [SearchRequest.build(q) for q in TREND_QUERIES]
     out["trend 4 queries by month"] = timed(lambda: trend(engine, requests, "month"), args.reps)
     out["search (one of them, for scale)"] = timed(lambda: engine.search(requests[0]), args.reps)
-    clear = kwic_module._CACHE.clear
+    clear = engine.derived.clear
     cold = args.cold_reps or args.reps
     for word in args.words:
         req = SearchRequest.build(word)

@@ -5,14 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import threading
-import time
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,107 +13,7 @@ from click.testing import CliRunner
 
 from archive.home import Archive
 from archive.search import close_engines
-from archive.workers import children
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-SEED_ID = "000_00611d59cef2efbe"
-CORPUS = ROOT.parent / "shared" / "corpus"
-
-
-def corpus_file(name: str) -> Path:
-    """Return a shared corpus file, skipping the test when it is absent (failing when required)."""
-    path = CORPUS / name
-    if not path.exists():
-        if os.environ.get("ARCHIVE_REQUIRE_CORPUS") == "1":
-            pytest.fail(f"{path} is required (ARCHIVE_REQUIRE_CORPUS=1) but absent")
-        pytest.skip(f"{path} is absent")
-    return path
-
-
-def start_server(app) -> tuple[object, str, threading.Thread]:
-    """Serve a WSGI app with waitress in a thread; return the server, its URL and the thread."""
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-
-    def run() -> None:
-        try:
-            server.run()
-        except (OSError, ValueError):
-            # Closing the sockets from the test's thread can make the loop's select()
-            # fail: that is the shutdown, not a failure, once stop_server began.
-            if not getattr(server, "stopping", False):
-                raise
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return server, f"http://127.0.0.1:{server.effective_port}", thread
-
-
-def stop_server(server, thread: threading.Thread) -> None:
-    """Stop a server from start_server: workers, open connections, the server, then its thread."""
-    server.stopping = True
-    server.task_dispatcher.shutdown()  # workers first: close() alone races them
-    # Connections still open (keep-alive) would otherwise be collected later, in another
-    # test, as unclosed sockets.
-    for channel in list(server._map.values()):
-        if channel is not server:
-            channel.close()
-    server.close()
-    thread.join(timeout=10)
-
-
-def wait_until(done: Callable[[], object], what: str, seconds: float = 60.0) -> object:
-    """Poll ``done()`` until it returns something true, failing with ``what`` after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not (result := done()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {seconds:g} s")
-        threading.Event().wait(0.05)
-    return result
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def start_workers(home: Path, *options: str, workers: int = 2, env: dict[str, str] | None = None
-                  ) -> tuple[subprocess.Popen, str, list[int]]:
-    """Run ``archive serve --workers N [options]`` for a home; return the master, its URL and its workers' pids."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    master = subprocess.Popen([str(Path(sys.executable).parent / "archive"), "--home", str(home), "serve",
-                               "--workers", str(workers), "--port", str(port), *options],
-                              env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: master.poll() is not None or _answers(url + "/api/search?q=test"), "the server answers",
-                   seconds=180)
-        assert master.poll() is None, f"archive serve exited with code {master.returncode}"
-        pids = wait_until(lambda: len(found := children(master.pid)) == workers and found, f"{workers} workers")
-    except BaseException:
-        stop_workers(master)
-        raise
-    return master, url, list(pids)  # type: ignore[call-overload]
-
-
-def stop_workers(master: subprocess.Popen) -> None:
-    """Stop a server from start_workers (its workers resumed first, should a test have paused them)."""
-    for pid in children(master.pid):
-        os.kill(pid, signal.SIGCONT)
-    master.terminate()
-    try:
-        master.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        master.kill()
-        master.wait()
-
+from tests.support import HUGE_EVERY, HUGE_ID, HUGE_PARAGRAPHS, RECORDS, SEEDS, corpus_file
 
 _CORPUS_FIXTURES = {"sample_home", "sample_copy", "sample_server"}
 
@@ -173,9 +66,6 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-#: The huge article: 30,000 paragraphs, every thousandth about a platypus.
-HUGE_ID, HUGE_PARAGRAPHS, HUGE_EVERY = "compte-rendu", 30_000, 1_000
-
 
 @pytest.fixture(scope="session")
 def huge_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -201,6 +91,15 @@ def sample_copy(sample_home: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def research_home(archive: Archive) -> Archive:
+    """An archive of the five RECORDS articles, for the research tools."""
+    from archive.model import Article
+
+    archive.add_articles([Article.from_record(r) for r in RECORDS])
+    return archive
+
+
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 
@@ -217,6 +116,22 @@ def app(seeded: Archive):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def admin_app(seeded: Archive):
+    """The web app on the seed archive with adding enabled (token ``s3cret``), uploads limited to 64 KiB."""
+    from webui import create_app
+
+    app = create_app({"ARCHIVE_HOME": str(seeded.home), "ARCHIVE_ADMIN_TOKEN": "s3cret",
+                      "MAX_CONTENT_LENGTH": 64 * 1024})
+    yield app
+    app.extensions["archive"].close()
+
+
+@pytest.fixture
+def admin(admin_app):
+    return admin_app.test_client()
 
 
 # An agency dispatch, the same dispatch lightly edited by another title, and an
@@ -263,3 +178,22 @@ def wire_records() -> list[dict]:
         {"id": "marche-traore", "title": "Nouvelle marche pour Adama Traoré",
          "source": "Ouest-France", "date": "2020-07-18", "paragraphs": SAME_SUBJECT},
     ]
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """A 3-node OpenSearch cluster (tools/cluster), started once per session; skipped if it cannot start.
+
+    With ``ARCHIVE_REQUIRE_CLUSTER=1`` (CI) a cluster that cannot start fails the tests instead.
+    """
+    from tests.clusters import ClusterFailed, new_cluster, remove_cluster
+
+    try:
+        local = new_cluster()
+    except (ClusterFailed, OSError, subprocess.SubprocessError) as exc:
+        if os.environ.get("ARCHIVE_REQUIRE_CLUSTER") == "1":
+            pytest.fail(f"the local OpenSearch cluster is required (ARCHIVE_REQUIRE_CLUSTER=1) but did not start:"
+                        f" {exc}")
+        pytest.skip(f"the local OpenSearch cluster did not start: {exc}")
+    yield local
+    remove_cluster(local)

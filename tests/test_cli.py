@@ -1,10 +1,10 @@
 import json
 
 import pytest
-from conftest import SEED_ID, SEEDS, corpus_file
 
 from archive.cli import cli
 from archive.home import Archive
+from tests.support import SEED_ID, SEEDS, corpus_file
 
 
 def run(runner, home, *args, input=None):
@@ -184,15 +184,20 @@ def test_terminal_output_agrees_in_number(runner, home):
     assert "  + 2 more paragraphs" in run(runner, home, "search", "Xiaomi").output
 
 
-def test_a_bad_jsonl_line_says_the_good_ones_were_rolled_back(runner, home, tmp_path):
+def test_a_bad_jsonl_line_fails_alone_or_rolls_back_its_file(runner, home, tmp_path):
     f = tmp_path / "lot.jsonl"
     f.write_text('{"id": "a", "title": "A", "paragraphs": ["Lyon."]}\n'
-                 '{"id": "b", "title": "B", "paragraphs": ["Lyon."]}\n{"id": "c"}\n')
-    r = run(runner, home, "add", str(f))
-    assert r.exit_code == 1
-    assert ("  nothing from this file was stored: its 2 good articles before the error were rolled back too; "
-            "fix the line and add the file again\n") in r.output
+                 '{"id": "c"}\n{"id": "b", "title": "B", "paragraphs": ["Lyon."]}\n')
+    strict = run(runner, home, "add", "--all-or-nothing", str(f))
+    assert strict.exit_code == 1
+    assert ("  nothing from this file was stored: its 1 good article before the error were rolled back too; "
+            "fix the line and add the file again\n") in strict.output
     assert len(Archive(home).store) == 0
+    alone = run(runner, home, "add", str(f))
+    assert alone.exit_code == 1
+    assert alone.output.splitlines()[0] == f"failed: {f}:2: 'paragraphs' must be a list of strings"
+    assert alone.output.splitlines()[1].startswith("2 added, 0 updated, 0 unchanged, 1 failed")
+    assert Archive(home).store.ids() == ["a", "b"]
 
 
 def test_serve_on_a_busy_port_says_so_in_one_line(runner, home):
@@ -208,13 +213,8 @@ def test_serve_on_a_busy_port_says_so_in_one_line(runner, home):
     assert r.output == (f"error: port {port} is already in use on 127.0.0.1: stop the other server "
                         "or choose another --port\n")
 @pytest.fixture
-def research_cli_home(home):
-    from test_research import RECORDS
-
-    from archive.model import Article
-
-    Archive(home).add_articles([Article.from_record(r) for r in RECORDS])
-    return home
+def research_cli_home(research_home):
+    return research_home.home
 
 
 def test_trend_command_table_and_json(runner, research_cli_home):
@@ -344,3 +344,44 @@ def test_search_finding_little_suggests_a_spelling(runner, seeded):
     r = run(runner, seeded.home, "search", "Xiaomo")
     assert r.exit_code == 0
     assert r.output.splitlines()[:2] == ["0 articles · 0 paragraphs (page 1/1)", "did you mean: Xiaomi"]
+
+
+def test_kwic_of_several_unquoted_words_hints_at_the_phrase(runner, seeded):
+    r = runner.invoke(cli, ["--home", str(seeded.home), "kwic", "lei", "jun"])
+    assert r.exit_code == 0
+    assert r.stderr.splitlines()[0] == ("hint: the words are shown and counted each on its own; for the phrase, "
+                                        "quote it inside the shell's quotes: archive kwic '\"lei jun\"'")
+    for query in (['"lei jun"'], ["lei"], ["lei", "OR", "jun"], ["--", "lei", "-jun"], ["titre:lei", "jun"]):
+        r = runner.invoke(cli, ["--home", str(seeded.home), "kwic", *query])
+        assert r.exit_code == 0 and "hint" not in r.stderr, query
+
+
+def test_help_texts_show_no_markup(runner):
+    for command in ([], ["serve"], ["search"], ["kwic"], ["trend"], ["export"], ["add"]):
+        r = runner.invoke(cli, [*command, "--help"])
+        assert r.exit_code == 0 and "``" not in r.output, command
+
+
+def test_make_run_takes_a_port():
+    import shutil
+    import subprocess
+
+    from conftest import ROOT
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(["make", "-n", "-s", "run", "PORT=5123", "BIN=/nowhere/bin", "VENV=/nowhere"],
+                         cwd=ROOT, capture_output=True, text=True).stdout
+    assert "--host 127.0.0.1 --port 5123" in out
+
+
+def test_the_add_report_names_articles_without_a_date(runner, home, tmp_path):
+    (tmp_path / "a.json").write_text('{"id": "a", "title": "Sans date", "paragraphs": ["Brest."]}', encoding="utf-8")
+    (tmp_path / "b.json").write_text('{"id": "b", "title": "Daté", "date": "2025-01-02", "paragraphs": ["Brest."]}',
+                                     encoding="utf-8")
+    r = run(runner, home, "add", str(tmp_path))
+    assert r.exit_code == 0
+    assert ("note: 1 article without a date (a): listed by the day added, outside date filters; give one with --date"
+            in r.stderr)
+    assert json.loads(run(runner, home, "add", str(tmp_path / "a.json"), "--title", "Autre", "--json").stdout)[
+        "undated"] == ["a"]

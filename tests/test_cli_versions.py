@@ -15,10 +15,12 @@ def run(runner, home, *args, input=None):
 def edited(runner, home, tmp_path):
     """A home where article `a` was stored twice (two revisions) and `b` once."""
     f = tmp_path / "a.jsonl"
-    f.write_text(json.dumps({"id": "a", "title": "Un", "paragraphs": ["Lyon gagne."]}) + "\n"
-                 + json.dumps({"id": "b", "title": "Deux", "paragraphs": ["Nice perd."]}) + "\n")
+    # (Dated: an undated article adds a note to the add report.)
+    f.write_text(json.dumps({"id": "a", "title": "Un", "date": "2025-01-02", "paragraphs": ["Lyon gagne."]}) + "\n"
+                 + json.dumps({"id": "b", "title": "Deux", "date": "2025-01-03", "paragraphs": ["Nice perd."]}) + "\n")
     assert run(runner, home, "add", str(f)).exit_code == 0
-    f.write_text(json.dumps({"id": "a", "title": "Un bis", "paragraphs": ["Marseille gagne."]}) + "\n")
+    f.write_text(json.dumps({"id": "a", "title": "Un bis", "date": "2025-01-02", "paragraphs": ["Marseille gagne."]})
+                 + "\n")
     assert run(runner, home, "add", str(f)).output == \
         "0 added, 1 updated, 0 unchanged, 0 failed; 1 paragraph in 1.5 s\n"
     return f
@@ -37,7 +39,8 @@ def test_history_lists_versions_oldest_first(runner, home, edited):
 def test_show_revision(runner, home, edited):
     old = json.loads(run(runner, home, "show", "a", "--revision", "1", "--json").output)
     assert (old["title"], old["paragraphs"]) == ("Un", ["Lyon gagne."])
-    assert run(runner, home, "show", "a", "--revision", "1").output.splitlines() == ["Un", "", "", "Lyon gagne."]
+    shown = run(runner, home, "show", "a", "--revision", "1").output.splitlines()
+    assert shown == ["Un", "2025-01-02", "", "Lyon gagne."]
     missing = run(runner, home, "show", "a", "--revision", "3")
     assert missing.exit_code == 1 and missing.output == "error: no article with id 'a revision 3'\n"
     assert run(runner, home, "show", "a", "--revision", "0").exit_code == 2

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import os
 import subprocess
@@ -23,6 +24,16 @@ def test_a_dispatch_and_its_edited_copy_form_one_cluster(archive, wire_records):
     assert cluster.similarity == 0.84375  # 108 of 128 MinHash values agree
     assert archive.store.clusters() == {"afp-traore": "afp-traore", "copie-traore": "afp-traore"}
     assert archive.store.copies_of(["copie-traore", "marche-traore"]) == {"copie-traore": ["afp-traore"]}
+
+
+def test_signatures_are_the_stored_ones_datasketch_2_0_0_gave(wire_records):
+    # Stored signatures depend on the permutations: without datasketch they are drawn as it drew
+    # them (seed 1, affine32). This digest was computed with datasketch 2.0.0's permutations.
+    sig = copies.signature(Article.from_record(wire_records[0]))
+    assert sig is not None and sig.dtype == np.uint32
+    assert sig[:4].tolist() == [9575325, 53979842, 49188802, 27587503]
+    digest = hashlib.sha256(sig.tobytes()).hexdigest()
+    assert digest == "a3557c55edf8d204765fe0e7eff6d28597f3673c57c0d55d1c0dc5930b4467f6"
 
 
 def test_an_article_on_the_same_subject_is_not_a_copy(archive, wire_records):
@@ -152,3 +163,26 @@ def search_home(archive: Archive, query: str, **kwargs):
     from archive.search import search
 
     return search(archive, query, **kwargs)
+
+
+def test_counts_say_when_wire_copies_are_grouped(archive, wire_records, runner):
+    from archive.cli import cli
+    from webui import create_app
+
+    add(archive, *wire_records)
+    app = create_app({"ARCHIVE_HOME": str(archive.home), "TESTING": True})
+    try:
+        client = app.test_client()
+        body = client.get("/?q=Traoré").get_data(as_text=True)
+        assert "2 articles <span class=\"publications\">(3 publications, reprises regroupées)</span>" in body
+        home = client.get("/?lang=en").get_data(as_text=True)  # the home page matches `archive stats`
+        assert "2 articles <span class=\"publications\">(3 publications, wire copies grouped)</span>" in home
+        assert "publications" not in client.get("/?q=Traoré&copies=show").get_data(as_text=True).split("</p>")[0]
+        api = client.get("/api/search?q=Traoré").get_json()
+        assert (api["total_articles"], api["total_publications"]) == (2, 3)
+    finally:
+        app.extensions["archive"].close()
+    stats = runner.invoke(cli, ["--home", str(archive.home), "stats"]).output
+    assert stats.startswith("articles:   3\n")
+    out = runner.invoke(cli, ["--home", str(archive.home), "search", "Traoré"]).output
+    assert out.startswith("2 articles (3 publications, wire copies grouped) · ")

@@ -54,8 +54,9 @@ def test_ingest_errors_carry_the_reason_as_a_code(archive, tmp_path):
     empty.write_text("")
     report = archive.add([str(bad), str(empty), str(tmp_path / "nope.json")])
     codes = {f.source.rsplit("/", 1)[-1]: (f.code, f.discarded) for f in report.failures}
-    assert codes == {"lot.jsonl:2": ("impossible_date", 1), "vide.txt": ("empty_file", 0),
+    assert codes == {"lot.jsonl:2": ("impossible_date", 0), "vide.txt": ("empty_file", 0),
                      "nope.json": ("no_file", 0)}
+    assert archive.store.ids() == ["a"]  # the bad line failed alone
     failure = next(f for f in report.failures if f.code == "impossible_date")
     assert failure.params["value"] == "2025-02-30"
     assert str(failure).endswith("lot.jsonl:2: impossible date '2025-02-30' (day is out of range for month)")

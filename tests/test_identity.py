@@ -1,8 +1,7 @@
 import json
 
-from conftest import SEED_ID, SEEDS
-
 from archive.model import Article
+from tests.support import SEED_ID, SEEDS
 
 
 def write(path, text):

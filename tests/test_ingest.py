@@ -2,12 +2,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SEED_ID, SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.errors import IngestError
 from archive.ingest import Source, find_sources, read_articles
+from tests.support import SEED_ID, SEEDS
 
 
 def read(path: Path, **overrides):
@@ -37,6 +37,21 @@ def test_txt_without_sidecar_derives_title_and_id(tmp_path):
     assert article.id == "le-maire-a-ete-reelu-dimanche-597a51e86e"  # title slug + content hash
     assert article.title == "Le maire a été réélu dimanche."
     assert len(article.blocks) == 2
+
+
+def test_a_txt_first_line_that_reads_as_a_title_is_the_title_not_also_paragraph_1(tmp_path):
+    f = tmp_path / "lille.txt"
+    f.write_text("La grève s’étend à Lille\n\nLes cheminots sont en grève.\n\nSecond paragraphe.\n",
+                 encoding="utf-8")
+    (article,) = read(f)
+    assert article.title == "La grève s’étend à Lille"
+    assert [b.text for b in article.blocks] == ["Les cheminots sont en grève.", "Second paragraphe."]
+    (given,) = read(f, title="Titre donné")  # a title given elsewhere leaves the text whole
+    assert given.title == "Titre donné" and given.blocks[0].text == "La grève s’étend à Lille"
+    only = tmp_path / "seul.txt"
+    only.write_text("Un intertitre seul\n", encoding="utf-8")
+    (alone,) = read(only)  # a one-line text keeps its line as its text
+    assert alone.title == "Un intertitre seul" and [b.text for b in alone.blocks] == ["Un intertitre seul"]
 
 
 @pytest.mark.parametrize("suffix, body", [
@@ -173,18 +188,27 @@ def test_random_bytes_are_read_or_refused_with_the_file_name(tmp_path, data, suf
         assert all(a.blocks for a in articles)
 
 
-def test_bad_file_in_a_batch_stores_nothing_from_it(tmp_path):
+def test_a_bad_line_fails_alone_unless_all_or_nothing(tmp_path):
     from archive.home import Archive
 
     good = tmp_path / "in" / "good.txt"
     good.parent.mkdir()
     good.write_text("Un texte valable.", encoding="utf-8")
     (tmp_path / "in" / "trunc.jsonl").write_text(
-        '{"id": "ok1", "title": "t", "paragraphs": ["p"]}\n{"id": "ok2", "tit', encoding="utf-8")
+        '{"id": "ok1", "title": "t", "paragraphs": ["p"]}\n{"id": "bad", "date": "2010-02-29", "paragraphs": ["p"]}\n'
+        '{"id": "ok3", "title": "t", "paragraphs": ["p"]}\n{"id": "ok4", "tit', encoding="utf-8")
     (tmp_path / "in" / "noise.json").write_bytes(bytes(range(256)) * 4)
     report = Archive(tmp_path / "home").add([str(tmp_path / "in")])
-    assert report.counts() == {"added": 1, "updated": 0, "unchanged": 0, "failed": 2}
-    assert [r.id for r in Archive(tmp_path / "home").store.rows()] == ["un-texte-valable-dd5852227a"]
+    assert report.counts() == {"added": 3, "updated": 0, "unchanged": 0, "failed": 3}
+    jsonl = str(tmp_path / "in" / "trunc.jsonl")
+    assert [f.source for f in report.failures] == [str(tmp_path / "in" / "noise.json"), f"{jsonl}:2", f"{jsonl}:4"]
+    assert "impossible date" in report.failures[1].reason
+    assert [r.id for r in Archive(tmp_path / "home").store.rows()] == ["un-texte-valable-dd5852227a", "ok1", "ok3"]
+
+    strict = Archive(tmp_path / "strict").add([str(tmp_path / "in")], all_or_nothing=True)
+    assert strict.counts() == {"added": 1, "updated": 0, "unchanged": 0, "failed": 2}
+    assert (strict.failures[1].source, strict.failures[1].discarded) == (f"{jsonl}:2", 1)
+    assert [r.id for r in Archive(tmp_path / "strict").store.rows()] == ["un-texte-valable-dd5852227a"]
 
 
 @pytest.mark.parametrize("name, data, where", [
@@ -232,6 +256,17 @@ def test_markdown_inline_markup(tmp_path, markdown, text):
     ("#  a" + " " * 5000 + "b", "a" + " " * 5000 + "b"),
 ])
 def test_markdown_headings(line, heading):
-    from archive.ingest import _md_heading
+    from archive.ingest.markdown import md_heading
 
-    assert _md_heading(line) == heading
+    assert md_heading(line) == heading
+
+
+def test_a_bad_record_of_a_json_list_fails_alone(tmp_path):
+    from archive.home import Archive
+
+    f = tmp_path / "list.json"
+    f.write_text(json.dumps([{"id": "a", "title": "A", "paragraphs": ["Un."]}, {"id": "b", "paragraphs": 3},
+                             {"id": "c", "title": "C", "paragraphs": ["Trois."]}]), encoding="utf-8")
+    report = Archive(tmp_path / "home").add([str(f)])
+    assert [(x.source, x.reason) for x in report.failures] == [(f"{f}[1]", "'paragraphs' must be a list of strings")]
+    assert Archive(tmp_path / "home").store.ids() == ["a", "c"]

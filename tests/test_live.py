@@ -12,6 +12,7 @@ from archive.home import Archive
 from archive.model import Article
 from archive.search import Engine, SearchRequest
 from archive.search.results import SearchResults
+from archive.search.snapshot import Snapshot
 
 #: Seconds a test waits for a thread that should finish at once (only a failure waits that long).
 PATIENCE = 60
@@ -27,6 +28,12 @@ def small(archive: Archive) -> Archive:
     archive.add_articles([_article(i, w) for i, w in enumerate(
         ["annonce un plan", "présente la réforme", "recule sur la retraite", "consulte les syndicats"])])
     return archive
+
+
+def _published(engine: Engine) -> Snapshot:
+    """Return the snapshot the engine's searches read now (lent and given back through ``Live.reading``)."""
+    with engine.live.reading() as (snap, _):
+        return snap
 
 
 class _Search(threading.Thread):
@@ -70,8 +77,7 @@ def test_a_search_completes_while_another_is_held_inside_matching(small):
 def test_a_refresh_during_a_search_keeps_its_snapshot_open_until_it_ends(small):
     engine = Engine(small)
     engine.search(SearchRequest())
-    first = engine.live._snapshot
-    assert first is not None
+    first = _published(engine)
     with held("matching") as hold:
         slow = _Search(engine, "gouvernement")
         slow.start()
@@ -79,7 +85,7 @@ def test_a_refresh_during_a_search_keeps_its_snapshot_open_until_it_ends(small):
         small.add_articles([_article(9, "gèle les prix")])
         # The next search refreshes: it sees the new article, on a new snapshot.
         assert engine.search(SearchRequest.build("gouvernement")).total_articles == 5
-        assert engine.live._snapshot is not first
+        assert _published(engine) is not first
         assert not first.closed  # the held search still reads it
         hold.release()
         assert slow.done().total_articles == 4  # what its snapshot held
@@ -90,15 +96,14 @@ def test_a_refresh_during_a_search_keeps_its_snapshot_open_until_it_ends(small):
 def test_a_rebuild_during_a_search_leaves_it_reading_the_old_generation(small):
     engine = Engine(small)
     engine.search(SearchRequest())
-    first = engine.live._snapshot
-    assert first is not None
+    first = _published(engine)
     with held("matching") as hold:
         slow = _Search(engine, "retraite")
         slow.start()
         assert hold.reached.wait(PATIENCE)
         small.rebuild()  # a new generation; the old one's folder is deleted
         assert engine.search(SearchRequest.build("retraite")).total_articles == 1
-        assert engine.live._snapshot.name != first.name
+        assert _published(engine).name != first.name
         hold.release()
         assert [h.id for h in slow.done().hits] == ["a2"]  # read from the deleted files, still open
     assert first.closed
@@ -163,8 +168,7 @@ def test_a_failed_child_build_is_redone_here(small, monkeypatch):
 def test_closing_the_engine_during_a_search_closes_the_files_after_it(small):
     engine = Engine(small)
     engine.search(SearchRequest())
-    snap = engine.live._snapshot
-    assert snap is not None
+    snap = _published(engine)
     with held("matching") as hold:
         slow = _Search(engine, "réforme")
         slow.start()

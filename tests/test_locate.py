@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import corpus_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.analysis import FRENCH
-from archive.research.occurrences import stem_of
 from archive.search import SearchRequest, engine_for
 from archive.search.highlight import Marks
 from archive.search.locate import Locator, anchors, restart, stem_prefixes
+from archive.search.occurrences import stem_of
+from tests.support import corpus_file
 
 QUERIES = ["gouvernement", "France", "élection", "grève SNCF", '"premier ministre"', '"état d\'urgence" urgence',
            "côte", "État", "invest*", "sûr", "Notre-Dame", "aujourd'hui", '"la la"', "cœur", "œuvre", "Straße",
@@ -71,19 +71,22 @@ def test_paragraphs_the_letter_classes_cannot_read_still_get_the_highlighters_sp
 def test_restart_is_after_a_space():
     text = "Le gouvernement, l’État"
     assert restart(text, 20) == 17 and restart(text, 2) == 0
+    text = "Près de 12 000 000 manifestants"
+    assert restart(text, 15) == 8 and restart(text, 20) == 19  # (not inside a number)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["la", "La", "France", "FRANCE", "français", "l’État", "état", "d’urgence",
                                  "urgence", "gouvernement", "Gouvernements", "cœur", "coeur", "élection",
                                  "ÉLECTION", "election", "O.N.U.", "aujourd’hui", "sûr", "SUR", "investir",
-                                 "e\u0301tat", "gouver\u00adnement", "«", "»", ",", ".", "-", "'", "’"]),
+                                 "e\u0301tat", "gouver\u00adnement", "«", "»", ",", ".", "-", "'", "’",
+                                 "2", "000", "2019", "2,5", "1", "France2"]),
                 max_size=30),
-       st.lists(st.sampled_from([" ", "", "\u00a0", "\n", "-"]), min_size=30, max_size=30))
+       st.lists(st.sampled_from([" ", "", "\u00a0", "\n", "-", "\u202f", "."]), min_size=30, max_size=30))
 def test_any_text_gets_the_highlighters_spans(words, gaps):
     text = "".join(w + g for w, g in zip(words, gaps))
     for query in ["France", '"état d\'urgence" urgence', "élection", '"la la"', "cœur", "sûr", "gouvernement",
-                  "invest*"]:
+                  "invest*", "2000", "000", "2019 France", "france NEAR/2 urgence"]:
         spans, truth = _both(query, text)
         assert spans == truth, (query, text)
 
@@ -125,7 +128,7 @@ def test_stem_prefixes_begin_every_word_with_that_stem():
 
 def test_sample_stems_start_their_words(sample_home):
     engine = engine_for(sample_home)
-    with engine._reading() as (snap, _):
+    with engine.live.reading() as (snap, _):
         words = [t for t, _ in snap.terms("exact")]
         forms = [t.partition("|")[2] for t, _ in snap.terms("accent")]
     assert len(words) > 5000

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from archive import Archive, Article, search
+from archive.engines import engine_for
 from archive.query import parse_query
-from archive.search import engine_for
 from archive.search.matching import max_by_group
+from tests.engines import ENGINES, engine_home
 
 ARTICLES = {
     "split": ("Une journée de mobilisation", ["La police a encerclé la place.",
@@ -35,12 +36,21 @@ ARTICLES = {
 }
 
 
+def _articles() -> list[Article]:
+    return [Article.from_record({"id": i, "title": t, "paragraphs": p}) for i, (t, p) in ARTICLES.items()]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The rule articles on each engine: every semantics test runs on both."""
+    yield from engine_home(request, tmp_path_factory.mktemp("matching"), _articles())
+
+
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory):
-    path = tmp_path_factory.mktemp("matching")
-    archive = Archive(path)
-    archive.add_articles([Article.from_record({"id": i, "title": t, "paragraphs": p})
-                          for i, (t, p) in ARTICLES.items()])
+def embedded(tmp_path_factory: pytest.TempPathFactory):
+    """The rule articles on the embedded engine, for the tests of its own workings."""
+    path = tmp_path_factory.mktemp("matching-embedded")
+    Archive(path).add_articles(_articles())
     return path
 
 
@@ -134,8 +144,9 @@ def test_fuzzy_words_expand_against_the_archive(home):
     assert ids(home, "gouverenment~2") == {"gouv"}
 
 
-def test_explain_reads_each_piece_of_a_mixed_query(home):
-    explain = search(home, 'l’Assemblée "la loi" -Sénat côte rouvr* date:2020 le').to_dict()["explain"]
+def test_explain_reads_each_piece_of_a_mixed_query(embedded):
+    # (Embedded only: the cluster engine lists the forms found on the page, not the archive's.)
+    explain = search(embedded, 'l’Assemblée "la loi" -Sénat côte rouvr* date:2020 le').to_dict()["explain"]
     assert explain == [
         {"text": "l’Assemblée", "role": "word", "terms": ["assembl", "assemble", "Assemblée"]},
         {"text": '"la loi"', "role": "phrase", "terms": ["la", "loi"]},
@@ -153,48 +164,47 @@ def test_suggestions_keep_the_readers_capitals(home):
     assert search(home, "GOUVERNEMANT").suggestion == "GOUVERNEMENT"
 
 
-def test_a_query_past_its_budget_is_cut_short_and_says_so(home, monkeypatch):
+def test_a_query_past_its_budget_is_cut_short_and_says_so(embedded, monkeypatch):
     import importlib
 
     matching = importlib.import_module("archive.search.matching")
-    assert not search(home, '"la police" OR "la cote" OR "la grève"').truncated
+    assert not search(embedded, '"la police" OR "la cote" OR "la grève"').truncated
     monkeypatch.setattr(matching, "MAX_POSTINGS", 3)
-    results = search(home, '"la police" OR "la cote" OR "la grève"')
+    results = search(embedded, '"la police" OR "la cote" OR "la grève"')
     assert results.truncated and results.to_dict()["truncated"] is True
     assert results.total_articles < 3
 
 
-def test_repeated_clauses_read_each_term_once(home):
+def test_repeated_clauses_read_each_term_once(embedded):
     import importlib
 
     matching = importlib.import_module("archive.search.matching")
-    with importlib.import_module("archive.search").engine_for(home).live.reading() as (snap, _):
+    with importlib.import_module("archive.search.engine").engine_for(embedded).live.reading() as (snap, _):
         evaluator = matching.Evaluator(snap)
-        matching.match(evaluator, search(home, " OR ".join(['"de la"'] * 32)).request.parsed.root)
+        matching.match(evaluator, search(embedded, " OR ".join(['"de la"'] * 32)).request.parsed.root)
         once = matching.Evaluator(snap)
-        matching.match(once, search(home, '"de la"').request.parsed.root)
+        matching.match(once, search(embedded, '"de la"').request.parsed.root)
     assert evaluator.spent == once.spent > 0
 
 
-def test_a_repeated_clause_is_evaluated_once_and_finds_the_same_articles(home, monkeypatch):
+def test_a_repeated_clause_is_evaluated_once_and_finds_the_same_articles(embedded, monkeypatch):
     import importlib
 
     matching = importlib.import_module("archive.search.matching")
-    single = search(home, '"de la" OR police')
+    single = search(embedded, '"de la" OR police')
     calls: list[object] = []
     original = matching.Evaluator.phrase
     monkeypatch.setattr(matching.Evaluator, "phrase", lambda self, node: calls.append(node) or original(self, node))
-    repeated = search(home, " OR ".join(['"de la"'] * 32) + " OR police")
+    repeated = search(embedded, " OR ".join(['"de la"'] * 32) + " OR police")
     assert len(calls) == 1
     assert {h.id for h in repeated.hits} == {h.id for h in single.hits}
     assert repeated.total_articles == single.total_articles > 0
 
 
-@pytest.fixture(scope="module")
-def ranked(tmp_path_factory: pytest.TempPathFactory):
-    path = tmp_path_factory.mktemp("ranking")
+@pytest.fixture(scope="module", params=ENGINES)
+def ranked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     filler = "Le conseil municipal a voté le budget de la ville pour l’année prochaine sans débat."
-    Archive(path).add_articles([Article.from_record(r) for r in [
+    yield from engine_home(request, tmp_path_factory.mktemp("ranking"), [Article.from_record(r) for r in [
         {"id": "review", "title": "L’année en revue",
          "paragraphs": ["GILETS JAUNES", filler, filler.replace("budget", "plan")]},
         {"id": "about", "title": "Un samedi de mobilisation",
@@ -205,7 +215,6 @@ def ranked(tmp_path_factory: pytest.TempPathFactory):
         {"id": "one", "title": "Une patrouille",
          "paragraphs": ["La police a patrouillé puis la police a contrôlé les passants."]},
     ]])
-    return path
 
 
 def test_a_short_heading_does_not_outrank_an_article_about_the_words(ranked):
@@ -216,10 +225,7 @@ def test_an_article_covering_every_word_outranks_one_repeating_one(ranked):
     assert [h.id for h in search(ranked, "police OR syndicats").hits] == ["both", "one"]
 
 
-@pytest.fixture(scope="module")
-def forms(tmp_path_factory: pytest.TempPathFactory):
-    path = tmp_path_factory.mktemp("forms")
-    Archive(path).add_articles([Article.from_record(r) for r in [
+FORMS = [
         # Same stem, same length: only the form differs (élection / élections, one stem).
         {"id": "singular", "title": "Scrutin", "paragraphs": ["Le maire prépare une élection difficile cette année."]},
         {"id": "plural", "title": "Scrutin", "paragraphs": ["Le maire prépare des élections difficiles cette année."]},
@@ -227,7 +233,18 @@ def forms(tmp_path_factory: pytest.TempPathFactory):
                                                        "le pays, puis les cheminots ont rejoint le mouvement."]},
         {"id": "near", "title": "Réseau", "paragraphs": ["Depuis lundi dans tout le pays, la grève des cheminots "
                                                         "touche le réseau ferré et le mouvement grandit."]},
-    ]])
+]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def forms(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    yield from engine_home(request, tmp_path_factory.mktemp("forms"), [Article.from_record(r) for r in FORMS])
+
+
+@pytest.fixture(scope="module")
+def embedded_forms(tmp_path_factory: pytest.TempPathFactory):
+    path = tmp_path_factory.mktemp("forms-embedded")
+    Archive(path).add_articles([Article.from_record(r) for r in FORMS])
     return path
 
 
@@ -239,22 +256,22 @@ def test_the_form_typed_ranks_first_and_its_stem_still_matches(forms, query, fir
     assert sorted(ids) == ["plural", "singular"]
 
 
-def test_the_form_bonus_is_a_share_of_the_stem_score(forms, monkeypatch):
+def test_the_form_bonus_is_a_share_of_the_stem_score(embedded_forms, monkeypatch):
     import importlib
 
     matching = importlib.import_module("archive.search.matching")
-    with_bonus = search(forms, "élections").hits
+    with_bonus = search(embedded_forms, "élections").hits
     monkeypatch.setattr(matching, "EXACT_FORM_WEIGHT", 0.0)
-    without = search(forms, "élections").hits
+    without = search(embedded_forms, "élections").hits
     assert without[0].score == pytest.approx(without[1].score)
     assert with_bonus[0].score > with_bonus[1].score
 
 
-def test_proximity_when_switched_on_ranks_neighbouring_words_first(forms, monkeypatch):
+def test_proximity_when_switched_on_ranks_neighbouring_words_first(embedded_forms, monkeypatch):
     positions = importlib.import_module("archive.search.positions")
 
     def scores() -> dict[str, float]:
-        return {h.id: h.score for h in search(forms, "grève cheminots").hits}
+        return {h.id: h.score for h in search(embedded_forms, "grève cheminots").hits}
 
     off = scores()
     monkeypatch.setattr(positions, "PROXIMITY_WEIGHT", 1.0)

@@ -1,4 +1,4 @@
-"""archive.research.occurrences: the highlighter's marks per paragraph, counted in the index."""
+"""archive.search.occurrences: the highlighter's marks per paragraph, counted in the index."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pytest
 
 from archive import Archive, Article
 from archive.analysis import FRENCH
-from archive.research.occurrences import UNKNOWN, count_marks
 from archive.search import SearchRequest, engine_for
 from archive.search.highlight import Marks
+from archive.search.occurrences import UNKNOWN, count_marks
 
 ARTICLES = {
     # Its title holds the word: block 0's accent terms hold the title's forms too.
@@ -90,7 +90,7 @@ def test_sample_index_counts_are_the_highlighters(sample_home, query):
 @pytest.mark.parametrize("limit", [1, 2])
 def test_counts_hold_when_expansions_are_cut_short(home, monkeypatch, limit):
     # Past MAX_TERMS forms or terms, what the index cannot account for is left to the text.
-    from archive.research import occurrences
+    from archive.search import occurrences
 
     monkeypatch.setattr(occurrences, "MAX_TERMS", limit)
     unknown = 0

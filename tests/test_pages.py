@@ -6,9 +6,9 @@ import io
 import re
 
 import pytest
-from conftest import SEED_ID
 
 from archive.model import Article
+from tests.support import HUGE_ID, SEED_ID
 from webui import create_app
 
 
@@ -56,8 +56,8 @@ def test_a_bad_date_is_shown_beside_its_box_and_the_page_still_renders(client):
     assert "<mark>investissements</mark>" in body  # the search ran without the bad date
     assert re.search(r'<input id="date-from" name="from" value="abc"[^>]*\s+aria-invalid="true" '
                      r'aria-describedby="date-from-error dates-hint">', body)
-    assert ('<p class="field-error" id="date-from-error">«\u00a0abc\u00a0» n’est pas une date : '
-            'écrivez 2019, 2019-03 ou 2019-03-15.</p>') in body
+    assert ('<p class="field-error" id="date-from-error">«\u00a0abc\u00a0» n’est pas une date. Année, mois ou '
+            'jour : 2019, 2019-12, 05/12/2019 (le jour d’abord) ou 5 décembre 2019.</p>') in body
     assert 'id="date-to-error"' not in body
     r = client.get("/?from=2019-13&to=zz&lang=en")
     both = text(r)
@@ -67,9 +67,20 @@ def test_a_bad_date_is_shown_beside_its_box_and_the_page_still_renders(client):
     assert both.count('aria-invalid="true"') == 2
 
 
-def test_date_placeholders_look_like_hints(client):
-    body = text(client.get("/"))
-    assert 'placeholder="AAAA-MM"' in body and 'placeholder="2019-03"' not in body
+HINT_FR = ('Année, mois ou jour : <span class="nowrap">2019</span>, <span class="nowrap">2019-12</span>, '
+           '<span class="nowrap">05/12/2019</span> (le jour d’abord) ou <span class="nowrap">5 décembre 2019</span>.')
+
+
+def test_one_date_hint_everywhere_each_example_kept_whole_and_the_chip_in_a_form_the_boxes_read(client):
+    search, trends = text(client.get("/")), text(client.get("/tendances?q=investir"))
+    assert f'<p class="hint" id="dates-hint">{HINT_FR}</p>' in search
+    assert f'<p class="hint" id="dates-hint">{HINT_FR}</p>' in trends
+    assert "placeholder=\"AAAA-MM\"" not in search and 'placeholder="2019-03"' not in trends
+    body = text(client.get("/?from=05/03/2025&to=mars%202025"))
+    assert "Dates : 05/03/2025 – 31/03/2025" in body and body.count('class="hit"') == 1
+    english = text(client.get("/?from=05/03/2025&to=mars%202025&lang=en"))
+    assert "Dates: 2025-03-05 – 2025-03-31" in english
+    assert '(day first) or <span class="nowrap">5 December 2019</span>.' in english
 
 
 def test_a_page_past_the_end_shows_the_last_page(client):
@@ -154,8 +165,6 @@ def _href(body: str, rel: str) -> str:
 
 
 def test_a_huge_article_is_shown_a_window_at_a_time_and_its_links_walk_it(huge_client):
-    from conftest import HUGE_ID
-
     r = huge_client.get(f"/article/{HUGE_ID}")
     body = text(r)
     assert r.status_code == 200 and len(r.data) < 120_000  # 30,000 paragraphs would be ~2 MB
@@ -169,8 +178,6 @@ def test_a_huge_article_is_shown_a_window_at_a_time_and_its_links_walk_it(huge_c
 
 
 def test_a_huge_articles_matches_open_their_window_and_list_the_others(huge_client):
-    from conftest import HUGE_ID
-
     r = huge_client.get(f"/article/{HUGE_ID}?q=ornithorynque")
     body = text(r)
     assert r.status_code == 200 and len(r.data) < 120_000
@@ -187,8 +194,6 @@ def test_a_huge_articles_matches_open_their_window_and_list_the_others(huge_clie
 
 
 def test_a_search_hit_deep_in_a_huge_article_links_to_its_window(huge_client):
-    from conftest import HUGE_ID
-
     body = text(huge_client.get("/?q=ornithorynque"))
     links = {html.unescape(u) for u in re.findall(rf'href="(/article/{HUGE_ID}[^"]*#p\d+)"', body)}
     assert links and all("at=" in u for u in links)  # every match is past the first window
@@ -221,11 +226,6 @@ def test_csv_has_tags_snippet_one_based_paragraphs_and_a_telling_name(client):
     assert f"archive-all-{today}.csv" in client.get("/export.csv").headers["Content-Disposition"]
 
 
-@pytest.fixture
-def admin(seeded):
-    return create_app({"ARCHIVE_HOME": str(seeded.home), "ARCHIVE_ADMIN_TOKEN": "s3cret"}).test_client()
-
-
 def test_add_link_only_when_enabled(client, admin):
     assert 'href="/add"' not in text(client.get("/"))
     assert 'href="/add"' in text(admin.get("/"))
@@ -243,6 +243,20 @@ def test_a_wrong_token_keeps_what_was_typed(admin):
     assert 'value="bad"' not in body  # never the token
 
 
+def test_a_stored_text_clears_the_form_and_the_report_names_a_missing_date(admin):
+    csrf = re.search(r'name="csrf" value="([^"]+)"', text(admin.get("/add"))).group(1)
+    r = admin.post("/add?lang=fr", data={"csrf": csrf, "token": "s3cret", "title": "Brest gagne",
+                                         "text": "Brest gagne encore.\n\nSecond paragraphe."})
+    body = text(r)
+    assert r.status_code == 200 and "1 article ajouté" in body
+    assert '<textarea name="text" rows="12"></textarea>' in body and 'value="Brest gagne"' not in body
+    assert ("1 article n’a pas de date : il est classé au jour de son ajout, et aucun filtre de dates ne le trouve."
+            in body)
+    r = admin.post("/add?lang=en", data={"csrf": csrf, "token": "s3cret", "title": "Daté", "date": "2025-01-02",
+                                         "text": "Brest encore."})
+    assert "no date" not in text(r)
+
+
 def test_the_add_report_is_translated_with_plurals(admin, tmp_path):
     csrf = re.search(r'name="csrf" value="([^"]+)"', text(admin.get("/add?lang=en"))).group(1)
     lines = (b'{"id": "j1", "title": "T", "paragraphs": ["Brest."]}\n'
@@ -250,8 +264,10 @@ def test_the_add_report_is_translated_with_plurals(admin, tmp_path):
     r = admin.post("/add?lang=en", data={"csrf": csrf, "token": "s3cret", "file": (io.BytesIO(lines), "lot.jsonl")},
                    content_type="multipart/form-data")
     body = text(r)
-    assert "0 articles added, 0 updated, 0 unchanged, 1 source failed" in body
-    assert "the 2 good articles before it in this file were not stored either" in body
+    # The bad line fails alone: the two good ones are stored.
+    assert "2 articles added, 0 updated, 0 unchanged, 1 source failed" in body
+    assert "lot.jsonl:3: &#39;paragraphs&#39; must be a list of strings" in body
+    assert "not stored either" not in body
     r = admin.post("/add?lang=fr", data={"csrf": csrf, "token": "s3cret", "text": "Brest gagne.", "title": "B"})
     assert "1 article ajouté, 0 mis à jour, 0 inchangé" in text(r)
     bad = b'{"id": "j4", "title": "T", "date": "2025-02-30", "paragraphs": ["Brest."]}\n'
@@ -295,3 +311,30 @@ def test_whole_result_exports_run_one_at_a_time_while_searches_go_on(app):
         first.join(60)
         second.join(60)
     assert done == {"search": 200, "first": 200, "second": 200}
+
+
+def test_a_page_without_results_offers_no_export(client):
+    empty = text(client.get("/?q=introuvablezzz"))
+    assert 'class="empty"' in empty
+    assert "/export?" not in empty and "/tendances?" not in empty and "/concordance?" not in empty
+    assert "/feed.atom?q=introuvablezzz" in empty  # a feed waits for the next article
+    found = text(client.get("/?q=investir"))
+    assert "/export?q=investir&amp;format=csv" in found and "/tendances?" in found
+
+
+def test_try_examples_come_from_the_archives_frequent_headline_words(archive):
+    from webui.examples import headline_terms
+
+    titles = ["VIDÉO. Les gilets jaunes manifestent à Paris", "Retraites : les gilets jaunes rejoignent la grève",
+              "Retraites : la grève continue après Noël", "L'Assemblée vote la réforme des retraites",
+              "Clermont-Ferrand : un festival de courts métrages"]
+    top, phrases = headline_terms(titles)
+    assert top[:3] == ["Retraites", "gilets", "jaunes"] and phrases[0] == "gilets jaunes"
+    assert "Assemblée" in top and "après" not in top and "Clermont" not in top[:3] and "VIDÉO" not in top
+    archive.add_articles([Article.from_record({"id": f"t{i}", "title": t, "date": f"2019-12-0{i + 1}",
+                                               "paragraphs": [t + "."]}) for i, t in enumerate(titles)])
+    client = create_app({"ARCHIVE_HOME": str(archive.home), "TESTING": True}).test_client()
+    body = text(client.get("/"))
+    shown = re.findall(r'<a class="example" href="[^"]*">([^<]*)</a>', body)
+    assert shown == ["&#34;gilets jaunes&#34;", "Retraites OR gilets", "Retraites -jaunes", "titre:Retraites",
+                     "date:2019"]

@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import start_workers, stop_workers, wait_until
 
 from archive.home import Archive
+from tests.support import start_workers, stop_workers, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux /proc")]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from conftest import HUGE_EVERY, HUGE_ID, HUGE_PARAGRAPHS, SEED_ID
 
 from archive.home import Archive
 from archive.model import Article
 from archive.search import READING_WINDOW, ArticleView, Engine
+from tests.support import HUGE_EVERY, HUGE_ID, HUGE_PARAGRAPHS, SEED_ID
 
 PLATYPUS = tuple(range(HUGE_EVERY - 1, HUGE_PARAGRAPHS, HUGE_EVERY))  # 0-based blocks
 

@@ -16,10 +16,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SEED_ID, SEEDS, corpus_file, start_server, stop_server
 
 from archive.home import Archive
 from archive.search import search
+from tests.support import SEED_ID, SEEDS, corpus_file, start_server, stop_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.corpus]
 ARCHIVE = [sys.executable, "-m", "archive.cli"]

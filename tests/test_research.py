@@ -23,35 +23,15 @@ from archive.research import (
     ris,
     trend,
 )
-from archive.research import kwic as kwic_module
 from archive.research.exports import iramuteq_header, iramuteq_value
 from archive.research.kwic import _left, _right
 from archive.research.periods import choose_by, count_periods, key_of, period_bounds, period_label
 from archive.search import SearchRequest, close_engines, engine_for
 from archive.search.highlight import Marks
+from tests.support import RECORDS
+
 
 # Years 2011, 2014 and 2015 with nothing between: the histogram must show 2012 and 2013.
-RECORDS = [
-    {"id": "g1", "title": "La grève des cheminots", "date": "2011-05-03", "source": "Le Monde",
-     "author": "Anne Dupont", "tags": ["social", "transports"],
-     "paragraphs": ["Les cheminots sont en grève depuis lundi.", "La SNCF prévoit des grèves * étoile."]},
-    {"id": "g2", "title": "Nouvelle journée", "date": "2014-02-10", "source": "Libération",
-     "tags": ["social"], "paragraphs": ["Une grève reconductible est annoncée.", "Sans rapport ici."]},
-    {"id": "g3", "title": "Le télétravail s'installe", "date": "2015-02-11", "source": "Le Monde",
-     "tags": ["économie"], "paragraphs": ["Le télétravail progresse, la grève recule.", "Grève ? Non."]},
-    {"id": "g4", "title": "Un autre sujet", "date": "2015-02-20", "source": "Le Monde",
-     "paragraphs": ["Rien à voir avec le sujet."]},
-    {"id": "g5", "title": "Sans date", "source": "Ouest-France",
-     "paragraphs": ["Une grève sans date connue."]},
-]
-
-
-@pytest.fixture
-def research_home(archive: Archive) -> Archive:
-    archive.add_articles([Article.from_record(r) for r in RECORDS])
-    return archive
-
-
 def _req(q: str = "", **kw) -> SearchRequest:
     return SearchRequest.build(q, **kw)
 
@@ -261,13 +241,13 @@ def test_sample_concordance_sorted_by_a_neighbouring_word(sample_home, query):
 def test_sample_concordance_page_reads_only_its_paragraphs(sample_home, monkeypatch):
     engine = engine_for(sample_home)
     read: list[tuple[str, int]] = []
-    original = kwic_module._paragraphs
+    original = engine.paragraphs
 
-    def paragraphs(store, wanted):
+    def paragraphs(wanted, *rest):
         read.extend(wanted)
-        return original(store, wanted)
+        return original(wanted, *rest)
 
-    monkeypatch.setattr(kwic_module, "_paragraphs", paragraphs)
+    monkeypatch.setattr(engine, "paragraphs", paragraphs)
     kwic = concordance(engine, _req("gouvernement"), page=3, per_page=5)
     assert kwic.total >= 50
     assert read == list(dict.fromkeys((x.id, x.n) for x in kwic.lines))
@@ -348,12 +328,13 @@ def test_atom_feed_parses_and_is_newest_first(research_home):
     root = ET.fromstring(body)
     assert root.tag == "{http://www.w3.org/2005/Atom}feed"
     entries = root.findall("a:entry", ns)
-    assert [e.findtext("a:id", namespaces=ns) for e in entries][:3] == [
-        "http://x/article/g3", "http://x/article/g2", "http://x/article/g1"]
+    # The undated g5 is listed at the day it was added (today): newest in the archive.
+    assert [e.findtext("a:id", namespaces=ns) for e in entries][:4] == [
+        "http://x/article/g5", "http://x/article/g3", "http://x/article/g2", "http://x/article/g1"]
     updated = [e.findtext("a:updated", namespaces=ns) for e in entries if e.findtext("a:id", namespaces=ns) != "http://x/article/g5"]
     assert updated == sorted(updated, reverse=True)
     assert root.findtext("a:updated", namespaces=ns) == "2015-02-11T00:00:00Z"
-    assert "grève recule" in entries[0].findtext("a:summary", namespaces=ns)
+    assert "grève recule" in entries[1].findtext("a:summary", namespaces=ns)
 
 
 def test_reference_ris_and_highwire_carry_the_fields(research_home):
@@ -373,3 +354,38 @@ def test_reference_ris_and_highwire_carry_the_fields(research_home):
     assert ("citation_date", "2011/05/03") in tags and ("citation_author", "Anne Dupont") in tags
     assert ("citation_publisher", "Le Monde") in tags and ("citation_journal_title", "Le Monde") in tags
     assert ("citation_public_url", link) in tags
+
+
+def test_a_citation_cites_the_newspaper_then_the_public_permalink_never_a_local_host(research_home):
+    from archive.research import cited_url, permalink
+
+    article = research_home.store.get("g1")
+    original = Article.from_record({**RECORDS[0], "url": "https://www.lemonde.fr/social/greve.html"})
+    public = permalink("g1", "https://archive.example/")
+    assert public == "https://archive.example/article/g1"
+    assert permalink("g1", None) is None and permalink("g1", " ") is None
+    assert cited_url(original, public) == "https://www.lemonde.fr/social/greve.html"
+    assert cited_url(article, public) == public and cited_url(article, None) is None
+    assert reference(original, public, dt.date(2026, 11, 1)) == (
+        "Anne Dupont, «\u00a0La grève des cheminots\u00a0», Le Monde, 3 mai 2011. En ligne :"
+        " https://www.lemonde.fr/social/greve.html (consulté le 1er novembre 2026).")
+    assert reference(article, None, dt.date(2026, 11, 1)) == (
+        "Anne Dupont, «\u00a0La grève des cheminots\u00a0», Le Monde, 3 mai 2011.")
+    record = ris(original, public)
+    assert "UR  - https://www.lemonde.fr/social/greve.html\r\n" in record
+    assert "L2  - https://archive.example/article/g1\r\n" in record
+    assert "UR  -" not in ris(article, None) and "L2  -" not in ris(article, None)
+    assert ("citation_public_url", "https://www.lemonde.fr/social/greve.html") in highwire(original, public)
+    assert not [t for t in highwire(article, None) if t[0] == "citation_public_url"]
+    hostile = Article.from_record({**RECORDS[0], "url": "javascript:alert(1)"})
+    assert cited_url(hostile, None) is None and "javascript" not in ris(hostile, None)
+
+
+def test_an_undated_article_is_listed_by_the_day_it_was_added(research_home):
+    engine = engine_for(research_home)
+    assert [h.id for h in engine.search(_req()).hits] == ["g5", "g4", "g3", "g2", "g1"]  # « Derniers articles »
+    assert [h.id for h in engine.search(_req(sort="date")).hits] == ["g1", "g2", "g3", "g4", "g5"]
+    assert "g5" not in [h.id for h in engine.search(_req(date_from="2000")).hits]  # dates never find it
+    research_home.add_articles([Article.from_record({"id": "g6", "title": "Daté de demain", "date": "2099-01-01",
+                                                     "paragraphs": ["Futur."]})])
+    assert [h.id for h in engine_for(research_home).search(_req()).hits][:2] == ["g6", "g5"]

@@ -3,7 +3,6 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import SEED_ID
 
 from archive.errors import BadParameter
 from archive.home import Archive
@@ -11,6 +10,7 @@ from archive.model import Article
 from archive.query import parse_query
 from archive.search import engine_for, search
 from archive.search.facets import facet_key
+from tests.support import SEED_ID
 
 
 def marked(results):
@@ -104,7 +104,7 @@ def test_parameters_are_validated(seeded):
 
 def test_json_contract_shape(seeded):
     d = search(seeded.home, "investir").to_dict()
-    assert list(d) == ["query", "page", "per_page", "total_articles", "total_paragraphs", "hits",
+    assert list(d) == ["query", "page", "per_page", "total_articles", "total_publications", "total_paragraphs", "hits",
                        "facets", "histogram", "suggestion", "explain", "truncated"]
     hit = d["hits"][0]
     assert list(hit) == ["id", "title", "title_html", "date", "source", "author", "tags", "url", "score",

@@ -72,9 +72,9 @@ def test_kept_lists_stay_within_the_budget_and_cannot_be_changed(archive: Archiv
         engine.search(SearchRequest.build(query))
     with engine.live.reading() as (snap, _):
         kept = snap._shared._decoded
-        assert 0 < kept.bytes <= 1200
-        assert kept.bytes == sum(sum(a.nbytes for a in v) + 200 for v in kept._items.values())
-        ids, _ = snap._shared.decoded(next(iter(kept._items)), lambda: pytest.fail("decoded again"))
+        assert 0 < kept.size <= 1200
+        assert kept.size == sum(sum(a.nbytes for a in v) + 200 for _, v in kept.items())
+        ids, _ = snap._shared.decoded(kept.items()[0][0], lambda: pytest.fail("decoded again"))
         with pytest.raises(ValueError):
             ids[:1] = np.array([7])
     engine.close()
@@ -94,11 +94,11 @@ def test_a_terms_weights_are_computed_once_per_snapshot_and_dropped_with_it(arch
     assert _ids(engine, "gouvernement présente") == ["a1"]
     assert len(weighed) == first
     with engine.live.reading() as (snap, _):
-        assert snap._terms.bytes > 0
+        assert snap._terms.size > 0
     archive.add_articles([_article(2, "recule sur la réforme")])  # a new snapshot weighs anew
     assert _ids(engine, "gouvernement présente") == ["a1"]
     assert len(weighed) == 2 * first
-    assert snap.closed and snap._terms.bytes == 0
+    assert snap.closed and snap._terms.size == 0
     engine.close()
 
 

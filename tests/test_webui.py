@@ -2,9 +2,9 @@ import io
 import re
 
 import pytest
-from conftest import SEED_ID, SEEDS
 
 from archive.home import Archive
+from tests.support import SEED_ID, SEEDS
 from webui import create_app
 
 
@@ -123,13 +123,6 @@ def test_add_is_disabled_without_token(client):
     assert client.get("/add").status_code == 404
     r = client.post("/api/articles", json={"title": "t", "paragraphs": ["p"]})
     assert r.status_code == 403 and r.get_json()["ok"] is False
-
-
-@pytest.fixture
-def admin(seeded):
-    app = create_app({"ARCHIVE_HOME": str(seeded.home), "ARCHIVE_ADMIN_TOKEN": "s3cret",
-                      "MAX_CONTENT_LENGTH": 64 * 1024})
-    return app.test_client()
 
 
 def test_api_add_needs_the_bearer_token(admin, seeded):

@@ -9,17 +9,16 @@ import re
 from xml.etree import ElementTree as ET
 
 import pytest
-from test_research import RECORDS
 
+from archive import Article
 from archive.home import Archive
-from archive.model import Article
+from tests.support import RECORDS
 from webui import create_app
 
 
 @pytest.fixture
-def rclient(archive: Archive):
-    archive.add_articles([Article.from_record(r) for r in RECORDS])
-    app = create_app({"ARCHIVE_HOME": str(archive.home), "TESTING": True})
+def rclient(research_home: Archive):
+    app = create_app({"ARCHIVE_HOME": str(research_home.home), "TESTING": True})
     yield app.test_client()
     app.extensions["archive"].close()
 
@@ -47,11 +46,12 @@ def test_api_trend_contract(rclient):
 def test_trends_page_in_both_languages_and_csv(rclient):
     fr = text(rclient.get("/tendances?q=grève&q=télétravail&by=year"))
     assert "<h1>Tendances</h1>" in fr and "Part des articles de la période qui correspondent, par année" in fr
-    assert fr.count('class="marker"') == 2 * 1  # shares over the largest period (2 articles) only: 2015
+    wide = fr.split('class="trend-chart phone"')[0]  # the phone's drawing repeats the points
+    assert wide.count('class="marker"') == 2 * 1  # shares over the largest period (2 articles) only: 2015
     counts = text(rclient.get("/tendances?q=grève&q=télétravail&by=year&measure=count"))
     # Each point links to the search of its query and period; lines differ by dashes, not only colour.
     assert 'href="/?q=gr%C3%A8ve&amp;from=2011-01-01&amp;to=2011-12-31"' in counts
-    assert counts.count('class="marker"') == 10 and 'stroke-dasharray="8 4"' in counts
+    assert counts.count('class="marker"') == 2 * 10 and 'stroke-dasharray="8 4"' in counts
     en = text(rclient.get("/trends?q=grève&by=year&measure=count&lang=en"))
     assert "<h1>Trends</h1>" in en and "Matching articles, by year" in en
     r = rclient.get("/trend.csv?q=grève&q=télétravail&by=year")
@@ -106,8 +106,8 @@ def test_exports_by_format_and_old_csv(rclient, tmp_path):
     jsonl = rclient.get("/export?q=grève&format=jsonl")
     records = [json.loads(line) for line in text(jsonl).splitlines()]
     assert sorted(r["id"] for r in records) == ["g1", "g2", "g3", "g5"]
-    assert text(rclient.get("/export?q=grève&format=csv-excel")).startswith("\ufeffid;date;")
-    assert text(rclient.get("/export.csv?q=grève")).startswith("\ufeffid,date,title")
+    assert text(rclient.get("/export?q=grève&format=csv-excel")).startswith("\ufeffidentifiant;date;titre;")
+    assert text(rclient.get("/export.csv?q=grève")).startswith("id,date,title")  # plain csv: no BOM
     assert rclient.get("/export?format=xls").status_code == 400
 
 
@@ -117,22 +117,55 @@ def test_feed_is_atom_newest_first(rclient):
     root = ET.fromstring(r.data)
     ns = {"a": "http://www.w3.org/2005/Atom"}
     ids = [e.findtext("a:id", namespaces=ns) for e in root.findall("a:entry", ns)]
-    assert ids == ["http://localhost/article/g3", "http://localhost/article/g2", "http://localhost/article/g1",
-                   "http://localhost/article/g5"]
+    assert ids == ["http://localhost/article/g5", "http://localhost/article/g3", "http://localhost/article/g2",
+                   "http://localhost/article/g1"]  # (g5, undated, at the day it was added)
 
 
 def test_article_meta_tags_cite_block_and_ris(rclient):
     body = text(rclient.get("/article/g1"))
     for name, content in (("citation_title", "La grève des cheminots"), ("citation_date", "2011/05/03"),
                           ("citation_publisher", "Le Monde"), ("citation_journal_title", "Le Monde"),
-                          ("citation_author", "Anne Dupont"),
-                          ("citation_public_url", "http://localhost/article/g1")):
+                          ("citation_author", "Anne Dupont")):
         assert f'<meta name="{name}" content="{content}">' in body
     assert 'id="cite"' in body and "<h2 id=\"cite-title\">Citer</h2>" in body
-    assert ("Anne Dupont, «\u00a0La grève des cheminots\u00a0», Le Monde, 3 mai 2011. En ligne :"
-            " http://localhost/article/g1") in body
+    # No public address configured and no original URL: the reference names no address.
+    assert "Anne Dupont, «\u00a0La grève des cheminots\u00a0», Le Monde, 3 mai 2011.</p>" in body
+    assert "citation_public_url" not in body and '<link rel="canonical" href="/article/g1">' in body
     r = rclient.get("/article/g1.ris")
     assert r.mimetype == "application/x-research-info-systems"
     assert "TI  - La grève des cheminots\r\n" in text(r) and "DA  - 2011/05/03\r\n" in text(r)
+    assert "localhost" not in text(r)
     assert rclient.get("/article/nope.ris").status_code == 404
     assert "<h2 id=\"cite-title\">Cite</h2>" in text(rclient.get("/article/g1?lang=en"))
+
+
+def test_citations_name_the_original_url_or_the_public_permalink(archive: Archive):
+    archive.add_articles([Article.from_record(r) for r in RECORDS]
+                         + [Article.from_record({**RECORDS[0], "id": "orig", "url": "https://www.lemonde.fr/a.html"})])
+    app = create_app({"ARCHIVE_HOME": str(archive.home), "TESTING": True,
+                      "ARCHIVE_PUBLIC_URL": "https://archive.example"})
+    try:
+        client = app.test_client()
+        body = text(client.get("/article/orig"))
+        assert "En ligne : https://www.lemonde.fr/a.html (consulté le" in body
+        assert '<meta name="citation_public_url" content="https://www.lemonde.fr/a.html">' in body
+        ris = text(client.get("/article/orig.ris"))
+        assert "UR  - https://www.lemonde.fr/a.html\r\n" in ris
+        assert "L2  - https://archive.example/article/orig\r\n" in ris
+        body = text(client.get("/article/g1"))
+        assert "En ligne : https://archive.example/article/g1 (consulté le" in body
+        assert '<link rel="canonical" href="https://archive.example/article/g1">' in body
+        assert "UR  - https://archive.example/article/g1\r\n" in text(client.get("/article/g1.ris"))
+        assert "localhost" not in body
+    finally:
+        app.extensions["archive"].close()
+
+
+def test_the_reading_view_says_a_title_only_match_and_english_has_no_space_before_its_colon(rclient):
+    body = text(rclient.get("/article/g2?q=journée"))
+    assert "<mark>journée</mark>" in body.split("<h1>")[1].split("</h1>")[0]
+    assert "0 occurrence" not in body and "journée ne figure que dans le titre" in body
+    english = re.sub(r"\s+", " ", text(rclient.get("/article/g1?q=grève&lang=en")))
+    assert '2 matches for grève: <a href="#m1">1</a> <a href="#m2">2</a>' in english
+    french = re.sub(r"\s+", " ", text(rclient.get("/article/g1?q=grève&lang=fr")))
+    assert '2 correspondances pour grève : <a href="#m1">1</a>' in french

@@ -4,7 +4,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import corpus_file
 from whoosh import index as whoosh_index
 
 import archive.whoosh_format as wf
@@ -13,6 +12,7 @@ from archive.indexing import FastWriter, IndexDir, write_articles
 from archive.ingest import Source, read_articles
 from archive.model import Article, Block
 from archive.whoosh_format import WHOOSH_VERSION, IncompatibleWhoosh, _check_version
+from tests.support import corpus_file
 
 #: Articles that take every path of the bulk writer: no title of its own (derived from
 #: the first sentence), several authors and tags, no source, an acronym (the tokenizer's

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import add, api, extension, i18n, pages, research, security, state
+from . import add, api, extension, i18n, pages, research, security, state, uploads
 
 __all__ = ["create_app"]
 
@@ -32,6 +32,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(
         ARCHIVE_HOME=os.environ.get("ARCHIVE_HOME") or os.getcwd(),
         ARCHIVE_ADMIN_TOKEN=os.environ.get("ARCHIVE_ADMIN_TOKEN") or None,
+        #: The archive's address for its readers (``https://archive.example``): citations and
+        #: permalinks name it, never the host this server listens on.
+        ARCHIVE_PUBLIC_URL=os.environ.get("ARCHIVE_PUBLIC_URL") or None,
         SECRET_KEY=os.environ.get("ARCHIVE_SECRET_KEY") or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         # The session holds the CSRF token: never sent by another site's forms or read by scripts.
@@ -49,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     state.init_app(app)
     extension.init_app(app)
+    uploads.clean_stale_uploads()  # (those of a server killed mid-upload)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(add.bp)

@@ -32,12 +32,14 @@ def form() -> Any:
         else:
             report = ingest_request()
             status = 200 if not report.failures else 400
-    # What the reader typed stays in the form after an error (never the token).
-    kept = {k: request.form.get(k, "") for k in _KEPT} if request.method == "POST" else {}
+    # What the reader typed stays in the form after an error (never the token); once
+    # stored, the form is cleared for the next article.
+    failed = error is not None or (report is not None and bool(report.failures))
+    kept = {k: request.form.get(k, "") for k in _KEPT} if request.method == "POST" and failed else {}
     return render_template("add.html", report=report, error=error, form=kept,
                            summary=add_summary(report.counts()) if report else None,
                            outcome_label=outcome_label, failure_message=failure_message), status
 
 
-_KEPT = ("title", "date", "source", "author", "tags", "text")
+_KEPT = ("title", "date", "source", "author", "tags", "text", "url")
 

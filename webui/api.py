@@ -30,7 +30,7 @@ def article(article_id: str) -> Any:
     """Return one article as stored."""
     if not valid_id(article_id):
         raise ArticleNotFound(article_id)
-    return jsonify(engine().archive.store.get(article_id).to_record())
+    return jsonify(engine().article(article_id).to_record())
 
 
 @bp.post("/articles")
@@ -48,7 +48,7 @@ def add_article() -> Any:
     body = {"ok": not report.failures, "status": status, **report.counts(),
             "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
             "failures": [{"source": f.source, "reason": f.reason} for f in report.failures],
-            "notes": report.notes}
+            "notes": report.notes, "undated": report.undated}
     if report.failures:
         # The error envelope's field, so that clients read every failure the same way.
         body["error"] = "; ".join(str(f) for f in report.failures)

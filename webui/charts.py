@@ -20,12 +20,14 @@ from archive.research import Trend
 from .i18n import count_text
 from .state import link
 
-__all__ = ["ChartPoint", "ChartLine", "Tick", "Chart", "trend_chart", "STYLES"]
+__all__ = ["ChartPoint", "ChartLine", "Tick", "Chart", "trend_chart", "STYLES", "PHONE"]
 
 #: (colour, dash pattern, marker) per series: dark to light, plain to dotted.
 STYLES = (("#08306b", "", "circle"), ("#d94801", "8 4", "square"),
           ("#238b45", "2 3", "diamond"), ("#6a51a3", "10 3 2 3", "triangle"))
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 860, 320, 56, 12, 12, 48
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 860, 320, 56, 26, 12, 48  # (RIGHT: half a period label)
+#: The phone's chart (width, height, left margin, period labels): drawn at a phone's width.
+PHONE = {"width": 340, "height": 260, "left": 44, "labels": 4}
 #: A share over fewer articles than this says nothing (one article of one is 100 %): not drawn.
 MIN_SHARE_BASE = 10
 
@@ -95,8 +97,15 @@ def _nice_step(top: float) -> float:
     return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
 
 
-def trend_chart(trend: Trend, measure: str, number: Callable[[int], str]) -> Chart | None:
-    """Return the chart of a trend as counts or shares (None without periods)."""
+def trend_chart(trend: Trend, measure: str, number: Callable[[int], str], *, width: int = WIDTH,
+                height: int = HEIGHT, left: int = LEFT, labels: int = 12) -> Chart | None:
+    """Return the chart of a trend as counts or shares (None without periods).
+
+    ``width`` and ``height`` are the drawing's own pixels: a page shows it at about
+    that size, so its 11-pixel labels stay 11 pixels (a phone gets a narrow chart of
+    its own, :data:`PHONE`, rather than the wide one shrunk to 6-pixel labels);
+    ``labels`` bounds the period labels along the bottom.
+    """
     series = [s for s in trend.series if s.points]
     if not series:
         return None
@@ -108,10 +117,10 @@ def trend_chart(trend: Trend, measure: str, number: Callable[[int], str]) -> Cha
     top = max((v for vs in values for v in vs if v is not None), default=0) or 1
     step = _nice_step(top) if measure == "share" else max(1.0, _nice_step(top))
     top = step * math.ceil(top / step)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = width - left - RIGHT, height - TOP - BOTTOM
 
     def x_of(i: int) -> float:
-        return LEFT + (plot_w * (i + 0.5) / n)
+        return left + (plot_w * (i + 0.5) / n)
 
     def y_of(v: float) -> float:
         return TOP + plot_h * (1 - v / top)
@@ -139,6 +148,6 @@ def trend_chart(trend: Trend, measure: str, number: Callable[[int], str]) -> Cha
         v = j * step
         label = format_percent(v / 100, "#,##0.##%") if measure == "share" else number(int(v))
         y_ticks.append(Tick(round(y_of(v), 1), label))
-    every = max(1, math.ceil(n / 12))
+    every = max(1, math.ceil(n / labels))
     x_ticks = [Tick(round(x_of(i), 1), p.period) for i, p in enumerate(series[0].points) if i % every == 0]
-    return Chart(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM, lines, y_ticks, x_ticks)
+    return Chart(width, height, left, RIGHT, TOP, BOTTOM, lines, y_ticks, x_ticks)

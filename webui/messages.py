@@ -7,19 +7,38 @@ page never shows the core's English and no English text is ever parsed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from flask_babel import format_decimal, lazy_gettext, ngettext
+from flask_babel import format_decimal, get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from archive import ArchiveError, IngestError
+from archive.dates import BOUND_EXAMPLES
 
-__all__ = ["error_message", "failure_message", "http_message", "outcome_label", "add_summary", "PARAM_LABELS"]
+__all__ = ["error_message", "failure_message", "http_message", "outcome_label", "add_summary", "PARAM_LABELS",
+           "date_hint", "bound_text"]
 
 #: URL parameters as named to the reader.
 PARAM_LABELS = {"page": lazy_gettext("page"), "per_page": lazy_gettext("articles per page"),
                 "from": lazy_gettext("From"), "to": lazy_gettext("To")}
+
+
+def date_hint(plain: bool = False) -> Markup:
+    """Return the one hint on typing dates (boxes, errors): every form the parser reads, each kept on one line."""
+    # In English the month in words is an English one (both languages' names are read).
+    forms = [*BOUND_EXAMPLES[:3], "5 December 2019" if str(get_locale()) == "en" else BOUND_EXAMPLES[3]]
+    examples = [Markup.escape(e) if plain else Markup('<span class="nowrap">%s</span>') % e for e in forms]
+    return Markup(_("Year, month or day: %(year)s, %(month)s, %(day)s (day first) or %(words)s.",
+                    year=examples[0], month=examples[1], day=examples[2], words=examples[3]))
+
+
+def bound_text(day: dt.date) -> str:
+    """Return a date bound as the date boxes read it back: 05/12/2019 in French, 2019-12-05 in English."""
+    return day.isoformat() if str(get_locale()) == "en" else day.strftime("%d/%m/%Y")
+
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "article_not_found": lambda p: _("There is no article with the id “%(id)s”.", id=p["id"]),
@@ -31,7 +50,7 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "not_whole": lambda p: _("“%(param)s” must be a whole number.",
                              param=PARAM_LABELS.get(p["param"], p["param"])),
     "bad_sort": lambda p: _("Unknown sort order “%(value)s”.", value=p["value"]),
-    "bad_date": lambda p: _("“%(value)s” is not a date: write 2019, 2019-03 or 2019-03-15.", value=p["value"]),
+    "bad_date": lambda p: _("“%(value)s” is not a date. %(hint)s", value=p["value"], hint=date_hint(plain=True)),
     "too_many_filters": lambda p: ngettext("At most %(max)s filter at once.", "At most %(max)s filters at once.",
                                            p["max"], max=format_decimal(p["max"])),
     "query_too_long": lambda p: ngettext("The search is longer than %(max)s character.",
@@ -42,7 +61,12 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "home_missing": lambda p: _("There is no archive here yet."),
     "index_damaged": lambda p: _("The search index is damaged; it must be repaired (archive check --repair)."),
     "home_unavailable": lambda p: _("The archive cannot be opened right now."),
+    "too_many_queries": lambda p: _("A trend compares at most %(max)s queries.", max=p["max"]),
+    "q_twice": lambda p: _("The search box was given twice in the address."),
+    "overloaded": lambda p: _("Too many exports and concordances are running; try again in a moment."),
     "too_many_attempts": lambda p: _("Too many wrong admin tokens from this address; try again in a minute."),
+    "engine_unavailable": lambda p: _("Search is unavailable right now: the search cluster cannot be reached. "
+                                      "Try again in a moment."),
 }
 
 #: Why a source or an article could not be read, by code (the core's InvalidArticle and IngestError).

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, g, redirect, render_template, request
@@ -25,15 +24,16 @@ from archive import (
     valid_id,
 )
 
-from . import views
-from .extension import engine, exporting
-from .messages import error_message
+from . import examples, views
+from .extension import archive as home
+from .extension import engine
+from .messages import bound_text, date_hint, error_message
+from .research import streamed_export
 from .state import back_link, link, run_search, search_request
 
 __all__ = ["bp"]
 
 bp = Blueprint("pages", __name__)
-_EXAMPLES = ('"{phrase}"', "{word} OR {other}", "{word} -{other}", "titre:{word}", "date:{year}")
 
 
 @bp.get("/")
@@ -80,20 +80,9 @@ def _checked_dates() -> dict[str, str]:
 
 
 def _examples(results: SearchResults) -> list[str]:
-    """Build clickable query examples from the archive itself (its tags and a frequent title word)."""
-    words = []
-    for hit in results.hits[:5]:
-        words += re.findall(r"\w{6,}", hit.title)
-    tags = [v.value for v in results.facets.get("tags", [])]
-    years = [v.value for v in results.facets.get("year", [])]
-    if not words:
-        return []
-    word = words[0]
-    other = tags[0] if tags else (words[1] if len(words) > 1 else word)
-    titles = [h.title for h in results.hits if len(h.title.split()) >= 2]
-    phrase = " ".join(titles[0].split()[:2]) if titles else word
-    year = years[0] if years else "2020"
-    return [e.format(word=word, other=other, phrase=phrase, year=year) for e in _EXAMPLES]
+    """Build clickable query examples from the archive's frequent headline words (:mod:`.examples`)."""
+    years = [(v.value, v.count) for v in results.facets.get("year", [])]
+    return examples.examples(home(), years)
 
 
 @bp.get("/article/<article_id>")
@@ -104,13 +93,12 @@ def article(article_id: str) -> str:
     q = request.args.get("q", "")[:1000]
     at = request.args.get("at", type=int)  # a paragraph number, from 1: its window is shown
     at = at - 1 if at is not None and at > 0 else None
-    store = engine().archive.store
-    versions = store.history(article_id) if article_id in store else []
+    versions = engine().history(article_id)
     shown = request.args.get("revision", type=int)
     if shown is not None and not (versions and shown == versions[-1].revision):
         # An earlier version: read from the revisions table, never highlighted (the index holds the current one).
-        view = ArticleView.unmarked(store.revision(article_id, shown), at)
-        versions = versions or store.history(article_id)
+        view = ArticleView.unmarked(engine().revision(article_id, shown), at)
+        versions = versions or engine().history(article_id, removed=True)
     else:
         shown = None
         view = engine().read(article_id, q, at)
@@ -122,49 +110,17 @@ def article(article_id: str) -> str:
                            title_html=marked_html(view.article.title, view.title_spans),
                            blocks=blocks, q=q, related=related, windows=views.windows(view),
                            matching=len(view.matching), back=back, total_marks=sum(b.marks for b in blocks),
+                           title_marks=len(view.title_spans),
                            versions=versions, shown=shown, modified=modified)
 
 
 @bp.get("/export.csv")
 def export_csv() -> Response:
-    """Return every matching article as CSV (paragraphs numbered from 1), cells neutralised for spreadsheets."""
-    with exporting():
-        return _export_csv(search_request())
-
-
-def _export_csv(req: SearchRequest) -> Response:
-    results = engine().export(req)
-    store = engine().archive.store
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "date", "title", "source", "author", "tags", "url", "score", "paragraphs",
-                     "snippet"])
-    for start in range(0, len(results.hits), _CSV_BATCH):
-        batch = results.hits[start:start + _CSV_BATCH]
-        articles = store.get_many([h.id for h in batch])
-        for hit in batch:
-            article = articles.get(hit.id)
-            first = hit.paragraphs[0].n if hit.paragraphs else 0
-            snippet = _snippet(article.blocks[first].text) if article and first < len(article.blocks) else ""
-            writer.writerow([_cell(v) for v in (
-                hit.id, hit.date.isoformat() if hit.date else "", hit.title, hit.source or "",
-                hit.author or "", "; ".join(hit.tags), hit.url or "", f"{hit.score:.4f}",
-                " ".join(str(p.n + 1) for p in hit.paragraphs), snippet)])
+    """Return every matching article as CSV (paragraphs numbered from 1, a snippet of the first match)."""
+    req = search_request()
     name = _csv_name(req.query)
     disposition = f"attachment; filename=\"{_ascii(name)}\"; filename*=UTF-8''{quote(name)}"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": disposition})
-
-
-_CSV_BATCH = 500
-_SNIPPET_CHARS = 240
-
-
-def _snippet(text: str) -> str:
-    """Return the start of a paragraph, cut at a word, for the CSV's snippet column."""
-    if len(text) <= _SNIPPET_CHARS:
-        return text
-    return text[:_SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
+    return streamed_export(req, "csv", "text/csv", name, snippets=True, disposition=disposition)
 
 
 def _csv_name(query: str) -> str:
@@ -189,16 +145,14 @@ def favicon() -> Response:
 _FAVICON = (Path(__file__).resolve().parent / "static" / "favicon.svg").read_bytes()
 
 
-def _cell(value: str) -> str:
-    """Neutralise a cell a spreadsheet would read as a formula."""
-    # Spreadsheets also read the full-width forms (＝＋－＠) as formula signs.
-    if value and value[0] in "=+-@\t\r\uff1d\uff0b\uff0d\uff20":
-        return "'" + value
-    return value
-
-
 @bp.app_context_processor
 def labels() -> dict[str, dict[str, str]]:
     """Provide translated labels used by several templates."""
     return {"sort_labels": {"relevance": _("relevance"), "-date": _("newest first"),
                             "date": _("oldest first")}}
+
+
+@bp.app_context_processor
+def date_helpers() -> dict[str, Any]:
+    """Give templates the one date hint and the bound format the date boxes read back."""
+    return {"date_hint": date_hint, "bound_text": bound_text}

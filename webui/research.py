@@ -8,16 +8,16 @@ files with a name carrying the query and the day.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 
 from archive import Article, BadParameter, SearchRequest
+from archive.csvfile import FLAVOURS, table_lines
 from archive.research import (
     EXPORT_FORMATS,
     KWIC_SORTS,
@@ -28,20 +28,21 @@ from archive.research import (
     as_by,
     atom,
     concordance,
-    export,
     export_filename,
+    export_lines,
     highwire,
+    permalink,
     reference,
     ris,
     trend,
 )
 
 from . import charts
-from .extension import engine, exporting
+from .extension import Held, engine, exporting, slot
 from .i18n import format_number
 from .state import article_link, link, search_request
 
-__all__ = ["bp"]
+__all__ = ["bp", "csv_labels", "csv_flavour", "download"]
 
 bp = Blueprint("research", __name__)
 MEASURES = ("share", "count")
@@ -92,9 +93,10 @@ def trends() -> str:
     if measure not in MEASURES:
         raise BadParameter("measure must be share or count")
     chart = charts.trend_chart(result, measure, format_number) if result else None
+    phone = charts.trend_chart(result, measure, format_number, **charts.PHONE) if result else None
     queries = [s.query for s in result.series] if result else []
     slots = queries + [""] * (MAX_QUERIES - len(queries))
-    return render_template("trends.html", trend=result, chart=chart, measure=measure, slots=slots,
+    return render_template("trends.html", trend=result, chart=chart, phone_chart=phone, measure=measure, slots=slots,
                            req=search_request(), by=request.args.get("by") or "",
                            min_share_base=charts.MIN_SHARE_BASE,
                            csv_url=here("research.trend_csv", measure=None),
@@ -117,14 +119,14 @@ def api_trend() -> Any:
 @bp.get("/trend.csv")
 def trend_csv() -> Response:
     """Return the trend's table as CSV (one row per period, count and share per query)."""
+    flavour = csv_flavour()
     result = _trend()
     if result is None:
         raise BadParameter("give at least one query: ?q=…")
-    out = io.StringIO()
-    csv.writer(out).writerows(result.rows())
+    header, *rows = result.rows(csv_labels(flavour))
     first = result.series[0].request
     name = export_filename(first, "csv", dt.date.today()).replace("archive-", "archive-trend-", 1)
-    return _download(out.getvalue(), "text/csv", name)
+    return download(table_lines([str(h) for h in header], rows, flavour), "text/csv", name)
 
 
 # -- concordance ----------------------------------------------------------------------------
@@ -133,8 +135,10 @@ def _concordance(per_page: int = 50) -> Concordance | None:
     req = search_request()
     if not req.query.strip():
         return None
-    return concordance(engine(), req, width=_int("width", 60), page=_int("page", 1),
-                       per_page=_int("per_page", per_page), sort=request.args.get("order") or "date")
+    width, page, size = _int("width", 60), _int("page", 1), _int("per_page", per_page)
+    sort = request.args.get("order") or "date"
+    with exporting():  # a sort may read up to its budget of paragraphs: one at a time
+        return concordance(engine(), req, width=width, page=page, per_page=size, sort=sort)
 
 
 def _int(name: str, default: int) -> int:
@@ -176,34 +180,45 @@ def api_kwic() -> Any:
 @bp.get("/kwic.csv")
 def kwic_csv() -> Response:
     """Return the concordance's page as CSV (200 lines a page unless asked)."""
+    flavour = csv_flavour()
     kwic = _concordance(per_page=200)
     if kwic is None:
         raise BadParameter("give a query: ?q=…")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "n", "date", "title", "left", "match", "right"])
-    for line in kwic.lines:
-        # The paragraph as the reading view numbers it (from 1), not the core's block index.
-        writer.writerow([line.id, line.n + 1, line.date.isoformat() if line.date else "", line.title,
-                         line.left, line.match, line.right])
+    labels = csv_labels(flavour)
+    header, *rows = kwic.rows()
     name = export_filename(kwic.request, "csv", dt.date.today()).replace("archive-", "archive-kwic-", 1)
-    return _download(out.getvalue(), "text/csv", name)
+    return download(table_lines([labels.get(str(h), str(h)) for h in header], rows, flavour), "text/csv", name)
 
 
 # -- exports and feed -----------------------------------------------------------------------
 
 @bp.get("/export")
 def export_file() -> Response:
-    """Return every matching article as csv, csv-excel, jsonl or an IRaMuTeQ corpus."""
+    """Return every matching article as csv, csv-excel, jsonl or an IRaMuTeQ corpus, streamed."""
     fmt = request.args.get("format") or "csv"
     if fmt not in EXPORT_FORMATS:
         raise BadParameter(f"format must be one of {', '.join(EXPORT_FORMATS)}")
     req = search_request()
-    out = io.StringIO()
-    with exporting():
-        export(engine(), req, fmt, out)
     media, _ext = MEDIA_TYPES[fmt]
-    return _download(out.getvalue(), media, export_filename(req, fmt, dt.date.today()))
+    return streamed_export(req, fmt, media, export_filename(req, fmt, dt.date.today()), snippets=False)
+
+
+def streamed_export(req: SearchRequest, fmt: str, media: str, name: str, *, snippets: bool,
+                    disposition: str | None = None) -> Response:
+    """Return an export read from the store as it is sent, holding the export slot until it ends.
+
+    The request is ranked (and refused if wrong) before anything is sent; the
+    server closing the response (the client left) stops the reading.
+    """
+    held = slot()
+    held.acquire()
+    try:
+        lines = export_lines(engine(), req, fmt, labels=csv_labels(fmt), snippets=snippets)
+    except BaseException:
+        held.release()
+        raise
+    return Response(Held(lines, held), mimetype=media,
+                    headers={"Content-Disposition": disposition or f'attachment; filename="{name}"'})
 
 
 @bp.get("/feed.atom")
@@ -213,13 +228,33 @@ def feed() -> Response:
     results = engine().search(req, suggestion=False)
     title = _("French news archive") + (f" · {req.query}" if req.query else "")
     body = atom(results, title=title, self_url=request.url, page_url=request.host_url.rstrip("/") + link("pages.index"),
-                article_url=lambda i: url_for("pages.article", article_id=i, _external=True),
+                article_url=lambda i: _permalink(i) or url_for("pages.article", article_id=i, _external=True),
                 now=dt.datetime.now(dt.UTC))
     return Response(body, mimetype="application/atom+xml")
 
 
-def _download(body: str, media: str, name: str) -> Response:
-    return Response(body, mimetype=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+def download(chunks: Iterator[str], media: str, name: str) -> Response:
+    """Return a file to download, named ``name``."""
+    return Response(chunks, mimetype=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def csv_flavour() -> str:
+    """Return the CSV flavour asked by ``?format=`` (csv unless csv-excel)."""
+    flavour = request.args.get("format") or "csv"
+    if flavour not in FLAVOURS:
+        raise BadParameter(f"format must be one of {', '.join(FLAVOURS)}")
+    return flavour
+
+
+def csv_labels(flavour: str) -> dict[str, str]:
+    """Return the CSV columns named in the reader's language for the spreadsheet flavour (none otherwise)."""
+    if flavour != "csv-excel":
+        return {}
+    return {key: pgettext("CSV column", key) for key in _CSV_KEYS}
+
+
+_CSV_KEYS = ("id", "date", "title", "source", "author", "tags", "url", "score", "paragraphs", "first_paragraph",
+             "snippet", "n", "left", "match", "right", "period", "count", "share")
 
 
 # -- citing ---------------------------------------------------------------------------------
@@ -227,20 +262,26 @@ def _download(body: str, media: str, name: str) -> Response:
 @bp.get("/article/<article_id>.ris")
 def article_ris(article_id: str) -> Response:
     """Return one article as an RIS record, for reference managers."""
-    article = engine().archive.store.get(article_id)
+    article = engine().article(article_id)
     return Response(ris(article, _permalink(article.id)), mimetype="application/x-research-info-systems",
                     headers={"Content-Disposition": f'attachment; filename="{article.id}.ris"'})
 
 
-def _permalink(article_id: str) -> str:
-    return url_for("pages.article", article_id=article_id, _external=True)
+def _permalink(article_id: str) -> str | None:
+    """Return the article's permalink under ``ARCHIVE_PUBLIC_URL`` (never this server's own host)."""
+    return permalink(article_id, current_app.config.get("ARCHIVE_PUBLIC_URL"))
 
 
 def citation(article: Article) -> dict[str, Any]:
-    """Return what the reading view shows to cite an article: meta tags, reference, permalink, RIS."""
-    permalink = _permalink(article.id)
-    return {"meta": highwire(article, permalink), "permalink": permalink,
-            "reference": reference(article, permalink, dt.date.today()),
+    """Return what the reading view shows to cite an article: meta tags, reference, permalink, RIS.
+
+    The permalink shown is the public one, else this page's address as the reader
+    reached it (``canonical`` stays relative then: it names no host).
+    """
+    public = _permalink(article.id)
+    here = url_for("pages.article", article_id=article.id)
+    return {"meta": highwire(article, public), "permalink": public or request.host_url.rstrip("/") + here,
+            "canonical": public or here, "reference": reference(article, public, dt.date.today()),
             "ris": url_for("research.article_ris", article_id=article.id)}
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, Response, current_app, jsonify, render_template, request, session
 from werkzeug.exceptions import HTTPException
 
-from archive import ArchiveError, TooManyAttempts
+from archive import ArchiveError, BadParameter, TooManyAttempts
 from archive.research import MAX_QUERIES
 
 from .messages import error_message, http_message
@@ -136,9 +136,13 @@ def init_app(app: Flask) -> None:
         # repeated parameters would otherwise be parsed, validated and linked.
         if len(request.query_string) > MAX_QUERY_STRING:
             return error_response(f"the URL's query is longer than {MAX_QUERY_STRING} bytes", 414)
-        queries = MAX_QUERIES if request.endpoint in _SEVERAL_QUERIES else 1
-        if len(request.args.getlist("q")) > queries or sum(1 for _ in request.args.items(multi=True)) > MAX_PARAMETERS:
-            return error_response(f"more than {MAX_PARAMETERS} URL parameters, or q given twice", 400)
+        if sum(1 for _ in request.args.items(multi=True)) > MAX_PARAMETERS:
+            return error_response(f"more than {MAX_PARAMETERS} URL parameters", 400)
+        several = request.endpoint in _SEVERAL_QUERIES
+        if len(request.args.getlist("q")) > (MAX_QUERIES if several else 1):
+            # The core's own error, said in the reader's language like any other.
+            raise BadParameter(f"a trend compares at most {MAX_QUERIES} queries", code="too_many_queries",
+                               max=MAX_QUERIES) if several else BadParameter("q given twice", code="q_twice")
         return None
 
     @app.after_request

@@ -3,12 +3,16 @@
 Both the ``/add`` form and ``POST /api/articles`` go through the same ingest
 code as the command line: uploads are written to a private temporary folder
 under sanitised names (:func:`werkzeug.utils.secure_filename`) and read from
-there; failures name each upload as the client sent it, never the server's
-temporary folder.
+there, recognised by their content (a saved page, a feed, a WARC archive, a
+Europresse export); failures name each upload as the client sent it, never
+the server's temporary folder. The form's ``url`` field (``http(s)://`` only)
+is fetched by the archive like ``archive add https://…``.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,15 +23,38 @@ from werkzeug.utils import secure_filename
 
 from archive import SUFFIXES, AddReport, IngestError
 
-from .extension import engine
+from .extension import archive as home
 
-__all__ = ["ingest_request"]
+__all__ = ["ingest_request", "clean_stale_uploads"]
+
+#: Temporary folders of uploads are named after their process, so that those of a killed one are known.
+_PREFIX = "archive-upload-"
+
+
+def clean_stale_uploads() -> int:
+    """Delete the upload folders that processes no longer running left behind (SIGKILLed); return how many."""
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
+        try:
+            pid = int(folder.name[len(_PREFIX):].split("-", 1)[0])
+        except ValueError:
+            continue
+        try:
+            os.kill(pid, 0)
+            continue  # alive (or someone else's): kept
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 def ingest_request() -> AddReport:
     """Store the articles of the current request (JSON body, uploads or a pasted text)."""
-    archive = engine().archive
-    with tempfile.TemporaryDirectory(prefix="archive-upload-") as tmp:
+    archive = home()
+    with tempfile.TemporaryDirectory(prefix=f"{_PREFIX}{os.getpid()}-") as tmp:
         folder = Path(tmp)
         paths: list[str] = []
         # Temporary path -> the name the client knows it by.
@@ -60,10 +87,20 @@ def ingest_request() -> AddReport:
                          "tags": [t.strip() for t in request.form.get("tags", "").split(",") if t.strip()],
                          "authors": [a.strip() for a in request.form.get("author", "").split(",")
                                      if a.strip()]}
-        if not paths:
+        # An address is fetched by the archive and remembered by it (it lasts, unlike an upload).
+        url = request.form.get("url", "").strip()
+        if url and not url.lower().startswith(("http://", "https://")):
+            return AddReport(failures=[IngestError(url, _("not a web address (give https://…)"))])
+        if not paths and not url:
             return AddReport(failures=[IngestError("request", _("nothing to add: paste a text or choose a file"))])
         # Temporary paths mean nothing later: these sources are named, never remembered.
-        report = archive.add(paths, overrides=overrides if text and len(paths) == 1 else None, origin="web")
+        report = (archive.add(paths, overrides=overrides if text and len(paths) == 1 else None, origin="web")
+                  if paths else AddReport())
+        if url:
+            fetched = archive.add([url])
+            report.outcomes += fetched.outcomes
+            report.failures += fetched.failures
+            report.notes += fetched.notes
         return _without_paths(report, names, folder)
 
 
@@ -87,4 +124,5 @@ def _without_paths(report: AddReport, names: dict[str, str], folder: Path) -> Ad
                               code=failure.code, **params)
         renamed.discarded = failure.discarded
         failures.append(renamed)
-    return AddReport(outcomes=report.outcomes, failures=failures, notes=report.notes)
+    return AddReport(outcomes=report.outcomes, failures=failures, notes=report.notes, paragraphs=report.paragraphs,
+                     undated=report.undated)

@@ -9,8 +9,9 @@ article (in the request's order) to a text stream, in one of four formats:
   author, tags (``;``-separated), url, score, matching paragraph numbers and the
   first matching paragraph's text;
 * ``csv-excel``: the same table in the dialect French spreadsheets open
-  correctly: ``;`` separators, CRLF line ends and a UTF-8 byte order mark, cells
-  a spreadsheet would read as formulas neutralised with a leading ``'``;
+  correctly: ``;`` separators, a UTF-8 byte order mark, a decimal comma. Both
+  are written by :mod:`archive.csvfile`, which neutralises every cell a
+  spreadsheet would read as a formula;
 * ``iramuteq``: a corpus for IRaMuTeQ, one text per article introduced by
   ``**** *source_Le_Monde *date_2020-03-17 *annee_2020 *mois_2020-03 *tag_social``,
   then the title and the paragraphs. IRaMuTeQ wants variable names and values
@@ -24,20 +25,22 @@ article (in the request's order) to a text stream, in one of four formats:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Mapping
+from decimal import Decimal
 from typing import TextIO
 
 from ..analysis import fold
+from ..csvfile import FLAVOURS, Cell, table_lines
+from ..engines import SearchEngine
 from ..errors import BadParameter
 from ..model import Article
-from ..search import Engine, Hit, SearchRequest
+from ..search import Hit, SearchRequest
 
-__all__ = ["EXPORT_FORMATS", "export", "export_filename", "iramuteq_value", "iramuteq_header",
-           "MEDIA_TYPES"]
+__all__ = ["EXPORT_FORMATS", "CSV_COLUMNS", "export", "export_lines", "Lines", "csv_row", "snippet",
+           "export_filename", "iramuteq_value", "iramuteq_header", "MEDIA_TYPES"]
 
 EXPORT_FORMATS = ("csv", "csv-excel", "jsonl", "iramuteq")
 #: Media type and file extension of each format.
@@ -45,50 +48,89 @@ MEDIA_TYPES = {"csv": ("text/csv", "csv"), "csv-excel": ("text/csv", "csv"),
                "jsonl": ("application/x-ndjson", "jsonl"), "iramuteq": ("text/plain", "txt")}
 CSV_COLUMNS = ["id", "date", "title", "source", "author", "tags", "url", "score", "paragraphs",
                "first_paragraph"]
-_BATCH = 200
 
 
-def export(engine: Engine, request: SearchRequest, fmt: str, out: TextIO) -> int:
-    """Write every article matching ``request`` to ``out`` in format ``fmt``; return how many."""
+def export(engine: SearchEngine, request: SearchRequest, fmt: str, out: TextIO, *,
+           labels: Mapping[str, str] | None = None, snippets: bool = False) -> int:
+    """Write every article matching ``request`` to ``out`` in format ``fmt``; return how many.
+
+    ``labels`` renames the CSV columns (the web page's language); the keys are :data:`CSV_COLUMNS`.
+    ``snippets``: the last CSV column is the start of the first matching paragraph, not all of it.
+    """
+    lines = export_lines(engine, request, fmt, labels=labels, snippets=snippets)
+    for text in lines:
+        out.write(text)
+    return lines.count
+
+
+class Lines:
+    """An export's text, chunk by chunk, read from the store as it is consumed; counts its articles."""
+
+    def __init__(self, articles: Iterator[tuple[Hit, Article]], fmt: str, header: list[str], last: str) -> None:
+        self.count = 0
+        self._chunks = self._make(articles, fmt, header, last)
+
+    def __iter__(self) -> Iterator[str]:
+        return self._chunks
+
+    def __next__(self) -> str:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        """Stop reading (the client left): the store is read no further."""
+        self._chunks.close()
+
+    def _counted(self, articles: Iterator[tuple[Hit, Article]]) -> Iterator[tuple[Hit, Article]]:
+        for pair in articles:
+            self.count += 1
+            yield pair
+
+    def _make(self, articles: Iterator[tuple[Hit, Article]], fmt: str, header: list[str],
+              last: str) -> Generator[str, None, None]:
+        if fmt in FLAVOURS:
+            yield from table_lines(header, (csv_row(hit, article, last)
+                                            for hit, article in self._counted(articles)), fmt)
+            return
+        for _hit, article in self._counted(articles):
+            if fmt == "jsonl":
+                yield json.dumps(article.to_record(), ensure_ascii=False) + "\n"
+            else:
+                yield "\n".join([iramuteq_header(article), *(_iramuteq_text(t) for t in
+                                                              [article.title, *article.paragraphs])]) + "\n\n"
+
+
+def export_lines(engine: SearchEngine, request: SearchRequest, fmt: str, *, labels: Mapping[str, str] | None = None,
+                 snippets: bool = False) -> Lines:
+    """Rank the articles matching ``request`` now, and return their export, read as it is consumed.
+
+    Errors in the request are raised here, before anything is sent; the articles
+    are then read as the text is taken (from the store in batches, or the cluster page by page).
+    """
     if fmt not in EXPORT_FORMATS:
         raise BadParameter(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
-    if fmt in ("csv", "csv-excel"):
-        excel = fmt == "csv-excel"
-        if excel:
-            out.write("\ufeff")
-        writer = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n" if excel else "\n")
-        writer.writerow(CSV_COLUMNS)
-    count = 0
-    for hit, article in _articles(engine, request):
-        count += 1
-        if fmt == "jsonl":
-            out.write(json.dumps(article.to_record(), ensure_ascii=False) + "\n")
-        elif fmt == "iramuteq":
-            out.write(iramuteq_header(article) + "\n")
-            for text in [article.title, *article.paragraphs]:
-                out.write(_iramuteq_text(text) + "\n")
-            out.write("\n")
-        else:
-            first = hit.paragraphs[0].n if hit.paragraphs else None
-            cells = [article.id, article.date.isoformat() if article.date else "", article.title,
-                     article.source or "", hit.author or "", "; ".join(article.tags), article.url or "",
-                     # Numbered from 1, as the reading view shows them (#p1…).
-                     f"{hit.score:.4f}", " ".join(str(p.n + 1) for p in hit.paragraphs),
-                     article.blocks[first].text if first is not None and first < len(article.blocks) else ""]
-            writer.writerow([_cell(c) for c in cells] if excel else cells)
-    return count
+    last = "snippet" if snippets else "first_paragraph"
+    header = [(labels or {}).get(c, c) for c in [*CSV_COLUMNS[:-1], last]]
+    return Lines(engine.export_articles(request), fmt, header, last)
 
 
-def _articles(engine: Engine, request: SearchRequest) -> Iterator[tuple[Hit, Article]]:
-    """Yield each matching hit (in the request's order) with its stored article, in batches."""
-    hits = engine.export(request).hits
-    store = engine.archive.store
-    for start in range(0, len(hits), _BATCH):
-        batch = hits[start:start + _BATCH]
-        articles = store.get_many([h.id for h in batch])
-        for hit in batch:
-            if hit.id in articles:
-                yield hit, articles[hit.id]
+def csv_row(hit: Hit, article: Article, last: str) -> list[Cell]:
+    """Return an article's CSV row; ``last`` is ``first_paragraph`` (whole) or ``snippet`` (its start)."""
+    first = hit.paragraphs[0].n if hit.paragraphs else None
+    text = article.blocks[first].text if first is not None and first < len(article.blocks) else ""
+    # Paragraphs numbered from 1, as the reading view shows them (#p1…).
+    return [article.id, article.date, article.title, article.source or "", hit.author or "",
+            "; ".join(article.tags), article.url or "", Decimal(f"{hit.score:.4f}"),
+            " ".join(str(p.n + 1) for p in hit.paragraphs), snippet(text) if last == "snippet" else text]
+
+
+_SNIPPET_CHARS = 240
+
+
+def snippet(text: str) -> str:
+    """Return the start of a paragraph, cut at a word, for the CSV's snippet column."""
+    if len(text) <= _SNIPPET_CHARS:
+        return text
+    return text[:_SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 def iramuteq_value(text: str) -> str:
@@ -113,13 +155,6 @@ def iramuteq_header(article: Article) -> str:
 def _iramuteq_text(text: str) -> str:
     # An asterisk starts a variable and four of them a new text: none may stay in the prose.
     return " ".join(text.replace("*", " ").split())
-
-
-def _cell(value: str) -> str:
-    """Neutralise a cell a spreadsheet would read as a formula."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
 
 
 def export_filename(request: SearchRequest, fmt: str, today: dt.date) -> str:

@@ -5,22 +5,35 @@ the web page runs the same request sorted newest first (20 articles) and
 :func:`atom` writes each as an ``<entry>`` (id, title, updated, a link to
 the reading view, the first matching paragraph as summary). Ids are the
 permalinks, stable across rebuilds, so a feed reader never shows an article
-twice. The XML is built with :mod:`xml.etree`, which escapes every text.
+twice. The XML is built with :mod:`xml.etree`, which escapes every text;
+characters XML 1.0 forbids (control characters such as ``\x01``, which an
+ingested title or a typed query may hold, lone surrogates, ``\ufffe``) are
+dropped first by :func:`xml_text`, so that the feed always parses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from xml.etree import ElementTree as ET
 
 from ..search import SearchResults
 
-__all__ = ["atom", "ATOM_NS", "FEED_SIZE"]
+__all__ = ["atom", "ATOM_NS", "FEED_SIZE", "xml_text"]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 #: Articles in a feed.
 FEED_SIZE = 20
+
+
+#: Characters outside XML 1.0's Char production.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """Return ``text`` without the characters XML 1.0 forbids."""
+    return _NOT_XML.sub("", text)
 
 
 def _stamp(day: dt.date | None, fallback: dt.datetime) -> str:
@@ -35,9 +48,9 @@ def atom(results: SearchResults, *, title: str, self_url: str, page_url: str,
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        el = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        el = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: xml_text(v) for k, v in attrs.items()})
         if text is not None:
-            el.text = text
+            el.text = xml_text(text)
         return el
 
     feed = ET.Element(f"{{{ATOM_NS}}}feed")

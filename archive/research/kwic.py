@@ -8,17 +8,17 @@ one line each, cut around the match::
 
 The stages:
 
-1. **Select and count**: :meth:`Engine.select <archive.search.Engine.select>`
+1. **Select and count**: :meth:`SearchEngine.select <archive.engines.SearchEngine.select>`
    with ``blocks=True`` gives the matching articles, oldest first, and the
    paragraphs whose own text matched (a title-only match has no line); in the
-   same pass :func:`~.occurrences.count_marks` counts each paragraph's
+   same pass (``counts=True``) the engine counts each paragraph's
    occurrences in the index (6,631 for ``gouvernement``, without reading a
    paragraph). The few it leaves open are read and counted.
 2. **Page in date order** (the default): the counts say which paragraphs hold
    occurrences 101 to 150; only those are read from the store, and their spans
-   come from :class:`~.locate.Locator`, which finds the spans of
-   :meth:`Marks.spans <archive.search.highlight.Marks.spans>` (the ones the
-   search page highlights) without analysing every word. So every line's match
+   come from the query's plan of marks (:class:`~archive.search.marking.MarkPlan`,
+   made by the same ``select`` and counted in the index above), the one the
+   search page and the reading view mark with. So every line's match
    is a form of the query (``grèves`` for ``grève``, ``état d’urgence`` for the
    phrase). A paragraph whose text no longer has the index's count (the store
    changed and the index has not caught up) sends the request to stage 3.
@@ -27,41 +27,56 @@ The stages:
    words, folded (``Grève`` and ``greve`` sort together). This is the costly
    stage (about half a second of CPU for the 23,001 lines of ``France``).
 
+**A cost budget**, like the search's: a request reads and locates at most
+:data:`MAX_COST` units of work (a paragraph read is one, each occurrence found
+one more, and its characters times the words the locator looks for, over
+:data:`_CHARS_PER_UNIT`: 120 prefixes cost more per paragraph than one word).
+Past it, the concordance stops where it is, in date order, and says
+so (``truncated``): ``a* OR b* OR …`` with 120 prefixes matches nearly every
+paragraph of the archive, and used to read them all (a minute of CPU) for one
+anonymous GET. A long article is read from the store once per request (its
+paragraphs taken from the one decoded record), not once per paragraph.
+
 Only the lines of the page asked for are cut into left context, match and right
 context, ``width`` characters each side, at word boundaries. Counts and scans are
-kept (:data:`CACHE_SIZE` queries per process, keyed by the index and store
-generations) so that the next page or another sort is immediate.
+kept by the engine (:attr:`Engine.derived <archive.search.Engine.derived>`, a few
+queries, keyed by the index and store generations, emptied when the engine closes)
+so that the next page or another sort is immediate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..analysis import FRENCH, WORD_RE, fold
+from ..csvfile import Cell
+from ..engines import SearchEngine
 from ..errors import BadParameter
-from ..search import Engine, SearchRequest
-from ..search.highlight import Marks, Spans
-from ..search.locate import Locator, restart
-from ..store import Store
-from .occurrences import count_marks
+from ..search import SearchRequest
+from ..search.highlight import Spans
+from ..search.locate import anchors, restart
+from ..search.marking import MarkPlan
+from ..search.results import ParagraphText
 
 __all__ = ["Line", "Concordance", "concordance", "KWIC_SORTS", "MAX_WIDTH", "MAX_LINES_PER_PAGE",
-           "CACHE_SIZE"]
+           "KWIC_COLUMNS", "MAX_COST"]
 
 KWIC_SORTS = ("date", "left", "right")
-MAX_WIDTH, MAX_LINES_PER_PAGE, CACHE_SIZE = 300, 200, 8
+KWIC_COLUMNS = ("id", "n", "date", "title", "left", "match", "right")
+MAX_WIDTH, MAX_LINES_PER_PAGE = 300, 200
+#: Paragraphs read plus occurrences located, at most, per request (about a second of CPU).
+MAX_COST = 100_000
+#: Characters located, times the words looked for, that cost one unit.
+_CHARS_PER_UNIT = 250
 _BATCH = 500  # paragraphs read from the store at once
 EMPTY = np.zeros(0, dtype=np.int64)
 #: A paragraph read from the store: its text, its article's title and date.
-_Block = tuple[str, str, dt.date | None]
+_Block = ParagraphText
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,8 @@ class Concordance:
     width: int
     sort: str
     lines: tuple[Line, ...]
+    #: The cost budget stopped the count or the sort: occurrences after some point are missing.
+    truncated: bool = False
 
     @property
     def query(self) -> str:
@@ -104,10 +121,17 @@ class Concordance:
         """Return the number of pages."""
         return max(1, -(-self.total // self.per_page))
 
+    def rows(self) -> list[list[Cell]]:
+        """Return the page as a table (header first), paragraphs numbered from 1 as the reading view does."""
+        header: list[Cell] = list(KWIC_COLUMNS)
+        return [header] + [[line.id, line.n + 1, line.date, line.title, line.left, line.match,
+                                        line.right] for line in self.lines]
+
     def to_dict(self) -> dict[str, Any]:
         """Return the page in the JSON contract."""
         return {"query": self.query, "total": self.total, "page": self.page, "per_page": self.per_page,
-                "width": self.width, "sort": self.sort, "lines": [line.to_dict() for line in self.lines]}
+                "width": self.width, "sort": self.sort, "truncated": self.truncated,
+                "lines": [line.to_dict() for line in self.lines]}
 
 
 @dataclass(frozen=True)
@@ -131,6 +155,22 @@ class _Plan:
     first: np.ndarray     # per paragraph, the number of its first occurrence; last: the total
     spans: Callable[[str], Spans]
     scan: _Scan | None = None
+    #: Work done against :data:`MAX_COST` by the request now running, and whether it ran out.
+    spent: int = 0
+    truncated: bool = False
+    #: Long articles decoded during the request now running, by id (read once, not per paragraph).
+    records: dict[str, list[str]] = field(default_factory=dict)
+
+    #: Words (anchors) the locator looks for: the cost of locating grows with them.
+    width: int = 1
+
+    def charge(self, text: str, found: int) -> bool:
+        """Count the work of locating ``found`` occurrences in ``text``; tell whether the budget allows more."""
+        self.spent += 1 + found + len(text) * self.width // _CHARS_PER_UNIT
+        if self.spent > MAX_COST:
+            self.truncated = True
+            return False
+        return True
 
     @property
     def total(self) -> int:
@@ -144,11 +184,7 @@ class _Plan:
         self.scan = scan
 
 
-_CACHE: OrderedDict[tuple[Any, ...], _Plan] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-
-
-def concordance(engine: Engine, request: SearchRequest, *, width: int = 60, page: int = 1,
+def concordance(engine: SearchEngine, request: SearchRequest, *, width: int = 60, page: int = 1,
                 per_page: int = 50, sort: str = "date") -> Concordance:
     """Return one page of the occurrences of ``request``'s words or phrases, with their contexts."""
     if not 10 <= width <= MAX_WIDTH:
@@ -158,6 +194,7 @@ def concordance(engine: Engine, request: SearchRequest, *, width: int = 60, page
     if sort not in KWIC_SORTS:
         raise BadParameter(f"sort must be date, left or right, not {sort!r}")
     plan = _plan(engine, request)
+    plan.spent, plan.records = 0, {}  # (the budget and the decoded articles are per request)
     pages = max(1, -(-plan.total // per_page))
     if not 1 <= page <= pages:
         raise BadParameter(f"page must be from 1 to {pages}")
@@ -182,64 +219,47 @@ def concordance(engine: Engine, request: SearchRequest, *, width: int = 60, page
         text, title, date = block
         lines.append(Line(plan.ids[int(plan.article[b])], int(plan.n[b]), date, title, _left(text, s, width),
                           text[s:e], _right(text, e, width)))
-    return Concordance(request, plan.total, page, per_page, width, sort, tuple(lines))
+    plan.records = {}
+    return Concordance(request, plan.total, page, per_page, width, sort, tuple(lines), plan.truncated)
 
 
-def _plan(engine: Engine, request: SearchRequest) -> _Plan:
-    key = (id(engine), engine.archive.index_dir.current_name(), engine.archive.store.generation(),
-           request.query, request.source, request.author, request.tag, request.date_from, request.date_to,
-           request.show_copies)
-    with _CACHE_LOCK:
-        found = _CACHE.get(key)
-        if found is not None:
-            _CACHE.move_to_end(key)
-            return found
-    plan = _count(engine, request)
-    with _CACHE_LOCK:
-        _CACHE[key] = plan
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
+def _plan(engine: SearchEngine, request: SearchRequest) -> _Plan:
+    key = ("kwic", engine.generation(), request.query, request.source, request.author, request.tag,
+           request.date_from, request.date_to, request.show_copies)
+    plan: _Plan = engine.derived.get(key, lambda: _count(engine, request))
     return plan
 
 
-def _count(engine: Engine, request: SearchRequest) -> _Plan:
+def _count(engine: SearchEngine, request: SearchRequest) -> _Plan:
     """Count each matching paragraph's occurrences in the index, reading only what it leaves open."""
-    selection = engine.select(request, blocks=True, per_block=count_marks)
-    locator = Locator(Marks.of(request.parsed.root, FRENCH, selection.expanded))
+    selection = engine.select(request, blocks=True, counts=True)
+    marks = selection.marks or MarkPlan.of(request.parsed.root, FRENCH, selection.expanded)
     counts = np.zeros(len(selection.block_n), dtype=np.int64)
     if selection.block_values is not None:
         counts[:] = selection.block_values
-    plan = _Plan(selection.ids, selection.block_article, selection.block_n, counts, locator.spans)
+    plan = _Plan(selection.ids, selection.block_article, selection.block_n, counts, marks.spans,
+                 width=max(1, len(anchors(marks.marks))))
     unknown = np.nonzero(counts < 0)[0]
     for b, read in _texts(engine, plan, unknown):
-        counts[b] = len(locator.spans(read[0])) if read is not None else 0
+        counts[b] = len(marks.spans(read[0])) if read is not None else 0
+        if not plan.charge(read[0] if read is not None else "", int(counts[b])):
+            break
+    # Past the budget, the paragraphs left unread count nothing: the concordance is cut short.
+    counts[counts < 0] = 0
     plan.first = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     return plan
 
 
-def _texts(engine: Engine, plan: _Plan, blocks: np.ndarray) -> Iterator[tuple[int, _Block | None]]:
+def _texts(engine: SearchEngine, plan: _Plan, blocks: np.ndarray) -> Iterator[tuple[int, _Block | None]]:
     """Yield some paragraphs of a plan with their text, title and date from the store (None if gone)."""
     wanted = blocks.tolist()
     for first in range(0, len(wanted), _BATCH):
         batch = wanted[first:first + _BATCH]
-        read = _paragraphs(engine.archive.store, [(plan.ids[int(plan.article[b])], int(plan.n[b])) for b in batch])
+        read = engine.paragraphs([(plan.ids[int(plan.article[b])], int(plan.n[b])) for b in batch], plan.records)
         yield from zip(batch, read)
 
 
-def _paragraphs(store: Store, wanted: list[tuple[str, int]]) -> list[_Block | None]:
-    """Return block ``n`` of article ``id`` for each ``(id, n)``, with its title and date (None if gone)."""
-    # SQLite extracts each block from the stored record: decoding whole articles in
-    # Python (Store.get_many) cost twice as much for the thousands a sort reads.
-    found = {key: (text, title, dt.date.fromisoformat(date) if date else None)
-             for key, text, title, date in store.db.execute(
-                 "SELECT w.key, json_extract(a.record, '$.paragraphs[' || json_extract(w.value, '$[1]') || ']'),"
-                 " a.title, a.date FROM json_each(?) w JOIN articles a ON a.id = json_extract(w.value, '$[0]')",
-                 (json.dumps(wanted),))
-             if text is not None}
-    return [found.get(i) for i in range(len(wanted))]
-
-
-def _date_page(engine: Engine, plan: _Plan, lo: int, hi: int) -> list[tuple[int, int, int, _Block | None]] | None:
+def _date_page(engine: SearchEngine, plan: _Plan, lo: int, hi: int) -> list[tuple[int, int, int, _Block | None]] | None:
     """Return occurrences ``lo`` to ``hi`` in date order, reading only their paragraphs.
 
     None when a paragraph's text no longer has the index's count (the store changed
@@ -257,7 +277,7 @@ def _date_page(engine: Engine, plan: _Plan, lo: int, hi: int) -> list[tuple[int,
     return found
 
 
-def _full_scan(engine: Engine, plan: _Plan) -> _Scan:
+def _full_scan(engine: SearchEngine, plan: _Plan) -> _Scan:
     """Read every matching paragraph and collect its spans and neighbouring words (for the sorts)."""
     block: list[int] = []
     starts: list[int] = []
@@ -268,7 +288,10 @@ def _full_scan(engine: Engine, plan: _Plan) -> _Scan:
         if read is None:
             continue
         text = read[0]
-        for s, e in plan.spans(text):
+        spans = plan.spans(text)
+        if not plan.charge(text, len(spans)):
+            break
+        for s, e in spans:
             block.append(b)
             starts.append(s)
             ends.append(e)

@@ -2,7 +2,7 @@
 
 Compare ``grève SNCF`` and ``télétravail`` by month: each query is a
 :class:`~archive.search.SearchRequest` with the search page's language and
-filters. :meth:`Engine.select <archive.search.Engine.select>` returns the day
+filters. :meth:`SearchEngine.select <archive.engines.SearchEngine.select>` returns the day
 numbers of its matching articles; :func:`~.periods.count_periods` counts them
 per month, every month of the span included (zeros too). Since the archive
 holds more articles some months than others, each count is also given as a
@@ -20,14 +20,17 @@ is the table of the CSV download.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
+from ..csvfile import Cell
+from ..engines import SearchEngine
 from ..errors import BadParameter
-from ..search import Engine, SearchRequest
+from ..search import SearchRequest
 from .periods import By, choose_by, coarser, count_periods, key_of, period_bounds, period_label
 
 __all__ = ["Point", "Series", "Trend", "trend", "MAX_QUERIES"]
@@ -87,21 +90,25 @@ class Trend:
         """Return the trend in the JSON contract."""
         return {"by": self.by, "series": [s.to_dict() for s in self.series]}
 
-    def rows(self) -> list[list[str]]:
-        """Return the table: one row per period, a count and a share column per query."""
-        head = ["period"]
+    def rows(self, labels: Mapping[str, str] | None = None) -> list[list[Cell]]:
+        """Return the table: one row per period, a count and a share column per query, the header first.
+
+        ``labels`` names the columns in the reader's language (keys ``period``, ``count``, ``share``).
+        """
+        names = {"period": "period", "count": "count", "share": "share", **(labels or {})}
+        head: list[Cell] = [names["period"]]
         for s in self.series:
-            head += [f"{s.query} (count)", f"{s.query} (share)"]
+            head += [f"{s.query} ({names['count']})", f"{s.query} ({names['share']})"]
         rows = [head]
         for i, point in enumerate(self.series[0].points if self.series else ()):
-            row = [point.period]
+            row: list[Cell] = [point.period]
             for s in self.series:
-                row += [str(s.points[i].count), f"{s.points[i].share:.6f}"]
+                row += [s.points[i].count, Decimal(f"{s.points[i].share:.6f}")]
             rows.append(row)
         return rows
 
 
-def trend(engine: Engine, requests: Sequence[SearchRequest], by: By | None = None) -> Trend:
+def trend(engine: SearchEngine, requests: Sequence[SearchRequest], by: By | None = None) -> Trend:
     """Count each request's matching articles per period, over one contiguous span."""
     if not requests:
         raise BadParameter("a trend needs at least one query")

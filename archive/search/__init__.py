@@ -15,8 +15,9 @@ by reading the modules in this order:
    into articles.
 4. :mod:`.facets` — the date range and facet selections filter articles;
    facets count them.
-5. :mod:`.highlight` — the shown blocks' spans that the query matched, cut to a
-   window (found by :mod:`.locate`, which reads only the words that may be marked);
+5. :mod:`.marking` — the shown blocks' spans that the query matched (one plan per
+   query, :mod:`.highlight` judging, :mod:`.locate` reading only the words that may be
+   marked), cut to a window;
    :func:`.highlight.marked_html` is the one place they become HTML.
 6. :mod:`.results` — the page as data (:class:`SearchResults`) and its JSON
    contract (``to_dict()``); :mod:`.suggest` adds "did you mean" when few match.
@@ -24,6 +25,7 @@ by reading the modules in this order:
 
 from .engine import Engine, close_engines, engine_for, search
 from .highlight import Spans, marked_html
+from .marking import MarkPlan
 from .reading import WINDOW as READING_WINDOW
 from .reading import ArticleView
 from .request import SORTS, SearchRequest, Sort
@@ -31,4 +33,4 @@ from .results import Copy, FacetValue, Hit, Paragraph, SearchResults
 
 __all__ = ["search", "SearchRequest", "SearchResults", "Hit", "Copy", "Paragraph", "FacetValue", "Engine",
            "engine_for", "close_engines", "marked_html", "Spans", "Sort", "SORTS", "ArticleView",
-           "READING_WINDOW"]
+           "READING_WINDOW", "MarkPlan"]

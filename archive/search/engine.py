@@ -27,27 +27,30 @@ import datetime as dt
 import functools
 import os
 import weakref
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..analysis import FRENCH
 from ..failpoints import failpoint
 from ..home import Archive, resolve_home
+from ..lru import LRU
 from ..model import Article
-from ..query import Node, Or, Query, Reading, Word, parse_query
+from ..query import Or, Query, Reading, Word, parse_query
+from ..revisions import HistoryEntry
 from ..whoosh_format import EMPTY_IDS
 from .facets import Catalog, Filters, count_facets
-from .highlight import Marks, Spans, clip
+from .highlight import Spans
 from .live import Live
-from .locate import Locator
+from .marking import MarkPlan
 from .matching import Evaluator, Match, match
-from .ranking import article_scores
-from .reading import ArticleView, load_excerpts, load_window, window_start
+from .occurrences import count_marks
+from .ranking import article_scores, collapse, copies_of
+from .reading import ArticleView, as_indexed, load_excerpts, load_paragraphs, load_window, window_start
 from .request import SearchRequest
-from .results import Copy, Hit, Paragraph, SearchResults
+from .results import Copy, Health, Hit, Paragraph, ParagraphText, SearchResults, Selection
 from .snapshot import Snapshot
 from .suggest import suggest
 from .vocabulary import Vocabulary
@@ -56,47 +59,36 @@ __all__ = ["Engine", "Selection", "engine_for", "close_engines", "search", "SHOW
 
 #: Highlighted blocks shown per article; fuzzy expansions per word; seconds a
 #: suggestion waits for a vocabulary being built; characters of an article that
-#: related articles are looked for from; characters of a paragraph looked at for marks.
+#: related articles are looked for from; hits read from the store at once by an export.
 SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
-RELATED_CHARS, HIGHLIGHT_CHARS = 10_000, 20_000
+RELATED_CHARS, EXPORT_BATCH = 10_000, 200
+#: Results the research tools derive from an engine's archive and keep (see :attr:`Engine.derived`).
+DERIVED_SIZE = 8
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
 #: A computation over selected blocks, given the evaluator that matched them (its snapshot,
-#: expansions and posting reads), the query tree and the blocks' docnums: one value each.
-PerBlock = Callable[[Evaluator, Node | None, np.ndarray], np.ndarray]
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Every article matching a request, oldest first, and (if asked) their matching paragraphs.
-
-    ``ids[i]`` was published on day ordinal ``days[i]`` (-1 when undated; undated
-    articles come last); block ``j`` is paragraph ``block_n[j]`` of article
-    ``block_article[j]`` (an index into ``ids``), in article then paragraph order.
-    """
-
-    ids: list[str]
-    days: np.ndarray
-    block_article: np.ndarray
-    block_n: np.ndarray
-    #: What prefixes, fuzzy and accented words expanded to (for marking the same forms).
-    expanded: dict[str, list[str]]
-    #: What ``select(per_block=…)`` computed for each block, read from the same snapshot.
-    block_values: np.ndarray | None = None
+#: expansions and posting reads), the query's plan of marks and the blocks' docnums: one value each.
+PerBlock = Callable[[Evaluator, MarkPlan, np.ndarray], np.ndarray]
 
 
 class Engine:
-    """Search one archive home, reusing the open index and arrays between calls."""
+    """Search one archive home, reusing the open index and arrays between calls (a :class:`SearchEngine`)."""
+
+    name = "whoosh"
 
     def __init__(self, home: str | os.PathLike[str] | Archive) -> None:
         self.archive = home if isinstance(home, Archive) else Archive(home)
         self.live = Live(self.archive)
         self._reading = self.live.reading
+        #: What research tools derive from this archive (the concordance's counts and scans),
+        #: keyed by the index and store generations they were read from; emptied by close().
+        self.derived: LRU[Hashable, Any] = LRU(DERIVED_SIZE)
         _LIVE.add(self)
 
     def close(self) -> None:
-        """Close the open index (once the searches running on it end)."""
+        """Close the open index (once the searches running on it end) and forget what was derived."""
+        self.derived.clear()
         self.live.close()
 
     def search(self, request: SearchRequest, *, suggestion: bool = True) -> SearchResults:
@@ -113,13 +105,24 @@ class Engine:
         with self._reading() as (snap, catalog):
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
 
-    def select(self, request: SearchRequest, *, blocks: bool = False,
+    def export_articles(self, request: SearchRequest) -> Iterator[tuple[Hit, Article]]:
+        """Yield every matching hit (in the request's order) with its stored article, read in batches."""
+        hits = self.export(request).hits
+        for start in range(0, len(hits), EXPORT_BATCH):
+            batch = hits[start:start + EXPORT_BATCH]
+            articles = self.archive.store.get_many([h.id for h in batch])
+            yield from ((hit, articles[hit.id]) for hit in batch if hit.id in articles)
+
+    def select(self, request: SearchRequest, *, blocks: bool = False, counts: bool = False,
                per_block: PerBlock | None = None) -> Selection:
         """Return every article matching a request (filters applied), oldest first, without ranking.
 
-        ``per_block(evaluator, root, docs)`` is called on the selected blocks' docnums
-        while the snapshot is held (the concordance counts occurrences there).
+        ``per_block(evaluator, marks, docs)`` is called on the selected blocks' docnums
+        while the snapshot is held; ``counts`` is ``per_block=count_marks`` (each
+        block's marked occurrences, counted from the index).
         """
+        if counts:
+            blocks, per_block = True, count_marks
         with self._reading() as (snap, catalog):
             parsed = _parsed(request, snap)
             evaluator = self._evaluator(snap)
@@ -139,9 +142,47 @@ class Engine:
                 block_article, block_n = rank[snap.aid[docs]], snap.n[docs].astype(np.int64)
                 order = np.lexsort((block_n, block_article))
                 block_article, block_n, docs = block_article[order], block_n[order], docs[order]
-            values = per_block(evaluator, parsed.root, docs) if blocks and per_block else None
+            marks = MarkPlan.of(parsed.root, snap.chain, evaluator.expanded)
+            values = per_block(evaluator, marks, docs) if blocks and per_block else None
             ids = [catalog.ids[a] or "" for a in cand.tolist()]
-            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded), values)
+            return Selection(ids, days, block_article, block_n, dict(evaluator.expanded), values, marks)
+
+    def paragraphs(self, wanted: Sequence[tuple[str, int]],
+                   records: dict[str, list[str]] | None = None) -> list[ParagraphText | None]:
+        """Return paragraph ``n`` of article ``id`` for each ``(id, n)``, with title and date (None if gone)."""
+        return load_paragraphs(self.archive.store, wanted, records)
+
+    def article(self, article_id: str) -> Article:
+        """Return an article as stored; raise :class:`ArticleNotFound` if there is none."""
+        return self.archive.store.get(article_id)
+
+    def history(self, article_id: str, *, removed: bool = False) -> list[HistoryEntry]:
+        """Return every stored version of an article, oldest first (empty when it has none, or is removed).
+
+        With ``removed``, a removed article's versions too; raise :class:`ArticleNotFound` when none.
+        """
+        store = self.archive.store
+        return store.history(article_id) if removed or article_id in store else []
+
+    def revision(self, article_id: str, number: int) -> Article:
+        """Return version ``number`` of an article from the store's revisions."""
+        return self.archive.store.revision(article_id, number)
+
+    def generation(self) -> Hashable:
+        """Return the index's current name and the store's generation: a new pair when answers may change."""
+        return self.archive.index_dir.current_name(), self.archive.store.generation()
+
+    def stats(self) -> dict[str, Any]:
+        """Return the engine's name and the number of articles its index serves."""
+        with self._reading() as (_, catalog):
+            return {"engine": self.name, "articles": int(catalog.valid.sum()),
+                    "index": self.archive.index_dir.current_name()}
+
+    def health(self) -> Health:
+        """Tell whether the home has an index to search."""
+        if self.archive.index_dir.exists():
+            return Health(self.name, True)
+        return Health(self.name, False, f"no index in {self.archive.home}")
 
     def read(self, article_id: str, query: str = "", at: int | None = None) -> ArticleView:
         """Return a window of an article (a short one whole) and the spans the query matches in it.
@@ -164,9 +205,9 @@ class Engine:
                 matching = tuple(np.unique(snap.n[docs]).tolist())
         start = at if at is not None else (matching[0] if matching else 0)
         article, total, first = load_window(self.archive.store, article_id, window_start(start))
-        marks = Locator(Marks.of(parsed.root, snap.chain, evaluator.expanded))
-        title = Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True).spans(article.title)
-        return ArticleView(article, title, [(block, marks.spans(block.text)) for block in article.blocks],
+        marks = MarkPlan.of(parsed.root, snap.chain, evaluator.expanded)
+        return ArticleView(article, marks.title_spans(article.title),
+                           [(block, marks.spans(block.text)) for block in article.blocks],
                            first, total, matching)
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
@@ -208,18 +249,17 @@ class Engine:
         if request.sort == "relevance" and found is not None:
             order = np.lexsort((cand, -catalog.days[cand], -best[cand]))
         elif request.sort != "date":  # newest first; also relevance without words to rank by
-            order = np.lexsort((cand, -catalog.days[cand]))
+            order = np.lexsort((cand, -catalog.listed[cand]))  # (undated: by the day added)
         else:
-            days = np.where(catalog.days[cand] < 0, np.iinfo(np.int64).max, catalog.days[cand])
-            order = np.lexsort((cand, days))
+            order = np.lexsort((cand, catalog.listed[cand]))
         ranked = cand[order]
         collapsed = EMPTY_IDS
         # An export lists every article: each copy is a real publication in its source.
         if not request.show_copies and not every:
-            ranked, collapsed = _collapse(ranked, catalog.cluster)
+            ranked, collapsed = collapse(ranked, catalog.cluster)
         start = (request.page - 1) * request.per_page
         page_aids = ranked if every else ranked[start:start + request.per_page]
-        copy_aids = _copies_of(page_aids, collapsed, catalog.cluster)
+        copy_aids = copies_of(page_aids, collapsed, catalog.cluster)
 
         total_paragraphs = 0
         per_article: dict[int, list[tuple[float, int]]] = {int(a): [] for a in page_aids}
@@ -234,14 +274,17 @@ class Engine:
             for a, score, n in zip(snap.aid[shown].tolist(), found.score[shown].tolist(), snap.n[shown].tolist()):
                 per_article[a].append((score, n))
         # Only the words that may be marked are analysed (see .locate): a paragraph costs its few marks.
-        marks = Locator(Marks.of(parsed.root, snap.chain, evaluator.expanded))
-        title_marks = Locator(Marks.of(parsed.root, snap.chain, evaluator.expanded, title=True))
+        marks = MarkPlan.of(parsed.root, snap.chain, evaluator.expanded)
         ranked_blocks = {a: sorted(per_article[a], key=lambda p: (-p[0], p[1])) for a in page_aids.tolist()}
         # Only the blocks shown are read: a 30,000-paragraph article costs what a short one does.
         wanted = {catalog.ids[a] or "": [] if every else [n for _, n in b[:SHOWN_PARAGRAPHS]]
                   for a, b in ranked_blocks.items()}
         wanted.update({catalog.ids[c] or "": [] for aids in copy_aids.values() for c in aids})
         excerpts = load_excerpts(self.archive.store, wanted)
+        if not every:  # (an export reads the store's current text again anyway)
+            indexed = {catalog.ids[a] or "": snap.article_hash(a) for a in [*page_aids.tolist(),
+                                                                        *(c for cs in copy_aids.values() for c in cs)]}
+            excerpts = as_indexed(self.archive.store, excerpts, indexed, wanted)
         hits = []
         for a, blocks in ranked_blocks.items():
             excerpt = excerpts.get(catalog.ids[a] or "")
@@ -254,16 +297,16 @@ class Engine:
                 hits.append(_hit(article, score, numbers, 0, ()))
                 continue
             shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n in excerpt.blocks) or [0]
-            paragraphs = tuple(_paragraph(n, excerpt.blocks[n].text, marks) for n in shown)
+            paragraphs = tuple(Paragraph.shown(n, excerpt.blocks[n].text, marks.spans) for n in shown)
             copies = tuple(_copy(c.article) for c in (excerpts.get(catalog.ids[b] or "")
                                                       for b in copy_aids.get(a, [])) if c is not None)
             hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown)),
-                             title_marks.spans(article.title), copies))
+                             marks.title_spans(article.title), copies))
         explain = [Reading(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
                    for r in parsed.readings]
         days = catalog.days[filters.apply(matching, dates=False) & (catalog.days >= 0)]
         return SearchResults(request, len(ranked), total_paragraphs, hits, facets, histogram,
-                             explain=explain, truncated=evaluator.truncated, days=days)
+                             explain=explain, truncated=evaluator.truncated, days=days, total_publications=len(cand))
 
     def _evaluator(self, snap: Snapshot) -> Evaluator:
         return Evaluator(snap, lambda term, d: self._words(snap).within(term, d, MAX_FUZZY_TERMS))
@@ -343,15 +386,6 @@ def _parsed(request: SearchRequest, snap: Snapshot) -> Query:
     return request.parsed if snap.chain == FRENCH else parse_query(request.query, snap.chain)
 
 
-def _paragraph(n: int, text: str, marks: Locator) -> Paragraph:
-    # A paragraph may be megabytes long: only its beginning is looked at for marks.
-    looked_at = text[:HIGHLIGHT_CHARS]
-    spans = marks.spans(looked_at)
-    start, end = clip(looked_at, spans)
-    inside = tuple((max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end)
-    return Paragraph(n, text[start:end], inside, start > 0, end < len(text))
-
-
 def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more: int,
          title_spans: Spans, copies: tuple[Copy, ...] = ()) -> Hit:
     return Hit(article.id, article.title, article.date, article.source, article.authors,
@@ -360,30 +394,6 @@ def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more
 
 def _copy(article: Article) -> Copy:
     return Copy(article.id, article.source, article.date, article.title)
-
-
-def _collapse(ranked: np.ndarray, cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split ranked aids into the best-ranked member of each copy cluster and the rest, order kept."""
-    _, first = np.unique(cluster[ranked], return_index=True)
-    keep = np.zeros(len(ranked), dtype=bool)
-    keep[first] = True
-    return ranked[keep], ranked[~keep]
-
-
-def _copies_of(page: np.ndarray, collapsed: np.ndarray, cluster: np.ndarray) -> dict[int, list[int]]:
-    """Return, for each aid of the page with copies, the collapsed aids of its cluster, best ranked first."""
-    if not len(collapsed) or not len(page):
-        return {}
-    keys = cluster[page]
-    members = collapsed[np.isin(cluster[collapsed], keys[keys < 0])]
-    if not len(members):
-        return {}
-    # Only the page's clusters are walked: a handful of articles, not the result set.
-    head = {int(k): int(a) for k, a in zip(keys.tolist(), page.tolist())}
-    out: dict[int, list[int]] = {}
-    for aid, key in zip(members.tolist(), cluster[members].tolist()):
-        out.setdefault(head[key], []).append(aid)
-    return out
 
 
 @functools.cache

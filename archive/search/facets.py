@@ -40,8 +40,8 @@ from ..home import Archive
 from .request import SearchRequest
 from .results import FacetValue
 
-__all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "facet_key",
-           "MAX_FACET_VALUES"]
+__all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "facet_key", "facet_values",
+           "selected_years", "MAX_FACET_VALUES"]
 
 FACETS = ("source", "author", "tags", "year")
 MAX_FACET_VALUES = 100
@@ -76,6 +76,9 @@ class Catalog:
         self.size = 1
         self.valid = np.zeros(1, dtype=bool)
         self.days = np.full(1, -1, dtype=np.int64)  # date.toordinal(), -1 when unknown
+        #: The day an article is listed at by date: its date, or the day it was added (an
+        #: undated article added today heads « Derniers articles »; date filters never find it).
+        self.listed = np.full(1, -1, dtype=np.int64)
         self.ids: list[str | None] = [None]
         #: Per aid, a code shared by the members of one copy cluster (negative), or the
         #: aid itself for an article without copies: one key per hit once collapsed.
@@ -108,6 +111,7 @@ class Catalog:
         new = copy.copy(self)
         # Copies of what _apply changes in place; arrays it replaces are shared until then.
         new.valid, new.days, new.ids = self.valid.copy(), self.days.copy(), list(self.ids)
+        new.listed = self.listed.copy()
         new._aids, new.facets = dict(self._aids), dict(self.facets)
         new.codes = {name: dict(table) for name, table in self.codes.items()}
         new.generation = generation
@@ -128,26 +132,32 @@ class Catalog:
                 cluster[aid] = -1 - codes.setdefault(cluster_id, len(codes))
         self.cluster = cluster
 
-    def _apply(self, articles: list[tuple[int, str, str | None]],
+    def _apply(self, articles: list[tuple[int, str, str | None, str]],
                pairs: dict[str, list[tuple[int, str]]], changed: np.ndarray | None) -> None:
-        top = max([a for a, _, _ in articles] + [0]) + 1
+        # An article added then removed since the last catch-up is changed but no longer stored:
+        # its aid may lie past every article read, and the arrays must reach it too.
+        changed_top = int(changed.max()) if changed is not None and len(changed) else 0
+        top = max([a for a, _, _, _ in articles] + [changed_top]) + 1
         if top > self.size:
             grow = top - self.size
             self.valid = np.concatenate([self.valid, np.zeros(grow, dtype=bool)])
             self.days = np.concatenate([self.days, np.full(grow, -1, dtype=np.int64)])
+            self.listed = np.concatenate([self.listed, np.full(grow, -1, dtype=np.int64)])
             self.ids += [None] * grow
             self.size = top
         if changed is not None and len(changed):
             self.valid[changed] = False
-        aids = np.array([a for a, _, _ in articles], dtype=np.int64)
+        aids = np.array([a for a, _, _, _ in articles], dtype=np.int64)
         self.valid[aids] = True
-        for aid, article_id, _ in articles:
+        for aid, article_id, _, _ in articles:
             self.ids[aid] = article_id
             self._aids[article_id] = aid
-        dates = np.array([d or "NaT" for _, _, d in articles], dtype="datetime64[D]")
+        dates = np.array([d or "NaT" for _, _, d, _ in articles], dtype="datetime64[D]")
         known = ~np.isnat(dates)
         self.days[aids] = -1
         self.days[aids[known]] = dates[known].astype(np.int64) + _EPOCH_ORDINAL
+        added = np.array([a or "NaT" for _, _, _, a in articles], dtype="datetime64[D]")
+        self.listed[aids] = np.where(known, dates.astype(np.int64), added.astype(np.int64)) + _EPOCH_ORDINAL
         pairs["year"] = [(int(a), str(y)) for a, y in zip(aids[known], dates[known].astype("datetime64[Y]"))]
         for name in FACETS:
             old_aids, old_codes, values = self.facets[name]
@@ -263,10 +273,10 @@ def count_facets(catalog: Catalog, matching: np.ndarray, filters: Filters,
                 base &= m
         counts = catalog.counts(name, base)
         if name == "year":
-            facets[name] = _facet_values(counts, _selected_years(request.low, request.high),
+            facets[name] = facet_values(counts, selected_years(request.low, request.high),
                                          by_value=True)
         else:
-            facets[name] = _facet_values(counts, selections[name], by_value=False)
+            facets[name] = facet_values(counts, selections[name], by_value=False)
     return facets, contiguous_years(facets["year"], request)
 
 
@@ -287,7 +297,8 @@ def contiguous_years(years: Sequence[FacetValue], request: SearchRequest) -> lis
     return [(y, counts.get(y, 0)) for y in range(first, last + 1)]
 
 
-def _selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:
+def selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:
+    """Return the whole years a date range covers exactly (the year facet's selection), else none."""
     if low is None or high is None:
         return []
     if low.month == 1 and low.day == 1 and high.month == 12 and high.day == 31 and low.year <= high.year:
@@ -295,8 +306,12 @@ def _selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:
     return []
 
 
-def _facet_values(counts: list[tuple[str, str, int, tuple[str, ...]]], selected: Sequence[str], *,
-                  by_value: bool) -> list[FacetValue]:
+def facet_values(counts: list[tuple[str, str, int, tuple[str, ...]]], selected: Sequence[str], *,
+                 by_value: bool) -> list[FacetValue]:
+    """Return a facet's values: the most frequent first (years by value), then any selected value not among them.
+
+    ``counts`` holds ``(key, spelling, count, other spellings)`` per value.
+    """
     chosen = {facet_key(v) for v in selected}
     if by_value:
         ordered = sorted(counts, key=lambda c: c[1], reverse=True)

@@ -4,7 +4,7 @@ For the query ``investir "état d'urgence"`` and the paragraph
 ``L’État d’urgence freine les investissements.``, :class:`Marks` collects what
 the query looks for (the search term ``invest``, the exact phrase ``etat
 urgence``) and :meth:`Marks.spans` runs the paragraph through the same chain
-that indexed it, returning character spans: ``[(2, 16), (27, 43)]``, that is
+that indexed it, returning character spans: ``((2, 16), (28, 43))``, that is
 ``État d’urgence`` (the elided ``L’`` left outside) and ``investissements``.
 
 Spans are the core's answer; rendering is the edges' business. :func:`clip`
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from ..analysis import FRENCH, Chain, accents_agree, split_words
-from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
+from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word
 
 __all__ = ["Marks", "Spans", "merge_spans", "clip", "marked_html", "FRAGMENT_CHARS"]
 
@@ -81,7 +81,8 @@ class Marks:
                 marks.phrases.append(n.terms)
             elif isinstance(n, Prefix):
                 marks.prefixes.append(n.prefix)
-            elif isinstance(n, Fuzzy):
+            elif isinstance(n, (Fuzzy, Near)):
+                # (Words near each other: every exact term of their forms, as matching read them.)
                 marks.exact.update(expanded.get(n.text, []))
 
         walk(node, False)
@@ -91,6 +92,10 @@ class Marks:
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.exact or self.phrases or self.prefixes or self.accented)
+
+    def stems(self) -> set[str]:
+        """Return the search terms whose words may be marked: the words' and the accented words' stems."""
+        return self.terms.union(*(terms for terms, _ in self.accented))
 
     def _matches(self, exact: str, search: tuple[str, ...], form: str) -> bool:
         if exact in self.exact or (self.terms and not self.terms.isdisjoint(search)):

@@ -13,8 +13,9 @@ around what it finds, with the highlighter's own judgement:
     « Le gouvernement de la France … » : ``franc`` found at 24, the word ``France``
     judged by the same :class:`Marks`, span (24, 30).
 
-Its answer is the highlighter's, span for span: result pages, the reading view
-and the concordance all mark through it. A paragraph with characters the
+Its answer is the highlighter's, span for span: a query's
+:class:`~.marking.MarkPlan` holds one, through which result pages, the reading
+view and the concordance all mark. A paragraph with characters the
 letter classes do not stand for (decomposed accents, invisible characters,
 ``O.N.U.``, letters beyond Latin-1 such as ``ł`` or ``ğ``) goes to the highlighter itself.
 The letter classes stay within Latin-1 because Python compiles such a class in
@@ -100,9 +101,7 @@ def _dotted(text: str) -> bool:
 
 def anchors(marks: Marks) -> list[str]:
     """Return the prefixes the exact term of every word ``marks`` may mark starts with."""
-    found = {p for t in marks.terms for p in stem_prefixes(t)} | set(marks.exact) | set(marks.prefixes)
-    for terms, _ in marks.accented:
-        found |= set(terms) | {p for t in terms for p in stem_prefixes(t)}
+    found = {p for t in marks.stems() for p in stem_prefixes(t)} | set(marks.exact) | set(marks.prefixes)
     found |= {phrase[0] for phrase in marks.phrases}
     # An anchor starting with another one adds nothing (``etats`` after ``etat``).
     return [a for a in sorted(found) if not any(a != b and a.startswith(b) for b in found)]
@@ -111,9 +110,13 @@ def anchors(marks: Marks) -> list[str]:
 def restart(text: str, at: int) -> int:
     """Return a position at or before ``at`` where tokenising ``text`` may start: after a space.
 
-    No word holds a space, so the words found from there are the words found from the start.
+    No word holds a space but a number (``2 000``), so the words found from a space with
+    no digit on both sides are the words found from the start.
     """
-    return text.rfind(" ", 0, at) + 1
+    space = text.rfind(" ", 0, at)
+    while space > 0 and text[space - 1].isdigit() and text[space + 1:space + 2].isdigit():
+        space = text.rfind(" ", 0, space)
+    return space + 1
 
 
 class Locator:
@@ -123,8 +126,9 @@ class Locator:
         self.marks = marks
         found = anchors(marks)
         self.pattern: re.Pattern[str] | None = None
-        # The anchors are the French chain's: an index built otherwise is read word by word.
-        if marks and all(found) and marks.chain == FRENCH:
+        # The anchors are the French chain's: an index built otherwise is read word by word,
+        # and so are numbers (``2000`` is printed ``2 000``, ``2.000``…).
+        if marks and all(found) and marks.chain == FRENCH and not any(c.isdigit() for a in found for c in a):
             letters = _letters()
             pieces = []
             for anchor in found:

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from ..analysis import accents_agree, fold
-from ..query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
+from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_format import EMPTY_IDS, EMPTY_WEIGHTS
-from .positions import positional, proximity
+from .positions import near_match, positional, proximity
 from .snapshot import Positions, Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
@@ -160,7 +160,7 @@ class Evaluator:
     def run(self, node: Node) -> Match:
         """Evaluate a query tree."""
         m = self._run(node)
-        if not self._negated and isinstance(node, (Word, Phrase, Prefix, Fuzzy)):
+        if not self._negated and isinstance(node, (Word, Phrase, Near, Prefix, Fuzzy)):
             ids = np.nonzero(m.mask)[0]
             per_article = np.zeros(len(self.coverage), dtype=np.float32)
             max_by_group(per_article, self.snap.aid[ids], m.score[ids])
@@ -196,6 +196,8 @@ class Evaluator:
             return self.word(node)
         if isinstance(node, Phrase):
             return self.phrase(node)
+        if isinstance(node, Near):
+            return self.near(node)
         if isinstance(node, Prefix):
             terms = list(dict.fromkeys(self.snap.expand_prefix("exact", node.prefix, MAX_PREFIX_TERMS)
                                        + self.snap.expand_prefix("title_exact", node.prefix, MAX_PREFIX_TERMS)))
@@ -286,7 +288,7 @@ class Evaluator:
         """
         typed = node.accent or ""
         exact = node.terms[0] if node.field == "exact" else None
-        forms, ids, tokens = self.snap.memo(("accent", typed, exact), lambda: self.accent_blocks(typed, exact))
+        forms, ids, tokens = self.accent_kept(typed, exact)
         self.expanded[node.text] = forms
         if exact is None:
             self.accent_tokens[(typed, frozenset(node.terms))] = (ids, tokens)
@@ -298,6 +300,12 @@ class Evaluator:
         out.mask &= allowed
         out.para &= allowed
         out.score *= out.mask
+
+    def accent_kept(self, typed: str, exact: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Return :meth:`accent_blocks`, computed once per snapshot."""
+        found: tuple[list[str], np.ndarray, np.ndarray] = self.snap.memo(
+            ("accent", typed, exact), lambda: self.accent_blocks(typed, exact))
+        return found
 
     def accent_blocks(self, typed: str, exact: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Return the printed forms that keep a typed word's accents, the blocks holding them
@@ -354,6 +362,10 @@ class Evaluator:
             out.mask[docs] = True
             out.score[docs] = np.maximum(out.score[docs], lifted)
         return out
+
+    def near(self, node: Near) -> Match:
+        """Match words within ``slop`` positions of each other (see :func:`.positions.near_match`)."""
+        return near_match(self, node, (B_TEXT, B_TITLE), TITLE_BOOST)
 
     def phrase_score(self, node: Phrase, fieldname: str, ids: np.ndarray, tf: np.ndarray, b: float,
                      n_docs: int) -> np.ndarray:

@@ -7,8 +7,12 @@ takes the blocks holding both, writes every occurrence as ``docnum << 32 |
 position`` (see :meth:`Snapshot.positions <.snapshot.Snapshot.positions>`)
 and keeps the starts of ``etat`` that have ``urgence`` exactly one place
 after them, in the same block: ``L’état d’urgence sanitaire`` does,
-``l’urgence de l’état`` does not. With a slop (``"état urgence"~3``) every
-word need only be within three places of the first.
+``l’urgence de l’état`` does not. Words near each other
+(``manifestant NEAR/3 police``, ``"grève SNCF"~5``) are words as typed alone,
+in any of their forms: :func:`near_positional` reads the positions of every
+exact term of each word's forms (``manifestant``, ``manifestants``,
+``Manifestants``… found under the stem in the ``accent`` field) and keeps the
+occurrences of the first word that have one of each other word within three places.
 
 :func:`proximity` would reward blocks where two neighbouring words of a query
 sit close together without being a phrase; it is built and measured, and off
@@ -23,16 +27,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..query import Node, Phrase, Word
+from ..analysis import accents_agree
+from ..query import Near, Node, Phrase, Word
 from ..whoosh_format import EMPTY_IDS
 
 if TYPE_CHECKING:  # (the evaluator calls into this module)
     from .matching import Evaluator, Match
+    from .snapshot import Positions
 
-__all__ = ["positional", "proximity", "near", "PROXIMITY_WEIGHT", "PROXIMITY_WINDOW"]
+__all__ = ["positional", "near_match", "near_forms", "near_positional", "proximity", "near", "MAX_NEAR_FORMS",
+           "PROXIMITY_WEIGHT", "PROXIMITY_WINDOW"]
 
 #: Weight and window of two neighbouring query words found close together in one block.
 PROXIMITY_WEIGHT, PROXIMITY_WINDOW = 0.0, 8
+#: Printed forms one word of a proximity query may read (each form's positions are read).
+MAX_NEAR_FORMS = 512
 
 
 def positional(ev: Evaluator, node: Phrase, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
@@ -54,6 +63,81 @@ def positional(ev: Evaluator, node: Phrase, fieldname: str) -> tuple[np.ndarray,
             starts = starts[near(starts, np.sort(others), node.slop)]
         else:
             starts = np.intersect1d(starts, others - k, assume_unique=True)
+    if not len(starts):
+        return EMPTY_IDS, np.zeros(0, np.float32)
+    ids, counts = np.unique(starts >> 32, return_counts=True)
+    return ids, counts.astype(np.float32)
+
+
+def near_match(ev: Evaluator, node: Near, b: tuple[float, float], title_boost: float) -> Match:
+    """Match words within ``slop`` positions of each other, each in any of its forms, in a paragraph
+    or the title (``b``: BM25's b there); a word typed with accents keeps them (they choose its forms)."""
+    out = ev.zeros()
+    groups = [near_forms(ev, word) for word in node.words]
+    ev.expanded[node.text] = sorted({term for group in groups for term in group})
+    # A form's positions are its exact term's, which other spellings share (pêche for
+    # pèche): a block must also hold a form keeping each typed accent.
+    allowed: np.ndarray | None = None
+    for word in node.words:
+        if word.accent:
+            _, kept, _ = ev.accent_kept(word.accent, None)
+            allowed = kept if allowed is None else np.intersect1d(allowed, kept, assume_unique=True)
+    for fieldname, b_field, n_docs in (("exact", b[0], ev.snap.n_docs), ("title_exact", b[1], ev.snap.n_titled)):
+        ids, tf = near_positional(ev, groups, node.slop, fieldname)
+        if allowed is not None:
+            keep = np.isin(ids, allowed, assume_unique=True)
+            ids, tf = ids[keep], tf[keep]
+        if not len(ids):
+            continue
+        # Scored as a phrase is: each word's BM25 weight at that frequency (its most frequent form's df).
+        score = np.zeros(len(ids), np.float32)
+        for group in groups:
+            df = max([1] + [ev.snap.doc_frequency(fieldname, term) for term in group])
+            score += ev.weigh(fieldname, ids, tf, df, b_field, n_docs)
+        if fieldname == "exact":
+            out.mask[ids] = out.para[ids] = True
+            out.score[ids] = score
+        else:
+            docs, lifted = ev.lift(ids, title_boost * score)
+            out.mask[docs] = True
+            out.score[docs] = np.maximum(out.score[docs], lifted)
+    return out
+
+
+def near_forms(ev: Evaluator, word: Word) -> list[str]:
+    """Return the exact terms of a word's printed forms (those keeping its typed accents), once per snapshot."""
+    def forms() -> list[str]:
+        exact: set[str] = set()
+        for key in word.terms:
+            for term in ev.snap.expand_prefix("accent", key + "|", MAX_NEAR_FORMS):
+                form = term.partition("|")[2]
+                if word.accent is None or accents_agree(word.accent, form):
+                    exact.add(ev.snap.chain.word(form).exact)
+        return sorted(exact)
+    found: list[str] = ev.snap.memo(("near", word.terms, word.accent), forms)
+    return found
+
+
+def near_positional(ev: Evaluator, groups: Sequence[Sequence[str]], slop: int,
+                    fieldname: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return the blocks where a token of every group sits within ``slop`` places of one of the
+    first group, and how often (each group: the exact terms of one word's forms)."""
+    reads = [[ev.occurrences(fieldname, term) for term in group] for group in groups]
+    docs: np.ndarray | None = None
+    for group in reads:
+        ids = np.unique(np.concatenate([i for i, _ in group])) if group else EMPTY_IDS
+        docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
+    if docs is None or not len(docs):
+        return EMPTY_IDS, np.zeros(0, np.float32)
+
+    def packed(group: list[tuple[np.ndarray, Positions]]) -> np.ndarray:
+        return np.sort(np.concatenate([ev.snap.positions(ids, values, docs) for ids, values in group]))
+
+    starts = packed(reads[0])
+    for group in reads[1:]:
+        if not len(starts):
+            break
+        starts = starts[near(starts, packed(group), slop)]
     if not len(starts):
         return EMPTY_IDS, np.zeros(0, np.float32)
     ids, counts = np.unique(starts >> 32, return_counts=True)

@@ -15,7 +15,7 @@ import numpy as np
 from .matching import Match, max_by_group
 from .snapshot import Snapshot
 
-__all__ = ["article_scores", "COVERAGE_WEIGHT", "OTHER_PARAGRAPHS_WEIGHT"]
+__all__ = ["article_scores", "collapse", "copies_of", "COVERAGE_WEIGHT", "OTHER_PARAGRAPHS_WEIGHT"]
 
 #: Share of an article's score that comes from its coverage of the query.
 COVERAGE_WEIGHT = 0.5
@@ -45,3 +45,27 @@ def article_scores(snap: Snapshot, match: Match, size: int, coverage: np.ndarray
         best[:n][found[:n]] = ((1 - COVERAGE_WEIGHT) * best[:n][found[:n]]
                                + COVERAGE_WEIGHT * coverage[:n][found[:n]])
     return best, idx, aids
+
+
+def collapse(ranked: np.ndarray, cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split ranked aids into the best-ranked member of each copy cluster and the rest, order kept."""
+    _, first = np.unique(cluster[ranked], return_index=True)
+    keep = np.zeros(len(ranked), dtype=bool)
+    keep[first] = True
+    return ranked[keep], ranked[~keep]
+
+
+def copies_of(page: np.ndarray, collapsed: np.ndarray, cluster: np.ndarray) -> dict[int, list[int]]:
+    """Return, for each aid of the page with copies, the collapsed aids of its cluster, best ranked first."""
+    if not len(collapsed) or not len(page):
+        return {}
+    keys = cluster[page]
+    members = collapsed[np.isin(cluster[collapsed], keys[keys < 0])]
+    if not len(members):
+        return {}
+    # Only the page's clusters are walked: a handful of articles, not the result set.
+    head = {int(k): int(a) for k, a in zip(keys.tolist(), page.tolist())}
+    out: dict[int, list[int]] = {}
+    for aid, key in zip(members.tolist(), cluster[members].tolist()):
+        out.setdefault(head[key], []).append(aid)
+    return out

@@ -14,8 +14,9 @@ the length.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +24,15 @@ from ..errors import ArticleNotFound
 from ..model import Article, Block
 from ..store import Store
 from .highlight import Spans
+from .results import ParagraphText
 
-__all__ = ["WINDOW", "ArticleView", "Excerpt", "load_window", "load_excerpts", "window_start"]
+__all__ = ["as_indexed", "WINDOW", "ArticleView", "Excerpt", "load_window", "load_excerpts", "load_paragraphs",
+           "window_start"]
 
 #: Blocks shown at once; articles up to this long are shown whole.
 WINDOW = 200
+#: An article with this many paragraphs wanted at once is decoded whole, once per request.
+WHOLE = 8
 
 #: Articles up to this many blocks are read whole (one small JSON parsed in Python);
 #: a longer one only by the fields and blocks needed, which SQLite cuts out of its record.
@@ -96,6 +101,34 @@ class Excerpt:
     total: int
 
 
+def as_indexed(store: Store, excerpts: dict[str, Excerpt], indexed: Mapping[str, str | None],
+               wanted: Mapping[str, Iterable[int]]) -> dict[str, Excerpt]:
+    """Return the excerpts in the version the index holds (by content hash), never half an update.
+
+    Between a write's store commit and its index publish, a search runs on the
+    index's older version but would read the store's newer text: each article
+    whose stored hash differs from ``indexed[id]`` is read from its revision with
+    that hash instead, and left out when that version is gone (purged).
+    """
+    ids = [i for i in excerpts if indexed.get(i)]
+    if not ids:
+        return excerpts
+    stored = dict(store.db.execute(f"SELECT id, hash FROM articles WHERE id IN ({','.join('?' * len(ids))})", ids))
+    out = dict(excerpts)
+    for article_id in ids:
+        if stored.get(article_id) == indexed[article_id]:
+            continue
+        row = store.db.execute(
+            "SELECT coalesce(r.record, a.record) FROM revisions r LEFT JOIN articles a ON a.id = r.id"
+            " WHERE r.id = ? AND r.hash = ? ORDER BY r.revision DESC LIMIT 1",
+            (article_id, indexed[article_id])).fetchone()
+        if row is None or row[0] is None:
+            del out[article_id]
+        else:
+            out[article_id] = _excerpt(json.loads(row[0]), wanted[article_id])
+    return out
+
+
 def load_excerpts(store: Store, wanted: Mapping[str, Iterable[int]]) -> dict[str, Excerpt]:
     """Return, for each stored article of ``wanted``, its fields and the blocks asked for (block 0 always)."""
     out: dict[str, Excerpt] = {}
@@ -117,6 +150,44 @@ def load_excerpts(store: Store, wanted: Mapping[str, Iterable[int]]) -> dict[str
         if found is not None:
             out[article_id] = found
     return out
+
+
+def load_paragraphs(store: Store, wanted: Sequence[tuple[str, int]],
+                    records: dict[str, list[str]] | None = None) -> list[ParagraphText | None]:
+    """Return block ``n`` of article ``id`` for each ``(id, n)``, with its title and date (None if gone).
+
+    ``records`` keeps the articles decoded whole during one request (a concordance's
+    batches): one wanted for :data:`WHOLE` paragraphs or more is decoded once, not
+    once per paragraph (SQLite would parse its whole record for each).
+    """
+    records = {} if records is None else records
+    per_article: dict[str, int] = {}
+    for article_id, _n in wanted:
+        per_article[article_id] = per_article.get(article_id, 0) + 1
+    whole = [a for a, k in per_article.items() if k >= WHOLE and a not in records]
+    if whole:
+        for article_id, record in store.db.execute(
+                "SELECT id, json_extract(record, '$.paragraphs') FROM articles"
+                " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(whole),)):
+            records[article_id] = json.loads(record) if record else []
+    heads = {article_id: (title, dt.date.fromisoformat(date) if date else None)
+             for article_id, title, date in store.db.execute(
+                 "SELECT id, title, date FROM articles WHERE id IN (SELECT value FROM json_each(?))",
+                 (json.dumps(list(per_article)),))}
+    single = [(i, key) for i, key in enumerate(wanted) if key[0] not in records]
+    # SQLite extracts each block from the stored record: decoding whole articles in
+    # Python (Store.get_many) cost twice as much for the thousands a sort reads.
+    found = {i: text for i, text in store.db.execute(
+        "SELECT w.key, json_extract(a.record, '$.paragraphs[' || json_extract(w.value, '$[1]') || ']')"
+        " FROM json_each(?) w JOIN articles a ON a.id = json_extract(w.value, '$[0]')",
+        (json.dumps([key for _, key in single]),)) if text is not None}
+    texts: dict[int, str] = {single[k][0]: text for k, text in found.items()}
+    for i, (article_id, n) in enumerate(wanted):
+        paragraphs = records.get(article_id)
+        if paragraphs is not None and 0 <= n < len(paragraphs):
+            texts[i] = paragraphs[n]
+    return [(texts[i], *heads[key[0]]) if i in texts and key[0] in heads else None
+            for i, key in enumerate(wanted)]
 
 
 def _block_count(store: Store, article_id: str) -> int:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal, Protocol, cast
 
+from ..dates import BOUND_EXAMPLES
 from ..errors import BadParameter
 from ..model import check_date_bound
 from ..query import Query, parse_date_bound, parse_query
@@ -167,7 +168,7 @@ def _date_bound(text: str, param: str, *, end: bool) -> dt.date | None:
     try:
         return parse_date_bound(text or None, end=end)
     except ValueError:
-        raise BadParameter(f"not a date: {text!r} (use YYYY, YYYY-MM or YYYY-MM-DD)",
+        raise BadParameter(f"not a date: {text!r} (use {', '.join(BOUND_EXAMPLES)})",
                            code="bad_date", param=param, value=text) from None
 
 

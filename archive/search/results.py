@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +22,14 @@ import numpy as np
 from markupsafe import Markup
 
 from ..query import Reading
-from .highlight import Spans, marked_html
+from .highlight import Spans, clip, marked_html
+from .marking import MarkPlan
 from .request import SearchRequest
 
-__all__ = ["Paragraph", "Copy", "Hit", "FacetValue", "SearchResults"]
+#: Characters of a paragraph looked at for marks.
+HIGHLIGHT_CHARS = 20_000
+
+__all__ = ["Paragraph", "Copy", "Hit", "FacetValue", "SearchResults", "Selection", "Health", "ParagraphText"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,16 @@ class Paragraph:
     spans: Spans = ()
     clipped_start: bool = False
     clipped_end: bool = False
+
+    @classmethod
+    def shown(cls, n: int, text: str, spans_of: Callable[[str], Spans]) -> Paragraph:
+        """Return block ``n`` as a result list shows it: a window around its first mark, and its marks there."""
+        # A paragraph may be megabytes long: only its beginning is looked at for marks.
+        looked_at = text[:HIGHLIGHT_CHARS]
+        spans = spans_of(looked_at)
+        start, end = clip(looked_at, spans)
+        inside = tuple((max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end)
+        return cls(n, text[start:end], inside, start > 0, end < len(text))
 
     @property
     def html(self) -> Markup:
@@ -134,6 +149,14 @@ class SearchResults:
     explain: list[Reading] = field(default_factory=list)
     #: True when the query needed more work than one query may do and was cut short.
     truncated: bool = False
+    #: Matching articles before wire copies were grouped (0: as many as ``total_articles``):
+    #: what the facets, ``archive stats`` and an export count.
+    total_publications: int = 0
+
+    @property
+    def publications(self) -> int:
+        """Return how many matching publications there are, each wire copy counted."""
+        return max(self.total_publications, self.total_articles)
 
     @property
     def query(self) -> str:
@@ -159,7 +182,8 @@ class SearchResults:
         """Return the results in the JSON contract."""
         return {
             "query": self.query, "page": self.page, "per_page": self.per_page,
-            "total_articles": self.total_articles, "total_paragraphs": self.total_paragraphs,
+            "total_articles": self.total_articles, "total_publications": self.publications,
+            "total_paragraphs": self.total_paragraphs,
             "hits": [h.to_dict() for h in self.hits],
             "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},
             "histogram": [{"year": y, "count": c} for y, c in self.histogram],
@@ -167,3 +191,41 @@ class SearchResults:
             "explain": [r.to_dict() for r in self.explain],
             "truncated": self.truncated,
         }
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Every article matching a request, oldest first, and (if asked) their matching paragraphs.
+
+    ``ids[i]`` was published on day ordinal ``days[i]`` (-1 when undated; undated
+    articles come last); block ``j`` is paragraph ``block_n[j]`` of article
+    ``block_article[j]`` (an index into ``ids``), in article then paragraph order.
+    """
+
+    ids: list[str]
+    days: np.ndarray
+    block_article: np.ndarray
+    block_n: np.ndarray
+    #: What prefixes, fuzzy and accented words expanded to (for marking the same forms).
+    expanded: dict[str, list[str]]
+    #: Per block, what ``select(counts=True)`` counted: its marked occurrences (-1: read its text to know).
+    block_values: np.ndarray | None = None
+    #: What the query marks (the concordance's lines), decided once with the match (None: make it from the query).
+    marks: MarkPlan | None = None
+
+
+#: A paragraph read for a concordance: its text, its article's title and date.
+ParagraphText = tuple[str, str, dt.date | None]
+
+
+@dataclass(frozen=True)
+class Health:
+    """Whether an engine can answer now, and in one line why not."""
+
+    engine: str
+    ok: bool
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the health in the JSON contract."""
+        return {"engine": self.engine, "ok": self.ok, "detail": self.detail}

@@ -19,7 +19,8 @@ written (its deletions are kept apart), so a list decoded for one snapshot
 serves every later snapshot of the same generation. What a search derives from
 a term on this snapshot (its live blocks, their BM25 weights: see
 :meth:`Snapshot.kept`) is kept too, within :data:`TERMS_CACHE_BYTES`, until the
-snapshot closes. Both caches are :class:`ArrayCache`, whose arrays are read-only.
+snapshot closes. Both caches are :class:`~archive.lru.LRU` bounded in bytes
+(:func:`array_cache`), whose arrays are read-only.
 
 A snapshot never changes once built, so any number of threads search it at
 once: its files are read at explicit offsets (see
@@ -31,8 +32,8 @@ the segment readers it shares with its successor stay open for the latter.
 
 from __future__ import annotations
 
+import bisect
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -43,8 +44,9 @@ from .. import whoosh_format as wf
 from ..analysis import STOP_WORDS, Chain
 from ..home import Archive
 from ..indexing import schema_chain
+from ..lru import LRU
 
-__all__ = ["Snapshot", "Positions", "ArrayCache", "FIELDS", "MEMO_SIZE", "POSTINGS_CACHE_BYTES", "TERMS_CACHE_BYTES"]
+__all__ = ["Snapshot", "Positions", "array_cache", "FIELDS", "MEMO_SIZE", "POSTINGS_CACHE_BYTES", "TERMS_CACHE_BYTES"]
 
 #: The fields scored with BM25, whose lengths are kept.
 FIELDS = ("text", "title", "exact", "title_exact")
@@ -56,6 +58,20 @@ POSTINGS_CACHE_BYTES = 64 << 20
 #: Bytes of what searches derive from a term (its live blocks, their BM25 weights) kept per snapshot.
 TERMS_CACHE_BYTES = 32 << 20
 T = TypeVar("T")
+
+
+#: Article keys (aid) a sound column may hold: beyond, a flipped byte would make np.bincount
+#: allocate gigabytes. The store's keys never exceed the articles it ever held at once.
+MIN_AID_BOUND = 1 << 22
+
+
+def _check_columns(aid: np.ndarray, n: np.ndarray, size: int) -> None:
+    """Raise ValueError if the aid or block-number columns hold values no sound index holds."""
+    bound = max(MIN_AID_BOUND, 8 * size)
+    if len(aid) and (int(aid.min()) < 0 or int(aid.max()) >= bound):
+        raise ValueError(f"aid column out of range ({int(aid.min())}..{int(aid.max())} for {size} blocks)")
+    if len(n) and (int(n.min()) < 0 or int(n.max()) >= bound):
+        raise ValueError(f"block number column out of range ({int(n.min())}..{int(n.max())})")
 
 
 class Snapshot:
@@ -88,9 +104,8 @@ class Snapshot:
         self._refs = 1
         self._refs_lock = threading.Lock()
         self.chain: Chain = schema_chain(self.ix.schema)
-        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
-        self._memo_lock = threading.Lock()
-        self._terms = ArrayCache(TERMS_CACHE_BYTES)
+        self._memo: LRU[Hashable, Any] = LRU(MEMO_SIZE)
+        self._terms = array_cache(TERMS_CACHE_BYTES)
         reader = self.searcher.reader()
         self.segments = wf.segments(reader)
         self.size = sum(s.count for s in self.segments)
@@ -116,6 +131,7 @@ class Snapshot:
             self.aid = self.n = np.zeros(0, dtype=np.int64)
             self.alive = np.zeros(0, dtype=bool)
             self.length = {f: np.zeros(0, dtype=np.float32) for f in FIELDS}
+        _check_columns(self.aid, self.n, self.size)
         # Blocks grouped by article: the blocks of aid a are by_aid[start[a]:start[a] + count[a]].
         self.by_aid = np.argsort(self.aid, kind="stable")
         self.aid_count = np.bincount(self.aid, minlength=1)
@@ -134,15 +150,7 @@ class Snapshot:
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """Return a value computed once per snapshot (the forms a typed accent allows…), LRU-bounded."""
-        with self._memo_lock:
-            if key in self._memo:
-                self._memo.move_to_end(key)
-                return self._memo[key]
-        value = compute()
-        with self._memo_lock:
-            self._memo[key] = value
-            while len(self._memo) > MEMO_SIZE:
-                self._memo.popitem(last=False)
+        value: T = self._memo.get(key, compute)
         return value
 
     def up_to_date(self) -> bool:
@@ -157,6 +165,18 @@ class Snapshot:
             return wf.EMPTY_IDS, counts
         starts = np.repeat(self.aid_start[aids] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
         return self.by_aid[starts + np.arange(total)], counts
+
+    def article_hash(self, aid: int) -> str | None:
+        """Return the content hash this index holds for article ``aid`` (None when it has no live block)."""
+        if not 0 <= aid < len(self.aid_count) or not self.aid_count[aid]:
+            return None
+        start = int(self.aid_start[aid])
+        for doc in self.by_aid[start:start + int(self.aid_count[aid])].tolist():
+            if self.alive[doc]:
+                seg = self.segments[bisect.bisect_right([s.offset for s in self.segments], doc) - 1]
+                found = seg.reader.stored_fields(doc - seg.offset).get("hash")
+                return str(found) if found is not None else None
+        return None
 
     def acquire(self) -> bool:
         """Take a reference for one search; False when the snapshot is already closed."""
@@ -212,7 +232,7 @@ class Snapshot:
     def kept(self, key: Hashable, compute: Callable[..., tuple[np.ndarray, ...]], *args: Any
              ) -> tuple[np.ndarray, ...]:
         """Return arrays derived from this snapshot's terms (read-only), computed once while they fit."""
-        return self._terms.get(key, compute, *args)
+        return self._terms.get(key, lambda: _frozen(compute(*args)))
 
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return global docnums and weights of a term, deleted blocks dropped (kept per snapshot)."""
@@ -320,15 +340,15 @@ class _Shared:
         self._users: dict[int, int] = {}
         self._snapshots = 0
         self._lock = threading.Lock()
-        self._decoded = ArrayCache(POSTINGS_CACHE_BYTES)
+        self._decoded = array_cache(POSTINGS_CACHE_BYTES)
 
     def decoded_bytes(self) -> int:
         """Return the bytes of decoded posting lists kept."""
-        return self._decoded.bytes
+        return self._decoded.size
 
     def decoded(self, key: Hashable, read: Callable[..., tuple[np.ndarray, ...]], *args: Any) -> tuple[np.ndarray, ...]:
         """Return a decoded posting list of one segment, read once and kept while it fits."""
-        return self._decoded.get(key, read, *args)
+        return self._decoded.get(key, lambda: _frozen(read(*args)))
 
     def take(self, readers: list[Any]) -> None:
         """Count one more snapshot using these readers."""
@@ -356,47 +376,17 @@ class _Shared:
             self.ix.close()
 
 
-class ArrayCache:
-    """Tuples of numpy arrays computed once and kept, most recently used first, within a budget of bytes.
+def array_cache(budget: int) -> LRU[Hashable, tuple[np.ndarray, ...]]:
+    """Return a cache of array tuples within ``budget`` bytes (an entry over a quarter of it is not kept)."""
+    return LRU(budget, sizeof=_size, largest=budget // 4)
 
-    What it keeps is shared by every search at once, so it is made read-only.
-    """
 
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.bytes = 0
-        self._items: OrderedDict[Hashable, tuple[np.ndarray, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, compute: Callable[..., tuple[np.ndarray, ...]], *args: Any) -> tuple[np.ndarray, ...]:
-        """Return what ``compute(*args)`` returned for ``key``, computing it unless kept."""
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                return found
-        # Computed outside the lock: two threads may both compute a new entry; either serves.
-        arrays = compute(*args)
-        for a in arrays:
-            if len(a):  # (an absent term's lists are the module's shared empty arrays)
-                a.flags.writeable = False
-        size = _size(arrays)
-        # An entry over a quarter of the budget would push out the many that share it.
-        if size <= self.budget // 4:
-            with self._lock:
-                if key not in self._items:
-                    self._items[key] = arrays
-                    self.bytes += size
-                while self.bytes > self.budget:
-                    _, old = self._items.popitem(last=False)
-                    self.bytes -= _size(old)
-        return arrays
-
-    def clear(self) -> None:
-        """Forget everything kept."""
-        with self._lock:
-            self._items.clear()
-            self.bytes = 0
+def _frozen(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Return arrays made read-only: what a cache keeps is shared by every search at once."""
+    for a in arrays:
+        if len(a):  # (an absent term's lists are the module's shared empty arrays)
+            a.flags.writeable = False
+    return arrays
 
 
 def _size(arrays: tuple[np.ndarray, ...]) -> int:

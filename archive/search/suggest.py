@@ -2,8 +2,8 @@
 
 For ``gouvernemnt réforme``, each typed word that is rare in the archive
 (fewer than three blocks hold it exactly) is looked up in the
-:class:`~.vocabulary.Vocabulary` of the archive's frequent exact terms. The
-closest candidate by Damerau-Levenshtein distance, then by frequency, replaces
+:class:`~.vocabulary.Vocabulary` among the archive's frequent exact terms. The
+closest candidate by optimal string alignment distance, then by frequency, replaces
 the word *as the archive prints it* (``gouvernement``); the engine then checks
 that the suggestion finds something before offering it.
 """
@@ -18,7 +18,7 @@ from ..query import Query
 from .snapshot import Snapshot
 from .vocabulary import Vocabulary
 
-__all__ = ["suggest"]
+__all__ = ["suggest", "same_case"]
 
 
 def suggest(snap: Snapshot, vocabulary: Vocabulary, parsed: Query,
@@ -31,14 +31,14 @@ def suggest(snap: Snapshot, vocabulary: Vocabulary, parsed: Query,
             continue
         best = vocabulary.closest(term)
         if best is not None:
-            replaced[typed] = _same_case(typed, printed(best))
+            replaced[typed] = same_case(typed, printed(best))
     text = parsed.text
     for typed, word in replaced.items():
         text = re.sub(r"(?<!\w)%s(?!\w)" % re.escape(typed), word, text)
     return text if text != parsed.text else None
 
 
-def _same_case(typed: str, word: str) -> str:
+def same_case(typed: str, word: str) -> str:
     """Give a suggested word the reader's capitals: ``Macorn`` → ``Macron``, ``MACORN`` → ``MACRON``."""
     if len(typed) > 1 and typed.isupper():
         return word.upper()

@@ -1,19 +1,19 @@
-"""Vocabulary: the archive's frequent words, for "did you mean" and fuzzy words.
+"""Vocabulary: every word of the archive, for fuzzy words and "did you mean".
 
-``gouvernemnt`` finds ``gouvernement`` by the "symmetric delete" method: every
-frequent exact term of the archive (in at least three blocks) is filed under
-each of its one-letter deletions (``gouvernement`` under ``ouvernement``,
-``guvernement``…, ``gouvernemnt``); a typed word and a vocabulary word within
-one substitution, insertion, deletion or transposition share a key, so the
-candidates cost a few lookups instead of a walk over every term.
+``gouvernemnt~`` finds ``gouvernement`` by comparing the typed word with every
+exact term of the archive (folded and lowercased, as the index holds them: an
+accent or a capital is never an edit) whose length is within the distance:
+RapidFuzz's optimal string alignment distance (an insertion, deletion,
+substitution or transposition of two neighbours each count one edit), in C
+over the words of each length, a few milliseconds for the corpus's 200,000
+words. Every word counts, the rarest and the shortest too: ``Stammerjohn~``
+finds the article ``Stammerjohn`` finds, and a word typed exactly finds itself.
+Suggestions ("did you mean") keep to words found in at least three paragraphs.
 
-The keys are kept as CRC-32 hashes in one sorted numpy array beside the index
-of the word each belongs to (a collision only adds a candidate that the
-distance check then drops), so the whole vocabulary is a list of words and
-three arrays. Walking the archive's terms in Python takes seconds and holds
-the GIL, which slowed every search running meanwhile 2-3x: for a large archive
-it is built in a child process (:func:`build_in_background`), on the other
-core, and sent back in one piece.
+The words are read from the index's ``exact`` field, a list per length. Walking
+the archive's terms in Python takes seconds and holds the GIL, which slowed
+every search running meanwhile 2-3x: for a large archive it is read in a child
+process (:func:`build_in_background`), on the other core, and sent back in one piece.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ import pickle
 import subprocess
 import sys
 import threading
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from .. import whoosh_format as wf
 from ..analysis import STOP_WORDS
@@ -40,34 +41,30 @@ __all__ = ["Vocabulary", "build_in_background", "distance", "distance_ok", "IN_P
 #: Below this many blocks, an archive's vocabulary is built in a thread (well under
 #: a second); above, in a child process.
 IN_PROCESS_BLOCKS = 20_000
+#: Fuzzy expansions kept per vocabulary (all dropped when full).
+WITHIN_KEPT = 256
 #: The folder that holds the ``archive`` package, for the child process's imports.
 _ROOT = Path(__file__).resolve().parents[2]
 
 
 class Vocabulary:
-    """Frequent archive words (exact terms), found by their one-letter deletions."""
+    """Every archive word (exact terms) with how many blocks hold it, listed by length."""
 
+    #: Suggestions keep to words in at least this many blocks (a typo printed once is no suggestion).
     MIN_DF = 3
 
     def __init__(self, terms: Iterable[tuple[str, int]]) -> None:
-        words: list[str] = []
+        self.words: list[str] = []
         df: list[int] = []
         for word, freq in terms:
-            if freq >= self.MIN_DF and len(word) >= 3 and word.isalpha():
-                words.append(word)
-                df.append(freq)
-        hashes: list[int] = []
-        owners: list[int] = []
-        for i, word in enumerate(words):
-            keys = _deletions(word)
-            hashes.extend(_hash(k) for k in keys)
-            owners.extend([i] * len(keys))
-        keys_array = np.array(hashes, dtype=np.uint32)
-        order = np.argsort(keys_array, kind="stable")
-        self.words = words
+            self.words.append(word)
+            df.append(freq)
         self.df = np.array(df, dtype=np.int64)
-        self.keys = keys_array[order]
-        self.owners = np.array(owners, dtype=np.int32)[order]
+        #: Per length, the words of that length and their indexes in ``words``; and the same
+        #: of the words in at least MIN_DF blocks (suggestions compare only those: half as many).
+        self.lengths = self._by_length(range(len(self.words)))
+        self.frequent = self._by_length(np.flatnonzero(self.df >= self.MIN_DF).tolist())
+        self._within: dict[tuple[str, int, int], list[str]] = {}
 
     @classmethod
     def of_index(cls, folder: str) -> Vocabulary:
@@ -78,32 +75,43 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.words)
 
-    def _candidates(self, keys: set[str]) -> list[int]:
-        """Return the indexes of the words filed under any of ``keys``."""
-        hashes = np.fromiter((_hash(k) for k in keys), dtype=np.uint32, count=len(keys))
-        lo = np.searchsorted(self.keys, hashes, "left").tolist()
-        hi = np.searchsorted(self.keys, hashes, "right").tolist()
-        parts = [self.owners[a:b] for a, b in zip(lo, hi) if b > a]
-        return np.unique(np.concatenate(parts)).tolist() if parts else []
+    def _by_length(self, indexes: Iterable[int]) -> dict[int, tuple[list[str], np.ndarray]]:
+        by_length: dict[int, list[int]] = {}
+        for i in indexes:
+            by_length.setdefault(len(self.words[i]), []).append(i)
+        return {n: ([self.words[i] for i in ids], np.array(ids, dtype=np.int64)) for n, ids in by_length.items()}
+
+    def _near(self, term: str, limit: int, shortest: int, frequent: bool = False) -> list[tuple[int, int]]:
+        """Return (distance, index) of the words within ``limit`` edits of ``term`` and at least ``shortest`` long."""
+        found: list[tuple[int, int]] = []
+        lengths = self.frequent if frequent else self.lengths
+        for n in range(max(shortest, len(term) - limit, 0), len(term) + limit + 1):
+            if n not in lengths:
+                continue
+            words, ids = lengths[n]
+            for _, d, k in process.extract(term, words, scorer=OSA.distance, processor=None,
+                                           score_cutoff=limit, limit=None):
+                found.append((int(d), int(ids[k])))
+        return found
 
     def within(self, term: str, distance: int, limit: int) -> list[str]:
-        """Return the archive's words within ``distance`` edits of ``term``, most frequent first."""
-        keys = _deletions(term)
-        if distance > 1:
-            keys = {d for k in keys for d in _deletions(k)}
-        found = [i for i in self._candidates(keys) if distance_ok(term, self.words[i], distance)]
-        found.sort(key=lambda i: (-int(self.df[i]), self.words[i]))
-        return [self.words[i] for i in found[:limit]]
+        """Return up to ``limit`` words within ``distance`` edits of ``term``: nearest, then most frequent first."""
+        key = (term, distance, limit)
+        known = self._within.get(key)
+        if known is None:
+            found = self._near(term, distance, 0)
+            found.sort(key=lambda f: (f[0], -int(self.df[f[1]]), self.words[f[1]]))
+            known = [self.words[i] for _, i in found[:limit]]
+            # The next page of the same query asks again: a few hundred answers are kept.
+            if len(self._within) >= WITHIN_KEPT:
+                self._within.clear()  # (searches in other threads may be reading it: no iteration)
+            self._within[key] = known
+        return list(known)
 
     def closest(self, term: str) -> str | None:
-        """Return the most frequent vocabulary word within two edits of ``term``."""
-        scored = []
-        for i in self._candidates(_deletions(term)):
-            word = self.words[i]
-            if word != term and len(word) >= len(term) - 1 and word not in STOP_WORDS:
-                d = distance(term, word)
-                if d <= 2:
-                    scored.append((d, -int(self.df[i]), word))
+        """Return the nearest, then most frequent, word of at least MIN_DF blocks within two edits of ``term``."""
+        scored = [(d, -int(self.df[i]), self.words[i]) for d, i in self._near(term, 2, len(term) - 1, frequent=True)
+                  if d and self.words[i] not in STOP_WORDS]
         return min(scored)[2] if scored else None
 
 
@@ -164,28 +172,11 @@ def _in_thread(build: Callable[[], Vocabulary]) -> Future[Vocabulary]:
     return future
 
 
-def _hash(key: str) -> int:
-    return zlib.crc32(key.encode("utf-8"))
-
-
-def _deletions(word: str) -> set[str]:
-    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+def distance(a: str, b: str) -> int:
+    """Return the optimal string alignment distance (Damerau-Levenshtein without repeated edits)."""
+    return int(OSA.distance(a, b))
 
 
 def distance_ok(a: str, b: str, limit: int) -> bool:
     """Tell whether two words are within ``limit`` edits (lengths checked first)."""
-    return abs(len(a) - len(b)) <= limit and distance(a, b) <= limit
-
-
-def distance(a: str, b: str) -> int:
-    """Return the Damerau-Levenshtein (optimal string alignment) distance."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
+    return abs(len(a) - len(b)) <= limit and OSA.distance(a, b, score_cutoff=limit) <= limit

@@ -1,7 +1,8 @@
 """Occurrences: how many lines each paragraph gives a concordance, counted in the index.
 
-The concordance of ``gouvernement`` has one line per span the highlighter
-(:class:`~archive.search.highlight.Marks`) marks in the matching paragraphs:
+The concordance of ``gouvernement`` has one line per span the query's plan of
+marks (:class:`~archive.search.marking.MarkPlan`, made once by
+:meth:`Engine.select <archive.search.Engine.select>`) marks in the matching paragraphs:
 ``Gouvernement``, ``gouvernements``, ``gouverner``… 6,631 over the corpus.
 Reading and marking every paragraph to count them takes a second; the index
 answers in milliseconds, mostly from what matching has just read:
@@ -22,8 +23,8 @@ their printed form:
   occurrences as the ``exact`` field's frequency says.
 * **Mixed terms** depend on the printed form: ``élection`` typed with its
   accent marks ``Élection`` and ``ÉLECTION`` but not ``election``. The
-  ``accent`` field counts each printed form with an accent or a capital per
-  paragraph; the term's other tokens are its lowercase unaccented form.
+  ``accent`` field counts each printed form per paragraph (every form since
+  index format fr-11; the term's other tokens, if any, are stop-word forms).
 * **Phrases** (``"premier ministre"``) come from the ``exact`` field's
   positions; a word marked inside a phrase joins its span, as the highlighter
   merges overlapping spans.
@@ -41,10 +42,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis import FRENCH, STOP_WORDS, stem_variants
-from ..query import Node
-from ..search.highlight import Marks
-from ..search.locate import stem_prefixes
-from ..search.matching import MAX_ACCENT_FORMS, Evaluator
+from .highlight import Marks
+from .locate import stem_prefixes
+from .marking import MarkPlan
+from .matching import MAX_ACCENT_FORMS, Evaluator
 
 __all__ = ["count_marks", "stem_of", "UNKNOWN", "MAX_TERMS"]
 
@@ -53,14 +54,14 @@ UNKNOWN = -1
 MAX_TERMS = 512
 
 
-def count_marks(evaluator: Evaluator, root: Node | None, docs: np.ndarray) -> np.ndarray:
-    """Return how many spans the highlighter marks in each block of ``docs`` (-1: read its text).
+def count_marks(evaluator: Evaluator, plan: MarkPlan, docs: np.ndarray) -> np.ndarray:
+    """Return how many spans ``plan`` marks in each block of ``docs`` (-1: read its text).
 
     ``evaluator`` matched the blocks: its posting reads are reused.
     """
-    if root is None or not len(docs) or evaluator.snap.chain != FRENCH:
+    if not len(docs) or plan.chain != FRENCH:
         return np.full(len(docs), UNKNOWN, dtype=np.int64)
-    counts = _Counter(evaluator, Marks.of(root, evaluator.snap.chain, evaluator.expanded), docs).run()
+    counts = _Counter(evaluator, plan.marks, docs).run()
     # Past the query's posting budget, reads come back empty: the counts would be short.
     return np.full(len(docs), UNKNOWN, dtype=np.int64) if evaluator.truncated else counts
 
@@ -131,13 +132,9 @@ class _Counter:
             if len(found) > MAX_TERMS:
                 return np.full(self.n, UNKNOWN, dtype=np.int64)
             self.sure.update(found)
-        candidates: set[str] = set()
-        stems = set(marks.terms)
-        for terms, _ in marks.accented:
-            stems |= terms
-            candidates |= {t for t in terms if self.chain.word(t).exact == t}
+        candidates = {t for terms, _ in marks.accented for t in terms if self.chain.word(t).exact == t}
         enumerated: dict[str, set[str]] = {}
-        for stem in stems:
+        for stem in marks.stems():
             words = self.terms_with_stem(stem)
             plain = {t for t in words if t not in STOP_WORDS}
             enumerated[stem] = plain

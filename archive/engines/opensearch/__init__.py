@@ -1,0 +1,1 @@
+"""The OpenSearch engine: the archive's articles in a cluster, the store on the writing host the truth."""
