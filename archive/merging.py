@@ -17,7 +17,10 @@ least doubles the segment a block is in, so each block is re-indexed at most
 log₂(archive / add) times in all, never once per add; and since no four
 segments are within a factor 2, sorted sizes double at least every three
 segments: at most three segments per doubling between the smallest add and the
-whole archive. Segments whose blocks were all deleted (every article updated
+whole archive. A segment holding an eighth of the archive or more (and at
+least 16,384 blocks: :func:`settled`) is left out of the policy, so that the
+few large segments a build flushes at its memory budget are not merged again
+at once. Segments whose blocks were all deleted (every article updated
 or removed) are dropped at the same time, at no cost.
 
 A merge re-indexes the merged segments' live articles *from the store* (the
@@ -42,7 +45,8 @@ from .store import Store
 from .whoosh_format import SegmentMerger, commit_segments, finish_segment, index_segments
 from .workers import Bars, Progress, no_progress
 
-__all__ = ["WIDTH", "SPREAD", "GROUP", "plan", "live_sizes", "merge_segments", "merge_new"]
+__all__ = ["WIDTH", "SPREAD", "GROUP", "SETTLED", "SETTLED_BLOCKS", "plan", "settled", "live_sizes",
+           "merge_segments", "merge_new"]
 
 #: Segments of similar size merged at once.
 WIDTH = 4
@@ -50,10 +54,16 @@ WIDTH = 4
 SPREAD = 2
 #: Segments merged in one pass at most (each is open and read term by term at once).
 GROUP = 16
+#: A segment holding at least 1/SETTLED of the archive's live blocks, and at least
+#: SETTLED_BLOCKS of them, is left as it is (so at most SETTLED such segments exist).
+SETTLED = 8
+SETTLED_BLOCKS = 16_384
 
 
-def plan(sizes: Mapping[str, int]) -> set[str]:
-    """Return the segments to merge into one (by id) so that no WIDTH of them have similar sizes."""
+def plan(sizes: Mapping[str, int], keep: Iterable[str] = ()) -> set[str]:
+    """Return the segments to merge into one (by id) so that no WIDTH of them have similar sizes, ``keep`` aside."""
+    kept = set(keep)
+    sizes = {s: n for s, n in sizes.items() if s not in kept}
     chosen = {s for s, n in sizes.items() if n == 0}  # nothing to re-index: dropped for free
     merged = 0  # live blocks of the segment the chosen ones become
     while True:
@@ -68,6 +78,18 @@ def plan(sizes: Mapping[str, int]) -> set[str]:
         merged = sum(sizes[s] for s in chosen)
 
 
+def settled(sizes: Mapping[str, int]) -> set[str]:
+    """Return the segments large enough to stay as they are: each a SETTLED-th of the archive at least.
+
+    A build under the memory budget flushes a few large segments (six for the corpus
+    at the default budget); merging them would cost as much CPU as the build itself
+    for no gain in search speed, since statistics are summed across segments. They
+    are merged once the archive has grown so that each holds less than 1/SETTLED of it.
+    """
+    total = sum(sizes.values())
+    return {s for s, n in sizes.items() if n >= SETTLED_BLOCKS and n * SETTLED >= total}
+
+
 def live_sizes(ix: Any) -> dict[str, int]:
     """Return the live (not deleted) blocks of each segment of an index's latest commit, by id."""
     return {seg.segment_id(): int(seg.doc_count()) for seg in index_segments(ix)}
@@ -80,7 +102,7 @@ def merge_segments(index_dir: IndexDir, store: Store | None = None, *, progress:
     ix = index_dir.open()
     try:
         sizes = live_sizes(ix)
-        chosen = plan(sizes)
+        chosen = plan(sizes, settled(sizes))
         if not chosen:
             return len(sizes)
         segs = [s for s in index_segments(ix) if s.segment_id() in chosen]
@@ -113,12 +135,14 @@ def merge_new(ix: Any, folder: Path, *, progress: Progress | None = None, budget
               everything: bool = False) -> int:
     """Merge the segments of a new, private index (a rebuild's) as :func:`plan` says, or all; return how many remain.
 
+    As after any write, :func:`settled` segments are left as they are (unless ``everything``).
+
     Segments are merged in consecutive groups of at most :data:`GROUP`, each one
     in place of its group, so that documents keep the order of a build in one piece.
     """
     segs = index_segments(ix)
     sizes = {s.segment_id(): int(s.doc_count()) for s in segs}
-    chosen = set(sizes) if everything else plan(sizes)
+    chosen = set(sizes) if everything else plan(sizes, settled(sizes))
     picked = [s for s in segs if s.segment_id() in chosen]
     chunk = (budget or Budget.from_env()).merge_postings()
     with Bars(progress or no_progress, {"merging": (_postings_bytes(ix, picked) * _passes(len(picked)), "B")}) as bars:

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import corpus_file
 
 import archive.home
 from archive.budget import MIN_SEGMENT, Budget, parse_memory
@@ -18,6 +17,7 @@ from archive.integrity import write_manifest
 from archive.merging import merge_new
 from archive.search import search
 from archive.whoosh_format import segment_count
+from tests.support import corpus_file
 
 QUERIES = ["grève", "réforme des retraites", '"le président"', "hôpital OR vaccin", "police -manifestation",
            "climat", "France", "title:coronavirus", "tag:politique", "Macron", '"gilets jaunes"', "économie"]
