@@ -366,7 +366,7 @@ def test_make_run_takes_a_port():
     import shutil
     import subprocess
 
-    from conftest import ROOT
+    from tests.support import ROOT
 
     if shutil.which("make") is None:
         pytest.skip("make is not installed")

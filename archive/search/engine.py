@@ -106,8 +106,10 @@ class Engine:
             return self._run(snap, catalog, request, _parsed(request, snap), every=True)
 
     def export_articles(self, request: SearchRequest) -> Iterator[tuple[Hit, Article]]:
-        """Yield every matching hit (in the request's order) with its stored article, read in batches."""
-        hits = self.export(request).hits
+        """Rank every match now (errors raised here), then yield each hit with its stored article, in batches."""
+        return self._stored(self.export(request).hits)
+
+    def _stored(self, hits: Sequence[Hit]) -> Iterator[tuple[Hit, Article]]:
         for start in range(0, len(hits), EXPORT_BATCH):
             batch = hits[start:start + EXPORT_BATCH]
             articles = self.archive.store.get_many([h.id for h in batch])

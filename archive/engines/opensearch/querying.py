@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...analysis import FRENCH, Chain, fold, has_accents
-from ...query import And, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
+from ...query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word
 from ...search.facets import facet_key
 from ...search.matching import EXACT_FORM_WEIGHT, TITLE_BOOST
 from ...search.ranking import COVERAGE_WEIGHT, OTHER_PARAGRAPHS_WEIGHT
@@ -135,6 +135,19 @@ def _spans(field: str, terms: Sequence[str], slop: int) -> Query:
                           "in_order": slop == 0}}
 
 
+def _near(field: str, near: Near) -> Query:
+    """Return words in any of their forms (their stems) within ``slop`` positions, in any order."""
+    clauses = [{"span_or": {"clauses": [{"span_term": {field: t}} for t in w.terms]}} if len(w.terms) > 1
+               else {"span_term": {field: w.terms[0]}} for w in near.words]
+    return {"span_near": {"clauses": clauses, "slop": near.slop, "in_order": False}}
+
+
+def _near_accents(query: Query, forms_field: str, near: Near) -> Query:
+    """Keep a proximity's typed accents: the paragraph (or title) holds a form agreeing with each."""
+    kept = [accent_form(forms_field, w.accent, stem_letters(w)) for w in near.words if w.accent]
+    return {"bool": {"must": [query], "filter": kept}} if kept else query
+
+
 class _Translator:
     """Turn tree nodes into DSL clauses, article-level (:meth:`node`) or paragraph-level (:meth:`in_paragraph`)."""
 
@@ -179,6 +192,8 @@ class _Translator:
             return self._with_form(_best([{"term": {TEXT: t}} for t in node.terms]), TEXT_EXACT, node)
         if isinstance(node, Phrase):
             return _spans(TEXT_EXACT, node.terms, node.slop) if node.field is None else None
+        if isinstance(node, Near):
+            return _near_accents(_near(TEXT, node), TEXT_FORMS, node)
         if isinstance(node, Prefix):
             return {"prefix": {TEXT_EXACT: {"value": node.prefix, "rewrite": f"top_terms_{MAX_EXPANSIONS}"}}}
         if isinstance(node, Fuzzy):
@@ -197,6 +212,8 @@ class _Translator:
                 query = self._with_form(_best([{"term": {TITLE: t}} for t in node.terms]), TITLE_EXACT, node)
         elif isinstance(node, Phrase):
             query = _spans(TITLE_EXACT, node.terms, node.slop)
+        elif isinstance(node, Near):
+            query = _near_accents(_near(TITLE, node), TITLE_FORMS, node)
         elif isinstance(node, Prefix):
             query = {"prefix": {TITLE_EXACT: {"value": node.prefix, "rewrite": f"top_terms_{MAX_EXPANSIONS}"}}}
         elif isinstance(node, Fuzzy):
