@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
+from ..budget import ENV, parse_memory
 from ..errors import ArchiveError
 from ..home import Archive, resolve_home
 from ..terminal import plural, styled, terminal_safe, to_json
 
-__all__ = ["edge", "open_archive", "bar", "now", "seconds", "filters", "Group", "plural", "styled", "terminal_safe",
-           "to_json", "interactive", "clock", "BAR_DELAY", "FROM_HELP", "TO_HELP", "HOME_HELP", "WAIT_HELP"]
+__all__ = ["edge", "open_archive", "memory_option", "bar", "now", "seconds", "filters", "Group", "plural", "styled",
+           "terminal_safe", "to_json", "interactive", "clock", "BAR_DELAY", "FROM_HELP", "TO_HELP", "HOME_HELP",
+           "WAIT_HELP"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,9 +86,27 @@ def interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def open_archive(ctx: click.Context, *, create: bool = True) -> Archive:
+def open_archive(ctx: click.Context, *, create: bool = True, memory: int | None = None) -> Archive:
     """Open the archive; read-only commands pass ``create=False`` and never make a home."""
-    return Archive(ctx.obj["home"], lock_wait=ctx.obj["wait"], create=create)
+    return Archive(ctx.obj["home"], lock_wait=ctx.obj["wait"], create=create, memory=memory)
+
+
+def memory_option(func: F) -> F:
+    """Add ``--memory`` (or ``$ARCHIVE_MEMORY``): the write's memory budget; a bad value is one line, exit 2."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+        if value is None:
+            return None
+        try:
+            return parse_memory(value)
+        except ValueError as exc:
+            named = ENV if ctx.get_parameter_source("memory") == ParameterSource.ENVIRONMENT else "--memory"
+            click.echo(f"error: {named}: {terminal_safe(str(exc))}", err=True)
+            ctx.exit(2)
+
+    return click.option("--memory", envvar=ENV, callback=parse, metavar="SIZE",
+                        help="Memory budget of all the write's processes (1GiB, 512M…). "
+                             f"Default: ${ENV}, else 1GiB.")(func)
 
 
 HOME_HELP = "Archive home folder (store + index). Default: $ARCHIVE_HOME, else the current directory."

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from . import _common
-from ._common import bar, edge, filters, now, open_archive, plural, seconds, terminal_safe, to_json
+from ._common import bar, edge, filters, memory_option, now, open_archive, plural, seconds, terminal_safe, to_json
 
 __all__ = ["add", "remove", "list_", "show", "stats", "export", "backup"]
 
@@ -28,19 +28,20 @@ __all__ = ["add", "remove", "list_", "show", "stats", "export", "backup"]
 @click.option("--all-or-nothing", "whole", is_flag=True, help="One bad item (a JSON Lines line…) fails its whole file.")
 @click.option("--follow-symlinks", is_flag=True, help="Read symbolic links that lead out of an added folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@memory_option
 @click.pass_context
 @edge
 def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str | None, source: str | None,
         authors: tuple[str, ...], tags: tuple[str, ...], url: str | None, procs: int, whole: bool,
-        follow_symlinks: bool, as_json: bool) -> None:
+        follow_symlinks: bool, as_json: bool, memory: int | None) -> None:
     """Add articles: files (.txt .md .jsonl .html .xml .warc…), folders, globs, https:// pages, or - (stdin)."""
     overrides = {"title": title, "date": date, "source": source, "authors": list(authors),
                  "tags": list(tags), "url": url}
     if any(overrides.values()) and (len(paths) != 1 or paths[0] == "-" or Path(paths[0]).is_dir()):
         raise click.UsageError("--title/--date/--source/--author/--tag/--url apply to one file only")
     start = now()
-    report = open_archive(ctx).add(list(paths), overrides=overrides, progress=bar, procs=procs, all_or_nothing=whole,
-                               follow_symlinks=follow_symlinks)
+    report = open_archive(ctx, memory=memory).add(list(paths), overrides=overrides, progress=bar, procs=procs,
+                                                  all_or_nothing=whole, follow_symlinks=follow_symlinks)
     counts = report.counts()
     if as_json:
         click.echo(to_json({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from ._common import bar, edge, now, open_archive, plural, seconds
+from ._common import bar, edge, memory_option, now, open_archive, plural, seconds
 
 __all__ = ["rebuild", "check"]
 
@@ -20,12 +20,14 @@ __all__ = ["rebuild", "check"]
               help="Move the archive to this engine (its config is written once the new index is complete).")
 @click.option("--hosts", help="With --engine opensearch: the cluster's URLs, comma-separated.")
 @click.option("--index", "index_alias", default="", help="With --engine opensearch: the index alias to use.")
+@memory_option
 @click.pass_context
 @edge
-def rebuild(ctx: click.Context, procs: int, engine: str | None, hosts: str | None, index_alias: str) -> None:
+def rebuild(ctx: click.Context, procs: int, engine: str | None, hosts: str | None, index_alias: str,
+            memory: int | None) -> None:
     """Rebuild the search index from the store (the live index answers until the new one is ready)."""
     start = now()
-    archive = open_archive(ctx)
+    archive = open_archive(ctx, memory=memory)
     blocks = archive.rebuild(procs=procs, progress=bar, engine=engine, index=index_alias,
                              hosts=[h.strip() for h in (hosts or "").split(",") if h.strip()])
     click.echo(f"index rebuilt: {plural(len(archive.store), 'article')}, {plural(blocks, 'paragraph')}"
@@ -37,12 +39,13 @@ def rebuild(ctx: click.Context, procs: int, engine: str | None, hosts: str | Non
 @click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
               show_default=True, help="Indexing processes, when the repair rebuilds.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@memory_option
 @click.pass_context
 @edge
-def check(ctx: click.Context, repair: bool, procs: int, as_json: bool) -> None:
+def check(ctx: click.Context, repair: bool, procs: int, as_json: bool, memory: int | None) -> None:
     """Verify the index's files and compare it with the store (exit 1 on any problem not repaired)."""
     # Only a repair may write, and so make a home.
-    report = open_archive(ctx, create=repair).check(repair=repair, procs=procs, progress=bar)
+    report = open_archive(ctx, create=repair, memory=memory).check(repair=repair, procs=procs, progress=bar)
     if as_json:
         click.echo(json.dumps(report.to_dict()))
     else:

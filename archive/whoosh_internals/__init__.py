@@ -30,6 +30,9 @@ takes minutes. This module goes under that API, in both directions:
   codec (``tests/test_whoosh_internals.py`` checks that stock Whoosh reads the
   same postings, lengths and columns as from its own writer);
   :func:`commit_segments` commits segments built by worker processes.
+* **Merging** (:class:`SegmentMerger`): segments merged into one without
+  re-indexing, their postings read term by term and written a chunk at a time,
+  so that merging a large archive's segments holds a bounded amount of memory.
 
 All of it depends on the internals of exactly one release, so importing this
 package checks that the installed whoosh-reloaded is that release, before any of
@@ -81,10 +84,11 @@ from ._decoding import (
     segments,
 )
 from ._fastwriter import FastWriter
+from ._merging import SegmentMerger
 from ._writing import BulkSegmentWriter, commit_segments, finish_segment
 from .schema import PackedPositions, make_schema, schema_chain
 
 __all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "Segment", "segments", "segment_count",
            "open_for_reading", "open_segment", "segment_readers", "read_postings", "column", "lengths", "deleted",
-           "fresh_searcher", "BulkSegmentWriter", "FastWriter", "finish_segment", "commit_segments", "index_segments",
-           "EMPTY_IDS", "EMPTY_WEIGHTS", "PackedPositions", "make_schema", "schema_chain"]
+           "fresh_searcher", "BulkSegmentWriter", "FastWriter", "SegmentMerger", "finish_segment", "commit_segments",
+           "index_segments", "EMPTY_IDS", "EMPTY_WEIGHTS", "PackedPositions", "make_schema", "schema_chain"]

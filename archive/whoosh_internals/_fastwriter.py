@@ -52,6 +52,10 @@ class FastWriter(BulkSegmentWriter):
         """Return a writer for a worker process: no lock (the rebuild holds the archive's), separate files."""
         return cls(ix, report, _lk=False, compound=False)
 
+    def discard(self) -> None:
+        """Close the segment begun but never written (a worker whose articles all went in earlier)."""
+        self._close_segment()
+
     def _report_writing(self, done: int) -> None:
         if done > self._reported:
             self.report("writing", done - self._reported)
