@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
+from .budget import ENV, parse_memory
 from .errors import ArchiveError
 from .home import Archive, resolve_home
 from .terminal import plural as _plural
@@ -75,9 +77,27 @@ def _seconds(start: float) -> str:
     return f"{_clock() - start:.1f} s"
 
 
-def _archive(ctx: click.Context, *, create: bool = True) -> Archive:
+def _archive(ctx: click.Context, *, create: bool = True, memory: int | None = None) -> Archive:
     """Open the archive; read-only commands pass ``create=False`` and never make a home."""
-    return Archive(ctx.obj["home"], lock_wait=ctx.obj["wait"], create=create)
+    return Archive(ctx.obj["home"], lock_wait=ctx.obj["wait"], create=create, memory=memory)
+
+
+def _memory_option(func: F) -> F:
+    """Add ``--memory`` (or ``$ARCHIVE_MEMORY``): the write's memory budget; a bad value is one line, exit 2."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+        if value is None:
+            return None
+        try:
+            return parse_memory(value)
+        except ValueError as exc:
+            named = ENV if ctx.get_parameter_source("memory") == ParameterSource.ENVIRONMENT else "--memory"
+            click.echo(f"error: {named}: {terminal_safe(str(exc))}", err=True)
+            ctx.exit(2)
+
+    return click.option("--memory", envvar=ENV, callback=parse, metavar="SIZE",
+                        help="Memory budget of all the write's processes (1GiB, 512M…). "
+                             f"Default: ${ENV}, else 1GiB.")(func)
 
 
 _HOME_HELP = "Archive home folder (store + index). Default: $ARCHIVE_HOME, else the current directory."
@@ -130,19 +150,20 @@ def cli(ctx: click.Context, home: Path | None, wait: float) -> None:
 @click.option("--all-or-nothing", "whole", is_flag=True, help="One bad item (a JSON Lines line…) fails its whole file.")
 @click.option("--follow-symlinks", is_flag=True, help="Read symbolic links that lead out of an added folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_memory_option
 @click.pass_context
 @_edge
 def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str | None, source: str | None,
         authors: tuple[str, ...], tags: tuple[str, ...], url: str | None, procs: int, whole: bool,
-        follow_symlinks: bool, as_json: bool) -> None:
+        follow_symlinks: bool, as_json: bool, memory: int | None) -> None:
     """Add articles: files (.txt .md .jsonl .html .xml .warc…), folders, globs, https:// pages, or - (stdin)."""
     overrides = {"title": title, "date": date, "source": source, "authors": list(authors),
                  "tags": list(tags), "url": url}
     if any(overrides.values()) and (len(paths) != 1 or paths[0] == "-" or Path(paths[0]).is_dir()):
         raise click.UsageError("--title/--date/--source/--author/--tag/--url apply to one file only")
     start = _clock()
-    report = _archive(ctx).add(list(paths), overrides=overrides, progress=_bar, procs=procs, all_or_nothing=whole,
-                               follow_symlinks=follow_symlinks)
+    report = _archive(ctx, memory=memory).add(list(paths), overrides=overrides, progress=_bar, procs=procs,
+                                              all_or_nothing=whole, follow_symlinks=follow_symlinks)
     counts = report.counts()
     if as_json:
         click.echo(_json({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
@@ -258,12 +279,14 @@ def stats(ctx: click.Context, as_json: bool) -> None:
               help="Move the archive to this engine (its config is written once the new index is complete).")
 @click.option("--hosts", help="With --engine opensearch: the cluster's URLs, comma-separated.")
 @click.option("--index", "index_alias", default="", help="With --engine opensearch: the index alias to use.")
+@_memory_option
 @click.pass_context
 @_edge
-def rebuild(ctx: click.Context, procs: int, engine: str | None, hosts: str | None, index_alias: str) -> None:
+def rebuild(ctx: click.Context, procs: int, engine: str | None, hosts: str | None, index_alias: str,
+            memory: int | None) -> None:
     """Rebuild the search index from the store (the live index answers until the new one is ready)."""
     start = _clock()
-    archive = _archive(ctx)
+    archive = _archive(ctx, memory=memory)
     blocks = archive.rebuild(procs=procs, progress=_bar, engine=engine, index=index_alias,
                              hosts=[h.strip() for h in (hosts or "").split(",") if h.strip()])
     click.echo(f"index rebuilt: {_plural(len(archive.store), 'article')}, {_plural(blocks, 'paragraph')}"
@@ -275,12 +298,13 @@ def rebuild(ctx: click.Context, procs: int, engine: str | None, hosts: str | Non
 @click.option("--procs", type=click.IntRange(1, 16), default=min(2, os.cpu_count() or 1),
               show_default=True, help="Indexing processes, when the repair rebuilds.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_memory_option
 @click.pass_context
 @_edge
-def check(ctx: click.Context, repair: bool, procs: int, as_json: bool) -> None:
+def check(ctx: click.Context, repair: bool, procs: int, as_json: bool, memory: int | None) -> None:
     """Verify the index's files and compare it with the store (exit 1 on any problem not repaired)."""
     # Only a repair may write, and so make a home.
-    report = _archive(ctx, create=repair).check(repair=repair, procs=procs, progress=_bar)
+    report = _archive(ctx, create=repair, memory=memory).check(repair=repair, procs=procs, progress=_bar)
     if as_json:
         click.echo(json.dumps(report.to_dict()))
     else:

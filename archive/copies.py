@@ -50,6 +50,8 @@ BANDS, ROWS = 32, 4  # candidates at ≥ 0.5 are found with probability 0.87, at
 SHINGLE = 5
 #: Bodies shorter than this (in words) are too short to call copies: briefs share boilerplate.
 MIN_WORDS = 40
+#: Articles whose band rows a transaction holds at most before inserting them.
+HELD = 4096
 
 #: Keeps the bytes of [a-z0-9], turns every other into a space.
 _WORD_BYTES = bytes(c if chr(c) in string.ascii_lowercase + string.digits else 32 for c in range(256))
@@ -210,6 +212,8 @@ class Placer:
             found.update(self.held.get(key, ()))
             self.held.setdefault(key, []).append(article_id)
         self.keys[article_id] = keys
+        if len(self.keys) >= HELD:
+            self.flush()  # a large transaction must not hold every article's rows
         found.discard(article_id)
         db.execute("INSERT OR REPLACE INTO signatures VALUES (?, ?)", (article_id, sig.tobytes()))
         if not found:

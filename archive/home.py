@@ -23,14 +23,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, TypeVar
 
 from . import bulk
 from .analysis import FRENCH, Chain
+from .budget import Budget, release, rss
 from .errors import ArchiveBusy, ArchiveError, EngineUnavailable, HomeMissing, HomeUnavailable, IngestError
 from .failpoints import failpoint
 from .identity import Incoming
-from .indexing import FastWriter, IndexDir, Report, build_segments, write_articles
+from .indexing import FastWriter, IndexDir, Report, build_segments, until_full, write_articles
 from .ingest import Item, Source, find_sources, read_incoming, web
 from .ingest.html import MAX_PAGE_BYTES
 from .integrity import READ_ERRORS, verify_files, verify_segments, write_manifest
-from .merging import merge_segments
+from .merging import merge_new, merge_segments
 from .model import Article
 from .store import Outcome, Store
 from .workers import Bars, Progress, no_progress
@@ -109,9 +110,13 @@ class Archive:
     """An archive home: its store, its index and its write lock."""
 
     def __init__(self, home: str | os.PathLike[str] | None = None, *, lock_wait: float = 60.0,
-                 create: bool = True, detect_copies: bool = True) -> None:
-        """Open the archive in ``home``; with ``create=False`` raise :class:`HomeMissing` if it has none."""
+                 create: bool = True, detect_copies: bool = True, memory: int | None = None) -> None:
+        """Open the archive in ``home``; with ``create=False`` raise :class:`HomeMissing` if it has none.
+
+        ``memory`` is the budget of its writes in bytes (default: ``$ARCHIVE_MEMORY``, else 1 GiB).
+        """
         self.home = resolve_home(home)
+        self.memory = memory
         if not create and not (self.home / "archive.sqlite3").exists():
             # Reading a mistyped --home must not leave an empty archive behind.
             raise HomeMissing(str(self.home))
@@ -286,17 +291,25 @@ class Archive:
         with self.writing():
             self._sync(progress or no_progress, 1)
 
+    def budget(self) -> Budget:
+        """Return the memory budget of this archive's writes (ValueError if ``$ARCHIVE_MEMORY`` is bad)."""
+        return Budget.from_env(self.memory)
+
     def _rebuild(self, progress: ProgressFactory, procs: int, chain: Chain = FRENCH, recluster: bool = False) -> int:
         # Reclustering is one more store transaction, which the generation counts.
         generation = self.store.generation() + recluster
         stats = self.store.stats()
         phases = {"copies": (stats["articles"], " articles"), "analysing": (stats["articles"], " articles"),
-                  "writing": (stats["blocks"], " paragraphs")}
+                  "writing": (stats["blocks"], " paragraphs"), "flushing": (None, " segments")}
         name, ix = self.index_dir.create(chain)
         try:
             ids = self.store.ids()
             beside = [(_recluster, (str(self.store.path),))] if recluster else []
-            build_segments(ix, self.index_dir.path / name, self.store.path, ids, procs, progress, phases, beside)
+            budget = self.budget()
+            release()  # what the store phase freed: workers forked now start smaller
+            build_segments(ix, self.index_dir.path / name, self.store.path, ids, procs, progress, phases, beside,
+                           budget)
+            merge_new(ix, self.index_dir.path / name, progress=progress, budget=budget)
             ix.close()
         except BaseException:
             self.index_dir.clean()  # drop the half-built generation, keep the live one
@@ -335,34 +348,49 @@ class Archive:
             self._rebuild(progress, procs)
             return
         ix = self.index_dir.open()
-        # Small batches go through Whoosh's writer, which merges small segments; large
-        # ones through the fast writer, as one new segment.
-        if len(pending) >= FAST_BATCH:
-            writer = FastWriter(ix, timeout=self.lock_wait, compound=False)
-        else:
-            writer = ix.writer(timeout=self.lock_wait, limitmb=256, compound=False)
-        phases = {"analysing": (len(pending), " articles"), "indexing": (len(pending), " articles")}
+        phases = {"analysing": (len(pending), " articles"), "indexing": (len(pending), " articles"),
+                  "flushing": (None, " segments")}
+        articles = iter(self.store.iter_keyed(pending))
+        share, base = self.budget().segment_bytes(1), rss()
         with Bars(progress, phases) as bars:
-            if isinstance(writer, FastWriter):
-                writer.report = bars
-            try:
-                for article_id in pending:
-                    writer.delete_by_term("article", article_id)
-                write_articles(writer, self.store.iter_keyed(pending), bars)
-            except BaseException:
-                writer.cancel()
-                raise
-            phases["writing"] = (writer.docnum - writer.docbase, " paragraphs")
-            # The fast writer builds its segment from its own buffers, not Whoosh's pool,
-            # so it must not be asked to merge other segments into it.
-            writer.commit(merge=not isinstance(writer, FastWriter))
+            first = True
+            while True:
+                # Small batches go through Whoosh's writer, which merges small segments; large
+                # ones through the fast writer, a new segment whenever the budget is reached.
+                writer: Any
+                if len(pending) >= FAST_BATCH:
+                    writer = FastWriter(ix, bars, timeout=self.lock_wait, compound=False)
+                    batch: Iterable[tuple[int, Article]] = until_full(articles, writer, share, base,
+                                                                      lambda: bars("flushing", 1))
+                else:
+                    writer = ix.writer(timeout=self.lock_wait, limitmb=256, compound=False)
+                    batch = articles
+                try:
+                    if first:
+                        for article_id in pending:
+                            writer.delete_by_term("article", article_id)
+                    write_articles(writer, batch, bars)
+                except BaseException:
+                    writer.cancel()
+                    raise
+                if not first and writer.docnum == writer.docbase:
+                    writer.cancel()  # every article is in
+                    break
+                # The fast writer builds its segment from its own buffers, not Whoosh's pool,
+                # so it must not be asked to merge other segments into it.
+                writer.commit(merge=not isinstance(writer, FastWriter))
+                if not isinstance(writer, FastWriter):
+                    break
+                release()
+                first = False
         ix.close()
         write_manifest(folder)
         failpoint("after-index-commit")
         self.store.mark_indexed(pending)
         # Fast-writer segments are never merged by Whoosh: the tiered policy keeps
         # them few; past MAX_SEGMENTS anyway, one rebuild beats searching them all.
-        segments = merge_segments(self.index_dir, self.store, progress=progress, timeout=self.lock_wait)
+        segments = merge_segments(self.index_dir, self.store, progress=progress, timeout=self.lock_wait,
+                                  budget=self.budget())
         if segments > MAX_SEGMENTS:
             self._rebuild(progress, procs)
 

@@ -50,7 +50,7 @@ import os
 import shutil
 import struct
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ from whoosh.formats import Positions
 from whoosh.writing import IndexWriter
 
 from .analysis import FRENCH, Chain, ChainAnalyzer
+from .budget import BYTES_PER_TOKEN, Budget, release, rss
 from .errors import IndexMissing
 from .failpoints import failpoint
 from .model import Article, derive_title
@@ -70,7 +71,7 @@ from .workers import Bars, Phases, Progress, run_jobs
 from .workers import report as report_progress
 
 __all__ = ["FORMAT", "make_schema", "IndexDir", "article_documents", "write_articles", "FastWriter",
-           "build_segments"]
+           "build_segments", "until_full"]
 
 #: Bumped whenever the schema or an analyzer changes meaning; an older index is rebuilt.
 FORMAT = "fr-11"
@@ -288,36 +289,70 @@ class IndexDir:
                 child.unlink(missing_ok=True)
 
 
-def _index_part(index_path: str, store_path: str, ids: list[str], report: Report = report_progress) -> Any:
-    """Index some of the store's articles into a new segment of an index (a worker process)."""
+def _index_part(index_path: str, store_path: str, ids: list[str], share: int,
+                report: Report = report_progress) -> list[Any]:
+    """Index some of the store's articles into new segments of an index (a worker process).
+
+    A segment is flushed whenever the postings it would build reach ``share``
+    bytes (:mod:`archive.budget`); the segments are returned in the articles' order.
+    """
     from .store import Store
 
     ix = whoosh_index.open_dir(index_path)
-    writer = FastWriter(ix, report, _lk=False, compound=False)
-    write_articles(writer, Store(Path(store_path)).iter_keyed(ids), report)
-    return finish_segment(writer)
+    segments: list[Any] = []
+    articles = iter(Store(Path(store_path)).iter_keyed(ids))
+    base = rss()
+    while True:
+        writer = FastWriter(ix, report, _lk=False, compound=False)
+        write_articles(writer, until_full(articles, writer, share, base, lambda: report("flushing", 1)), report)
+        if not writer.docnum:
+            writer._close_segment()
+            return segments
+        segments.append(finish_segment(writer))
+        del writer
+        release()  # the next segment's measure starts from what is held
+
+
+def until_full(articles: Iterator[tuple[int, Article]], writer: FastWriter, share: int, base: int,
+               full: Callable[[], None] = lambda: None) -> Iterator[tuple[int, Article]]:
+    """Yield articles until the writer's segment would take ``share`` bytes at its peak (then call ``full``).
+
+    The estimate (tokens added × :data:`~archive.budget.BYTES_PER_TOKEN`) is checked
+    against what the process measurably holds beyond its start, now and then.
+    """
+    for count, item in enumerate(articles, 1):
+        yield item
+        estimate = writer.builder.tokens() * BYTES_PER_TOKEN
+        if estimate >= share or (count % 32 == 0 and estimate >= share // 4
+                                 and rss() - base + estimate >= share):
+            full()
+            return
 
 
 def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, ids: list[str], procs: int,
                    progress: Progress, phases: Phases,
-                   beside: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]] = ()) -> list[Any]:
+                   beside: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]] = (),
+                   budget: Budget | None = None) -> list[Any]:
     """Index ``ids`` into new segments of a fresh index, in ``procs`` processes, and commit them.
 
-    ``beside`` are other jobs run in the same pool meanwhile (the copy clusters of a
-    rebuild); their results are returned. Progress shows as one bar per phase of ``phases``.
+    Each process flushes a segment whenever its share of ``budget`` is reached
+    (``flushing`` counts them); merging them is the caller's. ``beside`` are other
+    jobs run in the same pool meanwhile (the copy clusters of a rebuild); their
+    results are returned. Progress shows as one bar per phase of ``phases``.
     """
     parts = max(1, min(procs, len(ids) // 200 or 1))
     size = -(-len(ids) // parts) if ids else 0
-    jobs = [(_index_part, (str(index_path), str(store_path), ids[i:i + size]))
+    share = (budget or Budget.from_env()).segment_bytes(parts)
+    jobs = [(_index_part, (str(index_path), str(store_path), ids[i:i + size], share))
             for i in range(0, len(ids), size or 1)]
     if parts == 1:
         with Bars(progress, phases) as bars:
             others = [job(*args, bars) for job, args in beside]
-            segments = [job(*args, bars) for job, args in jobs]
+            parts_segments = [job(*args, bars) for job, args in jobs]
     else:
         results = run_jobs([*beside, *jobs], parts + len(beside), phases, progress)
-        others, segments = results[:len(beside)], results[len(beside):]
+        others, parts_segments = results[:len(beside)], results[len(beside):]
     # The new generation's folder is private to this rebuild (the caller holds the
     # archive's write lock), so the segments are committed by writing the TOC directly.
-    commit_segments(ix, index_path, segments)
+    commit_segments(ix, index_path, [segment for part in parts_segments for segment in part])
     return others

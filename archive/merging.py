@@ -17,7 +17,10 @@ least doubles the segment a block is in, so each block is re-indexed at most
 log₂(archive / add) times in all, never once per add; and since no four
 segments are within a factor 2, sorted sizes double at least every three
 segments: at most three segments per doubling between the smallest add and the
-whole archive. Segments whose blocks were all deleted (every article updated
+whole archive. A segment holding an eighth of the archive or more (and at
+least 16,384 blocks: :func:`settled`) is left out of the policy, so that the
+few large segments a build flushes at its memory budget are not merged again
+at once. Segments whose blocks were all deleted (every article updated
 or removed) are dropped at the same time, at no cost.
 
 A merge re-indexes the merged segments' live articles *from the store* (the
@@ -35,23 +38,32 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .failpoints import failpoint
-from .indexing import FastWriter, IndexDir, write_articles
+from .budget import Budget
+from .indexing import IndexDir
 from .integrity import write_manifest
 from .store import Store
-from .whoosh_format import column, deleted, index_segments, segments
+from .whoosh_format import SegmentMerger, commit_segments, finish_segment, index_segments
 from .workers import Bars, Progress, no_progress
 
-__all__ = ["WIDTH", "SPREAD", "plan", "live_sizes", "merge_segments"]
+__all__ = ["WIDTH", "SPREAD", "GROUP", "SETTLED", "SETTLED_BLOCKS", "plan", "settled", "live_sizes",
+           "merge_segments", "merge_new"]
 
 #: Segments of similar size merged at once.
 WIDTH = 4
 #: Sizes are similar when the largest is less than SPREAD times the smallest.
 SPREAD = 2
+#: Segments merged in one pass at most (each is open and read term by term at once).
+GROUP = 16
+#: A segment holding at least 1/SETTLED of the archive's live blocks, and at least
+#: SETTLED_BLOCKS of them, is left as it is (so at most SETTLED such segments exist).
+SETTLED = 8
+SETTLED_BLOCKS = 16_384
 
 
-def plan(sizes: Mapping[str, int]) -> set[str]:
-    """Return the segments to merge into one (by id) so that no WIDTH of them have similar sizes."""
+def plan(sizes: Mapping[str, int], keep: Iterable[str] = ()) -> set[str]:
+    """Return the segments to merge into one (by id) so that no WIDTH of them have similar sizes, ``keep`` aside."""
+    kept = set(keep)
+    sizes = {s: n for s, n in sizes.items() if s not in kept}
     chosen = {s for s, n in sizes.items() if n == 0}  # nothing to re-index: dropped for free
     merged = 0  # live blocks of the segment the chosen ones become
     while True:
@@ -66,53 +78,105 @@ def plan(sizes: Mapping[str, int]) -> set[str]:
         merged = sum(sizes[s] for s in chosen)
 
 
+def settled(sizes: Mapping[str, int]) -> set[str]:
+    """Return the segments large enough to stay as they are: each a SETTLED-th of the archive at least.
+
+    A build under the memory budget flushes a few large segments (six for the corpus
+    at the default budget); merging them would cost as much CPU as the build itself
+    for no gain in search speed, since statistics are summed across segments. They
+    are merged once the archive has grown so that each holds less than 1/SETTLED of it.
+    """
+    total = sum(sizes.values())
+    return {s for s, n in sizes.items() if n >= SETTLED_BLOCKS and n * SETTLED >= total}
+
+
 def live_sizes(ix: Any) -> dict[str, int]:
     """Return the live (not deleted) blocks of each segment of an index's latest commit, by id."""
     return {seg.segment_id(): int(seg.doc_count()) for seg in index_segments(ix)}
 
 
-def _live_articles(ix: Any, ids: set[str]) -> list[str]:
-    """Return the ids of the articles whose live blocks are in the given segments."""
-    found: set[str] = set()
-    with ix.searcher() as searcher:
-        for seg in segments(searcher.reader()):
-            if seg.id not in ids:
-                continue
-            alive = [True] * seg.count
-            for docnum in deleted(seg.reader, seg.count).tolist():
-                alive[docnum] = False
-            # Block 0 of each article: one stored-field read per article, not per block.
-            for docnum, n in enumerate(column(seg.reader, "n", seg.count).tolist()):
-                if n == 0 and alive[docnum]:
-                    found.add(seg.reader.stored_fields(docnum)["article"])
-    return sorted(found)
-
-
-def merge_segments(index_dir: IndexDir, store: Store, *, progress: Progress | None = None,
-                   timeout: float = 60.0) -> int:
+def merge_segments(index_dir: IndexDir, store: Store | None = None, *, progress: Progress | None = None,
+                   timeout: float = 60.0, budget: Budget | None = None) -> int:
     """Merge the live index's segments as :func:`plan` says (call with the write lock held); return how many remain."""
     folder = Path(index_dir.path) / str(index_dir.current_name())
     ix = index_dir.open()
     try:
         sizes = live_sizes(ix)
-        chosen = plan(sizes)
+        chosen = plan(sizes, settled(sizes))
         if not chosen:
             return len(sizes)
-        articles = _live_articles(ix, chosen)
-        writer = FastWriter(ix, timeout=timeout, compound=False)
-        try:
-            with Bars(progress or no_progress, {"merging": (len(articles), " articles")}) as bars:
-                write_articles(writer, store.iter_keyed(articles), lambda _phase, n: bars("merging", n))
-            failpoint("mid-merge")
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(mergetype=_without(chosen))
+        segs = [s for s in index_segments(ix) if s.segment_id() in chosen]
+        drop = {s.segment_id() for s in segs if not s.doc_count()}  # nothing to read: dropped for free
+        live = [s for s in segs if s.doc_count()]
+        if len(live) < 2:
+            writer = ix.writer(timeout=timeout)
+            writer.commit(mergetype=_without(drop))
+        with Bars(progress or no_progress, {"merging": (_postings_bytes(ix, live) * _passes(len(live)), "B")}) as bars:
+            while len(live) > 1:
+                group, live = live[:GROUP], live[GROUP:]
+                merger = SegmentMerger(ix, group, chunk=(budget or Budget.from_env()).merge_postings(),
+                                       tick=lambda n: bars("merging", n), timeout=timeout, compound=False)
+                try:
+                    merger.commit(mergetype=_without(drop | {s.segment_id() for s in group}))
+                except BaseException:
+                    if not merger.is_closed:
+                        merger.cancel()
+                    raise
+                drop = set()
+                live.append(merger.newsegment)
     finally:
         ix.close()
     write_manifest(folder)
     # The merged segment, unless only empty segments were dropped.
     return len(sizes) - len(chosen) + (1 if any(sizes[s] for s in chosen) else 0)
+
+
+def merge_new(ix: Any, folder: Path, *, progress: Progress | None = None, budget: Budget | None = None,
+              everything: bool = False) -> int:
+    """Merge the segments of a new, private index (a rebuild's) as :func:`plan` says, or all; return how many remain.
+
+    As after any write, :func:`settled` segments are left as they are (unless ``everything``).
+
+    Segments are merged in consecutive groups of at most :data:`GROUP`, each one
+    in place of its group, so that documents keep the order of a build in one piece.
+    """
+    segs = index_segments(ix)
+    sizes = {s.segment_id(): int(s.doc_count()) for s in segs}
+    chosen = set(sizes) if everything else plan(sizes, settled(sizes))
+    picked = [s for s in segs if s.segment_id() in chosen]
+    chunk = (budget or Budget.from_env()).merge_postings()
+    with Bars(progress or no_progress, {"merging": (_postings_bytes(ix, picked) * _passes(len(picked)), "B")}) as bars:
+        while len(picked) > 1:
+            merged = []
+            for i in range(0, len(picked), GROUP):
+                group = picked[i:i + GROUP]
+                if len(group) == 1:
+                    merged.append(group[0])
+                    continue
+                merger = SegmentMerger(ix, group, chunk=chunk, tick=lambda n: bars("merging", n), _lk=False,
+                                       compound=False)
+                new = finish_segment(merger)
+                ids = {s.segment_id() for s in group}
+                at = next(k for k, s in enumerate(segs) if s.segment_id() in ids)
+                segs = [s for s in segs[:at] if s.segment_id() not in ids] + [new] + \
+                    [s for s in segs[at:] if s.segment_id() not in ids]
+                commit_segments(ix, folder, [], whole=segs)
+                merged.append(new)
+            picked = merged
+    return len(segs)
+
+
+def _passes(count: int) -> int:
+    """Return how many times a merge of ``count`` segments in groups of GROUP reads each posting (about)."""
+    passes = 0
+    while count > 1:
+        count, passes = -(-count // GROUP), passes + 1
+    return passes
+
+
+def _postings_bytes(ix: Any, segs: list[Any]) -> int:
+    """Return the size of segments' postings files (what a merge reads)."""
+    return sum(ix.storage.file_length(s.make_filename(".pst")) for s in segs)
 
 
 def _without(chosen: Iterable[str]) -> Callable[[Any, list[Any]], list[Any]]:

@@ -184,6 +184,10 @@ class SegmentBuilder:
         self.doccount += len(article.blocks)
         return len(article.blocks)
 
+    def tokens(self) -> int:
+        """Return how many tokens were added (what building the postings costs memory for)."""
+        return sum(len(stream.ids) for stream in self.streams.values())
+
     def build(self) -> SegmentData:
         """Return the segment's postings, columns and stored fields."""
         v, ndocs = self.vocabulary, self.doccount

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import archive.home
 from archive.home import Archive
-from archive.merging import SPREAD, WIDTH, live_sizes, plan
+from archive.merging import SPREAD, WIDTH, live_sizes, plan, settled
 from archive.search import Engine, SearchRequest, search
 
 WORDS = ("grève cheminots gouvernement réforme retraites manifestation syndicats ministre Lyon Marseille "
@@ -63,6 +63,22 @@ def test_smaller_segments_ride_along_and_empty_ones_are_dropped():
         "a", "b", "c", "d", "tiny", "gone"}
     assert plan({"big": 9000, "gone": 0}) == {"gone"}
     assert plan({"big": 9000, "a": 10}) == set()
+
+
+def test_large_segments_are_settled_until_the_archive_outgrows_them():
+    # A build under the memory budget flushes a few large segments: left as they are.
+    sizes = {"a": 24_000, "b": 24_000, "c": 23_000, "d": 24_000, "e": 24_000, "f": 5_000}
+    assert settled(sizes) == {"a", "b", "c", "d", "e"}
+    assert plan(sizes, settled(sizes)) == set()
+    # Small segments beside them still merge as the tiered policy says.
+    sizes |= {"s1": 100, "s2": 110, "s3": 120, "s4": 130}
+    assert plan(sizes, settled(sizes)) == {"s1", "s2", "s3", "s4"}
+    # Once each holds less than an eighth of the archive, they merge again (the smaller ones along).
+    grown = {**sizes, "big": 1_000_000}
+    assert settled(grown) == {"big"}
+    assert plan(grown, settled(grown)) == set(sizes) - {"e"}
+    # Small segments are never settled, however few.
+    assert settled({"x": 16_383, "y": 10}) == set()
 
 
 @settings(max_examples=200, deadline=None)

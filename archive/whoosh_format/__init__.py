@@ -22,6 +22,9 @@ takes minutes. This module goes under that API, in both directions:
   codec (``tests/test_whoosh_format.py`` checks that stock Whoosh reads the
   same postings, lengths and columns as from its own writer);
   :func:`commit_segments` commits segments built by worker processes.
+* **Merging** (:class:`SegmentMerger`): segments merged into one without
+  re-indexing, their postings read term by term and written a chunk at a time,
+  so that merging a large archive's segments holds a bounded amount of memory.
 
 All of it depends on the internals of exactly one release, so importing this
 package checks that the installed whoosh-reloaded is that release, before its
@@ -56,6 +59,7 @@ def _check_version() -> None:
 
 _check_version()
 
+from ._merging import SegmentMerger
 from ._reading import (
     EMPTY_IDS,
     EMPTY_WEIGHTS,
@@ -75,4 +79,5 @@ from ._writing import BulkSegmentWriter, commit_segments, finish_segment
 
 __all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "Segment", "segments", "segment_count",
            "open_for_reading", "segment_readers", "read_postings", "column", "lengths", "deleted", "fresh_searcher",
-           "BulkSegmentWriter", "finish_segment", "commit_segments", "index_segments", "EMPTY_IDS", "EMPTY_WEIGHTS"]
+           "BulkSegmentWriter", "SegmentMerger", "finish_segment", "commit_segments", "index_segments", "EMPTY_IDS",
+           "EMPTY_WEIGHTS"]

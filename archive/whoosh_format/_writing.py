@@ -246,9 +246,12 @@ def finish_segment(writer: Any) -> Any:
     return writer._finalize_segment()
 
 
-def commit_segments(ix: Any, folder: Path, new: Iterable[Any]) -> None:
-    """Commit segments written by :func:`finish_segment` into a private, new index."""
-    segs = index_segments(ix) + list(new)
+def commit_segments(ix: Any, folder: Path, new: Iterable[Any], whole: list[Any] | None = None) -> None:
+    """Commit segments written by :func:`finish_segment` into a private, new index.
+
+    ``whole``, when given, is the index's whole list of segments instead (a merge's result).
+    """
+    segs = list(whole) if whole is not None else index_segments(ix) + list(new)
     generation = ix.latest_generation() + 1
     whoosh_index.TOC(ix.schema, segs, generation).write(ix.storage, ix.indexname)
     whoosh_index.clean_files(ix.storage, ix.indexname, generation, segs)

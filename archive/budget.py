@@ -1,0 +1,107 @@
+"""The memory budget of a write: how much the processes of an add, a rebuild or a merge may hold.
+
+A build worker used to keep its segment's postings until the end, so an import
+of 8 copies of the corpus peaked at 8.8 GB. Under a budget (default 1 GiB,
+``--memory`` or ``ARCHIVE_MEMORY``), each of the ``procs`` build workers gets an
+equal share of what the parent process does not already hold, and flushes its
+segment when the estimate of the postings it would build reaches that share
+(:meth:`Budget.segment_bytes`); the segments are merged afterwards, a chunk of
+terms at a time (:meth:`Budget.merge_postings`).
+
+The figures are the resident memory of all the processes, each counted whole
+(what ``bench/scale.py`` measures). A process of the archive holds about
+100 MB before it indexes anything (Python, numpy, Whoosh); a budget under a few
+hundred MB therefore cannot be met, and then the shares only fall to their
+floors (:data:`MIN_SEGMENT`), which keeps each segment small.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import re
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT", "ENV", "MIN_BUDGET", "Budget", "parse_memory", "rss", "release"]
+
+#: The budget when none is given: 1 GiB.
+DEFAULT = 1 << 30
+#: The environment variable that sets it (``512M``, ``2GiB``…).
+ENV = "ARCHIVE_MEMORY"
+#: The smallest budget accepted.
+MIN_BUDGET = 32 << 20
+#: A build worker's segment is flushed at this size at the least (its estimate).
+MIN_SEGMENT = 4 << 20
+#: Bytes a segment build holds at its peak per token added, building and writing its
+#: postings (numpy arrays sorted per field, then each block's pickle): measured on
+#: the corpus as the growth of a worker's RSS over what it held before.
+BYTES_PER_TOKEN = 170
+#: Bytes a streamed merge holds per posting of the chunk it writes at once.
+BYTES_PER_POSTING = 400
+#: Postings a merge writes at once, at the least.
+MIN_CHUNK = 20_000
+
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1000, "kib": 1 << 10, "m": 1 << 20, "mb": 1000**2, "mib": 1 << 20,
+          "g": 1 << 30, "gb": 1000**3, "gib": 1 << 30, "t": 1 << 40, "tb": 1000**4, "tib": 1 << 40}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*")
+
+
+def parse_memory(text: str) -> int:
+    """Return a memory size in bytes from ``1GiB``, ``512M``, ``1.5G``, ``800MB`` or bytes; ValueError if bad."""
+    match = _SIZE.fullmatch(text or "")
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _UNITS:
+        raise ValueError(f"{text!r} is not a memory size (say 1GiB, 512M or 800MB)")
+    size = int(float(match.group(1)) * _UNITS[unit])
+    if size < MIN_BUDGET:
+        raise ValueError(f"{text!r} is too small a memory budget (at least {MIN_BUDGET >> 20} MiB)")
+    return size
+
+
+def rss() -> int:
+    """Return this process's resident memory in bytes (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def release() -> None:
+    """Give the heap's free pages back to the system (glibc), so that RSS measures what is held."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A write's memory budget, in bytes, for all its processes."""
+
+    total: int = DEFAULT
+
+    @classmethod
+    def from_env(cls, value: int | None = None) -> Budget:
+        """Return the budget given, else ``$ARCHIVE_MEMORY``'s, else the default (ValueError if bad)."""
+        if value is not None:
+            return cls(value)
+        text = os.environ.get(ENV, "").strip()
+        return cls(parse_memory(text) if text else DEFAULT)
+
+    def segment_bytes(self, procs: int, parent: int | None = None) -> int:
+        """Return the share of a build worker: what its segment's postings may take at their peak.
+
+        A forked worker starts as large as its parent (``parent``: this process's RSS
+        now), and both count, so the parent's size is taken ``procs + 1`` times.
+        """
+        held = rss() if parent is None else parent
+        free = self.total - held * (procs + 1 if procs > 1 else 1)
+        return max(MIN_SEGMENT, free // max(1, procs))
+
+    def merge_postings(self, parent: int | None = None) -> int:
+        """Return how many postings a merge (in this process) may write at once."""
+        held = rss() if parent is None else parent
+        return max(MIN_CHUNK, (self.total - held) // 2 // BYTES_PER_POSTING)
