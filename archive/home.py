@@ -380,11 +380,10 @@ class Archive:
     def _check_cluster(self, cluster: ClusterWriter, repair: bool, progress: Progress) -> CheckReport:
         """Compare the store with the cluster's index; with ``repair``, re-index what differs."""
         with self.writing():
-            found = cluster.compare()
-            report = CheckReport(found.missing, found.extra, found.stale, found.damage, serious=found.serious)
+            report = cluster.compare()
             if not repair or report.ok:
                 return report
-            cluster.repair(found, progress)
+            cluster.repair(report, progress)
             after = cluster.compare()
         report.repaired = not (after.missing or after.extra or after.stale or after.damage)
         report.damage += [f"still after repair: {line}" for line in after.damage]

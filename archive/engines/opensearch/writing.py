@@ -17,12 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass, field
 from typing import Any
 
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import NotFoundError
 
+from ...checking import CheckReport
 from ...errors import ArchiveError, EngineUnavailable
 from ...failpoints import failpoint
 from ...model import Article
@@ -33,22 +33,12 @@ from .client import BULK_TIMEOUT, connect, reaching
 from .documents import copy_mates, documents
 from .settings import REPLICAS, SHARDS, index_body, index_name
 
-__all__ = ["ClusterWriter", "ClusterCheck", "CHUNK"]
+__all__ = ["ClusterWriter", "CHUNK"]
 
 #: Articles per bulk request (about 2-5 MB of JSON for news articles).
 CHUNK = 300
 
 
-@dataclass
-class ClusterCheck:
-    """Differences between the store and the cluster's index, by article id."""
-
-    missing: list[str] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)
-    damage: list[str] = field(default_factory=list)
-    #: Whether only a rebuild repairs it (no index behind the alias).
-    serious: bool = False
 
 
 class ClusterWriter:
@@ -225,10 +215,10 @@ class ClusterWriter:
 
     # -- checking ------------------------------------------------------------------------
 
-    def compare(self) -> ClusterCheck:
+    def compare(self) -> CheckReport:
         """Compare the store's articles with the cluster's documents: ids, content hashes, paragraph counts."""
         with reaching(self.hosts):
-            report = ClusterCheck()
+            report = CheckReport()
             rows = {r.id: r for r in self.store.rows()}
             if not self.exists():
                 report.missing = sorted(rows)
@@ -250,7 +240,7 @@ class ClusterWriter:
                 report.damage.append(f"cluster: index {self.alias} is red (a shard has no copy on a live node)")
             return report
 
-    def repair(self, report: ClusterCheck, progress: Progress = no_progress) -> None:
+    def repair(self, report: CheckReport, progress: Progress = no_progress) -> None:
         """Re-index what a check found different, or rebuild when there is no index."""
         if report.serious:
             self.rebuild(progress)
