@@ -7,7 +7,6 @@ browser's Accept-Language header.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 from babel.dates import format_date
@@ -34,24 +33,10 @@ def select_locale() -> str:
 
 def compile_catalogs() -> None:
     """Compile ``.po`` catalogs to ``.mo`` where missing or older (a fresh checkout has none)."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
+    # The core compiles them: the command line reads the same catalogs without importing the web package.
+    from archive.i18n import compile_catalogs as compile_all
 
-    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        with po.open("rb") as f:
-            catalog = read_po(f)
-        # One temporary file per process: the workers of `archive serve --workers N`
-        # start together, and would otherwise write into one another's file.
-        tmp = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
-        try:
-            with tmp.open("wb") as f:
-                write_mo(f, catalog)
-            tmp.replace(mo)
-        except OSError:
-            continue  # a read-only install ships its compiled catalogs
+    compile_all(TRANSLATIONS)
 
 
 def _date(value: dt.date | None, form: str = "long") -> str:
