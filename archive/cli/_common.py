@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -23,10 +23,13 @@ from click.core import ParameterSource
 from ..budget import ENV, parse_memory
 from ..errors import ArchiveError
 from ..home import Archive, resolve_home
-from ..terminal import plural, styled, terminal_safe, to_json
+from ..terminal import styled, terminal_safe, to_json
+from ._i18n import N_, _, format_number, language, localized, ngettext
+from ._messages import error_text
 
-__all__ = ["edge", "open_archive", "memory_option", "bar", "now", "seconds", "filters", "Group", "plural", "styled",
-           "terminal_safe", "to_json", "interactive", "clock", "BAR_DELAY", "FROM_HELP", "TO_HELP", "HOME_HELP",
+__all__ = ["edge", "open_archive", "memory_option", "bar", "now", "seconds", "filters", "Group", "styled",
+           "terminal_safe", "to_json", "_", "N_", "ngettext", "format_number", "language", "fail",
+           "interactive", "clock", "BAR_DELAY", "FROM_HELP", "TO_HELP", "HOME_HELP",
            "WAIT_HELP"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,8 +43,7 @@ def edge(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ArchiveError as exc:
-            click.echo(f"error: {terminal_safe(str(exc))}", err=True)
-            sys.exit(exc.exit_code)
+            fail(error_text(exc), exc.exit_code)
         except BrokenPipeError:
             # The reader went away (`archive list | head`): nothing left to say to it.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -49,10 +51,15 @@ def edge(func: F) -> F:
         except (OSError, sqlite3.Error) as exc:
             # The home's files themselves failed (read-only, full disk, permissions):
             # one line, not a traceback.
-            click.echo(f"error: {terminal_safe(str(exc))}", err=True)
-            sys.exit(1)
+            fail(str(exc), 1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Say ``error: message`` on stderr in one line, in the run's language, and exit with ``code``."""
+    click.echo(_("error: %(message)s", message=terminal_safe(message)), err=True)
+    sys.exit(code)
 
 
 #: The clock of the summary lines (a test sets it), and the seconds before a bar shows.
@@ -66,7 +73,10 @@ def bar(phase: str, total: int | None, unit: str) -> Iterator[Callable[[int], No
     # advance(0) redraws it (elapsed time, rate): the library does so every second while it waits.
     from tqdm import tqdm
 
-    with tqdm(total=total, desc=f"{phase:<9}", unit=unit, unit_scale=unit == "B", unit_divisor=1024,
+    # The phase and unit are the core's English words (" articles"): the bar says them in the run's language.
+    label = _(phase)
+    shown_unit = unit if unit == "B" else " " + _(unit.strip())
+    with tqdm(total=total, desc=f"{label:<9}", unit=shown_unit, unit_scale=unit == "B", unit_divisor=1024,
               file=sys.stderr, delay=BAR_DELAY, disable=None, leave=False, mininterval=0.25, dynamic_ncols=True) as bar:
         yield lambda n: bar.update(n) if n else bar.refresh()
 
@@ -78,7 +88,8 @@ def now() -> float:
 
 def seconds(start: float) -> str:
     """Return the seconds since ``start``, for a summary line."""
-    return f"{clock() - start:.1f} s"
+    text = f"{clock() - start:.1f} s"
+    return text if language() == "en" else text.replace(".", ",")
 
 
 def interactive() -> bool:
@@ -101,16 +112,15 @@ def memory_option(func: F) -> F:
             return parse_memory(value)
         except ValueError as exc:
             named = ENV if ctx.get_parameter_source("memory") == ParameterSource.ENVIRONMENT else "--memory"
-            click.echo(f"error: {named}: {terminal_safe(str(exc))}", err=True)
-            ctx.exit(2)
+            fail(f"{named}: {exc}", 2)
 
     return click.option("--memory", envvar=ENV, callback=parse, metavar="SIZE",
-                        help="Memory budget of all the write's processes (1GiB, 512M…). "
-                             f"Default: ${ENV}, else 1GiB.")(func)
+                        help=N_("Memory budget of all the write's processes (1GiB, 512M…). "
+                                "Default: $ARCHIVE_MEMORY, else 1GiB."))(func)
 
 
-HOME_HELP = "Archive home folder (store + index). Default: $ARCHIVE_HOME, else the current directory."
-WAIT_HELP = "Seconds to wait for another process that is writing to the archive."
+HOME_HELP = N_("Archive home folder (store + index). Default: $ARCHIVE_HOME, else the current directory.")
+WAIT_HELP = N_("Seconds to wait for another process that is writing to the archive.")
 
 
 def _set_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -135,17 +145,22 @@ class Group(click.Group):
                              help=WAIT_HELP)]
         super().add_command(cmd, name)
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line in the reader's language (the root group's run)."""
+        with localized(self):
+            return super().main(*args, **kwargs)
 
-FROM_HELP = "From this year, month or day: 2019, 2019-12, 05/12/2019 (day first), '5 décembre 2019'."
-TO_HELP = "To this year, month or day (the same forms as --from)."
+
+FROM_HELP = N_("From this year, month or day: 2019, 2019-12, 05/12/2019 (day first), '5 décembre 2019'.")
+TO_HELP = N_("To this year, month or day (the same forms as --from).")
 
 
 def filters(func: F) -> F:
     """Add the search filters (--source, --author, --tag, --from, --to) to a command."""
     for option in reversed([
-            click.option("--source", "sources", multiple=True, help="Only this source (repeatable, ORed)."),
-            click.option("--author", "authors", multiple=True, help="Only this author (repeatable, ORed)."),
-            click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable, ORed)."),
+            click.option("--source", "sources", multiple=True, help=N_("Only this source (repeatable, ORed).")),
+            click.option("--author", "authors", multiple=True, help=N_("Only this author (repeatable, ORed).")),
+            click.option("--tag", "tags", multiple=True, help=N_("Only this tag (repeatable, ORed).")),
             click.option("--from", "date_from", help=FROM_HELP),
             click.option("--to", "date_to", help=TO_HELP)]):
         func = option(func)

@@ -10,7 +10,21 @@ from typing import Any
 import click
 
 from . import _common
-from ._common import bar, edge, filters, memory_option, now, open_archive, plural, seconds, terminal_safe, to_json
+from ._common import (
+    _,
+    bar,
+    edge,
+    filters,
+    format_number,
+    memory_option,
+    ngettext,
+    now,
+    open_archive,
+    seconds,
+    terminal_safe,
+    to_json,
+)
+from ._messages import reason_text
 
 __all__ = ["add", "remove", "list_", "show", "stats", "export", "backup"]
 
@@ -38,7 +52,7 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
     overrides = {"title": title, "date": date, "source": source, "authors": list(authors),
                  "tags": list(tags), "url": url}
     if any(overrides.values()) and (len(paths) != 1 or paths[0] == "-" or Path(paths[0]).is_dir()):
-        raise click.UsageError("--title/--date/--source/--author/--tag/--url apply to one file only")
+        raise click.UsageError(_("--title/--date/--source/--author/--tag/--url apply to one file only"))
     start = now()
     report = open_archive(ctx, memory=memory).add(list(paths), overrides=overrides, progress=bar, procs=procs,
                                                   all_or_nothing=whole, follow_symlinks=follow_symlinks)
@@ -49,20 +63,28 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
                           "notes": report.notes, "undated": report.undated}))
     else:
         for note in report.notes:
-            click.echo(terminal_safe(f"note: {note}"), err=True)
+            click.echo(terminal_safe(_("note: %(note)s", note=note)), err=True)
         for failure in report.failures:
-            click.echo(terminal_safe(f"failed: {failure.source}: {failure.reason}"), err=True)
+            click.echo(terminal_safe(_("failed: %(source)s: %(reason)s", source=failure.source,
+                                       reason=reason_text(failure))), err=True)
             if failure.discarded:
                 # One transaction per file: say that its good lines were not kept either.
-                click.echo(f"  nothing from this file was stored: its {plural(failure.discarded, 'good article')} "
-                           "before the error were rolled back too; fix the line and add the file again",
-                           err=True)
-        click.echo("{added} added, {updated} updated, {unchanged} unchanged, {failed} failed".format(**counts)
-                   + f"; {plural(report.paragraphs, 'paragraph')} in {seconds(start)}")
+                click.echo(ngettext("  nothing from this file was stored: its %(num)s good article before the error "
+                                    "was rolled back too; fix the line and add the file again",
+                                    "  nothing from this file was stored: its %(num)s good articles before the error "
+                                    "were rolled back too; fix the line and add the file again",
+                                    failure.discarded), err=True)
+        numbers = {name: format_number(n) for name, n in counts.items()}
+        click.echo(_("%(added)s added, %(updated)s updated, %(unchanged)s unchanged, %(failed)s failed; "
+                     "%(paragraphs)s in %(seconds)s", **numbers, seconds=seconds(start),
+                     paragraphs=ngettext("%(num)s paragraph", "%(num)s paragraphs", report.paragraphs)))
         if report.undated:
             shown = ", ".join(report.undated[:5]) + (", …" if len(report.undated) > 5 else "")
-            click.echo(terminal_safe(f"note: {plural(len(report.undated), 'article')} without a date ({shown}): "
-                                     "listed by the day added, outside date filters; give one with --date"), err=True)
+            click.echo(terminal_safe(ngettext(
+                "note: %(num)s article without a date (%(ids)s): listed by the day added, outside date filters; "
+                "give one with --date",
+                "note: %(num)s articles without a date (%(ids)s): listed by the day added, outside date filters; "
+                "give one with --date", len(report.undated), ids=shown)), err=True)
     sys.exit(1 if report.failures else 0)
 
 
@@ -76,13 +98,15 @@ def remove(ctx: click.Context, ids: tuple[str, ...], purge: bool, yes: bool) -> 
     """Remove articles by id (all or none); their history stays readable unless --purge."""
     ids = tuple(dict.fromkeys(ids))
     if len(ids) > 1 and not yes and _common.interactive():
-        what = "Purge" if purge else "Remove"
-        kept = "their whole history is deleted" if purge else "their history is kept"
-        if not click.confirm(f"{what} {len(ids)} articles ({kept})? Pass --yes to skip this question"):
-            click.echo("nothing removed", err=True)
+        question = (_("Purge %(num)s articles (their whole history is deleted)? Pass --yes to skip this question")
+                    if purge else
+                    _("Remove %(num)s articles (their history is kept)? Pass --yes to skip this question"))
+        if not click.confirm(question % {"num": format_number(len(ids))}):
+            click.echo(_("nothing removed"), err=True)
             sys.exit(1)
     removed = open_archive(ctx).remove(ids, purge=purge)
-    click.echo(f"{len(removed)} {'purged' if purge else 'removed'}")
+    done = _("%(num)s purged") if purge else _("%(num)s removed")
+    click.echo(done % {"num": format_number(len(removed))})
 
 
 @click.command(name="list")
@@ -101,7 +125,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 
 @click.command()
 @click.argument("article_id")
-@click.option("--revision", type=click.IntRange(1), help="Show this earlier version (see `history`).")
+@click.option("--revision", type=click.IntRange(1), help="Show this earlier version (see the history command).")
 @click.option("--json", "as_json", is_flag=True, help="Print the article as stored (JSON).")
 @click.pass_context
 @edge
@@ -137,12 +161,16 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(to_json(data))
         return
-    click.echo(f"articles:   {data['articles']}")
-    click.echo(f"paragraphs: {data['blocks']}")
-    click.echo(f"dates:      {data['first_date'] or '?'} .. {data['last_date'] or '?'}")
-    click.echo(f"index:      {data['index']} ({data['pending']} pending)")
+    labels = [_("articles:"), _("paragraphs:"), _("dates:"), _("index:")]
+    width = max(len(label) for label in labels) + 1
+    state = _("ready") if data["index"] == "ready" else _("missing")
+    click.echo(f"{labels[0]:<{width}}{format_number(data['articles'])}")
+    click.echo(f"{labels[1]:<{width}}{format_number(data['blocks'])}")
+    click.echo(f"{labels[2]:<{width}}{data['first_date'] or '?'} .. {data['last_date'] or '?'}")
+    click.echo(f"{labels[3]:<{width}}" + _("%(state)s (%(pending)s pending)", state=state,
+                                          pending=format_number(data["pending"])))
     for source, count in data["sources"].items():
-        click.echo(f"  {count:>7}  {terminal_safe(source or '(no source)')}")
+        click.echo(f"  {format_number(count):>7}  {terminal_safe(source or _('(no source)'))}")
 
 
 @click.command()
@@ -153,20 +181,20 @@ def stats(ctx: click.Context, as_json: bool) -> None:
               default="jsonl", show_default=True, help="Output format.")
 @click.option("--sort", default="-date", show_default=True, help="Order: relevance, -date or date.")
 @click.option("--with-history", is_flag=True,
-              help="Include every earlier version (`add` reads it back); whole archive as JSON Lines only.")
+              help="Include every earlier version (add reads it back); whole archive as JSON Lines only.")
 @filters
 @click.pass_context
 @edge
 def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str, sort: str,
            with_history: bool, sources: tuple[str, ...], authors: tuple[str, ...], tags: tuple[str, ...],
            date_from: str | None, date_to: str | None) -> None:
-    """Export articles: every one as JSON Lines (the format `add` reads), or a search's in a research format."""
+    """Export articles: every one as JSON Lines (the format add reads), or a search's in a research format."""
     archive = open_archive(ctx, create=False)
     whole = query is None and fmt == "jsonl" and not (sources or authors or tags or date_from or date_to)
     if with_history and not whole:
         # A search's export is a research extract; history round-trips only with the whole archive.
-        raise click.UsageError("--with-history exports the whole archive as JSON Lines: "
-                               "drop --query, --format and the filters")
+        raise click.UsageError(_("--with-history exports the whole archive as JSON Lines: "
+                                 "drop --query, --format and the filters"))
 
     def write(out: Any) -> int:
         if whole:
@@ -187,7 +215,8 @@ def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str,
     with tmp.open("w", encoding="utf-8", newline="") as f:
         count = write(f)
     tmp.replace(output)
-    click.echo(f"{plural(count, 'article')} written to {output}", err=True)
+    click.echo(ngettext("%(num)s article written to %(path)s", "%(num)s articles written to %(path)s", count,
+                        path=output), err=True)
 
 
 @click.command()
@@ -197,4 +226,4 @@ def export(ctx: click.Context, output: Path | None, query: str | None, fmt: str,
 def backup(ctx: click.Context, dest: Path) -> None:
     """Copy the store consistently to DEST, even while the server runs."""
     open_archive(ctx, create=False).store.backup(dest)
-    click.echo(f"store backed up to {dest}")
+    click.echo(_("store backed up to %(path)s", path=dest))

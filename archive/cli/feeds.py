@@ -13,7 +13,8 @@ import sys
 import click
 
 from ..feeds import Feeds
-from ._common import Group, edge, open_archive, terminal_safe, to_json
+from ._common import Group, _, edge, open_archive, terminal_safe, to_json
+from ._messages import reason_text
 
 __all__ = ["feeds"]
 
@@ -32,7 +33,7 @@ def feeds() -> None:
 def add_feed(ctx: click.Context, url: str, source: str | None, tags: tuple[str, ...]) -> None:
     """Follow a feed (RSS or Atom) by its address."""
     subscription = Feeds(open_archive(ctx)).add(url, source=source, tags=tags)
-    click.echo(terminal_safe(f"following {subscription.url}"))
+    click.echo(terminal_safe(_("following %(url)s", url=subscription.url)))
 
 
 @feeds.command(name="list")
@@ -47,7 +48,7 @@ def list_feeds(ctx: click.Context, as_json: bool) -> None:
         return
     for s in subscriptions:
         tags = ",".join(s.tags) or "-"
-        click.echo(terminal_safe(f"{s.url}\t{s.source or '-'}\t{tags}\t{s.checked or 'never fetched'}"))
+        click.echo(terminal_safe(f"{s.url}\t{s.source or '-'}\t{tags}\t{s.checked or _('never fetched')}"))
 
 
 @feeds.command(name="remove")
@@ -57,7 +58,7 @@ def list_feeds(ctx: click.Context, as_json: bool) -> None:
 def remove_feed(ctx: click.Context, url: str) -> None:
     """Stop following a feed (the articles it brought stay)."""
     Feeds(open_archive(ctx)).remove(url)
-    click.echo(terminal_safe(f"no longer following {url}"))
+    click.echo(terminal_safe(_("no longer following %(url)s", url=url)))
 
 
 @feeds.command(name="fetch")
@@ -71,9 +72,10 @@ def fetch(ctx: click.Context, as_json: bool) -> None:
         reports.append(report)
         if not as_json:
             for note in report.notes:
-                click.echo(terminal_safe(f"note: {note}"), err=True)
+                click.echo(terminal_safe(_("note: %(note)s", note=note)), err=True)
             for failure in report.failures:
-                click.echo(terminal_safe(f"failed: {failure.source}: {failure.reason}"), err=True)
+                click.echo(terminal_safe(_("failed: %(source)s: %(reason)s", source=failure.source,
+                                           reason=reason_text(failure))), err=True)
             click.echo(terminal_safe(report.line()))
     if as_json:
         click.echo(to_json([r.to_dict() for r in reports]))

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from ._common import bar, edge, memory_option, now, open_archive, plural, seconds
+from ._common import _, bar, edge, format_number, memory_option, ngettext, now, open_archive, seconds
 
 __all__ = ["rebuild", "check"]
 
@@ -30,8 +30,9 @@ def rebuild(ctx: click.Context, procs: int, engine: str | None, hosts: str | Non
     archive = open_archive(ctx, memory=memory)
     blocks = archive.rebuild(procs=procs, progress=bar, engine=engine, index=index_alias,
                              hosts=[h.strip() for h in (hosts or "").split(",") if h.strip()])
-    click.echo(f"index rebuilt: {plural(len(archive.store), 'article')}, {plural(blocks, 'paragraph')}"
-               f" in {seconds(start)}")
+    click.echo(_("index rebuilt: %(articles)s, %(paragraphs)s in %(seconds)s",
+                 articles=ngettext("%(num)s article", "%(num)s articles", len(archive.store)),
+                 paragraphs=ngettext("%(num)s paragraph", "%(num)s paragraphs", blocks), seconds=seconds(start)))
 
 
 @click.command()
@@ -50,13 +51,16 @@ def check(ctx: click.Context, repair: bool, procs: int, as_json: bool, memory: i
         click.echo(json.dumps(report.to_dict()))
     else:
         if report.ok:
-            click.echo("store and index agree")
-        for name in ("missing", "extra", "stale"):
+            click.echo(_("store and index agree"))
+        labels = {"missing": _("missing: %(num)s (%(ids)s)"), "extra": _("extra: %(num)s (%(ids)s)"),
+                  "stale": _("stale: %(num)s (%(ids)s)")}
+        for name, label in labels.items():
             ids = getattr(report, name)
             if ids:
-                click.echo(f"{name}: {len(ids)} ({', '.join(ids[:10])}{' …' if len(ids) > 10 else ''})")
+                click.echo(label % {"num": format_number(len(ids)),
+                                    "ids": ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")})
         for line in report.damage:
-            click.echo(f"damaged: {line}")
+            click.echo(_("damaged: %(what)s", what=line))
         if report.repaired:
-            click.echo("repaired")
+            click.echo(_("repaired"))
     sys.exit(0 if report.ok or report.repaired else 1)

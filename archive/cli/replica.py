@@ -16,7 +16,7 @@ import click
 
 from ..home import Archive
 from ..replica import replicate
-from ._common import edge, open_archive, to_json
+from ._common import _, edge, format_number, language, open_archive, to_json
 
 __all__ = ["replicate_cmd"]
 
@@ -34,6 +34,10 @@ def replicate_cmd(ctx: click.Context, dest: Path, as_json: bool) -> None:
     if as_json:
         click.echo(to_json(done.to_dict()))
         return
-    click.echo(f"{dest}: a replica of {source.home} at store generation {done.generation} "
-               f"({done.articles} articles, {done.pending} pending); index files: {done.copied} copied "
-               f"({done.copied_bytes / 2**20:.1f} MB), {done.linked} already there")
+    megabytes = f"{done.copied_bytes / 2**20:.1f}"
+    click.echo(_("%(dest)s: a replica of %(home)s at store generation %(generation)s (%(articles)s articles, "
+                 "%(pending)s pending); index files: %(copied)s copied (%(mb)s MB), %(linked)s already there",
+                 dest=dest, home=source.home, generation=done.generation, articles=format_number(done.articles),
+                 pending=format_number(done.pending), copied=format_number(done.copied),
+                 mb=megabytes if language() == "en" else megabytes.replace(".", ","),
+                 linked=format_number(done.linked)))

@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from ._common import edge, filters, open_archive, plural, terminal_safe, to_json
+from ._common import _, edge, filters, ngettext, open_archive, terminal_safe, to_json
 
 __all__ = ["trend", "kwic"]
 
@@ -46,12 +46,12 @@ def trend(ctx: click.Context, queries: tuple[str, ...], by: str | None, sources:
         click.echo(to_json(result.to_dict()))
         return
     width = max([16] + [len(q) for q in queries])
-    click.echo(f"{'period':<12}" + "".join(f"{q:>{width + 2}}" for q in queries))
+    click.echo(f"{_('period'):<12}" + "".join(f"{q:>{width + 2}}" for q in queries))
     for i, point in enumerate(result.series[0].points if result.series else ()):
         cells = "".join(f"{f'{s.points[i].count} ({s.points[i].share:.1%})':>{width + 2}}"
                         for s in result.series)
         click.echo(f"{point.period:<12}{cells}")
-    click.echo("total".ljust(12) + "".join(f"{s.total_articles:>{width + 2}}" for s in result.series))
+    click.echo(_("total").ljust(12) + "".join(f"{s.total_articles:>{width + 2}}" for s in result.series))
 
 
 @click.command()
@@ -79,8 +79,9 @@ def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page
     text = " ".join(query)
     if len(text.split()) > 1 and not _OPERATORS.search(text):
         # The shell ate the quotes of `archive kwic "gilets jaunes"`: each word is found on its own.
-        click.echo(f"hint: the words are shown and counted each on its own; for the phrase, quote it "
-                   f"inside the shell's quotes: archive kwic '\"{terminal_safe(text)}\"'", err=True)
+        click.echo(_("hint: the words are shown and counted each on its own; for the phrase, quote it "
+                     "inside the shell's quotes: %(command)s",
+                     command=f"archive kwic '\"{terminal_safe(text)}\"'"), err=True)
     request = SearchRequest.build(" ".join(query), source=sources, author=authors, tag=tags,
                                   date_from=date_from, date_to=date_to)
     result = concordance(engine_for(open_archive(ctx, create=False)), request, width=width, page=page,
@@ -93,7 +94,8 @@ def kwic(ctx: click.Context, query: tuple[str, ...], width: int, sort: str, page
         write_table(sys.stdout, [str(h) for h in header], rows)
         return
     color = sys.stdout.isatty()
-    click.echo(f"{plural(result.total, 'occurrence')} (page {result.page}/{result.pages})", err=True)
+    click.echo(ngettext("%(num)s occurrence", "%(num)s occurrences", result.total) + " "
+               + _("(page %(page)s/%(pages)s)", page=result.page, pages=result.pages), err=True)
     for line in result.lines:
         match = click.style(terminal_safe(line.match), bold=True) if color else terminal_safe(line.match)
         click.echo(f"{terminal_safe(line.left):>{width}} {match} {terminal_safe(line.right):<{width}}"

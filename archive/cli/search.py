@@ -6,9 +6,24 @@ import sys
 
 import click
 
-from ._common import FROM_HELP, TO_HELP, edge, open_archive, plural, styled, terminal_safe, to_json
+from ._common import (
+    FROM_HELP,
+    N_,
+    TO_HELP,
+    _,
+    edge,
+    format_number,
+    ngettext,
+    open_archive,
+    styled,
+    terminal_safe,
+    to_json,
+)
 
 __all__ = ["search_cmd"]
+
+#: The facets' names (the results' keys), marked for the catalogs.
+_FACETS = {"source": N_("source"), "author": N_("author"), "tags": N_("tags"), "year": N_("year")}
 
 
 class _SearchCommand(click.Command):
@@ -22,8 +37,8 @@ class _SearchCommand(click.Command):
         except click.NoSuchOption as exc:
             word = next((a for a in given if a.startswith(exc.option_name)), exc.option_name)
             raise click.UsageError(
-                f"{exc.format_message().rstrip('.')}. To search for a word starting with '-', put '--' before "
-                f"the query: archive search -- {word}", ctx) from None
+                _("%(error)s. To search for a word starting with '-', put '--' before the query: "
+                  "archive search -- %(word)s", error=exc.format_message().rstrip("."), word=word), ctx) from None
 
 
 @click.command(name="search", cls=_SearchCommand)
@@ -67,14 +82,16 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     if explain:
         for piece in results.explain:
             terms = ", ".join(piece.terms) if piece.terms else "-"
-            click.echo(f"{piece.text}\t{piece.role}\t{terms}")
+            click.echo(f"{piece.text}\t{piece.role}\t{terms}")  # a table for scripts: kept as is
         click.echo()
-    grouped = (f" ({plural(results.publications, 'publication')}, wire copies grouped)"
+    grouped = (" (" + ngettext("%(num)s publication, wire copies grouped", "%(num)s publications, wire copies grouped",
+                               results.publications) + ")"
                if results.publications > results.total_articles else "")
-    click.echo(f"{plural(results.total_articles, 'article')}{grouped} · "
-               f"{plural(results.total_paragraphs, 'paragraph')} (page {results.page}/{results.pages})")
+    click.echo(ngettext("%(num)s article", "%(num)s articles", results.total_articles) + grouped + " · "
+               + ngettext("%(num)s paragraph", "%(num)s paragraphs", results.total_paragraphs) + " "
+               + _("(page %(page)s/%(pages)s)", page=results.page, pages=results.pages))
     if results.suggestion:
-        click.echo(f"did you mean: {terminal_safe(results.suggestion)}")
+        click.echo(_("did you mean: %(suggestion)s", suggestion=terminal_safe(results.suggestion)))
     for hit in results.hits:
         click.echo()
         title = terminal_safe(hit.title)
@@ -86,11 +103,13 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
             click.echo(f"  ¶{p.n + 1}: " + ("…" if p.clipped_start else "") + text
                        + ("…" if p.clipped_end else ""))
         if hit.more_paragraphs:
-            click.echo(f"  + {plural(hit.more_paragraphs, 'more paragraph')}")
+            click.echo("  + " + ngettext("%(num)s more paragraph", "%(num)s more paragraphs", hit.more_paragraphs))
         if hit.copies:
             copies = ", ".join(f"{c.source or c.title} ({c.id})" for c in hit.copies)
-            click.echo(terminal_safe(f"  + {plural(len(hit.copies), 'copy', 'copies')}: {copies}"))
+            click.echo(terminal_safe("  + " + ngettext("%(num)s copy: %(copies)s", "%(num)s copies: %(copies)s",
+                                                       len(hit.copies), copies=copies)))
     for name, values in results.facets.items():
         if values:
             click.echo()
-            click.echo(f"{name}: " + terminal_safe(", ".join(f"{v.value} ({v.count})" for v in values[:10])))
+            shown = ", ".join(f"{v.value} ({format_number(v.count)})" for v in values[:10])
+            click.echo(_(_FACETS.get(name, name)) + ": " + terminal_safe(shown))

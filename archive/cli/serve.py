@@ -28,8 +28,8 @@ import click
 
 from ..errors import ArchiveError
 from ..seeds import seed_folder
-from ..terminal import terminal_safe
-from ._common import edge, open_archive
+from ._common import _, edge, fail, open_archive
+from ._messages import error_text
 
 __all__ = ["serve"]
 
@@ -43,7 +43,7 @@ __all__ = ["serve"]
               help="Processes; over 1, a pre-forked gunicorn serves on that many cores.")
 @click.option("--seed/--no-seed", default=False,
               help="Import the bundled seeds/ first when the archive is empty.")
-@click.option("--fetch-every", help="Also run `archive feeds fetch` this often: 15m, 1h, 90s.")
+@click.option("--fetch-every", help="Also run archive feeds fetch this often: 15m, 1h, 90s.")
 @click.pass_context
 @edge
 def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, seed: bool,
@@ -54,7 +54,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, 
         fetching(archive.home, duration(fetch_every))
     if seed and len(archive.store) == 0:
         report = archive.add([str(seed_folder())])
-        click.echo("seeded: {added} added".format(**report.counts()), err=True)
+        click.echo(_("seeded: %(added)s added", **report.counts()), err=True)
     elif not archive.index_dir.exists():
         archive.sync()
     from importlib.metadata import entry_points
@@ -62,7 +62,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, 
     # The web package plugs in through an entry point: the core never imports it.
     found = entry_points(group="archive.apps", name="web")
     if not found:
-        raise click.ClickException("no web app is installed (entry point archive.apps:web)")
+        raise click.ClickException(_("no web app is installed (entry point archive.apps:web)"))
     create_app = next(iter(found)).load()
     # ARCHIVE_WARM: the app opens the index, builds the spelling vocabulary and renders
     # its pages once before it is returned, rather than during the first requests.
@@ -80,9 +80,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, 
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="archive")
     except OSError as exc:
         app.extensions["archive"].close()
-        click.echo(f"error: {_serve_error(exc, host, port)}", err=True)
-        sys.exit(1)
-    click.echo(f"serving {archive.home} on http://{host}:{port}/", err=True)
+        fail(_serve_error(exc, host, port), 1)
+    click.echo(_("serving %(home)s on %(url)s", home=archive.home, url=f"http://{host}:{port}/"), err=True)
     try:
         server.run()
     finally:
@@ -98,8 +97,7 @@ def _serve_workers(home: Path, create_app: Callable[[dict[str, Any]], Any], conf
         try:
             app = create_app(config)
         except ArchiveError as exc:  # a damaged index, say: every worker would fail alike
-            click.echo(f"error: {terminal_safe(str(exc))}", err=True)
-            sys.exit(CANNOT_START)
+            fail(error_text(exc), CANNOT_START)
         return app
 
     def close(app: Any) -> None:
@@ -108,12 +106,12 @@ def _serve_workers(home: Path, create_app: Callable[[dict[str, Any]], Any], conf
     try:
         _try_listen(host, port)
     except OSError as exc:
-        click.echo(f"error: {_serve_error(exc, host, port)}", err=True)
-        sys.exit(1)
+        fail(_serve_error(exc, host, port), 1)
     # Session cookies (the add form's CSRF token) are signed with this key: every worker
     # must share it, or a form served by one is refused by another.
     os.environ.setdefault("ARCHIVE_SECRET_KEY", secrets.token_hex(32))
-    click.echo(f"serving {home} on http://{host}:{port}/ with {workers} processes", err=True)
+    click.echo(_("serving %(home)s on %(url)s with %(workers)s processes", home=home, url=f"http://{host}:{port}/",
+                 workers=workers), err=True)
     serve_prefork(factory, close, host=host, port=port, workers=workers, threads=threads)
 
 
@@ -130,19 +128,23 @@ def _serve_error(exc: OSError, host: str, port: int) -> str:
     import errno
 
     if exc.errno == errno.EADDRINUSE:
-        return f"port {port} is already in use on {host}: stop the other server or choose another --port"
+        return _("port %(port)s is already in use on %(host)s: stop the other server or choose another --port",
+                 port=port, host=host)
     if exc.errno == errno.EACCES:
-        return f"not allowed to listen on {host}:{port}: choose a port above 1023 with --port"
+        return _("not allowed to listen on %(host)s:%(port)s: choose a port above 1023 with --port",
+                 host=host, port=port)
     if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
-        return f"cannot listen on {host}:{port}: this machine has no such address (try --host 127.0.0.1)"
-    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        return _("cannot listen on %(host)s:%(port)s: this machine has no such address (try --host 127.0.0.1)",
+                 host=host, port=port)
+    return _("cannot listen on %(host)s:%(port)s: %(reason)s", host=host, port=port, reason=exc.strerror or exc)
 
 
 def duration(text: str) -> float:
     """Return the seconds of ``15m``, ``1h``, ``90s`` or ``90``; raise a usage error for anything else."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
     if m is None or float(m[1]) == 0:
-        raise click.BadParameter(f"not a duration: {text!r} (use 15m, 1h or 90s)", param_hint="--fetch-every")
+        raise click.BadParameter(_("not a duration: %(text)r (use 15m, 1h or 90s)", text=text),
+                                 param_hint="--fetch-every")
     return float(m[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[m[2]]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import edge, open_archive, terminal_safe, to_json
+from ._common import _, edge, format_number, language, open_archive, terminal_safe, to_json
 
 __all__ = ["history", "duplicates"]
 
@@ -30,11 +30,11 @@ def history(ctx: click.Context, article_id: str, as_json: bool) -> None:
         return
     live = article_id in store
     for e in entries:
-        mark = " (current)" if live and e is entries[-1] else ""
+        mark = " " + _("(current)") if live and e is entries[-1] else ""
         # Titles and paths come from the files added: shown, never obeyed by the terminal.
         click.echo(terminal_safe(f"{e.revision}\t{e.stored_at}\t{e.source or '-'}\t{e.title}{mark}"))
     if not live:
-        click.echo("(removed: `archive remove --purge` deletes this history)")
+        click.echo(_("(removed: archive remove --purge deletes this history)"))
 
 
 @click.command()
@@ -50,9 +50,12 @@ def duplicates(ctx: click.Context, as_json: bool) -> None:
         return
     rows = {r.id: r for r in store.rows()}
     for cluster in found:
-        click.echo(f"{len(cluster.ids)} copies, similarity {cluster.similarity:.2f}")
+        similarity = f"{cluster.similarity:.2f}"
+        click.echo(_("%(num)s copies, similarity %(similarity)s", num=format_number(len(cluster.ids)),
+                     similarity=similarity if language() == "en" else similarity.replace(".", ",")))
         for member in cluster.ids:
             row = rows.get(member)
             if row is not None:
                 click.echo(terminal_safe(f"  {member}\t{row.date or '----------'}\t{row.source or '-'}\t{row.title}"))
-    click.echo(f"{len(found)} clusters, {sum(len(c.ids) for c in found)} articles")
+    click.echo(_("%(clusters)s clusters, %(articles)s articles", clusters=format_number(len(found)),
+                 articles=format_number(sum(len(c.ids) for c in found))))
