@@ -96,13 +96,13 @@ def translations(lang: str) -> _gettext.NullTranslations:
         return _gettext.NullTranslations()
 
 
-def gettext(message: str, *, lang: str | None = None, **params: object) -> str:
+def gettext(message: str, /, *, lang: str | None = None, **params: object) -> str:
     """Return ``message`` in ``lang`` (default: :func:`language`), its ``%(name)s`` filled from ``params``."""
     text = translations(lang or language()).gettext(message)
     return text % params if params else text
 
 
-def ngettext(singular: str, plural: str, n: int, *, lang: str | None = None, **params: object) -> str:
+def ngettext(singular: str, plural: str, n: int, /, *, lang: str | None = None, **params: object) -> str:
     """Return the form of ``singular``/``plural`` for ``n``, ``%(num)s`` written the language's way."""
     lang = lang or language()
     text = translations(lang).ngettext(singular, plural, n)

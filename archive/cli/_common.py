@@ -24,7 +24,7 @@ from ..budget import ENV, parse_memory
 from ..errors import ArchiveError
 from ..home import Archive, resolve_home
 from ..terminal import styled, terminal_safe, to_json
-from ._i18n import N_, _, format_number, language, localized, ngettext
+from ._i18n import N_, Context, _, format_number, language, localized, ngettext
 from ._messages import error_text
 
 __all__ = ["edge", "open_archive", "memory_option", "bar", "now", "seconds", "filters", "Group", "styled",
@@ -133,10 +133,13 @@ def _set_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
 
 
 class Group(click.Group):
-    """The command group: every subcommand also takes the global options."""
+    """The command group: every subcommand also takes the global options, and speaks the reader's language."""
+
+    context_class = Context
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         """Register a subcommand, giving it ``--home`` and ``--wait``."""
+        cmd.context_class = Context
         if cmd.callback is not None:
             cmd.params += [
                 click.Option(["--home"], type=click.Path(file_okay=False, path_type=Path), expose_value=False,

@@ -20,7 +20,7 @@ import click
 
 from ..i18n import CATALOGS, DOMAIN, format_number, gettext, language, ngettext, translations
 
-__all__ = ["_", "N_", "ngettext", "format_number", "language", "localized", "walk"]
+__all__ = ["_", "N_", "ngettext", "format_number", "language", "localized", "walk", "Context"]
 
 
 def _(message: str, /, **params: Any) -> str:
@@ -31,6 +31,20 @@ def _(message: str, /, **params: Any) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for translation where it is written; it is translated where it is shown."""
     return message
+
+
+class _Formatter(click.HelpFormatter):
+    """click's help formatter, its headings punctuated in the run's language (« Options : »)."""
+
+    def write_heading(self, heading: str) -> None:
+        """Write a heading into the buffer."""
+        self.write(f"{'':>{self.current_indent}}" + _("%(heading)s:", heading=heading) + "\n")
+
+
+class Context(click.Context):
+    """click's context, formatting help with :class:`_Formatter`."""
+
+    formatter_class = _Formatter
 
 
 def walk(command: click.Command) -> Iterator[click.Command]:
