@@ -15,6 +15,10 @@ from archive.home import Archive
 from archive.search import close_engines
 from tests.support import HUGE_EVERY, HUGE_ID, HUGE_PARAGRAPHS, RECORDS, SEEDS, corpus_file
 
+# The command line speaks the locale's language: the suite's expected lines are English
+# whatever the machine's locale (tests of French set ARCHIVE_LANG or LANG themselves).
+os.environ["ARCHIVE_LANG"] = "en"
+
 _CORPUS_FIXTURES = {"sample_home", "sample_copy", "sample_server"}
 
 

@@ -74,6 +74,8 @@ def localized(root: click.Command) -> Iterator[str]:
         _translate(command, ("help", "short_help", "epilog"), lang)
         for param in command.params:
             _translate(param, ("help",), lang)
+        # click makes its --help option once, in the language of the first run: make it again.
+        command._help_option = None
     stdlib_gettext.bindtextdomain(DOMAIN, str(CATALOGS))
     # gettext's default domain follows $LANGUAGE first: click's words follow our choice,
     # $ARCHIVE_LANG included. Restored after the run (tests run several in one process).
