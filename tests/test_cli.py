@@ -190,7 +190,7 @@ def test_a_bad_jsonl_line_fails_alone_or_rolls_back_its_file(runner, home, tmp_p
                  '{"id": "c"}\n{"id": "b", "title": "B", "paragraphs": ["Lyon."]}\n')
     strict = run(runner, home, "add", "--all-or-nothing", str(f))
     assert strict.exit_code == 1
-    assert ("  nothing from this file was stored: its 1 good article before the error were rolled back too; "
+    assert ("  nothing from this file was stored: its 1 good article before the error was rolled back too; "
             "fix the line and add the file again\n") in strict.output
     assert len(Archive(home).store) == 0
     alone = run(runner, home, "add", str(f))

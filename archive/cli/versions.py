@@ -34,7 +34,7 @@ def history(ctx: click.Context, article_id: str, as_json: bool) -> None:
         # Titles and paths come from the files added: shown, never obeyed by the terminal.
         click.echo(terminal_safe(f"{e.revision}\t{e.stored_at}\t{e.source or '-'}\t{e.title}{mark}"))
     if not live:
-        click.echo(_("(removed: archive remove --purge deletes this history)"))
+        click.echo(_("(removed: `archive remove --purge` deletes this history)"))
 
 
 @click.command()
