@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from . import _common
-from ._common import bar, edge, filters, memory_option, now, open_archive, plural, seconds, terminal_safe, to_json
+from . import common
+from .common import bar, edge, filters, memory_option, now, open_archive, plural, seconds, terminal_safe, to_json
 
 __all__ = ["add", "remove", "list_", "show", "stats", "export", "backup"]
 
@@ -75,7 +75,7 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
 def remove(ctx: click.Context, ids: tuple[str, ...], purge: bool, yes: bool) -> None:
     """Remove articles by id (all or none); their history stays readable unless --purge."""
     ids = tuple(dict.fromkeys(ids))
-    if len(ids) > 1 and not yes and _common.interactive():
+    if len(ids) > 1 and not yes and common.interactive():
         what = "Purge" if purge else "Remove"
         kept = "their whole history is deleted" if purge else "their history is kept"
         if not click.confirm(f"{what} {len(ids)} articles ({kept})? Pass --yes to skip this question"):

@@ -13,7 +13,7 @@ import sys
 import click
 
 from ..feeds import Feeds
-from ._common import Group, edge, open_archive, terminal_safe, to_json
+from .common import Group, edge, open_archive, terminal_safe, to_json
 
 __all__ = ["feeds"]
 

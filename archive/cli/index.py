@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from ._common import bar, edge, memory_option, now, open_archive, plural, seconds
+from .common import bar, edge, memory_option, now, open_archive, plural, seconds
 
 __all__ = ["rebuild", "check"]
 

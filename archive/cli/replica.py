@@ -16,7 +16,7 @@ import click
 
 from ..home import Archive
 from ..replica import replicate
-from ._common import edge, open_archive, to_json
+from .common import edge, open_archive, to_json
 
 __all__ = ["replicate_cmd"]
 

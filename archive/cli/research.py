@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from ._common import edge, filters, open_archive, plural, terminal_safe, to_json
+from .common import edge, filters, open_archive, plural, terminal_safe, to_json
 
 __all__ = ["trend", "kwic"]
 

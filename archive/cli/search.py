@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ._common import FROM_HELP, TO_HELP, edge, open_archive, plural, styled, terminal_safe, to_json
+from .common import FROM_HELP, TO_HELP, edge, open_archive, plural, styled, terminal_safe, to_json
 
 __all__ = ["search_cmd"]
 

@@ -29,7 +29,7 @@ import click
 from ..errors import ArchiveError
 from ..seeds import seed_folder
 from ..terminal import terminal_safe
-from ._common import edge, open_archive
+from .common import edge, open_archive
 
 __all__ = ["serve"]
 
