@@ -1,4 +1,4 @@
-"""tools/check_structure.py: no import cycle, no module over 450 lines, Whoosh's internals fenced."""
+"""tools/check_structure.py: no import cycle, no module over 450 lines, Whoosh fenced, tests through public names."""
 
 from __future__ import annotations
 
@@ -23,13 +23,14 @@ def load_tool() -> ModuleType:
 def test_the_project_keeps_its_structure():
     done = subprocess.run([sys.executable, str(TOOL)], capture_output=True, text=True, timeout=300)
     assert (done.returncode, done.stdout, done.stderr) == (
-        0, "structure: ok (no import cycle, no module over 450 lines, no private Whoosh name outside the fence)\n", "")
+        0, "structure: ok (no import cycle, no module over 450 lines, no private Whoosh name outside the fence, "
+           "no private name read by a test)\n", "")
 
 
 def test_each_breach_is_found_and_said_in_one_line(tmp_path):
     files = {
         "archive/__init__.py": "",
-        "archive/a.py": "from archive import b\n",
+        "archive/a.py": "from archive import b\n_hidden = 1\n",
         "archive/b.py": "def f():\n    from . import a\n    return a\n",
         "archive/typed.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from archive import long\n",
         "archive/long.py": "from archive import typed\n" + "x = 1\n" * 450,
@@ -40,6 +41,8 @@ def test_each_breach_is_found_and_said_in_one_line(tmp_path):
         "tests/test_x.py": "from whoosh import index, codec\nfrom whoosh.filedb.structfile import StructFile\n"
                            "index.open_dir('x')._read_toc()\n",
         "bench/b.py": "from elsewhere import search\nsearch(_source=1)\n",
+        "tests/test_y.py": "import archive.a\nfrom archive.whoosh_internals import _writing\nprint(archive.a._hidden)\n"
+                           "monkeypatch.setattr(archive.a, '_hidden', 2)\nmonkeypatch.setattr('archive._x.y', 2)\n",
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -52,4 +55,8 @@ def test_each_breach_is_found_and_said_in_one_line(tmp_path):
         f"{fence}: tests/test_x.py:1: whoosh.codec",
         f"{fence}: tests/test_x.py:2: whoosh.filedb.structfile",
         f"{fence}: tests/test_x.py:3: _read_toc",
+        "private name read by a test: tests/test_y.py:2: archive.whoosh_internals._writing",
+        "private name read by a test: tests/test_y.py:3: _hidden",
+        "private name read by a test: tests/test_y.py:4: _hidden",
+        "private name read by a test: tests/test_y.py:5: archive._x.y",
     ]

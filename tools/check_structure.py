@@ -1,4 +1,4 @@
-"""Check the project's structure: no import cycle, no module over 450 lines, Whoosh's internals fenced.
+"""Check the project's structure: no import cycle, no module over 450 lines, Whoosh fenced, tests public.
 
 Run ``python tools/check_structure.py [ROOT]`` (the project's root by default): it prints one line per
 finding and exits 1 when there is any (0 and ``structure: ok`` otherwise). Three rules
@@ -15,6 +15,9 @@ finding and exits 1 when there is any (0 and ``structure: ok`` otherwise). Three
   than the public ones below, no imported name starting with ``_``, and no attribute or
   keyword argument named after a private name Whoosh defines (``_added``, ``_lk``…,
   read from the installed Whoosh) unless the project defines that name itself.
+- **Tests through public names**: no file of ``tests/`` imports a ``_name`` (or a ``_module``)
+  of ``archive/`` or ``webui/``, reads an attribute named after a private name they define,
+  or names one in a string (``monkeypatch.setattr(module, "_name", …)``).
 """
 
 from __future__ import annotations
@@ -199,7 +202,7 @@ def whoosh_leaks(root: Path) -> list[str]:
     files = outside_fence(root)
     whoosh_private = defined_private_names(list(python_files(Path(spec.submodule_search_locations[0]))))
     private = whoosh_private - defined_private_names(files)
-    lines = []
+    lines: list[tuple[str, int, str]] = []
     for path in files:
         where = path.relative_to(root)
         tree = parse(path)
@@ -222,13 +225,41 @@ def whoosh_leaks(root: Path) -> list[str]:
             elif isinstance(node, ast.keyword) and near_whoosh and node.arg in private:
                 said = f"{node.arg}="
             if said:
-                lines.append(f"private Whoosh name outside {FENCE}: {where}:{getattr(node, 'lineno', 0)}: {said}")
-    return lines
+                lines.append((str(where), getattr(node, "lineno", 0), said))
+    return [f"private Whoosh name outside {FENCE}: {where}:{line}: {said}" for where, line, said in sorted(set(lines))]
+
+
+def private_in_tests(root: Path) -> list[str]:
+    """Return one line per private name of archive/ or webui/ that a file of tests/ reads."""
+    ours = defined_private_names([p for package in PACKAGES for p in python_files(root / package)])
+    files = list(python_files(root / "tests")) if (root / "tests").is_dir() else []
+    private = ours - defined_private_names(files)
+    lines: list[tuple[str, int, str]] = []
+    for path in files:
+        where = path.relative_to(root)
+        for node in ast.walk(parse(path)):
+            said = ""
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                else:
+                    names = [f"{node.module}.{alias.name}" for alias in node.names] if node.module else []
+                said = ", ".join(n for n in names if n.split(".")[0] in PACKAGES and any(
+                    part.startswith("_") and not part.startswith("__") for part in n.split(".")))
+            elif isinstance(node, ast.Attribute) and node.attr in private:
+                said = node.attr
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+                    node.value in private or (node.value.split(".")[0] in PACKAGES and any(
+                        part.startswith("_") and not part.startswith("__") for part in node.value.split(".")))):
+                said = node.value  # monkeypatch.setattr(module, "_name", ...) or ("archive.x._y.z", ...)
+            if said:
+                lines.append((str(where), getattr(node, "lineno", 0), said))
+    return [f"private name read by a test: {where}:{line}: {said}" for where, line, said in sorted(set(lines))]
 
 
 def findings(root: Path = ROOT) -> list[str]:
-    """Return one line per breach of the three rules in the project at ``root``."""
-    return import_cycles(root) + long_modules(root) + whoosh_leaks(root)
+    """Return one line per breach of the four rules in the project at ``root``."""
+    return import_cycles(root) + long_modules(root) + whoosh_leaks(root) + private_in_tests(root)
 
 
 def main() -> int:
@@ -237,7 +268,8 @@ def main() -> int:
     for line in found:
         print(line)
     if not found:
-        print("structure: ok (no import cycle, no module over 450 lines, no private Whoosh name outside the fence)")
+        print("structure: ok (no import cycle, no module over 450 lines, no private Whoosh name outside the fence, "
+              "no private name read by a test)")
     return 1 if found else 0
 
 
