@@ -51,22 +51,24 @@ from whoosh.lang import stopwords_for_language
 __all__ = ["WORD_PATTERN", "WORD_RE", "APOSTROPHES", "ELISIONS", "STOP_WORDS", "fold", "stem_variants",
            "words", "tokens", "split_words", "normalize", "normalize_text", "join_numbers", "has_accents",
            "accents_agree", "GROUP_SEPARATORS", "NUMBER_RE", "Analysis", "Span", "Chain", "FRENCH", "accent_term",
-           "ChainAnalyzer"]
+           "ChainAnalyzer", "COMBINING_MARKS", "INVISIBLE"]
 
 #: Every character a reader or a PDF uses as an apostrophe.
 APOSTROPHES = "'’ʼ‘`´"
-_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining
-_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"  # soft hyphen, zero-width characters
-_PART = rf"\w[\w{_MARKS}{_INVISIBLE}]*"
+#: Combining marks (a character class's ranges) and the invisible characters a word may hold:
+#: soft hyphen, zero-width characters.
+COMBINING_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_PART = rf"\w[\w{COMBINING_MARKS}{INVISIBLE}]*"
 #: What separates the digit groups of one number: a space, a no-break, narrow no-break
 #: or thin space, or a dot (``2 000``, ``2\u202f000``, ``2.000``).
 GROUP_SEPARATORS = " \u00a0\u202f\u2009."
 # A number: groups of three digits after one to three (``1 000 000``), a decimal comma
 # after (``2 000,5``), or a decimal comma alone (``2,5``). Not inside a longer number or word.
 _NUMBER = (rf"(?<![\w.,])(?:[0-9]{{1,3}}(?:[{GROUP_SEPARATORS}][0-9]{{3}})+(?:,[0-9]+)?|[0-9]+,[0-9]+)"
-           rf"(?![\w{_MARKS}{_INVISIBLE}]|[{GROUP_SEPARATORS},][0-9])")
+           rf"(?![\w{COMBINING_MARKS}{INVISIBLE}]|[{GROUP_SEPARATORS},][0-9])")
 # After an apostrophe or &, a word may start with an invisible character (``aujourd’\u00adhui``).
-_LINKED = rf"(?:[{APOSTROPHES}&][{_INVISIBLE}]*{_PART})*"
+_LINKED = rf"(?:[{APOSTROPHES}&][{INVISIBLE}]*{_PART})*"
 #: A Unicode word (decomposed accents and invisible characters inside it included);
 #: an apostrophe or & between word characters keeps it whole; ``O.N.U.`` is one word;
 #: a number's digit groups are one word (``2 000``).
@@ -96,7 +98,7 @@ _SPLITS = {p: re.compile(f"({p.pattern})") for p in (WORD_RE, _NUMBER_WORD_RE, _
 ELISIONS = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
 _ELISION_RE = re.compile(r"^(?:%s)’(?=\w)" % "|".join(ELISIONS))
 # (No word but a number holds a space: dropping them joins a number's digit groups.)
-_NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for c in _INVISIBLE + GROUP_SEPARATORS}})
+_NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for c in INVISIBLE + GROUP_SEPARATORS}})
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'"})
 _stemmer = Stemmer.Stemmer("french", 0)  # no cache of its own: ours are larger, and its own slowed new words
 
@@ -163,7 +165,7 @@ def normalize(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw.translate(_NORMAL))
 
 
-_TEXT_NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for c in _INVISIBLE}})
+_TEXT_NORMAL = str.maketrans({**{c: "’" for c in APOSTROPHES}, **{c: None for c in INVISIBLE}})
 
 
 def normalize_text(text: str) -> str:

@@ -33,7 +33,7 @@ from .integrity import verify_files, write_manifest
 from .merging import merge_new, merge_segments
 from .model import Article
 from .store import Outcome, Store
-from .workers import Bars, Progress, Report, no_progress
+from .workers import Bars, Progress, Tally, no_progress
 from .workers import report as report_progress
 
 if TYPE_CHECKING:  # the engines package reads homes: imported when first needed, never at import time
@@ -413,6 +413,6 @@ class Archive:
         return count
 
 
-def _recluster(store_path: str, report: Report = report_progress) -> int:
+def _recluster(store_path: str, report: Tally = report_progress) -> int:
     """Recompute a store's copy clusters (a job beside an index build); return how many."""
     return Store(Path(store_path)).recluster(report)

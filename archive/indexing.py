@@ -63,7 +63,7 @@ from .errors import IndexMissing
 from .failpoints import failpoint
 from .model import Article, derive_title
 from .whoosh_internals import FastWriter, commit_segments, finish_segment, make_schema, schema_chain
-from .workers import Bars, Phases, Progress, Report, run_jobs
+from .workers import Bars, Phases, Progress, Tally, run_jobs
 from .workers import report as report_progress
 
 __all__ = ["FORMAT", "make_schema", "schema_chain", "IndexDir", "article_documents", "write_articles",
@@ -93,7 +93,7 @@ def article_documents(aid: int, article: Article) -> Iterable[dict[str, object]]
 
 
 def write_articles(writer: IndexWriter, items: Iterable[tuple[int, Article]],
-                   report: Report = report_progress) -> int:
+                   report: Tally = report_progress) -> int:
     """Add articles' documents to an open writer (Whoosh's or the fast one); return blocks written.
 
     Each article is reported as ``analysing`` (the fast writer, which writes later) or ``indexing``.
@@ -188,7 +188,7 @@ class IndexDir:
 
 
 def _index_part(index_path: str, store_path: str, ids: list[str], share: int,
-                report: Report = report_progress) -> list[Any]:
+                report: Tally = report_progress) -> list[Any]:
     """Index some of the store's articles into new segments of an index (a worker process).
 
     A segment is flushed whenever the postings it would build reach ``share``

@@ -60,7 +60,7 @@ def _indexed_files(folder: Path) -> list[str]:
                   and not p.name.endswith(("LOCK", ".lock", ".tmp")))
 
 
-def _newest_toc(folder: Path) -> str | None:
+def newest_toc(folder: Path) -> str | None:
     """Return the name of the newest Whoosh table of contents in the folder."""
     tocs = [(int(m[1]), name) for name in os.listdir(folder) if (m := _TOC_RE.fullmatch(name))]
     return max(tocs)[1] if tocs else None
@@ -74,7 +74,8 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def _load(folder: Path) -> dict[str, Any] | None:
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """Return a generation's manifest, None when it has none, ``{"files": None}`` when unreadable."""
     try:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -87,7 +88,7 @@ def _load(folder: Path) -> dict[str, Any] | None:
 def write_manifest(folder: Path) -> dict[str, Any]:
     """Record the size and digest of every file of a generation folder, atomically; return it."""
     folder = Path(folder)
-    old = (_load(folder) or {}).get("files") or {}
+    old = (read_manifest(folder) or {}).get("files") or {}
     files: dict[str, dict[str, Any]] = {}
     for name in _indexed_files(folder):
         prev = old.get(name)
@@ -98,7 +99,7 @@ def write_manifest(folder: Path) -> dict[str, Any]:
             files[name] = prev
         else:
             files[name] = {"size": (folder / name).stat().st_size, "blake2b": _digest(folder / name)}
-    manifest = {"version": 1, "toc": _newest_toc(folder), "files": files}
+    manifest = {"version": 1, "toc": newest_toc(folder), "files": files}
     tmp = folder / f"{MANIFEST}.{os.getpid()}.tmp"
     with tmp.open("w", encoding="utf-8") as f:
         json.dump(manifest, f, sort_keys=True)
@@ -130,18 +131,19 @@ def verify_files(folder: Path, *, digests: bool = True) -> list[Problem]:
     folder = Path(folder)
     problems: list[Problem] = []
     for _ in range(3):
-        toc = _newest_toc(folder)
-        problems = _verify_files(folder, digests)
+        toc = newest_toc(folder)
+        problems = verify_files_once(folder, digests)
         # A commit that landed meanwhile (a merge) deleted files it no longer needs:
         # they are gone, not damaged. Verify again against that commit.
-        if not problems or _newest_toc(folder) == toc:
+        if not problems or newest_toc(folder) == toc:
             break
     return problems
 
 
-def _verify_files(folder: Path, digests: bool) -> list[Problem]:
+def verify_files_once(folder: Path, digests: bool) -> list[Problem]:
+    """Return the files found damaged in one pass (a commit landing meanwhile may explain them)."""
     label = f"index/{folder.name}"
-    manifest = _load(folder)
+    manifest = read_manifest(folder)
     if manifest is None:
         return [Problem(label, "unmanifested", f"no {MANIFEST}: written before checksums were recorded")]
     files = manifest.get("files")
@@ -151,7 +153,7 @@ def _verify_files(folder: Path, digests: bool) -> list[Problem]:
     # A writer killed between its commit and its manifest leaves a newer table of
     # contents: the files that commit dropped are legitimately gone, the ones it
     # added unrecorded. Recorded files still present must match all the same.
-    toc = _newest_toc(folder)
+    toc = newest_toc(folder)
     interrupted = toc != manifest.get("toc")
     if interrupted:
         problems.append(Problem(f"{label}/{MANIFEST}", "unrecorded",
@@ -264,7 +266,7 @@ _SOUND: set[tuple[str, int, int, int]] = set()
 
 def _small_digests(folder: Path) -> list[Problem]:
     """Return the small files of a generation whose digest differs from the manifest's."""
-    manifest = _load(folder)
+    manifest = read_manifest(folder)
     files = (manifest or {}).get("files")
     if not isinstance(files, dict):
         return []

@@ -45,7 +45,7 @@ from .errors import ArchiveError
 from .home import Archive
 from .integrity import MANIFEST, verify_files
 
-__all__ = ["ReplicaRefused", "Replication", "replicate", "MARKER"]
+__all__ = ["ReplicaRefused", "Replication", "replicate", "publish_index", "MARKER"]
 
 MARKER = "REPLICA"
 _STAGE = ".replica-"
@@ -96,7 +96,7 @@ def replicate(source: Archive, dest: Archive) -> Replication:
             # The copy went through the write-ahead log: move it into the store file now
             # rather than at some later write, which a replica never has.
             dest.store.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            copied, linked, size = _publish_index(stage / "index", dest)
+            copied, linked, size = publish_index(stage / "index", dest)
             articles = len(dest.store)
             _write_marker(dest, source, dest.store.generation())
     finally:
@@ -143,7 +143,7 @@ def _stage(source: Archive, stage: Path) -> tuple[int, int]:
         return source.store.generation(), len(source.store.pending())
 
 
-def _publish_index(staged: Path, dest: Archive) -> tuple[int, int, int]:
+def publish_index(staged: Path, dest: Archive) -> tuple[int, int, int]:
     """Make the staged generation the replica's live one; return files copied, files linked, bytes copied."""
     manifest = _manifest(staged)
     live = dest.index_dir.current_name()

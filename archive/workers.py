@@ -29,13 +29,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-__all__ = ["die_with_parent", "children", "report", "run_jobs", "Bars", "Progress", "Report", "Phases", "no_progress"]
+__all__ = ["die_with_parent", "children", "report", "run_jobs", "Bars", "Progress", "Tally", "Phases", "no_progress"]
 
 #: ``progress(phase, total, unit)`` returns a context manager yielding ``advance(n)``;
 #: ``advance(0)`` only refreshes the display (elapsed time, rate).
 Progress = Callable[[str, "int | None", str], AbstractContextManager[Callable[[int], None]]]
-#: ``report(phase, n)``: ``n`` more units of ``phase`` done (a job's side of the bars: :func:`report`, :class:`Bars`).
-Report = Callable[[str, int], None]
+#: ``tally(phase, n)``: ``n`` more units of ``phase`` done, a job's side of a :data:`Progress`
+#: (:func:`report` in a worker, :class:`Bars` in the parent).
+Tally = Callable[[str, int], None]
 #: The phases a pool's jobs report: phase → (total, unit).
 Phases = Mapping[str, tuple["int | None", str]]
 #: Seconds between two reports of one worker, and between two refreshes of the bars.

@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _steady_clock(monkeypatch):
     """Let the command line's clock tick 1.5 s per reading, so that its summary lines compare exactly."""
     ticks = itertools.count(0, 1.5)
-    monkeypatch.setattr("archive.cli._common.clock", lambda: next(ticks))
+    monkeypatch.setattr("archive.cli.common.clock", lambda: next(ticks))
 
 
 @pytest.fixture(autouse=True)

@@ -50,11 +50,16 @@ def corpus_file(name: str) -> Path:
     return path
 
 
+_CHANNELS: dict[int, dict] = {}
+
+
 def start_server(app) -> tuple[object, str, threading.Thread]:
     """Serve a WSGI app with waitress in a thread; return the server, its URL and the thread."""
     from waitress.server import create_server
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    channels: dict = {}  # waitress's socket map, ours to close at the end (create_server's `map`)
+    server = create_server(app, map=channels, host="127.0.0.1", port=0, threads=4)
+    _CHANNELS[id(server)] = channels
 
     def run() -> None:
         try:
@@ -76,7 +81,7 @@ def stop_server(server, thread: threading.Thread) -> None:
     server.task_dispatcher.shutdown()  # workers first: close() alone races them
     # Connections still open (keep-alive) would otherwise be collected later, in another
     # test, as unclosed sockets.
-    for channel in list(server._map.values()):
+    for channel in list(_CHANNELS.pop(id(server)).values()):
         if channel is not server:
             channel.close()
     server.close()

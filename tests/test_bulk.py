@@ -10,7 +10,7 @@ import pytest
 
 import archive.bulk as bulk
 import archive.cli as cli
-import archive.cli._common as cli_common
+import archive.cli.common as cli_common
 from archive.home import Archive
 from archive.workers import report as report_progress
 from archive.workers import run_jobs

@@ -11,7 +11,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from archive.cli import cli
-from archive.cli._i18n import walk
+from archive.cli.common import walk
 from archive.i18n import CATALOGS, language, translations
 from tests.support import SEEDS
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-import archive.cli._common
+import archive.cli.common
 from archive.cli import cli
 from archive.home import Archive
 
@@ -58,7 +58,7 @@ def test_remove_keeps_history_unless_purge(runner, home, edited):
 
 
 def test_removing_several_from_a_terminal_asks(runner, home, edited, monkeypatch):
-    monkeypatch.setattr(archive.cli._common, "interactive", lambda: True)
+    monkeypatch.setattr(archive.cli.common, "interactive", lambda: True)
     declined = run(runner, home, "remove", "a", "b", input="n\n")
     assert declined.exit_code == 1 and "Remove 2 articles (their history is kept)?" in declined.output
     assert "nothing removed" in declined.output and len(Archive(home).store) == 2
@@ -68,7 +68,7 @@ def test_removing_several_from_a_terminal_asks(runner, home, edited, monkeypatch
 
 
 def test_yes_skips_the_question_and_one_article_is_not_asked(runner, home, edited, monkeypatch):
-    monkeypatch.setattr(archive.cli._common, "interactive", lambda: True)
+    monkeypatch.setattr(archive.cli.common, "interactive", lambda: True)
     assert run(runner, home, "remove", "a").output == "1 removed\n"
     assert run(runner, home, "remove", "--yes", "b", "a", "--purge").output == "2 purged\n"
 

@@ -69,5 +69,5 @@ def test_every_code_the_web_knows_is_a_code_the_core_raises():
     classes = [getattr(errors, name) for name in errors.__all__]
     class_codes = {c.code for c in classes}
     assert {"index_damaged", "home_unavailable", "too_many_attempts", "busy", "index_missing"} <= class_codes
-    # Ingest and article errors are said through their reasons (messages._REASONS).
-    assert class_codes - {"error", "bad_parameter", "invalid_article", "ingest"} <= set(messages._MESSAGES)
+    # Ingest and article errors are said through their reasons (messages.failure_message).
+    assert class_codes - {"error", "bad_parameter", "invalid_article", "ingest"} <= set(messages.MESSAGES)

@@ -1,8 +1,8 @@
 """Facet values that differ only by case or accents are one value, counted once per article."""
 
 from archive.model import Article
-from archive.search import SearchRequest, search
-from archive.search.facets import facet_key
+from archive.search import Engine, SearchRequest, search
+from archive.search.facets import Catalog, facet_key
 
 
 def _articles(archive):
@@ -63,3 +63,33 @@ def test_catching_up_with_the_store_leaves_the_published_catalog_unchanged(archi
             old.counts("source", old.valid)) == before
     assert new.counts("source", new.valid) == [("6medias", "6Médias", 5, ("6MEDIAS", "6Medias", "6medias"))]
     assert new.updated(archive) is new
+
+
+# An article added then removed between two searches leaves every catalog and server answering.
+def test_add_then_remove_between_two_updates_catches_up(seeded):
+    old = Catalog(seeded)
+    seeded.add_articles([Article.from_record({"id": "tmp-1", "title": "T", "paragraphs": ["x"]})])
+    seeded.remove(["tmp-1"])
+    new = old.updated(seeded)
+    assert new.aid_of("tmp-1") is None or not new.valid[new.aid_of("tmp-1")]
+    assert int(new.valid.sum()) == int(old.valid.sum())
+    assert new.counts("source", new.valid) == old.counts("source", old.valid)
+
+
+def test_a_search_after_add_then_remove_answers(seeded):
+    engine = Engine(seeded.home)
+    try:
+        before = engine.search(SearchRequest.build("grève")).total_articles
+        seeded.add_articles([Article.from_record({"id": "tmp-1", "title": "T", "paragraphs": ["grève x"]})])
+        seeded.remove(["tmp-1"])
+        assert engine.search(SearchRequest.build("grève")).total_articles == before
+    finally:
+        engine.close()
+
+
+def test_the_web_answers_after_add_then_remove(client, seeded):
+    assert client.get("/?q=gr%C3%A8ve").status_code == 200
+    seeded.add_articles([Article.from_record({"id": "tmp-1", "title": "T", "paragraphs": ["x"]})])
+    seeded.remove(["tmp-1"])
+    assert client.get("/?q=gr%C3%A8ve").status_code == 200
+    assert client.get("/api/search?q=x").status_code == 200

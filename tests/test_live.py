@@ -145,8 +145,8 @@ def test_a_large_archive_builds_its_vocabulary_in_a_child_process(small, monkeyp
 
     monkeypatch.setattr(vocabulary, "IN_PROCESS_BLOCKS", 0)
     built = []
-    monkeypatch.setattr(vocabulary, "_in_child", lambda folder, real=vocabulary._in_child: built.append(folder)
-                        or real(folder))
+    real = vocabulary.build_in_child
+    monkeypatch.setattr(vocabulary, "build_in_child", lambda folder: built.append(folder) or real(folder))
     engine = Engine(small)
     engine.warm()
     assert len(built) == 1

@@ -107,13 +107,14 @@ def test_sample_paragraphs_get_the_highlighters_spans():
 def test_characters_a_word_may_hold_beside_letters_send_the_paragraph_to_the_highlighter():
     import re
 
-    from archive.analysis import _INVISIBLE, _MARKS
-    from archive.search.locate import _exotic
+    from archive.analysis import COMBINING_MARKS, INVISIBLE
+    from archive.search.locate import exotic_characters
 
-    inside = re.compile(f"[{_MARKS}{_INVISIBLE}]")
-    odd = [hex(c) for c in range(0x80, 0x10000) if inside.match(chr(c)) and not _exotic().match(chr(c))]
+    inside = re.compile(f"[{COMBINING_MARKS}{INVISIBLE}]")
+    exotic = exotic_characters()
+    odd = [hex(c) for c in range(0x80, 0x10000) if inside.match(chr(c)) and not exotic.match(chr(c))]
     assert odd == []
-    assert _exotic().search("Une e\u0301lection") and not _exotic().search("Une élection, l’État, le cœur «»…")
+    assert exotic.search("Une e\u0301lection") and not exotic.search("Une élection, l’État, le cœur «»…")
 
 
 def test_stem_prefixes_begin_every_word_with_that_stem():

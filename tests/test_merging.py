@@ -220,8 +220,7 @@ def test_killed_while_merging_keeps_the_committed_add(bulk, tmp_path):
     assert Archive(home).check().ok
 
 
-def test_a_searcher_refreshed_from_a_table_of_contents_a_merge_replaced_reads_the_newer_one(bulk, tmp_path,
-                                                                                          monkeypatch):
+def test_a_searcher_refreshed_from_a_table_of_contents_a_merge_replaced_reads_the_newer_one(bulk, tmp_path):
     from archive import whoosh_internals as wf
 
     home = tmp_path / "home"
@@ -230,12 +229,10 @@ def test_a_searcher_refreshed_from_a_table_of_contents_a_merge_replaced_reads_th
     ix = arch.index_dir.open()
     old = ix.searcher()
     bulk_adds(home, tmp_path, 1, start=2)
-    stale = ix._read_toc()  # the third add's commit, read just before the fourth add merges it away
+    stale = wf.read_toc(ix)  # the third add's commit, read just before the fourth add merges it away
     bulk_adds(home, tmp_path, 1, start=3)
     reads = [stale]
-    real = ix._read_toc
-    monkeypatch.setattr(ix, "_read_toc", lambda: reads.pop() if reads else real())
-    fresh = wf.fresh_searcher(ix, old)
+    fresh = wf.fresh_searcher(ix, old, lambda ix: reads.pop() if reads else wf.read_toc(ix))
     assert fresh.doc_count() == 4 * 64
     assert [s.id for s in wf.segments(fresh.reader())] == list(live_sizes(ix))
     # The old searcher's readers stay open for its searches: the caller closes those left over.
@@ -255,18 +252,18 @@ def test_files_a_merge_deletes_during_verification_are_not_damage(bulk, tmp_path
     folder = Archive(home).index_dir.path / str(Archive(home).index_dir.current_name())
     # What a verification that started before the fourth add's merge had read: the
     # manifest and the newest table of contents of the third add.
-    manifest, toc = integrity._load(folder), integrity._newest_toc(folder)
+    manifest, toc = integrity.read_manifest(folder), integrity.newest_toc(folder)
     bulk_adds(home, tmp_path, 1, start=3)
-    real_load, real_toc = integrity._load, integrity._newest_toc
+    real_load, real_toc = integrity.read_manifest, integrity.newest_toc
 
     def stale_view(loads: int, tocs: int) -> None:
         loaded, listed = [manifest] * loads, [toc] * tocs
-        monkeypatch.setattr(integrity, "_load", lambda f: loaded.pop() if loaded else real_load(f))
-        monkeypatch.setattr(integrity, "_newest_toc", lambda f: listed.pop() if listed else real_toc(f))
+        monkeypatch.setattr(integrity, "read_manifest", lambda f: loaded.pop() if loaded else real_load(f))
+        monkeypatch.setattr(integrity, "newest_toc", lambda f: listed.pop() if listed else real_toc(f))
 
     # Read in that stale view, the merged segments' files are missing...
     stale_view(1, 1)
-    assert "missing" in {p.kind for p in integrity._verify_files(folder, True)}
+    assert "missing" in {p.kind for p in integrity.verify_files_once(folder, True)}
     # ...but the table of contents moved on meanwhile: verified again, nothing is wrong.
     stale_view(1, 2)  # before the pass and within it
     assert integrity.verify_files(folder) == []

@@ -49,7 +49,7 @@ def test_positions_whose_bytes_pass_ascii_and_huge_positions():
 
 @pytest.mark.parametrize("seed", range(5))
 def test_random_blocks_over_several_passes(monkeypatch, seed):
-    monkeypatch.setattr(packing, "_CHUNK_BYTES", 64)  # many passes, blocks straddling none
+    monkeypatch.setattr(packing, "CHUNK_BYTES", 64)  # many passes, blocks straddling none
     rng = np.random.default_rng(seed)
     blocks = []
     for _ in range(40):

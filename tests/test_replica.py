@@ -73,14 +73,14 @@ def test_an_add_between_staging_and_publishing_waits_for_the_next_copy(tmp_path,
     source, replica = tmp_path / "source", tmp_path / "replica"
     add_batch(source, tmp_path, "jour", 40)
     before = answers(source)
-    publish = replica_module._publish_index
+    publish = replica_module.publish_index
 
     def add_meanwhile(staged: Path, dest: Archive) -> tuple[int, int, int]:
         # The source's lock is free once staged: the night's add goes in now.
         add_batch(source, tmp_path, "soir", 25)
         return publish(staged, dest)
 
-    monkeypatch.setattr(replica_module, "_publish_index", add_meanwhile)
+    monkeypatch.setattr(replica_module, "publish_index", add_meanwhile)
     done = replicate(Archive(source), Archive(replica))
     monkeypatch.undo()
     # The replica is the source as staged: before the add, whole and consistent.
@@ -100,7 +100,7 @@ def test_a_replication_killed_half_way_leaves_a_replica_the_next_one_completes(t
     def killed(staged: Path, dest: Archive) -> tuple[int, int, int]:
         raise KeyboardInterrupt  # after the store went in, before the index switched
 
-    monkeypatch.setattr(replica_module, "_publish_index", killed)
+    monkeypatch.setattr(replica_module, "publish_index", killed)
     with pytest.raises(KeyboardInterrupt):
         replicate(Archive(source), Archive(replica))
     monkeypatch.undo()

@@ -24,7 +24,7 @@ from archive.research import (
     trend,
 )
 from archive.research.exports import iramuteq_header, iramuteq_value
-from archive.research.kwic import _left, _right
+from archive.research.kwic import left_context, right_context
 from archive.research.periods import choose_by, count_periods, key_of, period_bounds, period_label
 from archive.search import SearchRequest, close_engines, engine_for
 from archive.search.highlight import Marks
@@ -196,7 +196,7 @@ def _every_occurrence(engine, request) -> list[tuple[str, int, int, int, str]]:
 
 def _line(occurrence: tuple[str, int, int, int, str], width: int = 60) -> tuple[str, int, str, str, str]:
     article_id, n, s, e, text = occurrence
-    return article_id, n, _left(text, s, width), text[s:e], _right(text, e, width)
+    return article_id, n, left_context(text, s, width), text[s:e], right_context(text, e, width)
 
 
 SAMPLE_QUERIES = ["gouvernement", "France", "santé", "État", "grève SNCF", '"premier ministre"',

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.csvfile import neutral as _cell
+from archive.csvfile import neutral as neutral
 from webui.security import FailureLimiter
 
 
@@ -81,4 +81,4 @@ def test_cookies_are_samesite_lax_and_httponly(admin_app):
     ("\uff20x", "'\uff20x"), ("@x", "'@x"), ("x=1", "x=1"), ("", ""),
 ])
 def test_csv_cells_neutralise_formula_signs(value, cell):
-    assert _cell(value) == cell
+    assert neutral(value) == cell

@@ -71,10 +71,10 @@ def test_kept_lists_stay_within_the_budget_and_cannot_be_changed(archive: Archiv
     for query in ["plan", "réforme", "retraite", "syndicats", "gouvernement", '"la réforme"']:
         engine.search(SearchRequest.build(query))
     with engine.live.pinned() as (snap, _):
-        kept = snap._shared._decoded
+        kept = snap.decoded_lists
         assert 0 < kept.size <= 1200
         assert kept.size == sum(sum(a.nbytes for a in v) + 200 for _, v in kept.items())
-        ids, _ = snap._shared.decoded(kept.items()[0][0], lambda: pytest.fail("decoded again"))
+        ids, _ = kept.get(kept.items()[0][0], lambda: pytest.fail("decoded again"))
         with pytest.raises(ValueError):
             ids[:1] = np.array([7])
     engine.close()
@@ -94,11 +94,11 @@ def test_a_terms_weights_are_computed_once_per_snapshot_and_dropped_with_it(arch
     assert _ids(engine, "gouvernement présente") == ["a1"]
     assert len(weighed) == first
     with engine.live.pinned() as (snap, _):
-        assert snap._terms.size > 0
+        assert snap.term_weights.size > 0
     archive.add_articles([_article(2, "recule sur la réforme")])  # a new snapshot weighs anew
     assert _ids(engine, "gouvernement présente") == ["a1"]
     assert len(weighed) == 2 * first
-    assert snap.closed and snap._terms.size == 0
+    assert snap.closed and snap.term_weights.size == 0
     engine.close()
 
 

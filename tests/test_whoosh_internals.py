@@ -1,6 +1,5 @@
 """The bulk writer against Whoosh's own writer, and the version fence."""
 
-import zlib
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from archive.home import Archive
 from archive.indexing import FastWriter, IndexDir, write_articles
 from archive.ingest import Source, read_articles
 from archive.model import Article, Block
-from archive.whoosh_internals import WHOOSH_VERSION, IncompatibleWhoosh, _check_version
+from archive.whoosh_internals import WHOOSH_VERSION, IncompatibleWhoosh, check_version
 from tests.support import corpus_file
 
 #: Articles that take every path of the bulk writer: no title of its own (derived from
@@ -113,20 +112,16 @@ def test_fast_writer_and_whoosh_writer_index_the_same_postings_lengths_and_colum
 
 @pytest.mark.corpus
 def test_fast_writer_writes_whoosh_files_byte_for_byte_when_every_block_is_compressed_by_zlib(
-        tmp_path, items, monkeypatch):
-    from archive.whoosh_internals import _writing
-
-    monkeypatch.setattr(_writing, "COMPRESS_FROM", 0)
-    monkeypatch.setattr(_writing, "BLOCK_LEVEL", 3)
-    monkeypatch.setattr(_writing, "_COMPRESS", zlib.compress)
-    slow, fast = _both(tmp_path, items)
+        tmp_path, items):
+    with wf.compressed_like_whoosh():
+        slow, fast = _both(tmp_path, items)
     assert _files(slow) == _files(fast)
 
 
 def test_another_whoosh_release_is_refused_with_a_clear_message(monkeypatch):
     monkeypatch.setattr(wf, "version", lambda name: "2.7.4")
     with pytest.raises(IncompatibleWhoosh, match=f"whoosh-reloaded {WHOOSH_VERSION} is required.*2.7.4"):
-        _check_version()
+        check_version()
 
 
 def test_an_index_opened_for_reading_keeps_one_file_position_per_thread(seeded):
@@ -162,8 +157,8 @@ def test_columns_are_read_in_one_piece_with_whoosh_values(archive: Archive, monk
         count = segreader.doc_count_all()
         expected = {name: [int(v) for v in segreader.column_reader(name)] for name in ("aid", "n")}
         reads: list[int] = []
-        real = type(segreader.column_reader("aid")._reader._dbfile).get
-        monkeypatch.setattr(type(segreader.column_reader("aid")._reader._dbfile), "get",
+        real = wf.PositionalFile.get
+        monkeypatch.setattr(wf.PositionalFile, "get",
                             lambda self, pos, length: reads.append(length) or real(self, pos, length))
         for name in ("aid", "n"):
             assert wf.column(segreader, name, count).tolist() == expected[name]

@@ -59,6 +59,11 @@ class Slot:
             self._inside += 1
         self._run.acquire()
 
+    @property
+    def inside(self) -> int:
+        """Return how many requests hold the slot or wait for it."""
+        return self._inside
+
     def release(self) -> None:
         """Give the slot back."""
         self._run.release()

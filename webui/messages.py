@@ -19,7 +19,7 @@ from archive import ArchiveError, IngestError
 from archive.dates import BOUND_EXAMPLES
 
 __all__ = ["error_message", "failure_message", "http_message", "outcome_label", "add_summary", "PARAM_LABELS",
-           "date_hint", "bound_text"]
+           "date_hint", "bound_text", "MESSAGES"]
 
 #: URL parameters as named to the reader.
 PARAM_LABELS = {"page": lazy_gettext("page"), "per_page": lazy_gettext("articles per page"),
@@ -40,7 +40,8 @@ def bound_text(day: dt.date) -> str:
     return day.isoformat() if str(get_locale()) == "en" else day.strftime("%d/%m/%Y")
 
 
-_MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
+#: The message of each error code the core raises (ingest and article reasons: failure_message).
+MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "article_not_found": lambda p: _("There is no article with the id “%(id)s”.", id=p["id"]),
     "page_range": lambda p: _("The page must be a number from 1 to %(max)s.", max=format_decimal(p["max"])),
     "page_beyond": lambda p: _("Page %(page)s is past the last page (%(last)s).",
@@ -103,7 +104,7 @@ def error_message(exc: ArchiveError) -> str:
             return failure_message(exc, exc.source)
         if exc.code in _REASONS:
             return _REASONS[exc.code](exc.params)
-        make = _MESSAGES.get(exc.code)
+        make = MESSAGES.get(exc.code)
         return make(exc.params) if make else str(exc)
     except KeyError:  # a code raised without its parameters: better English than nothing
         return str(exc)

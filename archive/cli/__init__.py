@@ -4,7 +4,7 @@ The group and :func:`main` are here; each family of commands lives in its own
 module (:mod:`.articles`: add, remove, list, show, stats, export, backup;
 :mod:`.index`: rebuild, check; :mod:`.search`; :mod:`.research`: trend, kwic;
 :mod:`.versions`: history, duplicates; :mod:`.replica`; :mod:`.feeds`;
-:mod:`.serve`), sharing the helpers of :mod:`._common`. Registering them here,
+:mod:`.serve`), sharing the helpers of :mod:`.common`. Registering them here,
 rather than each decorating the group, keeps the modules free of import cycles.
 """
 
@@ -17,7 +17,7 @@ import click
 from ..home import resolve_home
 from ..terminal import terminal_safe
 from . import articles, feeds, index, replica, research, search, serve, versions
-from ._common import HOME_HELP, WAIT_HELP, Group
+from .common import HOME_HELP, WAIT_HELP, Group
 
 __all__ = ["main", "cli", "terminal_safe"]
 

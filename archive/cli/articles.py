@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
-from . import _common
-from ._common import (
+from . import common
+from ._messages import reason_text
+from .common import (
     _,
     bar,
     edge,
@@ -24,7 +25,6 @@ from ._common import (
     terminal_safe,
     to_json,
 )
-from ._messages import reason_text
 
 __all__ = ["add", "remove", "list_", "show", "stats", "export", "backup"]
 
@@ -97,7 +97,7 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
 def remove(ctx: click.Context, ids: tuple[str, ...], purge: bool, yes: bool) -> None:
     """Remove articles by id (all or none); their history stays readable unless --purge."""
     ids = tuple(dict.fromkeys(ids))
-    if len(ids) > 1 and not yes and _common.interactive():
+    if len(ids) > 1 and not yes and common.interactive():
         question = (_("Purge %(num)s articles (their whole history is deleted)? Pass --yes to skip this question")
                     if purge else
                     _("Remove %(num)s articles (their history is kept)? Pass --yes to skip this question"))

@@ -13,8 +13,8 @@ import sys
 import click
 
 from ..feeds import Feeds
-from ._common import Group, _, edge, open_archive, terminal_safe, to_json
 from ._messages import reason_text
+from .common import Group, _, edge, open_archive, terminal_safe, to_json
 
 __all__ = ["feeds"]
 

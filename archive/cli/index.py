@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from ._common import _, bar, edge, format_number, memory_option, ngettext, now, open_archive, seconds
+from .common import _, bar, edge, format_number, memory_option, ngettext, now, open_archive, seconds
 
 __all__ = ["rebuild", "check"]
 

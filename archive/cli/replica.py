@@ -16,7 +16,7 @@ import click
 
 from ..home import Archive
 from ..replica import replicate
-from ._common import _, edge, format_number, language, open_archive, to_json
+from .common import _, edge, format_number, language, open_archive, to_json
 
 __all__ = ["replicate_cmd"]
 

@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from ._common import _, edge, filters, ngettext, open_archive, terminal_safe, to_json
+from .common import _, edge, filters, ngettext, open_archive, terminal_safe, to_json
 
 __all__ = ["trend", "kwic"]
 

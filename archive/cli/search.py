@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ._common import (
+from .common import (
     FROM_HELP,
     N_,
     TO_HELP,

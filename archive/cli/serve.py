@@ -28,8 +28,8 @@ import click
 
 from ..errors import ArchiveError
 from ..seeds import seed_folder
-from ._common import _, edge, fail, open_archive
 from ._messages import error_text
+from .common import _, edge, fail, open_archive
 
 __all__ = ["serve"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import _, edge, format_number, language, open_archive, terminal_safe, to_json
+from .common import _, edge, format_number, language, open_archive, terminal_safe, to_json
 
 __all__ = ["history", "duplicates"]
 

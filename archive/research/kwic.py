@@ -64,7 +64,7 @@ from ..search.marking import MarkPlan
 from ..search.results import ParagraphText
 
 __all__ = ["Line", "Concordance", "concordance", "KWIC_SORTS", "MAX_WIDTH", "MAX_LINES_PER_PAGE",
-           "KWIC_COLUMNS", "MAX_COST"]
+           "KWIC_COLUMNS", "MAX_COST", "left_context", "right_context"]
 
 KWIC_SORTS = ("date", "left", "right")
 KWIC_COLUMNS = ("id", "n", "date", "title", "left", "match", "right")
@@ -217,8 +217,8 @@ def concordance(engine: SearchEngine, request: SearchRequest, *, width: int = 60
         if block is None:
             continue  # removed since the count: the store's generation drops the plan next time
         text, title, date = block
-        lines.append(Line(plan.ids[int(plan.article[b])], int(plan.n[b]), date, title, _left(text, s, width),
-                          text[s:e], _right(text, e, width)))
+        lines.append(Line(plan.ids[int(plan.article[b])], int(plan.n[b]), date, title, left_context(text, s, width),
+                          text[s:e], right_context(text, e, width)))
     plan.records = {}
     return Concordance(request, plan.total, page, per_page, width, sort, tuple(lines), plan.truncated)
 
@@ -316,7 +316,7 @@ def _word_before(text: str, start: int) -> str:
         at = restart(text, at - 1)
 
 
-def _left(text: str, start: int, width: int) -> str:
+def left_context(text: str, start: int, width: int) -> str:
     """Return up to ``width`` characters before ``start``, starting on a word."""
     cut = max(0, start - width)
     left = text[cut:start]
@@ -326,7 +326,7 @@ def _left(text: str, start: int, width: int) -> str:
     return " ".join(left.split(" ")) if left else ""
 
 
-def _right(text: str, end: int, width: int) -> str:
+def right_context(text: str, end: int, width: int) -> str:
     """Return up to ``width`` characters after ``end``, ending on a word."""
     right = text[end:end + width]
     if end + width < len(text):

@@ -32,7 +32,7 @@ import unicodedata
 from ..analysis import APOSTROPHES, FRENCH, WORD_RE, fold
 from .highlight import Marks, Spans, merge_spans
 
-__all__ = ["Locator", "anchors", "restart", "stem_prefixes"]
+__all__ = ["Locator", "anchors", "restart", "stem_prefixes", "exotic_characters"]
 
 # Snowball French endings written over a suffix, with the beginnings of the suffixes they
 # replace: …emment and …ence → …ent, …amment → …ant, …ication or …icité → …iqu, …eusement
@@ -76,7 +76,7 @@ def _plain(c: str) -> bool:
 
 
 @functools.cache
-def _exotic() -> re.Pattern[str]:
+def exotic_characters() -> re.Pattern[str]:
     """Return a pattern of the characters the letter classes do not stand for (built once, 20 ms)."""
     ranges: list[tuple[int, int]] = []
     for code in range(0x80, 0x10000):
@@ -148,7 +148,7 @@ class Locator:
     def spans(self, text: str) -> Spans:
         """Return the spans :meth:`Marks.spans` would return for ``text``."""
         marks = self.marks
-        if self.pattern is None or (not text.isascii() and _exotic().search(text)) or _dotted(text):
+        if self.pattern is None or (not text.isascii() and exotic_characters().search(text)) or _dotted(text):
             return marks.spans(text)
         # Matches may not overlap: a match inside an earlier one is inside the same word.
         hits = [m.start() for m in self.pattern.finditer(text.lower())]

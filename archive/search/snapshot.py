@@ -208,6 +208,16 @@ class Snapshot:
         self._shared.give_back(self._readers)
 
     @property
+    def decoded_lists(self) -> LRU[Hashable, tuple[np.ndarray, ...]]:
+        """Return the decoded posting lists kept for this generation (its snapshots share them)."""
+        return self._shared.lists
+
+    @property
+    def term_weights(self) -> LRU[Hashable, tuple[np.ndarray, ...]]:
+        """Return the terms' weights computed on this snapshot (emptied when it closes)."""
+        return self._terms
+
+    @property
     def closed(self) -> bool:
         """Tell whether the snapshot's files are closed (its last reference given back)."""
         return self._refs == 0
@@ -340,15 +350,15 @@ class _Shared:
         self._users: dict[int, int] = {}
         self._snapshots = 0
         self._lock = threading.Lock()
-        self._decoded = array_cache(POSTINGS_CACHE_BYTES)
+        self.lists = array_cache(POSTINGS_CACHE_BYTES)
 
     def decoded_bytes(self) -> int:
         """Return the bytes of decoded posting lists kept."""
-        return self._decoded.size
+        return self.lists.size
 
     def decoded(self, key: Hashable, read: Callable[..., tuple[np.ndarray, ...]], *args: Any) -> tuple[np.ndarray, ...]:
         """Return a decoded posting list of one segment, read once and kept while it fits."""
-        return self._decoded.get(key, lambda: _frozen(read(*args)))
+        return self.lists.get(key, lambda: _frozen(read(*args)))
 
     def take(self, readers: list[Any]) -> None:
         """Count one more snapshot using these readers."""
@@ -369,7 +379,7 @@ class _Shared:
                     unused.append(r)
             last = self._snapshots == 0
             if last:  # the generation is done with: so are its decoded lists
-                self._decoded.clear()
+                self.lists.clear()
         for r in unused:
             r.close()
         if last:

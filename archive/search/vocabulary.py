@@ -36,7 +36,7 @@ from ..analysis import STOP_WORDS
 from ..failpoints import failpoint
 from ..workers import die_with_parent
 
-__all__ = ["Vocabulary", "build_in_background", "distance", "distance_ok", "IN_PROCESS_BLOCKS"]
+__all__ = ["Vocabulary", "build_in_background", "build_in_child", "distance", "distance_ok", "IN_PROCESS_BLOCKS"]
 
 #: Below this many blocks, an archive's vocabulary is built in a thread (well under
 #: a second); above, in a child process.
@@ -131,10 +131,10 @@ def build_in_background(folder: Path | str, blocks: int) -> Future[Vocabulary]:
     """Start building a generation's vocabulary: in a thread when small, else in a child process."""
     if blocks < IN_PROCESS_BLOCKS:
         return _in_thread(lambda: Vocabulary.of_index(str(folder)))
-    return _in_thread(lambda: _in_child(str(folder)))
+    return _in_thread(lambda: build_in_child(str(folder)))
 
 
-def _in_child(folder: str) -> Vocabulary:
+def build_in_child(folder: str) -> Vocabulary:
     """Build a vocabulary in a child process (this thread only waits, without the GIL)."""
     # A fresh interpreter, not fork (forking a process that runs server threads can
     # deadlock the child) nor multiprocessing's spawn (it re-runs the caller's main script).

@@ -54,7 +54,8 @@ class IncompatibleWhoosh(ArchiveError):
     """The installed whoosh-reloaded is not the release this archive reads and writes."""
 
 
-def _check_version() -> None:
+def check_version() -> None:
+    """Raise IncompatibleWhoosh unless the installed whoosh-reloaded is WHOOSH_VERSION."""
     try:
         installed = version("whoosh-reloaded")
     except PackageNotFoundError:
@@ -65,11 +66,12 @@ def _check_version() -> None:
             f"but {installed} is installed: pip install 'whoosh-reloaded=={WHOOSH_VERSION}'")
 
 
-_check_version()
+check_version()
 
 from ._decoding import (
     EMPTY_IDS,
     EMPTY_WEIGHTS,
+    PositionalFile,
     Segment,
     column,
     deleted,
@@ -79,16 +81,18 @@ from ._decoding import (
     open_for_reading,
     open_segment,
     read_postings,
+    read_toc,
     segment_count,
     segment_readers,
     segments,
 )
 from ._fastwriter import FastWriter
 from ._merging import SegmentMerger
-from ._writing import BulkSegmentWriter, commit_segments, finish_segment
+from ._writing import BulkSegmentWriter, commit_segments, compressed_like_whoosh, finish_segment
 from .schema import PackedPositions, make_schema, schema_chain
 
-__all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "Segment", "segments", "segment_count",
+__all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "check_version", "PositionalFile", "read_toc",
+           "compressed_like_whoosh", "Segment", "segments", "segment_count",
            "open_for_reading", "open_segment", "segment_readers", "read_postings", "column", "lengths", "deleted",
            "fresh_searcher", "BulkSegmentWriter", "FastWriter", "SegmentMerger", "finish_segment", "commit_segments",
            "index_segments", "EMPTY_IDS", "EMPTY_WEIGHTS", "PackedPositions", "make_schema", "schema_chain"]

@@ -8,6 +8,7 @@ import pickle
 import struct
 import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ _BLOCK = 128  # postings per block, as W3Codec writes them
 
 # ---------------------------------------------------------------------------- reading
 
-class _PositionalFile(StructFile):
+class PositionalFile(StructFile):
     """A read-only index file read at explicit offsets: threads share no file position.
 
     ``get()`` (what Whoosh's term tables and our posting reads use) is one
@@ -80,10 +81,10 @@ class _PositionalFile(StructFile):
 
 
 class _PositionalStorage(FileStorage):
-    """A read-only folder of index files opened as :class:`_PositionalFile`."""
+    """A read-only folder of index files opened as :class:`PositionalFile`."""
 
-    def open_file(self, name: str, **kwargs: Any) -> _PositionalFile:
-        return _PositionalFile(self._fpath(name), name)
+    def open_file(self, name: str, **kwargs: Any) -> PositionalFile:
+        return PositionalFile(self._fpath(name), name)
 
 
 def open_for_reading(folder: Path | str) -> Any:
@@ -221,17 +222,23 @@ def segment_readers(searcher: Any) -> list[Any]:
     return [r for r, _ in searcher.reader().leaf_readers()]
 
 
-def fresh_searcher(ix: Any, old: Any) -> Any:
+def read_toc(ix: Any) -> Any:
+    """Return the table of contents of the index's latest commit, as Whoosh reads it."""
+    return ix._read_toc()
+
+
+def fresh_searcher(ix: Any, old: Any, toc_of: Callable[[Any], Any] = read_toc) -> Any:
     """Open a searcher on the index's latest commit, reusing readers of unchanged segments.
 
     A segment is unchanged when its id *and* its deletions are the same: Whoosh's own
     Searcher.refresh() compares ids only, and would keep stale deletions. The old
     searcher's readers are left open (searches may still be reading them): the
     caller closes, with :func:`segment_readers`, those no searcher uses any more.
+    ``toc_of`` reads the table of contents (a test gives one a merge has replaced).
     """
     reusable = {s.id: s.reader for s in segments(old.reader())}
     for attempt in range(10):
-        toc = ix._read_toc()
+        toc = toc_of(ix)
         readers, opened = [], []
         try:
             for segment in toc.segments:

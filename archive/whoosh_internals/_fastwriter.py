@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Article
-from ..workers import Report
+from ..workers import Tally
 from ..workers import report as report_progress
 from ._writing import BulkSegmentWriter
 from .postings import SegmentBuilder, SegmentData
@@ -21,7 +21,7 @@ class FastWriter(BulkSegmentWriter):
     segment's share of posting blocks written turned into its share of paragraphs.
     """
 
-    def __init__(self, ix: Any, report: Report = report_progress, **kwargs: Any) -> None:
+    def __init__(self, ix: Any, report: Tally = report_progress, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         self.builder = SegmentBuilder(schema_chain(self.schema))
         self.report = report
@@ -48,7 +48,7 @@ class FastWriter(BulkSegmentWriter):
         self._report_writing(self.docnum)
 
     @classmethod
-    def in_worker(cls, ix: Any, report: Report = report_progress) -> FastWriter:
+    def in_worker(cls, ix: Any, report: Tally = report_progress) -> FastWriter:
         """Return a writer for a worker process: no lock (the rebuild holds the archive's), separate files."""
         return cls(ix, report, _lk=False, compound=False)
 

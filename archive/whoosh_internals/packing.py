@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["pickled_values"]
+__all__ = ["pickled_values", "CHUNK_BYTES"]
 
 _GLOBAL = np.frombuffer(b"c_codecs\nencode\n", dtype=np.uint8)
 _LATIN1 = np.frombuffer(b"X\x06\x00\x00\x00latin1", dtype=np.uint8)
@@ -33,7 +33,7 @@ _MARK, _BINGET, _UNICODE, _TUPLE2, _REDUCE, _STOP = (ord(c) for c in "(hX\x86R."
 _FOUR = np.arange(4)
 #: Postings' position bytes handled per pass: small enough for the index arrays to stay
 #: in the processor's cache (a pass over 4 MiB took twice as long per byte).
-_CHUNK_BYTES = 1 << 18
+CHUNK_BYTES = 1 << 18
 
 
 def _put_size(index: np.ndarray) -> np.ndarray:
@@ -74,9 +74,9 @@ def pickled_values(positions: np.ndarray, counts: np.ndarray, firsts: np.ndarray
     out, offsets, done = [], [np.zeros(1, dtype=np.int64)], 0
     ends = np.cumsum(counts)
     start = 0
-    while start < len(firsts):  # passes of whole blocks, each about _CHUNK_BYTES of positions
+    while start < len(firsts):  # passes of whole blocks, each about CHUNK_BYTES of positions
         first = int(firsts[start])
-        limit = (int(ends[first - 1]) if first else 0) + _CHUNK_BYTES // 4
+        limit = (int(ends[first - 1]) if first else 0) + CHUNK_BYTES // 4
         stop = max(start + 1, int(np.searchsorted(ends[firsts + sizes - 1], limit, side="right")))
         stop = min(stop, len(firsts))
         last = int(firsts[stop - 1] + sizes[stop - 1])

@@ -24,13 +24,13 @@ from ..budget import ENV, parse_memory
 from ..errors import ArchiveError
 from ..home import Archive, resolve_home
 from ..terminal import styled, terminal_safe, to_json
-from ._i18n import N_, Context, _, format_number, language, localized, ngettext
+from ._i18n import N_, Context, _, format_number, language, localized, ngettext, walk
 from ._messages import error_text
 
 __all__ = ["edge", "open_archive", "memory_option", "bar", "now", "seconds", "filters", "Group", "styled",
            "terminal_safe", "to_json", "_", "N_", "ngettext", "format_number", "language", "fail",
            "interactive", "clock", "BAR_DELAY", "FROM_HELP", "TO_HELP", "HOME_HELP",
-           "WAIT_HELP"]
+           "WAIT_HELP", "walk"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -69,7 +69,7 @@ def test_costly_requests_run_one_at_a_time_one_waits_the_others_are_refused():
     import time as _t
 
     for _ in range(1000):  # the waiter registers itself, then blocks on the running one
-        if slot._inside == 2:
+        if slot.inside == 2:
             break
         _t.sleep(0.001)
     with pytest.raises(Overloaded):
