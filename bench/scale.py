@@ -1,7 +1,9 @@
 """The ceiling of one machine: import, sizes, memory and latency at N times the corpus.
 
-    .venv/bin/python bench/scale.py --times 1,2,4,8 [--reps 5] [--workdir DIR] [--json OUT]
-                                    [--max-import-minutes 60] [--keep]
+    .venv/bin/python bench/scale.py --times 1,2,4,8,16,32 [--reps 5] [--workdir DIR] [--json OUT]
+                                    [--issue-json bench/scale.json] [--max-import-minutes 60] [--keep]
+                                    [--no-queries] [--memory 1GiB] [--limit-mb 2048 [--limit-at 32]]
+    .venv/bin/python bench/scale.py --times 1,2,4,8,16,32 --serve DIR [--json OUT] [--issue-json OUT]
     .venv/bin/python bench/scale.py --table OUT     # the tables of an earlier run
 
 For each N, a synthetic archive of N copies of ../shared/corpus/news-fr.jsonl is written
@@ -13,21 +15,32 @@ spans 2011–2020; 29 February becomes the 28th where needed). Then:
 * **import**: `archive add FILE` into a fresh home, in a child process: wall and CPU
   seconds (os.wait4), the peak RSS of its largest process (what the peer harness
   reports) and of its whole process tree (sampled every 0.25 s: the build's workers run
-  beside their parent), the index and store sizes;
+  beside their parent), the paragraphs, index and store sizes;
 * **serving**: the peer harness's query mix in a fresh child (bench/querymix.py): p50,
   p95, the first query (index opened cold), RSS after the queries and after `warm()`.
 
-The texts are identical between copies, so the wire-copy detector groups the N copies
-of each article as copies of one another (search collapses them into one hit): this
-costs little at import (the detector's work is per article) but means every result page
-lists copies.
+Import now and measure later: ``--keep --workdir DIR --no-queries`` leaves ``DIR/home-xN``
+and its import figures ``DIR/import-xN.json``; ``--serve DIR`` imports nothing and measures
+serving on those homes (when the machine is quiet), writing the whole rows. ``--issue-json``
+writes issue 25's fields only (``bench/scale.json``: times, articles, paragraphs, import_s,
+import_cpu_s, import_peak_mb, index_mb, store_mb, serving_rss_mb, first_query_ms, p50_ms,
+p95_ms). ``--limit-mb`` runs the imports (those of ``--limit-at`` only, if given) in a
+memory cgroup of that size created under this process's own (root; cgroup v1:
+``memory.limit_in_bytes`` and ``memory.memsw.limit_in_bytes``, v2: ``memory.max`` and
+``memory.swap.max`` 0); the row records the cgroup's files, its peak (page cache
+included), failcnt and oom_kill.
 
-Before each size the script predicts the import's peak memory (linear in N, from the
-sizes measured so far; 1.6 GB per copy before any) and its disk use, and stops, saying
-why, when the memory available now (MemAvailable, less a 2 GiB margin for the machine's
-other users) or the free disk would not hold them. An import running longer than
---max-import-minutes is stopped and reported. The table and the growth per doubling
-(each figure divided by the same figure at half the size) are printed as Markdown.
+The texts are identical between copies, so the wire-copy detector groups the N copies
+of each article as copies of one another (search collapses them into one hit): every
+article joins a cluster of N, and every result page lists copies.
+
+Before each size the script checks that the memory available now (MemAvailable, less a
+2 GiB margin for the machine's other users) holds 1.5 × the import's budget (``--memory``,
+else ``$ARCHIVE_MEMORY``, else 1 GiB: the budget bounds the import whatever the size) and
+that the free disk holds the size's disk use (linear from the smaller sizes), and stops,
+saying why, when not. An import running longer than --max-import-minutes is stopped and
+reported. The table and the growth per doubling (each figure divided by the same figure
+at half the size) are printed as Markdown.
 """
 
 from __future__ import annotations
