@@ -55,7 +55,7 @@ SPREAD = 2
 #: Segments merged in one pass at most (each is open and read term by term at once).
 GROUP = 16
 #: A build's merge may take up to this many at once, so that one pass leaves settled segments.
-WIDE = 32
+WIDE = 48
 #: A segment holding at least 1/SETTLED of the archive's live blocks, and at least
 #: SETTLED_BLOCKS of them, is left as it is (so at most SETTLED such segments exist).
 SETTLED = 8
@@ -98,7 +98,8 @@ def pass_width(count: int) -> int:
     GROUP, or more (up to WIDE) so that the pass leaves at most SETTLED - 2 segments,
     each then settled with a margin: every pass reads every posting, and 185 segments
     (32 copies of the corpus) took two passes in groups of GROUP where one in groups of
-    31 leaves six.
+    31 leaves six. A merge's memory does not grow with the segments it reads at once (a
+    few bytes per document, and the chunk), only its open files (about six per segment).
     """
     return min(WIDE, max(GROUP, -(-count // (SETTLED - 2))))
 
