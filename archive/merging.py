@@ -45,8 +45,8 @@ from .store import Store
 from .whoosh_internals import SegmentMerger, commit_segments, finish_segment, index_segments
 from .workers import Bars, Progress, no_progress
 
-__all__ = ["WIDTH", "SPREAD", "GROUP", "SETTLED", "SETTLED_BLOCKS", "plan", "settled", "live_sizes",
-           "merge_segments", "merge_new"]
+__all__ = ["WIDTH", "SPREAD", "GROUP", "WIDE", "SETTLED", "SETTLED_BLOCKS", "plan", "settled", "pass_width",
+           "live_sizes", "merge_segments", "merge_new"]
 
 #: Segments of similar size merged at once.
 WIDTH = 4
@@ -54,6 +54,8 @@ WIDTH = 4
 SPREAD = 2
 #: Segments merged in one pass at most (each is open and read term by term at once).
 GROUP = 16
+#: A build's merge may take up to this many at once, so that one pass leaves settled segments.
+WIDE = 48
 #: A segment holding at least 1/SETTLED of the archive's live blocks, and at least
 #: SETTLED_BLOCKS of them, is left as it is (so at most SETTLED such segments exist).
 SETTLED = 8
@@ -88,6 +90,18 @@ def settled(sizes: Mapping[str, int]) -> set[str]:
     """
     total = sum(sizes.values())
     return {s for s, n in sizes.items() if n >= SETTLED_BLOCKS and n * SETTLED >= total}
+
+
+def pass_width(count: int) -> int:
+    """Return how many of ``count`` segments a pass of a build's merge takes at once.
+
+    GROUP, or more (up to WIDE) so that the pass leaves at most SETTLED - 2 segments,
+    each then settled with a margin: every pass reads every posting, and 185 segments
+    (32 copies of the corpus) took two passes in groups of GROUP where one in groups of
+    31 leaves six. A merge's memory does not grow with the segments it reads at once (a
+    few bytes per document, and the chunk), only its open files (about six per segment).
+    """
+    return min(WIDE, max(GROUP, -(-count // (SETTLED - 2))))
 
 
 def live_sizes(ix: Any) -> dict[str, int]:
@@ -137,19 +151,22 @@ def merge_new(ix: Any, folder: Path, *, progress: Progress | None = None, budget
 
     As after any write, :func:`settled` segments are left as they are (unless ``everything``).
 
-    Segments are merged in consecutive groups of at most :data:`GROUP`, each one
-    in place of its group, so that documents keep the order of a build in one piece.
+    Segments are merged in consecutive groups (:func:`pass_width`), each one in place
+    of its group, so that documents keep the order of a build in one piece; after each
+    pass the policy is asked again (segments then settled are merged no further).
     """
     segs = index_segments(ix)
     sizes = {s.segment_id(): int(s.doc_count()) for s in segs}
     chosen = set(sizes) if everything else plan(sizes, settled(sizes))
     picked = [s for s in segs if s.segment_id() in chosen]
     chunk = (budget or Budget.from_env()).merge_postings()
-    with Bars(progress or no_progress, {"merging": (_postings_bytes(ix, picked) * _passes(len(picked)), "B")}) as bars:
+    passes = _passes(len(picked), pass_width) if everything else _build_passes(sizes, [s.segment_id() for s in segs])
+    with Bars(progress or no_progress, {"merging": (_postings_bytes(ix, picked) * passes, "B")}) as bars:
         while len(picked) > 1:
             merged = []
-            for i in range(0, len(picked), GROUP):
-                group = picked[i:i + GROUP]
+            width = pass_width(len(picked))
+            for i in range(0, len(picked), width):
+                group = picked[i:i + width]
                 if len(group) == 1:
                     merged.append(group[0])
                     continue
@@ -161,15 +178,37 @@ def merge_new(ix: Any, folder: Path, *, progress: Progress | None = None, budget
                     [s for s in segs[at:] if s.segment_id() not in ids]
                 commit_segments(ix, folder, [], whole=segs)
                 merged.append(new)
-            picked = merged
+            if everything:
+                picked = merged
+            else:
+                sizes = {s.segment_id(): int(s.doc_count()) for s in segs}
+                chosen = plan(sizes, settled(sizes))
+                picked = [s for s in segs if s.segment_id() in chosen]
     return len(segs)
 
 
-def _passes(count: int) -> int:
-    """Return how many times a merge of ``count`` segments in groups of GROUP reads each posting (about)."""
+def _passes(count: int, width: Callable[[int], int] = lambda count: GROUP) -> int:
+    """Return how many times a merge of ``count`` segments, ``width(count)`` at once, reads each posting (about)."""
     passes = 0
     while count > 1:
-        count, passes = -(-count // GROUP), passes + 1
+        count, passes = -(-count // width(count)), passes + 1
+    return passes
+
+
+def _build_passes(sizes: Mapping[str, int], order: list[str]) -> int:
+    """Return how many passes :func:`merge_new` makes over segments of these sizes (in this order), by the policy."""
+    sizes, passes = dict(sizes), 0
+    picked = [s for s in order if s in plan(sizes, settled(sizes))]
+    while len(picked) > 1:
+        width, passes = pass_width(len(picked)), passes + 1
+        for i in range(0, len(picked), width):
+            group = picked[i:i + width]
+            if len(group) > 1:
+                at = order.index(group[0])
+                order = [s for s in order[:at] if s not in group] + [f"m{passes}.{i}"] + \
+                    [s for s in order[at:] if s not in group]
+                sizes[f"m{passes}.{i}"] = sum(sizes.pop(s) for s in group)
+        picked = [s for s in order if s in plan(sizes, settled(sizes))]
     return passes
 
 

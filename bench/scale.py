@@ -1,7 +1,9 @@
 """The ceiling of one machine: import, sizes, memory and latency at N times the corpus.
 
-    .venv/bin/python bench/scale.py --times 1,2,4,8 [--reps 5] [--workdir DIR] [--json OUT]
-                                    [--max-import-minutes 60] [--keep]
+    .venv/bin/python bench/scale.py --times 1,2,4,8,16,32 [--reps 5] [--workdir DIR] [--json OUT]
+                                    [--issue-json bench/scale.json] [--max-import-minutes 60] [--keep]
+                                    [--no-queries] [--memory 1GiB] [--limit-mb 2048 [--limit-at 32]]
+    .venv/bin/python bench/scale.py --times 1,2,4,8,16,32 --serve DIR [--json OUT] [--issue-json OUT]
     .venv/bin/python bench/scale.py --table OUT     # the tables of an earlier run
 
 For each N, a synthetic archive of N copies of ../shared/corpus/news-fr.jsonl is written
@@ -13,21 +15,32 @@ spans 2011–2020; 29 February becomes the 28th where needed). Then:
 * **import**: `archive add FILE` into a fresh home, in a child process: wall and CPU
   seconds (os.wait4), the peak RSS of its largest process (what the peer harness
   reports) and of its whole process tree (sampled every 0.25 s: the build's workers run
-  beside their parent), the index and store sizes;
+  beside their parent), the paragraphs, index and store sizes;
 * **serving**: the peer harness's query mix in a fresh child (bench/querymix.py): p50,
   p95, the first query (index opened cold), RSS after the queries and after `warm()`.
 
-The texts are identical between copies, so the wire-copy detector groups the N copies
-of each article as copies of one another (search collapses them into one hit): this
-costs little at import (the detector's work is per article) but means every result page
-lists copies.
+Import now and measure later: ``--keep --workdir DIR --no-queries`` leaves ``DIR/home-xN``
+and its import figures ``DIR/import-xN.json``; ``--serve DIR`` imports nothing and measures
+serving on those homes (when the machine is quiet), writing the whole rows. ``--issue-json``
+writes issue 25's fields only (``bench/scale.json``: times, articles, paragraphs, import_s,
+import_cpu_s, import_peak_mb, index_mb, store_mb, serving_rss_mb, first_query_ms, p50_ms,
+p95_ms). ``--limit-mb`` runs the imports (those of ``--limit-at`` only, if given) in a
+memory cgroup of that size created under this process's own (root; cgroup v1:
+``memory.limit_in_bytes`` and ``memory.memsw.limit_in_bytes``, v2: ``memory.max`` and
+``memory.swap.max`` 0); the row records the cgroup's files, its peak (page cache
+included), failcnt and oom_kill.
 
-Before each size the script predicts the import's peak memory (linear in N, from the
-sizes measured so far; 1.6 GB per copy before any) and its disk use, and stops, saying
-why, when the memory available now (MemAvailable, less a 2 GiB margin for the machine's
-other users) or the free disk would not hold them. An import running longer than
---max-import-minutes is stopped and reported. The table and the growth per doubling
-(each figure divided by the same figure at half the size) are printed as Markdown.
+The texts are identical between copies, so the wire-copy detector groups the N copies
+of each article as copies of one another (search collapses them into one hit): every
+article joins a cluster of N, and every result page lists copies.
+
+Before each size the script checks that the memory available now (MemAvailable, less a
+2 GiB margin for the machine's other users) holds 1.5 × the import's budget (``--memory``,
+else ``$ARCHIVE_MEMORY``, else 1 GiB: the budget bounds the import whatever the size) and
+that the free disk holds the size's disk use (linear from the smaller sizes), and stops,
+saying why, when not. An import running longer than --max-import-minutes is stopped and
+reported. The table and the growth per doubling (each figure divided by the same figure
+at half the size) are printed as Markdown.
 """
 
 from __future__ import annotations
@@ -53,12 +66,12 @@ sys.path.insert(0, str(ROOT))
 
 from querymix import PEERS, measure_in_child  # noqa: E402
 
+from archive.budget import Budget, parse_memory  # noqa: E402
 from archive.home import Archive  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "news-fr.jsonl"
 YEARS_PER_COPY = 10
 MARGIN_MB = 2048
-FIRST_GUESS_MB_PER_COPY = 1600
 
 
 def shifted(date: str | None, years: int) -> str | None:
@@ -140,6 +153,20 @@ def limited_cgroup(limit_mb: int) -> Path:
     return group
 
 
+def cgroup_how(group: Path) -> dict[str, Any]:
+    """Return how a cgroup limited its processes (files and values) and whether the kernel had to act."""
+    how: dict[str, Any] = {"cgroup": str(group)}
+    for name in ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.max", "memory.swap.max",
+                 "memory.failcnt", "memory.memsw.failcnt", "memory.memsw.max_usage_in_bytes"):
+        if (group / name).exists():
+            how[name] = (group / name).read_text().strip()
+    for name in ("memory.oom_control", "memory.events"):
+        if (group / name).exists():
+            fields = dict(line.split() for line in (group / name).read_text().splitlines() if line.strip())
+            how["oom_kill"] = int(fields.get("oom_kill", 0))
+    return how
+
+
 def cgroup_peak_mb(group: Path) -> float:
     """Return a cgroup's peak memory (page cache included), in MB."""
     for name in ("memory.max_usage_in_bytes", "memory.peak"):
@@ -149,7 +176,7 @@ def cgroup_peak_mb(group: Path) -> float:
 
 
 def import_home(jsonl: Path, home: Path, max_minutes: float, procs: int | None,
-                limit_mb: int | None = None) -> dict[str, Any]:
+                limit_mb: int | None = None, memory: str | None = None) -> dict[str, Any]:
     """Run `archive add` of the file into a fresh home; return time, CPU and peak memory, or why it stopped.
 
     With ``limit_mb``, the import runs in a new memory cgroup limited to that (the kernel
@@ -158,6 +185,8 @@ def import_home(jsonl: Path, home: Path, max_minutes: float, procs: int | None,
     args = [sys.executable, "-m", "archive.cli", "--home", str(home), "add", str(jsonl)]
     if procs:
         args += ["--procs", str(procs)]
+    if memory:
+        args += ["--memory", memory]
     group = limited_cgroup(limit_mb) if limit_mb else None
     if group is not None:
         # The shell enters the cgroup, then becomes the import: every process it starts is inside.
@@ -183,7 +212,7 @@ def import_home(jsonl: Path, home: Path, max_minutes: float, procs: int | None,
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     limited: dict[str, Any] = {}
     if group is not None:
-        limited = {"limit_mb": limit_mb, "cgroup_peak_mb": cgroup_peak_mb(group)}
+        limited = {"limit_mb": limit_mb, "cgroup_peak_mb": cgroup_peak_mb(group), **cgroup_how(group)}
         group.rmdir()
     if status:
         why = (f"stopped after {max_minutes:g} min" if wall > max_minutes * 60
@@ -191,6 +220,11 @@ def import_home(jsonl: Path, home: Path, max_minutes: float, procs: int | None,
         return {"stopped": why, **limited}
     return {"import_wall_s": round(wall, 1), "import_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
             "import_peak_rss_mb": round(usage.ru_maxrss / 1024), "import_peak_tree_rss_mb": round(peak[0]), **limited}
+
+
+def budget_mb(memory: str | None) -> float:
+    """Return the import's memory budget in MB: ``--memory``, else ``$ARCHIVE_MEMORY``, else the default."""
+    return Budget.from_env(parse_memory(memory) if memory else None).total / 2**20
 
 
 def dir_mb(path: Path) -> float:
@@ -209,14 +243,30 @@ def predict(rows: list[dict[str, Any]], key: str, times: int, guess: float) -> f
     return y1 + slope * (times - x1)
 
 
+def home_sizes(home: Path) -> dict[str, Any]:
+    """Return the paragraphs (blocks), index and store sizes of an imported home."""
+    return {"blocks": Archive(home).store.stats()["blocks"], "index_mb": round(dir_mb(home / "index"), 1),
+            "store_mb": round(sum(p.stat().st_size for p in home.glob("archive.sqlite3*")) / 2**20, 1)}
+
+
+def serve(home: Path, row: dict[str, Any], a: argparse.Namespace) -> None:
+    """Measure serving on an imported home into its row: first query, p50/p95, serving RSS."""
+    row["load_before_queries"] = [round(x, 2) for x in os.getloadavg()]
+    print(f"x{row['times']}: querying {home}", file=sys.stderr, flush=True)
+    row.update(measure_in_child(home, a.reps, a.peers))
+    row["load_after"] = [round(x, 2) for x in os.getloadavg()]
+
+
 def measure(times: int, workdir: Path, rows: list[dict[str, Any]], a: argparse.Namespace) -> dict[str, Any]:
     """Build and measure the archive of ``times`` copies; return its row (with ``stopped`` if it could not)."""
     row: dict[str, Any] = {"times": times}
-    need_mem = predict(rows, "import_peak_tree_rss_mb", times, FIRST_GUESS_MB_PER_COPY)
+    # The import's memory is bounded by its budget, whatever the size: predict from the budget
+    # (the all-process peak may pass it by half, the issue's ceiling), not from smaller sizes.
+    need_mem = budget_mb(a.memory) * 1.5
     available = meminfo_mb("MemAvailable")
     if need_mem > available - MARGIN_MB:
-        row["stopped"] = (f"not run: the import would need about {need_mem:,.0f} MB at its peak (linear from the "
-                          f"smaller sizes), {available:,.0f} MB are available now, less {MARGIN_MB} MB for others")
+        row["stopped"] = (f"not run: the import may hold about {need_mem:,.0f} MB at its peak (1.5 × its budget), "
+                          f"{available:,.0f} MB are available now, less {MARGIN_MB} MB for others")
         return row
     need_disk = predict(rows, "disk_mb", times, 350)
     free = shutil.disk_usage(workdir).free / 2**20
@@ -224,28 +274,64 @@ def measure(times: int, workdir: Path, rows: list[dict[str, Any]], a: argparse.N
         row["stopped"] = f"not run: about {need_disk:,.0f} MB of disk needed, {free:,.0f} MB free in {workdir}"
         return row
     jsonl, home = workdir / f"corpus-x{times}.jsonl", workdir / f"home-x{times}"
+    if home.exists():
+        row["stopped"] = f"not run: {home} exists (an earlier run's home: measure it with --serve, or remove it)"
+        return row
     row["articles"] = write_synthetic(a.corpus, times, jsonl)
     row["load_before"] = [round(x, 2) for x in os.getloadavg()]
+    row["started"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     print(f"x{times}: importing {row['articles']:,} articles (load {row['load_before']})", file=sys.stderr, flush=True)
-    row.update(import_home(jsonl, home, a.max_import_minutes, a.procs, a.limit_mb))
-    if "stopped" not in row and a.no_queries:
-        row["index_mb"] = round(dir_mb(home / "index"), 1)
-    elif "stopped" not in row:
-        stats = Archive(home).store.stats()
-        row["blocks"] = stats["blocks"]
-        row["index_mb"] = round(dir_mb(home / "index"), 1)
-        row["store_mb"] = round(sum(p.stat().st_size for p in home.glob("archive.sqlite3*")) / 2**20, 1)
+    limit = a.limit_mb if a.limit_at is None or times in a.limit_at else None
+    row.update(import_home(jsonl, home, a.max_import_minutes, a.procs, limit, a.memory))
+    row["load_after_import"] = [round(x, 2) for x in os.getloadavg()]
+    if "stopped" not in row:
+        row.update(home_sizes(home))
         row["disk_mb"] = round(row["index_mb"] + row["store_mb"] + jsonl.stat().st_size / 2**20, 1)
-        print(f"x{times}: imported in {row['import_wall_s']} s; querying", file=sys.stderr, flush=True)
-        row.update(measure_in_child(home, a.reps, a.peers))
-        row["load_after"] = [round(x, 2) for x in os.getloadavg()]
+        print(f"x{times}: imported in {row['import_wall_s']} s", file=sys.stderr, flush=True)
+        if not a.no_queries:
+            serve(home, row, a)
     jsonl.unlink()
-    for name, key in ISSUE_FIELDS.items():  # the names issue 25 asks for, beside the historic ones
+    if a.keep:  # the import's figures beside the home, for a later --serve
+        (workdir / f"import-x{times}.json").write_text(json.dumps(row, indent=1), encoding="utf-8")
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+    return with_issue_names(row)
+
+
+def with_issue_names(row: dict[str, Any]) -> dict[str, Any]:
+    """Return the row with issue 25's names added beside the historic ones."""
+    for name, key in ISSUE_FIELDS.items():
         if key in row:
             row[name] = row[key]
-    if not a.keep:
-        shutil.rmtree(home, ignore_errors=True)
     return row
+
+
+def serve_kept(workdir: Path, sizes: list[int], a: argparse.Namespace) -> list[dict[str, Any]]:
+    """Measure serving on the homes an earlier ``--keep`` run left in ``workdir``; return the rows."""
+    rows = []
+    for times in sizes:
+        home, saved = workdir / f"home-x{times}", workdir / f"import-x{times}.json"
+        if not saved.exists():
+            rows.append({"times": times, "stopped": f"no {saved} (import it first with --keep --workdir)"})
+            continue
+        row = json.loads(saved.read_text(encoding="utf-8"))
+        if "stopped" not in row:
+            for key in ("p50_ms", "p95_ms", "first_ms", "rss_after_queries_mb"):  # an earlier measurement's
+                row.pop(key, None)
+            serve(home, row, a)
+        rows.append(with_issue_names(row))
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    return rows
+
+
+#: bench/scale.json's fields (issue 25), in order.
+ISSUE_JSON = ["times", "articles", "paragraphs", "import_s", "import_cpu_s", "import_peak_mb", "index_mb",
+              "store_mb", "serving_rss_mb", "first_query_ms", "p50_ms", "p95_ms"]
+
+
+def issue_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the rows with exactly issue 25's fields (sizes that did not complete left out)."""
+    return [{k: r.get(k) for k in ISSUE_JSON} for r in rows if "stopped" not in r]
 
 
 COLUMNS = [("times", "N", "{}"), ("articles", "articles", "{:,}"), ("blocks", "blocks", "{:,}"),
@@ -287,27 +373,14 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--times", default="1,2,4,8", help="comma-separated copies of the corpus, smallest first")
-    ap.add_argument("--reps", type=int, default=5, help="timed passes over the query mix")
-    ap.add_argument("--corpus", type=Path, default=CORPUS)
-    ap.add_argument("--peers", type=Path, default=PEERS, help="the peer harness's folder (its queries)")
-    ap.add_argument("--workdir", type=Path, help="where synthetic files and homes go (default: a temporary folder)")
-    ap.add_argument("--max-import-minutes", type=float, default=60.0)
-    ap.add_argument("--procs", type=int, help="`archive add --procs` (default: the command's)")
-    ap.add_argument("--keep", action="store_true", help="keep each home after measuring it")
-    ap.add_argument("--limit-mb", type=int, help="run each import in a memory cgroup limited to this (root only)")
-    ap.add_argument("--no-queries", action="store_true", help="measure the import only")
-    ap.add_argument("--json", type=Path, help="also write the figures here")
-    ap.add_argument("--table", type=Path, help="print the tables of a --json file of an earlier run, and stop")
-    a = ap.parse_args()
-    if a.table:
-        print(markdown(json.loads(a.table.read_text(encoding="utf-8"))))
-        return
-    sizes = sorted(int(x) for x in a.times.split(","))
+def run(sizes: list[int], a: argparse.Namespace) -> list[dict[str, Any]]:
+    """Import (and unless --no-queries measure) each size in turn; return the rows."""
     rows: list[dict[str, Any]] = []
-    tmp = Path(tempfile.mkdtemp(prefix="scale-", dir=a.workdir))
+    if a.keep and a.workdir:  # homes kept where the caller said, for a later --serve
+        tmp = a.workdir
+        tmp.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="scale-", dir=a.workdir))
     try:
         for times in sizes:
             rows.append(measure(times, tmp, rows, a))
@@ -322,6 +395,42 @@ def main() -> None:
             print(f"homes kept in {tmp}", file=sys.stderr)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--times", default="1,2,4,8", help="comma-separated copies of the corpus, smallest first")
+    ap.add_argument("--reps", type=int, default=5, help="timed passes over the query mix")
+    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--peers", type=Path, default=PEERS, help="the peer harness's folder (its queries)")
+    ap.add_argument("--workdir", type=Path, help="where synthetic files and homes go (default: a temporary folder)")
+    ap.add_argument("--max-import-minutes", type=float, default=60.0)
+    ap.add_argument("--procs", type=int, help="`archive add --procs` (default: the command's)")
+    ap.add_argument("--keep", action="store_true", help="keep each home after measuring it")
+    ap.add_argument("--limit-mb", type=int, help="run each import in a memory cgroup limited to this (root only)")
+    ap.add_argument("--limit-at", type=lambda t: {int(x) for x in t.split(",")},
+                    help="the sizes whose import runs in the limited cgroup (default: every size)")
+    ap.add_argument("--memory", help="`archive add --memory` (default: $ARCHIVE_MEMORY, else the command's 1 GiB)")
+    ap.add_argument("--no-queries", action="store_true", help="measure the import only")
+    ap.add_argument("--json", type=Path, help="also write the figures here (every field)")
+    ap.add_argument("--issue-json", type=Path, help="also write issue 25's fields only here (bench/scale.json)")
+    ap.add_argument("--serve", type=Path, metavar="WORKDIR",
+                    help="import nothing: measure serving on the homes a --keep --workdir run left there")
+    ap.add_argument("--table", type=Path, help="print the tables of a --json file of an earlier run, and stop")
+    a = ap.parse_args()
+    if a.table:
+        print(markdown(json.loads(a.table.read_text(encoding="utf-8"))))
+        return
+    sizes = sorted(int(x) for x in a.times.split(","))
+    if a.serve:
+        rows = serve_kept(a.serve, sizes, a)
+    else:
+        rows = run(sizes, a)
+    if a.json:
+        a.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    if a.issue_json:
+        a.issue_json.write_text(json.dumps(issue_json(rows), indent=1) + "\n", encoding="utf-8")
     print(markdown(rows))
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import archive.home
 from archive.home import Archive
-from archive.merging import SPREAD, WIDTH, live_sizes, plan, settled
+from archive.merging import GROUP, SPREAD, WIDE, WIDTH, live_sizes, pass_width, plan, settled
 from archive.search import Engine, SearchRequest, search
 
 WORDS = ("grève cheminots gouvernement réforme retraites manifestation syndicats ministre Lyon Marseille "
@@ -79,6 +79,19 @@ def test_large_segments_are_settled_until_the_archive_outgrows_them():
     assert plan(grown, settled(grown)) == set(sizes) - {"e"}
     # Small segments are never settled, however few.
     assert settled({"x": 16_383, "y": 10}) == set()
+
+
+def test_a_large_build_is_merged_in_one_pass_into_settled_segments():
+    # 32 copies of the corpus flush ~185 similar segments: in groups of GROUP, two passes
+    # (each reading every posting); in groups of 31, one pass leaves six, each settled.
+    assert pass_width(185) == 31
+    assert pass_width(23) == GROUP
+    assert pass_width(1_000) == WIDE
+    sizes = [24_000 + (i * 37) % 4_000 for i in range(185)]
+    merged = {str(i): sum(sizes[i:i + 31]) for i in range(0, 185, 31)}
+    assert len(merged) == 6
+    assert settled(merged) == set(merged)
+    assert plan(merged, settled(merged)) == set()
 
 
 @settings(max_examples=200, deadline=None)
