@@ -66,6 +66,19 @@ class _Groups:
     #: Each (article, value) entry's group, and whether an article has two spellings of one group.
     of_entry: np.ndarray
     repeats: bool
+    #: The entries in order of their aid, and those aids: an article's entries found by bisection.
+    by_aid: np.ndarray
+    sorted_aids: np.ndarray
+
+    def entries(self, aids: np.ndarray) -> np.ndarray:
+        """Return the entries of some articles (sorted aids), touching only theirs."""
+        low = np.searchsorted(self.sorted_aids, aids, "left")
+        counts = np.searchsorted(self.sorted_aids, aids, "right") - low
+        total = int(counts.sum())
+        if not total:
+            return _EMPTY
+        starts = np.repeat(low - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        return np.asarray(self.by_aid[starts + np.arange(total)])
 
 
 class Catalog:
@@ -173,8 +186,10 @@ class Catalog:
                 values)
 
     def _group_all(self) -> None:
-        """Group every facet's spellings now, before the catalog is published, not during a search."""
+        """Group every facet's spellings (and list the articles) now, before the catalog is published."""
         self._groups = {name: self._group(name) for name in FACETS}
+        #: Every stored article's aid, sorted (a query without words lists them).
+        self.valid_aids = np.flatnonzero(self.valid)
 
     def groups(self, name: str) -> _Groups:
         """Return facet ``name``'s values grouped by spelling, named by the archive's most frequent."""
@@ -193,7 +208,9 @@ class Catalog:
         several = (np.bincount(of_code, minlength=len(table)) > 1)[of_entry]
         pairs = aids[several] * max(1, len(table)) + of_entry[several]
         repeats = len(np.unique(pairs)) < len(pairs)
-        return _Groups(len(values), self.generation, of_code, list(table), spellings, of_entry, repeats)
+        by_aid = np.argsort(aids, kind="stable")
+        return _Groups(len(values), self.generation, of_code, list(table), spellings, of_entry, repeats,
+                       by_aid, aids[by_aid])
 
     def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
         """Return the articles having any of ``selected`` (in any spelling) for facet ``name``."""
@@ -206,53 +223,62 @@ class Catalog:
         return out
 
     def counts(self, name: str, articles: np.ndarray) -> list[tuple[str, str, int, tuple[str, ...]]]:
-        """Count the articles of mask ``articles`` per value of facet ``name``, spellings grouped.
+        """Count the articles ``articles`` (sorted aids) per value of facet ``name``, spellings grouped.
 
         Return ``(key, spelling, count, other spellings)`` for each value with a count.
+        Only the entries of those articles are read.
         """
         aids, _, _ = self.facets[name]
         groups = self.groups(name)
-        inside = articles[aids]
-        of_group = groups.of_entry[inside]
-        ngroups = len(groups.keys)
+        entries = groups.entries(articles)
+        of_group = groups.of_entry[entries]
         if groups.repeats:
             # An article tagged both "Économie" and "économie" counts once.
-            pairs = np.unique(aids[inside] * ngroups + of_group)
-            counts = np.bincount(pairs % ngroups, minlength=ngroups)
-        else:
-            counts = np.bincount(of_group, minlength=ngroups)
-        found = np.flatnonzero(counts)
+            ngroups = len(groups.keys)
+            pairs = np.unique(aids[entries] * ngroups + of_group)
+            of_group = pairs % ngroups
+        found, counts = np.unique(of_group, return_counts=True)
         return [(groups.keys[g], groups.spellings[g][0], c, tuple(groups.spellings[g][1:]))
-                for g, c in zip(found.tolist(), counts[found].tolist())]
+                for g, c in zip(found.tolist(), counts.tolist())]
 
 
 @dataclass
 class Filters:
-    """A request's filters as article masks: the date range, and each selected facet."""
+    """A request's filters: the date range (day numbers), and each selected facet as a mask over articles."""
 
-    dates: np.ndarray
+    catalog: Catalog
+    low: int | None
+    high: int | None
     selected: dict[str, np.ndarray]
 
     @classmethod
     def of(cls, catalog: Catalog, request: SearchRequest) -> Filters:
-        """Turn a request's date range and facet selections into masks over articles."""
-        dates = np.ones(catalog.size, dtype=bool)
-        if request.low is not None:
-            dates &= catalog.days >= request.low.toordinal()
-        if request.high is not None:
-            dates &= catalog.days <= request.high.toordinal()
-        if request.low is not None or request.high is not None:
-            dates &= catalog.days >= 0
+        """Turn a request's date range and facet selections into filters."""
         selected = {name: catalog.mask(name, values) for name, values in _selections(request).items()
                     if values}
-        return cls(dates, selected)
+        return cls(catalog, None if request.low is None else request.low.toordinal(),
+                   None if request.high is None else request.high.toordinal(), selected)
 
-    def apply(self, articles: np.ndarray, *, dates: bool = True) -> np.ndarray:
-        """Return the articles of mask ``articles`` that pass every filter (``dates=False``: but the dates)."""
-        out = articles & self.dates if dates else articles.copy()
-        for m in self.selected.values():
-            out &= m
-        return out
+    def dates(self, articles: np.ndarray) -> np.ndarray:
+        """Tell, for some articles (aids), whether each passes the date range (an undated one never does)."""
+        keep = np.ones(len(articles), dtype=bool)
+        if self.low is None and self.high is None:
+            return keep
+        days = self.catalog.days[articles]
+        if self.low is not None:
+            keep &= days >= self.low
+        if self.high is not None:
+            keep &= days <= self.high
+        return keep & (days >= 0)
+
+    def keep(self, articles: np.ndarray, *, dates: bool = True, but: str | None = None) -> np.ndarray:
+        """Tell, for some articles (aids), whether each passes every filter (``dates=False``: but the
+        dates; ``but``: but that facet's selection)."""
+        keep = self.dates(articles) if dates else np.ones(len(articles), dtype=bool)
+        for name, m in self.selected.items():
+            if name != but:
+                keep &= m[articles]
+        return keep
 
 
 def _selections(request: SearchRequest) -> dict[str, tuple[str, ...]]:
@@ -261,16 +287,11 @@ def _selections(request: SearchRequest) -> dict[str, tuple[str, ...]]:
 
 def count_facets(catalog: Catalog, matching: np.ndarray, filters: Filters,
                  request: SearchRequest) -> tuple[dict[str, list[FacetValue]], list[tuple[int, int]]]:
-    """Count each facet over the matching articles, without its own selection; add the histogram."""
+    """Count each facet over the matching articles (sorted aids), without its own selection; add the histogram."""
     selections = _selections(request)
     facets: dict[str, list[FacetValue]] = {}
     for name in FACETS:
-        base = matching.copy()
-        if name != "year":
-            base &= filters.dates
-        for other, m in filters.selected.items():
-            if other != name:
-                base &= m
+        base = matching[filters.keep(matching, dates=name != "year", but=name)]
         counts = catalog.counts(name, base)
         if name == "year":
             facets[name] = facet_values(counts, selected_years(request.low, request.high),

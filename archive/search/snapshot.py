@@ -148,6 +148,12 @@ class Snapshot:
             self.avg[f] = max(1.0, float(reader.field_length(f)) / titled)
         self.n_titled = titled
 
+    @property
+    def alive_ids(self) -> np.ndarray:
+        """Return every live block's docnum (sorted; a query of exclusions only starts from them)."""
+        found: np.ndarray = self.memo("alive_ids", lambda: np.flatnonzero(self.alive))
+        return found
+
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """Return a value computed once per snapshot (the forms a typed accent allows…), LRU-bounded."""
         value: T = self._memo.get(key, compute)
