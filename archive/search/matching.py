@@ -54,6 +54,9 @@ class Evaluator(Scorer):
         self.accent_tokens: dict[tuple[str, frozenset[str]], tuple[np.ndarray, np.ndarray]] = {}
         #: Per required or optional query word, its articles (sorted aids) and its best score in each.
         self.covered: list[tuple[np.ndarray, np.ndarray]] = []
+        #: Blocks held by the matches of the tree's nodes, summed: what evaluating the query touched
+        #: (a rare word's few blocks, whatever the size of the archive).
+        self.touched = 0
         self._negated = 0
         # Clauses repeated in one query (32 copies of "de la") are evaluated once.
         self._repeated: set[Node] = set()
@@ -62,6 +65,7 @@ class Evaluator(Scorer):
     def run(self, node: Node) -> Match:
         """Evaluate a query tree."""
         m = self._run(node)
+        self.touched += len(m)
         if not self._negated and isinstance(node, (Word, Phrase, Near, Prefix, Fuzzy)) and len(m):
             aids, inverse = np.unique(self.snap.aid[m.ids], return_inverse=True)
             best = np.zeros(len(aids), dtype=np.float32)
