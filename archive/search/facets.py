@@ -7,11 +7,12 @@ The index matches paragraphs; a reader filters and counts articles. The
 kept per store generation (a new article only re-reads what it changed).
 
 For ``investir`` with ``tag=économie&tag=chine``: the matching articles are a
-boolean mask over aids; :meth:`Catalog.mask` turns the selected tags into
-another (values of one facet are ORed); masks of different facets are ANDed.
+sorted array of aids; :meth:`Catalog.having` tells which of them have a
+selected tag (values of one facet are ORed; different facets are ANDed),
+reading only their entries.
 :func:`count_facets` counts each facet *without its own selection*, so that
-``chine`` still shows how many articles the other tags would add, with
-``numpy.bincount`` over the value codes.
+``chine`` still shows how many articles the other tags would add, from the
+value codes of the matching articles' entries only (found by bisection).
 
 Values that differ only by case or accents (``6Medias``, ``6Médias``,
 ``6medias``) are one value to the reader: they are counted together (each
@@ -70,15 +71,15 @@ class _Groups:
     by_aid: np.ndarray
     sorted_aids: np.ndarray
 
-    def entries(self, aids: np.ndarray) -> np.ndarray:
-        """Return the entries of some articles (sorted aids), touching only theirs."""
+    def entries(self, aids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the entries of some articles (aids), touching only theirs, and how many each has."""
         low = np.searchsorted(self.sorted_aids, aids, "left")
         counts = np.searchsorted(self.sorted_aids, aids, "right") - low
         total = int(counts.sum())
         if not total:
-            return _EMPTY
+            return _EMPTY, counts
         starts = np.repeat(low - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-        return np.asarray(self.by_aid[starts + np.arange(total)])
+        return np.asarray(self.by_aid[starts + np.arange(total)]), counts
 
 
 class Catalog:
@@ -212,14 +213,16 @@ class Catalog:
         return _Groups(len(values), self.generation, of_code, list(table), spellings, of_entry, repeats,
                        by_aid, aids[by_aid])
 
-    def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
-        """Return the articles having any of ``selected`` (in any spelling) for facet ``name``."""
-        aids, codes, _ = self.facets[name]
+    def having(self, name: str, selected: Sequence[str], articles: np.ndarray) -> np.ndarray:
+        """Tell, for some articles (aids), whether each has any of ``selected`` (in any spelling) for
+        facet ``name`` (only their entries are read)."""
         groups = self.groups(name)
         chosen = {facet_key(v) for v in selected}
         wanted = [g for g, key in enumerate(groups.keys) if key in chosen]
-        out = np.zeros(self.size, dtype=bool)
-        out[aids[np.isin(groups.of_code[codes], wanted)]] = True
+        entries, counts = groups.entries(articles)
+        hit = np.isin(groups.of_entry[entries], wanted)
+        out = np.zeros(len(articles), dtype=bool)
+        out[np.repeat(np.arange(len(articles)), counts)[hit]] = True
         return out
 
     def counts(self, name: str, articles: np.ndarray) -> list[tuple[str, str, int, tuple[str, ...]]]:
@@ -230,7 +233,7 @@ class Catalog:
         """
         aids, _, _ = self.facets[name]
         groups = self.groups(name)
-        entries = groups.entries(articles)
+        entries, _ = groups.entries(articles)
         of_group = groups.of_entry[entries]
         if groups.repeats:
             # An article tagged both "Économie" and "économie" counts once.
@@ -244,18 +247,17 @@ class Catalog:
 
 @dataclass
 class Filters:
-    """A request's filters: the date range (day numbers), and each selected facet as a mask over articles."""
+    """A request's filters: the date range (day numbers), and each facet's selected values."""
 
     catalog: Catalog
     low: int | None
     high: int | None
-    selected: dict[str, np.ndarray]
+    selected: dict[str, tuple[str, ...]]
 
     @classmethod
     def of(cls, catalog: Catalog, request: SearchRequest) -> Filters:
         """Turn a request's date range and facet selections into filters."""
-        selected = {name: catalog.mask(name, values) for name, values in _selections(request).items()
-                    if values}
+        selected = {name: values for name, values in _selections(request).items() if values}
         return cls(catalog, None if request.low is None else request.low.toordinal(),
                    None if request.high is None else request.high.toordinal(), selected)
 
@@ -275,9 +277,9 @@ class Filters:
         """Tell, for some articles (aids), whether each passes every filter (``dates=False``: but the
         dates; ``but``: but that facet's selection)."""
         keep = self.dates(articles) if dates else np.ones(len(articles), dtype=bool)
-        for name, m in self.selected.items():
+        for name, values in self.selected.items():
             if name != but:
-                keep &= m[articles]
+                keep[keep] = self.catalog.having(name, values, articles[keep])
         return keep
 
 
