@@ -172,19 +172,24 @@ class Catalog:
         self.days[aids[known]] = dates[known].astype(np.int64) + _EPOCH_ORDINAL
         added = np.array([a or "NaT" for _, _, _, a in articles], dtype="datetime64[D]")
         self.listed[aids] = np.where(known, dates.astype(np.int64), added.astype(np.int64)) + _EPOCH_ORDINAL
-        pairs["year"] = [(int(a), str(y)) for a, y in zip(aids[known], dates[known].astype("datetime64[Y]"))]
+        # Years as arrays: one string per year, not per article (a large archive opens sooner).
+        years, of_year = np.unique(dates[known].astype("datetime64[Y]"), return_inverse=True)
         for name in FACETS:
             old_aids, old_codes, values = self.facets[name]
             if changed is not None and len(changed):
                 keep = ~np.isin(old_aids, changed)
                 old_aids, old_codes = old_aids[keep], old_codes[keep]
             table = self.codes[name]
-            new_codes = [table.setdefault(v, len(table)) for _, v in pairs[name]]
+            if name == "year":
+                new_aids = aids[known]
+                new_codes = np.array([table.setdefault(str(y), len(table)) for y in years],
+                                     dtype=np.int64)[of_year.reshape(-1)]
+            else:
+                new_aids = np.array([a for a, _ in pairs[name]], dtype=np.int64)
+                new_codes = np.array([table.setdefault(v, len(table)) for _, v in pairs[name]], dtype=np.int64)
             values = values + list(table)[len(values):]
-            self.facets[name] = (
-                np.concatenate([old_aids, np.array([a for a, _ in pairs[name]], dtype=np.int64)]),
-                np.concatenate([old_codes, np.array(new_codes, dtype=np.int64)]),
-                values)
+            self.facets[name] = (np.concatenate([old_aids, new_aids]), np.concatenate([old_codes, new_codes]),
+                                 values)
 
     def _group_all(self) -> None:
         """Group every facet's spellings (and list the articles) now, before the catalog is published."""
