@@ -6,10 +6,11 @@ the stages in order:
 1. **Refresh** (:mod:`.live`): reopen the :class:`Snapshot` if the index
    changed, catch the :class:`Catalog` up with the store; no lock spans a
    search, so searches in several threads run at once.
-2. **Match** (:mod:`.matching`): the request's parsed tree over every block,
-   then blocks grouped into article scores.
+2. **Match** (:mod:`.matching`): the request's parsed tree over the blocks
+   its words' postings hold (sparse: a rare word costs the same in any
+   archive), then those blocks grouped into article scores.
 3. **Filter and count** (:mod:`.facets`): the request's dates and facet
-   selections as article masks, facet counts and the histogram.
+   selections over the matching articles only, facet counts and the histogram.
 4. **Rank, collapse and page**: by score (ties: newest first), or by date;
    then each wire-copy cluster keeps its best-ranked member, the others listed
    under it as ``copies`` (unless ``show_copies``).

@@ -1,13 +1,15 @@
-"""Matching: a query tree evaluated over every block at once, and scored with BM25.
+"""Matching: a query tree evaluated over the blocks its words occur in, and scored with BM25.
 
 For ``investir (Chine OR Xiaomi) -Apple``, :class:`Evaluator` walks the tree
 of :mod:`archive.query`. A word reads its posting lists in the ``text`` and
-``title`` fields (one list per search term: ``invest``) and yields a
-:class:`Match`, three dense arrays over the snapshot's blocks: does the block
-match, its BM25 score, does its own text match (not only its article's title).
-``AND`` intersects the masks and adds the scores, ``OR`` unites them, ``-`` /
-``NOT`` removes whole articles. A title, indexed on block 0 only, is *lifted*
-to every block of its article through the ``aid`` column. A quoted phrase
+``title`` fields (one list per search term: ``invest``) and yields a sparse
+:class:`Match`: the sorted docnums of the blocks it matches, each with its BM25
+score and whether its own text matches (not only its article's title), so that
+a query costs what its postings hold, not the size of the archive.
+``AND`` keeps the blocks of the articles every part matches and adds the
+scores, ``OR`` unites them (scores summed), ``-`` / ``NOT`` removes whole
+articles. A title, indexed on block 0 only, is *lifted* to every block of its
+article through the snapshot's blocks-by-article order. A quoted phrase
 intersects the packed positions of its exact terms, shifted by their place in
 the phrase.
 
