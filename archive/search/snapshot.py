@@ -7,7 +7,8 @@ numpy arrays read once per segment: the block's article (``aid``, 32 bits), its
 number in the article (``n``, 32 bits), whether it is alive (not deleted), and
 its length in each scored field (29 bytes a block in all, with the blocks'
 order by article). A search reads them only at the blocks it matches. A
-posting list (``invest``: the blocks containing a form of *investir*) then becomes two arrays, global docnums and term frequencies
+posting list (``invest``: the blocks containing a form of *investir*) then
+becomes two arrays, global docnums and term frequencies
 (:meth:`Snapshot.postings`), which the matching stage scores in numpy.
 
 A refresh after a small ``archive add`` keeps the arrays of unchanged segments;
