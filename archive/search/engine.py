@@ -52,7 +52,7 @@ from .occurrences import count_marks
 from .ranking import article_scores, collapse, copies_of
 from .request import SearchRequest
 from .results import Copy, Health, Hit, Paragraph, ParagraphText, SearchResults, Selection
-from .scoring import contains
+from .scoring import contains, grouped
 from .snapshot import Snapshot
 from .suggest import suggest
 from .vocabulary import Vocabulary
@@ -375,7 +375,7 @@ def _articles(snap: Snapshot, catalog: Catalog, found: Match | None) -> np.ndarr
     """Return the articles a match touches, as sorted aids (every live article for a query without words)."""
     if found is None:
         return catalog.valid_aids
-    aids = np.unique(snap.aid[found.ids])
+    aids = grouped(snap.aid[found.ids])[0]
     aids = aids[aids < catalog.size]
     return aids[catalog.valid[aids]]
 

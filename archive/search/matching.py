@@ -31,7 +31,7 @@ import numpy as np
 from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS
 from .positions import near_match, positional, proximity
-from .scoring import B_TEXT, B_TITLE, K1, MAX_ACCENT_FORMS, Match, Scorer, contains, max_by_group, summed
+from .scoring import B_TEXT, B_TITLE, K1, MAX_ACCENT_FORMS, Match, Scorer, contains, grouped, max_by_group, summed
 from .snapshot import Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
@@ -69,7 +69,7 @@ class Evaluator(Scorer):
         m = self._run(node)
         self.touched += len(m)
         if not self._negated and isinstance(node, (Word, Phrase, Near, Prefix, Fuzzy)) and len(m):
-            aids, inverse = np.unique(self.snap.aid[m.ids], return_inverse=True)
+            aids, inverse = grouped(self.snap.aid[m.ids])
             best = np.zeros(len(aids), dtype=np.float32)
             max_by_group(best, inverse, m.score)
             self.covered.append((aids, best))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .matching import Match, max_by_group
+from .scoring import grouped
 from .snapshot import Snapshot
 
 __all__ = ["article_scores", "collapse", "copies_of", "COVERAGE_WEIGHT", "OTHER_PARAGRAPHS_WEIGHT"]
@@ -33,7 +34,7 @@ def article_scores(snap: Snapshot, match: Match, size: int,
     aids = snap.aid[match.ids]
     inside = aids < size
     idx, aids, scores = match.ids[inside], aids[inside], match.score[inside]
-    found, group = np.unique(aids, return_inverse=True)
+    found, group = grouped(aids)
     best = np.full(len(found), -np.inf, dtype=np.float32)
     max_by_group(best, group, scores)
     # The article's other paragraphs count mainly through its coverage of the query,

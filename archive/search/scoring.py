@@ -26,7 +26,7 @@ from . import bm25
 from .bm25 import B_TEXT, B_TITLE, K1
 from .snapshot import Positions, Snapshot
 
-__all__ = ["Match", "Scorer", "union", "sorted_unique", "contains", "summed", "max_by_group", "K1", "B_TEXT",
+__all__ = ["Match", "Scorer", "union", "sorted_unique", "contains", "grouped", "summed", "max_by_group", "K1", "B_TEXT",
            "B_TITLE", "MAX_POSTINGS", "MAX_ACCENT_FORMS"]
 
 #: Postings one query may read (each term once): about 40 of the most frequent words.
@@ -64,10 +64,15 @@ class Match:
 
     def locate(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return, for some docnums, their index in this match and whether they are in it."""
-        pos = np.searchsorted(self.ids, ids)
         if not len(self.ids):
-            return pos, np.zeros(len(ids), bool)
-        pos = np.minimum(pos, len(self.ids) - 1)
+            return np.zeros(len(ids), np.int64), np.zeros(len(ids), bool)
+        top = int(self.ids[-1]) + 1
+        if _dense_enough(len(self.ids), top):
+            where = np.full(top, -1, dtype=np.int64)
+            where[self.ids] = np.arange(len(self.ids))
+            pos = np.where(ids < top, where[np.minimum(ids, top - 1)], -1)
+            return np.maximum(pos, 0), pos >= 0
+        pos = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
         return pos, self.ids[pos] == ids
 
     def add(self, ids: np.ndarray, scores: np.ndarray) -> None:
@@ -92,6 +97,15 @@ class Match:
         return hit & self.para[pos] if len(self.ids) else hit
 
 
+#: A set of ids this dense within its range (one in DENSITY or more) is looked up through a bitmap
+#: of the range, not by bisection: the bitmap costs at most DENSITY times the ids themselves.
+DENSITY = 8
+
+
+def _dense_enough(count: int, top: int) -> bool:
+    return count * DENSITY >= top
+
+
 def union(parts: Sequence[np.ndarray]) -> np.ndarray:
     """Return the sorted unique union of some docnum arrays."""
     parts = [p for p in parts if len(p)]
@@ -99,20 +113,47 @@ def union(parts: Sequence[np.ndarray]) -> np.ndarray:
         return EMPTY_IDS
     if len(parts) == 1:
         return sorted_unique(parts[0])
-    return np.unique(np.concatenate(parts))
+    return sorted_unique(np.concatenate(parts))
 
 
 def sorted_unique(ids: np.ndarray) -> np.ndarray:
     """Return ``ids`` sorted and unique (as is when they already are: posting lists are)."""
     if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
         return ids.astype(np.int64, copy=False)
-    return np.unique(ids).astype(np.int64, copy=False)
+    top = int(ids.max()) + 1
+    if _dense_enough(len(ids), top):
+        present = np.zeros(top, dtype=bool)
+        present[ids] = True
+        return np.flatnonzero(present)
+    # A merge sort, not np.unique's hashing: the ids come as a few sorted runs (posting lists).
+    ids = np.sort(ids.astype(np.int64), kind="stable")
+    return ids[np.r_[True, ids[1:] != ids[:-1]]]
+
+
+def grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``np.unique(values, return_inverse=True)``, without a sort when the values are already in
+    order (the aids of sorted blocks mostly are: an article's blocks lie side by side)."""
+    if len(values) < 2 or bool((values[1:] >= values[:-1]).all()):
+        starts = np.r_[True, values[1:] != values[:-1]] if len(values) else np.zeros(0, bool)
+        return values[starts], np.cumsum(starts) - 1
+    top = int(values.max()) + 1
+    if _dense_enough(len(values), top):
+        present = np.zeros(top, dtype=bool)
+        present[values] = True
+        return np.flatnonzero(present).astype(values.dtype), (np.cumsum(present) - 1)[values]
+    found, inverse = np.unique(values, return_inverse=True)
+    return found, inverse.reshape(-1)
 
 
 def contains(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Tell, for each of ``ids``, whether the sorted unique array ``sorted_ids`` holds it."""
     if not len(sorted_ids):
         return np.zeros(len(ids), bool)
+    top = int(sorted_ids[-1]) + 1
+    if _dense_enough(len(sorted_ids), top):
+        present = np.zeros(top, dtype=bool)
+        present[sorted_ids] = True
+        return (ids < top) & present[np.minimum(ids, top - 1)]
     pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
     return np.asarray(sorted_ids[pos] == ids)
 
@@ -205,7 +246,7 @@ class Scorer:
 
     def articles(self, ids: np.ndarray) -> np.ndarray:
         """Return the sorted aids of the articles some blocks belong to."""
-        return np.unique(self.snap.aid[ids])
+        return grouped(self.snap.aid[ids])[0]
 
     def without_articles(self, found: Match, aids: np.ndarray) -> Match:
         """Return a match less every block of some articles (sorted aids: exclusion is per article)."""
