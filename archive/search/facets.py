@@ -40,6 +40,7 @@ from ..analysis import fold
 from ..home import Archive
 from .request import SearchRequest
 from .results import FacetValue
+from .scoring import DENSITY
 
 __all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "facet_key", "facet_values",
            "selected_years", "MAX_FACET_VALUES"]
@@ -238,14 +239,21 @@ class Catalog:
         """
         aids, _, _ = self.facets[name]
         groups = self.groups(name)
-        entries, _ = groups.entries(articles)
+        if len(articles) * DENSITY >= self.size:  # many articles: a mask over all is cheaper than bisection
+            chosen = np.zeros(self.size, dtype=bool)
+            chosen[articles] = True
+            entries = np.flatnonzero(chosen[aids])
+        else:
+            entries, _ = groups.entries(articles)
         of_group = groups.of_entry[entries]
         if groups.repeats:
             # An article tagged both "Économie" and "économie" counts once.
             ngroups = len(groups.keys)
             pairs = np.unique(aids[entries] * ngroups + of_group)
             of_group = pairs % ngroups
-        found, counts = np.unique(of_group, return_counts=True)
+        counts = np.bincount(of_group, minlength=len(groups.keys))
+        found = np.flatnonzero(counts)
+        counts = counts[found]
         return [(groups.keys[g], groups.spellings[g][0], c, tuple(groups.spellings[g][1:]))
                 for g, c in zip(found.tolist(), counts.tolist())]
 
