@@ -225,6 +225,11 @@ class Catalog:
         groups = self.groups(name)
         chosen = {facet_key(v) for v in selected}
         wanted = [g for g, key in enumerate(groups.keys) if key in chosen]
+        if len(articles) * DENSITY >= self.size:  # many articles: a mask over all is cheaper than bisection
+            aids, _, _ = self.facets[name]
+            having = np.zeros(self.size, dtype=bool)
+            having[aids[np.isin(groups.of_entry, wanted)]] = True
+            return np.asarray(having[articles])
         entries, counts = groups.entries(articles)
         hit = np.isin(groups.of_entry[entries], wanted)
         out = np.zeros(len(articles), dtype=bool)
