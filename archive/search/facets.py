@@ -195,6 +195,7 @@ class Catalog:
     def _group_all(self) -> None:
         """Group every facet's spellings (and list the articles) now, before the catalog is published."""
         self._groups = {name: self._group(name) for name in FACETS}
+        self._masks: dict[str, tuple[tuple[str, tuple[str, ...]], np.ndarray]] = {}
         #: Every stored article's aid, sorted (a query without words lists them).
         self.valid_aids = np.flatnonzero(self.valid)
 
@@ -219,6 +220,22 @@ class Catalog:
         return _Groups(len(values), self.generation, of_code, list(table), spellings, of_entry, repeats,
                        by_aid, aids[by_aid])
 
+    def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
+        """Return, per aid, whether the article has any of ``selected`` (in any spelling) for facet
+        ``name``, kept for the last selection of each facet (a mask over every article)."""
+        key = (name, tuple(sorted({facet_key(v) for v in selected})))
+        kept = self._masks.get(name)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        aids, _, _ = self.facets[name]
+        groups = self.groups(name)
+        wanted = [g for g, k in enumerate(groups.keys) if k in key[1]]
+        out = np.zeros(self.size, dtype=bool)
+        out[aids[np.isin(groups.of_entry, wanted)]] = True
+        out.flags.writeable = False
+        self._masks[name] = (key, out)
+        return out
+
     def having(self, name: str, selected: Sequence[str], articles: np.ndarray) -> np.ndarray:
         """Tell, for some articles (aids), whether each has any of ``selected`` (in any spelling) for
         facet ``name`` (only their entries are read)."""
@@ -226,10 +243,7 @@ class Catalog:
         chosen = {facet_key(v) for v in selected}
         wanted = [g for g, key in enumerate(groups.keys) if key in chosen]
         if len(articles) * DENSITY >= self.size:  # many articles: a mask over all is cheaper than bisection
-            aids, _, _ = self.facets[name]
-            having = np.zeros(self.size, dtype=bool)
-            having[aids[np.isin(groups.of_entry, wanted)]] = True
-            return np.asarray(having[articles])
+            return np.asarray(self.mask(name, selected)[articles])
         entries, counts = groups.entries(articles)
         hit = np.isin(groups.of_entry[entries], wanted)
         out = np.zeros(len(articles), dtype=bool)
