@@ -6,10 +6,11 @@ the stages in order:
 1. **Refresh** (:mod:`.live`): reopen the :class:`Snapshot` if the index
    changed, catch the :class:`Catalog` up with the store; no lock spans a
    search, so searches in several threads run at once.
-2. **Match** (:mod:`.matching`): the request's parsed tree over every block,
-   then blocks grouped into article scores.
+2. **Match** (:mod:`.matching`): the request's parsed tree over the blocks
+   its words' postings hold (sparse: a rare word costs the same in any
+   archive), then those blocks grouped into article scores.
 3. **Filter and count** (:mod:`.facets`): the request's dates and facet
-   selections as article masks, facet counts and the histogram.
+   selections over the matching articles only, facet counts and the histogram.
 4. **Rank, collapse and page**: by score (ties: newest first), or by date;
    then each wire-copy cluster keeps its best-ranked member, the others listed
    under it as ``copies`` (unless ``show_copies``).
@@ -51,6 +52,7 @@ from .occurrences import count_marks
 from .ranking import article_scores, collapse, copies_of
 from .request import SearchRequest
 from .results import Copy, Health, Hit, Paragraph, ParagraphText, SearchResults, Selection
+from .scoring import contains, grouped
 from .snapshot import Snapshot
 from .suggest import suggest
 from .vocabulary import Vocabulary
@@ -129,19 +131,18 @@ class Engine:
             parsed = _parsed(request, snap)
             evaluator = self._evaluator(snap)
             found = match(evaluator, parsed.root)
-            final = Filters.of(catalog, request).apply(_articles(snap, catalog, found))
-            cand = np.nonzero(final)[0]
+            matching = _articles(snap, catalog, found)
+            cand = matching[Filters.of(catalog, request).keep(matching)]
             days = catalog.days[cand]
             order = np.lexsort((cand, np.where(days < 0, np.iinfo(np.int64).max, days)))
             cand, days = cand[order], days[order]
             block_article = block_n = docs = EMPTY_IDS
             if blocks and found is not None and len(cand):
-                rank = np.full(catalog.size, -1, dtype=np.int64)
-                rank[cand] = np.arange(len(cand))
-                docs = np.nonzero(found.para & found.mask)[0]
-                docs = docs[snap.aid[docs] < catalog.size]
-                docs = docs[rank[snap.aid[docs]] >= 0]
-                block_article, block_n = rank[snap.aid[docs]], snap.n[docs].astype(np.int64)
+                by_aid = np.argsort(cand)  # each article's rank, found by its aid
+                docs = found.ids[found.para]
+                docs = docs[contains(cand[by_aid], snap.aid[docs])]
+                block_article = by_aid[np.searchsorted(cand[by_aid], snap.aid[docs])]
+                block_n = snap.n[docs].astype(np.int64)
                 order = np.lexsort((block_n, block_article))
                 block_article, block_n, docs = block_article[order], block_n[order], docs[order]
             marks = MarkPlan.of(parsed.root, snap.chain, evaluator.expanded)
@@ -203,7 +204,7 @@ class Engine:
             aid = catalog.aid_of(article_id)
             if found is not None and aid is not None and aid < len(snap.aid_count):
                 docs, _ = snap.blocks_of(np.array([aid]))
-                docs = docs[found.mask[docs] & found.para[docs]]
+                docs = docs[found.own_text(docs)]
                 matching = tuple(np.unique(snap.n[docs]).tolist())
         start = at if at is not None else (matching[0] if matching else 0)
         article, total, first = load_window(self.archive.store, article_id, window_start(start))
@@ -236,20 +237,21 @@ class Engine:
         evaluator = self._evaluator(snap)
         failpoint("matching")
         found = match(evaluator, parsed.root)
+        # Matching articles as sorted aids: only they are filtered, counted and ranked.
         if found is None:
-            matching = _articles(snap, catalog, found)
-            best = np.zeros(size, dtype=np.float32)
-            idx = EMPTY_IDS
+            matching = catalog.valid_aids
+            best = np.zeros(len(matching), dtype=np.float32)
         else:
-            best, idx, _ = article_scores(snap, found, size, evaluator.coverage)
-            matching = catalog.valid & np.isfinite(best)  # an article matches when it has a score
+            matching, best, _, _ = article_scores(snap, found, size, evaluator.coverage)
+            valid = catalog.valid[matching]
+            matching, best = matching[valid], best[valid]
         filters = Filters.of(catalog, request)
-        final = filters.apply(matching)
+        passed = filters.keep(matching)
         facets, histogram = count_facets(catalog, matching, filters, request)
 
-        cand = np.nonzero(final)[0]
+        cand, cand_best = matching[passed], best[passed]
         if request.sort == "relevance" and found is not None:
-            order = np.lexsort((cand, -catalog.days[cand], -best[cand]))
+            order = np.lexsort((cand, -catalog.days[cand], -cand_best))
         elif request.sort != "date":  # newest first; also relevance without words to rank by
             order = np.lexsort((cand, -catalog.listed[cand]))  # (undated: by the day added)
         else:
@@ -266,14 +268,14 @@ class Engine:
         total_paragraphs = 0
         per_article: dict[int, list[tuple[float, int]]] = {int(a): [] for a in page_aids}
         if found is not None:
-            para = found.para & found.mask
-            para_idx = idx[para[idx]]
+            para_idx, para_scores = found.ids[found.para], found.score[found.para]
             para_aids = snap.aid[para_idx]
-            total_paragraphs = int(final[para_aids].sum())
-            on_page = np.zeros(size, dtype=bool)
-            on_page[page_aids] = True
-            shown = para_idx[on_page[para_aids]]
-            for a, score, n in zip(snap.aid[shown].tolist(), found.score[shown].tolist(), snap.n[shown].tolist()):
+            inside = para_aids < size
+            para_idx, para_scores, para_aids = para_idx[inside], para_scores[inside], para_aids[inside]
+            total_paragraphs = int(contains(cand, para_aids).sum())
+            on_page = np.isin(para_aids, page_aids)
+            for a, score, n in zip(para_aids[on_page].tolist(), para_scores[on_page].tolist(),
+                                   snap.n[para_idx[on_page]].tolist()):
                 per_article[a].append((score, n))
         # Only the words that may be marked are analysed (see .locate): a paragraph costs its few marks.
         marks = MarkPlan.of(parsed.root, snap.chain, evaluator.expanded)
@@ -293,7 +295,7 @@ class Engine:
             if excerpt is None:
                 continue
             article = excerpt.article
-            score = float(best[a]) if found is not None else 0.0
+            score = float(best[np.searchsorted(matching, a)]) if found is not None else 0.0
             if every:
                 numbers = tuple(Paragraph(n, "") for n in sorted(n for _, n in blocks))
                 hits.append(_hit(article, score, numbers, 0, ()))
@@ -306,7 +308,8 @@ class Engine:
                              marks.title_spans(article.title), copies))
         explain = [Interpretation(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
                    for r in parsed.interpretations]
-        days = catalog.days[filters.apply(matching, dates=False) & (catalog.days >= 0)]
+        days = catalog.days[matching[filters.keep(matching, dates=False)]]
+        days = days[days >= 0]
         return SearchResults(request, len(ranked), total_paragraphs, hits, facets, histogram,
                              explain=explain, truncated=evaluator.truncated, days=days, total_publications=len(cand))
 
@@ -346,7 +349,8 @@ class Engine:
             return None
         # Only whether the suggestion finds anything counts: no ranking, facets or marks.
         again = match(self._evaluator(snap), parse_query(text).root)
-        return text if Filters.of(catalog, request).apply(_articles(snap, catalog, again)).any() else None
+        matching = _articles(snap, catalog, again)
+        return text if Filters.of(catalog, request).keep(matching).any() else None
 
     def _printed_form(self, snap: Snapshot, catalog: Catalog, term: str) -> str:
         """Return ``term`` as the archive prints it (with its accents), from one block that has it."""
@@ -368,14 +372,12 @@ class Engine:
 
 
 def _articles(snap: Snapshot, catalog: Catalog, found: Match | None) -> np.ndarray:
-    """Return which articles a match touches (every live article for a query without words)."""
-    matching = catalog.valid.copy()
-    if found is not None:
-        hit = np.zeros(catalog.size, dtype=bool)
-        aids = snap.aid[found.mask]
-        hit[aids[aids < catalog.size]] = True
-        matching &= hit
-    return matching
+    """Return the articles a match touches, as sorted aids (every live article for a query without words)."""
+    if found is None:
+        return catalog.valid_aids
+    aids = grouped(snap.aid[found.ids])[0]
+    aids = aids[aids < catalog.size]
+    return aids[catalog.valid[aids]]
 
 
 def _union(first: list[str], then: list[str]) -> list[str]:

@@ -7,11 +7,12 @@ The index matches paragraphs; a reader filters and counts articles. The
 kept per store generation (a new article only re-reads what it changed).
 
 For ``investir`` with ``tag=économie&tag=chine``: the matching articles are a
-boolean mask over aids; :meth:`Catalog.mask` turns the selected tags into
-another (values of one facet are ORed); masks of different facets are ANDed.
+sorted array of aids; :meth:`Catalog.having` tells which of them have a
+selected tag (values of one facet are ORed; different facets are ANDed),
+reading only their entries.
 :func:`count_facets` counts each facet *without its own selection*, so that
-``chine`` still shows how many articles the other tags would add, with
-``numpy.bincount`` over the value codes.
+``chine`` still shows how many articles the other tags would add, from the
+value codes of the matching articles' entries only (found by bisection).
 
 Values that differ only by case or accents (``6Medias``, ``6Médias``,
 ``6medias``) are one value to the reader: they are counted together (each
@@ -39,6 +40,7 @@ from ..analysis import fold
 from ..home import Archive
 from .request import SearchRequest
 from .results import FacetValue
+from .scoring import DENSITY
 
 __all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "facet_key", "facet_values",
            "selected_years", "MAX_FACET_VALUES"]
@@ -66,6 +68,19 @@ class _Groups:
     #: Each (article, value) entry's group, and whether an article has two spellings of one group.
     of_entry: np.ndarray
     repeats: bool
+    #: The entries in order of their aid, and those aids: an article's entries found by bisection.
+    by_aid: np.ndarray
+    sorted_aids: np.ndarray
+
+    def entries(self, aids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the entries of some articles (aids), touching only theirs, and how many each has."""
+        low = np.searchsorted(self.sorted_aids, aids, "left")
+        counts = np.searchsorted(self.sorted_aids, aids, "right") - low
+        total = int(counts.sum())
+        if not total:
+            return _EMPTY, counts
+        starts = np.repeat(low - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        return np.asarray(self.by_aid[starts + np.arange(total)]), counts
 
 
 class Catalog:
@@ -158,23 +173,31 @@ class Catalog:
         self.days[aids[known]] = dates[known].astype(np.int64) + _EPOCH_ORDINAL
         added = np.array([a or "NaT" for _, _, _, a in articles], dtype="datetime64[D]")
         self.listed[aids] = np.where(known, dates.astype(np.int64), added.astype(np.int64)) + _EPOCH_ORDINAL
-        pairs["year"] = [(int(a), str(y)) for a, y in zip(aids[known], dates[known].astype("datetime64[Y]"))]
+        # Years as arrays: one string per year, not per article (a large archive opens sooner).
+        years, of_year = np.unique(dates[known].astype("datetime64[Y]"), return_inverse=True)
         for name in FACETS:
             old_aids, old_codes, values = self.facets[name]
             if changed is not None and len(changed):
                 keep = ~np.isin(old_aids, changed)
                 old_aids, old_codes = old_aids[keep], old_codes[keep]
             table = self.codes[name]
-            new_codes = [table.setdefault(v, len(table)) for _, v in pairs[name]]
+            if name == "year":
+                new_aids = aids[known]
+                new_codes = np.array([table.setdefault(str(y), len(table)) for y in years],
+                                     dtype=np.int64)[of_year.reshape(-1)]
+            else:
+                new_aids = np.array([a for a, _ in pairs[name]], dtype=np.int64)
+                new_codes = np.array([table.setdefault(v, len(table)) for _, v in pairs[name]], dtype=np.int64)
             values = values + list(table)[len(values):]
-            self.facets[name] = (
-                np.concatenate([old_aids, np.array([a for a, _ in pairs[name]], dtype=np.int64)]),
-                np.concatenate([old_codes, np.array(new_codes, dtype=np.int64)]),
-                values)
+            self.facets[name] = (np.concatenate([old_aids, new_aids]), np.concatenate([old_codes, new_codes]),
+                                 values)
 
     def _group_all(self) -> None:
-        """Group every facet's spellings now, before the catalog is published, not during a search."""
+        """Group every facet's spellings (and list the articles) now, before the catalog is published."""
         self._groups = {name: self._group(name) for name in FACETS}
+        self._masks: dict[str, tuple[tuple[str, tuple[str, ...]], np.ndarray]] = {}
+        #: Every stored article's aid, sorted (a query without words lists them).
+        self.valid_aids = np.flatnonzero(self.valid)
 
     def groups(self, name: str) -> _Groups:
         """Return facet ``name``'s values grouped by spelling, named by the archive's most frequent."""
@@ -193,66 +216,103 @@ class Catalog:
         several = (np.bincount(of_code, minlength=len(table)) > 1)[of_entry]
         pairs = aids[several] * max(1, len(table)) + of_entry[several]
         repeats = len(np.unique(pairs)) < len(pairs)
-        return _Groups(len(values), self.generation, of_code, list(table), spellings, of_entry, repeats)
+        by_aid = np.argsort(aids, kind="stable")
+        return _Groups(len(values), self.generation, of_code, list(table), spellings, of_entry, repeats,
+                       by_aid, aids[by_aid])
 
     def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
-        """Return the articles having any of ``selected`` (in any spelling) for facet ``name``."""
-        aids, codes, _ = self.facets[name]
+        """Return, per aid, whether the article has any of ``selected`` (in any spelling) for facet
+        ``name``, kept for the last selection of each facet (a mask over every article)."""
+        key = (name, tuple(sorted({facet_key(v) for v in selected})))
+        kept = self._masks.get(name)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        aids, _, _ = self.facets[name]
+        groups = self.groups(name)
+        wanted = [g for g, k in enumerate(groups.keys) if k in key[1]]
+        out = np.zeros(self.size, dtype=bool)
+        out[aids[np.isin(groups.of_entry, wanted)]] = True
+        out.flags.writeable = False
+        self._masks[name] = (key, out)
+        return out
+
+    def having(self, name: str, selected: Sequence[str], articles: np.ndarray) -> np.ndarray:
+        """Tell, for some articles (aids), whether each has any of ``selected`` (in any spelling) for
+        facet ``name`` (only their entries are read)."""
         groups = self.groups(name)
         chosen = {facet_key(v) for v in selected}
         wanted = [g for g, key in enumerate(groups.keys) if key in chosen]
-        out = np.zeros(self.size, dtype=bool)
-        out[aids[np.isin(groups.of_code[codes], wanted)]] = True
+        if len(articles) * DENSITY >= self.size:  # many articles: a mask over all is cheaper than bisection
+            return np.asarray(self.mask(name, selected)[articles])
+        entries, counts = groups.entries(articles)
+        hit = np.isin(groups.of_entry[entries], wanted)
+        out = np.zeros(len(articles), dtype=bool)
+        out[np.repeat(np.arange(len(articles)), counts)[hit]] = True
         return out
 
     def counts(self, name: str, articles: np.ndarray) -> list[tuple[str, str, int, tuple[str, ...]]]:
-        """Count the articles of mask ``articles`` per value of facet ``name``, spellings grouped.
+        """Count the articles ``articles`` (sorted aids) per value of facet ``name``, spellings grouped.
 
         Return ``(key, spelling, count, other spellings)`` for each value with a count.
+        Only the entries of those articles are read.
         """
         aids, _, _ = self.facets[name]
         groups = self.groups(name)
-        inside = articles[aids]
-        of_group = groups.of_entry[inside]
-        ngroups = len(groups.keys)
+        if len(articles) * DENSITY >= self.size:  # many articles: a mask over all is cheaper than bisection
+            chosen = np.zeros(self.size, dtype=bool)
+            chosen[articles] = True
+            entries = np.flatnonzero(chosen[aids])
+        else:
+            entries, _ = groups.entries(articles)
+        of_group = groups.of_entry[entries]
         if groups.repeats:
             # An article tagged both "Économie" and "économie" counts once.
-            pairs = np.unique(aids[inside] * ngroups + of_group)
-            counts = np.bincount(pairs % ngroups, minlength=ngroups)
-        else:
-            counts = np.bincount(of_group, minlength=ngroups)
+            ngroups = len(groups.keys)
+            pairs = np.unique(aids[entries] * ngroups + of_group)
+            of_group = pairs % ngroups
+        counts = np.bincount(of_group, minlength=len(groups.keys))
         found = np.flatnonzero(counts)
+        counts = counts[found]
         return [(groups.keys[g], groups.spellings[g][0], c, tuple(groups.spellings[g][1:]))
-                for g, c in zip(found.tolist(), counts[found].tolist())]
+                for g, c in zip(found.tolist(), counts.tolist())]
 
 
 @dataclass
 class Filters:
-    """A request's filters as article masks: the date range, and each selected facet."""
+    """A request's filters: the date range (day numbers), and each facet's selected values."""
 
-    dates: np.ndarray
-    selected: dict[str, np.ndarray]
+    catalog: Catalog
+    low: int | None
+    high: int | None
+    selected: dict[str, tuple[str, ...]]
 
     @classmethod
     def of(cls, catalog: Catalog, request: SearchRequest) -> Filters:
-        """Turn a request's date range and facet selections into masks over articles."""
-        dates = np.ones(catalog.size, dtype=bool)
-        if request.low is not None:
-            dates &= catalog.days >= request.low.toordinal()
-        if request.high is not None:
-            dates &= catalog.days <= request.high.toordinal()
-        if request.low is not None or request.high is not None:
-            dates &= catalog.days >= 0
-        selected = {name: catalog.mask(name, values) for name, values in _selections(request).items()
-                    if values}
-        return cls(dates, selected)
+        """Turn a request's date range and facet selections into filters."""
+        selected = {name: values for name, values in _selections(request).items() if values}
+        return cls(catalog, None if request.low is None else request.low.toordinal(),
+                   None if request.high is None else request.high.toordinal(), selected)
 
-    def apply(self, articles: np.ndarray, *, dates: bool = True) -> np.ndarray:
-        """Return the articles of mask ``articles`` that pass every filter (``dates=False``: but the dates)."""
-        out = articles & self.dates if dates else articles.copy()
-        for m in self.selected.values():
-            out &= m
-        return out
+    def dates(self, articles: np.ndarray) -> np.ndarray:
+        """Tell, for some articles (aids), whether each passes the date range (an undated one never does)."""
+        keep = np.ones(len(articles), dtype=bool)
+        if self.low is None and self.high is None:
+            return keep
+        days = self.catalog.days[articles]
+        if self.low is not None:
+            keep &= days >= self.low
+        if self.high is not None:
+            keep &= days <= self.high
+        return keep & (days >= 0)
+
+    def keep(self, articles: np.ndarray, *, dates: bool = True, but: str | None = None) -> np.ndarray:
+        """Tell, for some articles (aids), whether each passes every filter (``dates=False``: but the
+        dates; ``but``: but that facet's selection)."""
+        keep = self.dates(articles) if dates else np.ones(len(articles), dtype=bool)
+        for name, values in self.selected.items():
+            if name != but:
+                keep[keep] = self.catalog.having(name, values, articles[keep])
+        return keep
 
 
 def _selections(request: SearchRequest) -> dict[str, tuple[str, ...]]:
@@ -261,16 +321,11 @@ def _selections(request: SearchRequest) -> dict[str, tuple[str, ...]]:
 
 def count_facets(catalog: Catalog, matching: np.ndarray, filters: Filters,
                  request: SearchRequest) -> tuple[dict[str, list[FacetValue]], list[tuple[int, int]]]:
-    """Count each facet over the matching articles, without its own selection; add the histogram."""
+    """Count each facet over the matching articles (sorted aids), without its own selection; add the histogram."""
     selections = _selections(request)
     facets: dict[str, list[FacetValue]] = {}
     for name in FACETS:
-        base = matching.copy()
-        if name != "year":
-            base &= filters.dates
-        for other, m in filters.selected.items():
-            if other != name:
-                base &= m
+        base = matching[filters.keep(matching, dates=name != "year", but=name)]
         counts = catalog.counts(name, base)
         if name == "year":
             facets[name] = facet_values(counts, selected_years(request.low, request.high),

@@ -1,13 +1,15 @@
-"""Matching: a query tree evaluated over every block at once, and scored with BM25.
+"""Matching: a query tree evaluated over the blocks its words occur in, and scored with BM25.
 
 For ``investir (Chine OR Xiaomi) -Apple``, :class:`Evaluator` walks the tree
 of :mod:`archive.query`. A word reads its posting lists in the ``text`` and
-``title`` fields (one list per search term: ``invest``) and yields a
-:class:`Match`, three dense arrays over the snapshot's blocks: does the block
-match, its BM25 score, does its own text match (not only its article's title).
-``AND`` intersects the masks and adds the scores, ``OR`` unites them, ``-`` /
-``NOT`` removes whole articles. A title, indexed on block 0 only, is *lifted*
-to every block of its article through the ``aid`` column. A quoted phrase
+``title`` fields (one list per search term: ``invest``) and yields a sparse
+:class:`Match`: the sorted docnums of the blocks it matches, each with its BM25
+score and whether its own text matches (not only its article's title), so that
+a query costs what its postings hold, not the size of the archive.
+``AND`` keeps the blocks of the articles every part matches and adds the
+scores, ``OR`` unites them (scores summed), ``-`` / ``NOT`` removes whole
+articles. A title, indexed on block 0 only, is *lifted* to every block of its
+article through the snapshot's blocks-by-article order. A quoted phrase
 intersects the packed positions of its exact terms, shifted by their place in
 the phrase.
 
@@ -29,7 +31,7 @@ import numpy as np
 from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS
 from .positions import near_match, positional, proximity
-from .scoring import B_TEXT, B_TITLE, K1, MAX_ACCENT_FORMS, Match, Scorer, max_by_group
+from .scoring import B_TEXT, B_TITLE, K1, MAX_ACCENT_FORMS, Match, Scorer, contains, grouped, max_by_group, summed
 from .snapshot import Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
@@ -44,7 +46,7 @@ MAX_PREFIX_TERMS = 64
 
 
 class Evaluator(Scorer):
-    """Evaluate a query tree over one snapshot as dense per-block arrays."""
+    """Evaluate a query tree over one snapshot, touching only the blocks its words' postings hold."""
 
     def __init__(self, snap: Snapshot, fuzzy: Callable[[str, int], list[str]] | None = None) -> None:
         super().__init__(snap)
@@ -52,8 +54,11 @@ class Evaluator(Scorer):
         #: Per word typed with accents (not in quotes), by its text and search terms: the blocks
         #: holding forms that keep the accents, and their count of such tokens (for the concordance).
         self.accent_tokens: dict[tuple[str, frozenset[str]], tuple[np.ndarray, np.ndarray]] = {}
-        #: Per article, the sum over required or optional query words of its best score for each.
-        self.coverage = np.zeros(len(snap.aid_count), dtype=np.float32)
+        #: Per required or optional query word, its articles (sorted aids) and its best score in each.
+        self.covered: list[tuple[np.ndarray, np.ndarray]] = []
+        #: Blocks held by the matches of the tree's nodes, summed: what evaluating the query touched
+        #: (a rare word's few blocks, whatever the size of the archive).
+        self.touched = 0
         self._negated = 0
         # Clauses repeated in one query (32 copies of "de la") are evaluated once.
         self._repeated: set[Node] = set()
@@ -62,12 +67,22 @@ class Evaluator(Scorer):
     def run(self, node: Node) -> Match:
         """Evaluate a query tree."""
         m = self._run(node)
-        if not self._negated and isinstance(node, (Word, Phrase, Near, Prefix, Fuzzy)):
-            ids = np.nonzero(m.mask)[0]
-            per_article = np.zeros(len(self.coverage), dtype=np.float32)
-            max_by_group(per_article, self.snap.aid[ids], m.score[ids])
-            self.coverage += per_article
+        self.touched += len(m)
+        if not self._negated and isinstance(node, (Word, Phrase, Near, Prefix, Fuzzy)) and len(m):
+            aids, inverse = grouped(self.snap.aid[m.ids])
+            best = np.zeros(len(aids), dtype=np.float32)
+            max_by_group(best, inverse, m.score)
+            self.covered.append((aids, best))
         return m
+
+    def coverage(self, aids: np.ndarray) -> np.ndarray:
+        """Return, for some articles (sorted aids), the sum over the query's words of each one's best score."""
+        out = np.zeros(len(aids), dtype=np.float32)
+        for covered, best in self.covered:
+            pos = np.searchsorted(aids, covered)
+            hit = contains(aids, covered)
+            out[pos[hit]] += best[hit]
+        return out
 
     def _run(self, node: Node) -> Match:
         if node in self._repeated:
@@ -80,20 +95,15 @@ class Evaluator(Scorer):
         if isinstance(node, And):
             return self.all_of(node)
         if isinstance(node, Or):
-            out = self.zeros()
-            for child in dict.fromkeys(node.children):  # a repeated clause adds nothing
-                m = self.run(child)
-                out.mask |= m.mask
-                out.score += m.score  # (a match scores 0 outside its mask)
-                out.para |= m.para
+            # A repeated clause adds nothing.
+            out = summed([self.run(child) for child in dict.fromkeys(node.children)])
             proximity(self, node.children, out, B_TEXT)
             return out
         if isinstance(node, Not):
             self._negated += 1
             m = self.run(node.child)
             self._negated -= 1
-            return Match(self.snap.alive & ~self.whole_articles(m.mask), np.zeros(self.size, np.float32),
-                         np.zeros(self.size, bool))
+            return self.without_articles(self.everything(), self.articles(m.ids))
         if isinstance(node, Word):
             return self.word(node)
         if isinstance(node, Phrase):
@@ -111,48 +121,52 @@ class Evaluator(Scorer):
             return self.exact_terms(terms)
         raise TypeError(node)
 
+    def everything(self) -> Match:
+        """Return every live block, scored 0 (a query of exclusions only starts from them)."""
+        ids = self.snap.alive_ids
+        return Match(ids, np.zeros(len(ids), np.float32), np.zeros(len(ids), bool))
+
     def all_of(self, node: And) -> Match:
         """Match articles holding every required part somewhere (title or any paragraph).
 
         A block scores the parts it holds itself, so an article whose words sit in one
         paragraph outranks one that scatters them.
         """
-        out = self.zeros()
         # A clause repeated in the same AND counts once (32 copies of "de la" are one).
         required = [c for c in dict.fromkeys(node.children) if not isinstance(c, Not)]
-        keep = self.snap.live_articles.copy()
-        for child in required:
-            m = self.run(child)
-            keep &= self.articles(m.mask)
-            out.mask |= m.mask
-            out.score += m.score  # (a match scores 0 outside its mask)
-            out.para |= m.para
-        if not required:
-            out.mask[:] = self.snap.alive
-        out.mask &= keep[self.snap.aid]
+        if required:
+            parts: list[Match] = []
+            keep: np.ndarray | None = None
+            for child in required:
+                m = self.run(child)
+                parts.append(m)
+                aids = self.articles(m.ids)
+                keep = aids if keep is None else np.intersect1d(keep, aids, assume_unique=True)
+            out = summed(parts)
+            out = out.where(contains(keep if keep is not None else EMPTY_IDS, self.snap.aid[out.ids]))
+        else:
+            out = self.everything()
         proximity(self, required, out, B_TEXT)
         for excluded in node.children:
             if isinstance(excluded, Not):
                 self._negated += 1
-                out.mask &= ~self.whole_articles(self.run(excluded.child).mask)
+                out = self.without_articles(out, self.articles(self.run(excluded.child).ids))
                 self._negated -= 1
-        out.score *= out.mask
-        out.para &= out.mask
         return out
 
     def word(self, node: Word) -> Match:
         """Match a word in the text and the title, or in a metadata field."""
-        out = self.zeros()
         if node.field in ("source", "author", "tag"):
+            found = []
             for term in node.terms:
                 ids, _ = self.postings(node.field, term)
-                docs, _ = self.lift(ids, np.ones(len(ids), np.float32))
-                out.mask[docs] = True
-            return out
+                found.append(self.lift(ids, np.ones(len(ids), np.float32))[0])
+            return Match.of(found)
         if node.field == "exact":
             out = self.exact_terms(list(node.terms))
         else:
             fields = [("title", TITLE_BOOST)] if node.field == "title" else [("text", 1.0), ("title", TITLE_BOOST)]
+            found, own, scored = [], [], []
             for fieldname, boost in fields:
                 # A word's spellings (stem variants) score as the best of them in each block (sparse).
                 best_ids, best = EMPTY_IDS, EMPTY_WEIGHTS
@@ -161,14 +175,17 @@ class Evaluator(Scorer):
                         ids, scores = self.titled("title", term)
                     else:
                         ids, scores = self.bm25(fieldname, term, B_TEXT, self.snap.n_docs)
-                        out.para[ids] = True
-                    out.mask[ids] = True
+                        own.append(ids)
+                    found.append(ids)
                     best_ids, best = _best_of(best_ids, best, ids, scores)
-                out.score[best_ids] += boost * best  # ids are unique within one term's list
+                scored.append((best_ids, boost * best))
+            out = Match.of(found, own)
+            for best_ids, weighted in scored:
+                out.add(best_ids, weighted)  # ids are unique within one term's list
             if EXACT_FORM_WEIGHT:
                 self.exact_form(node, out)
         if node.accent:
-            self.keep_accents(node, out)
+            out = self.keep_accents(node, out)
         return out
 
     def exact_form(self, node: Word, out: Match) -> None:
@@ -177,11 +194,11 @@ class Evaluator(Scorer):
         # Only where the word matched (a query cut short by its budget may have read the form alone).
         if node.field is None:
             ids, scores = self.bm25("exact", exact, B_TEXT, self.snap.n_docs)
-            out.score[ids] += EXACT_FORM_WEIGHT * scores * out.mask[ids]
+            out.add(ids, EXACT_FORM_WEIGHT * scores)
         docs, lifted = self.titled("title_exact", exact)
-        out.score[docs] += EXACT_FORM_WEIGHT * TITLE_BOOST * lifted * out.mask[docs]
+        out.add(docs, EXACT_FORM_WEIGHT * TITLE_BOOST * lifted)
 
-    def keep_accents(self, node: Word, out: Match) -> None:
+    def keep_accents(self, node: Word, out: Match) -> Match:
         """Keep the blocks whose printed forms carry the accents the reader typed.
 
         Forms are looked up under the word's stems in the ``accent`` field (see
@@ -194,32 +211,27 @@ class Evaluator(Scorer):
         self.expanded[node.text] = forms
         if exact is None:
             self.accent_tokens[(typed, frozenset(node.terms))] = (ids, tokens)
-        allowed = np.zeros(self.size, dtype=bool)
-        allowed[ids] = True
+        allowed = contains(ids, out.ids)
         # A title match lifts block 0's verdict to its whole article; a paragraph needs its own.
-        lifted = out.mask & ~out.para
-        allowed |= lifted & self.articles(allowed & self.snap.first_block)[self.snap.aid]
-        out.mask &= allowed
-        out.para &= allowed
-        out.score *= out.mask
+        agreeing = self.articles(ids[self.snap.n[ids] == 0])
+        allowed |= ~out.para & contains(agreeing, self.snap.aid[out.ids])
+        return out.where(allowed)
 
     def exact_terms(self, terms: list[str]) -> Match:
         """Match any of some exact terms in the text (per paragraph) or the title (per article)."""
-        out = self.zeros()
+        reads = []
         for term in terms:
             ids, scores = self.bm25("exact", term, B_TEXT, self.snap.n_docs)
-            out.mask[ids] = True
-            out.para[ids] = True
-            out.score[ids] = np.maximum(out.score[ids], scores)
             docs, lifted = self.titled("title_exact", term)
-            lifted = TITLE_BOOST * lifted
-            out.mask[docs] = True
-            out.score[docs] = np.maximum(out.score[docs], lifted)
+            reads.append((ids, scores, docs, TITLE_BOOST * lifted))
+        out = Match.of([r[0] for r in reads] + [r[2] for r in reads], [r[0] for r in reads])
+        for ids, scores, docs, lifted in reads:
+            out.maximum(ids, scores)
+            out.maximum(docs, lifted)
         return out
 
     def phrase(self, node: Phrase) -> Match:
         """Match words in order (or, with a slop, near each other) in a paragraph or the title."""
-        out = self.zeros()
         if node.field in ("source", "author", "tag"):
             # Metadata fields have no positions: all words present is close enough there.
             common: np.ndarray | None = None
@@ -227,20 +239,22 @@ class Evaluator(Scorer):
                 ids, _ = self.postings(node.field, term)
                 common = ids if common is None else np.intersect1d(common, ids, assume_unique=True)
             if common is None:
-                return out
+                return Match.empty()
             lifted, _ = self.lift(common, np.ones(len(common), np.float32))
-            out.mask[lifted] = True
-            return out
+            return Match.of([lifted])
+        ids, tf = EMPTY_IDS, EMPTY_WEIGHTS
         if node.field is None:
             ids, tf = positional(self, node, "exact")
-            out.mask[ids] = out.para[ids] = True
-            out.score[ids] = self.phrase_score(node, "exact", ids, tf, B_TEXT, self.snap.n_docs)
-        ids, tf = positional(self, node, "title_exact")
+        titled, title_tf = positional(self, node, "title_exact")
+        docs, lifted = EMPTY_IDS, EMPTY_WEIGHTS
+        if len(titled):
+            scores = TITLE_BOOST * self.phrase_score(node, "title_exact", titled, title_tf, B_TITLE,
+                                                     self.snap.n_titled)
+            docs, lifted = self.lift(titled, scores)
+        out = Match.of([ids, docs], [ids])
         if len(ids):
-            scores = TITLE_BOOST * self.phrase_score(node, "title_exact", ids, tf, B_TITLE, self.snap.n_titled)
-            docs, lifted = self.lift(ids, scores)
-            out.mask[docs] = True
-            out.score[docs] = np.maximum(out.score[docs], lifted)
+            out.assign(ids, self.phrase_score(node, "exact", ids, tf, B_TEXT, self.snap.n_docs))
+        out.maximum(docs, lifted)
         return out
 
     def near(self, node: Near) -> Match:
@@ -272,8 +286,7 @@ def match(evaluator: Evaluator, root: Node | None) -> Match | None:
     """Evaluate a query tree over a snapshot's live blocks (None for a query without words)."""
     if root is None:
         return None
-    # Only repeated clauses are kept: each kept match is three arrays over every block.
+    # Only repeated clauses are kept.
     evaluator._repeated = repeated_clauses(root)
     m = evaluator.run(root)
-    m.mask &= evaluator.snap.alive
-    return m
+    return m.where(evaluator.snap.alive[m.ids])

@@ -28,8 +28,8 @@ import numpy as np
 
 from ..analysis import accents_agree
 from ..query import Near, Node, Phrase, Word
-from ..whoosh_internals import EMPTY_IDS
-from .scoring import Match, Scorer
+from ..whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS
+from .scoring import Match, Scorer, contains
 from .snapshot import Positions
 
 __all__ = ["positional", "near_match", "near_forms", "near_positional", "proximity", "near", "MAX_NEAR_FORMS",
@@ -69,7 +69,6 @@ def positional(ev: Scorer, node: Phrase, fieldname: str) -> tuple[np.ndarray, np
 def near_match(ev: Scorer, node: Near, b: tuple[float, float], title_boost: float) -> Match:
     """Match words within ``slop`` positions of each other, each in any of its forms, in a paragraph
     or the title (``b``: BM25's b there); a word typed with accents keeps them (they choose its forms)."""
-    out = ev.zeros()
     groups = [near_forms(ev, word) for word in node.words]
     ev.expanded[node.text] = sorted({term for group in groups for term in group})
     # A form's positions are its exact term's, which other spellings share (pêche for
@@ -79,6 +78,8 @@ def near_match(ev: Scorer, node: Near, b: tuple[float, float], title_boost: floa
         if word.accent:
             _, kept, _ = ev.accent_kept(word.accent, None)
             allowed = kept if allowed is None else np.intersect1d(allowed, kept, assume_unique=True)
+    text: tuple[np.ndarray, np.ndarray] = (EMPTY_IDS, EMPTY_WEIGHTS)
+    title: tuple[np.ndarray, np.ndarray] = (EMPTY_IDS, EMPTY_WEIGHTS)
     for fieldname, b_field, n_docs in (("exact", b[0], ev.snap.n_docs), ("title_exact", b[1], ev.snap.n_titled)):
         ids, tf = near_positional(ev, groups, node.slop, fieldname)
         if allowed is not None:
@@ -92,12 +93,12 @@ def near_match(ev: Scorer, node: Near, b: tuple[float, float], title_boost: floa
             df = max([1] + [ev.snap.doc_frequency(fieldname, term) for term in group])
             score += ev.weigh(fieldname, ids, tf, df, b_field, n_docs)
         if fieldname == "exact":
-            out.mask[ids] = out.para[ids] = True
-            out.score[ids] = score
+            text = (ids, score)
         else:
-            docs, lifted = ev.lift(ids, title_boost * score)
-            out.mask[docs] = True
-            out.score[docs] = np.maximum(out.score[docs], lifted)
+            title = ev.lift(ids, title_boost * score)
+    out = Match.of([text[0], title[0]], [text[0]])
+    out.assign(*text)
+    out.maximum(*title)
     return out
 
 
@@ -153,7 +154,7 @@ def proximity(ev: Scorer, children: Sequence[Node], out: Match, b: float) -> Non
         ids_a, values_a = ev.occurrences("exact", first)
         ids_b, values_b = ev.occurrences("exact", second)
         docs = np.intersect1d(ids_a, ids_b, assume_unique=True)
-        docs = docs[out.mask[docs]]
+        docs = docs[contains(out.ids, docs)]
         if not len(docs):
             continue
         at = ev.snap.positions(ids_a, values_a, docs)
@@ -162,8 +163,8 @@ def proximity(ev: Scorer, children: Sequence[Node], out: Match, b: float) -> Non
             continue
         blocks, counts = np.unique(close >> 32, return_counts=True)
         df = max(1, min(len(ids_a), len(ids_b)))
-        out.score[blocks] += PROXIMITY_WEIGHT * ev.weigh(
-            "exact", blocks, counts.astype(np.float32), df, b, ev.snap.n_docs)
+        out.add(blocks, PROXIMITY_WEIGHT * ev.weigh(
+            "exact", blocks, counts.astype(np.float32), df, b, ev.snap.n_docs))
 
 
 def near(at: np.ndarray, others: np.ndarray, slop: int) -> np.ndarray:

@@ -1,9 +1,9 @@
 """Scoring: a query's postings read once against its budget, weighed with BM25, lifted to articles.
 
 What every part of a query's evaluation needs, below the tree walk of
-:mod:`.matching` and the positions of :mod:`.positions`: a :class:`Match` (three
-dense arrays over the snapshot's blocks: does the block match, its BM25 score,
-does its own text match), and a :class:`Scorer` that reads a term's postings or
+:mod:`.matching` and the positions of :mod:`.positions`: a :class:`Match` (the
+matching blocks only, sorted, each with its BM25 score and whether its own text
+matches: a query costs its postings, not the archive's size), and a :class:`Scorer` that reads a term's postings or
 positions once per query and counts them against :data:`MAX_POSTINGS`, weighs
 them with BM25 (:meth:`Scorer.weigh`, parameters in :mod:`.bm25`; once per snapshot: :meth:`Scorer.bm25`),
 lifts a title's match on block 0 to every block of its article
@@ -14,6 +14,7 @@ accents (:meth:`Scorer.accent_kept`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,8 @@ from . import bm25
 from .bm25 import B_TEXT, B_TITLE, K1
 from .snapshot import Positions, Snapshot
 
-__all__ = ["Match", "Scorer", "max_by_group", "K1", "B_TEXT", "B_TITLE", "MAX_POSTINGS", "MAX_ACCENT_FORMS"]
+__all__ = ["Match", "Scorer", "union", "sorted_unique", "contains", "grouped", "summed", "max_by_group", "K1", "B_TEXT",
+           "B_TITLE", "MAX_POSTINGS", "MAX_ACCENT_FORMS"]
 
 #: Postings one query may read (each term once): about 40 of the most frequent words.
 MAX_POSTINGS = 4_000_000
@@ -34,11 +36,137 @@ MAX_ACCENT_FORMS = 256
 
 @dataclass
 class Match:
-    """Per-block arrays of a (sub)query's match."""
+    """A (sub)query's matching blocks, sparse: sorted unique docnums, each with its BM25 score and
+    whether its own text matched (not only its article's title)."""
 
-    mask: np.ndarray          # blocks that match
-    score: np.ndarray         # their BM25 score
-    para: np.ndarray          # blocks whose own text matched (not only the title)
+    ids: np.ndarray           # int64, sorted, unique
+    score: np.ndarray         # float32, per id
+    para: np.ndarray          # bool, per id
+
+    @classmethod
+    def empty(cls) -> Match:
+        """Return a match of no block."""
+        return cls(EMPTY_IDS, np.zeros(0, np.float32), np.zeros(0, bool))
+
+    @classmethod
+    def of(cls, ids: Sequence[np.ndarray], para: Sequence[np.ndarray] = ()) -> Match:
+        """Return the union of some block lists, scored 0, ``para`` those of the lists in ``para``."""
+        found = union(ids)
+        own = union(para) if len(para) else EMPTY_IDS
+        return cls(found, np.zeros(len(found), np.float32), contains(own, found))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def where(self, keep: np.ndarray) -> Match:
+        """Return the blocks where ``keep`` (a bool per block of this match) is true."""
+        return Match(self.ids[keep], self.score[keep], self.para[keep])
+
+    def locate(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return, for some docnums, their index in this match and whether they are in it."""
+        if not len(self.ids):
+            return np.zeros(len(ids), np.int64), np.zeros(len(ids), bool)
+        top = int(self.ids[-1]) + 1
+        if _dense_enough(len(self.ids), top):
+            where = np.full(top, -1, dtype=np.int64)
+            where[self.ids] = np.arange(len(self.ids))
+            pos = np.where(ids < top, where[np.minimum(ids, top - 1)], -1)
+            return np.maximum(pos, 0), pos >= 0
+        pos = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
+        return pos, self.ids[pos] == ids
+
+    def add(self, ids: np.ndarray, scores: np.ndarray) -> None:
+        """Add scores to the blocks ``ids`` that this match holds (unique ids; others ignored)."""
+        pos, hit = self.locate(ids)
+        self.score[pos[hit]] += scores[hit]
+
+    def maximum(self, ids: np.ndarray, scores: np.ndarray) -> None:
+        """Raise the blocks ``ids`` that this match holds to at least ``scores`` (unique ids)."""
+        pos, hit = self.locate(ids)
+        pos = pos[hit]
+        self.score[pos] = np.maximum(self.score[pos], scores[hit])
+
+    def assign(self, ids: np.ndarray, scores: np.ndarray) -> None:
+        """Set the scores of the blocks ``ids`` that this match holds (unique ids)."""
+        pos, hit = self.locate(ids)
+        self.score[pos[hit]] = scores[hit]
+
+    def own_text(self, ids: np.ndarray) -> np.ndarray:
+        """Tell, for some docnums, whether each matches through its own text."""
+        pos, hit = self.locate(ids)
+        return hit & self.para[pos] if len(self.ids) else hit
+
+
+#: A set of ids this dense within its range (one in DENSITY or more) is looked up through a bitmap
+#: of the range, not by bisection: the bitmap costs at most DENSITY times the ids themselves.
+DENSITY = 8
+
+
+def _dense_enough(count: int, top: int) -> bool:
+    return count * DENSITY >= top
+
+
+def union(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """Return the sorted unique union of some docnum arrays."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return EMPTY_IDS
+    if len(parts) == 1:
+        return sorted_unique(parts[0])
+    return sorted_unique(np.concatenate(parts))
+
+
+def sorted_unique(ids: np.ndarray) -> np.ndarray:
+    """Return ``ids`` sorted and unique (as is when they already are: posting lists are)."""
+    if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
+        return ids.astype(np.int64, copy=False)
+    top = int(ids.max()) + 1
+    if _dense_enough(len(ids), top):
+        present = np.zeros(top, dtype=bool)
+        present[ids] = True
+        return np.flatnonzero(present)
+    # A merge sort, not np.unique's hashing: the ids come as a few sorted runs (posting lists).
+    ids = np.sort(ids.astype(np.int64), kind="stable")
+    return ids[np.r_[True, ids[1:] != ids[:-1]]]
+
+
+def grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``np.unique(values, return_inverse=True)``, without a sort when the values are already in
+    order (the aids of sorted blocks mostly are: an article's blocks lie side by side)."""
+    if len(values) < 2 or bool((values[1:] >= values[:-1]).all()):
+        starts = np.r_[True, values[1:] != values[:-1]] if len(values) else np.zeros(0, bool)
+        return values[starts], np.cumsum(starts) - 1
+    top = int(values.max()) + 1
+    if _dense_enough(len(values), top):
+        present = np.zeros(top, dtype=bool)
+        present[values] = True
+        return np.flatnonzero(present).astype(values.dtype), (np.cumsum(present) - 1)[values]
+    found, inverse = np.unique(values, return_inverse=True)
+    return found, inverse.reshape(-1)
+
+
+def contains(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Tell, for each of ``ids``, whether the sorted unique array ``sorted_ids`` holds it."""
+    if not len(sorted_ids):
+        return np.zeros(len(ids), bool)
+    top = int(sorted_ids[-1]) + 1
+    if _dense_enough(len(sorted_ids), top):
+        present = np.zeros(top, dtype=bool)
+        present[sorted_ids] = True
+        return (ids < top) & present[np.minimum(ids, top - 1)]
+    pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    return np.asarray(sorted_ids[pos] == ids)
+
+
+def summed(matches: Sequence[Match]) -> Match:
+    """Return the union of some matches, each block's scores summed in order, its own text if any has it."""
+    out = Match.of([m.ids for m in matches])
+    out.para = out.para.copy()
+    for m in matches:
+        pos = np.searchsorted(out.ids, m.ids)
+        out.score[pos] += m.score  # (ids unique within a match)
+        out.para[pos] |= m.para
+    return out
 
 
 class Scorer:
@@ -79,11 +207,6 @@ class Scorer:
         self.spent += len(read[0])
         return read
 
-    def zeros(self) -> Match:
-        """Return an empty match."""
-        return Match(np.zeros(self.size, bool), np.zeros(self.size, np.float32),
-                     np.zeros(self.size, bool))
-
     def bm25(self, fieldname: str, text: str, b: float, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
         """Return the blocks holding a term and their BM25 weights (weighed once per snapshot)."""
         ids, tf = self.postings(fieldname, text)
@@ -121,15 +244,13 @@ class Scorer:
         keep = self.snap.alive[docs]
         return docs[keep], np.repeat(scores, counts)[keep]
 
-    def articles(self, mask: np.ndarray) -> np.ndarray:
-        """Return, per aid, whether any block of the mask belongs to the article."""
-        has = np.zeros(len(self.snap.aid_count), dtype=bool)
-        has[self.snap.aid[mask]] = True
-        return has
+    def articles(self, ids: np.ndarray) -> np.ndarray:
+        """Return the sorted aids of the articles some blocks belong to."""
+        return grouped(self.snap.aid[ids])[0]
 
-    def whole_articles(self, mask: np.ndarray) -> np.ndarray:
-        """Extend a block mask to every block of the articles it touches (exclusion is per article)."""
-        return self.articles(mask)[self.snap.aid]
+    def without_articles(self, found: Match, aids: np.ndarray) -> Match:
+        """Return a match less every block of some articles (sorted aids: exclusion is per article)."""
+        return found.where(~contains(aids, self.snap.aid[found.ids]))
 
     def accent_kept(self, typed: str, exact: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Return :meth:`accent_blocks`, computed once per snapshot."""

@@ -1,12 +1,14 @@
-"""Snapshot: one opened index generation, as dense per-block arrays.
+"""Snapshot: one opened index generation, and a few small arrays per block.
 
 The index holds one Whoosh document per block (paragraph or heading). A
 :class:`Snapshot` opens the live generation and lays its blocks end to end,
 segment after segment, giving each a *global docnum*; beside them it keeps
-numpy arrays read once per segment: the block's article (``aid``), its number
-in the article (``n``), whether it is alive (not deleted), and its length in
-each scored field. A posting list (``invest``: the blocks containing a form of
-*investir*) then becomes two arrays, global docnums and term frequencies
+numpy arrays read once per segment: the block's article (``aid``, 32 bits), its
+number in the article (``n``, 32 bits), whether it is alive (not deleted), and
+its length in each scored field (29 bytes a block in all, with the blocks'
+order by article). A search reads them only at the blocks it matches. A
+posting list (``invest``: the blocks containing a form of *investir*) then
+becomes two arrays, global docnums and term frequencies
 (:meth:`Snapshot.postings`), which the matching stage scores in numpy.
 
 A refresh after a small ``archive add`` keeps the arrays of unchanged segments;
@@ -114,11 +116,12 @@ class Snapshot:
         for seg in self.segments:
             arrays = cache.get(seg.id)
             if arrays is None:
-                arrays = {"aid": wf.column(seg.reader, "aid", seg.count),
-                          "n": wf.column(seg.reader, "n", seg.count)}
+                aid, n = wf.column(seg.reader, "aid", seg.count), wf.column(seg.reader, "n", seg.count)
+                _check_columns(aid, n, self.size)
+                # 32 bits hold any sound aid or block number (see _check_columns): half the memory.
+                arrays = {"aid": aid.astype(np.int32), "n": n.astype(np.int32)}
                 for f in FIELDS:
                     arrays[f] = wf.lengths(seg.reader, f, seg.count)
-            self.cache[seg.id] = arrays
             alive = np.ones(seg.count, dtype=bool)
             alive[wf.deleted(seg.reader, seg.count)] = False
             parts.append((arrays, alive))
@@ -128,17 +131,19 @@ class Snapshot:
             self.alive = np.concatenate([a for _, a in parts])
             self.length = {f: np.concatenate([p[f] for p, _ in parts]) for f in FIELDS}
         else:
-            self.aid = self.n = np.zeros(0, dtype=np.int64)
+            self.aid = self.n = np.zeros(0, dtype=np.int32)
             self.alive = np.zeros(0, dtype=bool)
             self.length = {f: np.zeros(0, dtype=np.float32) for f in FIELDS}
-        _check_columns(self.aid, self.n, self.size)
+        # Each segment's arrays are kept (for the next refresh) as views of the whole ones,
+        # not as copies: the arrays of a block are held once.
+        for seg in self.segments:
+            view = slice(seg.offset, seg.offset + seg.count)
+            self.cache[seg.id] = {"aid": self.aid[view], "n": self.n[view],
+                                  **{f: self.length[f][view] for f in FIELDS}}
         # Blocks grouped by article: the blocks of aid a are by_aid[start[a]:start[a] + count[a]].
-        self.by_aid = np.argsort(self.aid, kind="stable")
+        self.by_aid = np.argsort(self.aid, kind="stable").astype(np.int32 if self.size < 1 << 31 else np.int64)
         self.aid_count = np.bincount(self.aid, minlength=1)
         self.aid_start = np.concatenate(([0], np.cumsum(self.aid_count)[:-1]))
-        #: Per aid, whether the article has a live block (an AND starts from these).
-        self.live_articles = np.bincount(self.aid[self.alive], minlength=len(self.aid_count)) > 0
-        self.first_block = self.n == 0  # (block 0 carries its article's title)
         total_docs = max(1, int(self.alive.sum()))
         self.n_docs = total_docs
         self.avg = {f: max(1.0, float(reader.field_length(f)) / total_docs) for f in self.length}
@@ -147,6 +152,12 @@ class Snapshot:
         for f in ("title", "title_exact"):
             self.avg[f] = max(1.0, float(reader.field_length(f)) / titled)
         self.n_titled = titled
+
+    @property
+    def alive_ids(self) -> np.ndarray:
+        """Return every live block's docnum (sorted; a query of exclusions only starts from them)."""
+        found: np.ndarray = self.memo("alive_ids", lambda: np.flatnonzero(self.alive))
+        return found
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """Return a value computed once per snapshot (the forms a typed accent allows…), LRU-bounded."""
