@@ -292,10 +292,20 @@ def forget(db: sqlite3.Connection, article_id: str) -> None:
 
 def signed(db: sqlite3.Connection, report: Callable[[str, int], None] | None = None
            ) -> list[tuple[str, np.ndarray | None, list[int]]]:
-    """Return each stored article's id, signature and band keys, in storing order (only reads)."""
-    out = []
-    for article_id, record in db.execute("SELECT id, record FROM articles ORDER BY aid"):
-        out.append((article_id, *prepare(Article.from_stored(json.loads(record)))))
+    """Return each stored article's id, signature and band keys, in storing order (only reads).
+
+    A signature the store holds is read, not computed again from the text (it was computed
+    from the same text when the article was written); an article without one is read whole.
+    """
+    out: list[tuple[str, np.ndarray | None, list[int]]] = []
+    for article_id, sig, record in db.execute(
+            "SELECT a.id, s.sig, CASE WHEN s.sig IS NULL THEN a.record END FROM articles a"
+            " LEFT JOIN signatures s ON s.id = a.id ORDER BY a.aid"):
+        if sig is not None:
+            stored = np.frombuffer(sig, dtype=np.uint32)
+            out.append((article_id, stored, _band_keys(stored)))
+        else:
+            out.append((article_id, *prepare(Article.from_stored(json.loads(record)))))
         if report:
             report("copies", 1)
     if report:
