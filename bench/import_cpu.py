@@ -50,7 +50,8 @@ def main() -> None:
     done.set()
     sampler.join()
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    print(json.dumps({"label": label, "op": command[3], "status": status, "wall_s": round(time.perf_counter() - start, 1),
+    print(json.dumps({"label": label, "op": command[3], "status": status,
+                      "wall_s": round(time.perf_counter() - start, 1),
                       "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "user_s": round(usage.ru_utime, 1),
                       "peak_tree_mb": round(peak[0]), "segments": len(list((home / "index").rglob("*.trm"))),
                       "err": err.strip()[-200:]}), flush=True)
