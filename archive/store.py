@@ -155,7 +155,7 @@ class Store:
                         "INSERT INTO articles (id, title, date, source, authors, tags, nblocks, hash,"
                         " record, added, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                         (article.id, *values, now, now),
-                    ).lastrowid
+                    ).lastrowid or 0  # the new row's aid (an INSERT always sets it)
                     outcomes[article.id] = "updated" if article.id in outcomes else "added"
                 else:
                     aid = row[0]
@@ -169,7 +169,7 @@ class Store:
                                        number=1 if fresh else None)
                 if self.detect_copies:
                     placer.place(article, item.signed)
-                written.add(article.id, int(aid))
+                written.add(article.id, aid)
             written.flush()
             placer.flush()
         return list(outcomes.items())
