@@ -26,6 +26,7 @@ from . import copies
 from .errors import IngestError
 from .identity import Incoming
 from .ingest import Item, LinesReader, jsonl_articles, read_lines
+from .tables import record_json
 from .workers import die_with_parent
 
 __all__ = ["BULK_BYTES", "lines_reader"]
@@ -96,5 +97,6 @@ def _read_chunk(chunk: list[tuple[int, bytes]], name: str, overrides: Mapping[st
         for item in items:
             if isinstance(item, Incoming):
                 item.article.content_hash()  # kept in the article, which travels back with it
+                record_json(item.article)  # likewise: the store's record column
                 out.append(replace(item, signed=copies.prepare(item.article)))
     return out

@@ -193,6 +193,7 @@ class Placer:
         self.db, self.threshold = db, threshold
         self.held: dict[int, list[str]] = {}  # band key → ids placed since the last flush
         self.keys: dict[str, list[int]] = {}  # id → its held band keys
+        self.sigs: dict[str, bytes] = {}  # id → its held signature row
 
     def place(self, article: Article, signed: Signed | None = None) -> list[str]:
         """Index an article's signature and join it to the cluster of its copies; return the copies found.
@@ -212,15 +213,18 @@ class Placer:
             found.update(self.held.get(key, ()))
             self.held.setdefault(key, []).append(article_id)
         self.keys[article_id] = keys
+        found.discard(article_id)
+        held = self.sigs
+        held[article_id] = sig.tobytes()
+        rows = [(i, held[i]) for i in found if i in held]
+        candidates = sorted(i for i in found if i not in held)
+        if candidates:
+            rows += db.execute(f"SELECT id, sig FROM signatures WHERE id IN ({','.join('?' * len(candidates))})",
+                               candidates).fetchall()
         if len(self.keys) >= HELD:
             self.flush()  # a large transaction must not hold every article's rows
-        found.discard(article_id)
-        db.execute("INSERT OR REPLACE INTO signatures VALUES (?, ?)", (article_id, sig.tobytes()))
-        if not found:
+        if not rows:
             return []
-        candidates = sorted(found)
-        rows = db.execute(f"SELECT id, sig FROM signatures WHERE id IN ({','.join('?' * len(candidates))})",
-                          candidates).fetchall()
         other = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint32).reshape(len(rows), NUM_PERM)
         scores = (other == sig).mean(axis=1)
         matches = {rows[i][0]: float(scores[i]) for i in np.flatnonzero(scores >= self.threshold)}
@@ -230,16 +234,18 @@ class Placer:
 
     def forget(self, article_id: str) -> None:
         """Take an article out of the copy index and its cluster, held band rows included."""
-        for key in self.keys.pop(article_id, ()):
-            self.held[key].remove(article_id)
+        if article_id in self.sigs:
+            self.flush()  # its signature row must be there for forget() to read
         forget(self.db, article_id)
 
     def flush(self) -> None:
-        """Insert the held band rows, sorted by key."""
+        """Insert the held signature and band rows, sorted by key."""
+        self.db.executemany("INSERT OR REPLACE INTO signatures VALUES (?, ?)", sorted(self.sigs.items()))
         rows = sorted((key, i) for key, ids in self.held.items() for i in ids)
         self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", rows)
         self.held.clear()
         self.keys.clear()
+        self.sigs.clear()
 
 
 def _link(db: sqlite3.Connection, article_id: str, matches: dict[str, float]) -> None:
@@ -288,10 +294,20 @@ def forget(db: sqlite3.Connection, article_id: str) -> None:
 
 def signed(db: sqlite3.Connection, report: Callable[[str, int], None] | None = None
            ) -> list[tuple[str, np.ndarray | None, list[int]]]:
-    """Return each stored article's id, signature and band keys, in storing order (only reads)."""
-    out = []
-    for article_id, record in db.execute("SELECT id, record FROM articles ORDER BY aid"):
-        out.append((article_id, *prepare(Article.from_stored(json.loads(record)))))
+    """Return each stored article's id, signature and band keys, in storing order (only reads).
+
+    A signature the store holds is read, not computed again from the text (it was computed
+    from the same text when the article was written); an article without one is read whole.
+    """
+    out: list[tuple[str, np.ndarray | None, list[int]]] = []
+    for article_id, sig, record in db.execute(
+            "SELECT a.id, s.sig, CASE WHEN s.sig IS NULL THEN a.record END FROM articles a"
+            " LEFT JOIN signatures s ON s.id = a.id ORDER BY a.aid"):
+        if sig is not None:
+            stored = np.frombuffer(sig, dtype=np.uint32)
+            out.append((article_id, stored, _band_keys(stored)))
+        else:
+            out.append((article_id, *prepare(Article.from_stored(json.loads(record)))))
         if report:
             report("copies", 1)
     if report:

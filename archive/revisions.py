@@ -76,9 +76,9 @@ def retire_live(db: sqlite3.Connection, article_id: str) -> None:
 
 
 def add_revision(db: sqlite3.Connection, article: Article, digest: str, origin: str | None,
-                 stored_at: str) -> int:
-    """Record the version just written to the articles row as the next revision; return its number."""
-    number = _last(db, article.id) + 1
+                 stored_at: str, number: int | None = None) -> int:
+    """Record the version just written to the articles row as the next revision (or ``number``); return it."""
+    number = number or _last(db, article.id) + 1
     db.execute("INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?, NULL)",
                (article.id, number, stored_at, origin, article.title, digest))
     return number

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .model import Article
 
-__all__ = ["SCHEMA", "ArticleRow", "row_columns"]
+__all__ = ["SCHEMA", "ArticleRow", "row_columns", "record_json"]
 
 #: The store's tables (created when missing, so an older store gains new ones).
 SCHEMA = """
@@ -64,9 +64,20 @@ class ArticleRow:
     hash: str
 
 
+def record_json(article: Article) -> str:
+    """Return the ``record`` column of an article: its record as JSON (computed once per article and id).
+
+    A bulk reading process computes it ahead (the article travels with it), so that the
+    process writing the store does not; an article stored under another id gets it anew.
+    """
+    cached: tuple[str, str] | None = article.__dict__.get("_record_json")
+    if cached is None or cached[0] != article.id:
+        cached = article.__dict__["_record_json"] = (article.id, json.dumps(article.to_record(), ensure_ascii=False))
+    return cached[1]
+
+
 def row_columns(article: Article, digest: str) -> tuple[object, ...]:
     """Return an article's columns from ``title`` to ``record``, in the order of :data:`SCHEMA`."""
-    record = article.to_record()
     return (
         article.title,
         article.date.isoformat() if article.date else None,
@@ -75,5 +86,5 @@ def row_columns(article: Article, digest: str) -> tuple[object, ...]:
         json.dumps(list(article.tags), ensure_ascii=False),
         len(article.blocks),
         digest,
-        json.dumps(record, ensure_ascii=False),
+        record_json(article),
     )

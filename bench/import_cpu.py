@@ -1,6 +1,9 @@
 """Import the corpus into a fresh home with one `archive` executable; print its CPU seconds and peak memory.
 
     python bench/import_cpu.py LABEL PATH/TO/.venv/bin/archive HOME [archive add options...]
+    python bench/import_cpu.py LABEL PATH/TO/.venv/bin/archive HOME --rebuild [archive rebuild options...]
+
+With ``--rebuild`` the home is kept (an earlier run's import) and ``archive rebuild`` is timed.
 
 CPU is user + sys of all its processes (``os.wait4``, workers included); the peak is
 the summed RSS of its process tree, sampled every 0.25 s. Comparing two checkouts
@@ -26,9 +29,13 @@ CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "
 def main() -> None:
     """Run one import and print one JSON line."""
     label, exe, home, extra = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4:]
-    shutil.rmtree(home, ignore_errors=True)
+    if extra[:1] == ["--rebuild"]:
+        command = [exe, "--home", str(home), "rebuild", *extra[1:]]
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+        command = [exe, "--home", str(home), "add", str(CORPUS), *extra]
     start = time.perf_counter()
-    proc = subprocess.Popen([exe, "--home", str(home), "add", str(CORPUS), *extra],
+    proc = subprocess.Popen(command,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0.0]
     done = threading.Event()
@@ -43,7 +50,8 @@ def main() -> None:
     done.set()
     sampler.join()
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    print(json.dumps({"label": label, "status": status, "wall_s": round(time.perf_counter() - start, 1),
+    print(json.dumps({"label": label, "op": command[3], "status": status,
+                      "wall_s": round(time.perf_counter() - start, 1),
                       "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "user_s": round(usage.ru_utime, 1),
                       "peak_tree_mb": round(peak[0]), "segments": len(list((home / "index").rglob("*.trm"))),
                       "err": err.strip()[-200:]}), flush=True)

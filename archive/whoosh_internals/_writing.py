@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import pickle
 import shutil
@@ -16,6 +17,7 @@ import deflate
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
+from whoosh.filedb.filetables import md5_hash
 from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import _length_byte_cache
 from whoosh.writing import SegmentWriter
@@ -221,6 +223,8 @@ def _index_terms(tindex: Any, prefix: bytes, terms: list[bytes], rows: bytes, si
     if prefix + terms[0] <= tindex.lastkey:
         raise ValueError("terms must be added in ascending order")
     dbfile, buckets, hashfn, head = tindex.dbfile, tindex.buckets, tindex.hashfn, _RECORD_HEAD.pack
+    if hashfn is md5_hash:
+        hashfn = _md5_low32
     position, parts, positions = dbfile.tell(), list[bytes](), list[int]()
     for k, term in enumerate(terms):
         key = prefix + term
@@ -232,6 +236,11 @@ def _index_terms(tindex: Any, prefix: bytes, terms: list[bytes], rows: bytes, si
     dbfile.write(b"".join(parts))
     tindex.index.extend(positions)
     tindex.lastkey = prefix + terms[-1]
+
+
+def _md5_low32(key: bytes) -> int:
+    """Return Whoosh's ``md5_hash`` of a key (the digest's low 32 bits) without its hex round trip."""
+    return int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[12:], "big")
 
 
 def _close_terms_index(tindex: Any) -> None:
