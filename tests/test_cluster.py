@@ -145,13 +145,16 @@ def test_a_web_server_without_the_store_shows_versions_from_the_cluster(cluster_
     assert engine.history("nothing") == []
     from webui import create_app
 
-    client = create_app({"ARCHIVE_HOME": str(web), "TESTING": True, "ARCHIVE_ADMIN_TOKEN": None}).test_client()
+    client = create_app({"ARCHIVE_HOME": str(web), "TESTING": True, "ARCHIVE_ADMIN_TOKEN": "s3cret"}).test_client()
     current = client.get("/article/v1").get_data(as_text=True)
     assert "(2 versions)" in current and "La grève est levée à Lille." in current
     earlier = client.get("/article/v1?revision=1").get_data(as_text=True)
     assert "Version antérieure 1 sur 2." in earlier and "La grève continue à Lille." in earlier
     assert client.get("/article/v1?revision=3").status_code == 404
     assert client.get("/").status_code == 200 and client.get("/?q=grève").status_code == 200
+    added = client.post("/api/articles", json={"id": "w1", "title": "T", "paragraphs": ["Metz."]},
+                        headers={"Authorization": "Bearer s3cret"})
+    assert (added.status_code, added.get_json()["code"]) == (403, "no_store")
     assert not (web / "archive.sqlite3").exists()
     engine.close()
 
