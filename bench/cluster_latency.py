@@ -20,7 +20,8 @@ index folder, the cluster index's primaries and total (``_cat/indices``); the no
 
 Three JVMs and the importer on a 2-core machine shared with other work: the figures are
 this machine's, not a production cluster's; their ratios and growth with N mean most.
-The homes are deleted after each size unless ``--keep``.
+The homes are deleted after each size unless ``--keep``; ``--search-only`` times the queries
+again on the homes a ``--keep`` run left.
 """
 
 from __future__ import annotations
@@ -140,9 +141,15 @@ def measure(times: int, work: Path, info: dict[str, Any], args: argparse.Namespa
 
     from archive.engines.config import EngineConfig, load_config, save_config
 
+    embedded, clustered = work / f"embedded-x{times}", work / f"cluster-x{times}"
+    if args.search_only:
+        row = {"times": times, "load_before": round(os.getloadavg()[0], 1),
+               "search": latencies({"embedded": embedded, "cluster": clustered}, args.reps),
+               "node_rss_mib": rss_mib(info["pids"]), "load_after": round(os.getloadavg()[0], 1)}
+        print(json.dumps(row), file=sys.stderr, flush=True)
+        return row
     jsonl = args.corpus if times == 1 else work / f"corpus-x{times}.jsonl"
     articles = write_synthetic(args.corpus, times, jsonl) if times > 1 else sum(1 for _ in jsonl.open())
-    embedded, clustered = work / f"embedded-x{times}", work / f"cluster-x{times}"
     for home in (embedded, clustered):
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
@@ -185,6 +192,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5, help="timed passes over the 48 queries")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--keep", action="store_true", help="keep the homes and the cluster indexes")
+    parser.add_argument("--search-only", action="store_true", help="only the queries, on the homes of a --keep run")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     status = subprocess.run([sys.executable, str(ROOT / "tools" / "cluster"), "status", "--dir", str(args.cluster_dir)],
