@@ -27,6 +27,7 @@ import sys
 import tempfile
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,14 +91,18 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFC", text).lower())
 
 
-def evaluate(engine: SearchEngine, qrels: list[dict], k: int = 10) -> tuple[float, float]:
-    """Return recall@k and MRR@k of ORed queries."""
-    recall = mrr = 0.0
-    for q in qrels:
+def evaluate(engine: SearchEngine, qrels: list[dict], k: int = 10, threads: int = 1) -> tuple[float, float]:
+    """Return recall@k and MRR@k of ORed queries (``threads`` at once: a cluster answers several)."""
+    def ranked_ids(q: dict) -> list[str]:
         text = " OR ".join(words(q["query"]))
         # Qrels name one article: a relevant copy collapsed under its twin would count as missed.
         request = SearchRequest.build(text, per_page=k, show_copies=True)
-        ranked = [h.id for h in engine.search(request, suggestion=False).hits]
+        return [h.id for h in engine.search(request, suggestion=False).hits]
+
+    with ThreadPoolExecutor(threads) as pool:
+        rankings = list(pool.map(ranked_ids, qrels))
+    recall = mrr = 0.0
+    for q, ranked in zip(qrels, rankings):
         relevant = set(q["relevant"])
         hits = [i for i, d in enumerate(ranked) if d in relevant]
         recall += len(hits) / len(relevant)
@@ -106,7 +111,7 @@ def evaluate(engine: SearchEngine, qrels: list[dict], k: int = 10) -> tuple[floa
 
 
 def cluster_rows(archive: Archive, hosts: tuple[str, ...], set_name: str, qrel_files: list[str],
-                 qrels: dict[str, list[dict]], replicas: int = 1) -> list[dict]:
+                 qrels: dict[str, list[dict]], replicas: int = 1, threads: int = 1) -> list[dict]:
     """Index a set's store into the cluster (its own alias, dropped after) and evaluate the cluster engine."""
     from archive.engines.config import EngineConfig
     from archive.engines.opensearch.engine import OpenSearchEngine
@@ -119,7 +124,7 @@ def cluster_rows(archive: Archive, hosts: tuple[str, ...], set_name: str, qrel_f
     rows = []
     try:
         for twin, qfile in zip(("", "-noaccent"), qrel_files):
-            recall, mrr = evaluate(engine, qrels[qfile])
+            recall, mrr = evaluate(engine, qrels[qfile], threads=threads)
             rows.append({"set": set_name + twin, "engine": "opensearch", "recall@10": round(recall, 3),
                          "mrr@10": round(mrr, 3)})
     finally:
@@ -153,6 +158,7 @@ def main() -> None:
     ap.add_argument("--peers", type=Path, help="folder of the peer harness's peerset-<set>.json files")
     ap.add_argument("--hosts", help="an OpenSearch cluster's hosts (comma-separated): adds the row opensearch")
     ap.add_argument("--replicas", type=int, default=1, help="with --hosts: replicas (0 on a one-node cluster)")
+    ap.add_argument("--threads", type=int, default=1, help="with --hosts: queries sent to the cluster at once")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
     a = ap.parse_args()
     rows: list[dict] = []
@@ -190,7 +196,8 @@ def main() -> None:
                 if restore:
                     restore()
             if a.hosts:
-                for row in cluster_rows(archive, tuple(a.hosts.split(",")), set_name, qrel_files, qrels, a.replicas):
+                for row in cluster_rows(archive, tuple(a.hosts.split(",")), set_name, qrel_files, qrels, a.replicas,
+                                        a.threads):
                     emit(row)
         if a.peers:
             for row in peer_rows(a.peers, set_name):

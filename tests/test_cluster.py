@@ -15,12 +15,15 @@ import pytest
 
 from archive.analysis import FRENCH, WORD_RE
 from archive.cli import cli
+from archive.engines import open_engine
 from archive.engines.config import CONFIG_FILE, EngineConfig, load_config, save_config
 from archive.engines.opensearch.client import connect
 from archive.engines.opensearch.settings import index_body
 from archive.engines.opensearch.writing import ClusterWriter
+from archive.errors import ArticleNotFound
 from archive.failpoints import held
 from archive.home import AddReport, Archive
+from archive.model import Article
 from tests.support import SEEDS
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -120,6 +123,40 @@ def test_add_then_check_agrees_and_copies_follow(cluster_home: Path, wire_record
     assert (doc("afp-traore")["copies"], doc("afp-traore")["representative"]) == ([], True)
     assert archive.check().ok
     assert client.count(index=alias)["count"] == 3
+
+
+def test_a_web_server_without_the_store_shows_versions_from_the_cluster(cluster_home: Path, tmp_path: Path) -> None:
+    archive = Archive(cluster_home)
+    for text in ("La grève continue à Lille.", "La grève est levée à Lille."):
+        archive.add_articles([Article.from_record({"id": "v1", "title": "Grève à Lille", "date": "2021-03-01",
+                                                   "paragraphs": [text]})])
+    # A web server's home: only an archive.toml naming the same index, no store.
+    web = tmp_path / "web"
+    web.mkdir()
+    config = load_config(cluster_home)
+    save_config(EngineConfig(home=web.resolve(), engine="opensearch", hosts=config.hosts, index=config.alias))
+    engine = open_engine(web)
+    assert [(e.revision, e.title) for e in engine.history("v1")] == [(1, "Grève à Lille"), (2, "Grève à Lille")]
+    assert engine.history("v1") == archive.store.history("v1")
+    assert engine.revision("v1", 1).paragraphs == ["La grève continue à Lille."]
+    assert engine.revision("v1", 2).paragraphs == ["La grève est levée à Lille."]
+    with pytest.raises(ArticleNotFound):
+        engine.revision("v1", 3)
+    assert engine.history("nothing") == []
+    from webui import create_app
+
+    client = create_app({"ARCHIVE_HOME": str(web), "TESTING": True, "ARCHIVE_ADMIN_TOKEN": "s3cret"}).test_client()
+    current = client.get("/article/v1").get_data(as_text=True)
+    assert "(2 versions)" in current and "La grève est levée à Lille." in current
+    earlier = client.get("/article/v1?revision=1").get_data(as_text=True)
+    assert "Version antérieure 1 sur 2." in earlier and "La grève continue à Lille." in earlier
+    assert client.get("/article/v1?revision=3").status_code == 404
+    assert client.get("/").status_code == 200 and client.get("/?q=grève").status_code == 200
+    added = client.post("/api/articles", json={"id": "w1", "title": "T", "paragraphs": ["Metz."]},
+                        headers={"Authorization": "Bearer s3cret"})
+    assert (added.status_code, added.get_json()["code"]) == (403, "no_store")
+    assert not (web / "archive.sqlite3").exists()
+    engine.close()
 
 
 def test_rebuild_switches_the_alias_and_moves_between_engines(cluster, tmp_path: Path, runner) -> None:

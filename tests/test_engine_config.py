@@ -81,14 +81,20 @@ def test_article_document_carries_what_a_page_shows() -> None:
     article = Article(id="greve-1", title="Grève à la SNCF", date=dt.date(2024, 3, 5), source="Le Monde",
                       authors=("A. Martin", "B. Durand"), tags=("social",), url="https://example.org/1",
                       blocks=(Block("Les trains", heading=True), Block("La grève continue.")))
-    doc = article_document(article, ("afp-1", [{"id": "afp-1", "source": "AFP"}], False), revisions=2,
-                           indexed_at="2026-01-01T00:00:00+00:00")
+    versions = [{"revision": 1, "stored_at": "2024-03-05T10:00:00+00:00", "source": "greve.txt",
+                 "title": "Grève", "record": {"id": "greve-1", "title": "Grève", "paragraphs": ["Avant."]}},
+                {"revision": 2, "stored_at": "2024-03-06T10:00:00+00:00", "source": "greve.txt",
+                 "title": "Grève à la SNCF", "record": None}]
+    doc = article_document(article, ("afp-1", [{"id": "afp-1", "source": "AFP"}], False),
+                           indexed_at="2026-01-01T00:00:00+00:00", versions=versions)
     assert doc == {
         "id": "greve-1", "title": "Grève à la SNCF", "title_derived": False,
         "paragraphs": [{"n": 0, "text": "Les trains", "kind": "heading"}, {"n": 1, "text": "La grève continue."}],
         "date": "2024-03-05", "year": 2024, "source": "Le Monde", "author": ["A. Martin", "B. Durand"],
         "tags": ["social"], "url": "https://example.org/1", "lang": "fr", "copy_group": "afp-1",
         "copies": [{"id": "afp-1", "source": "AFP"}], "representative": False, "revisions": 2,
-        "content_hash": article.content_hash(), "paragraph_count": 2, "indexed_at": "2026-01-01T00:00:00+00:00"}
+        "versions": versions, "content_hash": article.content_hash(), "paragraph_count": 2,
+        "indexed_at": "2026-01-01T00:00:00+00:00"}
     alone = article_document(article)
     assert (alone["copy_group"], alone["copies"], alone["representative"]) == ("greve-1", [], True)
+    assert (alone["revisions"], alone["versions"]) == (1, [])

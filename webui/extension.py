@@ -21,13 +21,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import Flask, current_app
 
-from archive import Archive, Overloaded
-from archive.engines import SearchEngine, open_engine
+from archive import Archive, ArchiveError, Overloaded
+from archive.engines import SearchEngine, open_engine, reads_cluster_only
 
-__all__ = ["init_app", "engine", "archive", "warm", "close", "exporting", "slot", "Slot", "Held"]
+__all__ = ["init_app", "engine", "archive", "has_store", "NoStore", "warm", "close", "exporting", "slot", "Slot",
+           "Held"]
 
 _KEY = "archive"
 _HOME = "archive-home"
@@ -35,11 +37,23 @@ _EXPORTS = "archive-exports"
 
 
 def init_app(app: Flask) -> None:
-    """Open the home of the app's ``ARCHIVE_HOME`` (for writes) and the search engine it is configured for."""
-    home = Archive(app.config["ARCHIVE_HOME"])
+    """Open the home of the app's ``ARCHIVE_HOME`` (for writes) and the search engine it is configured for.
+
+    A home holding only a cluster's ``archive.toml`` is a web server next to the cluster:
+    it reads everything from the cluster and never makes a store of its own.
+    """
+    path = Path(app.config["ARCHIVE_HOME"])
+    home = None if reads_cluster_only(path) else Archive(path)
     app.extensions[_HOME] = home
-    app.extensions[_KEY] = open_engine(home)
+    app.extensions[_KEY] = open_engine(home if home is not None else path)
     app.extensions[_EXPORTS] = Slot()
+
+
+class NoStore(ArchiveError):
+    """This web server reads a cluster and holds no store: articles are added on the writing host."""
+
+    http_status = 403
+    code = "no_store"
 
 
 class Slot:
@@ -126,9 +140,16 @@ def engine() -> SearchEngine:
 
 
 def archive() -> Archive:
-    """Return the current app's archive home, which stores what is added."""
-    found: Archive = current_app.extensions[_HOME]
+    """Return the current app's archive home, which stores what is added; raise :class:`NoStore` if none."""
+    found: Archive | None = current_app.extensions[_HOME]
+    if found is None:
+        raise NoStore("this server reads the cluster only: add articles on the host that holds the store")
     return found
+
+
+def has_store() -> bool:
+    """Tell whether the current app's home holds a store (False: a web server reading a cluster alone)."""
+    return current_app.extensions[_HOME] is not None
 
 
 def warm(app: Flask) -> None:

@@ -26,7 +26,7 @@ from archive import (
 
 from . import examples, views
 from .extension import archive as home
-from .extension import engine
+from .extension import engine, has_store
 from .messages import bound_text, date_hint, error_message
 from .research import streamed_export
 from .state import adopt_request, back_link, link, run_search, search_request
@@ -82,7 +82,8 @@ def _checked_dates() -> tuple[SearchRequest, dict[str, str]]:
 def _examples(results: SearchResults) -> list[str]:
     """Build clickable query examples from the archive's frequent headline words (:mod:`.examples`)."""
     years = [(v.value, v.count) for v in results.facets.get("year", [])]
-    return examples.examples(home(), years)
+    # (A web server reading a cluster alone has no store to count headline words in.)
+    return examples.examples(home(), years) if has_store() else []
 
 
 @bp.get("/article/<article_id>")

@@ -26,8 +26,11 @@ from typing import Any
 
 import click
 
+from ..engines import reads_cluster_only
 from ..errors import ArchiveError
+from ..home import resolve_home
 from ..seeds import seed_folder
+from ..store import Store
 from ._messages import error_text
 from .common import _, edge, fail, open_archive
 
@@ -49,14 +52,23 @@ __all__ = ["serve"]
 def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, seed: bool,
           fetch_every: str | None) -> None:
     """Serve the web UI: waitress in this process, or gunicorn processes with --workers N."""
-    archive = open_archive(ctx)
-    if fetch_every is not None:
-        fetching(archive.home, duration(fetch_every))
-    if seed and len(archive.store) == 0:
-        report = archive.add([str(seed_folder())])
-        click.echo(_("seeded: %(added)s added", **report.counts()), err=True)
-    elif not archive.index_dir.exists():
-        archive.sync()
+    store: Store | None = None
+    if reads_cluster_only(ctx.obj["home"]):
+        # A web server next to a cluster: it reads the cluster alone and makes no store.
+        if seed or fetch_every is not None:
+            raise click.UsageError(_("--seed and --fetch-every store articles: run them on the host that holds"
+                                     " the store"))
+        home = resolve_home(ctx.obj["home"])
+    else:
+        archive = open_archive(ctx)
+        home, store = archive.home, archive.store
+        if fetch_every is not None:
+            fetching(archive.home, duration(fetch_every))
+        if seed and len(archive.store) == 0:
+            report = archive.add([str(seed_folder())])
+            click.echo(_("seeded: %(added)s added", **report.counts()), err=True)
+        elif not archive.index_dir.exists():
+            archive.sync()
     from importlib.metadata import entry_points
 
     # The web package plugs in through an entry point: the core never imports it.
@@ -66,11 +78,12 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, 
     create_app = next(iter(found)).load()
     # ARCHIVE_WARM: the app opens the index, builds the spelling vocabulary and renders
     # its pages once before it is returned, rather than during the first requests.
-    config: dict[str, Any] = {"ARCHIVE_HOME": str(archive.home), "ARCHIVE_WARM": True}
+    config: dict[str, Any] = {"ARCHIVE_HOME": str(home), "ARCHIVE_WARM": True}
     if workers > 1:
         # Each worker opens the archive itself: no SQLite connection crosses a fork.
-        archive.store.close()
-        _serve_workers(archive.home, create_app, config, host, port, workers, threads)
+        if store is not None:
+            store.close()
+        _serve_workers(home, create_app, config, host, port, workers, threads)
         return
     import waitress
 
@@ -81,7 +94,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int, 
     except OSError as exc:
         app.extensions["archive"].close()
         fail(_serve_error(exc, host, port), 1)
-    click.echo(_("serving %(home)s on %(url)s", home=archive.home, url=f"http://{host}:{port}/"), err=True)
+    click.echo(_("serving %(home)s on %(url)s", home=home, url=f"http://{host}:{port}/"), err=True)
     try:
         server.run()
     finally:

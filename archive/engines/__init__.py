@@ -22,7 +22,7 @@ from .base import SearchEngine
 from .config import EMBEDDED, EngineConfig, load_config
 
 __all__ = ["SearchEngine", "Health", "ParagraphText", "Selection", "open_engine", "engine_for",
-           "close_engines", "engine_name", "search", "EMBEDDED"]
+           "close_engines", "engine_name", "search", "reads_cluster_only", "EMBEDDED"]
 
 
 
@@ -47,6 +47,8 @@ def open_engine(home: str | os.PathLike[str] | Archive | None) -> SearchEngine:
     return OpenSearchEngine(config, home if isinstance(home, Archive) else _store_of(_path(home)))
 
 
+#: The store's file in a home (a web server next to a cluster has none).
+STORE_FILE = "archive.sqlite3"
 _OPEN: dict[Path, SearchEngine] = {}
 _OPEN_LOCK = threading.Lock()
 
@@ -98,6 +100,12 @@ def _config_of(home: Path) -> EngineConfig:
     return load_config(home)
 
 
+def reads_cluster_only(home: str | os.PathLike[str] | None) -> bool:
+    """Tell whether a home is a web server's next to a cluster: a cluster engine, and no store of its own."""
+    path = _path(home)
+    return _config_of(path).cluster and not (path / STORE_FILE).exists()
+
+
 def _store_of(home: Path) -> Archive | None:
     """Return the home's archive when it holds a store (the writing host), else None (a web server)."""
-    return Archive(home, create=False) if (home / "archive.sqlite3").exists() else None
+    return Archive(home, create=False) if (home / STORE_FILE).exists() else None

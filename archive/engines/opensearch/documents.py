@@ -4,8 +4,10 @@ A web server that reads only the cluster must show an article, its wire copies a
 its number of versions, so each document carries them: ``copy_group`` (the copy
 cluster's id, or the article's own id: one value per document, for collapsing),
 ``copies`` (the other members' ids and sources, first stored first),
-``representative`` (the member stored first, or an article without copies) and
-``revisions``. Adding an article to a cluster changes its mates' documents too:
+``representative`` (the member stored first, or an article without copies),
+``revisions`` and ``versions`` (each version's number, date, source file and title,
+and the earlier ones' whole records: the reading view's history and earlier versions,
+kept as stored, never indexed). Adding an article to a cluster changes its mates' documents too:
 :func:`copy_mates` finds them.
 """
 
@@ -19,15 +21,18 @@ from typing import Any
 from ...model import Article, derive_title
 from ...store import Store
 
-__all__ = ["article_document", "documents", "copy_mates", "CopyInfo"]
+__all__ = ["article_document", "documents", "versions_of", "copy_mates", "CopyInfo"]
 
 #: (copy group, other members as ``{"id", "source"}``, representative?)
 CopyInfo = tuple[str, list[dict[str, str | None]], bool]
 
 
 def article_document(article: Article, copies: CopyInfo | None = None, revisions: int = 1,
-                     indexed_at: str | None = None) -> dict[str, Any]:
-    """Return the cluster document of one article (its ``_id`` is the article's id)."""
+                     indexed_at: str | None = None, versions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Return the cluster document of one article (its ``_id`` is the article's id).
+
+    ``versions`` are :func:`versions_of`'s entries, oldest first (the live one without a record).
+    """
     group, mates, representative = copies or (article.id, [], True)
     return {
         "title": article.title,
@@ -45,7 +50,8 @@ def article_document(article: Article, copies: CopyInfo | None = None, revisions
         "copy_group": group,
         "copies": mates,
         "representative": representative,
-        "revisions": revisions,
+        "revisions": len(versions) if versions else revisions,
+        "versions": versions or [],
         "content_hash": article.content_hash(),
         "id": article.id,
         "paragraph_count": len(article.blocks),
@@ -68,9 +74,7 @@ def documents(store: Store, articles: Iterable[Article]) -> list[tuple[str, dict
     everyone = sorted({m for group in members.values() for m in group})
     sources = dict(store.db.execute("SELECT id, source FROM articles WHERE id IN (SELECT value FROM json_each(?))",
                                     (json.dumps(everyone),))) if everyone else {}
-    versions = dict(store.db.execute(
-        "SELECT id, count(*) FROM revisions WHERE id IN (SELECT value FROM json_each(?)) GROUP BY id",
-        (json.dumps(ids),)))
+    versions = versions_of(store, ids)
     now = _now()
     out = []
     for article in batch:
@@ -81,7 +85,22 @@ def documents(store: Store, articles: Iterable[Article]) -> list[tuple[str, dict
             alive = [m for m in members.get(group, []) if m in sources]
             mates = [{"id": m, "source": sources[m]} for m in alive if m != article.id]
             info = (group, mates, bool(alive) and alive[0] == article.id)
-        out.append((article.id, article_document(article, info, int(versions.get(article.id, 1)), now)))
+        out.append((article.id, article_document(article, info, indexed_at=now,
+                                                       versions=versions.get(article.id))))
+    return out
+
+
+def versions_of(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Return each article's versions, oldest first: number, date, source file, title, earlier records."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    if not ids:
+        return out
+    for article_id, number, stored_at, origin, title, record in store.db.execute(
+            "SELECT id, revision, stored_at, origin, title, record FROM revisions"
+            " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id, revision", (json.dumps(ids),)):
+        # The live version's text is the document itself (its row holds no record).
+        out.setdefault(article_id, []).append({"revision": number, "stored_at": stored_at, "source": origin,
+                                               "title": title, "record": json.loads(record) if record else None})
     return out
 
 

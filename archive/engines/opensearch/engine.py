@@ -246,15 +246,19 @@ class OpenSearchEngine(Cluster):
         return reading.article(self, article_id)
 
     def history(self, article_id: str, *, removed: bool = False) -> list[HistoryEntry]:
-        """Return an article's versions from the store, on the host that has it (else none)."""
-        store = self.archive.store if self.archive is not None else None
-        if store is None or not (removed or article_id in store):
+        """Return an article's versions: the store's on the writing host (removed ones' too), else the document's."""
+        if self.archive is None:
+            return reading.history(self, article_id, removed)
+        store = self.archive.store
+        if not (removed or article_id in store):
             return []
         return store.history(article_id)
 
     def revision(self, article_id: str, number: int) -> Article:
-        """Return version ``number`` of an article from the store; raise :class:`ArticleNotFound` if none."""
-        return reading.revision(self, article_id, number)
+        """Return version ``number`` of an article (the store's, else the document's); raise ArticleNotFound."""
+        if self.archive is None:
+            return reading.revision(self, article_id, number)
+        return self.archive.store.revision(article_id, number)
 
     def generation(self) -> Hashable:
         """Return the index behind the alias, its article count and last indexing time."""

@@ -35,7 +35,7 @@ from ...search.matching import EXACT_FORM_WEIGHT, TITLE_BOOST
 from ...search.ranking import COVERAGE_WEIGHT, OTHER_PARAGRAPHS_WEIGHT
 from ...search.request import SearchRequest
 
-__all__ = ["article_query", "scored_query", "paragraph_query", "accent_form", "stem_letters", "filters",
+__all__ = ["article_query", "scored_query", "paragraph_query", "title_query", "accent_form", "stem_letters", "filters",
            "facet_filter", "PARAGRAPHS", "TEXT",
            "TEXT_EXACT", "TITLE", "TITLE_EXACT", "METADATA", "FACET_FIELDS", "MAX_EXPANSIONS"]
 
@@ -73,9 +73,25 @@ def scored_query(node: Node | None, chain: Chain = FRENCH) -> Query:
     if para is None:
         return query
     weight, trace = 1.0 - COVERAGE_WEIGHT, OTHER_PARAGRAPHS_WEIGHT
-    return {"bool": {"must": [{"bool": {"must": [query], "boost": COVERAGE_WEIGHT}}], "should": [
+    should: list[Query] = [
         {"nested": {"path": PARAGRAPHS, "query": para, "score_mode": "max", "boost": weight * (1 - trace)}},
-        {"nested": {"path": PARAGRAPHS, "query": para, "score_mode": "sum", "boost": weight * trace}}]}}
+        {"nested": {"path": PARAGRAPHS, "query": para, "score_mode": "sum", "boost": weight * trace}}]
+    title = title_query(node, chain)
+    if title is not None:
+        # The embedded engine lifts a title's score into every paragraph of its article:
+        # the best paragraph's share holds the title's words too.
+        should.append({"bool": {"should": [title], "boost": weight}})
+    return {"bool": {"must": [{"bool": {"must": [query], "boost": COVERAGE_WEIGHT}}], "should": should}}
+
+
+def title_query(node: Node | None, chain: Chain = FRENCH) -> Query | None:
+    """Return the positive words of a tree over the title, their scores summed (None: no such word)."""
+    translator = _Translator(chain)
+    clauses = [translator.in_title(leaf) for leaf in _positive_leaves(node)
+               if not (isinstance(leaf, (Word, Phrase)) and leaf.field in METADATA)]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 
 def paragraph_query(node: Node | None, chain: Chain = FRENCH) -> Query | None:

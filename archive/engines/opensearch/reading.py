@@ -1,7 +1,8 @@
 """Reading: one article from its document, as the reading view shows it, and what is close to it.
 
 The document holds the whole article (title, every paragraph with its number and
-kind), so a web server next to the cluster needs no store: the reading view is
+kind) and its versions (the earlier ones whole), so a web server next to the cluster
+needs no store: the reading view is
 the window of :data:`~archive.search.article_view.WINDOW` blocks holding the paragraph
 asked for (or the first match), marked by the project's own
 :class:`~archive.search.locate.Locator`; the paragraphs that match are those the
@@ -18,26 +19,28 @@ from typing import Any
 from ...errors import ArticleNotFound
 from ...model import Article
 from ...query import Query
+from ...revisions import HistoryEntry
 from ...search.article_view import WINDOW, ArticleView, window_start
 from ...search.results import Hit, ParagraphText
 from .calls import Cluster
 from .querying import PARAGRAPHS, TEXT, TITLE
 from .results import SOURCE_FIELDS, article_of, date_of, fuzzy_expansions, hit_of, locators
 
-__all__ = ["article", "read", "related", "paragraphs", "revision", "RELATED_CHARS"]
+__all__ = ["article", "read", "related", "paragraphs", "history", "revision", "RELATED_CHARS"]
 
 #: Characters of an article's beginning that related articles are looked for from; documents read at once.
 RELATED_CHARS, BATCH = 10_000, 100
+#: The document's field of versions, and what an entry of the history shows.
+VERSIONS, _ENTRY = "versions", ("revision", "stored_at", "source", "title")
 
 
 def _documents(engine: Cluster, ids: Sequence[str], fields: list[str] | None = None) -> dict[str, Any]:
-    """Return the documents of some article ids (their ``_source``, or its ``fields``), by id."""
+    """Return the documents of some article ids (their ``_source`` but the versions, or its ``fields``), by id."""
     out: dict[str, Any] = {}
     for start in range(0, len(ids), BATCH):
         chunk = list(ids[start:start + BATCH])
-        body: dict[str, Any] = {"query": {"ids": {"values": chunk}}, "size": len(chunk)}
-        if fields is not None:
-            body["_source"] = fields
+        body: dict[str, Any] = {"query": {"ids": {"values": chunk}}, "size": len(chunk),
+                                "_source": fields if fields is not None else {"excludes": [VERSIONS]}}
         for doc in engine.run(body).get("hits", {}).get("hits", []):
             out[doc["_id"]] = doc.get("_source") or {}
     return out
@@ -101,8 +104,27 @@ def paragraphs(engine: Cluster, wanted: Sequence[tuple[str, int]]) -> list[Parag
     return out
 
 
+def history(engine: Cluster, article_id: str, removed: bool = False) -> list[HistoryEntry]:
+    """Return an article's versions from its document, oldest first (none for an article indexed without them).
+
+    A removed article has no document: with ``removed``, raise :class:`ArticleNotFound`
+    (its versions are kept in the store, on the writing host).
+    """
+    doc = _documents(engine, [article_id], [f"{VERSIONS}.{f}" for f in _ENTRY]).get(article_id)
+    if doc is None:
+        if removed:
+            raise ArticleNotFound(article_id)
+        return []
+    return [HistoryEntry(int(v["revision"]), str(v["stored_at"]), v.get("source"), str(v.get("title") or ""))
+            for v in doc.get(VERSIONS) or ()]
+
+
 def revision(engine: Cluster, article_id: str, number: int) -> Article:
-    """Return version ``number`` of an article from the store (the cluster holds the current one only)."""
-    if engine.archive is None:
+    """Return version ``number`` of an article from its document; raise :class:`ArticleNotFound` if none."""
+    doc = _documents(engine, [article_id], [VERSIONS]).get(article_id)
+    found = [v for v in (doc or {}).get(VERSIONS) or () if v.get("revision") == number]
+    if not found:
         raise ArticleNotFound(f"{article_id} revision {number}")
-    return engine.archive.store.revision(article_id, number)
+    record = found[0].get("record")
+    # The live version's text is the document's own.
+    return article(engine, article_id) if record is None else Article.from_stored(record)

@@ -31,7 +31,7 @@ from ...analysis import APOSTROPHES, ELISIONS, STOP_WORDS, WORD_PATTERN
 from ...search.bm25 import B_TEXT, B_TITLE, K1, MIN_BLOCK_LENGTH
 
 __all__ = ["SHARDS", "REPLICAS", "analysis_settings", "index_settings", "mappings", "index_body",
-           "alias_name", "index_name", "JAVA_WORD_PATTERN"]
+           "alias_name", "index_name", "JAVA_WORD_PATTERN", "VERSIONS_MAPPING"]
 
 #: Shards and replicas of a new index (overridable per call).
 SHARDS = 3
@@ -128,6 +128,10 @@ def _keyword_folded() -> dict[str, Any]:
     return {"type": "keyword", "fields": {"folded": {"type": "keyword", "normalizer": "archive_folded"}}}
 
 
+#: Every version's entry and the earlier ones' records: shown, never searched.
+VERSIONS_MAPPING: dict[str, Any] = {"type": "object", "enabled": False}
+
+
 def mappings() -> dict[str, Any]:
     """Return the mappings of the article documents (one per article, paragraphs nested)."""
     return {
@@ -151,6 +155,7 @@ def mappings() -> dict[str, Any]:
             "copies": {"type": "object", "enabled": False},
             "representative": {"type": "boolean"},
             "revisions": {"type": "integer"},
+            "versions": VERSIONS_MAPPING,
             "content_hash": {"type": "keyword"},
             # The article's id as a field with doc values: the tie-breaker of walks (sorting on _id is deprecated).
             "id": {"type": "keyword"},

@@ -31,7 +31,7 @@ from ...workers import Progress, no_progress
 from ..config import EngineConfig
 from .client import BULK_TIMEOUT, connect, reaching
 from .documents import copy_mates, documents
-from .settings import REPLICAS, SHARDS, index_body, index_name
+from .settings import REPLICAS, SHARDS, VERSIONS_MAPPING, index_body, index_name
 
 __all__ = ["ClusterWriter", "CHUNK"]
 
@@ -50,6 +50,7 @@ class ClusterWriter:
         self.alias = config.alias
         self.shards, self.replicas = shards, replicas
         self.client: OpenSearch = connect(self.hosts, timeout=BULK_TIMEOUT)
+        self._upgraded = False
 
     # -- the queue -----------------------------------------------------------------------
 
@@ -65,6 +66,7 @@ class ClusterWriter:
             pending = self.store.pending()
             if not pending:
                 return 0
+            self._upgrade()
             stored = set(self.store.ids())
             live = [i for i in pending if i in stored]
             # A document shows its copy-cluster mates: theirs change when one joins or leaves.
@@ -76,6 +78,13 @@ class ClusterWriter:
             self.client.indices.refresh(index=self.alias)
             self.store.mark_indexed(pending)
             return len(pending)
+
+    def _upgrade(self) -> None:
+        """Add to an index made by an earlier version the fields its documents now carry (once per writer)."""
+        if not self._upgraded:
+            # A strict mapping takes new fields; documents indexed before keep none (a rebuild fills them).
+            self.client.indices.put_mapping(index=self.alias, body={"properties": {"versions": VERSIONS_MAPPING}})
+            self._upgraded = True
 
     def _indexed_mates(self, ids: list[str]) -> set[str]:
         """Return the ids the cluster files in the same copy groups as ``ids`` (mates of removed articles too)."""
