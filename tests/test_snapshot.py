@@ -111,3 +111,45 @@ def test_warming_decodes_the_stop_words_that_phrases_read(archive: Archive, read
     assert _ids(engine, '"réforme de la retraite"') == ["a0"]
     assert not {("exact", "de"), ("exact", "la")} & set(reads[warmed:])  # decoded by warm(), not again
     engine.close()
+
+
+def test_threads_reading_hashes_at_once_read_them_right_and_leak_no_file(archive: Archive):
+    # Whoosh reads stored fields by seek-then-read on one shared file: without the snapshot's
+    # lock, threads reading a fresh reader's hashes at once read garbage and open the file twice.
+    import gc
+    import threading
+    import warnings
+
+    archive.add_articles([_article(i, f"annonce le plan {i}") for i in range(6)])
+    expected = {}
+    engine = Engine(archive)
+    with engine.live.pinned() as (snap, catalog):
+        expected = {a: snap.article_hash(a) for a in range(len(catalog.ids)) if catalog.ids[a]}
+    engine.close()
+    assert len(expected) == 6 and all(expected.values())
+    for _ in range(40):
+        engine = Engine(archive)
+        seen: list[list[str | None]] = []
+        errors: list[BaseException] = []
+        with engine.live.pinned() as (snap, _):
+            start = threading.Barrier(6)
+
+            def read(snap=snap, start=start, seen=seen, errors=errors) -> None:
+                start.wait()
+                try:
+                    seen.append([snap.article_hash(a) for a in expected])
+                except BaseException as exc:  # (the test reports what a thread met)
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=read) for _ in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            engine.close()
+            gc.collect()
+        assert errors == []
+        assert seen == [list(expected.values())] * 6
+        assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []

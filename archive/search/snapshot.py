@@ -65,6 +65,9 @@ T = TypeVar("T")
 #: Article keys (aid) a sound column may hold: beyond, a flipped byte would make np.bincount
 #: allocate gigabytes. The store's keys never exceed the articles it ever held at once.
 MIN_AID_BOUND = 1 << 22
+#: Whoosh opens a segment's stored-fields file on first use without a lock: two threads
+#: reading a shared reader's first hash at once would each open it, and one file would leak.
+_STORED_LOCK = threading.Lock()
 
 
 def _check_columns(aid: np.ndarray, n: np.ndarray, size: int) -> None:
@@ -185,7 +188,8 @@ class Snapshot:
         for doc in self.by_aid[start:start + int(self.aid_count[aid])].tolist():
             if self.alive[doc]:
                 seg = self.segments[bisect.bisect_right([s.offset for s in self.segments], doc) - 1]
-                found = seg.reader.stored_fields(doc - seg.offset).get("hash")
+                with _STORED_LOCK:
+                    found = seg.reader.stored_fields(doc - seg.offset).get("hash")
                 return str(found) if found is not None else None
         return None
 
