@@ -33,11 +33,13 @@ import copy
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..analysis import fold
 from ..home import Archive
+from . import catalog_file
 from .request import SearchRequest
 from .results import FacetValue
 from .scoring import DENSITY
@@ -103,9 +105,37 @@ class Catalog:
         self.facets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {
             name: (_EMPTY, _EMPTY, []) for name in FACETS}
         self._groups: dict[str, _Groups] = {}
-        self._apply(*archive.store.facet_values(), changed=None)
-        self._load_clusters(archive)
+        path = archive.home / catalog_file.NAME
+        top = archive.store.db.execute("SELECT coalesce(max(aid), 0) FROM articles").fetchone()[0]
+        key = (self.generation, int(top))
+        saved = catalog_file.load(path, key)
+        if saved is not None:
+            self._restore(*saved)
+        else:
+            self._apply(*archive.store.facet_values(), changed=None)
+            self._load_clusters(archive)
+            catalog_file.save(path, key, *self._saved())
         self._group_all()
+
+    def _saved(self) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+        """Return what :mod:`.catalog_file` keeps of this catalog: its arrays and its strings."""
+        arrays = {"valid": self.valid, "days": self.days, "listed": self.listed, "cluster": self.cluster}
+        texts: dict[str, object] = {"ids": self.ids}
+        for name in FACETS:
+            aids, codes, values = self.facets[name]
+            arrays[f"aids:{name}"], arrays[f"codes:{name}"], texts[f"values:{name}"] = aids, codes, values
+        return arrays, texts
+
+    def _restore(self, arrays: dict[str, np.ndarray], texts: dict[str, Any]) -> None:
+        """Take the arrays and strings of a catalog saved by :meth:`_saved` (same store generation)."""
+        self.valid, self.days, self.listed = arrays["valid"], arrays["days"], arrays["listed"]
+        self.cluster, self.size = arrays["cluster"], len(arrays["valid"])
+        self.ids = texts["ids"]
+        self._aids = {article_id: aid for aid, article_id in enumerate(self.ids) if article_id is not None}
+        for name in FACETS:
+            values = texts[f"values:{name}"]
+            self.codes[name] = {value: code for code, value in enumerate(values)}
+            self.facets[name] = (arrays[f"aids:{name}"], arrays[f"codes:{name}"], values)
 
     def aid_of(self, article_id: str) -> int | None:
         """Return an article's integer key, None when the catalog does not know it."""
