@@ -31,7 +31,7 @@ import numpy as np
 from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS
 from .positions import near_match, positional, proximity
-from .scoring import B_TEXT, B_TITLE, K1, MAX_ACCENT_FORMS, Match, Scorer, contains, grouped, max_by_group, summed
+from .scoring import B_TEXT, B_TITLE, K1, MAX_ACCENT_FORMS, Match, Scorer, contains, max_by_group, summed
 from .snapshot import Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
@@ -69,7 +69,7 @@ class Evaluator(Scorer):
         m = self._run(node)
         self.touched += len(m)
         if not self._negated and isinstance(node, (Word, Phrase, Near, Prefix, Fuzzy)) and len(m):
-            aids, inverse = grouped(self.snap.aid[m.ids])
+            aids, inverse = m.articles(self.snap.aid)
             best = np.zeros(len(aids), dtype=np.float32)
             max_by_group(best, inverse, m.score)
             self.covered.append((aids, best))
@@ -79,6 +79,9 @@ class Evaluator(Scorer):
         """Return, for some articles (sorted aids), the sum over the query's words of each one's best score."""
         out = np.zeros(len(aids), dtype=np.float32)
         for covered, best in self.covered:
+            if covered is aids:  # a one-word query: its articles are the query's (the match's grouping)
+                out += best
+                continue
             pos = np.searchsorted(aids, covered)
             hit = contains(aids, covered)
             out[pos[hit]] += best[hit]
@@ -289,4 +292,5 @@ def match(evaluator: Evaluator, root: Node | None) -> Match | None:
     # Only repeated clauses are kept.
     evaluator._repeated = repeated_clauses(root)
     m = evaluator.run(root)
-    return m.where(evaluator.snap.alive[m.ids])
+    alive = evaluator.snap.alive[m.ids]
+    return m if alive.all() else m.where(alive)  # (the same match: its grouping is kept)

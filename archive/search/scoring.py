@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,10 @@ class Match:
     ids: np.ndarray           # int64, sorted, unique
     score: np.ndarray         # float32, per id
     para: np.ndarray          # bool, per id
+    #: Derived from ``ids`` alone (never changed in place), computed once: a frequent word's match
+    #: is looked up several times (its title, its exact form...) and grouped twice (coverage, ranking).
+    _where: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _groups: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def empty(cls) -> Match:
@@ -68,12 +72,20 @@ class Match:
             return np.zeros(len(ids), np.int64), np.zeros(len(ids), bool)
         top = int(self.ids[-1]) + 1
         if _dense_enough(len(self.ids), top):
-            where = np.full(top, -1, dtype=np.int64)
-            where[self.ids] = np.arange(len(self.ids))
+            where = self._where
+            if where is None:
+                where = self._where = np.full(top, -1, dtype=np.int64)
+                where[self.ids] = np.arange(len(self.ids))
             pos = np.where(ids < top, where[np.minimum(ids, top - 1)], -1)
             return np.maximum(pos, 0), pos >= 0
         pos = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
         return pos, self.ids[pos] == ids
+
+    def articles(self, aid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return :func:`grouped` of the articles (``aid``: per docnum) of this match's blocks, computed once."""
+        if self._groups is None or self._groups[0] is not aid:
+            self._groups = (aid, *grouped(aid[self.ids]))
+        return self._groups[1], self._groups[2]
 
     def add(self, ids: np.ndarray, scores: np.ndarray) -> None:
         """Add scores to the blocks ``ids`` that this match holds (unique ids; others ignored)."""
