@@ -69,9 +69,7 @@ class Evaluator(Scorer):
         m = self._run(node)
         self.touched += len(m)
         if not self._negated and isinstance(node, (Word, Phrase, Near, Prefix, Fuzzy)) and len(m):
-            aids, inverse = m.articles(self.snap.aid)
-            best = np.zeros(len(aids), dtype=np.float32)
-            max_by_group(best, inverse, m.score)
+            aids, _, best = m.best(self.snap.aid)
             self.covered.append((aids, best))
         return m
 
