@@ -141,10 +141,16 @@ class Evaluator(Scorer):
             for child in required:
                 m = self.run(child)
                 parts.append(m)
-                aids = self.articles(m.ids)
+                aids = m.articles(self.snap.aid)[0]
                 keep = aids if keep is None else np.intersect1d(keep, aids, assume_unique=True)
-            out = summed(parts)
-            out = out.where(contains(keep if keep is not None else EMPTY_IDS, self.snap.aid[out.ids]))
+            # Each part is cut to the articles every part holds before the parts are summed: a
+            # frequent word (``de``) beside a rarer one is not united whole (same blocks, same sums).
+            kept = keep if keep is not None else EMPTY_IDS
+            cut = []
+            for m in parts:
+                aids, inverse = m.articles(self.snap.aid)
+                cut.append(m.where(contains(kept, aids)[inverse]))
+            out = summed(cut)
         else:
             out = self.everything()
         proximity(self, required, out, B_TEXT)
