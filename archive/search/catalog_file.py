@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ def _text(value: Any) -> np.ndarray:
 
 def save(path: Path, key: tuple[int, int], arrays: dict[str, np.ndarray], texts: dict[str, Any]) -> bool:
     """Write the catalog's arrays and texts (lists of strings) under ``key``; tell whether it was written."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    # One temporary file per writer (process and thread): two openings may save at once.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
     try:
         with open(tmp, "wb") as out:
             parts: dict[str, Any] = {"key": np.array([FORMAT, *key], dtype=np.int64), **arrays,
