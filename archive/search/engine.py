@@ -52,7 +52,7 @@ from .occurrences import count_marks
 from .ranking import article_scores, collapse, copies_of
 from .request import SearchRequest
 from .results import Copy, Health, Hit, Paragraph, ParagraphText, SearchResults, Selection
-from .scoring import contains, grouped
+from .scoring import DENSITY, contains, grouped
 from .snapshot import Snapshot
 from .suggest import suggest
 from .vocabulary import Vocabulary
@@ -271,9 +271,15 @@ class Engine:
             para_idx, para_scores = found.ids[found.para], found.score[found.para]
             para_aids = snap.aid[para_idx]
             inside = para_aids < size
-            para_idx, para_scores, para_aids = para_idx[inside], para_scores[inside], para_aids[inside]
+            if not inside.all():
+                para_idx, para_scores, para_aids = para_idx[inside], para_scores[inside], para_aids[inside]
             total_paragraphs = int(contains(cand, para_aids).sum())
-            on_page = np.isin(para_aids, page_aids)
+            if len(para_aids) * DENSITY >= size:  # a frequent word: one mask, not a pass per article shown
+                page_mask = np.zeros(size, dtype=bool)
+                page_mask[page_aids] = True
+                on_page = page_mask[para_aids]
+            else:
+                on_page = np.isin(para_aids, page_aids)
             for a, score, n in zip(para_aids[on_page].tolist(), para_scores[on_page].tolist(),
                                    snap.n[para_idx[on_page]].tolist()):
                 per_article[a].append((score, n))

@@ -31,7 +31,7 @@ import numpy as np
 from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS
 from .positions import near_match, positional, proximity
-from .scoring import B_TEXT, B_TITLE, K1, MAX_ACCENT_FORMS, Match, Scorer, contains, grouped, max_by_group, summed
+from .scoring import B_TEXT, B_TITLE, K1, MAX_ACCENT_FORMS, Match, Scorer, contains, max_by_group, summed
 from .snapshot import Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
@@ -69,9 +69,7 @@ class Evaluator(Scorer):
         m = self._run(node)
         self.touched += len(m)
         if not self._negated and isinstance(node, (Word, Phrase, Near, Prefix, Fuzzy)) and len(m):
-            aids, inverse = grouped(self.snap.aid[m.ids])
-            best = np.zeros(len(aids), dtype=np.float32)
-            max_by_group(best, inverse, m.score)
+            aids, _, best = m.best(self.snap.aid)
             self.covered.append((aids, best))
         return m
 
@@ -79,6 +77,9 @@ class Evaluator(Scorer):
         """Return, for some articles (sorted aids), the sum over the query's words of each one's best score."""
         out = np.zeros(len(aids), dtype=np.float32)
         for covered, best in self.covered:
+            if covered is aids:  # a one-word query: its articles are the query's (the match's grouping)
+                out += best
+                continue
             pos = np.searchsorted(aids, covered)
             hit = contains(aids, covered)
             out[pos[hit]] += best[hit]
@@ -140,10 +141,16 @@ class Evaluator(Scorer):
             for child in required:
                 m = self.run(child)
                 parts.append(m)
-                aids = self.articles(m.ids)
+                aids = m.articles(self.snap.aid)[0]
                 keep = aids if keep is None else np.intersect1d(keep, aids, assume_unique=True)
-            out = summed(parts)
-            out = out.where(contains(keep if keep is not None else EMPTY_IDS, self.snap.aid[out.ids]))
+            # Each part is cut to the articles every part holds before the parts are summed: a
+            # frequent word (``de``) beside a rarer one is not united whole (same blocks, same sums).
+            kept = keep if keep is not None else EMPTY_IDS
+            cut = []
+            for m in parts:
+                aids, inverse = m.articles(self.snap.aid)
+                cut.append(m.where(contains(kept, aids)[inverse]))
+            out = summed(cut)
         else:
             out = self.everything()
         proximity(self, required, out, B_TEXT)
@@ -289,4 +296,5 @@ def match(evaluator: Evaluator, root: Node | None) -> Match | None:
     # Only repeated clauses are kept.
     evaluator._repeated = repeated_clauses(root)
     m = evaluator.run(root)
-    return m.where(evaluator.snap.alive[m.ids])
+    alive = evaluator.snap.alive[m.ids]
+    return m if alive.all() else m.where(alive)  # (the same match: its grouping is kept)

@@ -33,10 +33,14 @@ def article_scores(snap: Snapshot, match: Match, size: int,
     matching blocks of those articles and their aids (only the matching blocks are touched)."""
     aids = snap.aid[match.ids]
     inside = aids < size
-    idx, aids, scores = match.ids[inside], aids[inside], match.score[inside]
-    found, group = grouped(aids)
-    best = np.full(len(found), -np.inf, dtype=np.float32)
-    max_by_group(best, group, scores)
+    if inside.all():  # (as a rule: the catalog knows every indexed article) the grouping is the match's own
+        idx, scores = match.ids, match.score
+        found, group, best = match.best(snap.aid)
+    else:
+        idx, aids, scores = match.ids[inside], aids[inside], match.score[inside]
+        found, group = grouped(aids)
+        best = np.full(len(found), -np.inf, dtype=np.float32)
+        max_by_group(best, group, scores)
     # The article's other paragraphs count mainly through its coverage of the query,
     # each word once; a trace of their scores only breaks ties in favour of the article
     # that develops the subject (v1 gave them 0.05, which rewarded repeating a word in

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,11 @@ class Match:
     ids: np.ndarray           # int64, sorted, unique
     score: np.ndarray         # float32, per id
     para: np.ndarray          # bool, per id
+    #: Derived from ``ids`` alone (never changed in place), computed once: a frequent word's match
+    #: is looked up several times (its title, its exact form...) and grouped twice (coverage, ranking).
+    _where: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _groups: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    _best: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def empty(cls) -> Match:
@@ -51,6 +56,18 @@ class Match:
     @classmethod
     def of(cls, ids: Sequence[np.ndarray], para: Sequence[np.ndarray] = ()) -> Match:
         """Return the union of some block lists, scored 0, ``para`` those of the lists in ``para``."""
+        lists = [p for p in ids if len(p)]
+        total = sum(len(p) for p in lists)
+        top = max((int(p.max()) for p in lists), default=0) + 1
+        if len(lists) > 1 and _dense_enough(total, top):
+            # A frequent word: one mark per block of the range, the union and its own text at once.
+            mark = np.zeros(top, dtype=np.uint8)
+            for p in lists:
+                mark[p] = 1
+            for p in para:
+                mark[p[p < top]] |= 2
+            found = np.flatnonzero(mark & 1)
+            return cls(found, np.zeros(len(found), np.float32), (mark[found] & 2) > 0)
         found = union(ids)
         own = union(para) if len(para) else EMPTY_IDS
         return cls(found, np.zeros(len(found), np.float32), contains(own, found))
@@ -68,12 +85,31 @@ class Match:
             return np.zeros(len(ids), np.int64), np.zeros(len(ids), bool)
         top = int(self.ids[-1]) + 1
         if _dense_enough(len(self.ids), top):
-            where = np.full(top, -1, dtype=np.int64)
-            where[self.ids] = np.arange(len(self.ids))
+            where = self._where
+            if where is None:
+                where = self._where = np.full(top, -1, dtype=np.int64)
+                where[self.ids] = np.arange(len(self.ids))
             pos = np.where(ids < top, where[np.minimum(ids, top - 1)], -1)
             return np.maximum(pos, 0), pos >= 0
         pos = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
         return pos, self.ids[pos] == ids
+
+    def articles(self, aid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return :func:`grouped` of the articles (``aid``: per docnum) of this match's blocks, computed once."""
+        if self._groups is None or self._groups[0] is not aid:
+            self._groups = (aid, *grouped(aid[self.ids]))
+        return self._groups[1], self._groups[2]
+
+    def best(self, aid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return :meth:`articles` and each article's best block score (a new array), computed once per scores."""
+        found, group = self.articles(aid)
+        kept = self._best
+        # A word's match is ranked as it was covered, unless a parent changed its scores since.
+        if kept is None or kept[0] is not aid or not np.array_equal(kept[1], self.score):
+            best = np.zeros(len(found), dtype=np.float32)  # (every article has a block: no -inf left)
+            max_by_group(best, group, self.score)
+            kept = self._best = (aid, self.score.copy(), best)
+        return found, group, kept[2].copy()
 
     def add(self, ids: np.ndarray, scores: np.ndarray) -> None:
         """Add scores to the blocks ``ids`` that this match holds (unique ids; others ignored)."""
