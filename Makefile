@@ -28,4 +28,4 @@ test: install
 	$(BIN)/python -m pytest -q -rs
 
 clean:
-	rm -rf $(VENV) index/g* index/CURRENT archive.sqlite3*
+	rm -rf $(VENV) index/g* index/CURRENT archive.sqlite3* catalog.npz
