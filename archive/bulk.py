@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from . import copies
 from .errors import IngestError
@@ -94,9 +94,13 @@ def _read_chunk(chunk: list[tuple[int, bytes]], name: str, overrides: Mapping[st
             params = {k: v for k, v in exc.params.items() if k not in ("source", "reason")}
             out.append((exc.source, exc.reason, exc.code, params))
             continue
-        for item in items:
-            if isinstance(item, Incoming):
-                item.article.content_hash()  # kept in the article, which travels back with it
-                record_json(item.article)  # likewise: the store's record column
-                out.append(replace(item, signed=copies.prepare(item.article)))
+        out.extend(item for item in items if isinstance(item, Incoming))
+    # Signed for the whole chunk at once (copies.prepare_many), then attached in order.
+    incoming = [i for i, entry in enumerate(out) if isinstance(entry, Incoming)]
+    signed = copies.prepare_many([cast(Incoming, out[i]).article for i in incoming])
+    for i, sig in zip(incoming, signed):
+        item = cast(Incoming, out[i])
+        item.article.content_hash()  # kept in the article, which travels back with it
+        record_json(item.article)  # likewise: the store's record column
+        out[i] = replace(item, signed=sig)
     return out

@@ -71,6 +71,20 @@ def test_short_texts_get_no_signature():
     assert copies.signature(brief) is None
 
 
+def test_a_chunk_signed_at_once_gets_each_article_s_own_signature_and_bands(wire_records):
+    brief = Article.from_record({"id": "b", "title": "Brève", "paragraphs": ["Il pleut à Brest."]})
+    articles = [Article.from_record(wire_records[0]), brief, *(Article.from_record(r) for r in wire_records[1:])]
+    chunk = copies.prepare_many(articles)
+    assert [s is None for s, _ in chunk] == [False, True, False, False]
+    for article, (sig, keys) in zip(articles, chunk):
+        one_sig, one_keys = copies.prepare(article)
+        assert (sig is None and one_sig is None) or (sig is not None and sig.tolist() == one_sig.tolist())
+        assert keys == one_keys and len(keys) == (0 if sig is None else copies.BANDS)
+    assert hashlib.sha256(chunk[0][0].tobytes()).hexdigest() == (
+        "a3557c55edf8d204765fe0e7eff6d28597f3673c57c0d55d1c0dc5930b4467f6")
+    assert copies.prepare_many([brief]) == [(None, [])]
+
+
 def test_detection_can_be_switched_off(home, wire_records):
     archive = Archive(home, detect_copies=False)
     add(archive, *wire_records)
