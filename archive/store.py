@@ -37,7 +37,7 @@ from .errors import ArchiveBusy, ArticleNotFound, HomeUnavailable
 from .identity import Incoming, resolve_id
 from .model import Article
 from .revisions import HistoryEntry
-from .tables import SCHEMA, ArticleRow, row_columns
+from .tables import PUT_CACHE_KIB, SCHEMA, ArticleRow, larger_cache, row_columns
 
 __all__ = ["Store", "Outcome", "ArticleRow", "CHANGES_KEPT", "Cluster", "HistoryEntry"]
 
@@ -118,7 +118,7 @@ class Store:
         """Add or update articles in one transaction; return each id's outcome, append notes to ``notes``."""
         now = _now()
         outcomes: dict[str, Outcome] = {}
-        with _larger_cache(self.db, PUT_CACHE_KIB), self._write() as (db, generation):
+        with larger_cache(self.db, PUT_CACHE_KIB), self._write() as (db, generation):
             placer = copies.Placer(db)
             written = _Written(db, generation)
             for item in articles:
@@ -433,19 +433,3 @@ def _unavailable(path: Path, exc: BaseException) -> HomeUnavailable:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-#: SQLite's page cache while :meth:`Store.put` writes (KiB): placing an article looks up 32 band keys
-#: at random in ``bands`` (~35 MB for the corpus), which SQLite's default 2 MB cache keeps re-reading.
-PUT_CACHE_KIB = 65536
-
-
-@contextmanager
-def _larger_cache(db: sqlite3.Connection, kib: int) -> Iterator[None]:
-    """Let the connection cache up to ``kib`` KiB of pages while inside (pages are only held once read)."""
-    saved = db.execute("PRAGMA cache_size").fetchone()[0]
-    db.execute(f"PRAGMA cache_size = {-kib}")
-    try:
-        yield
-    finally:
-        db.execute(f"PRAGMA cache_size = {int(saved)}")

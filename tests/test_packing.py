@@ -62,18 +62,18 @@ def test_random_blocks_over_several_passes(monkeypatch, seed):
 
 
 def test_one_posting_blocks_get_the_pickles_pickle_writes():
-    from archive.whoosh_internals._writing import _CODECS, _CODECS_END, _single_pickles
+    from archive.whoosh_internals.packing import CODECS, CODECS_END, single_pickles
 
     docs = np.array([0, 1, 255, 256, 65535, 65536, 2**31 - 1, 7, 300])
     weights = np.array([1.0, 2.0, 1.0, 0.5, 3.0, 1.0, 1.0, 255.0, 1e9])
     minb = np.array([0, 1, 2, 255, 0, 9, 12, 40, 200])
     maxb = minb[::-1].copy()
-    heads, prefixes = _single_pickles(docs, weights, docs, weights, minb, maxb)
+    heads, prefixes = single_pickles(docs, weights, docs, weights, minb, maxb)
     for k in range(len(docs)):
         w = weights[k].item()
         assert heads[k] == pickle.dumps((1, docs[k].item(), w, 0, minb[k].item(), maxb[k].item()), 2)
         whole = pickle.dumps(((docs[k].item(),), None if w == 1.0 else w, None), 2)
         assert prefixes[k] + b"N\x87q\x01." == whole
         freq = pickle.dumps(((docs[k].item(),), None if w == 1.0 else w, b"\x00\x00\x00\x05"), 2)
-        assert prefixes[k] + _CODECS + b"\x00\x00\x00\x05" + _CODECS_END == freq
-    assert _single_pickles(docs[:0], weights[:0], docs[:0], weights[:0], minb[:0], maxb[:0]) == ([], [])
+        assert prefixes[k] + CODECS + b"\x00\x00\x00\x05" + CODECS_END == freq
+    assert single_pickles(docs[:0], weights[:0], docs[:0], weights[:0], minb[:0], maxb[:0]) == ([], [])

@@ -23,7 +23,7 @@ from whoosh.util.numeric import _length_byte_cache
 from whoosh.writing import SegmentWriter
 
 from ._decoding import _BLOCK, index_segments
-from .packing import pickled_values
+from .packing import CODECS, CODECS_END, NONE_END, pickled_values, single_pickles
 from .postings import FieldPostings, SegmentData
 
 # ---------------------------------------------------------------------------- writing
@@ -179,9 +179,9 @@ def _write_terms(fw: Any, postings: FieldPostings, fmt: Any, level: int, tick: C
     block_sizes: list[int] = []
     data: bytes | bytearray
     dumps, compress, magic = pickle.dumps, _COMPRESS, WHOOSH3_HEADER_MAGIC
-    # Blocks of one posting (~40 %) take their pickles' bytes from numpy (see _single_pickles).
+    # Blocks of one posting (~40 %) take their pickles' bytes from numpy (see single_pickles).
     single = bend - bstart == 1
-    heads, prefixes = _single_pickles(deltas[bstart[single]], weights[bstart[single]], docs[bstart[single]],
+    heads, prefixes = single_pickles(deltas[bstart[single]], weights[bstart[single]], docs[bstart[single]],
                                       maxw[single], _length_bytes(np.where(minlen == _NO_LENGTH, 0, minlen))[single],
                                       _length_bytes(maxlen)[single])
     one = itertools.count()
@@ -192,9 +192,9 @@ def _write_terms(fw: Any, postings: FieldPostings, fmt: Any, level: int, tick: C
             out.append(magic)
         k = next(one) if b - a == 1 else -1
         if k >= 0 and fixed == 0:
-            data = prefixes[k] + _NONE_END
+            data = prefixes[k] + NONE_END
         elif k >= 0 and fixed == 4 and small[a]:
-            data = prefixes[k] + _CODECS + values[4 * a:4 * b] + _CODECS_END
+            data = prefixes[k] + CODECS + values[4 * a:4 * b] + CODECS_END
         elif k >= 0 and fixed not in (0, 4):
             data = prefixes[k] + values[ends[i]:ends[i + 1]]
         else:
@@ -232,77 +232,6 @@ def _write_terms(fw: Any, postings: FieldPostings, fmt: Any, level: int, tick: C
     info["offset"] = base + np.cumsum(term_bytes) - term_bytes
     info["length"] = term_bytes
     _index_terms(fw._tindex, pack_ushort(fw._fieldid), postings.terms, info.tobytes(), _TERM_INFO.itemsize)
-
-
-#: The end of a one-posting block's pickle without values: ``None``, TUPLE3, BINPUT 1, STOP.
-_NONE_END = b"N\x87q\x01."
-#: Around a frequency's 4 bytes (all below 0x80: Latin-1 text equal to its UTF-8), as pickle writes bytes.
-_CODECS = b"c_codecs\nencode\nq\x01X\x04\x00\x00\x00"
-_CODECS_END = b"q\x02X\x06\x00\x00\x00latin1q\x03\x86q\x04Rq\x05\x87q\x06."
-
-
-def _pickled_ints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return protocol 2's opcodes for non-negative ints below 2^31 (BININT1, BININT2, BININT), padded to 5 bytes.
-
-    Also each one's length (2, 3 or 5).
-    """
-    out = np.zeros((len(values), 5), dtype=np.uint8)
-    le = values.astype("<u4").view(np.uint8).reshape(-1, 4)
-    size = np.where(values < 256, 2, np.where(values < 65536, 3, 5))
-    out[:, 0] = np.where(size == 2, ord("K"), np.where(size == 3, ord("M"), ord("J")))
-    out[:, 1:] = le
-    return out, size
-
-
-def _compact(parts: list[tuple[np.ndarray, np.ndarray]]) -> list[bytes]:
-    """Join each row's pieces (byte matrices, each with its rows' used lengths) into one bytes per row."""
-    width = sum(m.shape[1] for m, _ in parts)
-    rows = len(parts[0][0])
-    buf = np.zeros((rows, width), dtype=np.uint8)
-    keep = np.zeros((rows, width), dtype=bool)
-    col = 0
-    for matrix, used in parts:
-        buf[:, col:col + matrix.shape[1]] = matrix
-        keep[:, col:col + matrix.shape[1]] = np.arange(matrix.shape[1]) < used[:, None]
-        col += matrix.shape[1]
-    flat = buf[keep].tobytes()
-    ends = np.cumsum(keep.sum(axis=1)).tolist()
-    return [flat[i:j] for i, j in zip([0, *ends[:-1]], ends)]
-
-
-def _fixed(pattern: bytes, rows: int) -> tuple[np.ndarray, np.ndarray]:
-    return (np.broadcast_to(np.frombuffer(pattern, dtype=np.uint8), (rows, len(pattern))),
-            np.full(rows, len(pattern)))
-
-
-def _single_pickles(deltas: np.ndarray, weights: np.ndarray, maxids: np.ndarray, maxw: np.ndarray,
-                    minb: np.ndarray, maxb: np.ndarray) -> tuple[list[bytes], list[bytes]]:
-    """Return the pickles one-posting blocks would get from ``pickle.dumps(..., 2)``, built in numpy.
-
-    Each block's header ``(1, maxid, maxweight, 0, minlength, maxlength)`` (uncompressed), and
-    the start of its postings ``((docnum,), weight or None, values)`` up to the values:
-    PROTO 2, the docnum, TUPLE1, BINPUT 0, then the weight (``None`` for 1.0, else BINFLOAT).
-    ``tests/test_whoosh_internals.py`` checks them against ``pickle.dumps``.
-    """
-    rows = len(deltas)
-    if not rows:
-        return [], []
-    floats = np.zeros((rows, 9), dtype=np.uint8)
-    floats[:, 0] = ord("G")
-    floats[:, 1:] = maxw.astype(">f8").view(np.uint8).reshape(-1, 8)
-    small = np.zeros((rows, 6), dtype=np.uint8)  # BININT1 0 (compression), minlength, maxlength
-    small[:, 0::2] = ord("K")
-    small[:, 3], small[:, 5] = minb, maxb
-    heads = _compact([_fixed(b"\x80\x02(K\x01", rows), _pickled_ints(maxids), (floats, np.full(rows, 9)),
-                      (small, np.full(rows, 6)), _fixed(b"tq\x00.", rows)])
-    weight = np.zeros((rows, 9), dtype=np.uint8)
-    weight[:, 0] = ord("G")
-    weight[:, 1:] = weights.astype(">f8").view(np.uint8).reshape(-1, 8)
-    none = weights == 1.0
-    weight[none, 0] = ord("N")
-    prefixes = _compact([_fixed(b"\x80\x02", rows), _pickled_ints(deltas), _fixed(b"\x85q\x00", rows),
-                         (weight, np.where(none, 1, 9))])
-    return heads, prefixes
 
 
 def _index_terms(tindex: Any, prefix: bytes, terms: list[bytes], rows: bytes, size: int) -> None:
