@@ -82,6 +82,17 @@ class Cluster:
         return {"ids": list(self.ids), "similarity": round(self.similarity, 3)}
 
 
+def _mixed(shingles: np.ndarray) -> np.ndarray:
+    """Return a copy of 32-bit shingle hashes passed through MurmurHash3's finaliser (spreads their bits)."""
+    h = shingles.copy()
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    return h
+
+
 @lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """Return the 128 affine permutations ``a·h + b`` (mod 2^32, ``a`` odd) the stored signatures depend on.
@@ -149,12 +160,7 @@ def _minhash(shingles: np.ndarray) -> np.ndarray:
     a, b = _permutations()
     out = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
     for start in range(0, len(shingles), 4096):  # bounded memory on a huge article
-        h = shingles[start:start + 4096].copy()
-        h ^= h >> np.uint32(16)
-        h *= np.uint32(0x85EBCA6B)
-        h ^= h >> np.uint32(13)
-        h *= np.uint32(0xC2B2AE35)
-        h ^= h >> np.uint32(16)
+        h = _mixed(shingles[start:start + 4096])
         np.minimum(out, (h[:, None] * a + b).min(axis=0), out=out)
     return out
 
@@ -201,12 +207,7 @@ def _minhash_segments(shingles: np.ndarray, owner: np.ndarray, count: int) -> np
     a, b = _permutations()
     out = np.full((NUM_PERM, count), 0xFFFFFFFF, dtype=np.uint32)  # one row per permutation: see below
     for start in range(0, len(shingles), 8192):  # bounded memory: 4 MiB of permuted values at a time
-        h = shingles[start:start + 8192].copy()
-        h ^= h >> np.uint32(16)
-        h *= np.uint32(0x85EBCA6B)
-        h ^= h >> np.uint32(13)
-        h *= np.uint32(0xC2B2AE35)
-        h ^= h >> np.uint32(16)
+        h = _mixed(shingles[start:start + 8192])
         block = owner[start:start + 8192]
         firsts = np.flatnonzero(np.concatenate(([True], block[1:] != block[:-1])))
         # Reduced along contiguous rows (permutation × shingle), reduceat is 7x faster than down columns.

@@ -17,7 +17,8 @@ from tests.support import SEEDS
 
 FR = {"ARCHIVE_LANG": "fr"}
 EN = {"ARCHIVE_LANG": "en"}
-CLI_SOURCES = sorted((Path(__file__).resolve().parent.parent / "archive" / "cli").glob("*.py"))
+CLI_SOURCES = [*sorted((Path(__file__).resolve().parent.parent / "archive" / "cli").glob("*.py")),
+               Path(__file__).resolve().parent.parent / "archive" / "reasons.py"]
 
 
 def run(runner, args, env=None):
