@@ -45,6 +45,8 @@ PEERS = ROOT.parent / "shared" / "peers"
 CORPUS = ROOT.parent / "shared" / "corpus" / "news-fr.jsonl"
 TICKS = os.sysconf("SC_CLK_TCK")
 
+from cluster_import import rss_mib  # noqa: E402
+
 
 def cpu_seconds(pids: list[int]) -> float:
     """Return the user + system CPU seconds the processes used so far (0 for one that is gone)."""
@@ -56,16 +58,6 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / TICKS
     return total
-
-
-def rss_mib(pids: list[int]) -> list[int]:
-    """Return each process's resident memory in MiB."""
-    out = []
-    for pid in pids:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                out.append(int(line.split()[1]) // 1024)
-    return out
 
 
 def folder_mib(path: Path) -> float:

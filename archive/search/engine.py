@@ -52,7 +52,7 @@ from .occurrences import count_marks
 from .ranking import article_scores, collapse, copies_of
 from .request import SearchRequest
 from .results import Copy, Health, Hit, Paragraph, ParagraphText, SearchResults, Selection
-from .scoring import DENSITY, contains, grouped
+from .scoring import DENSITY, contains
 from .snapshot import Snapshot
 from .suggest import suggest
 from .vocabulary import Vocabulary
@@ -381,7 +381,7 @@ def _articles(snap: Snapshot, catalog: Catalog, found: Match | None) -> np.ndarr
     """Return the articles a match touches, as sorted aids (every live article for a query without words)."""
     if found is None:
         return catalog.valid_aids
-    aids = grouped(snap.aid[found.ids])[0]
+    aids = found.articles(snap.aid)[0]  # (kept on the match: ranking reads the same grouping)
     aids = aids[aids < catalog.size]
     return aids[catalog.valid[aids]]
 
