@@ -24,10 +24,10 @@ from ..errors import ArticleNotFound
 from ..model import Article, Block
 from ..store import Store
 from .highlight import Spans
-from .results import ParagraphText
+from .results import Copy, ParagraphText
 
-__all__ = ["as_indexed", "WINDOW", "ArticleView", "Excerpt", "load_window", "load_excerpts", "load_paragraphs",
-           "window_start"]
+__all__ = ["as_indexed", "load_copies", "WINDOW", "ArticleView", "Excerpt", "load_window", "load_excerpts",
+           "load_paragraphs", "window_start"]
 
 #: Blocks shown at once; articles up to this long are shown whole.
 WINDOW = 200
@@ -126,6 +126,22 @@ def as_indexed(store: Store, excerpts: dict[str, Excerpt], indexed: Mapping[str,
             del out[article_id]
         else:
             out[article_id] = _excerpt(json.loads(row[0]), wanted[article_id])
+    return out
+
+
+def load_copies(store: Store, ids: Sequence[str]) -> dict[str, Copy]:
+    """Return, for each stored article of ``ids``, its title, date and source, as a copy listed under a hit.
+
+    The row's first columns only, no record decoded: a dispatch printed by 40 titles lists 40
+    copies under each hit. (A copy is listed as stored now: unlike a hit's text, its title is not
+    read back at the version the index holds, which would cost an index read per copy.)
+    """
+    out: dict[str, Copy] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for article_id, title, date, source in store.db.execute(
+                f"SELECT id, title, date, source FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+            out[article_id] = Copy(article_id, source, dt.date.fromisoformat(date) if date else None, title)
     return out
 
 

@@ -42,17 +42,25 @@ from ..model import Article
 from ..query import Interpretation, Or, Query, Word, parse_query
 from ..revisions import HistoryEntry
 from ..whoosh_internals import EMPTY_IDS
-from .article_view import ArticleView, as_indexed, load_excerpts, load_paragraphs, load_window, window_start
+from .article_view import (
+    ArticleView,
+    as_indexed,
+    load_copies,
+    load_excerpts,
+    load_paragraphs,
+    load_window,
+    window_start,
+)
 from .facets import Catalog, Filters, count_facets
 from .highlight import Spans
 from .live import Live
 from .marking import MarkPlan
 from .matching import Evaluator, Match, match
 from .occurrences import count_marks
-from .ranking import article_scores, collapse, copies_of
+from .ranking import article_scores, rank
 from .request import SearchRequest
 from .results import Copy, Health, Hit, Paragraph, ParagraphText, SearchResults, Selection
-from .scoring import DENSITY, contains
+from .scoring import contains
 from .snapshot import Snapshot
 from .suggest import suggest
 from .vocabulary import Vocabulary
@@ -238,50 +246,50 @@ class Engine:
         failpoint("matching")
         found = match(evaluator, parsed.root)
         # Matching articles as sorted aids: only they are filtered, counted and ranked.
+        # Whether every matching block's article is a matching article (none past the catalog, none invalid).
+        whole = True
         if found is None:
             matching = catalog.valid_aids
             best = np.zeros(len(matching), dtype=np.float32)
         else:
-            matching, best, _, _ = article_scores(snap, found, size, evaluator.coverage)
+            matching, best, whole = article_scores(snap, found, size, evaluator.coverage)
             valid = catalog.valid[matching]
-            matching, best = matching[valid], best[valid]
+            if not valid.all():
+                matching, best, whole = matching[valid], best[valid], False
         filters = Filters.of(catalog, request)
-        passed = filters.keep(matching)
         facets, histogram = count_facets(catalog, matching, filters, request)
-
-        cand, cand_best = matching[passed], best[passed]
+        cand, cand_best = matching, best
+        if filters.filters():
+            passed = filters.keep(matching)
+            cand, cand_best = matching[passed], best[passed]
+        keys: tuple[np.ndarray, ...]
         if request.sort == "relevance" and found is not None:
-            order = np.lexsort((cand, -catalog.days[cand], -cand_best))
+            keys = (cand, -catalog.days[cand], -cand_best)
         elif request.sort != "date":  # newest first; also relevance without words to rank by
-            order = np.lexsort((cand, -catalog.listed[cand]))  # (undated: by the day added)
+            keys = (cand, -catalog.listed[cand])  # (undated: by the day added)
         else:
-            order = np.lexsort((cand, catalog.listed[cand]))
-        ranked = cand[order]
-        collapsed = EMPTY_IDS
-        # An export lists every article: each copy is a real publication in its source.
-        if not request.show_copies and not every:
-            ranked, collapsed = collapse(ranked, catalog.cluster)
+            keys = (cand, catalog.listed[cand])
         start = (request.page - 1) * request.per_page
-        page_aids = ranked if every else ranked[start:start + request.per_page]
-        copy_aids = copies_of(page_aids, collapsed, catalog.cluster)
+        # An export lists every article: each copy is a real publication in its source.
+        ranking = rank(cand, keys, catalog.cluster, 0 if every else start,
+                       len(cand) if every else start + request.per_page,
+                       collapse=not request.show_copies and not every)
+        page_aids, copy_aids = ranking.page, ranking.copies
 
         total_paragraphs = 0
         per_article: dict[int, list[tuple[float, int]]] = {int(a): [] for a in page_aids}
         if found is not None:
-            para_idx, para_scores = found.ids[found.para], found.score[found.para]
-            para_aids = snap.aid[para_idx]
-            inside = para_aids < size
-            if not inside.all():
-                para_idx, para_scores, para_aids = para_idx[inside], para_scores[inside], para_aids[inside]
-            total_paragraphs = int(contains(cand, para_aids).sum())
-            if len(para_aids) * DENSITY >= size:  # a frequent word: one mask, not a pass per article shown
-                page_mask = np.zeros(size, dtype=bool)
-                page_mask[page_aids] = True
-                on_page = page_mask[para_aids]
+            if whole and len(cand) == len(matching):
+                total_paragraphs = int(np.count_nonzero(found.para))
             else:
-                on_page = np.isin(para_aids, page_aids)
-            for a, score, n in zip(para_aids[on_page].tolist(), para_scores[on_page].tolist(),
-                                   snap.n[para_idx[on_page]].tolist()):
+                para_aids = snap.aid[found.ids[found.para]]
+                total_paragraphs = int(contains(cand, para_aids[para_aids < size]).sum())
+            # The page's blocks looked up in the match: ten articles, whatever the match's size.
+            docs, counts = snap.blocks_of(page_aids)
+            where = np.minimum(np.searchsorted(found.ids, docs), max(len(found.ids) - 1, 0))
+            hit = (found.ids[where] == docs) & found.para[where] if len(found.ids) else np.zeros(len(docs), bool)
+            for a, score, n in zip(np.repeat(page_aids, counts)[hit].tolist(), found.score[where[hit]].tolist(),
+                                   snap.n[docs[hit]].tolist()):
                 per_article[a].append((score, n))
         # Only the words that may be marked are analysed (see .locate): a paragraph costs its few marks.
         marks = MarkPlan.of(parsed.root, snap.chain, evaluator.expanded)
@@ -289,12 +297,12 @@ class Engine:
         # Only the blocks shown are read: a 30,000-paragraph article costs what a short one does.
         wanted = {catalog.ids[a] or "": [] if every else [n for _, n in b[:SHOWN_PARAGRAPHS]]
                   for a, b in ranked_blocks.items()}
-        wanted.update({catalog.ids[c] or "": [] for aids in copy_aids.values() for c in aids})
         excerpts = load_excerpts(self.archive.store, wanted)
+        listed: dict[str, Copy] = {}
         if not every:  # (an export reads the store's current text again anyway)
-            indexed = {catalog.ids[a] or "": snap.article_hash(a) for a in [*page_aids.tolist(),
-                                                                        *(c for cs in copy_aids.values() for c in cs)]}
+            indexed = {catalog.ids[a] or "": snap.article_hash(a) for a in page_aids.tolist()}
             excerpts = as_indexed(self.archive.store, excerpts, indexed, wanted)
+            listed = load_copies(self.archive.store, [catalog.ids[c] or "" for cs in copy_aids.values() for c in cs])
         hits = []
         for a, blocks in ranked_blocks.items():
             excerpt = excerpts.get(catalog.ids[a] or "")
@@ -308,15 +316,14 @@ class Engine:
                 continue
             shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n in excerpt.blocks) or [0]
             paragraphs = tuple(Paragraph.shown(n, excerpt.blocks[n].text, marks.spans) for n in shown)
-            copies = tuple(_copy(c.article) for c in (excerpts.get(catalog.ids[b] or "")
-                                                      for b in copy_aids.get(a, [])) if c is not None)
+            copies = tuple(c for c in (listed.get(catalog.ids[b] or "") for b in copy_aids.get(a, [])) if c is not None)
             hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown)),
                              marks.title_spans(article.title), copies))
         explain = [Interpretation(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))
                    for r in parsed.interpretations]
-        days = catalog.days[matching[filters.keep(matching, dates=False)]]
+        days = catalog.days[filters.select(matching, dates=False)]
         days = days[days >= 0]
-        return SearchResults(request, len(ranked), total_paragraphs, hits, facets, histogram,
+        return SearchResults(request, ranking.total, total_paragraphs, hits, facets, histogram,
                              explain=explain, truncated=evaluator.truncated, days=days, total_publications=len(cand))
 
     def _evaluator(self, snap: Snapshot) -> Evaluator:
@@ -400,10 +407,6 @@ def _hit(article: Article, score: float, paragraphs: tuple[Paragraph, ...], more
          title_spans: Spans, copies: tuple[Copy, ...] = ()) -> Hit:
     return Hit(article.id, article.title, article.date, article.source, article.authors,
                article.tags, article.url, score, paragraphs, more, title_spans, copies)
-
-
-def _copy(article: Article) -> Copy:
-    return Copy(article.id, article.source, article.date, article.title)
 
 
 @functools.cache

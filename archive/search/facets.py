@@ -71,9 +71,13 @@ class _Groups:
     of_code: np.ndarray
     keys: list[str]
     spellings: list[list[str]]  # most frequent in the archive first
-    #: Each (article, value) entry's group, and whether an article has two spellings of one group.
+    #: Each (article, value) entry's group, and whether it repeats a group its article already has
+    #: (two spellings of one value): such an entry is not counted again.
     of_entry: np.ndarray
-    repeats: bool
+    repeated: np.ndarray
+    #: Per aid, its group (-1: none) when no article has two (a source, a year), else None: the
+    #: matching articles are then counted from their own codes, not through every entry.
+    single: np.ndarray | None
     #: The entries in order of their aid, and those aids: an article's entries found by bisection.
     by_aid: np.ndarray
     sorted_aids: np.ndarray
@@ -251,9 +255,16 @@ class Catalog:
         # Only a group of several spellings can hold one article twice: those entries alone are checked.
         several = (np.bincount(of_code, minlength=len(table)) > 1)[of_entry]
         pairs = aids[several] * max(1, len(table)) + of_entry[several]
-        repeats = len(np.unique(pairs)) < len(pairs)
+        _, first = np.unique(pairs, return_index=True)
+        repeated = several.copy()
+        repeated[np.flatnonzero(several)[first]] = False
         by_aid = np.argsort(aids, kind="stable")
-        return _Groups(len(values), self.generation, of_code, list(table), spellings, of_entry, repeats,
+        kept = aids[~repeated]
+        single = None
+        if not len(kept) or np.bincount(kept).max() == 1:
+            single = np.full(self.size, -1, dtype=np.int32)
+            single[kept] = of_entry[~repeated]
+        return _Groups(len(values), self.generation, of_code, list(table), spellings, of_entry, repeated, single,
                        by_aid, aids[by_aid])
 
     def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
@@ -294,18 +305,18 @@ class Catalog:
         """
         aids, _, _ = self.facets[name]
         groups = self.groups(name)
-        if len(articles) * MASK_DENSITY >= self.size:  # many articles: a mask over all is cheaper than bisection
-            chosen = np.zeros(self.size, dtype=bool)
-            chosen[articles] = True
-            entries = np.flatnonzero(chosen[aids])
+        if groups.single is not None:  # one value per article at most: its own code
+            of_group = groups.single[articles]
+            of_group = of_group[of_group >= 0]
         else:
-            entries, _ = groups.entries(articles)
-        of_group = groups.of_entry[entries]
-        if groups.repeats:
-            # An article tagged both "Économie" and "économie" counts once.
-            ngroups = len(groups.keys)
-            pairs = np.unique(aids[entries] * ngroups + of_group)
-            of_group = pairs % ngroups
+            if len(articles) * MASK_DENSITY >= self.size:  # many articles: a mask over all is cheaper than bisection
+                chosen = np.zeros(self.size, dtype=bool)
+                chosen[articles] = True
+                entries = np.flatnonzero(chosen[aids])
+            else:
+                entries, _ = groups.entries(articles)
+            # An article tagged both "Économie" and "économie" counts once (its first entry of the group).
+            of_group = groups.of_entry[entries[~groups.repeated[entries]]]
         counts = np.bincount(of_group, minlength=len(groups.keys))
         found = np.flatnonzero(counts)
         counts = counts[found]
@@ -341,6 +352,14 @@ class Filters:
             keep &= days <= self.high
         return keep & (days >= 0)
 
+    def filters(self, *, dates: bool = True, but: str | None = None) -> bool:
+        """Tell whether any filter applies (``dates``, ``but``: as for :meth:`keep`)."""
+        return (dates and (self.low is not None or self.high is not None)) or any(n != but for n in self.selected)
+
+    def select(self, articles: np.ndarray, *, dates: bool = True, but: str | None = None) -> np.ndarray:
+        """Return the articles (aids) that pass :meth:`keep` (the same array when nothing filters)."""
+        return articles[self.keep(articles, dates=dates, but=but)] if self.filters(dates=dates, but=but) else articles
+
     def keep(self, articles: np.ndarray, *, dates: bool = True, but: str | None = None) -> np.ndarray:
         """Tell, for some articles (aids), whether each passes every filter (``dates=False``: but the
         dates; ``but``: but that facet's selection)."""
@@ -361,7 +380,7 @@ def count_facets(catalog: Catalog, matching: np.ndarray, filters: Filters,
     selections = _selections(request)
     facets: dict[str, list[FacetValue]] = {}
     for name in FACETS:
-        base = matching[filters.keep(matching, dates=name != "year", but=name)]
+        base = filters.select(matching, dates=name != "year", but=name)
         counts = catalog.counts(name, base)
         if name == "year":
             facets[name] = facet_values(counts, selected_years(request.low, request.high),

@@ -31,7 +31,7 @@ import numpy as np
 from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS
 from .positions import near_match, positional, proximity
-from .scoring import B_TEXT, B_TITLE, K1, MAX_ACCENT_FORMS, Match, Scorer, contains, max_by_group, summed
+from .scoring import B_TEXT, B_TITLE, K1, MAX_ACCENT_FORMS, Match, Scorer, contains, dense_enough, max_by_group, summed
 from .snapshot import Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
@@ -173,37 +173,25 @@ class Evaluator(Scorer):
             out = self.exact_terms(list(node.terms))
         else:
             fields = [("title", TITLE_BOOST)] if node.field == "title" else [("text", 1.0), ("title", TITLE_BOOST)]
-            found, own, scored = [], [], []
-            for fieldname, boost in fields:
-                # A word's spellings (stem variants) score as the best of them in each block (sparse).
-                best_ids, best = EMPTY_IDS, EMPTY_WEIGHTS
-                for term in node.terms:
-                    if fieldname == "title":
-                        ids, scores = self.titled("title", term)
-                    else:
-                        ids, scores = self.bm25(fieldname, term, B_TEXT, self.snap.n_docs)
-                        own.append(ids)
-                    found.append(ids)
-                    best_ids, best = _best_of(best_ids, best, ids, scores)
-                scored.append((best_ids, boost * best))
-            out = Match.of(found, own)
-            for best_ids, weighted in scored:
-                out.add(best_ids, weighted)  # ids are unique within one term's list
-            if EXACT_FORM_WEIGHT:
-                self.exact_form(node, out)
+            reads = [(fieldname, boost, [self.titled("title", term) if fieldname == "title"
+                                         else self.bm25(fieldname, term, B_TEXT, self.snap.n_docs)
+                                         for term in node.terms])
+                     for fieldname, boost in fields]
+            out = _scored_union(reads, self.exact_form(node) if EXACT_FORM_WEIGHT else [])
         if node.accent:
             out = self.keep_accents(node, out)
         return out
 
-    def exact_form(self, node: Word, out: Match) -> None:
-        """Add a share of the score of the very form typed (``élections``) to its stem's score."""
+    def exact_form(self, node: Word) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Return a share of the scores of the very form typed (``élections``), to add to its stem's."""
         exact = self.snap.chain.word(node.text).exact
-        # Only where the word matched (a query cut short by its budget may have read the form alone).
+        out = []
         if node.field is None:
             ids, scores = self.bm25("exact", exact, B_TEXT, self.snap.n_docs)
-            out.add(ids, EXACT_FORM_WEIGHT * scores)
+            out.append((ids, EXACT_FORM_WEIGHT * scores))
         docs, lifted = self.titled("title_exact", exact)
-        out.add(docs, EXACT_FORM_WEIGHT * TITLE_BOOST * lifted)
+        out.append((docs, EXACT_FORM_WEIGHT * TITLE_BOOST * lifted))
+        return out
 
     def keep_accents(self, node: Word, out: Match) -> Match:
         """Keep the blocks whose printed forms carry the accents the reader typed.
@@ -287,6 +275,43 @@ def _best_of(ids: np.ndarray, scores: np.ndarray, more: np.ndarray, more_scores:
     both, values = both[order], values[order]
     first = np.r_[True, both[1:] != both[:-1]]
     return both[first], values[first]
+
+
+def _scored_union(fields: list[tuple[str, float, list[tuple[np.ndarray, np.ndarray]]]],
+                  extra: list[tuple[np.ndarray, np.ndarray]]) -> Match:
+    """Return a word's match: the blocks of every read of its fields (the ``text`` field's as its own
+    text), each scoring per field the best of its terms times the field's boost, summed over fields,
+    plus the ``extra`` scores of the blocks it holds (only there: a query cut short by its budget
+    may have read the exact form alone)."""
+    lists = [ids for _, _, reads in fields for ids, _ in reads if len(ids)]
+    total = sum(len(ids) for ids in lists)
+    top = max((int(ids[-1]) for ids in lists), default=0) + 1  # (posting lists are sorted)
+    scored = []
+    for _, boost, reads in fields:
+        # A word's spellings (stem variants) score as the best of them in each block.
+        best_ids, best = EMPTY_IDS, EMPTY_WEIGHTS
+        for ids, scores in reads:
+            best_ids, best = _best_of(best_ids, best, ids, scores)
+        scored.append((best_ids, boost * best))
+    if len(lists) > 1 and dense_enough(total, top):
+        # A frequent word: its scores summed over the range of its blocks, in the same order
+        # as below (the same float32 sums), without locating each list's blocks in the union.
+        score = np.zeros(top, dtype=np.float32)
+        mark = np.zeros(top, dtype=np.uint8)
+        for fieldname, _, reads in fields:
+            for ids, _ in reads:
+                mark[ids] |= 2 if fieldname == "text" else 1
+        for ids, weighted in scored:
+            score[ids] += weighted  # (unique within a list)
+        for ids, weighted in extra:
+            inside = ids < top
+            score[ids[inside]] += weighted[inside]
+        found = np.flatnonzero(mark)
+        return Match(found, score[found], (mark[found] & 2) > 0)
+    out = Match.of(lists, [ids for fieldname, _, reads in fields if fieldname == "text" for ids, _ in reads])
+    for ids, weighted in [*scored, *extra]:
+        out.add(ids, weighted)
+    return out
 
 
 def match(evaluator: Evaluator, root: Node | None) -> Match | None:

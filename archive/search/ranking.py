@@ -10,7 +10,8 @@ article, summed (a word counts once, so repeating it gains nothing).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from .matching import Match, max_by_group
 from .scoring import grouped
 from .snapshot import Snapshot
 
-__all__ = ["article_scores", "collapse", "copies_of", "COVERAGE_WEIGHT", "OTHER_PARAGRAPHS_WEIGHT"]
+__all__ = ["article_scores", "rank", "Ranked", "COVERAGE_WEIGHT", "OTHER_PARAGRAPHS_WEIGHT"]
 
 #: Share of an article's score that comes from its coverage of the query.
 COVERAGE_WEIGHT = 0.5
@@ -27,18 +28,18 @@ OTHER_PARAGRAPHS_WEIGHT = 0.01
 
 
 def article_scores(snap: Snapshot, match: Match, size: int,
-                   coverage: Callable[[np.ndarray], np.ndarray] | None = None
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return the matching articles (sorted aids below ``size``) and each one's score, then the
-    matching blocks of those articles and their aids (only the matching blocks are touched)."""
-    aids = snap.aid[match.ids]
-    inside = aids < size
-    if inside.all():  # (as a rule: the catalog knows every indexed article) the grouping is the match's own
-        idx, scores = match.ids, match.score
+                   coverage: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Return the matching articles (sorted aids below ``size``), each one's score, and whether every
+    matching block's article is below ``size`` (only the matching blocks are touched)."""
+    found, group = match.articles(snap.aid)
+    scores = match.score
+    inside = bool(len(found) == 0 or found[-1] < size)
+    if inside:  # (as a rule: the catalog knows every indexed article) the grouping is the match's own
         found, group, best = match.best(snap.aid)
     else:
-        idx, aids, scores = match.ids[inside], aids[inside], match.score[inside]
-        found, group = grouped(aids)
+        keep = found[group] < size
+        found, group = grouped(snap.aid[match.ids[keep]])
+        scores = scores[keep]
         best = np.full(len(found), -np.inf, dtype=np.float32)
         max_by_group(best, group, scores)
     # The article's other paragraphs count mainly through its coverage of the query,
@@ -50,28 +51,86 @@ def article_scores(snap: Snapshot, match: Match, size: int,
     best += OTHER_PARAGRAPHS_WEIGHT * (others - best)
     if COVERAGE_WEIGHT and coverage is not None:
         best = ((1 - COVERAGE_WEIGHT) * best + COVERAGE_WEIGHT * coverage(found)).astype(np.float32)
-    return found, best, idx, aids
+    return found, best, inside
 
 
-def collapse(ranked: np.ndarray, cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split ranked aids into the best-ranked member of each copy cluster and the rest, order kept."""
-    _, first = np.unique(cluster[ranked], return_index=True)
-    keep = np.zeros(len(ranked), dtype=bool)
-    keep[first] = True
-    return ranked[keep], ranked[~keep]
+@dataclass(frozen=True)
+class Ranked:
+    """One page of a ranking: its aids, the hits in all (a copy cluster once when collapsed) and, per
+    aid of the page with copies, the cluster's other matching aids, best ranked first."""
+
+    page: np.ndarray
+    total: int
+    copies: dict[int, list[int]]
 
 
-def copies_of(page: np.ndarray, collapsed: np.ndarray, cluster: np.ndarray) -> dict[int, list[int]]:
-    """Return, for each aid of the page with copies, the collapsed aids of its cluster, best ranked first."""
-    if not len(collapsed) or not len(page):
+def rank(cand: np.ndarray, keys: Sequence[np.ndarray], cluster: np.ndarray, start: int, stop: int,
+         collapse: bool) -> Ranked:
+    """Rank articles (``cand``) by ``keys`` (per article, :func:`np.lexsort`'s order: the last one first)
+    and return hits ``start`` to ``stop``, each copy cluster by its best-ranked member when ``collapse``.
+
+    Only a prefix is sorted: the articles whose first key reaches the ``m``-th best (ties included,
+    so the prefix is exactly the ranking's) for a few times the page's end, more when copies
+    collapsed it to fewer hits: "France" in 280,000 articles sorts a few hundred, not all of them.
+    """
+    n = len(cand)
+    primary = keys[-1]
+    wanted = max(PREFIX_FACTOR * stop, MIN_PREFIX)
+    while True:
+        if wanted >= n:
+            chosen = np.arange(n)
+        else:
+            kth = np.partition(primary, wanted - 1)[wanted - 1]
+            chosen = np.flatnonzero(primary <= kth)
+        order = chosen[np.lexsort(tuple(k[chosen] for k in keys))]
+        heads = _heads(order, cand, cluster) if collapse else order
+        if len(heads) >= stop or len(chosen) == n:
+            break
+        wanted *= PREFIX_FACTOR
+    page = heads[start:stop]
+    if not collapse:
+        return Ranked(cand[page], n, {})
+    return Ranked(cand[page], _distinct(cluster[cand], len(cluster)), _copies(page, cand, keys, cluster))
+
+
+#: A ranking sorts a prefix of at least MIN_PREFIX articles, PREFIX_FACTOR times the page's end, widened
+#: by that factor until it holds the page's hits.
+PREFIX_FACTOR, MIN_PREFIX = 4, 256
+
+
+def _heads(order: np.ndarray, cand: np.ndarray, cluster: np.ndarray) -> np.ndarray:
+    """Return the positions (in ranked ``order``) of each copy cluster's best-ranked member, order kept."""
+    _, first = np.unique(cluster[cand[order]], return_index=True)
+    return order[np.sort(first)]
+
+
+def _distinct(keys: np.ndarray, size: int) -> int:
+    """Return how many different cluster codes ``keys`` holds (codes: below ``size``, negatives for clusters)."""
+    if len(keys) * DENSE < size:
+        return len(np.unique(keys))
+    low = min(0, int(keys.min()))
+    seen = np.zeros(size - low, dtype=bool)
+    seen[keys - low] = True
+    return int(np.count_nonzero(seen))
+
+
+#: A set of articles this large against the archive (one in DENSE) is handled through a mask over all.
+DENSE = 8
+
+
+def _copies(page: np.ndarray, cand: np.ndarray, keys: Sequence[np.ndarray],
+            cluster: np.ndarray) -> dict[int, list[int]]:
+    """Return, for each hit of the page (positions in ``cand``) with copies, the other matching members
+    of its cluster, best ranked first."""
+    codes = cluster[cand[page]]
+    shared = codes[codes < 0]  # (an article without copies has a code of its own, its aid)
+    if not len(shared):
         return {}
-    keys = cluster[page]
-    members = collapsed[np.isin(cluster[collapsed], keys[keys < 0])]
-    if not len(members):
-        return {}
-    # Only the page's clusters are walked: a handful of articles, not the result set.
-    head = {int(k): int(a) for k, a in zip(keys.tolist(), page.tolist())}
+    members = np.flatnonzero(np.isin(cluster[cand], shared))
+    members = members[np.lexsort(tuple(k[members] for k in keys))]
+    head = {int(c): int(a) for c, a in zip(codes.tolist(), cand[page].tolist())}
     out: dict[int, list[int]] = {}
-    for aid, key in zip(members.tolist(), cluster[members].tolist()):
-        out.setdefault(head[key], []).append(aid)
+    for aid, code in zip(cand[members].tolist(), cluster[cand[members]].tolist()):
+        if code in head and head[code] != aid:
+            out.setdefault(head[code], []).append(aid)
     return out

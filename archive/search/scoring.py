@@ -26,7 +26,8 @@ from . import bm25
 from .bm25 import B_TEXT, B_TITLE, K1
 from .snapshot import Positions, Snapshot
 
-__all__ = ["Match", "Scorer", "union", "sorted_unique", "contains", "grouped", "summed", "max_by_group", "K1", "B_TEXT",
+__all__ = ["Match", "Scorer", "dense_enough", "union", "sorted_unique", "contains", "grouped", "summed",
+           "max_by_group", "K1", "B_TEXT",
            "B_TITLE", "MAX_POSTINGS", "MAX_ACCENT_FORMS"]
 
 #: Postings one query may read (each term once): about 40 of the most frequent words.
@@ -59,7 +60,7 @@ class Match:
         lists = [p for p in ids if len(p)]
         total = sum(len(p) for p in lists)
         top = max((int(p.max()) for p in lists), default=0) + 1
-        if len(lists) > 1 and _dense_enough(total, top):
+        if len(lists) > 1 and dense_enough(total, top):
             # A frequent word: one mark per block of the range, the union and its own text at once.
             mark = np.zeros(top, dtype=np.uint8)
             for p in lists:
@@ -84,7 +85,7 @@ class Match:
         if not len(self.ids):
             return np.zeros(len(ids), np.int64), np.zeros(len(ids), bool)
         top = int(self.ids[-1]) + 1
-        if _dense_enough(len(self.ids), top):
+        if dense_enough(len(self.ids), top):
             where = self._where
             if where is None:
                 where = self._where = np.full(top, -1, dtype=np.int64)
@@ -138,7 +139,8 @@ class Match:
 DENSITY = 8
 
 
-def _dense_enough(count: int, top: int) -> bool:
+def dense_enough(count: int, top: int) -> bool:
+    """Tell whether ``count`` ids below ``top`` are dense enough to be handled through a bitmap of the range."""
     return count * DENSITY >= top
 
 
@@ -157,7 +159,7 @@ def sorted_unique(ids: np.ndarray) -> np.ndarray:
     if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
         return ids.astype(np.int64, copy=False)
     top = int(ids.max()) + 1
-    if _dense_enough(len(ids), top):
+    if dense_enough(len(ids), top):
         present = np.zeros(top, dtype=bool)
         present[ids] = True
         return np.flatnonzero(present)
@@ -173,7 +175,7 @@ def grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         starts = np.r_[True, values[1:] != values[:-1]] if len(values) else np.zeros(0, bool)
         return values[starts], np.cumsum(starts) - 1
     top = int(values.max()) + 1
-    if _dense_enough(len(values), top):
+    if dense_enough(len(values), top):
         present = np.zeros(top, dtype=bool)
         present[values] = True
         return np.flatnonzero(present).astype(values.dtype), (np.cumsum(present) - 1)[values]
@@ -186,7 +188,7 @@ def contains(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     if not len(sorted_ids):
         return np.zeros(len(ids), bool)
     top = int(sorted_ids[-1]) + 1
-    if _dense_enough(len(sorted_ids), top):
+    if dense_enough(len(sorted_ids), top):
         present = np.zeros(top, dtype=bool)
         present[sorted_ids] = True
         return (ids < top) & present[np.minimum(ids, top - 1)]
