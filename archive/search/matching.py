@@ -308,10 +308,27 @@ def _scored_union(fields: list[tuple[str, float, list[tuple[np.ndarray, np.ndarr
             score[ids[inside]] += weighted[inside]
         found = np.flatnonzero(mark)
         return Match(found, score[found], (mark[found] & 2) > 0)
-    out = Match.of(lists, [ids for fieldname, _, reads in fields if fieldname == "text" for ids, _ in reads])
-    for ids, weighted in [*scored, *extra]:
-        out.add(ids, weighted)
-    return out
+    # Fewer blocks: every list sorted once together; each entry's place in the union comes with it.
+    parts = [*scored, *extra]
+    every = np.concatenate([ids for ids, _ in parts]) if parts else EMPTY_IDS
+    order = np.argsort(every, kind="stable")  # (a few sorted runs)
+    ordered = every[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.zeros(0, bool)
+    place = np.empty(len(every), dtype=np.int64)
+    place[order] = np.cumsum(starts) - 1
+    union = ordered[starts]
+    member = np.zeros(len(union), dtype=bool)
+    para = np.zeros(len(union), dtype=bool)
+    score = np.zeros(len(union), dtype=np.float32)
+    at = 0
+    for k, (ids, weighted) in enumerate(parts):
+        where = place[at:at + len(ids)]
+        at += len(ids)
+        if k < len(scored):  # (the extra scores add to the blocks matched, no block of their own)
+            member[where] = True
+            para[where] |= fields[k][0] == "text"
+        score[where] += weighted
+    return Match(union[member], score[member], para[member])
 
 
 def match(evaluator: Evaluator, root: Node | None) -> Match | None:

@@ -16,11 +16,11 @@ a rebuild (a new generation) opens everything anew.
 
 Decoding a posting list (Whoosh pickles each block of 128 postings) is the
 costliest step of a search, so decoded lists are kept, most recently used
-first, within :data:`POSTINGS_CACHE_BYTES`: a segment never changes once
+first, within :func:`cache_budget` (a quarter of the index, 64 to 256 MB): a segment never changes once
 written (its deletions are kept apart), so a list decoded for one snapshot
 serves every later snapshot of the same generation. What a search derives from
 a term on this snapshot (its live blocks, their BM25 weights: see
-:meth:`Snapshot.kept`) is kept too, within :data:`TERMS_CACHE_BYTES`, until the
+:meth:`Snapshot.kept`) is kept too, within as much, until the
 snapshot closes. Both caches are :class:`~archive.lru.LRU` bounded in bytes
 (:func:`array_cache`), whose arrays are read-only.
 
@@ -35,9 +35,11 @@ the segment readers it shares with its successor stay open for the latter.
 from __future__ import annotations
 
 import bisect
+import os
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -48,17 +50,20 @@ from ..home import Archive
 from ..indexing import schema_chain
 from ..lru import LRU
 
-__all__ = ["Snapshot", "Positions", "array_cache", "FIELDS", "MEMO_SIZE", "POSTINGS_CACHE_BYTES", "TERMS_CACHE_BYTES"]
+__all__ = ["Snapshot", "Positions", "array_cache", "cache_budget", "FIELDS", "MEMO_SIZE", "POSTINGS_CACHE_BYTES",
+           "TERMS_CACHE_BYTES", "MIN_CACHE_BYTES"]
 
 #: The fields scored with BM25, whose lengths are kept.
 FIELDS = ("text", "title", "exact", "title_exact")
 #: Values computed per snapshot and kept (each a small array).
 MEMO_SIZE = 512
-#: Bytes of decoded posting lists kept per index generation (per process: each
-#: ``archive serve --workers`` worker keeps its own).
-POSTINGS_CACHE_BYTES = 64 << 20
-#: Bytes of what searches derive from a term (its live blocks, their BM25 weights) kept per snapshot.
-TERMS_CACHE_BYTES = 32 << 20
+#: Bytes of decoded posting lists kept per index generation at most (per process: each
+#: ``archive serve --workers`` worker keeps its own; see :func:`cache_budget`).
+POSTINGS_CACHE_BYTES = 256 << 20
+#: Bytes of what searches derive from a term (its live blocks, their BM25 weights) kept per snapshot, at most.
+TERMS_CACHE_BYTES = 256 << 20
+#: Either cache holds at least this much (when its most allows), and a quarter of the index's files beyond.
+MIN_CACHE_BYTES = 64 << 20
 T = TypeVar("T")
 
 
@@ -99,9 +104,10 @@ class Snapshot:
         else:
             if not archive.index_dir.exists():
                 archive.index_dir.open()  # raises IndexMissing, with the message saying what to do
-            self.ix = wf.open_for_reading(archive.index_dir.path / str(self.name))
+            folder = archive.index_dir.path / str(self.name)
+            self.ix = wf.open_for_reading(folder)
             self.searcher = self.ix.searcher()
-            self._shared = _Shared(self.ix)
+            self._shared = _Shared(self.ix, cache_budget(POSTINGS_CACHE_BYTES, folder))
             cache = {}
         self._readers = wf.segment_readers(self.searcher)
         self._shared.take(self._readers)
@@ -110,7 +116,7 @@ class Snapshot:
         self._refs_lock = threading.Lock()
         self.chain: Chain = schema_chain(self.ix.schema)
         self._memo: LRU[Hashable, Any] = LRU(MEMO_SIZE)
-        self._terms = array_cache(TERMS_CACHE_BYTES)
+        self._terms = array_cache(min(TERMS_CACHE_BYTES, self._shared.lists.budget))
         reader = self.searcher.reader()
         self.segments = wf.segments(reader)
         self.size = sum(s.count for s in self.segments)
@@ -242,14 +248,15 @@ class Snapshot:
         self.release(background=background)
 
     def preload(self) -> None:
-        """Decode the positions of the most frequent stop words ahead of the searches (up to half the cache).
+        """Decode the positions of the most frequent stop words ahead of the searches (up to half the
+        smallest cache: a larger archive's cache is left to the words searched).
 
         A phrase such as ``"réforme des retraites"`` reads every position of ``des``
         (100,000 blocks on the corpus: 0.1 s to decode); no other lists cost as much.
         """
         words = {self.chain.word(w).exact for w in STOP_WORDS}
         for word in sorted(words, key=lambda w: (-self.doc_frequency("exact", w), w)):
-            if self._shared.decoded_bytes() > POSTINGS_CACHE_BYTES // 2:
+            if self._shared.decoded_bytes() > min(MIN_CACHE_BYTES, self._shared.lists.budget) // 2:
                 break
             self.occurrences("exact", word)
             self.postings("exact", word)
@@ -360,12 +367,12 @@ class _Shared:
     last snapshot using it closes, the index with the generation's last snapshot.
     """
 
-    def __init__(self, ix: Any) -> None:
+    def __init__(self, ix: Any, budget: int) -> None:
         self.ix = ix
         self._users: dict[int, int] = {}
         self._snapshots = 0
         self._lock = threading.Lock()
-        self.lists = array_cache(POSTINGS_CACHE_BYTES)
+        self.lists = array_cache(budget)
 
     def decoded_bytes(self) -> int:
         """Return the bytes of decoded posting lists kept."""
@@ -399,6 +406,22 @@ class _Shared:
             r.close()
         if last:
             self.ix.close()
+
+
+def cache_budget(most: int, folder: Path) -> int:
+    """Return the bytes a search cache of an index generation (its folder) keeps: a quarter of its
+    files, at least :data:`MIN_CACHE_BYTES`, at most ``most``.
+
+    A frequent word's decoded lists grow with the archive: at 32 copies of the corpus
+    *France* alone decodes to 9 MB, and caches of a fixed 64 and 32 MB (whose entries
+    may not exceed a quarter) decoded it again for every query (p95 355 ms of CPU
+    over the peer harness's queries; 96 ms at 256 MB each, for 140 MB more RSS).
+    """
+    try:
+        files = sum(entry.stat().st_size for entry in os.scandir(folder) if entry.is_file())
+    except OSError:
+        files = 0
+    return min(most, max(MIN_CACHE_BYTES, files // 4))
 
 
 def array_cache(budget: int) -> LRU[Hashable, tuple[np.ndarray, ...]]:
