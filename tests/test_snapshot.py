@@ -153,3 +153,19 @@ def test_threads_reading_hashes_at_once_read_them_right_and_leak_no_file(archive
         assert errors == []
         assert seen == [list(expected.values())] * 6
         assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_a_search_cache_is_a_quarter_of_its_index_within_bounds(tmp_path):
+    from archive.search.caches import MIN_CACHE_BYTES, cache_budget
+
+    (tmp_path / "a.seg").write_bytes(b"\0" * 1000)
+    assert cache_budget(256 << 20, tmp_path) == MIN_CACHE_BYTES  # a small index: the floor
+    assert cache_budget(1200, tmp_path) == 1200  # never past the most asked
+    big = tmp_path / "b.seg"
+    with big.open("wb") as f:
+        f.truncate(600 << 20)  # (sparse: no disk used)
+    assert cache_budget(256 << 20, tmp_path) == (1000 + (600 << 20)) // 4
+    with big.open("wb") as f:
+        f.truncate(2 << 30)
+    assert cache_budget(256 << 20, tmp_path) == 256 << 20
+    assert cache_budget(256 << 20, tmp_path / "gone") == MIN_CACHE_BYTES

@@ -266,7 +266,7 @@ class Scorer:
               n_docs: int) -> np.ndarray:
         """Return BM25 weights of a term occurring ``tf`` times in blocks ``ids``."""
         idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        length = self.snap.length[fieldname][ids]
+        length = self.snap.lengths(fieldname, ids)
         if bm25.MIN_BLOCK_LENGTH and fieldname in ("text", "exact"):
             # The exact field counts stop words too: its floor is as many words of running text.
             length = np.maximum(length, bm25.MIN_BLOCK_LENGTH * self.snap.avg[fieldname] / self.snap.avg["text"])

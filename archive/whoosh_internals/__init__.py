@@ -74,9 +74,11 @@ from ._decoding import (
     PositionalFile,
     Segment,
     column,
+    decoded_lengths,
     deleted,
     fresh_searcher,
     index_segments,
+    length_codes,
     lengths,
     open_for_reading,
     open_segment,
@@ -93,6 +95,7 @@ from .schema import PackedPositions, make_schema, schema_chain
 
 __all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "check_version", "PositionalFile", "read_toc",
            "compressed_like_whoosh", "Segment", "segments", "segment_count",
-           "open_for_reading", "open_segment", "segment_readers", "read_postings", "column", "lengths", "deleted",
+           "open_for_reading", "open_segment", "segment_readers", "read_postings", "column", "lengths", "length_codes",
+           "decoded_lengths", "deleted",
            "fresh_searcher", "BulkSegmentWriter", "FastWriter", "SegmentMerger", "finish_segment", "commit_segments",
            "index_segments", "EMPTY_IDS", "EMPTY_WEIGHTS", "PackedPositions", "make_schema", "schema_chain"]
