@@ -284,12 +284,10 @@ class Engine:
             else:
                 para_aids = snap.aid[found.ids[found.para]]
                 total_paragraphs = int(contains(cand, para_aids[para_aids < size]).sum())
-            # The page's blocks looked up in the match: ten articles, whatever the match's size.
             docs, counts = snap.blocks_of(page_aids)
-            where = np.minimum(np.searchsorted(found.ids, docs), max(len(found.ids) - 1, 0))
-            hit = (found.ids[where] == docs) & found.para[where] if len(found.ids) else np.zeros(len(docs), bool)
-            for a, score, n in zip(np.repeat(page_aids, counts)[hit].tolist(), found.score[where[hit]].tolist(),
-                                   snap.n[docs[hit]].tolist()):
+            hit, scores = found.own_scores(docs)
+            owners = np.repeat(page_aids, counts)[hit]
+            for a, score, n in zip(owners.tolist(), scores.tolist(), snap.n[docs[hit]].tolist()):
                 per_article[a].append((score, n))
         # Only the words that may be marked are analysed (see .locate): a paragraph costs its few marks.
         marks = MarkPlan.of(parsed.root, snap.chain, evaluator.expanded)
@@ -316,7 +314,7 @@ class Engine:
                 continue
             shown = sorted(n for _, n in blocks[:SHOWN_PARAGRAPHS] if n in excerpt.blocks) or [0]
             paragraphs = tuple(Paragraph.shown(n, excerpt.blocks[n].text, marks.spans) for n in shown)
-            copies = tuple(c for c in (listed.get(catalog.ids[b] or "") for b in copy_aids.get(a, [])) if c is not None)
+            copies = tuple(c for c in (listed.get(catalog.ids[b] or "") for b in copy_aids.get(a, [])) if c)
             hits.append(_hit(article, score, paragraphs, max(0, len(blocks) - len(shown)),
                              marks.title_spans(article.title), copies))
         explain = [Interpretation(r.text, r.role, _union(r.terms, evaluator.expanded.get(r.text.strip('"'), [])))

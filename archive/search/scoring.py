@@ -128,6 +128,15 @@ class Match:
         pos, hit = self.locate(ids)
         self.score[pos[hit]] = scores[hit]
 
+    def own_scores(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return which of a few docnums (the blocks of a page's articles) match through their own
+        text, and the scores of those (by bisection: the page's cost, whatever the match's size)."""
+        if not len(self.ids):
+            return np.zeros(len(docs), bool), np.zeros(0, np.float32)
+        pos = np.minimum(np.searchsorted(self.ids, docs), len(self.ids) - 1)
+        hit = (self.ids[pos] == docs) & self.para[pos]
+        return hit, self.score[pos[hit]]
+
     def own_text(self, ids: np.ndarray) -> np.ndarray:
         """Tell, for some docnums, whether each matches through its own text."""
         pos, hit = self.locate(ids)
