@@ -139,14 +139,15 @@ def live_sizes(ix: Any) -> dict[str, int]:
 
 
 def merge_segments(index_dir: IndexDir, store: Store | None = None, *, progress: Progress | None = None,
-                   timeout: float = 60.0, budget: Budget | None = None) -> int:
+                   timeout: float = 60.0, budget: Budget | None = None, limits: MergeLimits | None = None) -> int:
     """Merge the live index's segments as :func:`plan` says (call with the write lock held); return how many remain.
 
-    The chosen segments are merged within the budget's :class:`~archive.budget.MergeLimits`,
-    in as many passes as it takes (each a commit).
+    The chosen segments are merged within ``limits`` (default: the budget's for this
+    process now, :meth:`~archive.budget.Budget.merge_limits`), in as many passes as it
+    takes, each merged group a commit.
     """
     folder = Path(index_dir.path) / str(index_dir.current_name())
-    limits = (budget or Budget.from_env()).merge_limits()
+    limits = limits or (budget or Budget.from_env()).merge_limits()
     ix = index_dir.open()
     try:
         sizes = live_sizes(ix)
@@ -163,7 +164,7 @@ def merge_segments(index_dir: IndexDir, store: Store | None = None, *, progress:
                 cut = [g for g in groups([int(s.doc_count()) for s in live], width, limits.blocks) if len(g) > 1]
                 if not cut:
                     break
-                for group in ([live[i] for i in g] for g in cut):
+                for group in [[live[i] for i in g] for g in cut]:  # before live changes
                     merger = SegmentMerger(ix, group, chunk=limits.chunk, tick=lambda n: bars("merging", n),
                                            timeout=timeout, compound=False)
                     try:
@@ -186,7 +187,7 @@ def merge_segments(index_dir: IndexDir, store: Store | None = None, *, progress:
 
 
 def merge_new(ix: Any, folder: Path, *, progress: Progress | None = None, budget: Budget | None = None,
-              everything: bool = False) -> int:
+              everything: bool = False, limits: MergeLimits | None = None) -> int:
     """Merge the segments of a new, private index (a rebuild's) as :func:`plan` says, or all; return how many remain.
 
     As after any write, :func:`settled` segments are left as they are (unless ``everything``).
@@ -196,8 +197,9 @@ def merge_new(ix: Any, folder: Path, *, progress: Progress | None = None, budget
     its group, so that documents keep the order of a build in one piece; after each pass
     the policy is asked again (segments then settled are merged no further). ``everything``
     merges into as few segments as the budget allows (one unless the archive is larger).
+    ``limits`` default to the budget's for this process now.
     """
-    limits = (budget or Budget.from_env()).merge_limits()
+    limits = limits or (budget or Budget.from_env()).merge_limits()
     segs = index_segments(ix)
     sizes = {s.segment_id(): int(s.doc_count()) for s in segs}
     chosen = set(sizes) if everything else plan(sizes, settled(sizes, limits.blocks))
@@ -210,7 +212,7 @@ def merge_new(ix: Any, folder: Path, *, progress: Progress | None = None, budget
             if all(len(g) == 1 for g in cut):
                 break
             merged = []
-            for group in ([picked[i] for i in g] for g in cut):
+            for group in [[picked[i] for i in g] for g in cut]:
                 if len(group) == 1:
                     merged.append(group[0])
                     continue
