@@ -11,8 +11,17 @@ from pathlib import Path
 import pytest
 
 import archive.home
-from archive.budget import (BYTES_PER_POSTING, MERGE_PER_BLOCK, MERGE_PER_SEGMENT, MIN_BUDGET, MIN_CHUNK,
-                            MIN_MERGE_BLOCKS, Budget, MergeLimits, parse_memory)
+from archive.budget import (
+    BYTES_PER_POSTING,
+    MERGE_PER_BLOCK,
+    MERGE_PER_SEGMENT,
+    MIN_BUDGET,
+    MIN_CHUNK,
+    MIN_MERGE_BLOCKS,
+    Budget,
+    MergeLimits,
+    parse_memory,
+)
 from archive.home import Archive
 from archive.integrity import write_manifest
 from archive.merging import groups, live_sizes, merge_new, settled
@@ -66,7 +75,7 @@ def sizes_of(home: Path) -> list[int]:
 
 
 def merge_all(home: Path, **kwargs: object) -> tuple[int, int]:
-    """Merge a home's segments as a rebuild merges with ``everything``; return the segments left and the commits made."""
+    """Merge all of a home's segments as a rebuild would; return the segments left and the commits made."""
     index_dir = Archive(home).index_dir
     ix = index_dir.open()
     folder = index_dir.path / str(index_dir.current_name())
