@@ -248,7 +248,10 @@ def _build_passes(sizes: Mapping[str, int], order: list[str], limits: MergeLimit
     sizes, passes = dict(sizes), 0
 
     def chosen() -> list[str]:
-        return list(order) if everything else [s for s in order if s in plan(sizes, settled(sizes, limits.blocks))]
+        if everything:
+            return list(order)
+        policy = plan(sizes, settled(sizes, limits.blocks))  # once: a policy's plan of 2,000 segments takes 0.5 s
+        return [s for s in order if s in policy]
 
     picked = chosen()
     while len(picked) > 1:
