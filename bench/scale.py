@@ -193,7 +193,8 @@ def sample(pid: int, home: Path, out: Path, every: float = 0.25) -> None:
         if not alive:
             break
         rss_mb = round(tree_rss_mb(pid))
-        phase = phase_of(home)
+        # Phases only advance: the merge's folder (thousands of files) is not listed again.
+        phase = "merge" if "merge" in state["phases"] else phase_of(home)
         row = state["phases"].setdefault(phase, {"peak_tree_rss_mb": 0, "started": time.time(), "samples": 0})
         row["peak_tree_rss_mb"] = max(row["peak_tree_rss_mb"], rss_mb)
         row["samples"] += 1
