@@ -6,7 +6,8 @@ of 8 copies of the corpus peaked at 8.8 GB. Under a budget (default 1 GiB,
 equal share of what the parent process does not already hold, and flushes its
 segment when the estimate of the postings it would build reaches that share
 (:meth:`Budget.segment_bytes`); the segments are merged afterwards, a chunk of
-terms at a time (:meth:`Budget.merge_postings`).
+terms at a time, as many segments at once and into segments as large as the
+budget allows (:meth:`Budget.merge_limits`).
 
 The figures are the resident memory of all the processes, each counted whole
 (what ``bench/scale.py`` measures). A process of the archive holds about
@@ -23,7 +24,7 @@ import os
 import re
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT", "ENV", "MIN_BUDGET", "Budget", "parse_memory", "rss", "release"]
+__all__ = ["DEFAULT", "ENV", "MIN_BUDGET", "Budget", "MergeLimits", "parse_memory", "rss", "release"]
 
 #: The budget when none is given: 1 GiB.
 DEFAULT = 1 << 30
@@ -38,9 +39,18 @@ MIN_SEGMENT = 4 << 20
 #: the corpus as the growth of a worker's RSS over what it held before.
 BYTES_PER_TOKEN = 170
 #: Bytes a streamed merge holds per posting of the chunk it writes at once.
-BYTES_PER_POSTING = 400
+BYTES_PER_POSTING = 460
 #: Postings a merge writes at once, at the least.
 MIN_CHUNK = 20_000
+#: Bytes a merge holds per segment it reads at once (its reader, the window of its
+#: term table), and per block of the segment it writes (the blocks' lengths and
+#: renumbering, and a frequent word's postings, which come whole: a word has at
+#: most one posting per block), counted as resident memory, heap slack included:
+#: measured on the corpus' 558 smallest segments merged into one (bench/merge-memory-2026-12-06.md).
+MERGE_PER_SEGMENT = 160 << 10
+MERGE_PER_BLOCK = 1 << 10
+#: A merge pass reads two segments and writes this many blocks at the least, whatever the budget.
+MIN_MERGE_BLOCKS = 16_384
 
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1000, "kib": 1 << 10, "m": 1 << 20, "mb": 1000**2, "mib": 1 << 20,
           "g": 1 << 30, "gb": 1000**3, "gib": 1 << 30, "t": 1 << 40, "tb": 1000**4, "tib": 1 << 40}
@@ -103,5 +113,29 @@ class Budget:
 
     def merge_postings(self, parent: int | None = None) -> int:
         """Return how many postings a merge (in this process) may write at once."""
+        return self.merge_limits(parent).chunk
+
+    def merge_limits(self, parent: int | None = None) -> MergeLimits:
+        """Return how much one merge pass (in this process, ``parent``: its RSS now) may take on at once.
+
+        Of what the process does not hold, an eighth goes to the chunk of postings
+        written at once, an eighth to the segments read at once, and the rest to
+        the blocks of the segment written (:data:`MERGE_PER_BLOCK` each).
+        """
         held = rss() if parent is None else parent
-        return max(MIN_CHUNK, (self.total - held) // 2 // BYTES_PER_POSTING)
+        free = max(0, self.total - held)
+        return MergeLimits(segments=max(2, free // 8 // MERGE_PER_SEGMENT),
+                           blocks=max(MIN_MERGE_BLOCKS, free * 3 // 4 // MERGE_PER_BLOCK),
+                           chunk=max(MIN_CHUNK, free // 8 // BYTES_PER_POSTING))
+
+
+@dataclass(frozen=True)
+class MergeLimits:
+    """What one merge pass takes on at once, so that its process stays within the budget."""
+
+    #: Segments read at once.
+    segments: int
+    #: Live blocks of the segment written (the merged segments' together).
+    blocks: int
+    #: Postings written at once (a frequent word's come whole).
+    chunk: int

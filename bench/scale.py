@@ -14,8 +14,9 @@ spans 2011–2020; 29 February becomes the 28th where needed). Then:
 
 * **import**: `archive add FILE` into a fresh home, in a child process: wall and CPU
   seconds (os.wait4), the peak RSS of its largest process (what the peer harness
-  reports) and of its whole process tree (sampled every 0.25 s: the build's workers run
-  beside their parent), the paragraphs, index and store sizes;
+  reports) and of its whole process tree, overall and per phase (store, build, merge:
+  sampled every 0.25 s by a sampler process of its own, see :func:`sample`), the
+  paragraphs, index and store sizes;
 * **serving**: the peer harness's query mix in a fresh child (bench/querymix.py): p50,
   p95, the first query (index opened cold), RSS after the queries and after `warm()`.
 
@@ -133,6 +134,94 @@ def tree_rss_mb(root: int) -> float:
     return sum(rss.get(p, 0) for p in tree) / 1024
 
 
+def phase_of(home: Path) -> str:
+    """Return the phase of a fresh home's import from its files: store, build (index folder made), merge (built)."""
+    folders = [g for g in (home / "index").glob("g*") if g.is_dir()]
+    if not folders:
+        return "store"
+    # The build commits its segments as the index's first table of contents after the empty one.
+    built = any(int(toc.stem.rpartition("_")[2]) >= 1 for g in folders for toc in g.glob("_MAIN_*.toc")
+                if toc.stem.rpartition("_")[2].isdigit())
+    return "merge" if built else "build"
+
+
+def tree_cpu_s(root: int) -> float:
+    """Return the CPU seconds of a process (its reaped children included) and of its live descendants."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for pid in tree_pids(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        # utime, stime (fields 14, 15), and for the root cutime, cstime (16, 17): reaped workers.
+        total += sum(int(x) for x in fields[11:15 if pid == root else 13]) / tick
+    return total
+
+
+def tree_pids(root: int) -> set[int]:
+    """Return a process and all its descendants."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rpartition(")")[2].split()[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return tree
+
+
+def sample(pid: int, home: Path, out: Path, every: float = 0.25) -> None:
+    """Sample an import's process tree until it exits: the peak RSS of all its processes per phase, into ``out``.
+
+    Run as a process of its own session (``--sample``), like the import: when the bench's
+    parent is killed with its process group (its shell's job ended: the 32x run of
+    2026-12-06 lost its parent and its sampler at 05:39 while the import, in its own
+    session, went on), the sampler goes on and its file holds every phase. The file is
+    rewritten (atomically) at each new phase and every few seconds.
+    """
+    state: dict[str, Any] = {"pid": pid, "peak_tree_rss_mb": 0, "phases": {}, "cpu_s_sampled": 0.0, "done": False}
+    last_write = 0.0
+    while True:
+        alive = Path(f"/proc/{pid}").exists() and "zombie" not in _status(pid)
+        if not alive:
+            break
+        rss_mb = round(tree_rss_mb(pid))
+        # Phases only advance: the merge's folder (thousands of files) is not listed again.
+        phase = "merge" if "merge" in state["phases"] else phase_of(home)
+        row = state["phases"].setdefault(phase, {"peak_tree_rss_mb": 0, "started": time.time(), "samples": 0})
+        row["peak_tree_rss_mb"] = max(row["peak_tree_rss_mb"], rss_mb)
+        row["samples"] += 1
+        row["ended"] = time.time()
+        state["peak_tree_rss_mb"] = max(state["peak_tree_rss_mb"], rss_mb)
+        state["cpu_s_sampled"] = max(state["cpu_s_sampled"], round(tree_cpu_s(pid), 1))
+        if row["samples"] == 1 or time.time() - last_write > 5:
+            _write_json(out, state)
+            last_write = time.time()
+        time.sleep(every)
+    state["done"] = True
+    _write_json(out, state)
+
+
+def _status(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return "zombie"
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def limited_cgroup(limit_mb: int) -> Path:
     """Create a memory cgroup under this process's own, limited to ``limit_mb`` (v2 ``memory.max`` or v1)."""
     lines = Path("/proc/self/cgroup").read_text().splitlines()
@@ -192,24 +281,28 @@ def import_home(jsonl: Path, home: Path, max_minutes: float, procs: int | None,
         # The shell enters the cgroup, then becomes the import: every process it starts is inside.
         args = ["sh", "-c", f'echo $$ > {group / "cgroup.procs"} && exec "$@"', "sh", *args]
     t = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    peak = [0.0]
-    done = threading.Event()
+    # The import's messages go to a file, not a pipe: a pipe would break with this process.
+    errfile = home.parent / f"{home.name}.stderr"
+    with errfile.open("wb") as err_out:
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err_out, start_new_session=True)
+    samples = home.parent / f"{home.name}.samples.json"
+    sampler = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--sample", str(proc.pid),
+                                "--sample-home", str(home), "--sample-out", str(samples)],
+                               stdout=subprocess.DEVNULL, start_new_session=True)
 
-    def sample() -> None:
-        while not done.wait(0.25):
-            peak[0] = max(peak[0], tree_rss_mb(proc.pid))
-            if time.perf_counter() - t > max_minutes * 60:
-                os.killpg(proc.pid, signal.SIGTERM)
-                return
+    def stop() -> None:
+        os.killpg(proc.pid, signal.SIGTERM)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    timer = threading.Timer(max_minutes * 60, stop)
+    timer.daemon = True
+    timer.start()
     _, status, usage = os.wait4(proc.pid, 0)
-    done.set()
-    sampler.join()
+    timer.cancel()
+    sampler.wait()
+    sampled = json.loads(samples.read_text(encoding="utf-8")) if samples.exists() else {}
+    peak = [float(sampled.get("peak_tree_rss_mb", 0))]
     wall = time.perf_counter() - t
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    err = errfile.read_text(encoding="utf-8", errors="replace")
     limited: dict[str, Any] = {}
     if group is not None:
         limited = {"limit_mb": limit_mb, "cgroup_peak_mb": cgroup_peak_mb(group), **cgroup_how(group)}
@@ -219,7 +312,11 @@ def import_home(jsonl: Path, home: Path, max_minutes: float, procs: int | None,
                else f"`archive add` failed (status {status}): {err.strip()[-300:]}")
         return {"stopped": why, **limited}
     return {"import_wall_s": round(wall, 1), "import_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
-            "import_peak_rss_mb": round(usage.ru_maxrss / 1024), "import_peak_tree_rss_mb": round(peak[0]), **limited}
+            "import_peak_rss_mb": round(usage.ru_maxrss / 1024), "import_peak_tree_rss_mb": round(peak[0]),
+            "import_phases": {name: {"peak_tree_rss_mb": p["peak_tree_rss_mb"],
+                                     "wall_s": round(p["ended"] - p["started"], 1), "samples": p["samples"]}
+                              for name, p in sampled.get("phases", {}).items()},
+            "import_budget_mb": round(budget_mb(memory)), **limited}
 
 
 def budget_mb(memory: str | None) -> float:
@@ -418,7 +515,13 @@ def main() -> None:
     ap.add_argument("--serve", type=Path, metavar="WORKDIR",
                     help="import nothing: measure serving on the homes a --keep --workdir run left there")
     ap.add_argument("--table", type=Path, help="print the tables of a --json file of an earlier run, and stop")
+    ap.add_argument("--sample", type=int, metavar="PID", help=argparse.SUPPRESS)  # the sampler process
+    ap.add_argument("--sample-home", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--sample-out", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.sample:
+        sample(a.sample, a.sample_home, a.sample_out)
+        return
     if a.table:
         print(markdown(json.loads(a.table.read_text(encoding="utf-8"))))
         return

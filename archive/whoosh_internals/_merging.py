@@ -200,8 +200,9 @@ _INFO = struct.Struct("!BfIBBfII")
 _EXTENT = struct.Struct("!qi")
 _BLOCK_SIZE = struct.Struct("!i")
 _RECORD = struct.Struct("!ii")
-#: Bytes of a segment's term table read at once.
-_WINDOW = 1 << 20
+#: Bytes of a segment's term table read at once: held for every segment a merge reads
+#: (at 1 MiB, 558 small segments merged at once held 430 MB of windows).
+_WINDOW = 64 << 10
 
 
 def _postings(postfile: Any, value: bytes, positioned: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
