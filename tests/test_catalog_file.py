@@ -53,3 +53,29 @@ def test_a_missing_or_broken_file_is_rebuilt_with_the_same_answers(seeded, wire_
     assert path.read_bytes()[:2] == b"PK"  # replaced by a whole new file
     after = search(seeded.home, "Traoré", source="Le Parisien")
     assert [h.id for h in after.hits] == [h.id for h in before.hits] and after.total_articles == 1
+
+
+def test_a_large_add_leaves_the_catalog_saved_for_the_next_opening(tmp_path, runner, monkeypatch):
+    import json
+
+    from archive.cli import cli
+
+    monkeypatch.setattr("archive.cli.articles.CATCH_UP", 2)
+    home = tmp_path / "home"
+    lines = tmp_path / "three.jsonl"
+    lines.write_text("".join(json.dumps({"id": f"a{i}", "title": f"Titre {i}", "date": "2020-01-0" + str(i + 1),
+                                         "paragraphs": ["Le conseil municipal vote."]}) + "\n" for i in range(3)))
+    result = runner.invoke(cli, ["--home", str(home), "add", str(lines)])
+    assert result.exit_code == 0, result.output
+    saved = (home / NAME).stat().st_ino
+    from archive.home import Archive
+
+    catalog = Catalog(Archive(home))
+    assert (home / NAME).stat().st_ino == saved  # read back, not built again
+    assert [catalog.aid_of(f"a{i}") is not None for i in range(3)] == [True, True, True]
+    monkeypatch.setattr("archive.cli.articles.CATCH_UP", 5000)
+    (home / NAME).unlink()
+    more = tmp_path / "one.jsonl"
+    more.write_text(json.dumps({"id": "b", "title": "B", "paragraphs": ["Un autre."]}) + "\n")
+    assert runner.invoke(cli, ["--home", str(home), "add", str(more)]).exit_code == 0
+    assert not (home / NAME).exists()  # a small add leaves it to the next opening

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..search.facets import CATCH_UP, keep_catalog
 from . import common
 from ._messages import reason_text
 from .common import (
@@ -54,9 +55,12 @@ def add(ctx: click.Context, paths: tuple[str, ...], title: str | None, date: str
     if any(overrides.values()) and (len(paths) != 1 or paths[0] == "-" or Path(paths[0]).is_dir()):
         raise click.UsageError(_("--title/--date/--source/--author/--tag/--url apply to one file only"))
     start = now()
-    report = open_archive(ctx, memory=memory).add(list(paths), overrides=overrides, progress=bar, procs=procs,
-                                                  all_or_nothing=whole, follow_symlinks=follow_symlinks)
+    archive = open_archive(ctx, memory=memory)
+    report = archive.add(list(paths), overrides=overrides, progress=bar, procs=procs,
+                         all_or_nothing=whole, follow_symlinks=follow_symlinks)
     counts = report.counts()
+    if counts["added"] + counts["updated"] > CATCH_UP:  # (fewer: the next opening catches up)
+        keep_catalog(archive)
     if as_json:
         click.echo(to_json({**counts, "articles": [{"id": i, "outcome": o} for i, o in report.outcomes],
                           "failures": [{"source": f.source, "reason": f.reason} for f in report.failures],

@@ -43,8 +43,8 @@ from . import catalog_file
 from .request import SearchRequest
 from .results import FacetValue
 
-__all__ = ["FACETS", "Catalog", "Filters", "count_facets", "contiguous_years", "facet_key", "facet_values",
-           "selected_years", "MAX_FACET_VALUES"]
+__all__ = ["FACETS", "CATCH_UP", "keep_catalog", "Catalog", "Filters", "count_facets", "contiguous_years",
+           "facet_key", "facet_values", "selected_years", "MAX_FACET_VALUES"]
 
 FACETS = ("source", "author", "tags", "year")
 #: When one article in this many (or more) matches, a facet reads a mask over every article rather
@@ -91,6 +91,15 @@ class _Groups:
             return _EMPTY, counts
         starts = np.repeat(low - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
         return np.asarray(self.by_aid[starts + np.arange(total)]), counts
+
+
+#: A catalog catches up with at most this many changed articles; more, and it is read again whole.
+CATCH_UP = 5000
+
+
+def keep_catalog(archive: Archive) -> None:
+    """Read the catalog from the store and save it (``catalog.npz``) unless saved: the next opening reads it."""
+    Catalog(archive)  # (after a large add: 0.8 s instead of 7 s for a first query at 32 copies of the corpus)
 
 
 class Catalog:
@@ -161,7 +170,7 @@ class Catalog:
         if generation == self.generation:
             return self
         changed = archive.store.changed_since(self.generation)
-        if changed is None or len(changed) > 5000:
+        if changed is None or len(changed) > CATCH_UP:
             return Catalog(archive)
         new = copy.copy(self)
         # Copies of what _apply changes in place; arrays it replaces are shared until then.
