@@ -33,7 +33,7 @@ import copy
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -93,8 +93,7 @@ class _Groups:
         return np.asarray(self.by_aid[starts + np.arange(total)]), counts
 
 
-#: A catalog catches up with at most this many changed articles; more, and it is read again whole.
-CATCH_UP = 5000
+CATCH_UP = 5000  # a catalog catches up with at most this many changed articles; more, and it is read again whole.
 
 
 def keep_catalog(archive: Archive) -> None:
@@ -117,7 +116,7 @@ class Catalog:
         #: Per aid, a code shared by the members of one copy cluster (negative), or the
         #: aid itself for an article without copies: one key per hit once collapsed.
         self.cluster = np.zeros(1, dtype=np.int64)
-        self._aids: dict[str, int] = {}
+        self._by_id: dict[str, int] | None = {}
         self.codes: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         self.facets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {
             name: (_EMPTY, _EMPTY, []) for name in FACETS}
@@ -148,9 +147,7 @@ class Catalog:
         self.valid, self.days, self.listed = arrays["valid"], arrays["days"], arrays["listed"]
         self.cluster, self.size = arrays["cluster"], len(arrays["valid"])
         self.ids = texts["ids"]
-        aids: dict[str | None, int] = dict(zip(self.ids, range(len(self.ids))))  # (a C loop: 570k ids at 32x)
-        aids.pop(None, None)  # (the aids of no article)
-        self._aids = cast(dict[str, int], aids)
+        self._by_id = None  # (built when first asked: a search never asks)
         for name in FACETS:
             values = texts[f"values:{name}"]
             self.codes[name] = {value: code for code, value in enumerate(values)}
@@ -159,6 +156,12 @@ class Catalog:
     def aid_of(self, article_id: str) -> int | None:
         """Return an article's integer key, None when the catalog does not know it."""
         return self._aids.get(article_id)
+
+    @property
+    def _aids(self) -> dict[str, int]:
+        if self._by_id is None:  # (the aids of no article left out)
+            self._by_id = {article_id: aid for aid, article_id in enumerate(self.ids) if article_id is not None}
+        return self._by_id
 
     def is_current(self, archive: Archive) -> bool:
         """Tell whether the store has not changed since this catalog was read."""
@@ -176,7 +179,7 @@ class Catalog:
         # Copies of what _apply changes in place; arrays it replaces are shared until then.
         new.valid, new.days, new.ids = self.valid.copy(), self.days.copy(), list(self.ids)
         new.listed = self.listed.copy()
-        new._aids, new.facets = dict(self._aids), dict(self.facets)
+        new._by_id, new.facets = dict(self._aids), dict(self.facets)
         new.codes = {name: dict(table) for name, table in self.codes.items()}
         new.generation = generation
         new._apply(*archive.store.facet_values(changed), changed=np.array(changed, dtype=np.int64))
@@ -307,11 +310,8 @@ class Catalog:
         return out
 
     def counts(self, name: str, articles: np.ndarray) -> list[tuple[str, str, int, tuple[str, ...]]]:
-        """Count the articles ``articles`` (sorted aids) per value of facet ``name``, spellings grouped.
-
-        Return ``(key, spelling, count, other spellings)`` for each value with a count.
-        Only the entries of those articles are read.
-        """
+        """Count the articles ``articles`` (sorted aids) per value of facet ``name``, spellings grouped: return
+        ``(key, spelling, count, other spellings)`` for each value with a count (only their entries are read)."""
         aids, _, _ = self.facets[name]
         groups = self.groups(name)
         if groups.single is not None:  # one value per article at most: its own code
