@@ -69,7 +69,7 @@ def rank(cand: np.ndarray, keys: Sequence[np.ndarray], cluster: np.ndarray, star
     """Rank articles (``cand``) by ``keys`` (per article, :func:`np.lexsort`'s order: the last one first)
     and return hits ``start`` to ``stop``, each copy cluster by its best-ranked member when ``collapse``.
 
-    Only a prefix is sorted: the articles whose first key reaches the ``m``-th best (ties included,
+    Only a prefix is sorted: the articles whose primary key reaches the ``m``-th best (ties included,
     so the prefix is exactly the ranking's) for a few times the page's end, more when copies
     collapsed it to fewer hits: "France" in 280,000 articles sorts a few hundred, not all of them.
     """
