@@ -113,25 +113,14 @@ def meminfo_mb(field: str) -> float:
 
 def tree_rss_mb(root: int) -> float:
     """Return the summed RSS of a process and all its descendants, in MB."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    total = 0
+    for pid in tree_pids(root):
         try:
-            with open(f"/proc/{entry}/status") as f:
-                fields = dict(line.split(":", 1) for line in f if ":" in line)
+            with open(f"/proc/{pid}/status") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
         except OSError:
             continue
-        parents[int(entry)] = int(fields.get("PPid", "0").strip() or 0)
-        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    return sum(rss.get(p, 0) for p in tree) / 1024
+    return total / 1024
 
 
 def phase_of(home: Path) -> str:

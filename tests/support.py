@@ -137,3 +137,15 @@ def stop_workers(master: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         master.kill()
         master.wait()
+
+
+def answers(home: Path, queries: list[str]) -> list[tuple[int, int, list[tuple[str, float]]]]:
+    """Return each query's totals and its ten best articles with their scores (two indexes compared)."""
+    from archive.search import search
+
+    out = []
+    for query in queries:
+        results = search(home, query, per_page=10)
+        out.append((results.total_articles, results.total_paragraphs,
+                    [(hit.id, round(hit.score, 6)) for hit in results.hits]))
+    return out

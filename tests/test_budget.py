@@ -15,22 +15,11 @@ from archive.cli import cli
 from archive.home import Archive
 from archive.integrity import write_manifest
 from archive.merging import merge_new
-from archive.search import search
 from archive.whoosh_internals import segment_count
-from tests.support import corpus_file
+from tests.support import answers, corpus_file
 
 QUERIES = ["grève", "réforme des retraites", '"le président"', "hôpital OR vaccin", "police -manifestation",
            "climat", "France", "title:coronavirus", "tag:politique", "Macron", '"gilets jaunes"', "économie"]
-
-
-def answers(home: Path) -> list[tuple[int, int, list[tuple[str, float]]]]:
-    """Return each query's totals and its ten best articles with their scores."""
-    out = []
-    for query in QUERIES:
-        results = search(home, query, per_page=10)
-        out.append((results.total_articles, results.total_paragraphs,
-                    [(hit.id, round(hit.score, 6)) for hit in results.hits]))
-    return out
 
 
 def postings(home: Path) -> dict[str, object]:
@@ -100,7 +89,7 @@ def test_a_small_budget_flushes_several_segments(built):
 
 def test_the_index_under_a_small_budget_answers_as_one_segment_built_whole(built):
     assert postings(built["small"]) == postings(built["whole"])
-    assert answers(built["small"]) == answers(built["whole"])
+    assert answers(built["small"], QUERIES) == answers(built["whole"], QUERIES)
 
 
 def test_several_segments_score_as_one_and_merge_into_what_one_built_whole_holds(built, tmp_path, monkeypatch):
@@ -111,13 +100,13 @@ def test_several_segments_score_as_one_and_merge_into_what_one_built_whole_holds
     ix = Archive(home).index_dir.open()
     assert segment_count(ix) >= 3
     ix.close()
-    assert answers(home) == answers(built["whole"])
+    assert answers(home, QUERIES) == answers(built["whole"], QUERIES)
     # Merged term by term into one, they hold what one segment built whole holds.
     before, seen = merged(home)
     assert before >= 3
     assert seen["merging"] > 0
     assert postings(home) == postings(built["whole"])
-    assert answers(home) == answers(built["whole"])
+    assert answers(home, QUERIES) == answers(built["whole"], QUERIES)
     assert Archive(home).check().ok
 
 
@@ -128,7 +117,7 @@ def test_a_live_merge_under_a_small_budget_keeps_every_article(built, tmp_path):
     arch.add([str(corpus_file("news-fr-sample.jsonl"))], procs=2)
     arch.rebuild(procs=2)
     assert arch.check().ok
-    assert answers(home) == answers(built["whole"])
+    assert answers(home, QUERIES) == answers(built["whole"], QUERIES)
 
 
 def test_a_large_add_to_an_archive_flushes_segments_at_the_budget(built, tmp_path, monkeypatch):

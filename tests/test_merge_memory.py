@@ -26,22 +26,10 @@ from archive.home import Archive
 from archive.integrity import write_manifest
 from archive.merging import groups, live_sizes, merge_new, settled
 from archive.whoosh_internals import index_segments
-from tests.support import corpus_file
+from tests.support import answers, corpus_file
 
 QUERIES = ["grève", "réforme des retraites", '"le président"', "hôpital OR vaccin", "police -manifestation",
            "France", "title:coronavirus", "Macron", '"gilets jaunes"']
-
-
-def answers(home: Path) -> list[tuple[int, int, list[tuple[str, float]]]]:
-    """Return each query's totals and its ten best articles with their scores."""
-    from archive.search import search
-
-    out = []
-    for query in QUERIES:
-        results = search(home, query, per_page=10)
-        out.append((results.total_articles, results.total_paragraphs,
-                    [(hit.id, round(hit.score, 6)) for hit in results.hits]))
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +120,7 @@ def test_a_merge_under_the_smallest_budget_takes_pairs_pass_after_pass(homes, ho
     # Pairs, pass after pass: each pass halves the segments (rounded up) and reads every posting.
     assert totals == {"merging": postings_bytes * math.ceil(math.log2(count))}
     assert sizes_of(home) == [sum(sizes)]
-    assert answers(home) == answers(homes["whole"])
+    assert answers(home, QUERIES) == answers(homes["whole"], QUERIES)
     assert Archive(home).check().ok
 
 
@@ -151,7 +139,7 @@ def test_a_merge_writes_no_segment_larger_than_its_limits_allow(homes, home):
         expected, count = expected + count // 3 + (count % 3 == 2), math.ceil(count / 3)
     assert (left, commits) == (1, expected)
     for merged in (home, again):
-        assert answers(merged) == answers(homes["whole"])
+        assert answers(merged, QUERIES) == answers(homes["whole"], QUERIES)
         assert Archive(merged).check().ok
 
 
