@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["reason_messages"]
+__all__ = ["reason_messages", "error_messages"]
 
 Reason = Callable[[dict[str, Any]], str]
 
@@ -42,4 +42,32 @@ def reason_messages(_: Callable[..., str]) -> dict[str, Reason]:
         "invalid_id": lambda p: _("invalid id “%(id)s”: use 1 to 128 letters, digits, _ . : or -", id=p["id"]),
         "no_text": lambda p: _("the article “%(id)s” has no text", id=p["id"]),
         "no_title": lambda p: _("the article “%(id)s” has no title", id=p["id"]),
+    }
+
+
+def error_messages(_: Callable[..., str], ngettext: Callable[..., str], number: Callable[[int], str],
+                   label: Callable[[str], str], hint: Callable[[], str]) -> dict[str, Reason]:
+    """Return the sentence of each error code the command line and the web UI say alike.
+
+    Said through the caller's ``_`` and ``ngettext``, its ``number`` format (« 2 000 »), its
+    ``label`` of a request parameter and its ``hint`` on typing dates.
+    """
+    return {
+        "article_not_found": lambda p: _("There is no article with the id “%(id)s”.", id=p["id"]),
+        "page_range": lambda p: _("The page must be a number from 1 to %(max)s.", max=number(p["max"])),
+        "page_beyond": lambda p: _("Page %(page)s is past the last page (%(last)s).", page=p["page"], last=p["last"]),
+        "per_page_range": lambda p: _("The number of articles per page must be from 1 to %(max)s.", max=p["max"]),
+        "not_whole": lambda p: _("“%(param)s” must be a whole number.", param=label(p["param"])),
+        "bad_sort": lambda p: _("Unknown sort order “%(value)s”.", value=p["value"]),
+        "bad_date": lambda p: _("“%(value)s” is not a date. %(hint)s", value=p["value"], hint=hint()),
+        "too_many_filters": lambda p: ngettext("At most %(max)s filter at once.", "At most %(max)s filters at once.",
+                                               p["max"], max=number(p["max"])),
+        "query_too_long": lambda p: ngettext("The search is longer than %(max)s character.",
+                                             "The search is longer than %(max)s characters.", p["max"],
+                                             max=number(p["max"])),
+        "busy": lambda p: _("The archive is being updated; try again in a moment."),
+        "index_damaged": lambda p: _("The search index is damaged; it must be repaired (archive check --repair)."),
+        "too_many_queries": lambda p: _("A trend compares at most %(max)s queries.", max=p["max"]),
+        "engine_unavailable": lambda p: _("Search is unavailable right now: the search cluster cannot be reached. "
+                                          "Try again in a moment."),
     }

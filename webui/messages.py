@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from archive import ArchiveError, IngestError
 from archive.dates import BOUND_EXAMPLES
-from archive.reasons import reason_messages
+from archive.reasons import error_messages, reason_messages
 
 __all__ = ["error_message", "failure_message", "http_message", "outcome_label", "add_summary", "PARAM_LABELS",
            "date_hint", "bound_text", "MESSAGES"]
@@ -43,32 +43,14 @@ def bound_text(day: dt.date) -> str:
 
 #: The message of each error code the core raises (ingest and article reasons: failure_message).
 MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "article_not_found": lambda p: _("There is no article with the id “%(id)s”.", id=p["id"]),
-    "page_range": lambda p: _("The page must be a number from 1 to %(max)s.", max=format_decimal(p["max"])),
-    "page_beyond": lambda p: _("Page %(page)s is past the last page (%(last)s).",
-                               page=p["page"], last=p["last"]),
-    "per_page_range": lambda p: _("The number of articles per page must be from 1 to %(max)s.",
-                                  max=p["max"]),
-    "not_whole": lambda p: _("“%(param)s” must be a whole number.",
-                             param=PARAM_LABELS.get(p["param"], p["param"])),
-    "bad_sort": lambda p: _("Unknown sort order “%(value)s”.", value=p["value"]),
-    "bad_date": lambda p: _("“%(value)s” is not a date. %(hint)s", value=p["value"], hint=date_hint(plain=True)),
-    "too_many_filters": lambda p: ngettext("At most %(max)s filter at once.", "At most %(max)s filters at once.",
-                                           p["max"], max=format_decimal(p["max"])),
-    "query_too_long": lambda p: ngettext("The search is longer than %(max)s character.",
-                                         "The search is longer than %(max)s characters.", p["max"],
-                                         max=format_decimal(p["max"])),
-    "busy": lambda p: _("The archive is being updated; try again in a moment."),
+    **error_messages(_, ngettext, format_decimal, lambda name: str(PARAM_LABELS.get(name, name)),
+                     lambda: date_hint(plain=True)),
     "index_missing": lambda p: _("The search index is not built yet."),
     "home_missing": lambda p: _("There is no archive here yet."),
-    "index_damaged": lambda p: _("The search index is damaged; it must be repaired (archive check --repair)."),
     "home_unavailable": lambda p: _("The archive cannot be opened right now."),
-    "too_many_queries": lambda p: _("A trend compares at most %(max)s queries.", max=p["max"]),
     "q_twice": lambda p: _("The search box was given twice in the address."),
     "overloaded": lambda p: _("Too many exports and concordances are running; try again in a moment."),
     "too_many_attempts": lambda p: _("Too many wrong admin tokens from this address; try again in a minute."),
-    "engine_unavailable": lambda p: _("Search is unavailable right now: the search cluster cannot be reached. "
-                                      "Try again in a moment."),
 }
 
 #: Why a source or an article could not be read, by code (the core's InvalidArticle and IngestError).

@@ -1,8 +1,8 @@
 """The core's errors said on the terminal in the reader's language, from their codes and parameters.
 
-The same codes and, where the words are the same, the same msgids as the web
-UI's :mod:`webui.messages` (the core cannot import it): a French reader sees
-the same sentence in both. A code not listed here keeps the core's English.
+The codes both edges say alike come from :func:`archive.reasons.error_messages`, the
+table the web UI's :mod:`webui.messages` says too: a French reader sees the same
+sentence in both. A code not listed here keeps the core's English.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from ..dates import BOUND_EXAMPLES
 from ..errors import ArchiveError, IngestError
-from ..reasons import reason_messages
+from ..reasons import error_messages, reason_messages
 from ._i18n import _, format_number, language, ngettext
 
 __all__ = ["error_text", "reason_text", "date_hint"]
@@ -28,25 +28,8 @@ def date_hint() -> str:
 _LABELS = {"page": "page", "per_page": "articles per page", "from": "From", "to": "To"}
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "article_not_found": lambda p: _("There is no article with the id “%(id)s”.", id=p["id"]),
+    **error_messages(_, ngettext, format_number, lambda name: _(_LABELS[name]) if name in _LABELS else name, date_hint),
     "home_missing": lambda p: _("no archive in %(home)s (add articles first, or pass --home)", home=p["home"]),
-    "page_range": lambda p: _("The page must be a number from 1 to %(max)s.", max=format_number(p["max"])),
-    "page_beyond": lambda p: _("Page %(page)s is past the last page (%(last)s).", page=p["page"], last=p["last"]),
-    "per_page_range": lambda p: _("The number of articles per page must be from 1 to %(max)s.", max=p["max"]),
-    "not_whole": lambda p: _("“%(param)s” must be a whole number.",
-                             param=_(_LABELS[p["param"]]) if p["param"] in _LABELS else p["param"]),
-    "bad_sort": lambda p: _("Unknown sort order “%(value)s”.", value=p["value"]),
-    "bad_date": lambda p: _("“%(value)s” is not a date. %(hint)s", value=p["value"], hint=date_hint()),
-    "too_many_filters": lambda p: ngettext("At most %(max)s filter at once.", "At most %(max)s filters at once.",
-                                           p["max"], max=format_number(p["max"])),
-    "query_too_long": lambda p: ngettext("The search is longer than %(max)s character.",
-                                         "The search is longer than %(max)s characters.", p["max"],
-                                         max=format_number(p["max"])),
-    "busy": lambda p: _("The archive is being updated; try again in a moment."),
-    "index_damaged": lambda p: _("The search index is damaged; it must be repaired (archive check --repair)."),
-    "too_many_queries": lambda p: _("A trend compares at most %(max)s queries.", max=p["max"]),
-    "engine_unavailable": lambda p: _("Search is unavailable right now: the search cluster cannot be reached. "
-                                      "Try again in a moment."),
 }
 
 #: Why a source or an article could not be read (the core's InvalidArticle and IngestError).

@@ -259,7 +259,7 @@ class Engine:
         filters = Filters.of(catalog, request)
         facets, histogram = count_facets(catalog, matching, filters, request)
         cand, cand_best = matching, best
-        if filters.filters():
+        if filters.applies():
             passed = filters.keep(matching)
             cand, cand_best = matching[passed], best[passed]
         keys: tuple[np.ndarray, ...]

@@ -361,13 +361,13 @@ class Filters:
             keep &= days <= self.high
         return keep & (days >= 0)
 
-    def filters(self, *, dates: bool = True, but: str | None = None) -> bool:
+    def applies(self, *, dates: bool = True, but: str | None = None) -> bool:
         """Tell whether any filter applies (``dates``, ``but``: as for :meth:`keep`)."""
         return (dates and (self.low is not None or self.high is not None)) or any(n != but for n in self.selected)
 
     def select(self, articles: np.ndarray, *, dates: bool = True, but: str | None = None) -> np.ndarray:
         """Return the articles (aids) that pass :meth:`keep` (the same array when nothing filters)."""
-        return articles[self.keep(articles, dates=dates, but=but)] if self.filters(dates=dates, but=but) else articles
+        return articles[self.keep(articles, dates=dates, but=but)] if self.applies(dates=dates, but=but) else articles
 
     def keep(self, articles: np.ndarray, *, dates: bool = True, but: str | None = None) -> np.ndarray:
         """Tell, for some articles (aids), whether each passes every filter (``dates=False``: but the

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .matching import Match, max_by_group
-from .scoring import grouped
+from .scoring import dense_enough, grouped
 from .snapshot import Snapshot
 
 __all__ = ["article_scores", "rank", "Ranked", "COVERAGE_WEIGHT", "OTHER_PARAGRAPHS_WEIGHT"]
@@ -106,16 +106,12 @@ def _heads(order: np.ndarray, cand: np.ndarray, cluster: np.ndarray) -> np.ndarr
 
 def _distinct(keys: np.ndarray, size: int) -> int:
     """Return how many different cluster codes ``keys`` holds (codes: below ``size``, negatives for clusters)."""
-    if len(keys) * DENSE < size:
+    if not dense_enough(len(keys), size):
         return len(np.unique(keys))
     low = min(0, int(keys.min()))
     seen = np.zeros(size - low, dtype=bool)
     seen[keys - low] = True
     return int(np.count_nonzero(seen))
-
-
-#: A set of articles this large against the archive (one in DENSE) is handled through a mask over all.
-DENSE = 8
 
 
 def _copies(page: np.ndarray, cand: np.ndarray, keys: Sequence[np.ndarray],

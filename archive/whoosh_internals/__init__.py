@@ -13,7 +13,7 @@ reading the 40,000 postings of ``gouvernement`` that way costs tens of
 milliseconds, and writing the corpus' 143,000 paragraphs through its writer
 takes minutes. This module goes under that API, in both directions:
 
-* **Reading** (:func:`read_postings`, :func:`column`, :func:`lengths`,
+* **Reading** (:func:`read_postings`, :func:`column`, :func:`length_codes`,
   :func:`deleted`): a term's W3 posting blocks (a pickled header, then pickled
   deltas, weights and values, optionally zlib-compressed) are read whole and
   decoded into numpy arrays; a numeric column or a field's length bytes are read
@@ -79,7 +79,6 @@ from ._decoding import (
     fresh_searcher,
     index_segments,
     length_codes,
-    lengths,
     open_for_reading,
     open_segment,
     read_postings,
@@ -95,7 +94,7 @@ from .schema import PackedPositions, make_schema, schema_chain
 
 __all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "check_version", "PositionalFile", "read_toc",
            "compressed_like_whoosh", "Segment", "segments", "segment_count",
-           "open_for_reading", "open_segment", "segment_readers", "read_postings", "column", "lengths", "length_codes",
+           "open_for_reading", "open_segment", "segment_readers", "read_postings", "column", "length_codes",
            "decoded_lengths", "deleted",
            "fresh_searcher", "BulkSegmentWriter", "FastWriter", "SegmentMerger", "finish_segment", "commit_segments",
            "index_segments", "EMPTY_IDS", "EMPTY_WEIGHTS", "PackedPositions", "make_schema", "schema_chain"]

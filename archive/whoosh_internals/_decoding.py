@@ -181,9 +181,8 @@ def _packed(blocks: list[Any]) -> tuple[np.ndarray, bytes]:
     return np.fromiter(map(len, values), dtype=np.int64, count=len(values)), b"".join(values)
 
 
-def column(segreader: Any, name: str, count: int, dtype: type[np.integer[Any]] = np.int64) -> np.ndarray:
-    """Return a numeric column of one segment as an array of ``dtype`` (read in one piece; the
-    caller checks that its values fit)."""
+def column(segreader: Any, name: str, count: int) -> np.ndarray:
+    """Return a numeric column of one segment as an int64 array (read in one piece)."""
     reader = segreader.column_reader(name)
     inner = reader
     # A COLUMN field's reader comes wrapped (its translation is the identity for numbers).
@@ -193,16 +192,11 @@ def column(segreader: Any, name: str, count: int, dtype: type[np.integer[Any]] =
         raw = inner._dbfile.get(inner._basepos, inner._count * inner._fixedlen)
         values = np.frombuffer(raw, dtype=">" + inner._typecode)
         if len(values) == count:
-            return values.astype(dtype)
-        out = np.full(count, int(inner._default), dtype=dtype)
+            return values.astype(np.int64)
+        out = np.full(count, int(inner._default), dtype=np.int64)
         out[: len(values)] = values
         return out
-    return np.fromiter((int(v) for v in reader), dtype=dtype, count=count)
-
-
-def lengths(segreader: Any, fieldname: str, count: int) -> np.ndarray:
-    """Return each document's length in one field of one segment (Whoosh's one-byte encoding)."""
-    return decoded_lengths(length_codes(segreader, fieldname, count))
+    return np.fromiter((int(v) for v in reader), dtype=np.int64, count=count)
 
 
 def length_codes(segreader: Any, fieldname: str, count: int) -> np.ndarray:
