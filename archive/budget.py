@@ -24,7 +24,7 @@ import os
 import re
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT", "ENV", "MIN_BUDGET", "Budget", "MergeLimits", "parse_memory", "rss", "release"]
+__all__ = ["DEFAULT", "ENV", "FRESH_WORKER", "MIN_BUDGET", "Budget", "MergeLimits", "parse_memory", "rss", "release"]
 
 #: The budget when none is given: 1 GiB.
 DEFAULT = 1 << 30
@@ -32,6 +32,9 @@ DEFAULT = 1 << 30
 ENV = "ARCHIVE_MEMORY"
 #: The smallest budget accepted.
 MIN_BUDGET = 32 << 20
+#: What a freshly started worker process holds before it indexes anything (Python, numpy,
+#: Whoosh, the archive's modules): measured 60–70 MB; counted with some slack.
+FRESH_WORKER = 100 << 20
 #: A build worker's segment is flushed at this size at the least (its estimate).
 MIN_SEGMENT = 4 << 20
 #: Bytes a segment build holds at its peak per token added, building and writing its
@@ -101,15 +104,36 @@ class Budget:
         text = os.environ.get(ENV, "").strip()
         return cls(parse_memory(text) if text else DEFAULT)
 
-    def segment_bytes(self, procs: int, parent: int | None = None) -> int:
+    def segment_bytes(self, procs: int, parent: int | None = None, start: str | None = None) -> int:
         """Return the share of a build worker: what its segment's postings may take at their peak.
 
         A forked worker starts as large as its parent (``parent``: this process's RSS
-        now), and both count, so the parent's size is taken ``procs + 1`` times.
+        now), and both count, so the parent's size is taken ``procs + 1`` times; a
+        spawned one starts at :data:`FRESH_WORKER` (``start``: default
+        :meth:`start_method`'s choice).
         """
         held = rss() if parent is None else parent
-        free = self.total - held * (procs + 1 if procs > 1 else 1)
+        start = start or self.start_method(procs, held)
+        if procs <= 1:
+            free = self.total - held
+        elif start == "fork":
+            free = self.total - held * (procs + 1)
+        else:
+            free = self.total - held - FRESH_WORKER * procs
         return max(MIN_SEGMENT, free // max(1, procs))
+
+    @staticmethod
+    def start_method(procs: int, parent: int | None = None) -> str:
+        """Return how ``procs`` build workers start: ``fork`` unless the parent outweighs a fresh process.
+
+        A forked worker is counted as large as its parent: after storing half a
+        million articles (32x the corpus) the parent held about 450 MB, and three
+        copies of it took the whole budget (its import peaked at 1,538 MB). A
+        spawned worker imports the archive anew (a second of CPU) but starts at
+        :data:`FRESH_WORKER`.
+        """
+        held = rss() if parent is None else parent
+        return "fork" if procs <= 1 or held <= FRESH_WORKER * 3 // 2 else "spawn"
 
     def merge_postings(self, parent: int | None = None) -> int:
         """Return how many postings a merge (in this process) may write at once."""

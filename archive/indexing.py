@@ -230,17 +230,21 @@ def until_full(articles: Iterator[tuple[int, Article]], writer: FastWriter, shar
 def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, ids: list[str], procs: int,
                    progress: Progress, phases: Phases,
                    beside: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]] = (),
-                   budget: Budget | None = None) -> list[Any]:
+                   budget: Budget | None = None, start: str | None = None) -> list[Any]:
     """Index ``ids`` into new segments of a fresh index, in ``procs`` processes, and commit them.
 
     Each process flushes a segment whenever its share of ``budget`` is reached
     (``flushing`` counts them); merging them is the caller's. ``beside`` are other
     jobs run in the same pool meanwhile (the copy clusters of a rebuild); their
     results are returned. Progress shows as one bar per phase of ``phases``.
+    The workers are forked or spawned (``start``) as the budget finds best
+    (:meth:`~archive.budget.Budget.start_method`).
     """
     parts = max(1, min(procs, len(ids) // 200 or 1))
     size = -(-len(ids) // parts) if ids else 0
-    share = (budget or Budget.from_env()).segment_bytes(parts)
+    budget, held = budget or Budget.from_env(), rss()
+    start = start or budget.start_method(parts + len(beside), held)
+    share = budget.segment_bytes(parts, held, start)
     jobs = [(_index_part, (str(index_path), str(store_path), ids[i:i + size], share))
             for i in range(0, len(ids), size or 1)]
     if parts == 1:
@@ -248,7 +252,7 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
             others = [job(*args, bars) for job, args in beside]
             parts_segments = [job(*args, bars) for job, args in jobs]
     else:
-        results = run_jobs([*beside, *jobs], parts + len(beside), phases, progress)
+        results = run_jobs([*beside, *jobs], parts + len(beside), phases, progress, start)
         others, parts_segments = results[:len(beside)], results[len(beside):]
     # The new generation's folder is private to this rebuild (the caller holds the
     # archive's write lock), so the segments are committed by writing the TOC directly.

@@ -138,13 +138,14 @@ def report(phase: str, n: int, *, flush: bool = False) -> None:
 
 
 def run_jobs(jobs: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]], procs: int, phases: Phases,
-             progress: Progress) -> list[Any]:
-    """Run ``jobs`` in ``procs`` forked workers; show their reports, one bar per phase; return their results.
+             progress: Progress, start: str = "fork") -> list[Any]:
+    """Run ``jobs`` in ``procs`` workers; show their reports, one bar per phase; return their results.
 
-    A bar opens when its phase first reports and closes when all jobs are done.
-    A job's exception is raised here once every job has ended.
+    The workers are forked, or with ``start="spawn"`` started afresh (then the jobs
+    must be functions of a module). A bar opens when its phase first reports and
+    closes when all jobs are done. A job's exception is raised here once every job has ended.
     """
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context(start)
     reports = ctx.Queue()
     with Bars(progress, phases) as bars, \
             ctx.Pool(procs, initializer=_start_worker, initargs=(os.getpid(), reports)) as pool:

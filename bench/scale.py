@@ -113,14 +113,19 @@ def meminfo_mb(field: str) -> float:
 
 def tree_rss_mb(root: int) -> float:
     """Return the summed RSS of a process and all its descendants, in MB."""
-    total = 0
+    return sum(tree_rss_by_pid(root).values()) / 1024
+
+
+def tree_rss_by_pid(root: int) -> dict[int, int]:
+    """Return the RSS of a process and of each of its descendants, in KiB."""
+    sizes = {}
     for pid in tree_pids(root):
         try:
             with open(f"/proc/{pid}/status") as f:
-                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+                sizes[pid] = next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
         except OSError:
             continue
-    return total / 1024
+    return sizes
 
 
 def phase_of(home: Path) -> str:
@@ -181,10 +186,15 @@ def sample(pid: int, home: Path, out: Path, every: float = 0.25) -> None:
         alive = Path(f"/proc/{pid}").exists() and "zombie" not in _status(pid)
         if not alive:
             break
-        rss_mb = round(tree_rss_mb(pid))
+        sizes = tree_rss_by_pid(pid)
+        rss_mb = round(sum(sizes.values()) / 1024)
         # Phases only advance: the merge's folder (thousands of files) is not listed again.
         phase = "merge" if "merge" in state["phases"] else phase_of(home)
         row = state["phases"].setdefault(phase, {"peak_tree_rss_mb": 0, "started": time.time(), "samples": 0})
+        if rss_mb > row["peak_tree_rss_mb"]:
+            # Who held what at the phase's peak: the import's own process first, then its workers.
+            row["peak_processes_mb"] = [round(sizes.get(pid, 0) / 1024),
+                                        *sorted((round(v / 1024) for p, v in sizes.items() if p != pid), reverse=True)]
         row["peak_tree_rss_mb"] = max(row["peak_tree_rss_mb"], rss_mb)
         row["samples"] += 1
         row["ended"] = time.time()
@@ -303,7 +313,8 @@ def import_home(jsonl: Path, home: Path, max_minutes: float, procs: int | None,
     return {"import_wall_s": round(wall, 1), "import_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
             "import_peak_rss_mb": round(usage.ru_maxrss / 1024), "import_peak_tree_rss_mb": round(peak[0]),
             "import_phases": {name: {"peak_tree_rss_mb": p["peak_tree_rss_mb"],
-                                     "wall_s": round(p["ended"] - p["started"], 1), "samples": p["samples"]}
+                                     "wall_s": round(p["ended"] - p["started"], 1), "samples": p["samples"],
+                                     "peak_processes_mb": p.get("peak_processes_mb", [])}
                               for name, p in sampled.get("phases", {}).items()},
             "import_budget_mb": round(budget_mb(memory)), **limited}
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import archive.home
-from archive.budget import MIN_SEGMENT, Budget, parse_memory
+import archive.indexing
+from archive.budget import FRESH_WORKER, MIN_SEGMENT, Budget, parse_memory
 from archive.cli import cli
 from archive.home import Archive
 from archive.integrity import write_manifest
@@ -153,6 +154,38 @@ def test_the_shares_of_a_budget_leave_the_parent_what_it_holds():
     assert budget.segment_bytes(2, parent=100 << 20) == ((1 << 30) - 3 * (100 << 20)) // 2
     assert budget.segment_bytes(1, parent=100 << 20) == (1 << 30) - (100 << 20)
     assert Budget(32 << 20).segment_bytes(2, parent=100 << 20) == MIN_SEGMENT
+
+
+def test_workers_start_afresh_when_the_parent_outweighs_a_fresh_process():
+    budget = Budget(1 << 30)
+    assert Budget.start_method(2, parent=100 << 20) == "fork"
+    assert Budget.start_method(1, parent=900 << 20) == "fork"  # one process: no worker at all
+    # After storing half a million articles the parent held ~450 MB: three forked copies
+    # would take more than the budget, two fresh workers take 2 × FRESH_WORKER.
+    assert Budget.start_method(2, parent=450 << 20) == "spawn"
+    assert budget.segment_bytes(2, parent=450 << 20) == ((1 << 30) - (450 << 20) - 2 * FRESH_WORKER) // 2
+    assert budget.segment_bytes(2, parent=450 << 20, start="fork") == MIN_SEGMENT
+
+
+def test_workers_started_afresh_build_what_one_process_builds(tmp_path, monkeypatch):
+    # 450 articles: enough for two workers (200 articles each at the least).
+    lines = corpus_file("news-fr.jsonl").read_text(encoding="utf-8").splitlines()[:450]
+    articles = tmp_path / "450.jsonl"
+    articles.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    Archive(tmp_path / "one").add([str(articles)], procs=1)
+    started: list[str] = []
+    real_run_jobs = archive.indexing.run_jobs
+
+    def run_jobs(*args: object, **kwargs: object) -> object:
+        started.append(str(args[4]))
+        return real_run_jobs(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(archive.indexing, "run_jobs", run_jobs)
+    monkeypatch.setattr(Budget, "start_method", staticmethod(lambda procs, parent=None: "spawn"))
+    Archive(tmp_path / "two").add([str(articles)], procs=2)
+    assert started == ["spawn"]
+    assert postings(tmp_path / "two") == postings(tmp_path / "one")
+    assert answers(tmp_path / "two", QUERIES) == answers(tmp_path / "one", QUERIES)
 
 
 @pytest.mark.parametrize("command", [["add", "--memory", "lots", "x.jsonl"], ["rebuild", "--memory", "1M"],
