@@ -33,6 +33,7 @@ import struct
 import warnings
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,7 @@ from .errors import ArchiveError, IndexDamaged
 from .whoosh_internals import index_segments, open_segment
 
 __all__ = ["MANIFEST", "Problem", "write_manifest", "verify_files", "verify_segments", "ensure_intact",
-           "noticing_damage", "damaged"]
+           "start_intact_check", "noticing_damage", "damaged"]
 
 MANIFEST = "MANIFEST.json"
 _CHUNK = 1 << 20
@@ -250,10 +251,26 @@ def ensure_intact(folder: Path) -> None:
     process (Whoosh never rewrites one). The large postings and term files are checked
     by digest when reading them fails (:func:`noticing_damage`).
     """
+    start_intact_check(folder)()
+
+
+def start_intact_check(folder: Path) -> Callable[[], None]:
+    """Check a generation as :func:`ensure_intact` does, its digests in a thread; return what waits for them.
+
+    The sizes are checked now (raising :class:`IndexDamaged`); the returned function
+    waits for the digests and raises if one differs. Meanwhile the caller may open
+    the generation: at 32x the corpus the digests read 108 MB, which took as long
+    as opening its snapshot, and hashing leaves the interpreter's lock to it.
+    """
     # An index older than manifests (no MANIFEST.json) is trusted, as before.
-    problems = [p for p in verify_files(Path(folder), digests=False) if p.serious]
-    if not problems:
-        problems = _small_digests(Path(folder))
+    _raise_if([p for p in verify_files(Path(folder), digests=False) if p.serious])
+    pool = ThreadPoolExecutor(1, thread_name_prefix="index-digests")
+    digests = pool.submit(_small_digests, Path(folder))
+    pool.shutdown(wait=False)
+    return lambda: _raise_if(digests.result())
+
+
+def _raise_if(problems: list[Problem]) -> None:
     if problems:
         raise damaged(str(problems[0]) + (f" and {len(problems) - 1} more" if len(problems) > 1 else ""))
 
