@@ -270,10 +270,8 @@ class Catalog:
         _, first = np.unique(pairs, return_index=True)
         repeated = several.copy()
         repeated[np.flatnonzero(several)[first]] = False
-        # A catalog read from the store lists each facet in aid order already (571,328 entries
-        # at 32x the corpus: the sort was a sixth of grouping them); one caught up does not.
-        ordered = not len(aids) or bool((aids[1:] >= aids[:-1]).all())
-        by_aid = np.arange(len(aids)) if ordered else np.argsort(aids, kind="stable")
+        # (A catalog read from the store lists each facet in aid order already; one caught up does not.)
+        by_aid = np.arange(len(aids)) if (aids[1:] >= aids[:-1]).all() else np.argsort(aids, kind="stable")
         kept = aids[~repeated]
         single = None
         if not len(kept) or np.bincount(kept).max() == 1:
