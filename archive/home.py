@@ -128,6 +128,9 @@ class Archive:
         sources whose paths do not last (``web`` for a paste or an upload): they
         are recorded as ``web:<file name>`` and never remembered. Symbolic links
         leaving an added folder are skipped, with a note, unless ``follow_symlinks``.
+        With ``procs`` over 1 the index workers of a large add may start afresh
+        (:meth:`~archive.budget.Budget.start_method`): a script calling this must
+        guard its entry point (``if __name__ == "__main__":``), as :mod:`multiprocessing` asks.
         """
         skipped: list[str] = []
         found, missing = find_sources(paths, follow_symlinks=follow_symlinks, skipped=skipped)
