@@ -412,6 +412,8 @@ def serve_kept(workdir: Path, sizes: list[int], a: argparse.Namespace) -> list[d
             rows.append({"times": times, "stopped": f"no {saved} (import it first with --keep --workdir)"})
             continue
         row = json.loads(saved.read_text(encoding="utf-8"))
+        if isinstance(row, list):  # the --json file of an import run: its row of this size
+            row = next(r for r in row if r.get("times") == times)
         if "stopped" not in row:
             for key in ("p50_ms", "p95_ms", "first_ms", "rss_after_queries_mb"):  # an earlier measurement's
                 row.pop(key, None)
