@@ -22,7 +22,7 @@ documents, indexes exactly the same postings.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 
@@ -70,52 +70,84 @@ class _Kind:
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
         self.flat = array("i")  # term ids of every raw token, in raw-token order
-        self.start = array("i")  # each raw token's first entry in flat
-        self.count = array("i")  # and how many
-
-    def add(self, terms: tuple[str, ...]) -> None:
-        """Record the terms of the next raw token."""
-        ids, flat = self.ids, self.flat
-        self.start.append(len(flat))
-        self.count.append(len(terms))
-        flat.extend([ids.setdefault(term, len(ids)) for term in terms])
+        self.count = array("i")  # how many each raw token has
+        self._sorted: tuple[int, list[bytes], np.ndarray] | None = None
 
     def sorted_terms(self) -> tuple[list[bytes], np.ndarray]:
         """Return the terms in byte order, and each term id's rank in that order."""
-        encoded = [t.encode("utf-8") for t in self.ids]
-        order = sorted(range(len(encoded)), key=encoded.__getitem__)
-        rank = np.empty(len(encoded), dtype=np.int64)
-        rank[order] = np.arange(len(encoded), dtype=np.int64)
-        return [encoded[i] for i in order], rank
+        if self._sorted is None or self._sorted[0] != len(self.ids):  # a vocabulary kept grew since
+            encoded = [t.encode("utf-8") for t in self.ids]
+            order = sorted(range(len(encoded)), key=encoded.__getitem__)
+            rank = np.empty(len(encoded), dtype=np.int64)
+            rank[order] = np.arange(len(encoded), dtype=np.int64)
+            self._sorted = len(encoded), [encoded[i] for i in order], rank
+        return self._sorted[1], self._sorted[2]
 
     def expand(self, raw: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the term ids of raw tokens and the document of each (a token may have 0-2)."""
-        start = np.frombuffer(self.start, dtype=np.int32)[raw]
-        count = np.frombuffer(self.count, dtype=np.int32)[raw].astype(np.int64)
         flat = np.frombuffer(self.flat, dtype=np.int32)
+        if len(flat) == len(self.count):  # one term per raw token (exact terms)
+            return flat[raw].astype(np.int64), docs
+        counts = np.frombuffer(self.count, dtype=np.int32).astype(np.int64)
+        start = (np.cumsum(counts) - counts)[raw]
+        count = counts[raw]
         total = int(count.sum())
-        if total == len(raw) and bool((count == 1).all()):
-            return flat[start].astype(np.int64), docs
         which = np.repeat(np.arange(len(raw)), count)
         within = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
         return flat[start[which] + within].astype(np.int64), docs[which]
 
 
+#: Raw tokens a worker's vocabulary may hold and still be kept for its next segment
+#: (about 350 bytes each, 70 MB): past it, the next segment starts a fresh one.
+KEEP_VOCABULARY = 200_000
+
+
 class Vocabulary(dict[str, int]):
-    """Raw tokens → ids; each new raw token is analysed once into its exact, search and accent terms."""
+    """Raw tokens → ids; each new raw token is analysed once into its exact, search and accent terms.
+
+    A worker keeps its vocabulary from one segment to the next (:meth:`kept`): a
+    segment's terms are those its postings name, so the words of earlier segments
+    cost nothing but memory, and words met again are not analysed again.
+    """
 
     def __init__(self, chain: Chain) -> None:
         super().__init__()
         self.chain = chain
         self.exact, self.search, self.accent = _Kind(), _Kind(), _Kind()
+        self._new: list[str] = []
 
     def __missing__(self, raw: str) -> int:
-        _, exact, search, form = self.chain.word(raw)
-        self.exact.add((exact,))
-        self.search.add(search)
-        self.accent.add(tuple(accent_term(key, form) for key in search))
+        self._new.append(raw)
         i = self[raw] = len(self)
         return i
+
+    def analyse(self) -> None:
+        """Analyse the raw tokens met since the last call into their terms (once per raw token)."""
+        new, self._new = self._new, []
+        word = self.chain.word
+        exact_ids, search_ids, accent_ids = self.exact.ids, self.search.ids, self.accent.ids
+        exact: list[int] = []
+        search: list[int] = []
+        accent: list[int] = []
+        counts: list[int] = []
+        for raw in new:
+            _, term, keys, form = word(raw)
+            exact.append(exact_ids.setdefault(term, len(exact_ids)))
+            counts.append(len(keys))
+            for key in keys:
+                search.append(search_ids.setdefault(key, len(search_ids)))
+                term = accent_term(key, form)
+                accent.append(accent_ids.setdefault(term, len(accent_ids)))
+        self.exact.flat.extend(exact)
+        self.exact.count.extend([1] * len(new))
+        self.search.flat.extend(search)
+        self.search.count.extend(counts)
+        self.accent.flat.extend(accent)
+        self.accent.count.extend(counts)
+
+    def kept(self) -> Vocabulary | None:
+        """Return this vocabulary for a worker's next segment, or None when it grew too large to keep."""
+        return self if len(self) <= KEEP_VOCABULARY else None
 
 
 class _Stream:
@@ -148,6 +180,8 @@ class SegmentBuilder:
     """Accumulates articles' documents, then builds a segment's postings in bulk."""
 
     chain: Chain
+    #: A vocabulary kept from the worker's previous segment (:meth:`Vocabulary.kept`); else a new one.
+    kept: InitVar[Vocabulary | None] = None
     doccount: int = 0
     vocabulary: Vocabulary = field(init=False)
     streams: dict[str, _Stream] = field(init=False)
@@ -155,8 +189,8 @@ class SegmentBuilder:
     columns: dict[str, array] = field(init=False)
     stored: list[tuple[tuple[str, str], ...]] = field(init=False, default_factory=list)
 
-    def __post_init__(self) -> None:
-        self.vocabulary = Vocabulary(self.chain)
+    def __post_init__(self, kept: Vocabulary | None) -> None:
+        self.vocabulary = Vocabulary(self.chain) if kept is None else kept
         self.streams = {name: _Stream() for name in ("body", "title", "source", "author", "tag")}
         self.ids = {"article": [], "hash": []}
         self.columns = {"aid": array("q"), "n": array("q")}
@@ -191,6 +225,7 @@ class SegmentBuilder:
     def build(self) -> SegmentData:
         """Return the segment's postings, columns and stored fields."""
         v, ndocs = self.vocabulary, self.doccount
+        v.analyse()
         exact_terms, exact_rank = v.exact.sorted_terms()
         search_terms, search_rank = v.search.sorted_terms()
         accent_terms, accent_rank = v.accent.sorted_terms()
