@@ -76,11 +76,12 @@ class SegmentMerger(SegmentWriter):
             self.docnum = total
             fw = self.fieldwriter
             names = sorted({name for r in readers for name in r._terms.indexed_field_names()})
+            self._keys: list[tuple[np.ndarray, np.ndarray]] = []  # the terms index's, from _write_terms
             for fieldname in names:
                 fw.start_field(fieldname, self.schema[fieldname])
                 self._write_field(fw, fieldname, readers, maps, decoded.get(fieldname))
                 fw.finish_field()
-            _close_terms_index(fw._tindex)
+            _close_terms_index(fw._tindex, self._keys)
             fw._postfile.close()
             fw.is_closed = True
             failpoint("mid-merge")
@@ -146,7 +147,7 @@ class SegmentMerger(SegmentWriter):
             starts = np.concatenate([[0], np.cumsum(starts_of)]).astype(np.int64)
             postings = FieldPostings(list(terms), starts, np.concatenate(docs), np.concatenate(freqs),
                                      np.concatenate(positions) if positioned else None, lengths)
-            _write_terms(fw, postings, fmt, level, lambda n: None)
+            self._keys += _write_terms(fw, postings, fmt, level, lambda n: None)
             self.tick(self._read)
             self._read = 0
             for held_list in (terms, docs, freqs, positions, starts_of):
