@@ -21,6 +21,7 @@ documents, indexes exactly the same postings.
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from dataclasses import InitVar, dataclass, field
 
@@ -71,17 +72,19 @@ class _Kind:
         self.ids: dict[str, int] = {}
         self.flat = array("i")  # term ids of every raw token, in raw-token order
         self.count = array("i")  # how many each raw token has
-        self._sorted: tuple[int, list[bytes], np.ndarray] | None = None
+        self._encoded: list[bytes] = []  # each term's UTF-8, by id
+        self._order: list[int] = []  # the ids of _encoded in byte order
 
     def sorted_terms(self) -> tuple[list[bytes], np.ndarray]:
         """Return the terms in byte order, and each term id's rank in that order."""
-        if self._sorted is None or self._sorted[0] != len(self.ids):  # a vocabulary kept grew since
-            encoded = [t.encode("utf-8") for t in self.ids]
-            order = sorted(range(len(encoded)), key=encoded.__getitem__)
-            rank = np.empty(len(encoded), dtype=np.int64)
-            rank[order] = np.arange(len(encoded), dtype=np.int64)
-            self._sorted = len(encoded), [encoded[i] for i in order], rank
-        return self._sorted[1], self._sorted[2]
+        encoded, known = self._encoded, len(self._encoded)
+        if len(self.ids) > known:  # new terms (a vocabulary kept from earlier segments sorted the others)
+            encoded += [t.encode("utf-8") for t in itertools.islice(self.ids, known, None)]
+            # The earlier order is one sorted run: sorting runs on from it (timsort merges runs).
+            self._order = sorted(self._order + list(range(known, len(encoded))), key=encoded.__getitem__)
+        rank = np.empty(len(encoded), dtype=np.int64)
+        rank[self._order] = np.arange(len(encoded), dtype=np.int64)
+        return [encoded[i] for i in self._order], rank
 
     def expand(self, raw: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the term ids of raw tokens and the document of each (a token may have 0-2)."""
@@ -185,14 +188,15 @@ class SegmentBuilder:
     doccount: int = 0
     vocabulary: Vocabulary = field(init=False)
     streams: dict[str, _Stream] = field(init=False)
-    ids: dict[str, list[tuple[int, str]]] = field(init=False)
+    #: Identifier fields: each value's first document and how many documents (from it) hold it.
+    ids: dict[str, tuple[array, array, list[str]]] = field(init=False)
     columns: dict[str, array] = field(init=False)
     stored: list[tuple[tuple[str, str], ...]] = field(init=False, default_factory=list)
 
     def __post_init__(self, kept: Vocabulary | None) -> None:
         self.vocabulary = Vocabulary(self.chain) if kept is None else kept
         self.streams = {name: _Stream() for name in ("body", "title", "source", "author", "tag")}
-        self.ids = {"article": [], "hash": []}
+        self.ids = {name: (array("q"), array("q"), []) for name in ("article", "hash")}
         self.columns = {"aid": array("q"), "n": array("q")}
 
     def add_article(self, aid: int, article: Article) -> int:
@@ -205,13 +209,16 @@ class SegmentBuilder:
         streams["source"].add(vocabulary, doc, article.source or "")
         streams["author"].add(vocabulary, doc, " ; ".join(article.authors))
         streams["tag"].add(vocabulary, doc, " ; ".join(article.tags))
-        self.ids["hash"].append((doc, digest))
         first = (("article", article.id), ("hash", digest))
         rest = (("article", article.id),)
-        body, article_ids = streams["body"], self.ids["article"]
+        body = streams["body"]
+        for name, value, count in (("article", article.id, len(article.blocks)), ("hash", digest, 1)):
+            firsts, counts, values = self.ids[name]
+            firsts.append(doc)
+            counts.append(count)
+            values.append(value)
         for n, block in enumerate(article.blocks):
             body.add(vocabulary, doc + n, block.text)
-            article_ids.append((doc + n, article.id))
             self.columns["aid"].append(aid)
             self.columns["n"].append(n)
             self.stored.append(first if n == 0 else rest)
@@ -246,8 +253,8 @@ class SegmentBuilder:
             r, d, _ = self.streams[name].arrays()
             terms, tdoc = v.exact.expand(r, d)
             fields[name] = _counted(exact_rank[terms], tdoc, exact_terms, ndocs)
-        for name, pairs in self.ids.items():
-            fields[name] = _identifiers(pairs)
+        for name, (firsts, counts, values) in self.ids.items():
+            fields[name] = _identifiers(firsts, counts, values)
         columns = {name: np.frombuffer(values, dtype=np.int64) for name, values in self.columns.items()}
         return SegmentData(ndocs, {k: f for k, f in fields.items() if f.terms}, columns, self.stored)
 
@@ -279,7 +286,7 @@ def _positioned(ranks: np.ndarray, docs: np.ndarray, positions: np.ndarray, sort
                 ndocs: int) -> FieldPostings:
     """Group a field's occurrences into postings that keep their positions (packed uint32)."""
     # Occurrences arrive in (document, position) order: a stable sort by term keeps it.
-    order = np.argsort(ranks * max(ndocs, 1) + docs, kind="stable")
+    order = _stable_order(ranks)
     ranks, docs, positions = ranks[order], docs[order], positions[order]
     bounds = _group(ranks * max(ndocs, 1) + docs)
     first = bounds[:-1]
@@ -287,13 +294,31 @@ def _positioned(ranks: np.ndarray, docs: np.ndarray, positions: np.ndarray, sort
                      np.bincount(docs, minlength=ndocs).astype(np.int64))
 
 
-def _identifiers(pairs: list[tuple[int, str]]) -> FieldPostings:
-    """Postings of an identifier field: each value is one term, in every document that holds it."""
-    if not pairs:
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """Return ``np.argsort(keys, kind="stable")`` of keys in [0, 2^32), by 16-bit digits.
+
+    numpy sorts 16-bit integers stably by radix, in linear time: two passes (low
+    digits, then high) beat one comparison sort of the whole keys by half.
+    """
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    if len(keys) and int(keys.max()) > 0xFFFF:
+        order = order[np.argsort((keys >> 16).astype(np.uint16)[order], kind="stable")]
+    return order
+
+
+def _identifiers(firsts: array, counts: array, values: list[str]) -> FieldPostings:
+    """Postings of an identifier field: each value is one term, in every document that holds it.
+
+    Value ``values[i]`` is held by ``counts[i]`` documents from ``firsts[i]`` (an article's blocks).
+    """
+    rows = sorted(row for row in zip([v.encode("utf-8") for v in values], firsts, counts) if row[2])
+    if not rows:
         return FieldPostings([], np.zeros(1, dtype=np.int64), _EMPTY, _EMPTY)
-    encoded = sorted((value.encode("utf-8"), doc) for doc, value in pairs)
-    keys = [t for t, _ in encoded]
-    docs = np.array([d for _, d in encoded], dtype=np.int64)
-    starts = [i for i in range(len(keys)) if i == 0 or keys[i] != keys[i - 1]] + [len(keys)]
-    return FieldPostings([keys[i] for i in starts[:-1]], np.array(starts, dtype=np.int64), docs,
-                         np.ones(len(docs), dtype=np.int64))
+    keys = [key for key, _, _ in rows]
+    start = np.fromiter((f for _, f, _ in rows), dtype=np.int64, count=len(rows))
+    count = np.fromiter((c for _, _, c in rows), dtype=np.int64, count=len(rows))
+    ends = np.cumsum(count)
+    docs = np.repeat(start - (ends - count), count) + np.arange(int(ends[-1]), dtype=np.int64)
+    new = [i for i in range(len(keys)) if i == 0 or keys[i] != keys[i - 1]]  # a value held by several
+    return FieldPostings([keys[i] for i in new], np.concatenate([[0], ends[new[1:]] - count[new[1:]], ends[-1:]]),
+                         docs, np.ones(len(docs), dtype=np.int64))
