@@ -40,6 +40,7 @@ MAGIC = WHOOSH3_HEADER_MAGIC  # before each term's first block
 _TUPLES = np.frombuffer(b"t\x85\x86\x87", dtype=np.uint8)  # TUPLE (after MARK), TUPLE1..3
 _CODECS = np.frombuffer(b"c_codecs\nencode\nq\x00X", dtype=np.uint8)
 _CODECS_END = np.frombuffer(b"q\x00X\x06\x00\x00\x00latin1q\x00\x86q\x00Rq\x00\x87q\x00.", dtype=np.uint8)
+_END_PUTS = (1, 14, 17, 20, 23)  # in _CODECS_END, BINPUTs of the string, 'latin1', the pair, the call, the tuple
 
 
 class Layout:
@@ -208,9 +209,17 @@ def _frequencies(layout: Layout, values: np.ndarray, b: BlockStats, block_of: np
     layout.add(text, used, owner=block_of)
     end = np.empty((n, len(_CODECS_END)), dtype=np.uint8)
     end[:] = _CODECS_END
-    for k, place in enumerate((1, 14, 17, 20, 23)):  # BINPUTs of the string, 'latin1', pair, call, tuple
+    for k, place in enumerate(_END_PUTS):
         end[:, place] = memo + k + 1
     layout.add(end)
+
+
+def _codecs_end(memo: int) -> bytes:
+    """Return what follows a frequencies' text in a block whose values have memo index ``memo``."""
+    end = bytearray(_CODECS_END.tobytes())
+    for k, place in enumerate(_END_PUTS):
+        end[place] = memo + k + 1
+    return bytes(end)
 
 
 #: Blocks of more postings than this are pickled by ``pickle.dumps``: its cost per posting
@@ -275,6 +284,10 @@ def field_blocks(b: BlockStats, values: np.ndarray | None, tails: tuple[bytes, l
     rank: list[int] = (np.cumsum(small) - small).tolist()  # each block's first record in the buffer
     firsts, lasts, maxids, maxweights = b.firsts.tolist(), b.lasts.tolist(), b.maxids.tolist(), b.maxweights.tolist()
     frequencies = values.astype(">u4").tobytes() if values is not None else b""
+    # Blocks whose frequency bytes are all below 0x80: their Latin-1 text is its own UTF-8.
+    ascii_frequencies = (np.maximum.reduceat(values, b.starts) < 0x80).tolist() if values is not None and n else []
+    codecs = {memo: _CODECS.tobytes()[:-2] + bytes([memo]) + b"X" for memo in (1, 2)}
+    codecs_end = {memo: _codecs_end(memo) for memo in (1, 2)}
     dumps = pickle.dumps
 
     def whole(i: int, head: Any, data: Any) -> tuple[bytes, Any, Any]:
@@ -289,7 +302,11 @@ def field_blocks(b: BlockStats, values: np.ndarray | None, tails: tuple[bytes, l
         a, z = int(b.starts[i]), int(b.starts[i] + b.sizes[i])
         deltas, mw = tuple(b.deltas[a:z].tolist()), maxweights[i]
         weights = (None if mw == 1.0 else mw) if b.same[i] else tuple(b.weights[a:z].tolist())
-        if values is not None:
+        if values is not None and ascii_frequencies[i]:  # pickle's bytes: _codecs.encode of its Latin-1 text
+            memo = 1 if b.same[i] else 2
+            data = dumps((deltas, weights, None), 2)[:-5] + codecs[memo] + (4 * (z - a)).to_bytes(4, "little") \
+                + frequencies[4 * a:4 * z] + codecs_end[memo]
+        elif values is not None:
             data = dumps((deltas, weights, frequencies[4 * a:4 * z]), 2)
         elif tails is None:
             data = dumps((deltas, weights, None), 2)

@@ -127,7 +127,7 @@ class Vocabulary(dict[str, int]):
     def analyse(self) -> None:
         """Analyse the raw tokens met since the last call into their terms (once per raw token)."""
         new, self._new = self._new, []
-        word = self.chain.word
+        word = self.chain.word_once  # each raw token once: the vocabulary is the cache
         exact_ids, search_ids, accent_ids = self.exact.ids, self.search.ids, self.accent.ids
         exact: list[int] = []
         search: list[int] = []
