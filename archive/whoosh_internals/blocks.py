@@ -286,8 +286,8 @@ def field_blocks(b: BlockStats, values: np.ndarray | None, tails: tuple[bytes, l
     frequencies = values.astype(">u4").tobytes() if values is not None else b""
     # Blocks whose frequency bytes are all below 0x80: their Latin-1 text is its own UTF-8.
     ascii_frequencies = (np.maximum.reduceat(values, b.starts) < 0x80).tolist() if values is not None and n else []
-    codecs = {memo: _CODECS.tobytes()[:-2] + bytes([memo]) + b"X" for memo in (1, 2)}
-    codecs_end = {memo: _codecs_end(memo) for memo in (1, 2)}
+    codecs = {put: _CODECS.tobytes()[:-2] + bytes([put]) + b"X" for put in (1, 2)}  # by the values' memo index
+    codecs_end = {put: _codecs_end(put) for put in (1, 2)}
     dumps = pickle.dumps
 
     def whole(i: int, head: Any, data: Any) -> tuple[bytes, Any, Any]:
@@ -303,9 +303,9 @@ def field_blocks(b: BlockStats, values: np.ndarray | None, tails: tuple[bytes, l
         deltas, mw = tuple(b.deltas[a:z].tolist()), maxweights[i]
         weights = (None if mw == 1.0 else mw) if b.same[i] else tuple(b.weights[a:z].tolist())
         if values is not None and ascii_frequencies[i]:  # pickle's bytes: _codecs.encode of its Latin-1 text
-            memo = 1 if b.same[i] else 2
-            data = dumps((deltas, weights, None), 2)[:-5] + codecs[memo] + (4 * (z - a)).to_bytes(4, "little") \
-                + frequencies[4 * a:4 * z] + codecs_end[memo]
+            put = 1 if b.same[i] else 2
+            data = dumps((deltas, weights, None), 2)[:-5] + codecs[put] + (4 * (z - a)).to_bytes(4, "little") \
+                + frequencies[4 * a:4 * z] + codecs_end[put]
         elif values is not None:
             data = dumps((deltas, weights, frequencies[4 * a:4 * z]), 2)
         elif tails is None:

@@ -2,10 +2,13 @@
 
 Take « Les cheminots investissent la gare. » as block 12 of a segment. Its five
 raw tokens are looked up in the segment's :class:`Vocabulary`; a token met for
-the first time (``investissent``) is analysed once by the chain
-(:meth:`~archive.analysis.Chain.word`): exact term ``investissent``, search term
-``invest``, accent term ``invest|investissent``. Every later occurrence of it
-costs one dictionary lookup, and the block is kept as five integers.
+the first time (``investissent``) gets the next id, and is analysed once by the
+chain when the segment is built (:meth:`~archive.analysis.Chain.word_once`):
+exact term ``investissent``, search term ``invest``, accent term
+``invest|investissent``. Every later occurrence of it costs one dictionary
+lookup, and the block is kept as five integers. A build worker keeps the
+vocabulary for its next segment (:meth:`Vocabulary.kept`): words met again are
+not analysed again.
 
 When the segment is written (:meth:`SegmentBuilder.build`), each field's postings
 come out of numpy at once: the tokens' term ids are gathered from the
