@@ -104,8 +104,9 @@ class _Kind:
 
 
 #: Raw tokens a worker's vocabulary may hold and still be kept for its next segment
-#: (about 350 bytes each, 70 MB): past it, the next segment starts a fresh one.
-KEEP_VOCABULARY = 200_000
+#: (about 550 bytes each with their terms, 80 MB; the corpus has 126,000): past it, the
+#: next segment starts a fresh one.
+KEEP_VOCABULARY = 150_000
 
 
 class Vocabulary(dict[str, int]):
