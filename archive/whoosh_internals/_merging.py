@@ -47,6 +47,7 @@ class SegmentMerger(SegmentWriter):
         super().__init__(ix, **kwargs)
         self.sources, self.chunk, self.tick = sources, chunk, tick
         self._read = 0  # postings bytes read since the last tick
+        self._shifts: list[int | None] = []  # each source's shift of document numbers, None if it has deletions
         self._added = True  # commit() then writes this segment
 
     @classmethod
@@ -71,6 +72,8 @@ class SegmentMerger(SegmentWriter):
                 docmap[alive] = total + np.arange(int(alive.sum()), dtype=np.int64)
                 maps.append((alive, docmap))
                 total += int(alive.sum())
+            # A segment without deletions is renumbered by one shift (not a gather and a check per term).
+            self._shifts = [int(docmap[0]) if len(alive) and alive.all() else None for alive, docmap in maps]
             decoded = self._write_per_document(readers, maps, total)
             self.perdocwriter.close()
             self.docnum = total
@@ -177,14 +180,18 @@ class SegmentMerger(SegmentWriter):
         for _, k, value in pending:
             ids, freq, pos = _postings(readers[k]._terms._postfile, value, positioned)
             self._read += 0 if value[0] else _EXTENT.unpack_from(value, _INFO.size)[1]
-            new = maps[k][1][ids]
-            keep = new >= 0
-            if not keep.all():
-                if pos is not None:
-                    pos = pos[np.repeat(keep, freq)]
-                new, freq = new[keep], freq[keep]
-            if not len(new):
-                continue
+            shift = self._shifts[k]
+            if shift is not None:
+                new = ids + shift
+            else:
+                new = maps[k][1][ids]
+                keep = new >= 0
+                if not keep.all():
+                    if pos is not None:
+                        pos = pos[np.repeat(keep, freq)]
+                    new, freq = new[keep], freq[keep]
+                if not len(new):
+                    continue
             docs.append(new)
             freqs.append(freq)
             if pos is not None:
