@@ -346,6 +346,13 @@ class Chain:
         """Analyze one raw token (cached per distinct token)."""
         return _analyze(raw, self.stem, self.fold, self.elision, self.stop)
 
+    def word_once(self, raw: str) -> Analysis:
+        """Analyze one raw token without caching it: for a caller that keeps its own (an index build).
+
+        Filling the cache cost a third of the analysis of a build's new words, and its memory.
+        """
+        return _analyze.__wrapped__(raw, self.stem, self.fold, self.elision, self.stop)
+
     def spans(self, text: str) -> list[Span]:
         """Return every token of ``text`` with its printed span and terms."""
         out = []

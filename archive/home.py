@@ -307,13 +307,13 @@ class Archive:
         articles = iter(self.store.iter_keyed(pending))
         share, base = self.budget().segment_bytes(1), rss()
         with Bars(progress, phases) as bars:
-            first = True
+            first, vocabulary = True, None
             while True:
                 # Small batches go through Whoosh's writer, which merges small segments; large
                 # ones through the fast writer, a new segment whenever the budget is reached.
                 writer: Any
                 if len(pending) >= FAST_BATCH:
-                    writer = FastWriter(ix, bars, timeout=self.lock_wait, compound=False)
+                    writer = FastWriter(ix, bars, vocabulary, timeout=self.lock_wait, compound=False)
                     batch: Iterable[tuple[int, Article]] = until_full(articles, writer, share, base,
                                                                       lambda: bars("flushing", 1))
                 else:
@@ -335,6 +335,7 @@ class Archive:
                 writer.commit(merge=not isinstance(writer, FastWriter))
                 if not isinstance(writer, FastWriter):
                     break
+                vocabulary = writer.kept()  # the next segment's words met here are not analysed again
                 release()
                 first = False
         ix.close()

@@ -200,13 +200,15 @@ def _index_part(index_path: str, store_path: str, ids: list[str], share: int,
     segments: list[Any] = []
     articles = iter(Store(Path(store_path)).iter_keyed(ids))
     base = rss()
+    vocabulary = None  # kept from segment to segment: a word met again is not analysed again
     while True:
-        writer = FastWriter.in_worker(ix, report)
+        writer = FastWriter.in_worker(ix, report, vocabulary)
         write_articles(writer, until_full(articles, writer, share, base, lambda: report("flushing", 1)), report)
         if not writer.docnum:
             writer.discard()
             return segments
         segments.append(finish_segment(writer))
+        vocabulary = writer.kept()
         del writer
         release()  # the next segment's measure starts from what is held
 

@@ -81,3 +81,9 @@ def test_split_words_keeps_the_tokens_between_the_gaps():
         parts = split_words(text)
         assert "".join(parts) == text
         assert parts[1::2] == tokens(text)
+
+
+def test_a_word_analysed_once_is_analysed_as_the_cached_chain_does():
+    for raw in ("L’Assemblée", "d'investir", "aujourd’hui", "R&D", "O.N.U.", "2 000", "Œuvres", "les", "Côtes"):
+        assert FRENCH.word_once(raw) == FRENCH.word(raw)
+        assert Chain(stem=False, fold=False).word_once(raw) == Chain(stem=False, fold=False).word(raw)

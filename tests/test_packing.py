@@ -1,12 +1,15 @@
-"""Pickled positions written by numpy against pickle.dumps itself."""
+"""Pickled positions and posting blocks written by numpy against pickle.dumps itself."""
 
 import itertools
 import pickle
+import struct
+import zlib
 
 import numpy as np
 import pytest
 
 from archive.whoosh_internals import packing
+from archive.whoosh_internals.blocks import BlockStats, Layout, field_blocks
 from archive.whoosh_internals.packing import pickled_values
 
 
@@ -61,19 +64,85 @@ def test_random_blocks_over_several_passes(monkeypatch, seed):
     assert _pickled(blocks) == _expected(blocks)
 
 
-def test_one_posting_blocks_get_the_pickles_pickle_writes():
-    from archive.whoosh_internals.packing import CODECS, CODECS_END, single_pickles
+def _whoosh_blocks(blocks, kind, compress_from):
+    """Return each block as W3PostingsWriter writes it (magic, size, header and data pickles), by pickle itself."""
+    out = []
+    for deltas, weights, values, maxid, minb, maxb, first, last in blocks:
+        mw = max(weights)
+        mini = (None if mw == 1.0 else weights[0]) if min(weights) == mw else tuple(weights)
+        if kind == "none":
+            v = None
+        elif kind == "freq":
+            v = np.array(values, dtype=">u4").tobytes()
+        else:
+            v = tuple(np.array(p, dtype="<u4").tobytes() for p in values)
+        data, comp = pickle.dumps((tuple(deltas), mini, v), 2), 0
+        if len(data) >= compress_from:
+            data, comp = zlib.compress(data, 1), 1
+        head = pickle.dumps((len(deltas), maxid, mw, comp, minb, maxb), 2)
+        size = len(head) + len(data)
+        out.append((b"W3Bl" if first else b"") + struct.pack(">i", -size if last else size) + head + data)
+    return out
 
-    docs = np.array([0, 1, 255, 256, 65535, 65536, 2**31 - 1, 7, 300])
-    weights = np.array([1.0, 2.0, 1.0, 0.5, 3.0, 1.0, 1.0, 255.0, 1e9])
-    minb = np.array([0, 1, 2, 255, 0, 9, 12, 40, 200])
-    maxb = minb[::-1].copy()
-    heads, prefixes = single_pickles(docs, weights, docs, weights, minb, maxb)
-    for k in range(len(docs)):
-        w = weights[k].item()
-        assert heads[k] == pickle.dumps((1, docs[k].item(), w, 0, minb[k].item(), maxb[k].item()), 2)
-        whole = pickle.dumps(((docs[k].item(),), None if w == 1.0 else w, None), 2)
-        assert prefixes[k] + b"N\x87q\x01." == whole
-        freq = pickle.dumps(((docs[k].item(),), None if w == 1.0 else w, b"\x00\x00\x00\x05"), 2)
-        assert prefixes[k] + CODECS + b"\x00\x00\x00\x05" + CODECS_END == freq
-    assert single_pickles(docs[:0], weights[:0], docs[:0], weights[:0], minb[:0], maxb[:0]) == ([], [])
+
+def _field_blocks(blocks, kind, compress_from):
+    """Return what field_blocks writes for the same blocks, and each block's size."""
+    deltas = np.array([d for b in blocks for d in b[0]], dtype=np.int64)
+    weights = np.array([w for b in blocks for w in b[1]], dtype=np.float64)
+    sizes = np.array([len(b[0]) for b in blocks], dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    same = np.array([min(b[1]) == max(b[1]) for b in blocks])
+    stats = BlockStats(deltas, weights, starts, sizes, np.array([b[3] for b in blocks]),
+                       np.array([max(b[1]) for b in blocks]), same, np.array([b[4] for b in blocks]),
+                       np.array([b[5] for b in blocks]), np.array([b[6] for b in blocks]),
+                       np.array([b[7] for b in blocks]))
+    values = tails = None
+    if kind == "freq":
+        values = np.array([v for b in blocks for v in b[2]], dtype=np.int64)
+    if kind == "positions":
+        counts = np.array([len(p) for b in blocks for p in b[2]], dtype=np.int64)
+        positions = np.array([x for b in blocks for p in b[2] for x in p], dtype=np.int64)
+        data, offsets = pickled_values(positions, counts, starts, sizes, np.where(same, 1, 2))
+        tails = data, offsets.tolist()
+    pieces, block_sizes = field_blocks(stats, values, tails, zlib.compress, compress_from, 1)
+    return b"".join(bytes(p) for p in pieces), block_sizes.tolist()
+
+
+@pytest.mark.parametrize("kind", ["none", "freq", "positions"])
+@pytest.mark.parametrize("compress_from", [0, 256, 10**9])
+def test_field_blocks_are_the_blocks_pickle_writes(kind, compress_from):
+    # Short blocks (numpy) and long ones (pickle per block), equal and varied weights, weights
+    # of 1.0 (None), frequencies past 0x7F (two UTF-8 bytes), ids of every int opcode,
+    # compressed or not, first and last blocks of terms.
+    rng = np.random.default_rng(7)
+    blocks = []
+    for k in range(80):
+        n = int(rng.integers(1, 129)) if k % 2 else int(rng.integers(1, 20))
+        deltas = rng.integers(1, 70000, n).tolist()
+        deltas[0] = int(rng.choice([0, 255, 256, 65535, 65536, 2**31 - 1]))
+        if rng.random() < 0.5:
+            weights = [float(x) for x in rng.choice([1, 1, 2, 127, 128, 300], n)]
+        else:
+            weights = [float(rng.choice([1, 3, 200]))] * n
+        values = [int(w) for w in weights]
+        if kind == "positions":
+            values = [sorted(rng.integers(0, 1 << 20, int(w) % 7 + 1).tolist()) for w in weights]
+            weights = [float(len(v)) for v in values]
+        blocks.append((deltas, weights, values, int(rng.choice([0, 300, 70000, 2**31 - 1])),
+                       int(rng.integers(0, 256)), int(rng.integers(0, 256)), k % 3 == 0, k % 3 == 2))
+    expected = _whoosh_blocks(blocks, kind, compress_from)
+    data, sizes = _field_blocks(blocks, kind, compress_from)
+    assert data == b"".join(expected)
+    assert sizes == [len(b) - 4 * b.startswith(b"W3Bl") for b in expected]
+
+
+def test_layout_joins_pieces_in_order():
+    layout = Layout(3)
+    layout.const(b"<")
+    layout.add(np.array([[1, 2], [3, 4], [5, 6]], dtype=np.uint8), np.array([1, 2, 0]))
+    layout.add(np.array([[7], [8], [9]], dtype=np.uint8), owner=np.array([0, 0, 2]))
+    layout.const(b">", owner=np.array([1]))
+    buf, offsets = layout.build()
+    assert [buf[a:b].tobytes() for a, b in itertools.pairwise(offsets.tolist())] == \
+        [b"<\x01\x07\x08", b"<\x03\x04>", b"<\x09"]
+    assert layout.lengths().tolist() == [4, 4, 2]

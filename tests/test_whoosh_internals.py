@@ -57,9 +57,11 @@ def _documents(ix):
         return docs, [r.field_length(f) for f in fields]
 
 
-def _files(ix) -> dict[str, bytes]:
-    """Return the segment's files by extension (the segment id left out)."""
-    (segment,) = wf.index_segments(ix)
+def _files(ix, last: bool = False) -> dict[str, bytes]:
+    """Return the segment's (or the last segment's) files by extension (the segment id left out)."""
+    segments = wf.index_segments(ix)
+    segment = segments[-1] if last else segments[0]
+    assert last or len(segments) == 1
     folder = Path(ix.storage.folder)
     return {p.name.split(".", 1)[1]: p.read_bytes() for p in folder.iterdir()
             if p.name.startswith(segment.segment_id() + ".")}
@@ -116,6 +118,43 @@ def test_fast_writer_writes_whoosh_files_byte_for_byte_when_every_block_is_compr
     with wf.compressed_like_whoosh():
         slow, fast = _both(tmp_path, items)
     assert _files(slow) == _files(fast)
+
+
+@pytest.mark.corpus
+def test_a_segment_written_with_a_kept_vocabulary_is_the_segment_written_afresh(tmp_path, items):
+    # A build worker keeps its vocabulary from one segment to the next: it holds the
+    # words of earlier segments, but a segment's terms are only those of its own postings.
+    dirs = IndexDir(tmp_path / "idx")
+    _, kept = dirs.create()
+    writer = FastWriter(kept, compound=False)
+    write_articles(writer, items[:120])
+    writer.commit(merge=False)
+    vocabulary = writer.kept()
+    assert vocabulary is not None and len(vocabulary) > 5000
+    writer = FastWriter(kept, vocabulary=vocabulary, compound=False)
+    write_articles(writer, items[120:])
+    writer.commit(merge=False)
+    assert writer.kept() is vocabulary
+    _, fresh = dirs.create()
+    writer = FastWriter(fresh, compound=False)
+    write_articles(writer, items[120:])
+    writer.commit(merge=False)
+    kept, fresh = whoosh_index.open_dir(kept.storage.folder), whoosh_index.open_dir(fresh.storage.folder)
+    assert len(wf.index_segments(kept)) == 2
+    assert _files(kept, last=True) == _files(fresh)
+
+
+def test_a_vocabulary_grown_past_its_bound_is_not_kept(monkeypatch):
+    from archive.analysis import FRENCH
+    from archive.whoosh_internals import postings
+
+    vocabulary = postings.Vocabulary(FRENCH)
+    for word in ("un", "deux", "trois", "deux"):
+        vocabulary[word]
+    monkeypatch.setattr(postings, "KEEP_VOCABULARY", 2)
+    assert vocabulary.kept() is None
+    monkeypatch.setattr(postings, "KEEP_VOCABULARY", 3)
+    assert vocabulary.kept() is vocabulary
 
 
 def test_another_whoosh_release_is_refused_with_a_clear_message(monkeypatch):

@@ -8,7 +8,7 @@ from ..model import Article
 from ..workers import Tally
 from ..workers import report as report_progress
 from ._writing import BulkSegmentWriter
-from .postings import SegmentBuilder, SegmentData
+from .postings import SegmentBuilder, SegmentData, Vocabulary
 from .schema import schema_chain
 
 __all__ = ["FastWriter"]
@@ -21,9 +21,10 @@ class FastWriter(BulkSegmentWriter):
     segment's share of posting blocks written turned into its share of paragraphs.
     """
 
-    def __init__(self, ix: Any, report: Tally = report_progress, **kwargs: Any) -> None:
+    def __init__(self, ix: Any, report: Tally = report_progress, vocabulary: Vocabulary | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        self.builder = SegmentBuilder(schema_chain(self.schema))
+        self.builder = SegmentBuilder(schema_chain(self.schema), vocabulary)
         self.report = report
         self._share, self._reported = 0.0, 0
 
@@ -48,9 +49,16 @@ class FastWriter(BulkSegmentWriter):
         self._report_writing(self.docnum)
 
     @classmethod
-    def in_worker(cls, ix: Any, report: Tally = report_progress) -> FastWriter:
-        """Return a writer for a worker process: no lock (the rebuild holds the archive's), separate files."""
-        return cls(ix, report, _lk=False, compound=False)
+    def in_worker(cls, ix: Any, report: Tally = report_progress, vocabulary: Vocabulary | None = None) -> FastWriter:
+        """Return a writer for a worker process: no lock (the rebuild holds the archive's), separate files.
+
+        ``vocabulary`` is the one the worker kept from its previous segment (:meth:`kept`).
+        """
+        return cls(ix, report, vocabulary, _lk=False, compound=False)
+
+    def kept(self) -> Vocabulary | None:
+        """Return this writer's vocabulary for the worker's next segment (None: start afresh)."""
+        return self.builder.vocabulary.kept()
 
     def discard(self) -> None:
         """Close the segment begun but never written (a worker whose articles all went in earlier)."""

@@ -47,6 +47,7 @@ class SegmentMerger(SegmentWriter):
         super().__init__(ix, **kwargs)
         self.sources, self.chunk, self.tick = sources, chunk, tick
         self._read = 0  # postings bytes read since the last tick
+        self._shifts: list[int | None] = []  # each source's shift of document numbers, None if it has deletions
         self._added = True  # commit() then writes this segment
 
     @classmethod
@@ -71,16 +72,19 @@ class SegmentMerger(SegmentWriter):
                 docmap[alive] = total + np.arange(int(alive.sum()), dtype=np.int64)
                 maps.append((alive, docmap))
                 total += int(alive.sum())
+            # A segment without deletions is renumbered by one shift (not a gather and a check per term).
+            self._shifts = [int(docmap[0]) if len(alive) and alive.all() else None for alive, docmap in maps]
             decoded = self._write_per_document(readers, maps, total)
             self.perdocwriter.close()
             self.docnum = total
             fw = self.fieldwriter
             names = sorted({name for r in readers for name in r._terms.indexed_field_names()})
+            self._keys: list[tuple[np.ndarray, np.ndarray]] = []  # the terms index's, from _write_terms
             for fieldname in names:
                 fw.start_field(fieldname, self.schema[fieldname])
                 self._write_field(fw, fieldname, readers, maps, decoded.get(fieldname))
                 fw.finish_field()
-            _close_terms_index(fw._tindex)
+            _close_terms_index(fw._tindex, self._keys)
             fw._postfile.close()
             fw.is_closed = True
             failpoint("mid-merge")
@@ -146,7 +150,7 @@ class SegmentMerger(SegmentWriter):
             starts = np.concatenate([[0], np.cumsum(starts_of)]).astype(np.int64)
             postings = FieldPostings(list(terms), starts, np.concatenate(docs), np.concatenate(freqs),
                                      np.concatenate(positions) if positioned else None, lengths)
-            _write_terms(fw, postings, fmt, level, lambda n: None)
+            self._keys += _write_terms(fw, postings, fmt, level, lambda n: None)
             self.tick(self._read)
             self._read = 0
             for held_list in (terms, docs, freqs, positions, starts_of):
@@ -176,14 +180,18 @@ class SegmentMerger(SegmentWriter):
         for _, k, value in pending:
             ids, freq, pos = _postings(readers[k]._terms._postfile, value, positioned)
             self._read += 0 if value[0] else _EXTENT.unpack_from(value, _INFO.size)[1]
-            new = maps[k][1][ids]
-            keep = new >= 0
-            if not keep.all():
-                if pos is not None:
-                    pos = pos[np.repeat(keep, freq)]
-                new, freq = new[keep], freq[keep]
-            if not len(new):
-                continue
+            shift = self._shifts[k]
+            if shift is not None:
+                new = ids + shift
+            else:
+                new = maps[k][1][ids]
+                keep = new >= 0
+                if not keep.all():
+                    if pos is not None:
+                        pos = pos[np.repeat(keep, freq)]
+                    new, freq = new[keep], freq[keep]
+                if not len(new):
+                    continue
             docs.append(new)
             freqs.append(freq)
             if pos is not None:

@@ -16,14 +16,15 @@ from typing import Any
 import deflate
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.filedb.filetables import md5_hash
-from whoosh.system import pack_int, pack_ushort
+from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache
 from whoosh.writing import SegmentWriter
 
 from ._decoding import _BLOCK, index_segments
-from .packing import CODECS, CODECS_END, NONE_END, pickled_values, single_pickles
+from .blocks import MAGIC, BlockStats, field_blocks
+from .packing import pickled_values
 from .postings import FieldPostings, SegmentData
 
 # ---------------------------------------------------------------------------- writing
@@ -53,9 +54,8 @@ def compressed_like_whoosh() -> Iterator[None]:
     finally:
         COMPRESS_FROM, BLOCK_LEVEL, _COMPRESS = saved
 _NO_LENGTH = np.iinfo(np.int64).max
+_EMPTY = np.zeros(0, dtype=np.int64)
 _LENGTH_CACHE = np.asarray(_length_byte_cache, dtype=np.int64)
-#: Posting blocks written between two calls of a writer's ``written`` (its progress).
-_TICK = 4096
 
 
 def _length_bytes(values: np.ndarray) -> np.ndarray:
@@ -87,13 +87,14 @@ class BulkSegmentWriter(SegmentWriter):
         self.perdocwriter.close()
         fw = self.fieldwriter
         total = max(1, sum(int(((np.diff(f.starts) + _BLOCK - 1) // _BLOCK).sum()) for f in data.fields.values()))
+        keys: list[tuple[np.ndarray, np.ndarray]] = []
         for fieldname in sorted(data.fields):
             fw.start_field(fieldname, self.schema[fieldname])
-            _write_terms(fw, data.fields[fieldname], self.schema[fieldname].format, self.codec._compression,
-                         lambda n: self.written(n / total))
+            keys += _write_terms(fw, data.fields[fieldname], self.schema[fieldname].format,
+                                 self.codec._compression, lambda n: self.written(n / total))
             fw.finish_field()
         # W3FieldWriter.close(), with the terms index's hash tables built in bulk.
-        _close_terms_index(fw._tindex)
+        _close_terms_index(fw._tindex, keys)
         fw._postfile.close()
         fw.is_closed = True
 
@@ -140,10 +141,14 @@ _TERM_INFO = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minl
                        ("offset", ">i8"), ("length", ">i4")])
 
 
-def _write_terms(fw: Any, postings: FieldPostings, fmt: Any, level: int, tick: Callable[[int], None]) -> None:
-    """Write a field's posting lists in W3 blocks, as W3PostingsWriter would, and index its terms."""
+def _write_terms(fw: Any, postings: FieldPostings, fmt: Any, level: int,
+                 tick: Callable[[int], None]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Write a field's posting lists in W3 blocks, as W3PostingsWriter would, and index its terms.
+
+    Return the terms' hashes and positions in the terms index (none or one pair).
+    """
     if not postings.terms:
-        return
+        return []
     starts, docs = postings.starts, postings.docs
     nblocks = (np.diff(starts) + _BLOCK - 1) // _BLOCK
     term_of = np.repeat(np.arange(len(nblocks)), nblocks)
@@ -161,65 +166,25 @@ def _write_terms(fw: Any, postings: FieldPostings, fmt: Any, level: int, tick: C
     deltas[1:] -= docs[:-1]
     deltas[bstart] = docs[bstart]  # each block's ids are delta-encoded from 0
     fixed = fmt.fixed_value_size()
-    if fixed == 4:  # Frequency: a posting's value is its frequency as a big-endian uint32
-        values = postings.freqs.astype(">u4").tobytes()
-    elif fixed != 0:  # Positions: the values' pickle is written by numpy, whole
+    tails = None
+    if fixed not in (0, 4):  # Positions: their pickles are written by numpy, whole
         if postings.positions is None:
             raise ValueError(f"{type(fmt).__name__} postings need their positions")
         values, offsets = pickled_values(postings.positions, postings.freqs, bstart, bend - bstart,
                                          np.where(same, 1, 2))
-        ends = offsets.tolist()
-    firsts = np.concatenate([[True], term_of[1:] != term_of[:-1]])
-    lasts = np.concatenate([term_of[1:] != term_of[:-1], [True]])
-    dl, wl = deltas.tolist(), weights.tolist()
-    blocks = zip(bstart.tolist(), bend.tolist(), docs[bend - 1].tolist(), maxw.tolist(), same.tolist(),
-                 _length_bytes(np.where(minlen == _NO_LENGTH, 0, minlen)).tolist(),
-                 _length_bytes(maxlen).tolist(), firsts.tolist(), lasts.tolist())
-    out: list[bytes | bytearray] = []
-    block_sizes: list[int] = []
-    data: bytes | bytearray
-    dumps, compress, magic = pickle.dumps, _COMPRESS, WHOOSH3_HEADER_MAGIC
-    # Blocks of one posting (~40 %) take their pickles' bytes from numpy (see single_pickles).
-    single = bend - bstart == 1
-    heads, prefixes = single_pickles(deltas[bstart[single]], weights[bstart[single]], docs[bstart[single]],
-                                      maxw[single], _length_bytes(np.where(minlen == _NO_LENGTH, 0, minlen))[single],
-                                      _length_bytes(maxlen)[single])
-    one = itertools.count()
-    freqs = postings.freqs
-    small = (freqs < 0x80).tolist() if fixed == 4 else []  # frequency bytes that Latin-1 leaves alone
-    for i, (a, b, maxid, mw, equal, minb, maxb, first, last) in enumerate(blocks):
-        if first:
-            out.append(magic)
-        k = next(one) if b - a == 1 else -1
-        if k >= 0 and fixed == 0:
-            data = prefixes[k] + NONE_END
-        elif k >= 0 and fixed == 4 and small[a]:
-            data = prefixes[k] + CODECS + values[4 * a:4 * b] + CODECS_END
-        elif k >= 0 and fixed not in (0, 4):
-            data = prefixes[k] + values[ends[i]:ends[i + 1]]
-        else:
-            mini_weights = (None if mw == 1.0 else wl[a]) if equal else tuple(wl[a:b])
-            if fixed == 0:
-                data = dumps((tuple(dl[a:b]), mini_weights, None), 2)
-            elif fixed == 4:
-                data = dumps((tuple(dl[a:b]), mini_weights, values[4 * a:4 * b]), 2)
-            else:  # the pickle up to its values (without "N, TUPLE3, BINPUT, STOP"), then theirs
-                data = dumps((tuple(dl[a:b]), mini_weights, None), 2)[:-5] + values[ends[i]:ends[i + 1]]
-        comp = 0
-        if level and len(data) >= COMPRESS_FROM:
-            data, comp = compress(data, BLOCK_LEVEL), BLOCK_LEVEL
-        head = heads[k] if k >= 0 and comp == 0 else dumps((b - a, maxid, mw, comp, minb, maxb), 2)
-        size = len(head) + len(data)
-        out += (pack_int(-size if last else size), head, data)
-        block_sizes.append(4 + size)
-        if i % _TICK == _TICK - 1:
-            tick(_TICK)
-    tick(len(term_of) % _TICK)
+        tails = values, offsets.tolist()
+    stats = BlockStats(deltas, weights, bstart, bend - bstart, docs[bend - 1], maxw, same,
+                       _length_bytes(np.where(minlen == _NO_LENGTH, 0, minlen)), _length_bytes(maxlen),
+                       np.concatenate([[True], term_of[1:] != term_of[:-1]]),
+                       np.concatenate([term_of[1:] != term_of[:-1], [True]]))
+    pieces, block_sizes = field_blocks(stats, postings.freqs if fixed == 4 else None, tails,
+                                       _COMPRESS if level else None, COMPRESS_FROM, BLOCK_LEVEL)
+    tick(len(term_of))
     # Each term's statistics and extent, as W3TermInfo.to_bytes() packs them.
-    term_bytes = len(magic) + np.add.reduceat(np.array(block_sizes, dtype=np.int64), first_block)
+    term_bytes = len(MAGIC) + np.add.reduceat(block_sizes, first_block)
     postfile = fw._postfile
     base = postfile.tell()
-    postfile.write(b"".join(out))
+    postfile.write(b"".join(pieces))
     info = np.zeros(len(nblocks), dtype=_TERM_INFO)
     info["weight"] = np.add.reduceat(weights, starts[:-1])
     info["df"] = np.diff(starts)
@@ -231,48 +196,74 @@ def _write_terms(fw: Any, postings: FieldPostings, fmt: Any, level: int, tick: C
     info["maxid"] = docs[starts[1:] - 1]
     info["offset"] = base + np.cumsum(term_bytes) - term_bytes
     info["length"] = term_bytes
-    _index_terms(fw._tindex, pack_ushort(fw._fieldid), postings.terms, info.tobytes(), _TERM_INFO.itemsize)
+    return [_index_terms(fw._tindex, pack_ushort(fw._fieldid), postings.terms, info.tobytes(), _TERM_INFO.itemsize)]
 
 
-def _index_terms(tindex: Any, prefix: bytes, terms: list[bytes], rows: bytes, size: int) -> None:
-    """Add a field's terms (ascending) and their fixed-size infos, as OrderedHashWriter.add() does one by one."""
+def _index_terms(tindex: Any, prefix: bytes, terms: list[bytes], rows: bytes,
+                 size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Add a field's terms (ascending) and their fixed-size infos, as OrderedHashWriter.add() does one by one.
+
+    Return each key's hash and position, for :func:`_close_terms_index` (not put in
+    the writer's buckets: the hash tables are built from these arrays).
+    """
     if prefix + terms[0] <= tindex.lastkey:
         raise ValueError("terms must be added in ascending order")
-    dbfile, buckets, hashfn, head = tindex.dbfile, tindex.buckets, tindex.hashfn, _RECORD_HEAD.pack
-    if hashfn is md5_hash:
-        hashfn = _md5_low32
-    position, parts, positions = dbfile.tell(), list[bytes](), list[int]()
-    for k, term in enumerate(terms):
-        key = prefix + term
-        positions.append(position)
-        h = hashfn(key)
-        buckets[h & 255].append((h, position))
-        parts += (head(len(key), size), key, rows[k * size:(k + 1) * size])
-        position += _RECORD_HEAD.size + len(key) + size
-    dbfile.write(b"".join(parts))
-    tindex.index.extend(positions)
-    tindex.lastkey = prefix + terms[-1]
+    dbfile, hashfn = tindex.dbfile, tindex.hashfn
+    keys = [prefix + term for term in terms]
+    if hashfn is md5_hash:  # the digest's low 32 bits, without md5_hash's hex round trip
+        md5 = hashlib.md5
+        digests = b"".join([md5(key, usedforsecurity=False).digest() for key in keys])
+        hashes = np.frombuffer(digests, dtype=">u4")[3::4].astype(np.int64)
+    else:
+        hashes = np.array([hashfn(key) for key in keys], dtype=np.int64)
+    # Each record: its head (key and value lengths), the key, the value.
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    records = _RECORD_HEAD.size + lengths + size
+    at = np.cumsum(records) - records
+    buf = np.empty(int(records.sum()), dtype=np.uint8)
+    heads = np.empty((len(keys), 2), dtype=">i4")
+    heads[:, 0], heads[:, 1] = lengths, size
+    buf[at[:, None] + np.arange(_RECORD_HEAD.size)] = heads.view(np.uint8).reshape(-1, _RECORD_HEAD.size)
+    key_at = np.repeat(at + _RECORD_HEAD.size - (np.cumsum(lengths) - lengths), lengths)
+    buf[key_at + np.arange(len(key_at))] = np.frombuffer(b"".join(keys), dtype=np.uint8)
+    buf[(at + _RECORD_HEAD.size + lengths)[:, None] + np.arange(size)] = \
+        np.frombuffer(rows, dtype=np.uint8).reshape(-1, size)
+    positions = dbfile.tell() + at
+    dbfile.write(buf.tobytes())
+    # OrderedHashWriter's index of positions: retyped for the largest as its appends would, then extended.
+    index = tindex.index
+    index.append(int(positions[-1]))
+    index.array.pop()
+    index.array.extend(positions.tolist())
+    tindex.lastkey = keys[-1]
+    return hashes, positions
 
 
-def _md5_low32(key: bytes) -> int:
-    """Return Whoosh's ``md5_hash`` of a key (the digest's low 32 bits) without its hex round trip."""
-    return int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[12:], "big")
+def _close_terms_index(tindex: Any, keys: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Finish a terms index as HashWriter.close() does, each bucket's hash table written in one call.
 
-
-def _close_terms_index(tindex: Any) -> None:
-    """Finish a terms index as HashWriter.close() does, each bucket's hash table written in one call."""
+    ``keys`` are the hashes and positions :func:`_index_terms` returned, in order:
+    each key goes to bucket ``hash & 255`` after any the writer's own ``add`` put there.
+    """
     dbfile = tindex.dbfile
-    for entries in tindex.buckets:
+    hashes = np.concatenate([h for h, _ in keys] or [_EMPTY])
+    positions = np.concatenate([p for _, p in keys] or [_EMPTY])
+    order = np.argsort(hashes & 255, kind="stable")
+    bounds = np.searchsorted((hashes & 255)[order], np.arange(257)).tolist()
+    ordered_hashes, ordered_positions = hashes[order].tolist(), positions[order].tolist()
+    for bucket, entries in enumerate(tindex.buckets):
+        lo, hi = bounds[bucket], bounds[bucket + 1]
+        entries = [*entries, *zip(ordered_hashes[lo:hi], ordered_positions[lo:hi])]
         numslots = 2 * len(entries)
         tindex.directory.append((dbfile.tell(), numslots))
-        hashes, positions = [0] * numslots, [0] * numslots
+        table_hashes, table_positions = [0] * numslots, [0] * numslots
         for h, position in entries:
             slot = (h >> 8) % numslots
-            while positions[slot]:  # linear probing; no key sits at position 0 (the header)
+            while table_positions[slot]:  # linear probing; no key sits at position 0 (the header)
                 slot = (slot + 1) % numslots
-            hashes[slot], positions[slot] = h, position
+            table_hashes[slot], table_positions[slot] = h, position
         table = np.zeros(numslots, dtype=_POINTER)
-        table["hash"], table["position"] = hashes, positions
+        table["hash"], table["position"] = table_hashes, table_positions
         dbfile.write(table.tobytes())
     tindex._write_directory()
     start = dbfile.tell()

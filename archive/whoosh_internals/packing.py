@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["pickled_values", "single_pickles", "fixed", "CHUNK_BYTES", "CODECS", "CODECS_END", "NONE_END"]
+__all__ = ["pickled_values", "pickled_ints", "CHUNK_BYTES"]
 
 _GLOBAL = np.frombuffer(b"c_codecs\nencode\n", dtype=np.uint8)
 _LATIN1 = np.frombuffer(b"X\x06\x00\x00\x00latin1", dtype=np.uint8)
@@ -164,13 +164,6 @@ def _blocks(positions: np.ndarray, counts: np.ndarray, firsts: np.ndarray, sizes
     return buf.tobytes(), block_off
 
 
-#: The end of a one-posting block's pickle without values: ``None``, TUPLE3, BINPUT 1, STOP.
-NONE_END = b"N\x87q\x01."
-#: Around a frequency's 4 bytes (all below 0x80: Latin-1 text equal to its UTF-8), as pickle writes bytes.
-CODECS = b"c_codecs\nencode\nq\x01X\x04\x00\x00\x00"
-CODECS_END = b"q\x02X\x06\x00\x00\x00latin1q\x03\x86q\x04Rq\x05\x87q\x06."
-
-
 def pickled_ints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return protocol 2's opcodes for non-negative ints below 2^31 (BININT1, BININT2, BININT), padded to 5 bytes.
 
@@ -182,54 +175,3 @@ def pickled_ints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     out[:, 0] = np.where(size == 2, ord("K"), np.where(size == 3, ord("M"), ord("J")))
     out[:, 1:] = le
     return out, size
-
-
-def compact(parts: list[tuple[np.ndarray, np.ndarray]]) -> list[bytes]:
-    """Join each row's pieces (byte matrices, each with its rows' used lengths) into one bytes per row."""
-    width = sum(m.shape[1] for m, _ in parts)
-    rows = len(parts[0][0])
-    buf = np.zeros((rows, width), dtype=np.uint8)
-    keep = np.zeros((rows, width), dtype=bool)
-    col = 0
-    for matrix, used in parts:
-        buf[:, col:col + matrix.shape[1]] = matrix
-        keep[:, col:col + matrix.shape[1]] = np.arange(matrix.shape[1]) < used[:, None]
-        col += matrix.shape[1]
-    flat = buf[keep].tobytes()
-    ends = np.cumsum(keep.sum(axis=1)).tolist()
-    return [flat[i:j] for i, j in zip([0, *ends[:-1]], ends)]
-
-
-def fixed(pattern: bytes, rows: int) -> tuple[np.ndarray, np.ndarray]:
-    return (np.broadcast_to(np.frombuffer(pattern, dtype=np.uint8), (rows, len(pattern))),
-            np.full(rows, len(pattern)))
-
-
-def single_pickles(deltas: np.ndarray, weights: np.ndarray, maxids: np.ndarray, maxw: np.ndarray,
-                    minb: np.ndarray, maxb: np.ndarray) -> tuple[list[bytes], list[bytes]]:
-    """Return the pickles one-posting blocks would get from ``pickle.dumps(..., 2)``, built in numpy.
-
-    Each block's header ``(1, maxid, maxweight, 0, minlength, maxlength)`` (uncompressed), and
-    the start of its postings ``((docnum,), weight or None, values)`` up to the values:
-    PROTO 2, the docnum, TUPLE1, BINPUT 0, then the weight (``None`` for 1.0, else BINFLOAT).
-    ``tests/test_whoosh_internals.py`` checks them against ``pickle.dumps``.
-    """
-    rows = len(deltas)
-    if not rows:
-        return [], []
-    floats = np.zeros((rows, 9), dtype=np.uint8)
-    floats[:, 0] = ord("G")
-    floats[:, 1:] = maxw.astype(">f8").view(np.uint8).reshape(-1, 8)
-    small = np.zeros((rows, 6), dtype=np.uint8)  # BININT1 0 (compression), minlength, maxlength
-    small[:, 0::2] = ord("K")
-    small[:, 3], small[:, 5] = minb, maxb
-    heads = compact([fixed(b"\x80\x02(K\x01", rows), pickled_ints(maxids), (floats, np.full(rows, 9)),
-                      (small, np.full(rows, 6)), fixed(b"tq\x00.", rows)])
-    weight = np.zeros((rows, 9), dtype=np.uint8)
-    weight[:, 0] = ord("G")
-    weight[:, 1:] = weights.astype(">f8").view(np.uint8).reshape(-1, 8)
-    none = weights == 1.0
-    weight[none, 0] = ord("N")
-    prefixes = compact([fixed(b"\x80\x02", rows), pickled_ints(deltas), fixed(b"\x85q\x00", rows),
-                         (weight, np.where(none, 1, 9))])
-    return heads, prefixes

@@ -2,10 +2,13 @@
 
 Take « Les cheminots investissent la gare. » as block 12 of a segment. Its five
 raw tokens are looked up in the segment's :class:`Vocabulary`; a token met for
-the first time (``investissent``) is analysed once by the chain
-(:meth:`~archive.analysis.Chain.word`): exact term ``investissent``, search term
-``invest``, accent term ``invest|investissent``. Every later occurrence of it
-costs one dictionary lookup, and the block is kept as five integers.
+the first time (``investissent``) gets the next id, and is analysed once by the
+chain when the segment is built (:meth:`~archive.analysis.Chain.word_once`):
+exact term ``investissent``, search term ``invest``, accent term
+``invest|investissent``. Every later occurrence of it costs one dictionary
+lookup, and the block is kept as five integers. A build worker keeps the
+vocabulary for its next segment (:meth:`Vocabulary.kept`): words met again are
+not analysed again.
 
 When the segment is written (:meth:`SegmentBuilder.build`), each field's postings
 come out of numpy at once: the tokens' term ids are gathered from the
@@ -21,8 +24,9 @@ documents, indexes exactly the same postings.
 
 from __future__ import annotations
 
+import itertools
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 
@@ -70,52 +74,87 @@ class _Kind:
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
         self.flat = array("i")  # term ids of every raw token, in raw-token order
-        self.start = array("i")  # each raw token's first entry in flat
-        self.count = array("i")  # and how many
-
-    def add(self, terms: tuple[str, ...]) -> None:
-        """Record the terms of the next raw token."""
-        ids, flat = self.ids, self.flat
-        self.start.append(len(flat))
-        self.count.append(len(terms))
-        flat.extend([ids.setdefault(term, len(ids)) for term in terms])
+        self.count = array("i")  # how many each raw token has
+        self._encoded: list[bytes] = []  # each term's UTF-8, by id
+        self._order: list[int] = []  # the ids of _encoded in byte order
 
     def sorted_terms(self) -> tuple[list[bytes], np.ndarray]:
         """Return the terms in byte order, and each term id's rank in that order."""
-        encoded = [t.encode("utf-8") for t in self.ids]
-        order = sorted(range(len(encoded)), key=encoded.__getitem__)
+        encoded, known = self._encoded, len(self._encoded)
+        if len(self.ids) > known:  # new terms (a vocabulary kept from earlier segments sorted the others)
+            encoded += [t.encode("utf-8") for t in itertools.islice(self.ids, known, None)]
+            # The earlier order is one sorted run: sorting runs on from it (timsort merges runs).
+            self._order = sorted(self._order + list(range(known, len(encoded))), key=encoded.__getitem__)
         rank = np.empty(len(encoded), dtype=np.int64)
-        rank[order] = np.arange(len(encoded), dtype=np.int64)
-        return [encoded[i] for i in order], rank
+        rank[self._order] = np.arange(len(encoded), dtype=np.int64)
+        return [encoded[i] for i in self._order], rank
 
     def expand(self, raw: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the term ids of raw tokens and the document of each (a token may have 0-2)."""
-        start = np.frombuffer(self.start, dtype=np.int32)[raw]
-        count = np.frombuffer(self.count, dtype=np.int32)[raw].astype(np.int64)
         flat = np.frombuffer(self.flat, dtype=np.int32)
+        if len(flat) == len(self.count):  # one term per raw token (exact terms)
+            return flat[raw].astype(np.int64), docs
+        counts = np.frombuffer(self.count, dtype=np.int32).astype(np.int64)
+        start = (np.cumsum(counts) - counts)[raw]
+        count = counts[raw]
         total = int(count.sum())
-        if total == len(raw) and bool((count == 1).all()):
-            return flat[start].astype(np.int64), docs
         which = np.repeat(np.arange(len(raw)), count)
         within = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
         return flat[start[which] + within].astype(np.int64), docs[which]
 
 
+#: Raw tokens a worker's vocabulary may hold and still be kept for its next segment
+#: (about 550 bytes each with their terms, 80 MB; the corpus has 126,000): past it, the
+#: next segment starts a fresh one.
+KEEP_VOCABULARY = 150_000
+
+
 class Vocabulary(dict[str, int]):
-    """Raw tokens → ids; each new raw token is analysed once into its exact, search and accent terms."""
+    """Raw tokens → ids; each new raw token is analysed once into its exact, search and accent terms.
+
+    A worker keeps its vocabulary from one segment to the next (:meth:`kept`): a
+    segment's terms are those its postings name, so the words of earlier segments
+    cost nothing but memory, and words met again are not analysed again.
+    """
 
     def __init__(self, chain: Chain) -> None:
         super().__init__()
         self.chain = chain
         self.exact, self.search, self.accent = _Kind(), _Kind(), _Kind()
+        self._new: list[str] = []
 
     def __missing__(self, raw: str) -> int:
-        _, exact, search, form = self.chain.word(raw)
-        self.exact.add((exact,))
-        self.search.add(search)
-        self.accent.add(tuple(accent_term(key, form) for key in search))
+        self._new.append(raw)
         i = self[raw] = len(self)
         return i
+
+    def analyse(self) -> None:
+        """Analyse the raw tokens met since the last call into their terms (once per raw token)."""
+        new, self._new = self._new, []
+        word = self.chain.word_once  # each raw token once: the vocabulary is the cache
+        exact_ids, search_ids, accent_ids = self.exact.ids, self.search.ids, self.accent.ids
+        exact: list[int] = []
+        search: list[int] = []
+        accent: list[int] = []
+        counts: list[int] = []
+        for raw in new:
+            _, term, keys, form = word(raw)
+            exact.append(exact_ids.setdefault(term, len(exact_ids)))
+            counts.append(len(keys))
+            for key in keys:
+                search.append(search_ids.setdefault(key, len(search_ids)))
+                term = accent_term(key, form)
+                accent.append(accent_ids.setdefault(term, len(accent_ids)))
+        self.exact.flat.extend(exact)
+        self.exact.count.extend([1] * len(new))
+        self.search.flat.extend(search)
+        self.search.count.extend(counts)
+        self.accent.flat.extend(accent)
+        self.accent.count.extend(counts)
+
+    def kept(self) -> Vocabulary | None:
+        """Return this vocabulary for a worker's next segment, or None when it grew too large to keep."""
+        return self if len(self) <= KEEP_VOCABULARY else None
 
 
 class _Stream:
@@ -148,17 +187,20 @@ class SegmentBuilder:
     """Accumulates articles' documents, then builds a segment's postings in bulk."""
 
     chain: Chain
+    #: A vocabulary kept from the worker's previous segment (:meth:`Vocabulary.kept`); else a new one.
+    kept: InitVar[Vocabulary | None] = None
     doccount: int = 0
     vocabulary: Vocabulary = field(init=False)
     streams: dict[str, _Stream] = field(init=False)
-    ids: dict[str, list[tuple[int, str]]] = field(init=False)
+    #: Identifier fields: each value's first document and how many documents (from it) hold it.
+    ids: dict[str, tuple[array, array, list[str]]] = field(init=False)
     columns: dict[str, array] = field(init=False)
     stored: list[tuple[tuple[str, str], ...]] = field(init=False, default_factory=list)
 
-    def __post_init__(self) -> None:
-        self.vocabulary = Vocabulary(self.chain)
+    def __post_init__(self, kept: Vocabulary | None) -> None:
+        self.vocabulary = Vocabulary(self.chain) if kept is None else kept
         self.streams = {name: _Stream() for name in ("body", "title", "source", "author", "tag")}
-        self.ids = {"article": [], "hash": []}
+        self.ids = {name: (array("q"), array("q"), []) for name in ("article", "hash")}
         self.columns = {"aid": array("q"), "n": array("q")}
 
     def add_article(self, aid: int, article: Article) -> int:
@@ -171,13 +213,16 @@ class SegmentBuilder:
         streams["source"].add(vocabulary, doc, article.source or "")
         streams["author"].add(vocabulary, doc, " ; ".join(article.authors))
         streams["tag"].add(vocabulary, doc, " ; ".join(article.tags))
-        self.ids["hash"].append((doc, digest))
         first = (("article", article.id), ("hash", digest))
         rest = (("article", article.id),)
-        body, article_ids = streams["body"], self.ids["article"]
+        body = streams["body"]
+        for name, value, count in (("article", article.id, len(article.blocks)), ("hash", digest, 1)):
+            firsts, counts, values = self.ids[name]
+            firsts.append(doc)
+            counts.append(count)
+            values.append(value)
         for n, block in enumerate(article.blocks):
             body.add(vocabulary, doc + n, block.text)
-            article_ids.append((doc + n, article.id))
             self.columns["aid"].append(aid)
             self.columns["n"].append(n)
             self.stored.append(first if n == 0 else rest)
@@ -191,6 +236,7 @@ class SegmentBuilder:
     def build(self) -> SegmentData:
         """Return the segment's postings, columns and stored fields."""
         v, ndocs = self.vocabulary, self.doccount
+        v.analyse()
         exact_terms, exact_rank = v.exact.sorted_terms()
         search_terms, search_rank = v.search.sorted_terms()
         accent_terms, accent_rank = v.accent.sorted_terms()
@@ -211,8 +257,8 @@ class SegmentBuilder:
             r, d, _ = self.streams[name].arrays()
             terms, tdoc = v.exact.expand(r, d)
             fields[name] = _counted(exact_rank[terms], tdoc, exact_terms, ndocs)
-        for name, pairs in self.ids.items():
-            fields[name] = _identifiers(pairs)
+        for name, (firsts, counts, values) in self.ids.items():
+            fields[name] = _identifiers(firsts, counts, values)
         columns = {name: np.frombuffer(values, dtype=np.int64) for name, values in self.columns.items()}
         return SegmentData(ndocs, {k: f for k, f in fields.items() if f.terms}, columns, self.stored)
 
@@ -244,7 +290,7 @@ def _positioned(ranks: np.ndarray, docs: np.ndarray, positions: np.ndarray, sort
                 ndocs: int) -> FieldPostings:
     """Group a field's occurrences into postings that keep their positions (packed uint32)."""
     # Occurrences arrive in (document, position) order: a stable sort by term keeps it.
-    order = np.argsort(ranks * max(ndocs, 1) + docs, kind="stable")
+    order = _stable_order(ranks)
     ranks, docs, positions = ranks[order], docs[order], positions[order]
     bounds = _group(ranks * max(ndocs, 1) + docs)
     first = bounds[:-1]
@@ -252,13 +298,31 @@ def _positioned(ranks: np.ndarray, docs: np.ndarray, positions: np.ndarray, sort
                      np.bincount(docs, minlength=ndocs).astype(np.int64))
 
 
-def _identifiers(pairs: list[tuple[int, str]]) -> FieldPostings:
-    """Postings of an identifier field: each value is one term, in every document that holds it."""
-    if not pairs:
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """Return ``np.argsort(keys, kind="stable")`` of keys in [0, 2^32), by 16-bit digits.
+
+    numpy sorts 16-bit integers stably by radix, in linear time: two passes (low
+    digits, then high) beat one comparison sort of the whole keys by half.
+    """
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    if len(keys) and int(keys.max()) > 0xFFFF:
+        order = order[np.argsort((keys >> 16).astype(np.uint16)[order], kind="stable")]
+    return order
+
+
+def _identifiers(firsts: array, counts: array, values: list[str]) -> FieldPostings:
+    """Postings of an identifier field: each value is one term, in every document that holds it.
+
+    Value ``values[i]`` is held by ``counts[i]`` documents from ``firsts[i]`` (an article's blocks).
+    """
+    rows = sorted(row for row in zip([v.encode("utf-8") for v in values], firsts, counts) if row[2])
+    if not rows:
         return FieldPostings([], np.zeros(1, dtype=np.int64), _EMPTY, _EMPTY)
-    encoded = sorted((value.encode("utf-8"), doc) for doc, value in pairs)
-    keys = [t for t, _ in encoded]
-    docs = np.array([d for _, d in encoded], dtype=np.int64)
-    starts = [i for i in range(len(keys)) if i == 0 or keys[i] != keys[i - 1]] + [len(keys)]
-    return FieldPostings([keys[i] for i in starts[:-1]], np.array(starts, dtype=np.int64), docs,
-                         np.ones(len(docs), dtype=np.int64))
+    keys = [key for key, _, _ in rows]
+    start = np.fromiter((f for _, f, _ in rows), dtype=np.int64, count=len(rows))
+    count = np.fromiter((c for _, _, c in rows), dtype=np.int64, count=len(rows))
+    ends = np.cumsum(count)
+    docs = np.repeat(start - (ends - count), count) + np.arange(int(ends[-1]), dtype=np.int64)
+    new = [i for i in range(len(keys)) if i == 0 or keys[i] != keys[i - 1]]  # a value held by several
+    return FieldPostings([keys[i] for i in new], np.concatenate([[0], ends[new[1:]] - count[new[1:]], ends[-1:]]),
+                         docs, np.ones(len(docs), dtype=np.int64))
