@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
 import threading
+import time
 
 import pytest
 
@@ -13,6 +15,8 @@ from archive.model import Article
 from archive.search import Engine, SearchRequest
 from archive.search.results import SearchResults
 from archive.search.snapshot import Snapshot
+
+LIVE = importlib.import_module("archive.search.live")
 
 #: Seconds a test waits for a thread that should finish at once (only a failure waits that long).
 PATIENCE = 60
@@ -191,4 +195,39 @@ def test_searches_in_many_threads_find_what_one_at_a_time_finds(small):
         s.start()
     for s in searches:
         assert s.done().to_dict() == alone[s.query]
+    engine.close()
+
+
+def _age(archive: Archive, seconds: float, *, current: bool = True) -> None:
+    """Set the modification time of the live generation's folder (and CURRENT's) ``seconds`` ago."""
+    index = archive.index_dir
+    then = time.time_ns() - int(seconds * 1e9)
+    folder = index.path / str(index.current_name())
+    for path in (index.current_file, folder) if current else (folder,):
+        os.utime(path, ns=(then, then))
+
+
+def test_a_commit_to_an_index_unchanged_for_a_while_is_seen_by_the_next_search(small):
+    engine = Engine(small)
+    _age(small, 60)  # found fresh from the two files' times alone from now on (after opening)
+    assert engine.search(SearchRequest.build("budget")).total_articles == 0
+    assert engine.search(SearchRequest.build("budget")).total_articles == 0
+    small.add_articles([_article(9, "vote le budget")])
+    _age(small, 30, current=False)  # the next search comes long after the commit
+    assert [h.id for h in engine.search(SearchRequest.build("budget")).hits] == ["a9"]
+    engine.close()
+
+
+def test_a_commit_within_the_same_clock_tick_as_the_last_change_is_seen(small):
+    engine = Engine(small)
+    index = small.index_dir
+    folder = index.path / str(index.current_name())
+    _age(small, LIVE.SETTLED_NS / 1e9 / 4)  # a change a moment ago: the times prove nothing yet
+    before = os.stat(folder).st_mtime_ns
+    assert engine.search(SearchRequest.build("budget")).total_articles == 0
+    assert engine.search(SearchRequest.build("budget")).total_articles == 0
+    small.add_articles([_article(9, "vote le budget")])
+    # A file system whose clock had not ticked since would leave the folder's time as it was.
+    os.utime(folder, ns=(before, before))
+    assert [h.id for h in engine.search(SearchRequest.build("budget")).hits] == ["a9"]
     engine.close()

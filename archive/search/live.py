@@ -17,7 +17,9 @@ generation's serves, so no search waits for a rebuild's vocabulary.
 from __future__ import annotations
 
 import functools
+import os
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -35,6 +37,9 @@ __all__ = ["Live"]
 
 #: Checks of a generation before its damage is believed (a writer may replace it meanwhile).
 _OPEN_ATTEMPTS = 3
+#: Nanoseconds after which a file's modification time tells any later change apart: two
+#: changes within one tick of the file system's clock (a few ms) may leave the same time.
+SETTLED_NS = 2_000_000_000
 
 
 def _nothing() -> None:
@@ -53,6 +58,8 @@ class Live:
         # The newest generation's vocabulary build, and the newest one built (any generation).
         self._building: tuple[str | None, Future[Vocabulary]] | None = None
         self._ready: tuple[str | None, Vocabulary] | None = None
+        #: The snapshot last found fresh, with the stamp of the files it was found fresh from.
+        self._stamped: tuple[Snapshot, tuple[int, ...]] | None = None
 
     def folder(self) -> Path:
         """Return the live index generation's folder."""
@@ -87,7 +94,31 @@ class Live:
             self._refresh_lock.release()
 
     def _fresh(self, snap: Snapshot) -> bool:
-        return snap.name == self.archive.index_dir.current_name() and snap.up_to_date()
+        # Two stats instead of reading CURRENT and listing the generation's commits: a
+        # search at 3 ms spent 0.15 ms asking whether the index changed.
+        stamp = self._stamp(snap)
+        stamped = self._stamped
+        if stamp is not None and stamped is not None and stamped[0] is snap and stamped[1] == stamp:
+            return True
+        fresh = snap.name == self.archive.index_dir.current_name() and snap.up_to_date()
+        self._stamped = (snap, stamp) if fresh and stamp is not None else None
+        return fresh
+
+    def _stamp(self, snap: Snapshot) -> tuple[int, ...] | None:
+        """Return what changes when the live index does, or None while a change could leave it the same.
+
+        A rebuild replaces CURRENT (a new inode); a commit adds a table of contents to
+        the generation's folder (a new modification time, unless it comes within the same
+        clock tick as the one before: a time less than :data:`SETTLED_NS` old proves nothing).
+        """
+        index = self.archive.index_dir
+        try:
+            current, folder = os.stat(index.current_file), os.stat(index.path / str(snap.name))
+        except OSError:
+            return None
+        if time.time_ns() - max(current.st_mtime_ns, folder.st_mtime_ns) < SETTLED_NS:
+            return None
+        return current.st_ino, current.st_mtime_ns, current.st_size, folder.st_ino, folder.st_mtime_ns
 
     def _refresh(self) -> tuple[Snapshot, Catalog]:
         """Build and publish what changed (the caller holds the refresh lock)."""
