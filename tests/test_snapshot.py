@@ -124,7 +124,8 @@ def test_threads_reading_hashes_at_once_read_them_right_and_leak_no_file(archive
     expected = {}
     engine = Engine(archive)
     with engine.live.pinned() as (snap, catalog):
-        expected = {a: snap.article_hash(a) for a in range(len(catalog.ids)) if catalog.ids[a]}
+        aids = [a for a in range(len(catalog.ids)) if catalog.ids[a]]
+        expected = dict(zip(aids, snap.article_hashes(aids)))
     engine.close()
     assert len(expected) == 6 and all(expected.values())
     for _ in range(40):
@@ -137,7 +138,7 @@ def test_threads_reading_hashes_at_once_read_them_right_and_leak_no_file(archive
             def read(snap=snap, start=start, seen=seen, errors=errors) -> None:
                 start.wait()
                 try:
-                    seen.append([snap.article_hash(a) for a in expected])
+                    seen.append(snap.article_hashes(list(expected)))
                 except BaseException as exc:  # (the test reports what a thread met)
                     errors.append(exc)
 
@@ -169,3 +170,19 @@ def test_a_search_cache_is_a_quarter_of_its_index_within_bounds(tmp_path):
         f.truncate(2 << 30)
     assert cache_budget(256 << 20, tmp_path) == 256 << 20
     assert cache_budget(256 << 20, tmp_path / "gone") == MIN_CACHE_BYTES
+
+
+def test_the_hashes_read_are_each_articles_live_version_in_whichever_segment_it_is(archive: Archive):
+    archive.add_articles([_article(i, f"annonce le plan {i}") for i in range(3)])
+    archive.add_articles([_article(3, "annonce le budget")])  # a second segment
+    changed = _article(1, "retire le plan")
+    archive.add_articles([changed])  # its first version's blocks are deleted, not removed
+    engine = Engine(archive)
+    with engine.live.pinned() as (snap, catalog):
+        aids = [catalog.aid_of(f"a{i}") for i in range(4)]
+        assert None not in aids and len(snap.segments) >= 2
+        hashes = snap.article_hashes([*aids, len(catalog.ids) + 5])
+    engine.close()
+    stored = {article.id: article.content_hash() for article in archive.store.iter_articles()}
+    assert hashes == [stored["a0"], stored["a1"], stored["a2"], stored["a3"], None]
+    assert stored["a1"] == changed.content_hash()

@@ -298,7 +298,8 @@ class Engine:
         excerpts = load_excerpts(self.archive.store, wanted)
         listed: dict[str, Copy] = {}
         if not every:  # (an export reads the store's current text again anyway)
-            indexed = {catalog.ids[a] or "": snap.article_hash(a) for a in page_aids.tolist()}
+            on_page = page_aids.tolist()
+            indexed = {catalog.ids[a] or "": h for a, h in zip(on_page, snap.article_hashes(on_page))}
             excerpts = as_indexed(self.archive.store, excerpts, indexed, wanted)
             listed = load_copies(self.archive.store, [catalog.ids[c] or "" for cs in copy_aids.values() for c in cs])
         hits = []

@@ -34,9 +34,8 @@ the segment readers it shares with its successor stay open for the latter.
 
 from __future__ import annotations
 
-import bisect
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -182,18 +181,24 @@ class Snapshot:
         starts = np.repeat(self.aid_start[aids] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
         return self.by_aid[starts + np.arange(total)], counts
 
-    def article_hash(self, aid: int) -> str | None:
-        """Return the content hash this index holds for article ``aid`` (None when it has no live block)."""
-        if not 0 <= aid < len(self.aid_count) or not self.aid_count[aid]:
-            return None
-        start = int(self.aid_start[aid])
-        for doc in self.by_aid[start:start + int(self.aid_count[aid])].tolist():
-            if self.alive[doc]:
-                seg = self.segments[bisect.bisect_right([s.offset for s in self.segments], doc) - 1]
-                with _STORED_LOCK:
-                    found = seg.reader.stored_fields(doc - seg.offset).get("hash")
-                return str(found) if found is not None else None
-        return None
+    def article_hashes(self, aids: Sequence[int]) -> list[str | None]:
+        """Return the content hash this index holds for each article (None for one with no live block)."""
+        known = np.array([a for a in aids if 0 <= a < len(self.aid_count)], dtype=np.int64)
+        docs, counts = self.blocks_of(known)
+        live = self.alive[docs]
+        # Each article's first live block, whose stored fields carry the article's hash.
+        owner = np.repeat(np.arange(len(known)), counts)[live]
+        first, at = np.unique(owner, return_index=True)
+        chosen = docs[live][at]
+        offsets = np.array([seg.offset for seg in self.segments], dtype=np.int64)
+        found: dict[int, str | None] = {}
+        with _STORED_LOCK:
+            for k, doc, at_seg in zip(first.tolist(), chosen.tolist(),
+                                      (np.searchsorted(offsets, chosen, side="right") - 1).tolist()):
+                seg = self.segments[at_seg]
+                value = seg.reader.stored_fields(doc - seg.offset).get("hash")
+                found[int(known[k])] = str(value) if value is not None else None
+        return [found.get(a) for a in aids]
 
     def acquire(self) -> bool:
         """Take a reference for one search; False when the snapshot is already closed."""
