@@ -173,3 +173,15 @@ def test_a_plan_marks_paragraphs_and_titles():
     title_only = MarkPlan.of(parse_query('titre:"état d\'urgence"').root, FRENCH)
     assert title_only.spans(text) == () and title_only.title_spans(text) == ((2, 16),)
     assert not MarkPlan.of(None)
+
+
+def test_the_same_query_reuses_its_plan_and_other_expansions_get_their_own():
+    from archive.query import parse_query
+
+    # Paging or filtering a result list asks for the plan of the same query again.
+    first = MarkPlan.of(parse_query("reforme~").root, FRENCH, {"reforme~": ["reforme"]})
+    assert MarkPlan.of(parse_query("reforme~").root, FRENCH, {"reforme~": ["reforme"]}) is first
+    other = MarkPlan.of(parse_query("reforme~").root, FRENCH, {"reforme~": ["reformes"]})
+    assert other is not first
+    text = "Une réforme, deux réformes."
+    assert first.spans(text) == ((4, 11),) and other.spans(text) == ((18, 26),)

@@ -4,7 +4,8 @@ For ``investir "état d'urgence"``, :meth:`MarkPlan.of` takes the parsed tree
 and what matching expanded (prefixes, fuzzy and accented words) and decides,
 once, what is marked: the search term ``invest``, the phrase ``etat urgence``
 (:class:`~.highlight.Marks`), and the anchors a paragraph is scanned for
-(:class:`~.locate.Locator`, whose pattern is compiled here, once per query, when first used).
+(:class:`~.locate.Locator`, whose pattern is compiled here, once per query, when first used;
+the plans of the last queries are kept: paging or filtering a result list marks the same).
 Result pages (:meth:`Engine.search <archive.search.Engine.search>`, and the
 command line, which prints their spans), the reading view
 (:meth:`Engine.read <archive.search.Engine.read>`) and the concordance
@@ -23,11 +24,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..analysis import FRENCH, Chain
+from ..lru import LRU
 from ..query import Node
 from .highlight import Marks, Spans
 from .locate import Locator
 
 __all__ = ["MarkPlan"]
+
+#: Plans kept, by query (tree, chain and expansions): 30-70 µs each to decide and compile.
+PLANS = 256
 
 
 class MarkPlan:
@@ -47,7 +52,8 @@ class MarkPlan:
            expanded: Mapping[str, list[str]] | None = None) -> MarkPlan:
         """Decide what a query tree marks, given what matching expanded its words to."""
         found = dict(expanded or {})
-        return cls(Marks.of(root, chain, found), Marks.of(root, chain, found, title=True))
+        key = (root, chain, tuple((text, tuple(forms)) for text, forms in sorted(found.items())))
+        return _PLANS.get(key, lambda: cls(Marks.of(root, chain, found), Marks.of(root, chain, found, title=True)))
 
     def __bool__(self) -> bool:
         return bool(self.marks or self.title_marks)
@@ -63,3 +69,6 @@ class MarkPlan:
         if self._title is None:
             self._title = Locator(self.title_marks)
         return self._title.spans(title)
+
+
+_PLANS: LRU[object, MarkPlan] = LRU(PLANS)
