@@ -26,7 +26,6 @@ transaction, so adding one article never needs a pass over the archive;
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import string
 import unicodedata
@@ -37,7 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .model import Article
+from .model import Article, parse_stored
 
 __all__ = ["SCHEMA", "Cluster", "Signed", "folded_words", "signature", "similarity", "prepare", "prepare_many",
            "Placer", "forget", "rebuild", "clusters", "THRESHOLD"]
@@ -361,7 +360,7 @@ def signed(db: sqlite3.Connection, report: Callable[[str, int], None] | None = N
             stored = np.frombuffer(sig, dtype=np.uint32)
             out.append((article_id, stored, _band_keys(stored)))
         else:
-            out.append((article_id, *prepare(Article.from_stored(json.loads(record)))))
+            out.append((article_id, *prepare(Article.from_stored(parse_stored(record)))))
         if report:
             report("copies", 1)
     if report:

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from .identity import Revision
-from .model import Article
+from .model import Article, parse_stored
 
 __all__ = ["SCHEMA", "HistoryEntry", "retire_live", "add_revision", "import_history", "history",
            "revision", "export_history", "purge"]
@@ -115,14 +115,14 @@ def revision(db: sqlite3.Connection, article_id: str, number: int) -> Article | 
         " WHERE r.id = ? AND r.revision = ?", (article_id, number)).fetchone()
     if row is None or row[0] is None:
         return None
-    return Article.from_stored(json.loads(row[0]))
+    return Article.from_stored(parse_stored(row[0]))
 
 
 def export_history(db: sqlite3.Connection, article_id: str) -> dict[str, object]:
     """Return the ``history`` and ``stored`` keys ``archive export --with-history`` adds to a record."""
     rows = db.execute("SELECT revision, stored_at, origin, record FROM revisions WHERE id = ?"
                       " ORDER BY revision", (article_id,)).fetchall()
-    older = [{"revision": n, "stored_at": at, "source": origin, "record": json.loads(record)}
+    older = [{"revision": n, "stored_at": at, "source": origin, "record": parse_stored(record)}
              for n, at, origin, record in rows if record is not None]
     if not db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone():
         return {"id": article_id, "removed": True, "history": older}

@@ -35,7 +35,7 @@ from . import copies, revisions
 from .copies import Cluster
 from .errors import ArchiveBusy, ArticleNotFound, HomeUnavailable
 from .identity import Incoming, resolve_id
-from .model import Article
+from .model import Article, parse_stored
 from .revisions import HistoryEntry
 from .tables import PUT_CACHE_KIB, SCHEMA, ArticleRow, larger_cache, row_columns
 
@@ -259,7 +259,7 @@ class Store:
         row = self.db.execute("SELECT record FROM articles WHERE id = ?", (article_id,)).fetchone()
         if row is None:
             raise ArticleNotFound(article_id)
-        return Article.from_stored(json.loads(row[0]))
+        return Article.from_stored(parse_stored(row[0]))
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Article]:
         """Return the stored articles among ``ids``, by id."""
@@ -278,7 +278,7 @@ class Store:
                 rows = self.db.execute(f"SELECT aid, hash, record FROM articles WHERE id IN"
                                        f" ({','.join('?' * len(chunk))}) ORDER BY id", chunk)
                 for aid, digest, record in rows.fetchall():
-                    yield aid, Article.from_stored(json.loads(record), digest)
+                    yield aid, Article.from_stored(parse_stored(record), digest)
             return
         # A separate connection reading one snapshot: a long export or rebuild must not
         # see half of a later write.
@@ -286,7 +286,7 @@ class Store:
         try:
             db.execute("BEGIN")
             for aid, digest, record in db.execute("SELECT aid, hash, record FROM articles ORDER BY id"):
-                yield aid, Article.from_stored(json.loads(record), digest)
+                yield aid, Article.from_stored(parse_stored(record), digest)
             db.execute("COMMIT")
         finally:
             db.close()
@@ -341,8 +341,8 @@ class Store:
     def rows(self) -> list[ArticleRow]:
         """Return every article's listing columns, in ``aid`` order."""
         return [
-            ArticleRow(aid, id_, title, date, source, tuple(json.loads(authors)),
-                       tuple(json.loads(tags)), nblocks, digest)
+            ArticleRow(aid, id_, title, date, source, tuple(parse_stored(authors)),
+                       tuple(parse_stored(tags)), nblocks, digest)
             for aid, id_, title, date, source, authors, tags, nblocks, digest in self.db.execute(
                 "SELECT aid, id, title, date, source, authors, tags, nblocks, hash"
                 " FROM articles ORDER BY aid")

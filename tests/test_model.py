@@ -1,9 +1,10 @@
 import datetime as dt
+import json
 
 import pytest
 
 from archive.errors import InvalidArticle
-from archive.model import Article, Block, derive_title, is_heading, parse_date
+from archive.model import Article, Block, derive_title, is_heading, parse_date, parse_stored
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -100,3 +101,13 @@ def test_real_date_bounds_pass_unchanged(value):
 
     assert check_date_bound(value, "from") == value
     assert check_date_bound("", "from") is None and check_date_bound(None, "from") is None
+
+
+def test_stored_json_reads_as_the_json_module_reads_it_even_where_orjson_refuses():
+    article = Article.from_record({"id": "a1", "title": "L’Œuvre « intégrale » 😀", "date": "2020-01-02",
+                                   "paragraphs": ["Premier\u00a0paragraphe.", "Deuxième."]})
+    stored = json.dumps(article.to_record(), ensure_ascii=False)
+    assert parse_stored(stored) == json.loads(stored) and parse_stored(stored.encode()) == json.loads(stored)
+    assert Article.from_stored(parse_stored(stored)) == article
+    lone = json.dumps({"title": "\ud800"})  # escaped: orjson refuses it, json reads it
+    assert parse_stored(lone) == {"title": "\ud800"}

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ArticleNotFound
-from ..model import Article, Block
+from ..model import Article, Block, parse_stored
 from ..store import Store
 from .highlight import Spans
 from .results import Copy, ParagraphText
@@ -125,7 +125,7 @@ def as_indexed(store: Store, excerpts: dict[str, Excerpt], indexed: Mapping[str,
         if row is None or row[0] is None:
             del out[article_id]
         else:
-            out[article_id] = _excerpt(json.loads(row[0]), wanted[article_id])
+            out[article_id] = _excerpt(parse_stored(row[0]), wanted[article_id])
     return out
 
 
@@ -160,7 +160,7 @@ def load_excerpts(store: Store, wanted: Mapping[str, Iterable[int]]) -> dict[str
             if record is None:
                 long.append(article_id)
                 continue
-            out[article_id] = _excerpt(json.loads(record), wanted[article_id])
+            out[article_id] = _excerpt(parse_stored(record), wanted[article_id])
     for article_id in long:
         found = _extract(store, article_id, sorted({0, *wanted[article_id]}))
         if found is not None:
@@ -185,7 +185,7 @@ def load_paragraphs(store: Store, wanted: Sequence[tuple[str, int]],
         for article_id, record in store.db.execute(
                 "SELECT id, json_extract(record, '$.paragraphs') FROM articles"
                 " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(whole),)):
-            records[article_id] = json.loads(record) if record else []
+            records[article_id] = parse_stored(record) if record else []
     heads = {article_id: (title, dt.date.fromisoformat(date) if date else None)
              for article_id, title, date in store.db.execute(
                  "SELECT id, title, date FROM articles WHERE id IN (SELECT value FROM json_each(?))",
@@ -224,8 +224,8 @@ def _extract(store: Store, article_id: str, numbers: Iterable[int]) -> Excerpt |
         " FROM articles a WHERE a.id = ?", (json.dumps(sorted(set(numbers))), article_id)).fetchone()
     if row is None:
         return None
-    found = dict(zip(_FIELDS, json.loads(row[1])))
-    kept = sorted((int(n), text) for n, text in json.loads(row[2]))
+    found = dict(zip(_FIELDS, parse_stored(row[1])))
+    kept = sorted((int(n), text) for n, text in parse_stored(row[2]))
     return _kept(found, kept, int(row[0]))
 
 

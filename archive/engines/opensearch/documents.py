@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from ...model import Article, derive_title
+from ...model import Article, derive_title, parse_stored
 from ...store import Store
 
 __all__ = ["article_document", "documents", "versions_of", "copy_mates", "CopyInfo"]
@@ -100,7 +100,7 @@ def versions_of(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]
             " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id, revision", (json.dumps(ids),)):
         # The live version's text is the document itself (its row holds no record).
         out.setdefault(article_id, []).append({"revision": number, "stored_at": stored_at, "source": origin,
-                                               "title": title, "record": json.loads(record) if record else None})
+                                               "title": title, "record": parse_stored(record) if record else None})
     return out
 
 
