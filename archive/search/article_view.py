@@ -232,7 +232,7 @@ def _extract(store: Store, article_id: str, numbers: Iterable[int]) -> Excerpt |
 def _excerpt(record: dict[str, Any], numbers: Iterable[int]) -> Excerpt:
     """Return an excerpt of a whole stored record: its fields, block 0 and the blocks asked for."""
     paragraphs = record["paragraphs"]
-    chosen = sorted({0, *numbers} & set(range(len(paragraphs))))
+    chosen = [n for n in sorted({0, *numbers}) if 0 <= n < len(paragraphs)]
     return _kept(record, [(n, paragraphs[n]) for n in chosen], len(paragraphs))
 
 
