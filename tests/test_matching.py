@@ -12,6 +12,7 @@ from archive import Archive, Article, search
 from archive.engines import engine_for
 from archive.query import parse_query
 from archive.search.matching import max_by_group
+from archive.search.scoring import intersect
 from tests.engines import ENGINES, engine_home
 
 ARTICLES = {
@@ -308,3 +309,14 @@ def test_a_query_cut_short_scores_only_what_each_word_matched(tmp_path, monkeypa
     results = search(archive, '"marche" OR prix OR marche')
     assert results.truncated
     assert [h.id for h in results.hits] == ["p1", "m1"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_intersecting_sorted_lists_finds_what_numpy_finds(seed):
+    rng = np.random.default_rng(seed)
+    # Block numbers (dense) and docnum << 32 | position (sparse), of unequal lengths.
+    top = 1 << (40 if seed % 2 else 12)
+    a = np.unique(rng.integers(0, top, int(rng.integers(0, 3000))))
+    b = np.unique(np.concatenate([a[::int(rng.integers(1, 5))], rng.integers(0, top, int(rng.integers(0, 3000)))]))
+    expected = np.intersect1d(a, b, assume_unique=True)
+    assert intersect(a, b).tolist() == expected.tolist() == intersect(b, a).tolist()

@@ -31,7 +31,19 @@ import numpy as np
 from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS
 from .positions import near_match, positional, proximity
-from .scoring import B_TEXT, B_TITLE, K1, MAX_ACCENT_FORMS, Match, Scorer, contains, dense_enough, max_by_group, summed
+from .scoring import (
+    B_TEXT,
+    B_TITLE,
+    K1,
+    MAX_ACCENT_FORMS,
+    Match,
+    Scorer,
+    contains,
+    dense_enough,
+    intersect,
+    max_by_group,
+    summed,
+)
 from .snapshot import Snapshot
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
@@ -142,7 +154,7 @@ class Evaluator(Scorer):
                 m = self.run(child)
                 parts.append(m)
                 aids = m.articles(self.snap.aid)[0]
-                keep = aids if keep is None else np.intersect1d(keep, aids, assume_unique=True)
+                keep = aids if keep is None else intersect(keep, aids)
             # Each part is cut to the articles every part holds before the parts are summed: a
             # frequent word (``de``) beside a rarer one is not united whole (same blocks, same sums).
             kept = keep if keep is not None else EMPTY_IDS
@@ -232,7 +244,7 @@ class Evaluator(Scorer):
             common: np.ndarray | None = None
             for term in set(node.terms):
                 ids, _ = self.postings(node.field, term)
-                common = ids if common is None else np.intersect1d(common, ids, assume_unique=True)
+                common = ids if common is None else intersect(common, ids)
             if common is None:
                 return Match.empty()
             lifted, _ = self.lift(common, np.ones(len(common), np.float32))

@@ -46,6 +46,7 @@ from .highlight import Marks
 from .locate import stem_prefixes
 from .marking import MarkPlan
 from .matching import MAX_ACCENT_FORMS, Evaluator
+from .scoring import intersect
 
 __all__ = ["count_marks", "stem_of", "UNKNOWN", "MAX_TERMS"]
 
@@ -285,7 +286,7 @@ class _Counter:
         for phrase in self.marks.phrases:
             at = self.positions(phrase[0])
             for k, term in enumerate(phrase[1:], start=1):
-                at = np.intersect1d(at, self.positions(term) - k, assume_unique=True)
+                at = intersect(at, self.positions(term) - k)
             starts.append(at)
             ends.append(at + len(phrase) - 1)
         hit = np.unique(np.concatenate(starts) >> 32)

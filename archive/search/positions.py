@@ -29,7 +29,7 @@ import numpy as np
 from ..analysis import accents_agree
 from ..query import Near, Node, Phrase, Word
 from ..whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS
-from .scoring import Match, Scorer, contains
+from .scoring import Match, Scorer, contains, grouped, intersect
 from .snapshot import Positions
 
 __all__ = ["positional", "near_match", "near_forms", "near_positional", "proximity", "near", "MAX_NEAR_FORMS",
@@ -46,7 +46,7 @@ def positional(ev: Scorer, node: Phrase, fieldname: str) -> tuple[np.ndarray, np
     read = {term: ev.occurrences(fieldname, term) for term in set(node.terms)}
     docs: np.ndarray | None = None
     for ids, _ in read.values():
-        docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
+        docs = ids if docs is None else intersect(docs, ids)
     if docs is None or not len(docs):
         return EMPTY_IDS, np.zeros(0, np.float32)
     # Occurrences as docnum << 32 | position: in a phrase, term k sits k places after
@@ -59,10 +59,10 @@ def positional(ev: Scorer, node: Phrase, fieldname: str) -> tuple[np.ndarray, np
         if node.slop:
             starts = starts[near(starts, np.sort(others), node.slop)]
         else:
-            starts = np.intersect1d(starts, others - k, assume_unique=True)
+            starts = intersect(starts, others - k)
     if not len(starts):
         return EMPTY_IDS, np.zeros(0, np.float32)
-    ids, counts = np.unique(starts >> 32, return_counts=True)
+    ids, counts = _runs(starts >> 32)
     return ids, counts.astype(np.float32)
 
 
@@ -77,7 +77,7 @@ def near_match(ev: Scorer, node: Near, b: tuple[float, float], title_boost: floa
     for word in node.words:
         if word.accent:
             _, kept, _ = ev.accent_kept(word.accent, None)
-            allowed = kept if allowed is None else np.intersect1d(allowed, kept, assume_unique=True)
+            allowed = kept if allowed is None else intersect(allowed, kept)
     text: tuple[np.ndarray, np.ndarray] = (EMPTY_IDS, EMPTY_WEIGHTS)
     title: tuple[np.ndarray, np.ndarray] = (EMPTY_IDS, EMPTY_WEIGHTS)
     for fieldname, b_field, n_docs in (("exact", b[0], ev.snap.n_docs), ("title_exact", b[1], ev.snap.n_titled)):
@@ -124,7 +124,7 @@ def near_positional(ev: Scorer, groups: Sequence[Sequence[str]], slop: int,
     docs: np.ndarray | None = None
     for group in reads:
         ids = np.unique(np.concatenate([i for i, _ in group])) if group else EMPTY_IDS
-        docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
+        docs = ids if docs is None else intersect(docs, ids)
     if docs is None or not len(docs):
         return EMPTY_IDS, np.zeros(0, np.float32)
 
@@ -138,7 +138,7 @@ def near_positional(ev: Scorer, groups: Sequence[Sequence[str]], slop: int,
         starts = starts[near(starts, packed(group), slop)]
     if not len(starts):
         return EMPTY_IDS, np.zeros(0, np.float32)
-    ids, counts = np.unique(starts >> 32, return_counts=True)
+    ids, counts = _runs(starts >> 32)
     return ids, counts.astype(np.float32)
 
 
@@ -153,7 +153,7 @@ def proximity(ev: Scorer, children: Sequence[Node], out: Match, b: float) -> Non
             continue
         ids_a, values_a = ev.occurrences("exact", first)
         ids_b, values_b = ev.occurrences("exact", second)
-        docs = np.intersect1d(ids_a, ids_b, assume_unique=True)
+        docs = intersect(ids_a, ids_b)
         docs = docs[contains(out.ids, docs)]
         if not len(docs):
             continue
@@ -161,7 +161,7 @@ def proximity(ev: Scorer, children: Sequence[Node], out: Match, b: float) -> Non
         close = at[near(at, np.sort(ev.snap.positions(ids_b, values_b, docs)), PROXIMITY_WINDOW)]
         if not len(close):
             continue
-        blocks, counts = np.unique(close >> 32, return_counts=True)
+        blocks, counts = _runs(close >> 32)
         df = max(1, min(len(ids_a), len(ids_b)))
         out.add(blocks, PROXIMITY_WEIGHT * ev.weigh(
             "exact", blocks, counts.astype(np.float32), df, b, ev.snap.n_docs))
@@ -176,3 +176,10 @@ def near(at: np.ndarray, others: np.ndarray, slop: int) -> np.ndarray:
     before = others[np.maximum(i - 1, 0)]
     # A different block differs by at least 1 << 32, far beyond any slop.
     return (np.abs(after - at) <= slop) | (np.abs(at - before) <= slop)
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``np.unique(values, return_counts=True)``, without its sort when the values are in order
+    (the docnums of sorted occurrences are)."""
+    found, inverse = grouped(values)
+    return found, np.bincount(inverse, minlength=len(found))

@@ -26,7 +26,7 @@ from . import bm25
 from .bm25 import B_TEXT, B_TITLE, K1
 from .snapshot import Positions, Snapshot
 
-__all__ = ["Match", "Scorer", "dense_enough", "union", "sorted_unique", "contains", "grouped", "summed",
+__all__ = ["Match", "Scorer", "dense_enough", "union", "sorted_unique", "contains", "intersect", "grouped", "summed",
            "max_by_group", "K1", "B_TEXT",
            "B_TITLE", "MAX_POSTINGS", "MAX_ACCENT_FORMS"]
 
@@ -203,6 +203,17 @@ def contains(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
         return (ids < top) & present[np.minimum(ids, top - 1)]
     pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
     return np.asarray(sorted_ids[pos] == ids)
+
+
+def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return the values two sorted unique arrays both hold, sorted.
+
+    ``np.intersect1d`` sorts the two together again: for the blocks (or positions) of
+    "Emmanuel Macron" in 571,000 articles that was 4 to 24 times the time of looking
+    the smaller array's values up in the larger one.
+    """
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return small[contains(large, small)]
 
 
 def summed(matches: Sequence[Match]) -> Match:
