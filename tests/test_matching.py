@@ -12,7 +12,7 @@ from archive import Archive, Article, search
 from archive.engines import engine_for
 from archive.query import parse_query
 from archive.search.matching import max_by_group
-from archive.search.scoring import intersect
+from archive.search.scoring import contains, intersect
 from tests.engines import ENGINES, engine_home
 
 ARTICLES = {
@@ -320,3 +320,12 @@ def test_intersecting_sorted_lists_finds_what_numpy_finds(seed):
     b = np.unique(np.concatenate([a[::int(rng.integers(1, 5))], rng.integers(0, top, int(rng.integers(0, 3000)))]))
     expected = np.intersect1d(a, b, assume_unique=True)
     assert intersect(a, b).tolist() == expected.tolist() == intersect(b, a).tolist()
+
+
+@pytest.mark.parametrize(("sorted_count", "ids_count"), [(50, 5), (50, 5000), (5000, 50), (3000, 30000)])
+def test_looking_ids_up_by_bitmap_or_bisection_finds_what_numpy_finds(sorted_count, ids_count):
+    rng = np.random.default_rng(sorted_count + ids_count)
+    held = np.unique(rng.integers(0, 100_000, sorted_count))
+    # Some looked up below, inside and past the range (a phrase's second word, one place back, is -1).
+    ids = np.concatenate([rng.integers(-5, 110_000, ids_count), [-1, 0, int(held[-1]), int(held[-1]) + 1]])
+    assert contains(held, ids).tolist() == np.isin(ids, held).tolist()

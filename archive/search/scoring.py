@@ -197,10 +197,13 @@ def contains(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     if not len(sorted_ids):
         return np.zeros(len(ids), bool)
     top = int(sorted_ids[-1]) + 1
-    if dense_enough(len(sorted_ids), top):
+    # A bitmap of the range costs ~0.05 ns a value to clear and ~1.5 ns an id to set; bisection
+    # ~25 ns a lookup: with many lookups the bitmap wins even over a sparse range (measured at the
+    # ranges of 1x, 4x and 32x the corpus: 0.5 ms instead of 4.3 for 200,000 ids in 20,000).
+    if len(ids) * 460 >= top + 30 * len(sorted_ids):
         present = np.zeros(top, dtype=bool)
         present[sorted_ids] = True
-        return (ids < top) & present[np.minimum(ids, top - 1)]
+        return (ids >= 0) & (ids < top) & present[np.clip(ids, 0, top - 1)]
     pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
     return np.asarray(sorted_ids[pos] == ids)
 
