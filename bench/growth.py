@@ -17,6 +17,7 @@ percentiles) and the median of each ratio to the first home.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import sys
@@ -30,9 +31,14 @@ PEERS = ROOT.parent / "shared" / "peers"
 def one_run(homes: list[Path], reps: int, peers: Path) -> list[dict[str, float]]:
     """Serve every home at once, run the interleaved passes, return each home's p50/p95/mean."""
     sys.path.insert(0, str(peers))
-    from bench import Served  # type: ignore[import-not-found]  # (the harness's module)
     from common import load_queries, percentile  # type: ignore[import-not-found]
 
+    # The harness's bench.py by its path: this project has a `bench` folder of its own.
+    spec = importlib.util.spec_from_file_location("peer_bench", peers / "bench.py")
+    assert spec is not None and spec.loader is not None
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    Served = harness.Served
     queries = load_queries(peers / "queries.txt")
     served = [Served("project", str(home)) for home in homes]
     try:
