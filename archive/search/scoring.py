@@ -224,7 +224,8 @@ def summed(matches: Sequence[Match]) -> Match:
     out = Match.of([m.ids for m in matches])
     out.para = out.para.copy()
     for m in matches:
-        pos = np.searchsorted(out.ids, m.ids)
+        # Where m's blocks sit in the union: the union's blocks m holds (both sorted), found without bisection.
+        pos = np.flatnonzero(contains(m.ids, out.ids))
         out.score[pos] += m.score  # (ids unique within a match)
         out.para[pos] |= m.para
     return out
