@@ -99,6 +99,8 @@ class Excerpt:
     article: Article  # holding the blocks read, in order
     blocks: dict[int, Block]
     total: int
+    #: The whole article's content hash, read with it (None: not read).
+    digest: str | None = None
 
 
 def as_indexed(store: Store, excerpts: dict[str, Excerpt], indexed: Mapping[str, str | None],
@@ -107,16 +109,13 @@ def as_indexed(store: Store, excerpts: dict[str, Excerpt], indexed: Mapping[str,
 
     Between a write's store commit and its index publish, a search runs on the
     index's older version but would read the store's newer text: each article
-    whose stored hash differs from ``indexed[id]`` is read from its revision with
-    that hash instead, and left out when that version is gone (purged).
+    whose hash (read with its text) differs from ``indexed[id]`` is read from its
+    revision with that hash instead, and left out when that version is gone (purged).
     """
-    ids = [i for i in excerpts if indexed.get(i)]
-    if not ids:
-        return excerpts
-    stored = dict(store.db.execute(f"SELECT id, hash FROM articles WHERE id IN ({','.join('?' * len(ids))})", ids))
     out = dict(excerpts)
-    for article_id in ids:
-        if stored.get(article_id) == indexed[article_id]:
+    for article_id, excerpt in excerpts.items():
+        # (The hash read with the text, by load_excerpts: an excerpt without one is read again below.)
+        if not indexed.get(article_id) or excerpt.digest == indexed[article_id]:
             continue
         row = store.db.execute(
             "SELECT coalesce(r.record, a.record) FROM revisions r LEFT JOIN articles a ON a.id = r.id"
@@ -154,13 +153,13 @@ def load_excerpts(store: Store, wanted: Mapping[str, Iterable[int]]) -> dict[str
         chunk = ids[start:start + 500]
         rows = store.db.execute(
             # (CASE: a long record is not read at all here.)
-            f"SELECT id, CASE WHEN nblocks <= {WHOLE_BLOCKS} THEN record END FROM articles"
+            f"SELECT id, hash, CASE WHEN nblocks <= {WHOLE_BLOCKS} THEN record END FROM articles"
             f" WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-        for article_id, record in rows:
+        for article_id, digest, record in rows:
             if record is None:
                 long.append(article_id)
                 continue
-            out[article_id] = _excerpt(parse_stored(record), wanted[article_id])
+            out[article_id] = _excerpt(parse_stored(record), wanted[article_id], digest)
     for article_id in long:
         found = _extract(store, article_id, sorted({0, *wanted[article_id]}))
         if found is not None:
@@ -218,28 +217,28 @@ def _extract(store: Store, article_id: str, numbers: Iterable[int]) -> Excerpt |
     fields = ", ".join(f"'$.{name}'" for name in _FIELDS)
     # Two references to the record: SQLite reads a multi-megabyte one again for each.
     row = store.db.execute(
-        f"SELECT a.nblocks, json_extract(a.record, {fields}),"
+        f"SELECT a.nblocks, a.hash, json_extract(a.record, {fields}),"
         " (SELECT json_group_array(json_array(j.key, j.value)) FROM json_each(a.record, '$.paragraphs') j"
         "  WHERE j.key IN (SELECT value FROM json_each(?)))"
         " FROM articles a WHERE a.id = ?", (json.dumps(sorted(set(numbers))), article_id)).fetchone()
     if row is None:
         return None
-    found = dict(zip(_FIELDS, parse_stored(row[1])))
-    kept = sorted((int(n), text) for n, text in parse_stored(row[2]))
-    return _kept(found, kept, int(row[0]))
+    found = dict(zip(_FIELDS, parse_stored(row[2])))
+    kept = sorted((int(n), text) for n, text in parse_stored(row[3]))
+    return _kept(found, kept, int(row[0]), row[1])
 
 
-def _excerpt(record: dict[str, Any], numbers: Iterable[int]) -> Excerpt:
+def _excerpt(record: dict[str, Any], numbers: Iterable[int], digest: str | None = None) -> Excerpt:
     """Return an excerpt of a whole stored record: its fields, block 0 and the blocks asked for."""
     paragraphs = record["paragraphs"]
     chosen = [n for n in sorted({0, *numbers}) if 0 <= n < len(paragraphs)]
-    return _kept(record, [(n, paragraphs[n]) for n in chosen], len(paragraphs))
+    return _kept(record, [(n, paragraphs[n]) for n in chosen], len(paragraphs), digest)
 
 
-def _kept(fields: dict[str, Any], kept: list[tuple[int, str]], total: int) -> Excerpt:
+def _kept(fields: dict[str, Any], kept: list[tuple[int, str]], total: int, digest: str | None = None) -> Excerpt:
     """Build an excerpt from an article's fields and some of its blocks, by number."""
     headings = set(fields.get("headings") or ())
     # Only the blocks kept become Block objects: a long article costs what a short one does.
     article = Article.from_stored({**fields, "paragraphs": [text for _, text in kept],
                                    "headings": [i for i, (n, _) in enumerate(kept) if n in headings]})
-    return Excerpt(article, {n: b for (n, _), b in zip(kept, article.blocks)}, total)
+    return Excerpt(article, {n: b for (n, _), b in zip(kept, article.blocks)}, total, digest)
