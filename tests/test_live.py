@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from archive.errors import IndexDamaged
 from archive.failpoints import held
 from archive.home import Archive
 from archive.model import Article
@@ -230,4 +231,25 @@ def test_a_commit_within_the_same_clock_tick_as_the_last_change_is_seen(small):
     # A file system whose clock had not ticked since would leave the folder's time as it was.
     os.utime(folder, ns=(before, before))
     assert [h.id for h in engine.search(SearchRequest.build("budget")).hits] == ["a9"]
+    engine.close()
+
+
+def test_a_failed_opening_returns_only_once_the_catalog_beside_it_is_read(small):
+    index = small.index_dir
+    postings = next((index.path / str(index.current_name())).glob("*.pst"))
+    data = bytearray(postings.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    postings.write_bytes(bytes(data))  # opened, then found damaged by its digest
+    engine = Engine(small)
+    with held("catalog-load") as hold:
+        search = _Search(engine, "réforme")
+        search.start()
+        assert hold.reached.wait(PATIENCE)
+        # The opening fails meanwhile; the search must not return while the catalog is read
+        # (the failing one returned at once: a thread of it ran on beside the caller).
+        search.join(1.0)
+        assert search.is_alive()
+    search.join(PATIENCE)
+    assert not search.is_alive() and isinstance(search.error, IndexDamaged), search.error
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("catalog")]
     engine.close()

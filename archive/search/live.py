@@ -21,11 +21,12 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import IndexDamaged
+from ..failpoints import failpoint
 from ..home import Archive
 from ..integrity import noticing_damage, start_intact_check
 from .facets import Catalog
@@ -40,6 +41,12 @@ _OPEN_ATTEMPTS = 3
 #: Nanoseconds after which a file's modification time tells any later change apart: two
 #: changes within one tick of the file system's clock (a few ms) may leave the same time.
 SETTLED_NS = 2_000_000_000
+
+
+def _load_catalog(archive: Archive) -> Catalog:
+    """Read an archive's catalog (the first search's thread beside the snapshot's opening)."""
+    failpoint("catalog-load")
+    return Catalog(archive)
 
 
 def _nothing() -> None:
@@ -129,10 +136,17 @@ class Live:
             # The first search reads both whole (0.2 s each at 32x the corpus): the catalog
             # loads in a thread while the snapshot opens, numpy and SQLite leaving it the lock.
             pool = ThreadPoolExecutor(1, thread_name_prefix="catalog")
-            loading = pool.submit(Catalog, self.archive)
+            loading = pool.submit(_load_catalog, self.archive)
             pool.shutdown(wait=False)
             if opening:
-                snap = self._opened(old)
+                try:
+                    snap = self._opened(old)
+                except BaseException:
+                    # Nothing of a failed refresh runs on after it: numpy reads the catalog's
+                    # headers with ast, which CPython 3.11 cannot run in two threads at once
+                    # (gh-106905: a SystemError in the other one, a web app being created).
+                    wait([loading])
+                    raise
             try:
                 catalog = loading.result()
             except BaseException:
