@@ -6,6 +6,7 @@ import importlib
 import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -252,4 +253,26 @@ def test_a_failed_opening_returns_only_once_the_catalog_beside_it_is_read(small)
     search.join(PATIENCE)
     assert not search.is_alive() and isinstance(search.error, IndexDamaged), search.error
     assert not [t.name for t in threading.enumerate() if t.name.startswith("catalog")]
+    engine.close()
+
+
+def _store_files(archive: Archive) -> list[Path]:
+    return [archive.store.path, archive.store.path.with_name(archive.store.path.name + "-wal")]
+
+
+def _age_store(archive: Archive, seconds: float, *, log_only: bool = False) -> None:
+    """Set the modification time of the store's files (or of its write-ahead log) ``seconds`` ago."""
+    then = time.time_ns() - int(seconds * 1e9)
+    for path in _store_files(archive)[1:] if log_only else _store_files(archive):
+        os.utime(path, ns=(then, then))
+
+
+def test_a_store_write_by_another_process_after_a_while_is_seen_by_the_next_search(small):
+    engine = Engine(small)
+    _age_store(small, 60)  # the catalog found caught up from the two files' times alone (after opening)
+    assert engine.search(SearchRequest()).total_articles == 4
+    assert engine.search(SearchRequest()).total_articles == 4
+    Archive(small.home).store.put([_article(9, "vote le budget")])  # stored, not indexed yet
+    _age_store(small, 30, log_only=True)  # long after the commit, which wrote the log only
+    assert engine.search(SearchRequest()).total_articles == 5
     engine.close()
