@@ -49,7 +49,7 @@ def _load_catalog(archive: Archive) -> Catalog:
     return Catalog(archive)
 
 
-def _stamp(*paths: Path) -> tuple[int, ...] | None:
+def _stamp(*paths: str) -> tuple[int, ...] | None:
     """Return what changes when any of some files (or folders) does, or None while a change could leave it the same.
 
     A replaced file has a new inode; a written one, or a folder a file was added to, a new
@@ -85,6 +85,10 @@ class Live:
         #: of the files it was found so from (see :func:`_stamp`).
         self._stamped: tuple[Snapshot, tuple[int, ...]] | None = None
         self._store_stamped: tuple[Catalog, tuple[int, ...]] | None = None
+        # (As strings, built once: a search asks for their stamps.) A commit appends to the store's
+        # write-ahead log, a checkpoint writes the database itself.
+        self._current_file, self._index_folder = str(archive.index_dir.current_file), str(archive.index_dir.path)
+        self._store_files = (str(archive.store.path), f"{archive.store.path}-wal")
 
     def folder(self) -> Path:
         """Return the live index generation's folder."""
@@ -122,7 +126,7 @@ class Live:
         # Two stats instead of reading CURRENT and listing the generation's commits: a
         # search at 3 ms spent 0.15 ms asking whether the index changed.
         index = self.archive.index_dir
-        stamp = _stamp(index.current_file, index.path / str(snap.name))
+        stamp = _stamp(self._current_file, os.path.join(self._index_folder, str(snap.name)))
         stamped = self._stamped
         if stamp is not None and stamped is not None and stamped[0] is snap and stamped[1] == stamp:
             return True
@@ -132,9 +136,7 @@ class Live:
 
     def _caught_up(self, catalog: Catalog) -> bool:
         """Tell whether the store has not changed since the catalog was read (asked of SQLite when its files did)."""
-        store = self.archive.store.path
-        # A commit appends to the write-ahead log; a checkpoint writes the database itself.
-        stamp = _stamp(store, store.with_name(store.name + "-wal"))
+        stamp = _stamp(*self._store_files)
         seen = self._store_stamped
         if stamp is not None and seen is not None and seen[0] is catalog and seen[1] == stamp:
             return True
