@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .matching import Match, max_by_group
-from .scoring import dense_enough, grouped
+from .scoring import grouped
 from .snapshot import Snapshot
 
 __all__ = ["article_scores", "rank", "Ranked", "COVERAGE_WEIGHT", "OTHER_PARAGRAPHS_WEIGHT"]
@@ -90,7 +90,7 @@ def rank(cand: np.ndarray, keys: Sequence[np.ndarray], cluster: np.ndarray, star
     page = heads[start:stop]
     if not collapse:
         return Ranked(cand[page], n, {})
-    return Ranked(cand[page], _distinct(cluster[cand], len(cluster)), _copies(page, cand, keys, cluster))
+    return Ranked(cand[page], _distinct(cluster[cand]), _copies(page, cand, keys, cluster))
 
 
 #: A ranking sorts a prefix of at least MIN_PREFIX articles, PREFIX_FACTOR times the page's end, widened
@@ -104,14 +104,13 @@ def _heads(order: np.ndarray, cand: np.ndarray, cluster: np.ndarray) -> np.ndarr
     return order[np.sort(first)]
 
 
-def _distinct(keys: np.ndarray, size: int) -> int:
-    """Return how many different cluster codes ``keys`` holds (codes: below ``size``, negatives for clusters)."""
-    if not dense_enough(len(keys), size):
-        return len(np.unique(keys))
-    low = min(0, int(keys.min()))
-    seen = np.zeros(size - low, dtype=bool)
-    seen[keys - low] = True
-    return int(np.count_nonzero(seen))
+def _distinct(codes: np.ndarray) -> int:
+    """Return how many different cluster codes the codes of distinct articles hold.
+
+    An article without copies has its own aid as its code: only clusters' (negative) codes repeat.
+    """
+    shared = codes[codes < 0]
+    return len(codes) - len(shared) + len(np.unique(shared))
 
 
 def _copies(page: np.ndarray, cand: np.ndarray, keys: Sequence[np.ndarray],
