@@ -14,6 +14,7 @@ import itertools
 import json
 import random
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -105,10 +106,18 @@ def test_queries_are_drawn_from_the_sample(queries):
     assert any(q.endswith("*") for q in queries) and any(q.startswith('"') for q in queries)
 
 
-@pytest.mark.parametrize("k", range(_QUERIES))
-def test_every_surface_marks_the_same_spans(sample_home: Path, runner, queries, k):
-    query = queries[k]
+@pytest.fixture
+def sample_engine(sample_home: Path) -> Iterator[Engine]:
+    """An engine on the sample home, closed after the test (never left to the garbage collector's timing)."""
     engine = Engine(sample_home)
+    yield engine
+    engine.close()
+
+
+@pytest.mark.parametrize("k", range(_QUERIES))
+def test_every_surface_marks_the_same_spans(sample_home: Path, sample_engine: Engine, runner, queries, k):
+    query = queries[k]
+    engine = sample_engine
     request = SearchRequest.build(query, per_page=100)
     results = engine.search(request, suggestion=False)
     # The command line prints the same page (its JSON contract: each paragraph's window in HTML).
