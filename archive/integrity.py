@@ -33,7 +33,6 @@ import struct
 import warnings
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Any
 
 from .errors import ArchiveError, IndexDamaged
 from .whoosh_internals import index_segments, open_segment
+from .workers import in_thread
 
 __all__ = ["MANIFEST", "Problem", "write_manifest", "verify_files", "verify_segments", "ensure_intact",
            "start_intact_check", "noticing_damage", "damaged"]
@@ -264,9 +264,7 @@ def start_intact_check(folder: Path) -> Callable[[], None]:
     """
     # An index older than manifests (no MANIFEST.json) is trusted, as before.
     _raise_if([p for p in verify_files(Path(folder), digests=False) if p.serious])
-    pool = ThreadPoolExecutor(1, thread_name_prefix="index-digests")
-    digests = pool.submit(_small_digests, Path(folder))
-    pool.shutdown(wait=False)
+    digests = in_thread(lambda: _small_digests(Path(folder)), "index-digests")
     return lambda: _raise_if(digests.result())
 
 

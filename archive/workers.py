@@ -1,5 +1,7 @@
 """Worker processes that never outlive the process that started them, and say how far they are.
 
+(And :func:`in_thread`: one piece of work in a thread beside the caller, waited for through a future.)
+
 ``archive rebuild --procs N`` indexes in a pool of forked workers. When the
 parent is killed (SIGKILL, the OOM killer), the workers used to carry on for
 many seconds, writing hundreds of MB into a build folder nobody would publish.
@@ -26,10 +28,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["die_with_parent", "children", "report", "run_jobs", "Bars", "Progress", "Tally", "Phases", "no_progress"]
+__all__ = ["die_with_parent", "children", "report", "run_jobs", "in_thread", "Bars", "Progress", "Tally", "Phases",
+           "no_progress"]
+
+T = TypeVar("T")
 
 #: ``progress(phase, total, unit)`` returns a context manager yielding ``advance(n)``;
 #: ``advance(0)`` only refreshes the display (elapsed time, rate).
@@ -52,6 +58,23 @@ _last = [0.0]
 _PR_SET_PDEATHSIG = 1
 #: Seconds between two looks at the parent, where prctl is unavailable.
 POLL_SECONDS = 0.5
+
+
+def in_thread(work: Callable[[], T], name: str) -> Future[T]:
+    """Run ``work`` in a daemon thread named ``name``; its result (or exception) comes through the future.
+
+    A daemon: a one-shot command never waits at exit for work nobody waits for.
+    """
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # handed to whoever waits on the future
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
 
 
 def die_with_parent(parent: int) -> None:

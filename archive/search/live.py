@@ -20,8 +20,8 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from ..errors import IndexDamaged
 from ..failpoints import failpoint
 from ..home import Archive
 from ..integrity import noticing_damage, start_intact_check
+from ..workers import in_thread
 from .facets import Catalog
 from .snapshot import Snapshot
 from .vocabulary import Vocabulary, build_in_background
@@ -65,6 +66,23 @@ def _stamp(*paths: str) -> tuple[int, ...] | None:
     return tuple(value for st in found for value in (st.st_ino, st.st_mtime_ns, st.st_size))
 
 
+class _Stamped:
+    """An answer that something has not changed, kept with the stamp (:func:`_stamp`) of the files it came from."""
+
+    def __init__(self) -> None:
+        self._seen: tuple[object, tuple[int, ...]] | None = None
+
+    def holds(self, subject: object, paths: tuple[str, ...], check: Callable[[], bool]) -> bool:
+        """Return ``check()`` for ``subject``, or True without asking while the files' stamp is the one it held at."""
+        stamp = _stamp(*paths)
+        seen = self._seen
+        if stamp is not None and seen is not None and seen[0] is subject and seen[1] == stamp:
+            return True
+        holds = check()
+        self._seen = (subject, stamp) if holds and stamp is not None else None
+        return holds
+
+
 def _nothing() -> None:
     """Wait for no check (an archive without an index: opening it says so)."""
 
@@ -82,9 +100,8 @@ class Live:
         self._building: tuple[str | None, Future[Vocabulary]] | None = None
         self._ready: tuple[str | None, Vocabulary] | None = None
         #: The snapshot last found fresh and the catalog last found caught up, each with the stamp
-        #: of the files it was found so from (see :func:`_stamp`).
-        self._stamped: tuple[Snapshot, tuple[int, ...]] | None = None
-        self._store_stamped: tuple[Catalog, tuple[int, ...]] | None = None
+        #: of the files it was found so from.
+        self._index_seen, self._store_seen = _Stamped(), _Stamped()
         # (As strings, built once: a search asks for their stamps.) A commit appends to the store's
         # write-ahead log, a checkpoint writes the database itself.
         self._current_file, self._index_folder = str(archive.index_dir.current_file), str(archive.index_dir.path)
@@ -126,23 +143,12 @@ class Live:
         # Two stats instead of reading CURRENT and listing the generation's commits: a
         # search at 3 ms spent 0.15 ms asking whether the index changed.
         index = self.archive.index_dir
-        stamp = _stamp(self._current_file, os.path.join(self._index_folder, str(snap.name)))
-        stamped = self._stamped
-        if stamp is not None and stamped is not None and stamped[0] is snap and stamped[1] == stamp:
-            return True
-        fresh = snap.name == index.current_name() and snap.up_to_date()
-        self._stamped = (snap, stamp) if fresh and stamp is not None else None
-        return fresh
+        return self._index_seen.holds(snap, (self._current_file, os.path.join(self._index_folder, str(snap.name))),
+                                      lambda: snap.name == index.current_name() and snap.up_to_date())
 
     def _caught_up(self, catalog: Catalog) -> bool:
         """Tell whether the store has not changed since the catalog was read (asked of SQLite when its files did)."""
-        stamp = _stamp(*self._store_files)
-        seen = self._store_stamped
-        if stamp is not None and seen is not None and seen[0] is catalog and seen[1] == stamp:
-            return True
-        current = catalog.is_current(self.archive)
-        self._store_stamped = (catalog, stamp) if current and stamp is not None else None
-        return current
+        return self._store_seen.holds(catalog, self._store_files, lambda: catalog.is_current(self.archive))
 
     def _refresh(self) -> tuple[Snapshot, Catalog]:
         """Build and publish what changed (the caller holds the refresh lock)."""
@@ -152,9 +158,7 @@ class Live:
         if self._catalog is None:
             # The first search reads both whole (0.2 s each at 32x the corpus): the catalog
             # loads in a thread while the snapshot opens, numpy and SQLite leaving it the lock.
-            pool = ThreadPoolExecutor(1, thread_name_prefix="catalog")
-            loading = pool.submit(_load_catalog, self.archive)
-            pool.shutdown(wait=False)
+            loading = in_thread(lambda: _load_catalog(self.archive), "catalog")
             if opening:
                 try:
                     snap = self._opened(old)

@@ -22,8 +22,7 @@ import os
 import pickle
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from rapidfuzz.distance import OSA
 from .. import whoosh_internals as wf
 from ..analysis import STOP_WORDS
 from ..failpoints import failpoint
-from ..workers import die_with_parent
+from ..workers import die_with_parent, in_thread
 
 __all__ = ["Vocabulary", "build_in_background", "build_in_child", "distance", "distance_ok", "IN_PROCESS_BLOCKS"]
 
@@ -130,8 +129,8 @@ def _exact_terms(folder: str) -> Iterator[tuple[str, int]]:
 def build_in_background(folder: Path | str, blocks: int) -> Future[Vocabulary]:
     """Start building a generation's vocabulary: in a thread when small, else in a child process."""
     if blocks < IN_PROCESS_BLOCKS:
-        return _in_thread(lambda: Vocabulary.of_index(str(folder)))
-    return _in_thread(lambda: build_in_child(str(folder)))
+        return in_thread(lambda: Vocabulary.of_index(str(folder)), "archive-vocabulary")
+    return in_thread(lambda: build_in_child(str(folder)), "archive-vocabulary")
 
 
 def build_in_child(folder: str) -> Vocabulary:
@@ -156,20 +155,6 @@ def _child() -> None:
     folder, parent = sys.argv[1], int(sys.argv[2])
     die_with_parent(parent)
     sys.stdout.buffer.write(pickle.dumps(Vocabulary.of_index(folder), protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def _in_thread(build: Callable[[], Vocabulary]) -> Future[Vocabulary]:
-    """Run ``build`` in a daemon thread: a one-shot command never waits for it at exit."""
-    future: Future[Vocabulary] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(build())
-        except BaseException as exc:  # handed to whoever waits on the future
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="archive-vocabulary", daemon=True).start()
-    return future
 
 
 def distance(a: str, b: str) -> int:
