@@ -227,3 +227,20 @@ def test_incremental_catalog_equals_a_fresh_one(sample_copy):
         assert live.search(request).to_dict() == fresh.search(request).to_dict()
     live.close()
     fresh.close()
+
+
+def test_engine_for_follows_a_home_link_that_moves(tmp_path, monkeypatch):
+    first, second = Archive(tmp_path / "a"), Archive(tmp_path / "b")
+    link = tmp_path / "home"
+    link.symlink_to(first.home)
+    assert engine_for(link) is engine_for(first.home)
+    assert engine_for(str(link)) is engine_for(first.home)  # (kept: asked again, the same)
+    link.unlink()
+    link.symlink_to(second.home)
+    assert engine_for(link) is engine_for(second.home)
+    monkeypatch.chdir(tmp_path / "a")
+    assert engine_for(".") is engine_for(first.home)
+    monkeypatch.chdir(tmp_path / "b")
+    assert engine_for(".") is engine_for(second.home)
+    monkeypatch.setenv("ARCHIVE_HOME", str(first.home))
+    assert engine_for(None) is engine_for(first.home)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import html
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -33,6 +34,7 @@ FRAGMENT_CHARS = 360
 Spans = tuple[tuple[int, int], ...]
 # Quotes stay as printed: the text is element content, never an attribute.
 _escape = functools.partial(html.escape, quote=False)
+_SPECIAL = re.compile("[&<>]")
 
 
 @dataclass
@@ -186,13 +188,16 @@ def marked_html(text: str, spans: Spans, *, first_id: int | None = None, before:
 
     ``before`` and ``after`` (text, escaped too) frame it: the ``…`` of a cut paragraph.
     """
-    out: list[str] = [_escape(before)]
+    # Most paragraphs hold no ``&``, ``<`` or ``>``: their pieces need no escaping (a third of the cost).
+    escape = _escape if _SPECIAL.search(text) else str
+    out: list[str] = [_escape(before)] if before else []
     pos = 0
     for k, (s, e) in enumerate(spans, first_id or 0):
-        out.append(_escape(text[pos:s]))
+        out.append(escape(text[pos:s]))
         anchor = f' id="m{k}"' if first_id is not None else ""
-        out.append(f"<mark{anchor}>{_escape(text[s:e])}</mark>")
+        out.append(f"<mark{anchor}>{escape(text[s:e])}</mark>")
         pos = e
-    out.append(_escape(text[pos:]))
-    out.append(_escape(after))
+    out.append(escape(text[pos:]))
+    if after:
+        out.append(_escape(after))
     return Markup("".join(out))
