@@ -152,6 +152,8 @@ class Locator:
             return marks.spans(text)
         # Matches may not overlap: a match inside an earlier one is inside the same word.
         hits = [m.start() for m in self.pattern.finditer(text.lower())]
+        if not self.reach:
+            return self._word_spans(text, hits)
         runs: list[list[tuple[int, int, str]]] = []
         done = 0  # the text before is tokenised, into the last run
         for h in hits:
@@ -177,6 +179,27 @@ class Locator:
         out: list[tuple[int, int]] = []
         for run in runs:
             out += self._run_spans(run)
+        return merge_spans(out)
+
+    def _word_spans(self, text: str, hits: list[int]) -> Spans:
+        """Return the spans of a query without phrases: each word up to the one at a hit, judged alone."""
+        # (What spans() does with runs, without them: no phrase looks across the words.)
+        judge = self.marks.judge
+        out: list[tuple[int, int]] = []
+        done = 0  # the text before is tokenised
+        for h in hits:
+            if h < done:
+                continue  # inside a word already judged
+            for m in WORD_RE.finditer(text, max(done, restart(text, h))):
+                s, e = m.span()
+                mark = judge(m.group())[0]
+                if mark >= 0:
+                    out.append((s + mark, e))
+                done = e
+                if e > h:
+                    break
+            else:
+                done = len(text)
         return merge_spans(out)
 
     def _run_spans(self, run: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
