@@ -49,6 +49,8 @@ class Paragraph:
         looked_at = text[:HIGHLIGHT_CHARS]
         spans = spans_of(looked_at)
         start, end = clip(looked_at, spans)
+        if start == 0 and end == len(text):  # (most paragraphs are shown whole)
+            return cls(n, text, spans)
         inside = tuple((max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end)
         return cls(n, text[start:end], inside, start > 0, end < len(text))
 
