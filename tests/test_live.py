@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -184,6 +186,18 @@ def test_closing_the_engine_during_a_search_closes_the_files_after_it(small):
         hold.release()
         assert slow.done().total_articles == 4
     assert snap.closed
+
+
+def test_an_engine_dropped_without_closing_closes_its_files(small):
+    engine = Engine(small)
+    engine.search(SearchRequest.build("réforme"))
+    snap = _published(engine)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del engine
+        assert snap.closed  # (at once: not left to the garbage collector)
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_searches_in_many_threads_find_what_one_at_a_time_finds(small):

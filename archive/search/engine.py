@@ -96,6 +96,10 @@ class Engine:
         #: What research tools derive from this archive (the concordance's counts and scans),
         #: keyed by the index and store generations they were read from; emptied by close().
         self.derived: LRU[Hashable, Any] = LRU(DERIVED_SIZE)
+        # An engine dropped without close() closes its files then: Whoosh's readers sit in
+        # reference cycles, which would leave them open until a collection (and warn then).
+        # (Not at exit: the process's files close with it.)
+        weakref.finalize(self, self.live.close).atexit = False
         _LIVE.add(self)
 
     def close(self) -> None:
