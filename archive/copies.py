@@ -294,8 +294,11 @@ class Placer:
     def flush(self) -> None:
         """Insert the held signature and band rows, sorted by key."""
         self.db.executemany("INSERT OR REPLACE INTO signatures VALUES (?, ?)", sorted(self.sigs.items()))
-        rows = sorted((key, i) for key, ids in self.held.items() for i in ids)
-        self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", rows)
+        held = self.held
+        # Sorted by key (the B-tree's order), not by (key, id): 571,328 ints sort in a fraction of
+        # the time as many tuples, and the ids of one key are a few.
+        self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)",
+                            ((key, i) for key in sorted(held) for i in held[key]))
         self.held.clear()
         self.keys.clear()
         self.sigs.clear()
