@@ -309,12 +309,15 @@ class Engine:
             excerpts = as_indexed(self.archive.store, excerpts, indexed, wanted)
             listed = load_copies(self.archive.store, [catalog.ids[c] or "" for cs in copy_aids.values() for c in cs])
         hits = []
+        # Each hit's score, found for the whole page at once.
+        page_scores = dict(zip(page_aids.tolist(), best[np.searchsorted(matching, page_aids)].tolist())
+                           if found is not None else ())
         for a, blocks in ranked_blocks.items():
             excerpt = excerpts.get(catalog.ids[a] or "")
             if excerpt is None:
                 continue
             article = excerpt.article
-            score = float(best[np.searchsorted(matching, a)]) if found is not None else 0.0
+            score = page_scores.get(a, 0.0)
             if every:
                 numbers = tuple(Paragraph(n, "") for n in sorted(n for _, n in blocks))
                 hits.append(_hit(article, score, numbers, 0, ()))
