@@ -30,6 +30,7 @@ import numpy as np
 
 from ..query import And, Fuzzy, Near, Node, Not, Or, Phrase, Prefix, Word, repeated_clauses
 from ..whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS
+from .caches import frozen
 from .positions import near_match, positional, proximity
 from .scoring import (
     B_TEXT,
@@ -219,7 +220,9 @@ class Evaluator(Scorer):
             self.accent_tokens[(typed, frozenset(node.terms))] = (ids, tokens)
         allowed = contains(ids, out.ids)
         # A title match lifts block 0's verdict to its whole article; a paragraph needs its own.
-        agreeing = self.articles(ids[self.snap.n[ids] == 0])
+        # (Kept with the forms: the same for every search of this snapshot typing this word.)
+        agreeing = self.snap.memo(("accent titles", typed, exact),
+                                  lambda: frozen((self.articles(ids[self.snap.n[ids] == 0]),))[0])
         allowed |= ~out.para & contains(agreeing, self.snap.aid[out.ids])
         return out.where(allowed)
 
