@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from archive.analysis import FRENCH
 from archive.search import SearchRequest, engine_for
-from archive.search.highlight import Marks
+from archive.search.highlight import Marks, Spans
 from archive.search.locate import Locator, anchors, restart, stem_prefixes
 from archive.search.occurrences import stem_of
 from tests.support import corpus_file
@@ -24,8 +24,9 @@ def _marks(query: str, expanded: dict[str, list[str]] | None = None) -> Marks:
     return Marks.of(SearchRequest.build(query).parsed.root, expanded=expanded)
 
 
-def _both(query: str, text: str) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
-    return Locator(_marks(query)).spans(text), _marks(query).spans(text)
+def _both(query: str, text: str, title: bool = False) -> tuple[Spans, Spans]:
+    marks = Marks.of(SearchRequest.build(query).parsed.root, title=title)
+    return Locator(marks).spans(text), marks.spans(text)
 
 
 def test_anchors_are_the_prefixes_marked_words_start_with():
@@ -68,6 +69,13 @@ def test_paragraphs_the_letter_classes_cannot_read_still_get_the_highlighters_sp
         assert spans == truth, query
 
 
+def test_a_one_word_phrase_in_a_title_is_marked():
+    # A one-word phrase with a field stays a phrase (titre:"France"): it reaches no further than
+    # a word, but it is a phrase of the title's marks, not one of its words.
+    for query, span in [('titre:"France"', (3, 9)), ('titre:"l’État"', (15, 19))]:
+        assert _both(query, "La France et l’État", title=True) == (((span),), ((span),))
+
+
 def test_restart_is_after_a_space():
     text = "Le gouvernement, l’État"
     assert restart(text, 20) == 17 and restart(text, 2) == 0
@@ -86,9 +94,10 @@ def test_restart_is_after_a_space():
 def test_any_text_gets_the_highlighters_spans(words, gaps):
     text = "".join(w + g for w, g in zip(words, gaps))
     for query in ["France", '"état d\'urgence" urgence', "élection", '"la la"', "cœur", "sûr", "gouvernement",
-                  "invest*", "2000", "000", "2019 France", "france NEAR/2 urgence"]:
-        spans, truth = _both(query, text)
-        assert spans == truth, (query, text)
+                  "invest*", "2000", "000", "2019 France", "france NEAR/2 urgence", 'titre:"France"']:
+        for title in (False, True):
+            spans, truth = _both(query, text, title)
+            assert spans == truth, (query, text, title)
 
 
 @pytest.mark.corpus

@@ -74,8 +74,6 @@ SHOWN_PARAGRAPHS, MAX_FUZZY_TERMS, SUGGESTION_WAIT = 3, 32, 0.25
 RELATED_CHARS, EXPORT_BATCH = 10_000, 200
 #: Results the research tools derive from an engine's archive and keep (see :attr:`Engine.derived`).
 DERIVED_SIZE = 8
-#: Homes whose resolved path :func:`engine_for` keeps.
-HOMES_SIZE = 64
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -424,27 +422,7 @@ def _engine(home: Path) -> Engine:
 
 def engine_for(home: str | os.PathLike[str] | Archive | None) -> Engine:
     """Return the process's engine for a home (one per home, reused across calls)."""
-    return _engine(home.home if isinstance(home, Archive) else _resolved(home))
-
-
-#: Home as given → its resolved path (resolving costs a stat per path component: 34 µs a search).
-_HOMES: LRU[tuple[str, str], Path] = LRU(HOMES_SIZE)
-
-
-def _resolved(home: str | os.PathLike[str] | None) -> Path:
-    """Return :func:`resolve_home` of a home, kept while it still names the same folder."""
-    given = os.fspath(home) if home else os.environ.get("ARCHIVE_HOME") or ""
-    key = (given, os.getcwd() if not os.path.isabs(given) else "")
-    known = _HOMES.peek(key)
-    try:
-        # A kept path still names the folder when both are the same file (a symlink may have moved).
-        if known is not None and os.path.samestat(os.stat(given or "."), os.stat(known)):
-            return known
-    except OSError:
-        pass
-    found = resolve_home(home)
-    _HOMES.put(key, found)
-    return found
+    return _engine(home.home if isinstance(home, Archive) else resolve_home(home))
 
 
 def close_engines() -> None:
@@ -452,7 +430,6 @@ def close_engines() -> None:
     for engine in list(_LIVE):
         engine.close()
     _engine.cache_clear()
-    _HOMES.clear()
 
 
 def search(home: str | os.PathLike[str] | Archive | None, query: str = "", *,
