@@ -21,6 +21,7 @@ import importlib.util
 import json
 import statistics
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT.parent / "shared" / "peers"
 
 
-def one_run(homes: list[Path], reps: int, peers: Path) -> list[dict[str, float]]:
-    """Serve every home at once, run the interleaved passes, return each home's p50/p95/mean."""
+@dataclass(frozen=True)
+class Setup:
+    """One worker of an interleaved run: a peer of the harness, its folder, and the source tree
+    it imports this project from (None: the one installed)."""
+
+    peer: str
+    folder: Path
+    tree: Path | None = None
+
+
+def one_run(setups: list[Setup], reps: int, peers: Path) -> list[dict[str, float]]:
+    """Serve every setup at once, run the interleaved passes, return each setup's p50/p95/mean."""
     sys.path.insert(0, str(peers))
     from common import load_queries, percentile  # type: ignore[import-not-found]
 
@@ -38,18 +49,26 @@ def one_run(homes: list[Path], reps: int, peers: Path) -> list[dict[str, float]]
     assert spec is not None and spec.loader is not None
     harness = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(harness)
-    Served = harness.Served
     queries = load_queries(peers / "queries.txt")
-    served = [Served("project", str(home)) for home in homes]
+    served = []
     try:
+        for setup in setups:
+            # The harness starts its workers with CHILD_ENV: a tree goes first on their path.
+            env = dict(harness.CHILD_ENV)
+            harness.CHILD_ENV.update({"PYTHONPATH": str(setup.tree)} if setup.tree else {})
+            try:
+                served.append(harness.Served(setup.peer, str(setup.folder)))
+            finally:
+                harness.CHILD_ENV.clear()
+                harness.CHILD_ENV.update(env)
         for q, f in queries:
             for s in served:
                 s.ask(op="search", query=q, filters=f)
-        times: list[list[float]] = [[] for _ in homes]
+        times: list[list[float]] = [[] for _ in setups]
         for rep in range(reps):
             for qi, (q, f) in enumerate(queries):
-                k = (rep + qi) % len(homes)
-                for i in list(range(k, len(homes))) + list(range(k)):
+                k = (rep + qi) % len(setups)
+                for i in list(range(k, len(setups))) + list(range(k)):
                     times[i].append(served[i].ask(op="search", query=q, filters=f)["ms"])
     finally:
         for s in served:
@@ -73,7 +92,7 @@ def main() -> None:
         sys.exit("error: give two homes or more, the smallest first")
     if not (a.peers / "worker.py").exists():
         sys.exit(f"error: no worker.py in {a.peers} (pass --peers)")
-    runs = [one_run(a.homes, a.reps, a.peers) for _ in range(a.runs)]
+    runs = [one_run([Setup("project", home) for home in a.homes], a.reps, a.peers) for _ in range(a.runs)]
     result: dict[str, Any] = {"homes": [str(h) for h in a.homes], "reps": a.reps, "runs": runs, "ratios": {}}
     print("| run | " + " | ".join(f"{h.name} p50 / p95 ms" for h in a.homes) + " | p95 ratios |")
     print("|---:|" + "---:|" * (len(a.homes) + 1))
