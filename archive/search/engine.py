@@ -94,9 +94,8 @@ class Engine:
         #: What research tools derive from this archive (the concordance's counts and scans),
         #: keyed by the index and store generations they were read from; emptied by close().
         self.derived: LRU[Hashable, Any] = LRU(DERIVED_SIZE)
-        # An engine dropped without close() closes its files then: Whoosh's readers sit in
-        # reference cycles, which would leave them open until a collection (and warn then).
-        # (Not at exit: the process's files close with it.)
+        # Dropped without close(), it closes its files then: Whoosh's readers sit in reference
+        # cycles, left to a later collection (which warns). Not at exit: the files close with it.
         weakref.finalize(self, self.live.close).atexit = False
         _LIVE.add(self)
 
@@ -307,9 +306,8 @@ class Engine:
             excerpts = as_indexed(self.archive.store, excerpts, indexed, wanted)
             listed = load_copies(self.archive.store, [catalog.ids[c] or "" for cs in copy_aids.values() for c in cs])
         hits = []
-        # Each hit's score, found for the whole page at once.
         page_scores = dict(zip(page_aids.tolist(), best[np.searchsorted(matching, page_aids)].tolist())
-                           if found is not None else ())
+                           if found is not None else ())  # (each hit's, found for the page at once)
         for a, blocks in ranked_blocks.items():
             excerpt = excerpts.get(catalog.ids[a] or "")
             if excerpt is None:
