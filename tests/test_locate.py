@@ -73,7 +73,7 @@ def test_a_one_word_phrase_in_a_title_is_marked():
     # A one-word phrase with a field stays a phrase (titre:"France"): it reaches no further than
     # a word, but it is a phrase of the title's marks, not one of its words.
     for query, span in [('titre:"France"', (3, 9)), ('titre:"l’État"', (15, 19))]:
-        assert _both(query, "La France et l’État", title=True) == (((span),), ((span),))
+        assert _both(query, "La France et l’État", title=True) == ((span,), (span,))
 
 
 def test_restart_is_after_a_space():

@@ -234,7 +234,7 @@ def test_engine_for_follows_a_home_link_that_moves(tmp_path, monkeypatch):
     link = tmp_path / "home"
     link.symlink_to(first.home)
     assert engine_for(link) is engine_for(first.home)
-    assert engine_for(str(link)) is engine_for(first.home)  # (kept: asked again, the same)
+    assert engine_for(str(link)) is engine_for(first.home)
     link.unlink()
     link.symlink_to(second.home)
     assert engine_for(link) is engine_for(second.home)

@@ -152,7 +152,7 @@ class Locator:
             return marks.spans(text)
         # Matches may not overlap: a match inside an earlier one is inside the same word.
         hits = [m.start() for m in self.pattern.finditer(text.lower())]
-        if not self.marks.phrases:  # (a one-word phrase, ``titre:"France"``, reaches no further either)
+        if not self.marks.phrases:  # (not even a one-word one, ``titre:"France"``: each word judged alone)
             return self._word_spans(text, hits)
         runs: list[list[tuple[int, int, str]]] = []
         done = 0  # the text before is tokenised, into the last run
