@@ -315,9 +315,9 @@ class Catalog:
         ``(key, spelling, count, other spellings)`` for each value with a count (only their entries are read)."""
         aids, _, _ = self.facets[name]
         groups = self.groups(name)
-        if groups.single is not None:  # one value per article at most: its own code
-            of_group = groups.single[articles]
-            of_group = of_group[of_group >= 0]
+        if groups.single is not None:  # one value per article at most: its own code (-1: none)
+            # Counted one bin up, the articles without a value in bin 0: no pass to leave them out.
+            counts = np.bincount(groups.single[articles] + 1, minlength=len(groups.keys) + 1)[1:]
         else:
             if len(articles) * MASK_DENSITY >= self.size:  # many articles: a mask over all is cheaper than bisection
                 chosen = np.zeros(self.size, dtype=bool)
@@ -327,7 +327,7 @@ class Catalog:
                 entries, _ = groups.entries(articles)
             # An article tagged both "Économie" and "économie" counts once (its first entry of the group).
             of_group = groups.of_entry[entries[~groups.repeated[entries]]]
-        counts = np.bincount(of_group, minlength=len(groups.keys))
+            counts = np.bincount(of_group, minlength=len(groups.keys))
         found = np.flatnonzero(counts)
         counts = counts[found]
         return [(groups.keys[g], groups.spellings[g][0], c, tuple(groups.spellings[g][1:]))
