@@ -37,7 +37,7 @@ from .errors import ArchiveBusy, ArticleNotFound, HomeUnavailable
 from .identity import Incoming, resolve_id
 from .model import Article, parse_stored
 from .revisions import HistoryEntry
-from .tables import PUT_CACHE_KIB, SCHEMA, ArticleRow, larger_cache, row_columns
+from .tables import PUT_CACHE_KIB, RECORD_BYTES, SCHEMA, ArticleRow, larger_cache, row_columns
 
 __all__ = ["Store", "Outcome", "ArticleRow", "CHANGES_KEPT", "Cluster", "HistoryEntry"]
 
@@ -256,7 +256,7 @@ class Store:
 
     def get(self, article_id: str) -> Article:
         """Return one article; raise :class:`ArticleNotFound` when it is not stored."""
-        row = self.db.execute("SELECT CAST(record AS BLOB) FROM articles WHERE id = ?", (article_id,)).fetchone()
+        row = self.db.execute(f"SELECT {RECORD_BYTES} FROM articles WHERE id = ?", (article_id,)).fetchone()
         if row is None:
             raise ArticleNotFound(article_id)
         return Article.from_stored(parse_stored(row[0]))
@@ -275,7 +275,7 @@ class Store:
             wanted = sorted(set(ids))
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start:start + 500]
-                rows = self.db.execute(f"SELECT aid, hash, CAST(record AS BLOB) FROM articles WHERE id IN"
+                rows = self.db.execute(f"SELECT aid, hash, {RECORD_BYTES} FROM articles WHERE id IN"
                                        f" ({','.join('?' * len(chunk))}) ORDER BY id", chunk)
                 for aid, digest, record in rows.fetchall():
                     yield aid, Article.from_stored(parse_stored(record), digest)
@@ -285,8 +285,7 @@ class Store:
         db = sqlite3.connect(self.path, timeout=self.busy_timeout)
         try:
             db.execute("BEGIN")
-            # (Records as BLOBs: their UTF-8 bytes are what orjson reads, without a str between.)
-            for aid, digest, record in db.execute("SELECT aid, hash, CAST(record AS BLOB) FROM articles ORDER BY id"):
+            for aid, digest, record in db.execute(f"SELECT aid, hash, {RECORD_BYTES} FROM articles ORDER BY id"):
                 yield aid, Article.from_stored(parse_stored(record), digest)
             db.execute("COMMIT")
         finally:

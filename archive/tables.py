@@ -18,7 +18,12 @@ from dataclasses import dataclass
 
 from .model import Article
 
-__all__ = ["SCHEMA", "ArticleRow", "row_columns", "record_json", "larger_cache", "PUT_CACHE_KIB"]
+__all__ = ["SCHEMA", "ArticleRow", "row_columns", "record_json", "larger_cache", "PUT_CACHE_KIB", "RECORD_BYTES"]
+
+#: The ``record`` column as SQL reads it to be parsed: a BLOB, so that its UTF-8 bytes go to
+#: orjson (:func:`~archive.model.parse_stored`) as they are, not decoded into a str that orjson
+#: encodes again (a result page's ten records: 216 → 147 µs).
+RECORD_BYTES = "CAST(record AS BLOB)"
 
 #: The store's tables (created when missing, so an older store gains new ones).
 SCHEMA = """
