@@ -204,13 +204,20 @@ def prepare_many(articles: list[Article]) -> list[Signed]:
 def _minhash_segments(shingles: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
     """Return :func:`_minhash` of each run of ``shingles`` with the same ``owner`` (0..count-1, ascending)."""
     a, b = _permutations()
+    a, b = a[:, None], b[:, None]
     out = np.full((NUM_PERM, count), 0xFFFFFFFF, dtype=np.uint32)  # one row per permutation: see below
-    for start in range(0, len(shingles), 8192):  # bounded memory: 4 MiB of permuted values at a time
+    # Bounded memory: 4 MiB of permuted values at a time, in one buffer written in place. Fresh
+    # temporaries that size are fresh pages from the kernel each time: 5x slower.
+    permuted = np.empty((NUM_PERM, 8192), dtype=np.uint32)
+    for start in range(0, len(shingles), 8192):
         h = _mixed(shingles[start:start + 8192])
         block = owner[start:start + 8192]
         firsts = np.flatnonzero(np.concatenate(([True], block[1:] != block[:-1])))
+        values = permuted[:, :len(h)]
+        np.multiply(a, h, out=values)
+        values += b
         # Reduced along contiguous rows (permutation × shingle), reduceat is 7x faster than down columns.
-        mins = np.minimum.reduceat(a[:, None] * h + b[:, None], firsts, axis=1)
+        mins = np.minimum.reduceat(values, firsts, axis=1)
         cols = block[firsts]
         out[:, cols] = np.minimum(out[:, cols], mins)
     return np.ascontiguousarray(out.T)
