@@ -311,17 +311,25 @@ def _scored_union(fields: list[tuple[str, float, list[tuple[np.ndarray, np.ndarr
         # A frequent word: its scores summed over the range of its blocks, in the same order
         # as below (the same float32 sums), without locating each list's blocks in the union.
         score = np.zeros(top, dtype=np.float32)
-        mark = np.zeros(top, dtype=np.uint8)
+        # Two bool arrays, not one of flags: numpy finds the True of a bool array 3-6x faster than
+        # the nonzero bytes of another, and a plain store beats a read-modify-write.
+        member = np.zeros(top, dtype=bool)
+        own = np.zeros(top, dtype=bool)
         for fieldname, _, reads in fields:
             for ids, _ in reads:
-                mark[ids] |= 2 if fieldname == "text" else 1
+                member[ids] = True
+                if fieldname == "text":
+                    own[ids] = True
         for ids, weighted in scored:
             score[ids] += weighted  # (unique within a list)
         for ids, weighted in extra:
-            inside = ids < top
-            score[ids[inside]] += weighted[inside]
-        found = np.flatnonzero(mark != 0)  # (numpy finds the True of a bool array 3-6x faster than nonzero bytes)
-        return Match(found, score[found], (mark[found] & 2) > 0)
+            if len(ids) and ids[-1] < top:  # (as a rule: the exact form's blocks hold its stem)
+                score[ids] += weighted
+            else:
+                inside = ids < top
+                score[ids[inside]] += weighted[inside]
+        found = np.flatnonzero(member)
+        return Match(found, score.take(found), own.take(found))
     # Fewer blocks: every list sorted once together; each entry's place in the union comes with it.
     parts = [*scored, *extra]
     every = np.concatenate([ids for ids, _ in parts]) if parts else EMPTY_IDS

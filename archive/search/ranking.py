@@ -90,7 +90,8 @@ def rank(cand: np.ndarray, keys: Sequence[np.ndarray], cluster: np.ndarray, star
     page = heads[start:stop]
     if not collapse:
         return Ranked(cand[page], n, {})
-    return Ranked(cand[page], _distinct(cluster[cand]), _copies(page, cand, keys, cluster))
+    codes = cluster[cand]
+    return Ranked(cand[page], _distinct(codes), _copies(page, cand, keys, codes))
 
 
 #: A ranking sorts a prefix of at least MIN_PREFIX articles, PREFIX_FACTOR times the page's end, widened
@@ -120,18 +121,23 @@ def _distinct(codes: np.ndarray) -> int:
 
 
 def _copies(page: np.ndarray, cand: np.ndarray, keys: Sequence[np.ndarray],
-            cluster: np.ndarray) -> dict[int, list[int]]:
-    """Return, for each hit of the page (positions in ``cand``) with copies, the other matching members
-    of its cluster, best ranked first."""
-    codes = cluster[cand[page]]
-    shared = codes[codes < 0]  # (an article without copies has a code of its own, its aid)
+            codes: np.ndarray) -> dict[int, list[int]]:
+    """Return, for each hit of the page (positions in ``cand``; ``codes``: their cluster codes) with
+    copies, the other matching members of its cluster, best ranked first."""
+    on_page = codes[page]
+    shared = on_page[on_page < 0]  # (an article without copies has a code of its own, its aid)
     if not len(shared):
         return {}
-    members = np.flatnonzero(np.isin(cluster[cand], shared))
+    # The page's clusters as a mask over cluster codes (-1 - k), as in _distinct: one pass, where
+    # np.isin compared every code with each of the page's in turn.
+    wanted = np.zeros(int(-shared.min()), dtype=bool)
+    wanted[-1 - shared] = True
+    clustered = np.flatnonzero((codes < 0) & (codes >= -len(wanted)))
+    members = clustered[wanted[-1 - codes[clustered]]]
     members = members[np.lexsort(tuple(k[members] for k in keys))]
-    head = {int(c): int(a) for c, a in zip(codes.tolist(), cand[page].tolist())}
+    head = {int(c): int(a) for c, a in zip(on_page.tolist(), cand[page].tolist())}
     out: dict[int, list[int]] = {}
-    for aid, code in zip(cand[members].tolist(), cluster[cand[members]].tolist()):
+    for aid, code in zip(cand[members].tolist(), codes[members].tolist()):
         if code in head and head[code] != aid:
             out.setdefault(head[code], []).append(aid)
     return out
