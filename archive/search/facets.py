@@ -317,7 +317,7 @@ class Catalog:
         groups = self.groups(name)
         if groups.single is not None:  # one value per article at most: its own code (-1: none)
             # Counted one bin up, the articles without a value in bin 0: no pass to leave them out.
-            counts = np.bincount(groups.single[articles] + 1, minlength=len(groups.keys) + 1)[1:]
+            counts = np.bincount(groups.single.take(articles) + 1, minlength=len(groups.keys) + 1)[1:]
         else:
             if len(articles) * MASK_DENSITY >= self.size:  # many articles: a mask over all is cheaper than bisection
                 chosen = np.zeros(self.size, dtype=bool)

@@ -360,5 +360,5 @@ def match(evaluator: Evaluator, root: Node | None) -> Match | None:
     # Only repeated clauses are kept.
     evaluator._repeated = repeated_clauses(root)
     m = evaluator.run(root)
-    alive = evaluator.snap.alive[m.ids]
+    alive = evaluator.snap.alive.take(m.ids)
     return m if alive.all() else m.where(alive)  # (the same match: its grouping is kept)

@@ -98,7 +98,7 @@ class Match:
     def articles(self, aid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return :func:`grouped` of the articles (``aid``: per docnum) of this match's blocks, computed once."""
         if self._groups is None or self._groups[0] is not aid:
-            self._groups = (aid, *grouped(aid[self.ids]))
+            self._groups = (aid, *grouped(aid.take(self.ids)))  # (take: a third faster than [])
         return self._groups[1], self._groups[2]
 
     def best(self, aid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -187,7 +187,9 @@ def grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if dense_enough(len(values), top):
         present = np.zeros(top, dtype=bool)
         present[values] = True
-        return np.flatnonzero(present).astype(values.dtype), (np.cumsum(present) - 1)[values]
+        rank = np.cumsum(present)
+        rank -= 1
+        return np.flatnonzero(present).astype(values.dtype), rank.take(values)
     found, inverse = np.unique(values, return_inverse=True)
     return found, inverse.reshape(-1)
 
