@@ -229,7 +229,7 @@ def _encodable(article: Article, where: str) -> Article:
     except UnicodeEncodeError:  # one scan; then name the field
         key, m = next((k, m) for k, t in texts if (m := _SURROGATE_RE.search(t)))
         raise IngestError(where, f"'{key}' holds a lone surrogate \\u{ord(m.group()):04x} "
-                                 "(an invalid \\u escape), which is not text")
+                                 "(an invalid \\u escape), which is not text") from None
     return article
 
 
