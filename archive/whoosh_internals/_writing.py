@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import deflate
 import numpy as np
+from isal import isal_zlib
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.filedb.filetables import md5_hash
@@ -34,10 +34,20 @@ from .postings import FieldPostings, SegmentData
 #: per call was the largest single cost of writing an index. Whoosh's own writer
 #: compresses every block; its reader, like ours, reads both.
 COMPRESS_FROM = 256
-#: The others are compressed by libdeflate at this level: as small as zlib's level 3
-#: (Whoosh's), in a third of the time, and in the zlib format any reader reads.
+#: What the header of a compressed block says (Whoosh's readers ask only whether it is 0).
 BLOCK_LEVEL = 1
-_COMPRESS: Callable[[Any, int], Any] = deflate.zlib_compress
+
+
+def _fastest(data: Any, level: int) -> bytes:
+    """Compress a block with ISA-L's fastest level, in the zlib format any reader reads.
+
+    Against libdeflate's level 1 (as small as zlib's level 3, Whoosh's), in a fifth of the
+    time: importing the corpus took 2 to 3.5 CPU seconds less (of 25), for an index 15% larger.
+    """
+    return isal_zlib.compress(data, 0)
+
+
+_COMPRESS: Callable[[Any, int], Any] = _fastest
 
 
 @contextmanager
