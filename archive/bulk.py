@@ -26,7 +26,7 @@ from . import copies
 from .errors import IngestError
 from .identity import Incoming
 from .ingest import Item, LinesReader, jsonl_articles, read_lines
-from .tables import record_json
+from .tables import row_columns
 from .workers import die_with_parent
 
 __all__ = ["BULK_BYTES", "lines_reader"]
@@ -100,7 +100,7 @@ def _read_chunk(chunk: list[tuple[int, bytes]], name: str, overrides: Mapping[st
     signed = copies.prepare_many([cast(Incoming, out[i]).article for i in incoming])
     for i, sig in zip(incoming, signed):
         item = cast(Incoming, out[i])
-        item.article.content_hash()  # kept in the article, which travels back with it
-        record_json(item.article)  # likewise: the store's record column
+        # Kept in the article, which travels back with it: its hash and the store's columns.
+        row_columns(item.article, item.article.content_hash())
         out[i] = replace(item, signed=sig)
     return out

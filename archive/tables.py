@@ -85,17 +85,24 @@ def record_json(article: Article) -> str:
 
 
 def row_columns(article: Article, digest: str) -> tuple[object, ...]:
-    """Return an article's columns from ``title`` to ``record``, in the order of :data:`SCHEMA`."""
-    return (
-        article.title,
-        article.date.isoformat() if article.date else None,
-        article.source,
-        json.dumps(list(article.authors), ensure_ascii=False),
-        json.dumps(list(article.tags), ensure_ascii=False),
-        len(article.blocks),
-        digest,
-        record_json(article),
-    )
+    """Return an article's columns from ``title`` to ``record``, in the order of :data:`SCHEMA`.
+
+    Computed once per article, id and digest, like :func:`record_json`: a bulk reading
+    process computes them ahead, and the process writing the store only binds them.
+    """
+    cached: tuple[str, str, tuple[object, ...]] | None = article.__dict__.get("_row_columns")
+    if cached is None or cached[:2] != (article.id, digest):
+        cached = article.__dict__["_row_columns"] = (article.id, digest, (
+            article.title,
+            article.date.isoformat() if article.date else None,
+            article.source,
+            json.dumps(list(article.authors), ensure_ascii=False),
+            json.dumps(list(article.tags), ensure_ascii=False),
+            len(article.blocks),
+            digest,
+            record_json(article),
+        ))
+    return cached[2]
 
 
 #: SQLite's page cache while :meth:`Store.put` writes (KiB): placing an article looks up 32 band keys

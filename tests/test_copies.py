@@ -200,3 +200,13 @@ def test_counts_say_when_wire_copies_are_grouped(archive, wire_records, runner):
     assert stats.startswith("articles:   3\n")
     out = runner.invoke(cli, ["--home", str(archive.home), "search", "Traoré"]).output
     assert out.startswith("2 articles (3 publications, wire copies grouped) · ")
+
+
+@pytest.mark.parametrize("first", [False, True])  # into an empty copy index (filtered lookups), or not
+def test_copies_are_found_across_the_placers_flushes(archive, wire_records, monkeypatch, first):
+    dispatch, copy, same_subject = wire_records
+    if not first:
+        add(archive, same_subject)
+    monkeypatch.setattr(copies, "HELD", 1)  # every article's band rows go into the table at once
+    add(archive, dispatch, dict(copy, id="copie-1"), dict(copy, id="copie-2"))
+    assert [c.ids for c in archive.store.duplicates()] == [("afp-traore", "copie-1", "copie-2")]
