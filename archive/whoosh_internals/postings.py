@@ -281,9 +281,18 @@ def _postings(ranks: np.ndarray, docs: np.ndarray, freqs: np.ndarray, sorted_ter
 
 def _counted(ranks: np.ndarray, docs: np.ndarray, sorted_terms: list[bytes], ndocs: int) -> FieldPostings:
     """Count a field's (term, document) pairs into postings; lengths count every term occurrence."""
-    keys, freqs = np.unique(ranks * max(ndocs, 1) + docs, return_counts=True)
-    return _postings(keys // max(ndocs, 1), keys % max(ndocs, 1), freqs.astype(np.int64), sorted_terms,
-                     None, np.bincount(docs, minlength=ndocs).astype(np.int64))
+    lengths = np.bincount(docs, minlength=ndocs).astype(np.int64)
+    if len(docs) > 1 and not bool((docs[1:] >= docs[:-1]).all()):  # (a field of two texts: accents)
+        keys, freqs = np.unique(ranks * max(ndocs, 1) + docs, return_counts=True)
+        return _postings(keys // max(ndocs, 1), keys % max(ndocs, 1), freqs.astype(np.int64), sorted_terms,
+                         None, lengths)
+    # Pairs in document order, sorted stably by term (by radix), are in (term, document) order
+    # without np.unique's comparison sort of them all: 0.27 s → 0.15 for 4 million.
+    order = _stable_order(ranks)
+    ranks, docs = ranks[order], docs[order]
+    bounds = _group(ranks * max(ndocs, 1) + docs)
+    first = bounds[:-1]
+    return _postings(ranks[first], docs[first], np.diff(bounds), sorted_terms, None, lengths)
 
 
 def _positioned(ranks: np.ndarray, docs: np.ndarray, positions: np.ndarray, sorted_terms: list[bytes],
