@@ -257,12 +257,13 @@ class Archive:
                   "writing": (stats["blocks"], " paragraphs"), "flushing": (None, " segments")}
         name, ix = self.index_dir.create(chain)
         try:
-            ids = self.store.ids()
+            sized = self.store.sizes()
+            ids, sizes = [i for i, _ in sized], [n for _, n in sized]
             beside = [(_recluster, (str(self.store.path),))] if recluster else []
             budget = self.budget()
             release()  # what the store phase freed: workers forked now start smaller
             build_segments(ix, self.index_dir.path / name, self.store.path, ids, procs, progress, phases, beside,
-                           budget)
+                           budget, sizes=sizes)
             merge_new(ix, self.index_dir.path / name, progress=progress, budget=budget)
             ix.close()
         except BaseException:

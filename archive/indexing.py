@@ -47,6 +47,7 @@ article's documents in one Whoosh commit.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import time
@@ -54,6 +55,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexWriter
 
@@ -232,9 +234,14 @@ def until_full(articles: Iterator[tuple[int, Article]], writer: FastWriter, shar
 def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, ids: list[str], procs: int,
                    progress: Progress, phases: Phases,
                    beside: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]] = (),
-                   budget: Budget | None = None, start: str | None = None) -> list[Any]:
+                   budget: Budget | None = None, start: str | None = None,
+                   sizes: Sequence[int] | None = None) -> list[Any]:
     """Index ``ids`` into new segments of a fresh index, in ``procs`` processes, and commit them.
 
+    ``ids`` are cut into one run per process, of about the same total ``sizes`` (each
+    article's, as :meth:`~archive.store.Store.sizes` gives; else the same count): cut by
+    count, the corpus's two halves differed by 28% of their paragraphs, and one process
+    worked on alone for a second at the end.
     Each process flushes a segment whenever its share of ``budget`` is reached
     (``flushing`` counts them); merging them is the caller's. ``beside`` are other
     jobs run in the same pool meanwhile (the copy clusters of a rebuild); their
@@ -243,12 +250,10 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
     (:meth:`~archive.budget.Budget.start_method`).
     """
     parts = max(1, min(procs, len(ids) // 200 or 1))
-    size = -(-len(ids) // parts) if ids else 0
     budget, held = budget or Budget.from_env(), rss()
     start = start or budget.start_method(parts + len(beside), held)
     share = budget.segment_bytes(parts, held, start)
-    jobs = [(_index_part, (str(index_path), str(store_path), ids[i:i + size], share))
-            for i in range(0, len(ids), size or 1)]
+    jobs = [(_index_part, (str(index_path), str(store_path), part, share)) for part in _split(ids, parts, sizes)]
     if parts == 1:
         with Bars(progress, phases) as bars:
             others = [job(*args, bars) for job, args in beside]
@@ -260,3 +265,16 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
     # archive's write lock), so the segments are committed by writing the TOC directly.
     commit_segments(ix, index_path, [segment for part in parts_segments for segment in part])
     return others
+
+
+def _split(ids: list[str], parts: int, sizes: Sequence[int] | None) -> list[list[str]]:
+    """Cut ``ids`` into ``parts`` runs in order, of about equal total ``sizes`` (else of equal length)."""
+    if not ids:
+        return []
+    if sizes is None:
+        size = -(-len(ids) // parts)
+        return [ids[i:i + size] for i in range(0, len(ids), size)]
+    ends = np.cumsum(np.asarray(sizes, dtype=np.float64))
+    cuts = np.searchsorted(ends, ends[-1] * np.arange(1, parts) / parts).tolist()
+    bounds = [0, *cuts, len(ids)]
+    return [ids[a:b] for a, b in itertools.pairwise(bounds) if b > a]

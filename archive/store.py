@@ -338,6 +338,10 @@ class Store:
         """Return every stored article id, in id order."""
         return [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id")]
 
+    def sizes(self) -> list[tuple[str, int]]:
+        """Return every stored article id with its record's size in bytes (what indexing it costs), in id order."""
+        return self.db.execute(f"SELECT id, length({RECORD_BYTES}) FROM articles ORDER BY id").fetchall()
+
     def rows(self) -> list[ArticleRow]:
         """Return every article's listing columns, in ``aid`` order."""
         return [
