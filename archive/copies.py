@@ -260,7 +260,8 @@ class Placer:
         # A table of bands empty as the transaction begins (a first import, a rebuild) holds only
         # the keys this placer flushes into it: a filter of those spares most lookups their probe.
         empty = db.execute("SELECT 1 FROM bands LIMIT 1").fetchone() is None
-        self.flushed: np.ndarray | None = np.zeros(_FILTER_BITS // 8, np.uint8) if empty else None
+        self.filter = bytearray(_FILTER_BITS // 8 if empty else 0)
+        self.flushed: np.ndarray | None = np.frombuffer(self.filter, np.uint8) if empty else None
         self._any_flushed = False
 
     def place(self, article: Article, signed: Signed | None = None) -> list[str]:
@@ -309,10 +310,10 @@ class Placer:
         """Return the keys the filter of flushed keys does not rule out (all those flushed, a few others)."""
         if not self._any_flushed:
             return []
-        bits = np.array(keys, dtype=np.int64).view(np.uint64) & np.uint64(_FILTER_BITS - 1)
-        assert self.flushed is not None
-        hit = (self.flushed[bits >> np.uint64(3)] >> (bits & np.uint64(7)).astype(np.uint8)) & 1
-        return [key for key, h in zip(keys, hit.tolist()) if h]
+        flushed, mask = self.filter, _FILTER_BITS - 1
+        # (Python's & of a negative key is the two's complement's, as numpy's on its uint64 view;
+        # 32 lookups in Python beat the four numpy calls that would do them.)
+        return [key for key in keys if flushed[(key & mask) >> 3] >> (key & 7) & 1]
 
     def forget(self, article_id: str) -> None:
         """Take an article out of the copy index and its cluster, held band rows included."""
