@@ -259,10 +259,9 @@ class Placer:
         self.sigs: dict[str, bytes] = {}  # id → its held signature row
         # A table of bands empty as the transaction begins (a first import, a rebuild) holds only
         # the keys this placer flushes into it: a filter of those spares most lookups their probe.
-        empty = db.execute("SELECT 1 FROM bands LIMIT 1").fetchone() is None
-        self.filter = bytearray(_FILTER_BITS // 8 if empty else 0)
-        self.flushed: np.ndarray | None = np.frombuffer(self.filter, np.uint8) if empty else None
-        self._any_flushed = False
+        # (None: the table held rows already, every lookup probes it; empty until the first flush.)
+        self.filtering = db.execute("SELECT 1 FROM bands LIMIT 1").fetchone() is None
+        self.filter = bytearray()
 
     def place(self, article: Article, signed: Signed | None = None) -> list[str]:
         """Index an article's signature and join it to the cluster of its copies; return the copies found.
@@ -276,7 +275,7 @@ class Placer:
         if sig is None:
             return []
         db = self.db
-        probed = keys if self.flushed is None else self._maybe_flushed(keys)
+        probed = self._maybe_flushed(keys) if self.filtering else keys
         found: set[str] = set()
         if probed:
             found = {r[0] for r in db.execute(
@@ -308,9 +307,9 @@ class Placer:
 
     def _maybe_flushed(self, keys: list[int]) -> list[int]:
         """Return the keys the filter of flushed keys does not rule out (all those flushed, a few others)."""
-        if not self._any_flushed:
-            return []
         flushed, mask = self.filter, _FILTER_BITS - 1
+        if not flushed:  # nothing flushed yet
+            return []
         # (Python's & of a negative key is the two's complement's, as numpy's on its uint64 view;
         # 32 lookups in Python beat the four numpy calls that would do them.)
         return [key for key in keys if flushed[(key & mask) >> 3] >> (key & 7) & 1]
@@ -326,19 +325,20 @@ class Placer:
         self.db.executemany("INSERT OR REPLACE INTO signatures VALUES (?, ?)", sorted(self.sigs.items()))
         held = self.held
         keys = np.fromiter(held, dtype=np.int64, count=len(held))
-        # Sorted by key (the B-tree's order), numpy sorting the integers: a key holds one id but
-        # for the rare keys of ``shared``, whose other ids follow.
-        order = np.argsort(keys, kind="stable")
+        # Sorted by key (the B-tree's order), numpy sorting the integers; then the rare keys held
+        # by several ids, each with all of them (the last one again, which OR IGNORE skips).
+        order = np.argsort(keys)
         ids = list(held.values())
         self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)",
                             zip(keys[order].tolist(), map(ids.__getitem__, order.tolist())))
         self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)",
                             sorted((key, i) for key, every in self.shared.items() for i in every))
-        if self.flushed is not None and len(keys):
+        if self.filtering and len(keys):
+            if not self.filter:
+                self.filter = bytearray(_FILTER_BITS // 8)
             bits = keys.view(np.uint64) & np.uint64(_FILTER_BITS - 1)
-            np.bitwise_or.at(self.flushed, bits >> np.uint64(3),
+            np.bitwise_or.at(np.frombuffer(self.filter, np.uint8), bits >> np.uint64(3),
                              np.left_shift(1, bits & np.uint64(7)).astype(np.uint8))
-            self._any_flushed = True
         held.clear()
         self.shared.clear()
         self.sigs.clear()

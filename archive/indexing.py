@@ -239,9 +239,8 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
     """Index ``ids`` into new segments of a fresh index, in ``procs`` processes, and commit them.
 
     ``ids`` are cut into one run per process, of about the same total ``sizes`` (each
-    article's, as :meth:`~archive.store.Store.sizes` gives; else the same count): cut by
-    count, the corpus's two halves differed by 28% of their paragraphs, and one process
-    worked on alone for a second at the end.
+    article's record bytes, as :meth:`~archive.store.Store.sizes` gives; else the same
+    count): cut by count, one process of two worked on alone for a second at the end.
     Each process flushes a segment whenever its share of ``budget`` is reached
     (``flushing`` counts them); merging them is the caller's. ``beside`` are other
     jobs run in the same pool meanwhile (the copy clusters of a rebuild); their
@@ -275,6 +274,10 @@ def _split(ids: list[str], parts: int, sizes: Sequence[int] | None) -> list[list
         size = -(-len(ids) // parts)
         return [ids[i:i + size] for i in range(0, len(ids), size)]
     ends = np.cumsum(np.asarray(sizes, dtype=np.float64))
-    cuts = np.searchsorted(ends, ends[-1] * np.arange(1, parts) / parts).tolist()
-    bounds = [0, *cuts, len(ids)]
-    return [ids[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+    targets = ends[-1] * np.arange(1, parts) / parts
+    # Each cut goes before or after the article that crosses its target, whichever lands nearer.
+    after = np.minimum(np.searchsorted(ends, targets), len(ids) - 1)
+    before = np.where(after > 0, ends[np.maximum(after - 1, 0)], 0.0)
+    cuts = np.where(ends[after] - targets < targets - before, after + 1, after).tolist()
+    bounds = sorted({0, *cuts, len(ids)})
+    return [ids[a:b] for a, b in itertools.pairwise(bounds)]

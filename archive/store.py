@@ -339,7 +339,13 @@ class Store:
         return [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id")]
 
     def sizes(self) -> list[tuple[str, int]]:
-        """Return every stored article id with its record's size in bytes (what indexing it costs), in id order."""
+        """Return every stored article id with its record's size in bytes (what indexing it costs), in id order.
+
+        This reads every record, as indexing them does after (30 ms for the corpus). Blocks
+        counted from the listing index would be free, but they balanced two processes no
+        better than counting articles: the corpus's two halves have about the same bytes
+        for 28% more paragraphs in one.
+        """
         return self.db.execute(f"SELECT id, length({RECORD_BYTES}) FROM articles ORDER BY id").fetchall()
 
     def rows(self) -> list[ArticleRow]:

@@ -107,7 +107,7 @@ def test_fast_writer_and_whoosh_writer_index_the_same_postings_lengths_and_colum
         "_text_len.col", "_title_exact_len.col", "_title_len.col", "aid.col", "n.col", "pst", "trm"]
     assert {k: v for k, v in files.items() if k.endswith(".col")} == {
         k: v for k, v in whoosh_files.items() if k.endswith(".col")}
-    # Small blocks are left uncompressed, the others compressed by libdeflate (the next
+    # Small blocks are left uncompressed, the others compressed by ISA-L (the next
     # test compresses them all with zlib, as Whoosh does).
     assert files["pst"] != whoosh_files["pst"]
 

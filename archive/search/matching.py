@@ -323,7 +323,8 @@ def _scored_union(fields: list[tuple[str, float, list[tuple[np.ndarray, np.ndarr
         for ids, weighted in scored:
             score[ids] += weighted  # (unique within a list)
         for ids, weighted in extra:
-            if len(ids) and ids[-1] < top:  # (as a rule: the exact form's blocks hold its stem)
+            # (Sorted: ids[-1] is the largest. As a rule the exact form's blocks hold its stem's: none past top.)
+            if len(ids) and ids[-1] < top:
                 score[ids] += weighted
             else:
                 inside = ids < top

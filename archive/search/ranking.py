@@ -122,8 +122,8 @@ def _distinct(codes: np.ndarray) -> int:
 
 def _copies(page: np.ndarray, cand: np.ndarray, keys: Sequence[np.ndarray],
             codes: np.ndarray) -> dict[int, list[int]]:
-    """Return, for each hit of the page (positions in ``cand``; ``codes``: their cluster codes) with
-    copies, the other matching members of its cluster, best ranked first."""
+    """Return, for each hit of the page (positions in ``cand``) with copies, the other matching members
+    of its cluster, best ranked first (``codes``: the cluster code of every article of ``cand``)."""
     on_page = codes[page]
     shared = on_page[on_page < 0]  # (an article without copies has a code of its own, its aid)
     if not len(shared):
