@@ -259,7 +259,8 @@ class Placer:
         self.sigs: dict[str, bytes] = {}  # id → its held signature row
         # A table of bands empty as the transaction begins (a first import, a rebuild) holds only
         # the keys this placer flushes into it: a filter of those spares most lookups their probe.
-        # (None: the table held rows already, every lookup probes it; empty until the first flush.)
+        # (Not filtering: the table held rows already, and every lookup probes it. The filter stays
+        # empty until the first flush.)
         self.filtering = db.execute("SELECT 1 FROM bands LIMIT 1").fetchone() is None
         self.filter = bytearray()
 
