@@ -138,54 +138,33 @@ def _folded_bytes(article: Article) -> list[bytes]:
 
 def signature(article: Article) -> np.ndarray | None:
     """Return the MinHash signature of an article's folded body, or None when it is too short."""
-    tokens = _folded_bytes(article)
-    if len(tokens) < MIN_WORDS:
-        return None
-    # Combine SHINGLE consecutive word hashes as a polynomial, vectorised: no string per shingle.
-    words_hv = np.fromiter(map(_WORD_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
-    n = len(tokens) - SHINGLE + 1
-    hv = np.zeros(n, dtype=np.uint64)
-    for j in range(SHINGLE):
-        hv = (hv * np.uint64(_BASE) + words_hv[j:j + n]) & np.uint64(0xFFFFFFFF)
-    return _minhash(hv.astype(np.uint32))
-
-
-def _minhash(shingles: np.ndarray) -> np.ndarray:
-    """Return the 128 minimums of the permuted shingle hashes: datasketch's affine32 MinHash, in numpy.
-
-    (datasketch's own ``update_batch`` gives the same values at half the speed: it
-    calls a hash function per shingle; bench/copies.md.)
-
-    Each hash is mixed by MurmurHash3's finalizer, then permuted by ``a·h + b``
-    modulo 2^32; duplicates need no removal, a minimum ignores them.
-    """
-    a, b = _permutations()
-    out = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
-    for start in range(0, len(shingles), 4096):  # bounded memory on a huge article
-        h = _mixed(shingles[start:start + 4096])
-        np.minimum(out, (h[:, None] * a + b).min(axis=0), out=out)
-    return out
+    return _signatures([article])[0]
 
 
 def prepare(article: Article) -> Signed:
     """Return an article's signature and band keys (a reading process computes them ahead: ``Incoming.signed``)."""
-    sig = signature(article)
-    return sig, [] if sig is None else _band_keys(sig)
+    return prepare_many([article])[0]
 
 
 def prepare_many(articles: list[Article]) -> list[Signed]:
-    """Return what :func:`prepare` returns for each article, computed for all of them at once in numpy.
+    """Return what :func:`prepare` returns for each article, computed for all of them at once in numpy."""
+    return [(sig, []) if sig is None else (sig, _band_keys(sig)) for sig in _signatures(articles)]
+
+
+def _signatures(articles: list[Article]) -> list[np.ndarray | None]:
+    """Return each article's signature (None for one too short), computed for all of them at once.
 
     A reading process signs a chunk of a few hundred articles: one word-hash pass, one
     shingle pass and one MinHash pass over all their shingles (a shingle never spans two
-    articles), instead of some thirty numpy calls per article. The values are the same.
+    articles), instead of some thirty numpy calls per article.
     """
     words = [_folded_bytes(a) for a in articles]
     signing = [i for i, w in enumerate(words) if len(w) >= MIN_WORDS]
-    out: list[Signed] = [(None, []) for _ in articles]
+    out: list[np.ndarray | None] = [None] * len(articles)
     if not signing:
         return out
     tokens = [t for i in signing for t in words[i]]
+    # Combine SHINGLE consecutive word hashes as a polynomial, vectorised: no string per shingle.
     words_hv = np.fromiter(map(_WORD_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
     n = len(tokens) - SHINGLE + 1
     hv = np.zeros(n, dtype=np.uint64)
@@ -199,19 +178,24 @@ def prepare_many(articles: list[Article]) -> list[Signed]:
     keep = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(len(owner))
     sigs = _minhash_segments(hv[keep].astype(np.uint32), owner, len(signing))
     for row, i in enumerate(signing):
-        sig = sigs[row]
-        out[i] = sig, _band_keys(sig)
+        out[i] = sigs[row]
     return out
 
 
 def _minhash_segments(shingles: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
-    """Return :func:`_minhash` of each run of ``shingles`` with the same ``owner`` (0..count-1, ascending)."""
+    """Return the MinHash of each run of ``shingles`` with the same ``owner`` (0..count-1, ascending).
+
+    Datasketch's affine32 MinHash, in numpy (its own ``update_batch`` gives the same values at
+    half the speed: it calls a hash function per shingle; bench/copies.md). Each hash is mixed
+    by MurmurHash3's finalizer, then permuted by ``a·h + b`` modulo 2^32; a signature is the
+    128 minimums, duplicates need no removal.
+    """
     a, b = _permutations()
     a, b = a[:, None], b[:, None]
     out = np.full((NUM_PERM, count), 0xFFFFFFFF, dtype=np.uint32)  # one row per permutation: see below
     # Bounded memory: 4 MiB of permuted values at a time, in one buffer written in place. Fresh
     # temporaries that size are fresh pages from the kernel each time: 5x slower.
-    permuted = np.empty((NUM_PERM, 8192), dtype=np.uint32)
+    permuted = np.empty((NUM_PERM, min(8192, len(shingles))), dtype=np.uint32)
     for start in range(0, len(shingles), 8192):
         h = _mixed(shingles[start:start + 8192])
         block = owner[start:start + 8192]

@@ -234,13 +234,13 @@ def until_full(articles: Iterator[tuple[int, Article]], writer: FastWriter, shar
 def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, ids: list[str], procs: int,
                    progress: Progress, phases: Phases,
                    beside: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]] = (),
-                   budget: Budget | None = None, start: str | None = None,
-                   sizes: Sequence[int] | None = None) -> list[Any]:
+                   budget: Budget | None = None, start: str | None = None, *,
+                   sizes: Sequence[int]) -> list[Any]:
     """Index ``ids`` into new segments of a fresh index, in ``procs`` processes, and commit them.
 
     ``ids`` are cut into one run per process, of about the same total ``sizes`` (each
-    article's record bytes, as :meth:`~archive.store.Store.sizes` gives; else the same
-    count): cut by count, one process of two worked on alone for a second at the end.
+    article's record bytes, as :meth:`~archive.store.Store.sizes` gives): cut by count,
+    one process of two worked on alone for a second at the end.
     Each process flushes a segment whenever its share of ``budget`` is reached
     (``flushing`` counts them); merging them is the caller's. ``beside`` are other
     jobs run in the same pool meanwhile (the copy clusters of a rebuild); their
@@ -266,13 +266,10 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
     return others
 
 
-def _split(ids: list[str], parts: int, sizes: Sequence[int] | None) -> list[list[str]]:
-    """Cut ``ids`` into ``parts`` runs in order, of about equal total ``sizes`` (else of equal length)."""
+def _split(ids: list[str], parts: int, sizes: Sequence[int]) -> list[list[str]]:
+    """Cut ``ids`` into ``parts`` runs in order, of about equal total ``sizes``."""
     if not ids:
         return []
-    if sizes is None:
-        size = -(-len(ids) // parts)
-        return [ids[i:i + size] for i in range(0, len(ids), size)]
     ends = np.cumsum(np.asarray(sizes, dtype=np.float64))
     targets = ends[-1] * np.arange(1, parts) / parts
     # Each cut goes before or after the article that crosses its target, whichever lands nearer.
