@@ -20,11 +20,16 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT", "ENV", "FRESH_WORKER", "MIN_BUDGET", "Budget", "MergeLimits", "parse_memory", "rss", "release"]
+__all__ = ["DEFAULT", "ENV", "FRESH_WORKER", "MIN_BUDGET", "Budget", "MergeLimits", "collector_paused", "parse_memory",
+           "rss", "release"]
 
 #: The budget when none is given: 1 GiB.
 DEFAULT = 1 << 30
@@ -88,6 +93,38 @@ def release() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+_collector_lock = threading.Lock()
+_collector_pauses = 0
+_collector_was_enabled = True
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while inside: a write's bulk work makes no cycles.
+
+    An import creates millions of tuples, lists and articles that live for a while
+    (a segment's vocabulary and stored fields, the store's held rows): each full
+    collection walked all of them again, for nothing, about 6% of an import's CPU
+    (``archive add news-fr.jsonl``: 19.4 → 18.1 CPU s, 12.4 → 11.6 s). What a write
+    leaves cyclic is collected once the collector runs again. Nested and concurrent
+    pauses (threads of a server) resume it when the last one ends; a worker process
+    forked inside a pause keeps it paused for its life.
+    """
+    global _collector_pauses, _collector_was_enabled
+    with _collector_lock:
+        if not _collector_pauses:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _collector_pauses += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_pauses -= 1
+            if not _collector_pauses and _collector_was_enabled:
+                gc.enable()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 from . import bulk
 from .adding import AddReport, Meter, counting, readable, size_of
 from .analysis import FRENCH, Chain
-from .budget import Budget, release, rss
+from .budget import Budget, collector_paused, release, rss
 from .checking import CheckReport, compare
 from .errors import ArchiveBusy, ArchiveError, EngineUnavailable, HomeMissing, HomeUnavailable, IngestError
 from .failpoints import failpoint
@@ -102,7 +102,8 @@ class Archive:
                             f"{self.lock_wait:g} s; try again when it is done") from None
                     time.sleep(0.05)
             self._clean_abandoned()
-            yield
+            with collector_paused():  # a write is bulk work, and its forked workers inherit the pause
+                yield
         finally:
             os.close(fd)  # closing the descriptor releases the lock
 

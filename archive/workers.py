@@ -32,6 +32,8 @@ from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
+from .budget import collector_paused
+
 __all__ = ["die_with_parent", "children", "report", "run_jobs", "in_thread", "Bars", "Progress", "Tally", "Phases",
            "no_progress"]
 
@@ -236,7 +238,8 @@ class Bars:
 def _run(job: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     """Run one job in a worker, then send what it has not reported yet and its end marker."""
     try:
-        return job(*args)
+        with collector_paused():  # (a spawned worker does not inherit its parent's pause)
+            return job(*args)
     finally:
         report("", 0, flush=True)
         if _reports is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import gc
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 
 import archive.home
 import archive.indexing
-from archive.budget import FRESH_WORKER, MIN_SEGMENT, Budget, parse_memory
+from archive.budget import FRESH_WORKER, MIN_SEGMENT, Budget, collector_paused, parse_memory
 from archive.cli import cli
 from archive.home import Archive
 from archive.integrity import write_manifest
@@ -203,3 +205,53 @@ def test_a_bad_archive_memory_is_one_line_and_exit_2(runner, tmp_path, monkeypat
     result = runner.invoke(cli, ["--home", str(tmp_path / "home"), "rebuild"])
     assert result.exit_code == 2
     assert result.output == "error: ARCHIVE_MEMORY: 'much' is not a memory size (say 1GiB, 512M or 800MB)\n"
+
+
+def test_collector_paused_resumes_when_the_last_pause_ends() -> None:
+    """Nested pauses keep the collector paused until the outermost ends; a collector off before stays off."""
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_collector_paused_across_threads() -> None:
+    """Two threads' overlapping writes: the first to end does not resume the collector under the second."""
+    entered, leave = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def other() -> None:
+        with collector_paused():
+            entered.set()
+            leave.wait()
+            seen.append(gc.isenabled())
+
+    with collector_paused():
+        thread = threading.Thread(target=other)
+        thread.start()
+        entered.wait()
+    assert not gc.isenabled()  # the other thread still writes
+    leave.set()
+    thread.join()
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_a_write_pauses_the_collector(archive: Archive) -> None:
+    """The archive's writes (adds, rebuilds, merges) run with the collector paused, and resume it."""
+    with archive.writing():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), archive.writing():
+        raise RuntimeError("a failed write")
+    assert gc.isenabled()

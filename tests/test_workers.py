@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import select
 import signal
@@ -9,6 +10,8 @@ import subprocess
 import sys
 
 import pytest
+
+from archive.workers import no_progress, run_jobs
 
 # A parent that starts a pool with the indexing initializer and gives each worker a
 # long task (as a rebuild does); each worker prints its pid once busy. Idle workers
@@ -48,3 +51,10 @@ def test_pool_workers_die_with_their_parent():
     finally:
         for fd in fds:
             os.close(fd)
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_jobs_run_with_the_collector_paused(start: str) -> None:
+    """A job runs with the cyclic collector paused, whether its worker was forked or started afresh."""
+    assert run_jobs([(gc.isenabled, ())], 1, {}, no_progress, start) == [False]
+    assert gc.isenabled()
