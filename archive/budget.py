@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -88,16 +89,32 @@ def rss() -> int:
 
 def release() -> None:
     """Give the heap's free pages back to the system (glibc), so that RSS measures what is held."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    # Loaded once: each CDLL object is a small reference cycle (and find_library runs ldconfig).
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
+        trim: Callable[[int], int] = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        return trim
     except (OSError, AttributeError):
-        pass
+        return None
 
 
 _collector_lock = threading.Lock()
 _collector_pauses = 0
 _collector_was_enabled = True
+
+
+def _new_collector_lock() -> None:
+    global _collector_lock
+    _collector_lock = threading.Lock()  # a fork may have copied it held by another thread
+
+
+os.register_at_fork(after_in_child=_new_collector_lock)
 
 
 @contextmanager
@@ -107,8 +124,10 @@ def collector_paused() -> Iterator[None]:
     An import creates millions of tuples, lists and articles that live for a while
     (a segment's vocabulary and stored fields, the store's held rows): each full
     collection walked all of them again, for nothing, about 6% of an import's CPU
-    (``archive add news-fr.jsonl``: 19.4 → 18.1 CPU s, 12.4 → 11.6 s). What a write
-    leaves cyclic is collected once the collector runs again. Nested and concurrent
+    (``archive add news-fr.jsonl``: 19.4 → 18.1 CPU s, 12.4 → 11.6 s). A write must
+    therefore leave no cycle per article or segment (Whoosh's writers did, until
+    ``whoosh_internals`` opened indexes on a storage that makes none); its few
+    constant ones are collected once the collector runs again. Nested and concurrent
     pauses (threads of a server) resume it when the last one ends; a worker process
     forked inside a pause keeps it paused for its life.
     """

@@ -64,7 +64,15 @@ from .budget import BYTES_PER_TOKEN, Budget, release, rss
 from .errors import IndexMissing
 from .failpoints import failpoint
 from .model import Article, derive_title
-from .whoosh_internals import FastWriter, commit_segments, finish_segment, make_schema, schema_chain
+from .whoosh_internals import (
+    FastWriter,
+    commit_segments,
+    create_index,
+    finish_segment,
+    make_schema,
+    open_index,
+    schema_chain,
+)
 from .workers import Bars, Phases, Progress, Tally, run_jobs
 from .workers import report as report_progress
 
@@ -151,7 +159,7 @@ class IndexDir:
         """Open the live index; raise :class:`IndexMissing` when there is none."""
         if not self.exists():
             raise IndexMissing("the search index is missing or out of date; run `archive rebuild`")
-        return whoosh_index.open_dir(str(self.path / str(self.current_name())))
+        return open_index(self.path / str(self.current_name()))
 
     def create(self, chain: Chain = FRENCH) -> tuple[str, whoosh_index.Index]:
         """Create a new, empty, not yet live generation; return its name and index."""
@@ -159,7 +167,7 @@ class IndexDir:
         name = self.fresh_name()
         folder = self.path / name
         folder.mkdir()
-        ix = whoosh_index.create_in(str(folder), make_schema(chain))
+        ix = create_index(folder, make_schema(chain))
         (folder / "FORMAT").write_text(FORMAT + "\n", encoding="utf-8")
         return name, ix
 
@@ -198,7 +206,7 @@ def _index_part(index_path: str, store_path: str, ids: list[str], share: int,
     """
     from .store import Store
 
-    ix = whoosh_index.open_dir(index_path)
+    ix = open_index(index_path)
     segments: list[Any] = []
     articles = iter(Store(Path(store_path)).iter_keyed(ids))
     base = rss()

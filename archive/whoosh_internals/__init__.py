@@ -89,7 +89,14 @@ from ._decoding import (
 )
 from ._fastwriter import FastWriter
 from ._merging import SegmentMerger
-from ._writing import BulkSegmentWriter, commit_segments, compressed_like_whoosh, finish_segment
+from ._writing import (
+    BulkSegmentWriter,
+    commit_segments,
+    compressed_like_whoosh,
+    create_index,
+    finish_segment,
+    open_index,
+)
 from .schema import PackedPositions, make_schema, schema_chain
 
 __all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "check_version", "PositionalFile", "read_toc",
@@ -97,4 +104,5 @@ __all__ = ["WHOOSH_VERSION", "IncompatibleWhoosh", "check_version", "PositionalF
            "open_for_reading", "open_segment", "segment_readers", "read_postings", "column", "length_codes",
            "decoded_lengths", "deleted",
            "fresh_searcher", "BulkSegmentWriter", "FastWriter", "SegmentMerger", "finish_segment", "commit_segments",
+           "open_index", "create_index",
            "index_segments", "EMPTY_IDS", "EMPTY_WEIGHTS", "PackedPositions", "make_schema", "schema_chain"]
