@@ -47,6 +47,8 @@ MIN_SEGMENT = 4 << 20
 #: postings (numpy arrays sorted per field, then each block's pickle): measured on
 #: the corpus as the growth of a worker's RSS over what it held before.
 BYTES_PER_TOKEN = 170
+#: Tokens one segment may hold: its token arrays are int32.
+MAX_SEGMENT_TOKENS = (1 << 31) - 1
 #: Bytes a streamed merge holds per posting of the chunk it writes at once.
 BYTES_PER_POSTING = 460
 #: Postings a merge writes at once, at the least.
@@ -128,22 +130,26 @@ def collector_paused() -> Iterator[None]:
     therefore leave no cycle per article or segment (Whoosh's writers did, until
     ``whoosh_internals`` opened indexes on a storage that makes none); its few
     constant ones are collected once the collector runs again. Nested and concurrent
-    pauses (threads of a server) resume it when the last one ends; a worker process
+    pauses (threads of a server) resume it when the last one ends; a server's searches
+    meanwhile run paused too, their few cycles freed after the write. A worker process
     forked inside a pause keeps it paused for its life.
     """
     global _collector_pauses, _collector_was_enabled
-    with _collector_lock:
-        if not _collector_pauses:
-            _collector_was_enabled = gc.isenabled()
-            gc.disable()
-        _collector_pauses += 1
+    paused = False
     try:
+        with _collector_lock:
+            if not _collector_pauses:
+                _collector_was_enabled = gc.isenabled()
+                gc.disable()
+            _collector_pauses += 1
+            paused = True
         yield
     finally:
-        with _collector_lock:
-            _collector_pauses -= 1
-            if not _collector_pauses and _collector_was_enabled:
-                gc.enable()
+        if paused:  # (an interrupt before the count: nothing to undo)
+            with _collector_lock:
+                _collector_pauses -= 1
+                if not _collector_pauses and _collector_was_enabled:
+                    gc.enable()
 
 
 @dataclass(frozen=True)
@@ -176,7 +182,8 @@ class Budget:
             free = self.total - held * (procs + 1)
         else:
             free = self.total - held - FRESH_WORKER * procs
-        return max(MIN_SEGMENT, free // max(1, procs))
+        # (At most what a segment's int32 token arrays can count, whatever the budget.)
+        return max(MIN_SEGMENT, min(free // max(1, procs), MAX_SEGMENT_TOKENS * BYTES_PER_TOKEN))
 
     @staticmethod
     def start_method(procs: int, parent: int | None = None) -> str:

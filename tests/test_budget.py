@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import shutil
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -236,13 +237,15 @@ def test_collector_paused_across_threads() -> None:
             leave.wait()
             seen.append(gc.isenabled())
 
-    with collector_paused():
-        thread = threading.Thread(target=other)
-        thread.start()
-        entered.wait()
-    assert not gc.isenabled()  # the other thread still writes
-    leave.set()
-    thread.join()
+    thread = threading.Thread(target=other, daemon=True)
+    try:
+        with collector_paused():
+            thread.start()
+            assert entered.wait(10)
+        assert not gc.isenabled()  # the other thread still writes
+    finally:
+        leave.set()
+        thread.join(10)
     assert seen == [False]
     assert gc.isenabled()
 
@@ -265,7 +268,8 @@ def test_what_a_write_leaves_in_cycles_does_not_grow_with_its_segments(built, tm
     """
     left = []
     with collector_paused():  # (held across both: no collection may run between a rebuild and the count)
-        for home, memory in ((built["whole"], None), (built["small"], parse_memory("32M"))):
+        for name, memory in (("whole", None), ("small", parse_memory("32M"))):
+            home = shutil.copytree(built[name], tmp_path / name)  # (the module's homes stay as built)
             gc.collect()
             Archive(home, memory=memory).rebuild(procs=1)
             left.append(gc.collect())

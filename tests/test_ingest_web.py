@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import zlib
@@ -12,7 +13,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive import Archive, search
+from archive.budget import collector_paused
 from archive.ingest import recognise
+from archive.ingest.html import fragment_blocks
 from archive.ingest.warc import BOMB_FLOOR
 from tests.support import corpus_file
 
@@ -287,3 +290,14 @@ def test_bad_pages_fail_alone_and_the_rest_of_the_batch_is_stored(archive, tmp_p
 ])
 def test_sources_are_recognised_by_their_content(head, suffix, kind):
     assert recognise(head, suffix) == kind
+
+
+def test_reading_a_feed_items_html_leaves_no_reference_cycle():
+    """A write pauses the cyclic collector: each item's text must be freed as soon as it is read."""
+    html = "<div><h2>Grève</h2>Les trains<br><br>restent à quai.<section><p>À Lille aussi.</p></section></div>"
+    with collector_paused():
+        gc.collect()
+        blocks = fragment_blocks(html)
+        assert gc.collect() == 0
+    assert [(b.text, b.heading) for b in blocks] == [("Grève", True), ("Les trains", False),
+                                                     ("restent à quai.", False), ("À Lille aussi.", False)]

@@ -173,35 +173,40 @@ def fragment_blocks(fragment: str) -> list[Block]:
         bad.drop_tree()
     blocks: list[Block] = []
     loose: list[str] = []
-
-    def flush() -> None:
-        text = clean_block(" ".join(loose))
-        if text:
-            blocks.append(Block(text))
-        loose.clear()
-
-    def walk(element: Any) -> None:
-        if element.text:
-            loose.append(element.text)
-        for child in element:
-            if not isinstance(child.tag, str):
-                pass
-            elif child.tag in _BLOCK_TAGS:
-                flush()
-                text = clean_block(child.text_content())
-                if text:
-                    blocks.append(Block(text, child.tag in ("h1", "h2", "h3", "h4", "h5", "h6")))
-            elif child.tag == "br":
-                following = child.getnext()
-                if following is not None and following.tag == "br" and not (child.tail or "").strip():
-                    flush()  # <br><br>: a blank line between two paragraphs
-            else:
-                walk(child)
-                if child.tag in ("div", "section", "article", "ul", "ol", "table"):
-                    flush()
-            if child.tail:
-                loose.append(child.tail)
-
-    walk(root)
-    flush()
+    _walk(root, blocks, loose)
+    _flush(blocks, loose)
     return blocks
+
+
+# Module functions, not closures: a recursive closure is a reference cycle, which kept each
+# item's text until a collection, and a write pauses the collector (archive.budget).
+def _flush(blocks: list[Block], loose: list[str]) -> None:
+    """Make the loose text gathered so far a paragraph (when it has any)."""
+    text = clean_block(" ".join(loose))
+    if text:
+        blocks.append(Block(text))
+    loose.clear()
+
+
+def _walk(element: Any, blocks: list[Block], loose: list[str]) -> None:
+    """Add an element's paragraphs and headings to ``blocks``, its text outside them to ``loose``."""
+    if element.text:
+        loose.append(element.text)
+    for child in element:
+        if not isinstance(child.tag, str):
+            pass
+        elif child.tag in _BLOCK_TAGS:
+            _flush(blocks, loose)
+            text = clean_block(child.text_content())
+            if text:
+                blocks.append(Block(text, child.tag in ("h1", "h2", "h3", "h4", "h5", "h6")))
+        elif child.tag == "br":
+            following = child.getnext()
+            if following is not None and following.tag == "br" and not (child.tail or "").strip():
+                _flush(blocks, loose)  # <br><br>: a blank line between two paragraphs
+        else:
+            _walk(child, blocks, loose)
+            if child.tag in ("div", "section", "article", "ul", "ol", "table"):
+                _flush(blocks, loose)
+        if child.tail:
+            loose.append(child.tail)
