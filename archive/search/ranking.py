@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .matching import Match, max_by_group
-from .scoring import grouped
+from .scoring import distinct_count, grouped
 from .snapshot import Snapshot
 
 __all__ = ["article_scores", "rank", "Ranked", "COVERAGE_WEIGHT", "OTHER_PARAGRAPHS_WEIGHT"]
@@ -115,9 +115,7 @@ def _distinct(codes: np.ndarray) -> int:
         return len(codes)
     # Cluster k's code is -1 - k: a mask over the clusters counts them in one pass, where
     # np.unique hashed or sorted them ("France" in a 4x archive: 34,880 codes, 1.75 ms; the mask 0.08).
-    seen = np.zeros(int(-shared.min()), dtype=bool)
-    seen[-1 - shared] = True
-    return len(codes) - len(shared) + int(np.count_nonzero(seen))
+    return len(codes) - len(shared) + distinct_count(-1 - shared, int(-shared.min()))
 
 
 def _copies(page: np.ndarray, cand: np.ndarray, keys: Sequence[np.ndarray],

@@ -26,8 +26,8 @@ from . import bm25
 from .bm25 import B_TEXT, B_TITLE, K1
 from .snapshot import Positions, Snapshot
 
-__all__ = ["Match", "Scorer", "dense_enough", "union", "sorted_unique", "contains", "intersect", "grouped", "summed",
-           "max_by_group", "K1", "B_TEXT",
+__all__ = ["Match", "Scorer", "dense_enough", "distinct_count", "union", "sorted_unique", "contains", "intersect",
+           "grouped", "summed", "max_by_group", "K1", "B_TEXT",
            "B_TITLE", "MAX_POSTINGS", "MAX_ACCENT_FORMS"]
 
 #: Postings one query may read (each term once): about 40 of the most frequent words.
@@ -345,7 +345,7 @@ def max_by_group(out: np.ndarray, groups: np.ndarray, values: np.ndarray) -> Non
         return
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
     # An article's blocks lie side by side: unless a group comes back in a later run, no sort.
-    if len(starts) > len(out) or _repeated(groups[starts], len(out)):
+    if len(starts) > len(out) or distinct_count(groups[starts], len(out)) < len(starts):
         order = np.argsort(groups, kind="stable")
         groups, values = groups[order], values[order]
         starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
@@ -357,8 +357,8 @@ def max_by_group(out: np.ndarray, groups: np.ndarray, values: np.ndarray) -> Non
         out[groups[starts]] = np.maximum.reduceat(values, starts)
 
 
-def _repeated(values: np.ndarray, top: int) -> bool:
-    """Tell whether some of ``values`` (each below ``top``) occur more than once."""
+def distinct_count(values: np.ndarray, top: int) -> int:
+    """Return how many different values ``values`` holds (each in [0, top)), counted on a mask of the range."""
     seen = np.zeros(top, dtype=bool)
     seen[values] = True
-    return int(np.count_nonzero(seen)) < len(values)
+    return int(np.count_nonzero(seen))

@@ -284,29 +284,25 @@ def _postings(ranks: np.ndarray, docs: np.ndarray, freqs: np.ndarray, sorted_ter
 
 def _counted(ranks: np.ndarray, docs: np.ndarray, sorted_terms: list[bytes], ndocs: int) -> FieldPostings:
     """Count a field's (term, document) pairs into postings; lengths count every term occurrence."""
-    lengths = np.bincount(docs, minlength=ndocs).astype(np.int64)
     if len(docs) > 1 and not bool((docs[1:] >= docs[:-1]).all()):  # (a field of two texts: accents)
         keys, freqs = np.unique(ranks.astype(np.int64) * max(ndocs, 1) + docs, return_counts=True)
         return _postings(keys // max(ndocs, 1), keys % max(ndocs, 1), freqs.astype(np.int64), sorted_terms,
-                         None, lengths)
+                         None, np.bincount(docs, minlength=ndocs).astype(np.int64))
     # Pairs in document order, sorted stably by term (by radix), are in (term, document) order
     # without np.unique's comparison sort of them all: 0.27 s → 0.15 for 4 million.
+    return _positioned(ranks, docs, None, sorted_terms, ndocs)
+
+
+def _positioned(ranks: np.ndarray, docs: np.ndarray, positions: np.ndarray | None, sorted_terms: list[bytes],
+                ndocs: int) -> FieldPostings:
+    """Group a field's occurrences, in document order, into postings that keep their positions (if given)."""
+    # Occurrences arrive in (document, position) order: a stable sort by term keeps it.
     order = _stable_order(ranks)
     ranks, docs = ranks[order], docs[order]
     bounds = _group(ranks, docs)
     first = bounds[:-1]
-    return _postings(ranks[first], docs[first], np.diff(bounds), sorted_terms, None, lengths)
-
-
-def _positioned(ranks: np.ndarray, docs: np.ndarray, positions: np.ndarray, sorted_terms: list[bytes],
-                ndocs: int) -> FieldPostings:
-    """Group a field's occurrences into postings that keep their positions (packed uint32)."""
-    # Occurrences arrive in (document, position) order: a stable sort by term keeps it.
-    order = _stable_order(ranks)
-    ranks, docs, positions = ranks[order], docs[order], positions[order]
-    bounds = _group(ranks, docs)
-    first = bounds[:-1]
-    return _postings(ranks[first], docs[first], np.diff(bounds), sorted_terms, positions,
+    return _postings(ranks[first], docs[first], np.diff(bounds), sorted_terms,
+                     None if positions is None else positions[order],
                      np.bincount(docs, minlength=ndocs).astype(np.int64))
 
 
