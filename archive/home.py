@@ -147,7 +147,8 @@ class Archive:
         progress = progress or no_progress
         sizes = [size_of(source) for source in sources]
         total = None if any(source.is_stdin for source in sources) else sum(sizes)
-        with self.writing():
+        # The store's log is copied into the database beside the index build, not before it.
+        with self.writing(), self.store.checkpoint_beside():
             with progress("storing", total, "B") as advance:
                 for source, size in zip(sources, sizes, strict=True):
                     read, meter = [0], Meter(advance)

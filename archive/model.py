@@ -31,7 +31,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -250,6 +250,32 @@ class Article:
             digest = self.__dict__["_digest"] = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
         return digest
 
+    def record_json(self) -> str:
+        """Return :meth:`to_record` as the store's ``record`` column holds it (computed once per object)."""
+        text: str | None = self.__dict__.get("_record_json")
+        if text is None:
+            text = self.__dict__["_record_json"] = json.dumps(self.to_record(), ensure_ascii=False)
+        return text
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # An article whose record JSON is known travels without its blocks, which that JSON
+        # holds: a bulk reading process sends the store's process thousands, whose blocks it
+        # never reads (unpickling them was a quarter of its work). They are read back when
+        # first asked for (__getattr__).
+        state = dict(self.__dict__)
+        if "_record_json" in state:
+            state.pop("blocks", None)
+        return (_unpickled, (state,))
+
+    if not TYPE_CHECKING:  # (hidden from the type checker, which would then accept any attribute)
+        def __getattr__(self, name: str) -> Any:
+            # Called only for what __dict__ lacks: the blocks of an article unpickled without them.
+            state = self.__dict__
+            if name != "blocks" or "_record_json" not in state:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            blocks = state["blocks"] = _stored_blocks(parse_stored(state["_record_json"]))
+            return blocks
+
     def to_record(self) -> dict[str, Any]:
         """Return the article as a JSON Lines record (the corpus format, extended)."""
         record: dict[str, Any] = {
@@ -274,7 +300,6 @@ class Article:
 
         ``digest`` is its content hash as the store recorded it, which saves computing it again.
         """
-        headings = set(record.get("headings") or ())
         authors = record.get("authors")
         if authors is None:
             authors = [record["author"]] if record.get("author") else []
@@ -283,7 +308,7 @@ class Article:
         article = object.__new__(cls)
         article.__dict__.update(
             id=record["id"], title=record["title"],
-            blocks=tuple(Block(t, i in headings) for i, t in enumerate(record["paragraphs"])),
+            blocks=_stored_blocks(record),
             date=dt.date.fromisoformat(record["date"]) if record.get("date") else None,
             source=record.get("source"), authors=tuple(authors), url=record.get("url"),
             tags=tuple(record.get("tags") or ()), lang=record.get("lang") or "fr")
@@ -342,6 +367,19 @@ class Article:
         if not (_opt_str(record, "id") or default_id):
             article = replace(article, id=derive_id(article))
         return article
+
+
+def _stored_blocks(record: Mapping[str, Any]) -> tuple[Block, ...]:
+    """Return the blocks of a record the store wrote."""
+    headings = set(record.get("headings") or ())
+    return tuple(Block(t, i in headings) for i, t in enumerate(record["paragraphs"]))
+
+
+def _unpickled(state: dict[str, Any]) -> Article:
+    """Return the article pickled as ``state`` (see :meth:`Article.__reduce__`)."""
+    article = object.__new__(Article)
+    article.__dict__.update(state)
+    return article
 
 
 def _opt_str(record: Mapping[str, Any], key: str) -> str | None:

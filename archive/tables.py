@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .model import Article
 
-__all__ = ["SCHEMA", "ArticleRow", "row_columns", "record_json", "larger_cache", "PUT_CACHE_KIB", "RECORD_BYTES"]
+__all__ = ["SCHEMA", "ArticleRow", "row_columns", "larger_cache", "PUT_CACHE_KIB", "RECORD_BYTES"]
 
 #: The ``record`` column as SQL reads it to be parsed: a BLOB, so that its UTF-8 bytes go to
 #: orjson (:func:`~archive.model.parse_stored`) as they are, not decoded into a str that orjson
@@ -72,22 +72,10 @@ class ArticleRow:
     hash: str
 
 
-def record_json(article: Article) -> str:
-    """Return the ``record`` column of an article: its record as JSON (computed once per article and id).
-
-    A bulk reading process computes it ahead (the article travels with it), so that the
-    process writing the store does not; an article stored under another id gets it anew.
-    """
-    cached: tuple[str, str] | None = article.__dict__.get("_record_json")
-    if cached is None or cached[0] != article.id:
-        cached = article.__dict__["_record_json"] = (article.id, json.dumps(article.to_record(), ensure_ascii=False))
-    return cached[1]
-
-
 def row_columns(article: Article, digest: str) -> tuple[object, ...]:
     """Return an article's columns from ``title`` to ``record``, in the order of :data:`SCHEMA`.
 
-    Computed once per article, id and digest, like :func:`record_json`: a bulk reading
+    Computed once per article, id and digest, like :meth:`~archive.model.Article.record_json`: a bulk reading
     process computes them ahead, and the process writing the store only binds them.
     """
     cached: tuple[str, str, tuple[object, ...]] | None = article.__dict__.get("_row_columns")
@@ -100,7 +88,7 @@ def row_columns(article: Article, digest: str) -> tuple[object, ...]:
             json.dumps(list(article.tags), ensure_ascii=False),
             len(article.blocks),
             digest,
-            record_json(article),
+            article.record_json(),
         ))
     return cached[2]
 

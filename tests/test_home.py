@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+from archive.failpoints import held
+from archive.model import Article
 from archive.search import search
 
 
@@ -52,3 +55,29 @@ def test_the_next_writer_removes_abandoned_build_folders(seeded):
     with seeded.writing():
         pass
     assert sorted(p.name for p in index.iterdir()) == ["CURRENT", live]
+
+
+def test_a_commit_inside_checkpoint_beside_leaves_its_log_to_a_thread(archive):
+    store = archive.store
+    store.db.execute("PRAGMA wal_autocheckpoint = 1")  # outside, each commit copies its log at once
+    grows = store.path.stat().st_size
+    store.put([Article.from_record({"id": "a0", "title": "Grève", "paragraphs": ["La grève dure."]})])
+    before = store.path.stat().st_size
+    assert before > grows
+    seen: list[int] = []
+    with held("store-checkpoint") as hold:
+        def watch() -> None:
+            assert hold.reached.wait(30)
+            seen.append(store.path.stat().st_size)  # committed, the checkpoint not yet run
+            hold.release()
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        with store.checkpoint_beside():
+            store.put([Article.from_record({"id": f"a{i}", "title": "Grève", "paragraphs": [f"La grève {i} dure."]})
+                       for i in range(1, 200)])
+        watcher.join()
+    assert seen == [before]
+    assert store.path.stat().st_size > before  # copied by the thread, joined on leaving
+    assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (1,)
+    assert len(store) == 200

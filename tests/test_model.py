@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+import pickle
 import re
 
 import pytest
@@ -125,3 +126,19 @@ def test_paragraph_whitespace_folds_like_one_rule(texts):
     expected = [" ".join(line for line in (re.sub(r"[ \t\r\f\v]+", " ", raw).strip()
                                            for raw in (t + "x").split("\n")) if line) for t in texts]
     assert [b.text for b in Article.from_record(record).blocks] == expected
+
+
+def test_an_article_whose_record_json_is_known_travels_without_its_blocks():
+    article = Article.from_record({"id": "greve-1", "title": "Grève", "headings": [0],
+                                   "paragraphs": ["Intertitre", "L’État a dit « non » aux cheminots."]})
+    assert pickle.dumps(article).count(b"cheminots") == 1  # the blocks and nothing else
+    article.record_json()
+    sent = pickle.dumps(article)
+    assert sent.count(b"cheminots") == 1  # the record JSON alone
+    received = pickle.loads(sent)
+    assert "blocks" not in vars(received)
+    assert received == article and hash(received) == hash(article)  # read back from the record when asked
+    assert received.blocks == (Block("Intertitre", True), Block("L’État a dit « non » aux cheminots.", False))
+    assert pickle.loads(pickle.dumps(received)) == article
+    with pytest.raises(AttributeError, match="'Article' object has no attribute 'paragraph'"):
+        received.paragraph  # noqa: B018
