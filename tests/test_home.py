@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
 from archive.failpoints import held
+from archive.home import Archive
 from archive.model import Article
 from archive.search import search
+from archive.store import PAGE_BYTES
 
 
 def write(folder: Path, name: str, data: bytes) -> str:
@@ -81,3 +84,18 @@ def test_a_commit_inside_checkpoint_beside_leaves_its_log_to_a_thread(archive):
     assert store.path.stat().st_size > before  # copied by the thread, joined on leaving
     assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (1,)
     assert len(store) == 200
+
+
+def test_a_new_store_has_large_pages_and_an_older_one_keeps_its_own(tmp_path):
+    older = tmp_path / "older"
+    older.mkdir()
+    db = sqlite3.connect(older / "archive.sqlite3")
+    db.execute("PRAGMA page_size = 4096")
+    db.execute("CREATE TABLE t (x)")  # the first table fixes the page size
+    db.close()
+    article = Article.from_record({"id": "a", "title": "Grève", "paragraphs": ["La grève dure."]})
+    for home, pages in ((tmp_path / "new", PAGE_BYTES), (older, 4096)):
+        store = Archive(home).store
+        store.put([article])
+        assert store.db.execute("PRAGMA page_size").fetchone() == (pages,)
+        assert store.get("a") == article

@@ -95,12 +95,11 @@ class _Kind:
         if len(flat) == len(self.count):  # one term per raw token (exact terms)
             return flat[raw], docs
         counts = np.frombuffer(self.count, dtype=np.int32).astype(np.int64)
-        start = (np.cumsum(counts) - counts)[raw]
         count = counts[raw]
-        total = int(count.sum())
-        which = np.repeat(np.arange(len(raw)), count)
-        within = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-        return flat[start[which] + within], docs[which]
+        # Token k's terms are flat[start : start + count] of its raw token: each term's index is
+        # its raw token's start, less the terms of the tokens before it, plus its rank overall.
+        shift = (np.cumsum(counts) - counts)[raw] - (np.cumsum(count) - count)
+        return flat[np.repeat(shift, count) + np.arange(int(count.sum()))], np.repeat(docs, count)
 
 
 #: Raw tokens a worker's vocabulary may hold and still be kept for its next segment
