@@ -109,19 +109,6 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-class _WordHashes(dict[bytes, int]):
-    """crc32 of each folded word, computed once per word (stable across processes, unlike hash())."""
-
-    def __missing__(self, word: bytes) -> int:
-        if len(self) >= 1_000_000:
-            self.clear()  # bounded: a stream of unique tokens must not grow it forever
-        value = self[word] = zlib.crc32(word)
-        return value
-
-
-_WORD_HASHES = _WordHashes()
-
-
 def folded_words(article: Article) -> list[str]:
     """Return the body's words folded the way the index folds them: ``Été`` → ``ete``, ``œuvre`` → ``oeuvre``."""
     return [w.decode() for w in _folded_bytes(article)]
@@ -165,7 +152,9 @@ def _signatures(articles: list[Article]) -> list[np.ndarray | None]:
         return out
     tokens = [t for i in signing for t in words[i]]
     # Combine SHINGLE consecutive word hashes as a polynomial, vectorised: no string per shingle.
-    words_hv = np.fromiter(map(_WORD_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    # Each word's crc32 (stable across processes, unlike hash()): a call per word cost half
+    # of looking each up in a dict of those already computed.
+    words_hv = np.fromiter(map(zlib.crc32, tokens), dtype=np.uint64, count=len(tokens))
     n = len(tokens) - SHINGLE + 1
     hv = np.zeros(n, dtype=np.uint64)
     for j in range(SHINGLE):

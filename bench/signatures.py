@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def datasketch_signature(article: Article) -> np.ndarray | None:
     tokens = copies._folded_bytes(article)
     if len(tokens) < copies.MIN_WORDS:
         return None
-    words = np.fromiter(map(copies._WORD_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    words = np.fromiter(map(zlib.crc32, tokens), dtype=np.uint64, count=len(tokens))
     n = len(tokens) - copies.SHINGLE + 1
     hv = np.zeros(n, dtype=np.uint64)
     for j in range(copies.SHINGLE):
