@@ -142,3 +142,9 @@ def test_an_article_whose_record_json_is_known_travels_without_its_blocks():
     assert pickle.loads(pickle.dumps(received)) == article
     with pytest.raises(AttributeError, match="'Article' object has no attribute 'paragraph'"):
         received.paragraph  # noqa: B018
+
+
+@pytest.mark.parametrize("title", ["L’État « fort »", "B \ud800"])  # the second: orjson refuses a lone surrogate
+def test_record_json_is_the_record_whatever_its_characters(title):
+    article = Article.from_record({"id": "a1", "title": title, "paragraphs": ["Un cœur\u202fbattant."]})
+    assert json.loads(article.record_json()) == article.to_record()
