@@ -127,7 +127,10 @@ def is_heading(text: str) -> bool:
 
 def clean_block(text: str) -> str:
     """Normalise a block's text: NFC, runs of spaces folded, lines joined; NBSPs kept."""
-    lines = [_spaces_folded(line).strip() for line in nfc(text).split("\n")]
+    text = nfc(text)
+    if "\n" not in text:  # (most paragraphs: one line, no list to build and join)
+        return _spaces_folded(text).strip()
+    lines = [_spaces_folded(line).strip() for line in text.split("\n")]
     return " ".join(line for line in lines if line)
 
 

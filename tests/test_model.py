@@ -2,13 +2,14 @@ import datetime as dt
 import json
 import pickle
 import re
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.errors import InvalidArticle
-from archive.model import Article, Block, derive_title, is_heading, parse_date, parse_stored
+from archive.model import Article, Block, clean_block, derive_title, is_heading, parse_date, parse_stored
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -148,3 +149,11 @@ def test_an_article_whose_record_json_is_known_travels_without_its_blocks():
 def test_record_json_is_the_record_whatever_its_characters(title):
     article = Article.from_record({"id": "a1", "title": title, "paragraphs": ["Un cœur\u202fbattant."]})
     assert json.loads(article.record_json()) == article.to_record()
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(list(" \t\r\n\f\vaé\u0301\u00a0\u202f\u2028")), max_size=24))
+def test_a_cleaned_block_is_its_lines_stripped_and_joined_by_one_space(text):
+    lines = [" ".join(re.split(r"[ \t\r\f\v]+", line)).strip() for line in text.split("\n")]
+    expected = unicodedata.normalize("NFC", " ".join(line for line in lines if line))
+    assert clean_block(text) == expected
