@@ -34,25 +34,28 @@ from typing import Any, Literal
 from . import copies, revisions
 from .copies import Cluster
 from .errors import ArchiveBusy, ArticleNotFound, HomeUnavailable
-from .failpoints import failpoint
 from .identity import Incoming, resolve_id
 from .model import Article, parse_stored
 from .revisions import HistoryEntry
-from .tables import PUT_CACHE_KIB, RECORD_BYTES, SCHEMA, ArticleRow, larger_cache, row_columns
+from .tables import (
+    PAGE_BYTES,
+    PUT_CACHE_KIB,
+    RECORD_BYTES,
+    SCHEMA,
+    ArticleRow,
+    Written,
+    checkpoint,
+    connect,
+    larger_cache,
+    row_columns,
+)
 
-__all__ = ["Store", "Outcome", "ArticleRow", "CHANGES_KEPT", "Cluster", "HistoryEntry"]
+__all__ = ["Store", "Outcome", "ArticleRow", "CHANGES_KEPT", "PAGE_BYTES", "Cluster", "HistoryEntry"]
 
 #: Generations of the change log kept for readers that update incrementally.
 CHANGES_KEPT = 1000
 
 Outcome = Literal["added", "updated", "unchanged"]
-
-#: The page size of a new store. A record (a news article's JSON, 4.4 kB on average in
-#: the corpus) did not fit SQLite's default 4 KiB page and went on to an overflow page;
-#: in 16 KiB pages, storing the corpus takes 0.3 s less of the writing process's 3.3 s,
-#: in a file 9% smaller. SQLite fixes it with a database's first table: an older store
-#: keeps its own.
-PAGE_BYTES = 16384
 
 
 class Store:
@@ -85,11 +88,7 @@ class Store:
         db = getattr(self._local, "db", None)
         if db is None:
             try:
-                db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-                db.execute(f"PRAGMA page_size={PAGE_BYTES}")  # (a new database only: see PAGE_BYTES)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.execute("PRAGMA foreign_keys=ON")
+                db = connect(self.path, self.busy_timeout)
             except sqlite3.OperationalError as exc:
                 raise _unavailable(self.path, exc) from None
             self._local.db = db
@@ -122,21 +121,17 @@ class Store:
             db.execute("COMMIT")
             beside: list[threading.Thread] | None = getattr(self._local, "beside", None)
             if beside is not None:
-                beside.append(threading.Thread(target=_checkpoint, args=(self.path, self.busy_timeout),
-                                               name="store-checkpoint"))
+                beside.append(threading.Thread(target=checkpoint, args=(self.path, self.busy_timeout)))
                 beside[-1].start()
 
     @contextmanager
     def checkpoint_beside(self) -> Iterator[None]:
         """Checkpoint the log of each commit inside in a thread, beside what follows, not in the commit.
 
-        A bulk import's commit leaves about 100 MB in the write-ahead log, which SQLite
-        copies into the database as the commit returns: 0.3 s on one core, while the
-        other idled, before the index could start to build. The index build reads the
-        store meanwhile, through the log, as any reader may. Leaving joins the threads.
+        A bulk import's commit left 100 MB in the write-ahead log, copied to the database as the commit
+        returned: 0.3 s on one core before the index build, which reads through the log. Leaving joins them.
         """
-        db = self.db
-        saved = db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        db, saved = self.db, self.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
         db.execute("PRAGMA wal_autocheckpoint = 0")
         beside = self._local.beside = []
         try:
@@ -156,7 +151,7 @@ class Store:
         outcomes: dict[str, Outcome] = {}
         with larger_cache(self.db, PUT_CACHE_KIB), self._write() as (db, generation):
             placer = copies.Placer(db)
-            written = _Written(db, generation)
+            written = Written(db, generation)
             for item in articles:
                 if isinstance(item, Article):
                     item = Incoming(item)
@@ -444,49 +439,11 @@ class Store:
         tmp.replace(dest)
 
 
-class _Written:
-    """The articles a transaction wrote, queued for the index and logged as changed, a batch at a time."""
-
-    #: Articles held before their rows go in (executemany beats one statement per article).
-    BATCH = 4096
-
-    def __init__(self, db: sqlite3.Connection, generation: int) -> None:
-        self.db, self.generation = db, generation
-        self.ids: list[str] = []
-        self.aids: list[int] = []
-
-    def add(self, article_id: str, aid: int) -> None:
-        """Note one article written."""
-        self.ids.append(article_id)
-        self.aids.append(aid)
-        if len(self.ids) >= self.BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        """Insert the held rows of ``pending`` and ``changes``."""
-        self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", ((i,) for i in self.ids))
-        self.db.executemany("INSERT INTO changes VALUES (?, ?)", ((self.generation, a) for a in self.aids))
-        self.ids.clear()
-        self.aids.clear()
-
-
 def _unavailable(path: Path, exc: BaseException) -> HomeUnavailable:
     """Return the error for a store that cannot be opened (a read-only home, most often)."""
     # WAL mode needs to create `-wal` and `-shm` files beside the store, even to read.
     return HomeUnavailable(f"cannot open the store {path} ({exc}); the archive home must be "
                            "writable, even to read (SQLite's WAL mode writes beside the store)")
-
-
-def _checkpoint(path: Path, timeout: float) -> None:
-    """Copy what the write-ahead log holds into the database, as far as readers allow."""
-    failpoint("store-checkpoint")
-    db = sqlite3.connect(path, timeout=timeout)
-    try:
-        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    except sqlite3.Error:
-        pass  # (the log stays whole and readable: the next commit's own checkpoint copies it)
-    finally:
-        db.close()
 
 
 def _now() -> str:

@@ -1,11 +1,13 @@
-"""The store's tables: the SQLite schema, and an article as the columns of its row.
+"""The store's tables: the SQLite schema, an article as the columns of its row, and the connection.
 
 One row of ``articles`` per article: the record as JSON (``record``, the truth)
 and the columns listing and facets read without decoding it (title, date,
 source, authors and tags as JSON lists, the block count, the content hash),
 covered by one index so that a listing never touches ``record``. ``pending``
 queues what the search index still lacks, ``changes`` which articles each
-generation touched, ``meta`` the generation itself.
+generation touched, ``meta`` the generation itself (:class:`Written` fills the first two).
+Every connection is opened by :func:`connect` (WAL, 16 KiB pages for a new
+store); :func:`checkpoint` copies the log into the database, beside a write.
 """
 
 from __future__ import annotations
@@ -15,15 +17,25 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+from .failpoints import failpoint
 from .model import Article
 
-__all__ = ["SCHEMA", "ArticleRow", "row_columns", "larger_cache", "PUT_CACHE_KIB", "RECORD_BYTES"]
+__all__ = ["SCHEMA", "ArticleRow", "row_columns", "larger_cache", "PUT_CACHE_KIB", "RECORD_BYTES", "PAGE_BYTES",
+           "connect", "checkpoint", "Written"]
 
 #: The ``record`` column as SQL reads it to be parsed: a BLOB, so that its UTF-8 bytes go to
 #: orjson (:func:`~archive.model.parse_stored`) as they are, not decoded into a str that orjson
 #: encodes again (a result page's ten records: 216 → 147 µs).
 RECORD_BYTES = "CAST(record AS BLOB)"
+
+#: The page size of a new store. A record (a news article's JSON, 4.4 kB on average in
+#: the corpus) did not fit SQLite's default 4 KiB page and went on to an overflow page;
+#: in 16 KiB pages, storing the corpus takes 0.3 s less of the writing process's 3.3 s,
+#: in a file 9% smaller. SQLite fixes it with a database's first table: an older store
+#: keeps its own.
+PAGE_BYTES = 16384
 
 #: The store's tables (created when missing, so an older store gains new ones).
 SCHEMA = """
@@ -93,6 +105,32 @@ def row_columns(article: Article, digest: str) -> tuple[object, ...]:
     return cached[2]
 
 
+class Written:
+    """The articles a transaction wrote, queued for the index and logged as changed, a batch at a time."""
+
+    #: Articles held before their rows go in (executemany beats one statement per article).
+    BATCH = 4096
+
+    def __init__(self, db: sqlite3.Connection, generation: int) -> None:
+        self.db, self.generation = db, generation
+        self.ids: list[str] = []
+        self.aids: list[int] = []
+
+    def add(self, article_id: str, aid: int) -> None:
+        """Note one article written."""
+        self.ids.append(article_id)
+        self.aids.append(aid)
+        if len(self.ids) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Insert the held rows of ``pending`` and ``changes``."""
+        self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", ((i,) for i in self.ids))
+        self.db.executemany("INSERT INTO changes VALUES (?, ?)", ((self.generation, a) for a in self.aids))
+        self.ids.clear()
+        self.aids.clear()
+
+
 #: SQLite's page cache while :meth:`Store.put` writes (KiB): placing an article looks up 32 band keys
 #: at random in ``bands`` (~35 MB for the corpus), which SQLite's default 2 MB cache keeps re-reading.
 PUT_CACHE_KIB = 65536
@@ -107,3 +145,25 @@ def larger_cache(db: sqlite3.Connection, kib: int) -> Iterator[None]:
         yield
     finally:
         db.execute(f"PRAGMA cache_size = {int(saved)}")
+
+
+def connect(path: Path, timeout: float) -> sqlite3.Connection:
+    """Open a connection to the store as every one is: WAL, foreign keys, :data:`PAGE_BYTES` if new."""
+    db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    db.execute(f"PRAGMA page_size={PAGE_BYTES}")  # (a new database only)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    return db
+
+
+def checkpoint(path: Path, timeout: float) -> None:
+    """Copy what the store's write-ahead log holds into the database, as far as readers allow."""
+    failpoint("store-checkpoint")
+    db = sqlite3.connect(path, timeout=timeout)
+    try:
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.Error:
+        pass  # (the log stays whole and readable: the next commit's own checkpoint copies it)
+    finally:
+        db.close()
