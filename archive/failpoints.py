@@ -20,11 +20,9 @@ The points, in the order a write reaches them:
 
 A test of concurrency *holds* a thread at a point instead (:func:`held`): the
 first thread to reach ``matching`` (a search, between taking its snapshot and
-reading postings), ``vocabulary-build``, ``catalog-load`` (the first search's
-thread reading the catalog) or ``store-checkpoint`` (a thread about to copy a
-commit's log into the database: :meth:`~archive.store.Store.checkpoint_beside`)
-waits there until the test lets it go, so the test can prove what other threads
-do meanwhile, without sleeps.
+reading postings), ``vocabulary-build`` or ``catalog-load`` (the first search's
+thread reading the catalog) waits there until the test lets it go, so the test
+can prove what other threads do meanwhile, without sleeps.
 """
 
 from __future__ import annotations
@@ -38,7 +36,7 @@ from contextlib import contextmanager
 __all__ = ["POINTS", "failpoint", "held", "Hold"]
 
 POINTS = ("after-store-commit", "mid-index-write", "after-index-commit", "before-swap", "mid-merge",
-          "matching", "vocabulary-build", "catalog-load", "store-checkpoint")
+          "matching", "vocabulary-build", "catalog-load")
 _VARIABLE = "ARCHIVE_FAILPOINT"
 
 

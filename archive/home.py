@@ -147,8 +147,8 @@ class Archive:
         progress = progress or no_progress
         sizes = [size_of(source) for source in sources]
         total = None if any(source.is_stdin for source in sources) else sum(sizes)
-        # The store's log is copied into the database beside the index build, not before it.
-        with self.writing(), self.store.checkpoint_beside():
+        # The store's log is copied into the database while the index builds, not before.
+        with self.writing(), self.store.checkpoint_later():
             with progress("storing", total, "B") as advance:
                 for source, size in zip(sources, sizes, strict=True):
                     read, meter = [0], Meter(advance)
@@ -265,7 +265,7 @@ class Archive:
             budget = self.budget()
             release()  # what the store phase freed: workers forked now start smaller
             build_segments(ix, self.index_dir.path / name, self.store.path, ids, procs, progress, phases, beside,
-                           budget, sizes=sizes)
+                           budget, sizes=sizes, meanwhile=self.store.checkpoint)
             merge_new(ix, self.index_dir.path / name, progress=progress, budget=budget)
             ix.close()
         except BaseException:

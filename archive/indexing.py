@@ -243,7 +243,7 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
                    progress: Progress, phases: Phases,
                    beside: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]] = (),
                    budget: Budget | None = None, start: str | None = None, *,
-                   sizes: Sequence[int]) -> list[Any]:
+                   sizes: Sequence[int], meanwhile: Callable[[], object] | None = None) -> list[Any]:
     """Index ``ids`` into new segments of a fresh index, in ``procs`` processes, and commit them.
 
     ``ids`` are cut into one run per process, of about the same total ``sizes`` (each
@@ -254,7 +254,8 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
     jobs run in the same pool meanwhile (the copy clusters of a rebuild); their
     results are returned. Progress shows as one bar per phase of ``phases``.
     The workers are forked or spawned (``start``) as the budget finds best
-    (:meth:`~archive.budget.Budget.start_method`).
+    (:meth:`~archive.budget.Budget.start_method`); ``meanwhile`` runs in this process
+    while they work (:func:`~archive.workers.run_jobs`).
     """
     parts = max(1, min(procs, len(ids) // 200 or 1))
     budget, held = budget or Budget.from_env(), rss()
@@ -262,11 +263,13 @@ def build_segments(ix: whoosh_index.Index, index_path: Path, store_path: Path, i
     share = budget.segment_bytes(parts, held, start)
     jobs = [(_index_part, (str(index_path), str(store_path), part, share)) for part in _split(ids, parts, sizes)]
     if parts == 1:
+        if meanwhile is not None:
+            meanwhile()
         with Bars(progress, phases) as bars:
             others = [job(*args, bars) for job, args in beside]
             parts_segments = [job(*args, bars) for job, args in jobs]
     else:
-        results = run_jobs([*beside, *jobs], parts + len(beside), phases, progress, start)
+        results = run_jobs([*beside, *jobs], parts + len(beside), phases, progress, start, meanwhile)
         others, parts_segments = results[:len(beside)], results[len(beside):]
     # The new generation's folder is private to this rebuild (the caller holds the
     # archive's write lock), so the segments are committed by writing the TOC directly.

@@ -90,6 +90,7 @@ def replicate(source: Archive, dest: Archive) -> Replication:
             # Store first, as every write: the replica's readers never see the index ahead of it.
             staged = sqlite3.connect(stage / "archive.sqlite3")
             try:
+                _match_pages(staged, dest.store.db)
                 staged.backup(dest.store.db)
             finally:
                 staged.close()
@@ -102,6 +103,19 @@ def replicate(source: Archive, dest: Archive) -> Replication:
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return Replication(generation, articles, pending, copied, linked, size)
+
+
+def _match_pages(staged: sqlite3.Connection, dest: sqlite3.Connection) -> None:
+    """Give the staged store the replica's page size: SQLite copies into a WAL database only page for page.
+
+    A store keeps the page size it was made with (16 KiB for a store made now, 4 KiB for
+    an older one), and the replica's readers keep it in WAL mode: the private staged copy changes.
+    """
+    size = int(dest.execute("PRAGMA page_size").fetchone()[0])
+    if staged.execute("PRAGMA page_size").fetchone()[0] != size:
+        staged.execute("PRAGMA journal_mode=DELETE")  # (a WAL database keeps its page size through VACUUM)
+        staged.execute(f"PRAGMA page_size={size}")
+        staged.execute("VACUUM")
 
 
 def _check_destination(dest: Archive) -> None:

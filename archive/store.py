@@ -44,7 +44,6 @@ from .tables import (
     SCHEMA,
     ArticleRow,
     Written,
-    checkpoint,
     connect,
     larger_cache,
     row_columns,
@@ -119,28 +118,28 @@ class Store:
             db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
             db.execute("DELETE FROM changes WHERE gen <= ?", (generation - CHANGES_KEPT,))
             db.execute("COMMIT")
-            beside: list[threading.Thread] | None = getattr(self._local, "beside", None)
-            if beside is not None:
-                beside.append(threading.Thread(target=checkpoint, args=(self.path, self.busy_timeout)))
-                beside[-1].start()
 
     @contextmanager
-    def checkpoint_beside(self) -> Iterator[None]:
-        """Checkpoint the log of each commit inside in a thread, beside what follows, not in the commit.
+    def checkpoint_later(self) -> Iterator[None]:
+        """Leave the write-ahead log of the commits inside to :meth:`checkpoint`, or to leaving.
 
-        A bulk import's commit left 100 MB in the write-ahead log, copied to the database as the commit
-        returned: 0.3 s on one core before the index build, which reads through the log. Leaving joins them.
+        A bulk import's commit left 100 MB in the log, copied into the database as the commit
+        returned: 0.3 s on one core before the index build, which now calls it once its workers run.
         """
-        db, saved = self.db, self.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        db = self.db
+        saved = int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])  # (0 inside another: still 0 after)
         db.execute("PRAGMA wal_autocheckpoint = 0")
-        beside = self._local.beside = []
         try:
             yield
         finally:
-            self._local.beside = None
-            db.execute(f"PRAGMA wal_autocheckpoint = {int(saved)}")
-            for thread in beside:
-                thread.join()
+            try:
+                db.execute(f"PRAGMA wal_autocheckpoint = {saved}")
+            finally:
+                self.checkpoint()  # (nothing left to copy if the build did)
+
+    def checkpoint(self) -> None:
+        """Copy what the write-ahead log holds into the database, as far as readers allow."""
+        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     # -- writing -------------------------------------------------------------------------
 

@@ -6,8 +6,7 @@ source, authors and tags as JSON lists, the block count, the content hash),
 covered by one index so that a listing never touches ``record``. ``pending``
 queues what the search index still lacks, ``changes`` which articles each
 generation touched, ``meta`` the generation itself (:class:`Written` fills the first two).
-Every connection is opened by :func:`connect` (WAL, 16 KiB pages for a new
-store); :func:`checkpoint` copies the log into the database, beside a write.
+Every connection is opened by :func:`connect` (WAL, 16 KiB pages for a new store).
 """
 
 from __future__ import annotations
@@ -19,11 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .failpoints import failpoint
 from .model import Article
 
 __all__ = ["SCHEMA", "ArticleRow", "row_columns", "larger_cache", "PUT_CACHE_KIB", "RECORD_BYTES", "PAGE_BYTES",
-           "connect", "checkpoint", "Written"]
+           "connect", "Written"]
 
 #: The ``record`` column as SQL reads it to be parsed: a BLOB, so that its UTF-8 bytes go to
 #: orjson (:func:`~archive.model.parse_stored`) as they are, not decoded into a str that orjson
@@ -87,8 +85,8 @@ class ArticleRow:
 def row_columns(article: Article, digest: str) -> tuple[object, ...]:
     """Return an article's columns from ``title`` to ``record``, in the order of :data:`SCHEMA`.
 
-    Computed once per article, id and digest, like :meth:`~archive.model.Article.record_json`: a bulk reading
-    process computes them ahead, and the process writing the store only binds them.
+    Computed once per article, id and digest: a bulk reading process computes them ahead
+    (with :meth:`~archive.model.Article.record_json`), and the process writing the store only binds them.
     """
     cached: tuple[str, str, tuple[object, ...]] | None = article.__dict__.get("_row_columns")
     if cached is None or cached[:2] != (article.id, digest):
@@ -156,14 +154,3 @@ def connect(path: Path, timeout: float) -> sqlite3.Connection:
     db.execute("PRAGMA foreign_keys=ON")
     return db
 
-
-def checkpoint(path: Path, timeout: float) -> None:
-    """Copy what the store's write-ahead log holds into the database, as far as readers allow."""
-    failpoint("store-checkpoint")
-    db = sqlite3.connect(path, timeout=timeout)
-    try:
-        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    except sqlite3.Error:
-        pass  # (the log stays whole and readable: the next commit's own checkpoint copies it)
-    finally:
-        db.close()

@@ -163,18 +163,22 @@ def report(phase: str, n: int, *, flush: bool = False) -> None:
 
 
 def run_jobs(jobs: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]], procs: int, phases: Phases,
-             progress: Progress, start: str = "fork") -> list[Any]:
+             progress: Progress, start: str = "fork", meanwhile: Callable[[], object] | None = None) -> list[Any]:
     """Run ``jobs`` in ``procs`` workers; show their reports, one bar per phase; return their results.
 
     The workers are forked, or with ``start="spawn"`` started afresh (then the jobs
     must be functions of a module). A bar opens when its phase first reports and
     closes when all jobs are done. A job's exception is raised here once every job has ended.
+    ``meanwhile`` runs in this thread once the workers have started: a lock it takes
+    or a thread it starts is not copied into them half-way.
     """
     ctx = multiprocessing.get_context(start)
     reports = ctx.Queue()
     with Bars(progress, phases) as bars, \
             ctx.Pool(procs, initializer=_start_worker, initargs=(os.getpid(), reports)) as pool:
         results = [pool.apply_async(_run, (job, args)) for job, args in jobs]
+        if meanwhile is not None:
+            meanwhile()
         ended, deadline = 0, float("inf")
         while True:
             done = all(r.ready() for r in results)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from archive.cli import cli
 from archive.home import Archive
 from archive.replica import MARKER, ReplicaRefused, replicate
 from archive.search import Engine, SearchRequest, search
+from archive.store import PAGE_BYTES
 
 QUERIES = ["grève", "réforme des retraites", '"premier ministre"', "gouvernement -Macron", "vaccin OR masque",
            "titre:coronavirus", "tag:politique France"]
@@ -172,3 +174,21 @@ def test_python_dash_m_archive_cli_knows_the_commands_of_every_cli_module(tmp_pa
         r = subprocess.run([sys.executable, "-m", "archive.cli", command, "--help"], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         assert r.stdout.startswith(f"Usage: archive {command} ")
+
+
+@pytest.mark.parametrize("older", ["source", "replica"])
+def test_a_store_replicates_into_a_home_of_another_page_size(tmp_path, older):
+    # Stores made before 16 KiB pages keep 4 KiB ones; SQLite copies into a WAL database only page for page.
+    homes = {"source": tmp_path / "source", "replica": tmp_path / "replica"}
+    homes[older].mkdir()
+    db = sqlite3.connect(homes[older] / "archive.sqlite3")
+    db.execute("PRAGMA page_size = 4096")
+    db.execute("CREATE TABLE t (x)")
+    db.close()
+    add_batch(homes["source"], tmp_path, "a", 30)
+    Archive(homes["replica"])  # an empty replica, its store created as it would be
+    done = replicate(Archive(homes["source"]), Archive(homes["replica"]))
+    assert done.articles == 30
+    assert answers(homes["replica"]) == answers(homes["source"])
+    sizes = {name: Archive(home).store.db.execute("PRAGMA page_size").fetchone()[0] for name, home in homes.items()}
+    assert sizes[older] == 4096 and sizes[next(n for n in homes if n != older)] == PAGE_BYTES

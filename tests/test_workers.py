@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import select
 import signal
@@ -58,3 +59,11 @@ def test_jobs_run_with_the_collector_paused(start: str) -> None:
     """A job runs with the cyclic collector paused, whether its worker was forked or started afresh."""
     assert run_jobs([(gc.isenabled, ())], 1, {}, no_progress, start) == [False]
     assert gc.isenabled()
+
+
+def test_what_runs_meanwhile_runs_once_the_workers_have_started() -> None:
+    # (A lock it takes, a thread it starts, must not be copied into a worker forked half-way.)
+    seen: list[int] = []
+    assert run_jobs([(os.getpid, ()), (os.getpid, ())], 2, {}, no_progress,
+                    meanwhile=lambda: seen.append(len(multiprocessing.active_children()))) != [os.getpid()] * 2
+    assert seen == [2]
