@@ -270,7 +270,7 @@ class Article:
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
         # An article whose record JSON is known travels without its blocks, which that JSON
         # holds: a bulk reading process sends the store's process thousands, whose blocks it
-        # never reads (unpickling them was a quarter of its work). They are read back when
+        # never reads (unpickling them was a third of its work). They are read back when
         # first asked for (__getattr__).
         state = dict(self.__dict__)
         if "_record_json" in state:

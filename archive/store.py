@@ -26,7 +26,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -126,20 +126,20 @@ class Store:
         A bulk import's commit left 100 MB in the log, copied into the database as the commit
         returned: 0.3 s on one core before the index build, which now calls it once its workers run.
         """
-        db = self.db
-        saved = int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])  # (0 inside another: still 0 after)
+        db, saved = self.db, self.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]  # (0 in another: kept)
         db.execute("PRAGMA wal_autocheckpoint = 0")
         try:
             yield
         finally:
             try:
-                db.execute(f"PRAGMA wal_autocheckpoint = {saved}")
+                db.execute(f"PRAGMA wal_autocheckpoint = {int(saved)}")
             finally:
                 self.checkpoint()  # (nothing left to copy if the build did)
 
     def checkpoint(self) -> None:
         """Copy what the write-ahead log holds into the database, as far as readers allow."""
-        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        with suppress(sqlite3.OperationalError):  # (the log stays whole and readable: a later commit copies it)
+            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     # -- writing -------------------------------------------------------------------------
 
