@@ -153,4 +153,3 @@ def connect(path: Path, timeout: float) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
     return db
-
