@@ -186,3 +186,27 @@ def test_the_hashes_read_are_each_articles_live_version_in_whichever_segment_it_
     stored = {article.id: article.content_hash() for article in archive.store.iter_articles()}
     assert hashes == [stored["a0"], stored["a1"], stored["a2"], stored["a3"], None]
     assert stored["a1"] == changed.content_hash()
+
+
+def test_a_snapshot_reads_an_articles_indexed_hash_once(archive: Archive, monkeypatch):
+    import whoosh.reading
+
+    archive.add_articles([_article(i, f"annonce le plan {i}") for i in range(3)])
+    reads: list[int] = []
+    real = whoosh.reading.SegmentReader.stored_fields
+
+    def counted(self, docnum):  # type: ignore[no-untyped-def]
+        reads.append(docnum)
+        return real(self, docnum)
+
+    monkeypatch.setattr(whoosh.reading.SegmentReader, "stored_fields", counted)
+    engine = Engine(archive)
+    with engine.live.pinned() as (snap, catalog):
+        aids = [catalog.aid_of(f"a{i}") for i in range(3)] + [len(catalog.ids) + 5]
+        first = snap.article_hashes(aids)
+        assert len(reads) == 3
+        assert snap.article_hashes(aids[::-1]) == first[::-1]
+        assert len(reads) == 3  # kept: the same articles come back page after page
+    engine.close()
+    stored = {article.id: article.content_hash() for article in archive.store.iter_articles()}
+    assert first == [stored["a0"], stored["a1"], stored["a2"], None]

@@ -55,6 +55,9 @@ __all__ = ["Snapshot", "Positions", "array_cache", "cache_budget", "FIELDS", "ME
 FIELDS = ("text", "title", "exact", "title_exact")
 #: Values computed per snapshot and kept (each a small array).
 MEMO_SIZE = 512
+#: Articles whose indexed content hash a snapshot keeps (about 100 bytes each): reading it
+#: from the index's stored fields was 5% of a search, and the same articles come back.
+HASHES_KEPT = 65_536
 T = TypeVar("T")
 
 
@@ -107,6 +110,7 @@ class Snapshot:
         self._refs_lock = threading.Lock()
         self.chain: Chain = schema_chain(self.ix.schema)
         self._memo: LRU[Hashable, Any] = LRU(MEMO_SIZE)
+        self._hashes: LRU[int, str] = LRU(HASHES_KEPT)  # aid → hash, "" for none
         self._terms = array_cache(min(TERMS_CACHE_BYTES, self._shared.lists.budget))
         reader = self.searcher.reader()
         self.segments = wf.segments(reader)
@@ -183,6 +187,15 @@ class Snapshot:
 
     def article_hashes(self, aids: Sequence[int]) -> list[str | None]:
         """Return the content hash this index holds for each article (None for one with no live block)."""
+        found = {a: self._hashes.peek(a) for a in aids}
+        missing = [a for a, digest in found.items() if digest is None]
+        if missing:
+            for a, read in zip(missing, self._read_hashes(missing), strict=True):
+                found[a] = read = read or ""
+                self._hashes.put(a, read)
+        return [found[a] or None for a in aids]
+
+    def _read_hashes(self, aids: Sequence[int]) -> list[str | None]:
         known = np.array([a for a in aids if 0 <= a < len(self.aid_count)], dtype=np.int64)
         docs, counts = self.blocks_of(known)
         live = self.alive[docs]
