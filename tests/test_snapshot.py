@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 
 import numpy as np
@@ -189,19 +190,23 @@ def test_the_hashes_read_are_each_articles_live_version_in_whichever_segment_it_
 
 
 def test_a_snapshot_reads_an_articles_indexed_hash_once(archive: Archive, monkeypatch):
-    import whoosh.reading
-
     archive.add_articles([_article(i, f"annonce le plan {i}") for i in range(3)])
     reads: list[int] = []
-    real = whoosh.reading.SegmentReader.stored_fields
 
-    def counted(self, docnum):  # type: ignore[no-untyped-def]
-        reads.append(docnum)
-        return real(self, docnum)
+    class Counted:
+        """A segment's reader that counts the stored fields read."""
 
-    monkeypatch.setattr(whoosh.reading.SegmentReader, "stored_fields", counted)
+        def __init__(self, reader) -> None:  # type: ignore[no-untyped-def]
+            self.reader = reader
+
+        def stored_fields(self, docnum: int) -> dict:
+            reads.append(docnum)
+            return self.reader.stored_fields(docnum)
+
     engine = Engine(archive)
     with engine.live.pinned() as (snap, catalog):
+        monkeypatch.setattr(snap, "segments", [dataclasses.replace(segment, reader=Counted(segment.reader))
+                                               for segment in snap.segments])
         aids = [catalog.aid_of(f"a{i}") for i in range(3)] + [len(catalog.ids) + 5]
         first = snap.article_hashes(aids)
         assert len(reads) == 3
