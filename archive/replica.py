@@ -96,7 +96,7 @@ def replicate(source: Archive, dest: Archive) -> Replication:
                 staged.close()
             # The copy went through the write-ahead log: move it into the store file now
             # rather than at some later write, which a replica never has.
-            dest.store.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            dest.store.checkpoint()
             copied, linked, size = publish_index(stage / "index", dest)
             articles = len(dest.store)
             _write_marker(dest, source, dest.store.generation())
