@@ -8,6 +8,7 @@ the archive kept. Without the variable a failpoint costs one dictionary lookup.
 
 The points, in the order a write reaches them:
 
+* ``store-create``: a new store is complete beside its place, not yet linked into it;
 * ``after-store-commit``: a source file's articles are committed to the store,
   the index knows nothing yet;
 * ``mid-index-write``: some of the pending articles are in an index writer,
@@ -35,7 +36,7 @@ from contextlib import contextmanager
 
 __all__ = ["POINTS", "failpoint", "held", "Hold"]
 
-POINTS = ("after-store-commit", "mid-index-write", "after-index-commit", "before-swap", "mid-merge",
+POINTS = ("store-create", "after-store-commit", "mid-index-write", "after-index-commit", "before-swap", "mid-merge",
           "matching", "vocabulary-build", "catalog-load")
 _VARIABLE = "ARCHIVE_FAILPOINT"
 

@@ -14,9 +14,8 @@ write also queues the article in ``pending``; the indexer empties the queue
 after it has committed the matching index change, so an index update that was
 interrupted (a crash, a kill) is finished by the next write or ``archive check
 --repair``. ``meta.generation`` counts committed changes, which lets readers
-notice a new state with one cheap query.
-
-The database runs in WAL mode: readers (the web server) read while a writer adds.
+notice a new state with one cheap query. The database runs in WAL mode: readers
+(the web server) read while a writer adds; :func:`~archive.tables.create` makes a new one whole.
 """
 
 from __future__ import annotations
@@ -45,6 +44,7 @@ from .tables import (
     ArticleRow,
     Written,
     connect,
+    create,
     larger_cache,
     row_columns,
 )
@@ -68,7 +68,8 @@ class Store:
         self._local = threading.local()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db.executescript(SCHEMA + revisions.SCHEMA + copies.SCHEMA)
+            create(self.path, SCHEMA + revisions.SCHEMA + copies.SCHEMA)
+            self.db.executescript(SCHEMA + revisions.SCHEMA + copies.SCHEMA)  # an older store gains new tables
         except (OSError, sqlite3.OperationalError) as exc:
             raise _unavailable(self.path, exc) from None
         if self.db.execute("SELECT 1 FROM meta WHERE key = 'revisions'").fetchone() is None:

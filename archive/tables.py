@@ -6,22 +6,26 @@ source, authors and tags as JSON lists, the block count, the content hash),
 covered by one index so that a listing never touches ``record``. ``pending``
 queues what the search index still lacks, ``changes`` which articles each
 generation touched, ``meta`` the generation itself (:class:`Written` fills the first two).
-Every connection is opened by :func:`connect` (WAL, 16 KiB pages for a new store).
+Every connection is opened by :func:`connect` (WAL, 16 KiB pages for a new store);
+a new store is made whole by :func:`create`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .failpoints import failpoint
 from .model import Article
 
 __all__ = ["SCHEMA", "ArticleRow", "row_columns", "larger_cache", "PUT_CACHE_KIB", "RECORD_BYTES", "PAGE_BYTES",
-           "connect", "Written"]
+           "connect", "create", "Written"]
 
 #: The ``record`` column as SQL reads it to be parsed: a BLOB, so that its UTF-8 bytes go to
 #: orjson (:func:`~archive.model.parse_stored`) as they are, not decoded into a str that orjson
@@ -153,3 +157,50 @@ def connect(path: Path, timeout: float) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
     return db
+
+
+def create(path: Path, schema: str) -> None:
+    """Create the store at ``path`` with ``schema`` if it is missing: built aside, then linked into place.
+
+    Two processes opening a missing store at once (two ``archive add`` on a new home)
+    would both switch the new file to WAL, each holding the read lock the other's switch
+    waits for: SQLite sees the deadlock and answers "database is locked" at once, without
+    waiting. A hard link never replaces a file, so the first complete store wins and the
+    others are dropped.
+    """
+    if path.exists():
+        return
+    for stale in path.parent.glob(f".{path.name}.*.new"):  # left by a creator killed before its link
+        pid = stale.name[len(path.name) + 2:].split(".")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            _remove(stale)
+    aside = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}.new")
+    try:
+        db = connect(aside, 0)
+        try:
+            db.executescript(schema)
+        finally:
+            db.close()  # the last connection: the log goes into the file, which is then whole
+        failpoint("store-create")
+        os.link(aside, path)
+    except OSError:
+        pass  # another's store is in place (or links are refused: it is created where it is opened)
+    finally:
+        _remove(aside)
+
+
+def _remove(store: Path) -> None:
+    """Delete a store file and its log and index files."""
+    for name in (store.name, store.name + "-wal", store.name + "-shm"):
+        store.with_name(name).unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    """Return whether process ``pid`` exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's
+    return True

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from archive.failpoints import held
 from archive.home import Archive
 from archive.search import search
+from archive.store import Store
 from tests.support import SEED_ID, SEEDS, corpus_file, start_server, stop_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.corpus]
@@ -124,6 +126,34 @@ def test_two_adds_at_once_both_go_in(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], outs
     assert len(Archive(home).store) == 600
     assert run(home, "check").returncode == 0
+
+
+def test_a_store_opened_while_another_process_creates_it_is_whole_and_the_same(tmp_path):
+    # Two adds on a new home once both switched a new file to WAL and one died "database is locked".
+    path = tmp_path / "home" / "store.sqlite"
+    first: list[Store] = []
+    with held("store-create") as hold:
+        creator = threading.Thread(target=lambda: first.append(Store(path)))
+        creator.start()
+        assert hold.reached.wait(30)
+        assert not path.exists()  # nothing half made is in place
+        second = Store(path)  # its own new store goes in place first
+        assert second.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        hold.release()
+        creator.join(30)
+    first[0].queue(["x-1"])
+    assert second.pending() == ["x-1"]  # the held creator dropped its store and opened the one in place
+    assert sorted(p.name for p in path.parent.iterdir()) == ["store.sqlite", "store.sqlite-shm", "store.sqlite-wal"]
+
+
+def test_killed_while_creating_the_store_leaves_no_store_and_the_next_add_makes_it(tmp_path):
+    home = tmp_path / "home"
+    killed_at("store-create", home, "add", str(SEEDS))
+    assert not (home / "archive.sqlite3").exists()
+    assert len(list(home.glob(".archive.sqlite3.*.new"))) == 1  # the killed creator's, beside
+    assert run(home, "add", str(SEEDS)).returncode == 0
+    assert search(home, "Xiaomi").total_articles == 1
+    assert list(home.glob(".archive.sqlite3.*")) == []  # the dead creator's was swept
 
 
 def test_server_answers_while_add_and_rebuild_run(tmp_path):
