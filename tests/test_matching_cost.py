@@ -46,11 +46,21 @@ def test_a_rare_word_touches_only_its_blocks(home):
     assert (touched, matched, size) == (3, 3, 3 * (FILLER + 1))
 
 
-def test_a_rare_word_and_a_frequent_one_touch_their_postings(home):
-    touched, matched, _ = _touched(home, "zorglub police")
-    # zorglub: 3 blocks (its title lifted); police: one paragraph per article; their AND: the rare article.
-    assert matched == 3
-    assert touched == 3 + (FILLER + 1) + matched
+def test_a_frequent_word_beside_a_rare_one_is_read_within_the_rare_ones_articles(home):
+    for query in ("zorglub police", "police zorglub"):
+        touched, matched, _ = _touched(home, query)
+        # zorglub: 3 blocks (its title lifted); police: its one paragraph in that article, not its
+        # 201 (one per article); their AND: the rare article's 3 blocks.
+        assert (touched, matched) == (3 + 1 + 3, 3)
+
+
+def test_a_word_read_within_other_words_articles_ranks_as_read_whole(home):
+    # Under an OR (here with a word found nowhere), the AND's words are read whole.
+    for query in ("police zorglub", "police apparu zorglub", "calmes zorglub police"):
+        within = search(home, query, per_page=50)
+        whole = search(home, f"({query}) OR qwxyzz", per_page=50)
+        assert [(h.id, h.score) for h in within.hits] == [(h.id, h.score) for h in whole.hits]
+        assert (within.total_articles, within.total_paragraphs) == (whole.total_articles, whole.total_paragraphs)
 
 
 def test_sparse_matching_keeps_counts_facets_and_exclusions(home):

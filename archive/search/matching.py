@@ -76,6 +76,10 @@ class Evaluator(Scorer):
         # Clauses repeated in one query (32 copies of "de la") are evaluated once.
         self._repeated: set[Node] = set()
         self._done: dict[Node, Match] = {}
+        self._root: Node | None = None
+        #: The blocks (a mask) a word of the root AND is read within: those of the articles its parts
+        #: read before hold, when they are few against the word's postings.
+        self._within: np.ndarray | None = None
 
     def run(self, node: Node) -> Match:
         """Evaluate a query tree."""
@@ -143,18 +147,33 @@ class Evaluator(Scorer):
         """Match articles holding every required part somewhere (title or any paragraph).
 
         A block scores the parts it holds itself, so an article whose words sit in one
-        paragraph outranks one that scatters them.
+        paragraph outranks one that scatters them. At the root, the words are read rarest
+        first, each within the articles the parts before it hold: in ``état d'urgence``,
+        *état* costs the blocks of the articles that say *urgence*, not its own 40,000.
         """
-        # A clause repeated in the same AND counts once (32 copies of "de la" are one).
+        # A clause repeated in the same AND counts once (32 copies of "de la") are one).
         required = [c for c in dict.fromkeys(node.children) if not isinstance(c, Not)]
         if required:
             parts: list[Match] = []
             keep: np.ndarray | None = None
-            for child in required:
-                m = self.run(child)
-                parts.append(m)
+            order = sorted(range(len(required)), key=lambda i: self._reach(required[i]))
+            found: dict[int, tuple[Match, list[tuple[np.ndarray, np.ndarray]]]] = {}
+            for i in order:
+                child, start = required[i], len(self.covered)
+                # Only at the root: a part of an OR also serves articles outside this AND's (its coverage).
+                self._within = (self._blocks(keep) if keep is not None and node is self._root
+                                and child not in self._repeated and len(keep) * 4 < self._reach(child) else None)
+                try:
+                    m = self.run(child)
+                finally:
+                    self._within = None
+                found[i] = m, self.covered[start:]
+                del self.covered[start:]
                 aids = m.articles(self.snap.aid)[0]
                 keep = aids if keep is None else intersect(keep, aids)
+            for i in range(len(required)):  # in the query's order: coverage sums its words in that order
+                parts.append(found[i][0])
+                self.covered.extend(found[i][1])
             # Each part is cut to the articles every part holds before the parts are summed: a
             # frequent word (``de``) beside a rarer one is not united whole (same blocks, same sums).
             kept = keep if keep is not None else EMPTY_IDS
@@ -189,10 +208,34 @@ class Evaluator(Scorer):
                                          else self.bm25(fieldname, term, B_TEXT, self.snap.n_docs)
                                          for term in node.terms])
                      for fieldname, boost in fields]
-            out = _scored_union(reads, self.exact_form(node) if EXACT_FORM_WEIGHT else [])
+            extra = self.exact_form(node) if EXACT_FORM_WEIGHT else []
+            if self._within is not None:
+                reads = [(fieldname, boost, [self._inside(r) for r in rs]) for fieldname, boost, rs in reads]
+                extra = [self._inside(r) for r in extra]
+            out = _scored_union(reads, extra)
         if node.accent:
             out = self.keep_accents(node, out)
         return out
+
+    def _reach(self, node: Node) -> int:
+        """Return how many blocks a part of an AND reads: its words' postings (0: a part read first)."""
+        if not isinstance(node, Word) or node.field not in (None, "title"):
+            return 0
+        # (The snapshot's lists, read once for every search: the word's evaluation reads them anyway.)
+        return sum(len(self.snap.postings(f, t)[0]) for t in node.terms for f in ("text", "title"))
+
+    def _blocks(self, aids: np.ndarray) -> np.ndarray:
+        """Return a mask of the blocks of some articles (one bool per block of the snapshot)."""
+        mask = np.zeros(self.snap.size, dtype=bool)
+        mask[self.snap.blocks_of(aids)[0]] = True
+        return mask
+
+    def _inside(self, read: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Return the blocks of a read (and their scores) that belong to the articles of ``_within``."""
+        ids, scores = read
+        assert self._within is not None
+        keep = self._within.take(ids)
+        return ids[keep], scores[keep]
 
     def exact_form(self, node: Word) -> list[tuple[np.ndarray, np.ndarray]]:
         """Return a share of the scores of the very form typed (``élections``), to add to its stem's."""
@@ -360,6 +403,7 @@ def match(evaluator: Evaluator, root: Node | None) -> Match | None:
         return None
     # Only repeated clauses are kept.
     evaluator._repeated = repeated_clauses(root)
+    evaluator._root = root
     m = evaluator.run(root)
     alive = evaluator.snap.alive.take(m.ids)
     return m if alive.all() else m.where(alive)  # (the same match: its grouping is kept)

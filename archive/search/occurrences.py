@@ -46,6 +46,7 @@ from .highlight import Marks
 from .locate import stem_prefixes
 from .marking import MarkPlan
 from .matching import MAX_ACCENT_FORMS, Evaluator
+from .positions import positions_in
 from .scoring import intersect
 
 __all__ = ["count_marks", "stem_of", "UNKNOWN", "MAX_TERMS"]
@@ -79,7 +80,7 @@ class _Counter:
         self.evaluator, self.snap, self.marks = evaluator, evaluator.snap, marks
         self.chain = self.snap.chain
         self.n = len(docs)
-        self.docs = docs
+        self.docs = np.sort(docs)  # (in reading order: the positions' lookup wants them sorted)
         self.where = np.full(self.snap.size, -1, dtype=np.int64)
         self.where[docs] = np.arange(self.n)
         self.unknown = np.zeros(self.n, dtype=bool)
@@ -319,4 +320,4 @@ class _Counter:
     def positions(self, term: str, docs: np.ndarray | None = None) -> np.ndarray:
         """Return ``docnum << 32 | position`` of a term's tokens in the selected blocks (or ``docs``)."""
         ids, values = self.evaluator.occurrences("exact", term)
-        return self.snap.positions(ids, values, self.docs if docs is None else docs)
+        return positions_in(ids, values, self.docs if docs is None else docs)

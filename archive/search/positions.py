@@ -32,13 +32,23 @@ from ..whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS
 from .scoring import Match, Scorer, contains, grouped, intersect
 from .snapshot import Positions
 
-__all__ = ["positional", "near_match", "near_forms", "near_positional", "proximity", "near", "MAX_NEAR_FORMS",
-           "PROXIMITY_WEIGHT", "PROXIMITY_WINDOW"]
+__all__ = ["positions_in", "positional", "near_match", "near_forms", "near_positional", "proximity", "near",
+           "MAX_NEAR_FORMS", "PROXIMITY_WEIGHT", "PROXIMITY_WINDOW"]
 
 #: Weight and window of two neighbouring query words found close together in one block.
 PROXIMITY_WEIGHT, PROXIMITY_WINDOW = 0.0, 8
 #: Printed forms one word of a proximity query may read (each form's positions are read).
 MAX_NEAR_FORMS = 512
+
+
+def positions_in(ids: np.ndarray, found: Positions, candidates: np.ndarray) -> np.ndarray:
+    """Return ``docnum << 32 | position`` of a term's occurrences (``ids``, ``found``) in the sorted
+    ``candidates`` blocks."""
+    hit = contains(candidates, ids)  # (a bitmap or bisection: np.isin sorted both, 0.3 ms at 4x)
+    if not hit.any():
+        return EMPTY_IDS
+    chosen = np.repeat(hit, found.counts)
+    return (np.repeat(ids[hit], found.counts[hit]) << 32) | found.at[chosen].astype(np.int64)
 
 
 def positional(ev: Scorer, node: Phrase, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
@@ -51,11 +61,11 @@ def positional(ev: Scorer, node: Phrase, fieldname: str) -> tuple[np.ndarray, np
         return EMPTY_IDS, np.zeros(0, np.float32)
     # Occurrences as docnum << 32 | position: in a phrase, term k sits k places after
     # term 0 in the same block; near each other, every term within `slop` of term 0.
-    starts = ev.snap.positions(*read[node.terms[0]], docs)
+    starts = positions_in(*read[node.terms[0]], docs)
     for k, term in enumerate(node.terms[1:], start=1):
         if not len(starts):
             break
-        others = ev.snap.positions(*read[term], docs)
+        others = positions_in(*read[term], docs)
         if node.slop:
             starts = starts[near(starts, np.sort(others), node.slop)]
         else:
@@ -129,7 +139,7 @@ def near_positional(ev: Scorer, groups: Sequence[Sequence[str]], slop: int,
         return EMPTY_IDS, np.zeros(0, np.float32)
 
     def packed(group: list[tuple[np.ndarray, Positions]]) -> np.ndarray:
-        return np.sort(np.concatenate([ev.snap.positions(ids, values, docs) for ids, values in group]))
+        return np.sort(np.concatenate([positions_in(ids, values, docs) for ids, values in group]))
 
     starts = packed(reads[0])
     for group in reads[1:]:
@@ -157,8 +167,8 @@ def proximity(ev: Scorer, children: Sequence[Node], out: Match, b: float) -> Non
         docs = docs[contains(out.ids, docs)]
         if not len(docs):
             continue
-        at = ev.snap.positions(ids_a, values_a, docs)
-        close = at[near(at, np.sort(ev.snap.positions(ids_b, values_b, docs)), PROXIMITY_WINDOW)]
+        at = positions_in(ids_a, values_a, docs)
+        close = at[near(at, np.sort(positions_in(ids_b, values_b, docs)), PROXIMITY_WINDOW)]
         if not len(close):
             continue
         blocks, counts = _runs(close >> 32)

@@ -301,7 +301,11 @@ class Snapshot:
         return ids[keep], weights[keep]
 
     def occurrences(self, fieldname: str, text: str) -> tuple[np.ndarray, Positions]:
-        """Return a term's live global docnums and their positions."""
+        """Return a term's live global docnums and their positions (kept per snapshot, as postings are)."""
+        ids, counts, at = self.kept(("occurrences", fieldname, text), self._occurrences, fieldname, text)
+        return ids, Positions(counts, at)
+
+    def _occurrences(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         id_parts, count_parts, pos_parts = [], [], []
         for seg in self.segments:
             ids, counts, at = self._shared.decoded((seg.id, fieldname, text, True), _read_positions,
@@ -313,17 +317,8 @@ class Snapshot:
             count_parts.append(counts[keep])
             pos_parts.append(at[np.repeat(keep, counts)])
         if not id_parts:
-            return wf.EMPTY_IDS, Positions(wf.EMPTY_IDS, np.zeros(0, dtype=np.uint32))
-        return np.concatenate(id_parts), Positions(np.concatenate(count_parts), np.concatenate(pos_parts))
-
-    @staticmethod
-    def positions(ids: np.ndarray, found: Positions, candidates: np.ndarray) -> np.ndarray:
-        """Return ``docnum << 32 | position`` for every occurrence in the candidate blocks."""
-        hit = np.isin(ids, candidates, assume_unique=True)
-        if not hit.any():
-            return wf.EMPTY_IDS
-        chosen = np.repeat(hit, found.counts)
-        return (np.repeat(ids[hit], found.counts[hit]) << 32) | found.at[chosen].astype(np.int64)
+            return wf.EMPTY_IDS, wf.EMPTY_IDS, np.zeros(0, dtype=np.uint32)
+        return np.concatenate(id_parts), np.concatenate(count_parts), np.concatenate(pos_parts)
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         """Return how many blocks contain a term."""
