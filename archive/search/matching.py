@@ -7,7 +7,8 @@ of :mod:`archive.query`. A word reads its posting lists in the ``text`` and
 score and whether its own text matches (not only its article's title), so that
 a query costs what its postings hold, not the size of the archive.
 ``AND`` keeps the blocks of the articles every part matches and adds the
-scores, ``OR`` unites them (scores summed), ``-`` / ``NOT`` removes whole
+scores (its words read rarest first, a frequent one only within the articles
+of the rarer ones), ``OR`` unites them (scores summed), ``-`` / ``NOT`` removes whole
 articles. A title, indexed on block 0 only, is *lifted* to every block of its
 article through the snapshot's blocks-by-article order. A quoted phrase
 intersects the packed positions of its exact terms, shifted by their place in
@@ -151,7 +152,7 @@ class Evaluator(Scorer):
         first, each within the articles the parts before it hold: in ``état d'urgence``,
         *état* costs the blocks of the articles that say *urgence*, not its own 40,000.
         """
-        # A clause repeated in the same AND counts once (32 copies of "de la") are one).
+        # A clause repeated in the same AND counts once (32 copies of "de la" are one).
         required = [c for c in dict.fromkeys(node.children) if not isinstance(c, Not)]
         if required:
             parts: list[Match] = []
@@ -221,8 +222,8 @@ class Evaluator(Scorer):
         """Return how many blocks a part of an AND reads: its words' postings (0: a part read first)."""
         if not isinstance(node, Word) or node.field not in (None, "title"):
             return 0
-        # (The snapshot's lists, read once for every search: the word's evaluation reads them anyway.)
-        return sum(len(self.snap.postings(f, t)[0]) for t in node.terms for f in ("text", "title"))
+        # (Read as the word's evaluation reads them: once per query, against its budget.)
+        return sum(len(self.postings(f, t)[0]) for t in node.terms for f in ("text", "title"))
 
     def _blocks(self, aids: np.ndarray) -> np.ndarray:
         """Return a mask of the blocks of some articles (one bool per block of the snapshot)."""
