@@ -44,6 +44,7 @@ from typing import Any
 from .errors import ArchiveError
 from .home import Archive
 from .integrity import MANIFEST, verify_files
+from .workers import alive
 
 __all__ = ["ReplicaRefused", "Replication", "replicate", "publish_index", "MARKER"]
 
@@ -207,18 +208,8 @@ def _remove_dead_stages(home: Path) -> None:
     """Remove staging folders that a killed replication left behind (another live one keeps its own)."""
     for child in home.glob(f"{_STAGE}*"):
         pid = child.name[len(_STAGE):]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(child, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write_marker(dest: Archive, source: Archive, generation: int, copying: int | None = None) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .failpoints import failpoint
 from .model import Article
+from .workers import alive
 
 __all__ = ["SCHEMA", "ArticleRow", "row_columns", "larger_cache", "PUT_CACHE_KIB", "RECORD_BYTES", "PAGE_BYTES",
            "connect", "create", "Written"]
@@ -172,7 +173,7 @@ def create(path: Path, schema: str) -> None:
         return
     for stale in path.parent.glob(f".{path.name}.*.new"):  # left by a creator killed before its link
         pid = stale.name[len(path.name) + 2:].split(".")[0]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             _remove(stale)
     aside = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}.new")
     try:
@@ -193,14 +194,3 @@ def _remove(store: Path) -> None:
     """Delete a store file and its log and index files."""
     for name in (store.name, store.name + "-wal", store.name + "-shm"):
         store.with_name(name).unlink(missing_ok=True)
-
-
-def _running(pid: int) -> bool:
-    """Return whether process ``pid`` exists."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's
-    return True

@@ -34,8 +34,8 @@ from typing import Any, TypeVar
 
 from .budget import collector_paused
 
-__all__ = ["die_with_parent", "children", "report", "run_jobs", "in_thread", "Bars", "Progress", "Tally", "Phases",
-           "no_progress"]
+__all__ = ["alive", "die_with_parent", "children", "report", "run_jobs", "in_thread", "Bars", "Progress", "Tally",
+           "Phases", "no_progress"]
 
 T = TypeVar("T")
 
@@ -117,6 +117,17 @@ def _pdeathsig() -> bool:
         return libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
+def alive(pid: int) -> bool:
+    """Tell whether process ``pid`` exists (one left by a killed writer, say, is gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's
+    return True
 
 
 def _watch(parent: int) -> None:
