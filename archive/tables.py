@@ -17,7 +17,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,12 +169,14 @@ def create(path: Path, schema: str) -> None:
     waiting. A hard link never replaces a file, so the first complete store wins and the
     others are dropped.
     """
-    if path.exists():
-        return
-    for stale in path.parent.glob(f".{path.name}.*.new"):  # left by a creator killed before its link
+    for stale in path.parent.glob(f".{path.name}.*.new*"):
+        # Left by a creator killed before its link (or after it: a second name of the store).
         pid = stale.name[len(path.name) + 2:].split(".")[0]
         if pid.isdigit() and not alive(int(pid)):
-            _remove(stale)
+            with suppress(OSError):
+                stale.unlink(missing_ok=True)
+    if path.exists():
+        return
     aside = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}.new")
     try:
         db = connect(aside, 0)
@@ -191,6 +193,7 @@ def create(path: Path, schema: str) -> None:
 
 
 def _remove(store: Path) -> None:
-    """Delete a store file and its log and index files."""
+    """Delete a store file and its log and index files (what cannot be is swept by the next creator)."""
     for name in (store.name, store.name + "-wal", store.name + "-shm"):
-        store.with_name(name).unlink(missing_ok=True)
+        with suppress(OSError):  # (a read-only home raises even for a missing file: its own error is SQLite's)
+            store.with_name(name).unlink(missing_ok=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from archive import Archive, Article, search
@@ -74,3 +76,13 @@ def test_sparse_matching_keeps_counts_facets_and_exclusions(home):
     assert search(home, "police", date_from="2020-01-01", per_page=1).total_articles == 1
     everything = search(home, "-zorglub", per_page=1)
     assert (everything.total_articles, len(everything.days), everything.histogram) == (FILLER, FILLER, [(2019, FILLER)])
+
+
+def test_a_title_word_spends_its_title_postings_only(tmp_path, monkeypatch):
+    # Ordering an AND's words reads their postings: a title: word's text lists are not its own.
+    archive = Archive(tmp_path / "titles")
+    archive.add_articles([Article.from_record({"id": f"a{i}", "title": f"Police et ministre {i}", "date": "2020-01-01",
+                                               "paragraphs": ["La police et le ministre."] * 5}) for i in range(40)])
+    monkeypatch.setattr(importlib.import_module("archive.search.scoring"), "MAX_POSTINGS", 130)
+    results = search(archive.home, "title:police title:ministre", per_page=5)
+    assert (results.total_articles, results.truncated) == (40, False)

@@ -156,6 +156,21 @@ def test_killed_while_creating_the_store_leaves_no_store_and_the_next_add_makes_
     assert list(home.glob(".archive.sqlite3.*")) == []  # the dead creator's was swept
 
 
+def test_what_dead_creators_left_beside_a_store_is_swept(tmp_path):
+    home = tmp_path / "home"
+    assert run(home, "add", str(SEEDS)).returncode == 0
+    dead = 4_194_304 + 1  # past any pid_max: no such process
+    left = [home / f".archive.sqlite3.{dead}.1.new{end}" for end in ("", "-wal", "-shm")]
+    os.link(home / "archive.sqlite3", left[0])  # killed after its link: a second name of the store
+    for path in left[1:]:
+        path.write_bytes(b"")
+    mine = home / f".archive.sqlite3.{os.getpid()}.1.new"  # a live creator's: kept
+    mine.write_bytes(b"")
+    assert search(home, "Xiaomi").total_articles == 1
+    assert list(home.glob(".archive.sqlite3.*")) == [mine]
+    assert (home / "archive.sqlite3").stat().st_nlink == 1
+
+
 def test_server_answers_while_add_and_rebuild_run(tmp_path):
     from webui import create_app
 

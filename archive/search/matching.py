@@ -78,8 +78,8 @@ class Evaluator(Scorer):
         self._repeated: set[Node] = set()
         self._done: dict[Node, Match] = {}
         self._root: Node | None = None
-        #: The blocks (a mask) a word of the root AND is read within: those of the articles its parts
-        #: read before hold, when they are few against the word's postings.
+        #: The articles (a mask by aid) a word of the root AND is read within: those its parts read
+        #: before hold, when they are few against the word's postings.
         self._within: np.ndarray | None = None
 
     def run(self, node: Node) -> Match:
@@ -151,18 +151,22 @@ class Evaluator(Scorer):
         paragraph outranks one that scatters them. At the root, the words are read rarest
         first, each within the articles the parts before it hold: in ``état d'urgence``,
         *état* costs the blocks of the articles that say *urgence*, not its own 40,000.
+        The same blocks, the same sums: only a query stopped by its posting budget
+        (:data:`~.scoring.MAX_POSTINGS`) differs, its cut falling on its frequent words.
         """
         # A clause repeated in the same AND counts once (32 copies of "de la" are one).
         required = [c for c in dict.fromkeys(node.children) if not isinstance(c, Not)]
         if required:
             parts: list[Match] = []
             keep: np.ndarray | None = None
-            order = sorted(range(len(required)), key=lambda i: self._reach(required[i]))
+            # (Elsewhere the query's order: no part would be read within the others' articles.)
+            order = (sorted(range(len(required)), key=lambda i: self._reach(required[i])) if node is self._root
+                     else list(range(len(required))))
             found: dict[int, tuple[Match, list[tuple[np.ndarray, np.ndarray]]]] = {}
             for i in order:
                 child, start = required[i], len(self.covered)
                 # Only at the root: a part of an OR also serves articles outside this AND's (its coverage).
-                self._within = (self._blocks(keep) if keep is not None and node is self._root
+                self._within = (self._articles_mask(keep) if keep is not None and node is self._root
                                 and child not in self._repeated and len(keep) * 4 < self._reach(child) else None)
                 try:
                     m = self.run(child)
@@ -223,19 +227,20 @@ class Evaluator(Scorer):
         if not isinstance(node, Word) or node.field not in (None, "title"):
             return 0
         # (Read as the word's evaluation reads them: once per query, against its budget.)
-        return sum(len(self.postings(f, t)[0]) for t in node.terms for f in ("text", "title"))
+        fields = ("title",) if node.field == "title" else ("text", "title")
+        return sum(len(self.postings(f, t)[0]) for t in node.terms for f in fields)
 
-    def _blocks(self, aids: np.ndarray) -> np.ndarray:
-        """Return a mask of the blocks of some articles (one bool per block of the snapshot)."""
-        mask = np.zeros(self.snap.size, dtype=bool)
-        mask[self.snap.blocks_of(aids)[0]] = True
+    def _articles_mask(self, aids: np.ndarray) -> np.ndarray:
+        """Return a mask of some articles (one bool per aid of the snapshot)."""
+        mask = np.zeros(len(self.snap.aid_count), dtype=bool)
+        mask[aids] = True
         return mask
 
     def _inside(self, read: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Return the blocks of a read (and their scores) that belong to the articles of ``_within``."""
+        """Return the blocks of a read (and their scores) whose articles ``_within`` holds."""
         ids, scores = read
         assert self._within is not None
-        keep = self._within.take(ids)
+        keep = self._within.take(self.snap.aid.take(ids))
         return ids[keep], scores[keep]
 
     def exact_form(self, node: Word) -> list[tuple[np.ndarray, np.ndarray]]:

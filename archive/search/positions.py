@@ -4,7 +4,7 @@ The ``exact`` field keeps, for each block holding a word, where the word sits
 (the 5th token, the 12th…). For the phrase ``"état d'urgence"``, read as the
 exact terms ``etat urgence`` (the elision is dropped), :func:`positional`
 takes the blocks holding both, writes every occurrence as ``docnum << 32 |
-position`` (see :meth:`Snapshot.positions <.snapshot.Snapshot.positions>`)
+position`` (:func:`positions_in`)
 and keeps the starts of ``etat`` that have ``urgence`` exactly one place
 after them, in the same block: ``L’état d’urgence sanitaire`` does,
 ``l’urgence de l’état`` does not. Words near each other
