@@ -123,6 +123,17 @@ def test_search_collapses_a_copy_under_its_best_member(archive, wire_records):
     assert copy == {"id": other, "source": record["source"], "date": record["date"], "title": record["title"]}
 
 
+def test_a_copy_is_listed_only_while_its_row_holds_the_id_the_ranking_knew(archive, wire_records):
+    from archive.search.article_view import load_copies
+
+    add(archive, *wire_records)
+    aid = archive.store.db.execute("SELECT aid FROM articles WHERE id = 'copie-traore'").fetchone()[0]
+    listed = load_copies(archive.store, {aid: "copie-traore"})
+    assert [(c.id, c.source, c.title) for c in listed.values()] == [
+        ("copie-traore", "Le Parisien", "Adama Traoré : les avocats s'opposent sur un témoin")]
+    assert load_copies(archive.store, {aid: "afp-traore"}) == {}  # the aid now holds another article
+
+
 def test_show_copies_lists_every_member(archive, wire_records):
     from archive.search import SearchRequest, engine_for, search
 

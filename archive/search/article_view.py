@@ -129,19 +129,25 @@ def as_indexed(store: Store, excerpts: dict[str, Excerpt], indexed: Mapping[str,
     return out
 
 
-def load_copies(store: Store, ids: Sequence[str]) -> dict[str, Copy]:
-    """Return, for each stored article of ``ids``, its title, date and source, as a copy listed under a hit.
+def load_copies(store: Store, wanted: Mapping[int, str]) -> dict[str, Copy]:
+    """Return, for each stored article of ``wanted`` (aid → id), its title, date and source, as a copy
+    listed under a hit, by id.
 
     The row's first columns only, no record decoded: a dispatch printed by 40 titles lists 40
-    copies under each hit. (A copy is listed as stored now: unlike a hit's text, its title is not
-    read back at the version the index holds, which would cost an index read per copy.)
+    copies under each hit. Read by aid, the row's own key (an id is looked up in its index
+    first: 40% more at 310 copies), and kept only if it still holds that id. (A copy is listed
+    as stored now: unlike a hit's text, its title is not read back at the version the index
+    holds, which would cost an index read per copy.)
     """
     out: dict[str, Copy] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for article_id, title, date, source in store.db.execute(
-                f"SELECT id, title, date, source FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk):
-            out[article_id] = Copy(article_id, source, dt.date.fromisoformat(date) if date else None, title)
+    aids = list(wanted)
+    for start in range(0, len(aids), 500):
+        chunk = aids[start:start + 500]
+        for aid, article_id, title, date, source in store.db.execute(
+                "SELECT aid, id, title, date, source FROM articles"
+                f" WHERE aid IN ({','.join('?' * len(chunk))})", chunk):
+            if wanted[aid] == article_id:
+                out[article_id] = Copy(article_id, source, dt.date.fromisoformat(date) if date else None, title)
     return out
 
 

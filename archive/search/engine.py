@@ -304,7 +304,7 @@ class Engine:
             on_page = page_aids.tolist()
             indexed = {catalog.ids[a] or "": h for a, h in zip(on_page, snap.article_hashes(on_page))}
             excerpts = as_indexed(self.archive.store, excerpts, indexed, wanted)
-            listed = load_copies(self.archive.store, [catalog.ids[c] or "" for cs in copy_aids.values() for c in cs])
+            listed = load_copies(self.archive.store, {c: catalog.ids[c] or "" for cs in copy_aids.values() for c in cs})
         hits = []
         page_scores = dict(zip(page_aids.tolist(), best[np.searchsorted(matching, page_aids)].tolist())
                            if found is not None else ())  # (each hit's, found for the page at once)
