@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
 __all__ = ["LRU"]
@@ -52,6 +52,22 @@ class LRU(Generic[K, V]):
         value = compute()
         self.put(key, value)
         return value
+
+    def get_many(self, keys: Sequence[K], compute: Callable[[list[K]], Sequence[V]]) -> list[V]:
+        """Return :meth:`get` of each key, the missing ones computed together by ``compute(missing)``."""
+        found: dict[K, V] = {}
+        with self._lock:
+            for key in keys:
+                kept = self._items.get(key)
+                if kept is not None:
+                    self._items.move_to_end(key)
+                    found[key] = kept[0]
+        missing = [key for key in dict.fromkeys(keys) if key not in found]
+        if missing:
+            for key, value in zip(missing, compute(missing), strict=True):
+                self.put(key, value)
+                found[key] = value
+        return [found[key] for key in keys]
 
     def items(self) -> list[tuple[K, V]]:
         """Return what is kept, least recently used first."""

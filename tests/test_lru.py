@@ -24,6 +24,17 @@ def test_the_least_recently_used_entry_goes_first():
     assert kept.items() == [] and kept.size == 0
 
 
+def test_many_keys_are_read_at_once_the_missing_computed_together_the_found_made_recent():
+    kept: LRU[int, str] = LRU(3)
+    kept.put(1, "un")
+    kept.put(2, "deux")
+    asked: list[list[int]] = []
+    assert kept.get_many([2, 3, 3, 4], lambda missing: asked.append(missing) or [f"n{k}" for k in missing]) == [
+        "deux", "n3", "n3", "n4"]
+    assert asked == [[3, 4]]
+    assert [k for k, _ in kept.items()] == [2, 3, 4]  # 1, not asked for, was the least recent
+
+
 def test_a_budget_of_bytes_keeps_what_fits_and_never_a_value_over_the_largest():
     kept: LRU[str, bytes] = LRU(10, sizeof=len, largest=6)
     kept.put("a", b"1234")

@@ -160,14 +160,15 @@ class Evaluator(Scorer):
             parts: list[Match] = []
             keep: np.ndarray | None = None
             # (Elsewhere the query's order: no part would be read within the others' articles.)
-            order = (sorted(range(len(required)), key=lambda i: self._reach(required[i])) if node is self._root
-                     else list(range(len(required))))
+            root = node is self._root
+            reach = [self._reach(child) for child in required] if root else [0] * len(required)
+            order = sorted(range(len(required)), key=reach.__getitem__)  # (stable: all 0 keeps the query's order)
             found: dict[int, tuple[Match, list[tuple[np.ndarray, np.ndarray]]]] = {}
             for i in order:
                 child, start = required[i], len(self.covered)
                 # Only at the root: a part of an OR also serves articles outside this AND's (its coverage).
-                self._within = (self._articles_mask(keep) if keep is not None and node is self._root
-                                and child not in self._repeated and len(keep) * 4 < self._reach(child) else None)
+                self._within = (self._articles_mask(keep) if keep is not None and root
+                                and child not in self._repeated and len(keep) * 4 < reach[i] else None)
                 try:
                     m = self.run(child)
                 finally:

@@ -187,13 +187,8 @@ class Snapshot:
 
     def article_hashes(self, aids: Sequence[int]) -> list[str | None]:
         """Return the content hash this index holds for each article (None for one with no live block)."""
-        found = {a: self._hashes.peek(a) for a in aids}
-        missing = [a for a, digest in found.items() if digest is None]
-        if missing:
-            for a, read in zip(missing, self._read_hashes(missing), strict=True):
-                found[a] = read = read or ""
-                self._hashes.put(a, read)
-        return [found[a] or None for a in aids]
+        kept = self._hashes.get_many(aids, lambda missing: [read or "" for read in self._read_hashes(missing)])
+        return [digest or None for digest in kept]
 
     def _read_hashes(self, aids: Sequence[int]) -> list[str | None]:
         known = np.array([a for a in aids if 0 <= a < len(self.aid_count)], dtype=np.int64)
