@@ -7,12 +7,14 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archive import Archive, Article, search
 from archive.engines import engine_for
 from archive.query import parse_query
 from archive.search.matching import max_by_group
-from archive.search.scoring import contains, intersect
+from archive.search.scoring import Match, contains, grouped, intersect
 from tests.engines import ENGINES, engine_home
 
 ARTICLES = {
@@ -331,3 +333,19 @@ def test_looking_ids_up_by_bitmap_or_bisection_finds_what_numpy_finds(sorted_cou
     # Some looked up below, inside and past the range (a phrase's second word, one place back, is -1).
     ids = np.concatenate([rng.integers(-5, 110_000, ids_count), [-1, 0, int(held[-1]), int(held[-1]) + 1]])
     assert contains(held, ids).tolist() == np.isin(ids, held).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.floats(0, 10, width=32)), max_size=40), st.booleans())
+def test_blocks_group_into_articles_as_np_unique_says_in_order_or_not(pairs, in_order):
+    # Blocks of an index built in aid order come with their aids in order (one pass); others do not.
+    pairs = sorted(pairs, key=lambda p: p[0]) if in_order else pairs
+    aid = np.array([a for a, _ in pairs], dtype=np.int32)
+    scores = np.array([s for _, s in pairs], dtype=np.float32)
+    found, inverse = grouped(aid)
+    expected, expected_inverse = np.unique(aid, return_inverse=True)
+    assert found.tolist() == expected.tolist() and inverse.tolist() == expected_inverse.tolist()
+    match = Match(np.arange(len(aid)), scores, np.ones(len(aid), bool))
+    articles, _, best = match.best(aid)
+    assert articles.tolist() == expected.tolist()
+    assert best.tolist() == [max(scores[aid == a]) for a in expected]

@@ -215,3 +215,29 @@ def test_a_snapshot_reads_an_articles_indexed_hash_once(archive: Archive, monkey
     engine.close()
     stored = {article.id: article.content_hash() for article in archive.store.iter_articles()}
     assert first == [stored["a0"], stored["a1"], stored["a2"], None]
+
+
+def _named(article_id: str, words: str) -> Article:
+    return Article.from_record({"id": article_id, "title": f"Dépêche {article_id}",
+                                "paragraphs": [f"Le gouvernement {words}.", "La réforme avance.", "Fin."]})
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_an_index_lays_its_articles_out_in_the_order_they_were_stored(archive: Archive, procs: int):
+    # Ids whose text order is not the order they came in ("n10" sorts before "n9").
+    names = [f"n{i}" for i in range(12, 0, -1)] + [f"m{i}" for i in range(400)]
+    archive.add_articles([_named(name, f"annonce {name}") for name in names])
+    archive.rebuild(procs=procs)
+    archive.add_articles([_named("a-later", "annonce la suite")])  # a write after: a segment of its own
+    engine = Engine(archive)
+    with engine.live.pinned() as (snap, catalog):
+        aids = snap.aid[snap.alive]
+        assert len(aids) == 3 * (len(names) + 1)
+        # Blocks in aid order, each article's side by side: grouping them into articles needs no sort.
+        assert bool((np.diff(aids) >= 0).all())
+        assert [catalog.ids[a] for a in np.unique(aids)] == [*names, "a-later"]
+    engine.close()
+    assert [aid for aid, _ in archive.store.iter_keyed(["n1", "n12", "m0"])] == sorted(
+        catalog.aid_of(name) for name in ("n1", "n12", "m0"))
+    assert [a.id for a in archive.store.iter_articles(["n1", "n12", "m0"])] == ["m0", "n1", "n12"]
+    assert [a.id for a in archive.store.iter_articles()] == sorted([*names, "a-later"])
