@@ -1,5 +1,7 @@
 """Facet values that differ only by case or accents are one value, counted once per article."""
 
+import importlib
+
 from archive.model import Article
 from archive.search import Engine, SearchRequest, search
 from archive.search.facets import Catalog, facet_key
@@ -93,3 +95,23 @@ def test_the_web_answers_after_add_then_remove(client, seeded):
     seeded.remove(["tmp-1"])
     assert client.get("/?q=gr%C3%A8ve").status_code == 200
     assert client.get("/api/search?q=x").status_code == 200
+
+
+def test_a_facet_lists_its_most_frequent_values_then_ties_by_name_then_the_selected(archive, monkeypatch):
+    filtering = importlib.import_module("archive.search.filtering")
+    bylines = {"Zoé": 3, "Yves": 2, "Anne": 2, "Marc": 1, "Lise": 1}
+    archive.add_articles([Article.from_record({"id": f"{facet_key(name)}-{i}", "title": f"Lyon {i}", "authors": [name],
+                                               "paragraphs": ["Lyon investit."]})
+                          for name, n in bylines.items() for i in range(n)])
+    everything = [(v.value, v.count) for v in search(archive.home, "Lyon").facets["author"]]
+    assert everything == [("Zoé", 3), ("Anne", 2), ("Yves", 2), ("Lise", 1), ("Marc", 1)]
+    monkeypatch.setattr(filtering, "MAX_FACET_VALUES", 2)
+    shown = search(archive.home, "Lyon", author="marc").facets["author"]
+    # Without its own selection: the two most frequent (a tie by name), then the one selected.
+    assert [(v.value, v.count, v.selected) for v in shown] == [("Zoé", 3, False), ("Anne", 2, False),
+                                                             ("Marc", 1, True)]
+    # Only those are listed from the counts: 20,000 bylines would not each make an entry.
+    catalog = Catalog(archive)
+    assert sorted(catalog.counts("author", catalog.valid_aids, 2, ["marc"])) == [
+        ("anne", "Anne", 2, ()), ("marc", "Marc", 1, ()), ("zoe", "Zoé", 3, ())]
+    assert len(catalog.counts("author", catalog.valid_aids)) == 5

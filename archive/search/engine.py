@@ -51,7 +51,8 @@ from .article_view import (
     load_window,
     window_start,
 )
-from .facets import Catalog, Filters, count_facets
+from .facets import Catalog
+from .filtering import Filters, count_facets
 from .highlight import Spans
 from .live import Live
 from .marking import MarkPlan

@@ -8,11 +8,9 @@ kept per store generation (a new article only re-reads what it changed).
 
 For ``investir`` with ``tag=économie&tag=chine``: the matching articles are a
 sorted array of aids; :meth:`Catalog.having` tells which of them have a
-selected tag (values of one facet are ORed; different facets are ANDed),
-reading only their entries.
-:func:`count_facets` counts each facet *without its own selection*, so that
-``chine`` still shows how many articles the other tags would add, from the
-value codes of the matching articles' entries only (found by bisection).
+selected tag, reading only their entries, and :meth:`Catalog.counts` counts
+them per value from the value codes of their entries only (found by bisection).
+:mod:`.filtering` applies a request's selections and counts every facet.
 
 Values that differ only by case or accents (``6Medias``, ``6Médias``,
 ``6medias``) are one value to the reader: they are counted together (each
@@ -40,11 +38,8 @@ import numpy as np
 from ..analysis import fold
 from ..home import Archive
 from . import catalog_file
-from .request import SearchRequest
-from .results import FacetValue
 
-__all__ = ["FACETS", "CATCH_UP", "keep_catalog", "Catalog", "Filters", "count_facets", "contiguous_years",
-           "facet_key", "facet_values", "selected_years", "MAX_FACET_VALUES"]
+__all__ = ["FACETS", "CATCH_UP", "keep_catalog", "Catalog", "facet_key", "MAX_FACET_VALUES"]
 
 FACETS = ("source", "author", "tags", "year")
 #: When one article in this many (or more) matches, a facet reads a mask over every article rather
@@ -81,6 +76,9 @@ class _Groups:
     #: The entries in order of their aid, and those aids: an article's entries found by bisection.
     by_aid: np.ndarray
     sorted_aids: np.ndarray
+    #: Each key's group, and each group's place in the keys' order (a count's ties are listed by key).
+    index: dict[str, int]
+    key_rank: np.ndarray
 
     def entries(self, aids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the entries of some articles (aids), touching only theirs, and how many each has."""
@@ -277,8 +275,10 @@ class Catalog:
         if not len(kept) or np.bincount(kept).max() == 1:
             single = np.full(self.size, -1, dtype=np.int32)
             single[kept] = of_entry[~repeated]
+        key_rank = np.empty(len(table), dtype=np.int64)
+        key_rank[np.argsort(np.array(list(table), dtype=object), kind="stable")] = np.arange(len(table))
         return _Groups(len(values), self.generation, of_code, list(table), spellings, of_entry, repeated, single,
-                       by_aid, aids[by_aid])
+                       by_aid, aids[by_aid], table, key_rank)
 
     def mask(self, name: str, selected: Sequence[str]) -> np.ndarray:
         """Return, per aid, whether the article has any of ``selected`` (in any spelling) for facet
@@ -310,9 +310,11 @@ class Catalog:
         out[np.repeat(np.arange(len(articles)), counts)[hit]] = True
         return out
 
-    def counts(self, name: str, articles: np.ndarray) -> list[tuple[str, str, int, tuple[str, ...]]]:
+    def counts(self, name: str, articles: np.ndarray, top: int | None = None,
+               also: Sequence[str] = ()) -> list[tuple[str, str, int, tuple[str, ...]]]:
         """Count the articles ``articles`` (sorted aids) per value of facet ``name``, spellings grouped: return
-        ``(key, spelling, count, other spellings)`` for each value with a count (only their entries are read)."""
+        ``(key, spelling, count, other spellings)`` for each value with a count (only their entries are read);
+        with ``top``, only for the ``top`` most frequent (ties by key) and those of ``also``."""
         aids, _, _ = self.facets[name]
         groups = self.groups(name)
         if groups.single is not None:  # one value per article at most: its own code (-1: none)
@@ -329,122 +331,11 @@ class Catalog:
             of_group = groups.of_entry[entries[~groups.repeated[entries]]]
             counts = np.bincount(of_group, minlength=len(groups.keys))
         found = np.flatnonzero(counts)
+        if top is not None and len(found) > top:
+            # Only the values shown are listed: 20,000 bylines cost their counts, not 20,000 entries sorted.
+            shown = found[np.lexsort((groups.key_rank[found], -counts[found]))[:top]]
+            extra = [g for g in (groups.index.get(facet_key(v)) for v in also) if g is not None and counts[g]]
+            found = np.union1d(shown, np.array(extra, dtype=np.int64))
         counts = counts[found]
         return [(groups.keys[g], groups.spellings[g][0], c, tuple(groups.spellings[g][1:]))
                 for g, c in zip(found.tolist(), counts.tolist())]
-
-
-@dataclass
-class Filters:
-    """A request's filters: the date range (day numbers), and each facet's selected values."""
-
-    catalog: Catalog
-    low: int | None
-    high: int | None
-    selected: dict[str, tuple[str, ...]]
-
-    @classmethod
-    def of(cls, catalog: Catalog, request: SearchRequest) -> Filters:
-        """Turn a request's date range and facet selections into filters."""
-        selected = {name: values for name, values in _selections(request).items() if values}
-        return cls(catalog, None if request.low is None else request.low.toordinal(),
-                   None if request.high is None else request.high.toordinal(), selected)
-
-    def dates(self, articles: np.ndarray) -> np.ndarray:
-        """Tell, for some articles (aids), whether each passes the date range (an undated one never does)."""
-        keep = np.ones(len(articles), dtype=bool)
-        if self.low is None and self.high is None:
-            return keep
-        days = self.catalog.days[articles]
-        if self.low is not None:
-            keep &= days >= self.low
-        if self.high is not None:
-            keep &= days <= self.high
-        return keep & (days >= 0)
-
-    def applies(self, *, dates: bool = True, but: str | None = None) -> bool:
-        """Tell whether any filter applies (``dates``, ``but``: as for :meth:`keep`)."""
-        return (dates and (self.low is not None or self.high is not None)) or any(n != but for n in self.selected)
-
-    def select(self, articles: np.ndarray, *, dates: bool = True, but: str | None = None) -> np.ndarray:
-        """Return the articles (aids) that pass :meth:`keep` (the same array when nothing filters)."""
-        return articles[self.keep(articles, dates=dates, but=but)] if self.applies(dates=dates, but=but) else articles
-
-    def keep(self, articles: np.ndarray, *, dates: bool = True, but: str | None = None) -> np.ndarray:
-        """Tell, for some articles (aids), whether each passes every filter (``dates=False``: but the
-        dates; ``but``: but that facet's selection)."""
-        keep = self.dates(articles) if dates else np.ones(len(articles), dtype=bool)
-        for name, values in self.selected.items():
-            if name != but:
-                keep[keep] = self.catalog.having(name, values, articles[keep])
-        return keep
-
-
-def _selections(request: SearchRequest) -> dict[str, tuple[str, ...]]:
-    return {"source": request.source, "author": request.author, "tags": request.tag}
-
-
-def count_facets(catalog: Catalog, matching: np.ndarray, filters: Filters,
-                 request: SearchRequest) -> tuple[dict[str, list[FacetValue]], list[tuple[int, int]]]:
-    """Count each facet over the matching articles (sorted aids), without its own selection; add the histogram."""
-    selections = _selections(request)
-    facets: dict[str, list[FacetValue]] = {}
-    for name in FACETS:
-        base = filters.select(matching, dates=name != "year", but=name)
-        counts = catalog.counts(name, base)
-        if name == "year":
-            facets[name] = facet_values(counts, selected_years(request.low, request.high),
-                                         by_value=True)
-        else:
-            facets[name] = facet_values(counts, selections[name], by_value=False)
-    return facets, contiguous_years(facets["year"], request)
-
-
-def contiguous_years(years: Sequence[FacetValue], request: SearchRequest) -> list[tuple[int, int]]:
-    """Return ``(year, count)`` for every year from the first to the last, empty years included.
-
-    The span covers the years with matches and the selected date range, so a
-    year without articles shows as a zero instead of disappearing.
-    """
-    counts = {int(v.value): v.count for v in years if v.count}
-    if not counts:
-        return []
-    span = list(counts)
-    span += [d.year for d in (request.low, request.high) if d is not None and 1000 <= d.year <= 9999]
-    first, last = min(span), max(span)
-    if last - first > 500:  # a wrong date far away would make thousands of empty bars
-        first, last = min(counts), max(counts)
-    return [(y, counts.get(y, 0)) for y in range(first, last + 1)]
-
-
-def selected_years(low: dt.date | None, high: dt.date | None) -> list[str]:
-    """Return the whole years a date range covers exactly (the year facet's selection), else none."""
-    if low is None or high is None:
-        return []
-    if low.month == 1 and low.day == 1 and high.month == 12 and high.day == 31 and low.year <= high.year:
-        return [str(y) for y in range(low.year, high.year + 1)]
-    return []
-
-
-def facet_values(counts: list[tuple[str, str, int, tuple[str, ...]]], selected: Sequence[str], *,
-                 by_value: bool) -> list[FacetValue]:
-    """Return a facet's values: the most frequent first (years by value), then any selected value not among them.
-
-    ``counts`` holds ``(key, spelling, count, other spellings)`` per value.
-    """
-    chosen = {facet_key(v) for v in selected}
-    if by_value:
-        ordered = sorted(counts, key=lambda c: c[1], reverse=True)
-    else:
-        ordered = sorted(counts, key=lambda c: (-c[2], c[0], c[1]))  # count, then key, then spelling
-    top = ordered[:MAX_FACET_VALUES]
-    values = [FacetValue(value, n, key in chosen, variants) for key, value, n, variants in top]
-    shown = {key for key, _, _, _ in top}
-    by_key = {key: (value, n, variants) for key, value, n, variants in counts} if selected else {}
-    for v in selected:
-        key = facet_key(v)
-        if key not in shown:
-            shown.add(key)
-            value, n, variants = by_key.get(key, (v, 0, ()))
-            values.append(FacetValue(value, n, True, variants))
-    return values

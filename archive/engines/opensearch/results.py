@@ -6,7 +6,7 @@ hits); the marks are not OpenSearch's highlighter's but the project's own
 :class:`~archive.search.locate.Locator`) on the fetched text, so a paragraph is
 marked exactly as the embedded engine marks it. Facet buckets become
 :class:`~archive.search.results.FacetValue` through the embedded facets' own
-ordering (:func:`~archive.search.facets.facet_values`).
+ordering (:func:`~archive.search.filtering.facet_values`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import numpy as np
 from ...analysis import FRENCH
 from ...model import Article
 from ...query import Fuzzy, Node, Not
-from ...search.facets import FACETS, contiguous_years, facet_key, facet_values, selected_years
+from ...search.facets import FACETS, facet_key
+from ...search.filtering import contiguous_years, facet_values, selected_years
 from ...search.highlight import Marks, Spans
 from ...search.locate import Locator
 from ...search.request import SearchRequest
