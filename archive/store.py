@@ -13,8 +13,9 @@ as revision 1, its AFP twin in another paper joins its cluster. Each write also 
 the article in ``pending``; the indexer empties the queue after it has committed the
 matching index change, so an index update that was interrupted (a crash, a kill) is
 finished by the next write or ``archive check --repair``. ``meta.generation`` counts
-committed changes, which lets readers notice a new state with one cheap query. The database runs in WAL mode: readers
-(the web server) read while a writer adds; :func:`~archive.tables.create` makes a new one whole.
+committed changes, which lets readers notice a new state with one cheap query. The
+database runs in WAL mode: readers (the web server) read while a writer adds;
+:func:`~archive.tables.create` makes a new one whole.
 """
 
 from __future__ import annotations
@@ -109,8 +110,7 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise ArchiveBusy(f"the store is locked by another writer ({exc})") from None
         try:
-            generation = self.generation() + 1
-            yield db, generation
+            yield db, (generation := self.generation() + 1)
         except BaseException:
             db.execute("ROLLBACK")
             raise

@@ -14,7 +14,7 @@ import pytest
 
 import archive.home
 import archive.indexing
-from archive.budget import FRESH_WORKER, MIN_SEGMENT, Budget, collector_paused, parse_memory
+from archive.budget import ESTIMATE_SHARE, FRESH_WORKER, MIN_SEGMENT, TRACKER, Budget, collector_paused, parse_memory
 from archive.cli import cli
 from archive.home import Archive
 from archive.integrity import write_manifest
@@ -154,8 +154,8 @@ def test_a_bad_memory_size_is_refused(text):
 def test_the_shares_of_a_budget_leave_the_parent_what_it_holds():
     budget = Budget(1 << 30)
     # Two workers forked from a 100 MB parent: three processes of 100 MB, the rest split in two.
-    assert budget.segment_bytes(2, parent=100 << 20) == ((1 << 30) - 3 * (100 << 20)) // 2
-    assert budget.segment_bytes(1, parent=100 << 20) == (1 << 30) - (100 << 20)
+    assert budget.segment_bytes(2, parent=100 << 20) == int(((1 << 30) - 3 * (100 << 20)) * ESTIMATE_SHARE) // 2
+    assert budget.segment_bytes(1, parent=100 << 20) == int(((1 << 30) - (100 << 20)) * ESTIMATE_SHARE)
     assert Budget(32 << 20).segment_bytes(2, parent=100 << 20) == MIN_SEGMENT
 
 
@@ -166,7 +166,9 @@ def test_workers_start_afresh_when_the_parent_outweighs_a_fresh_process():
     # After storing half a million articles the parent held ~450 MB: three forked copies
     # would take more than the budget, two fresh workers take 2 × FRESH_WORKER.
     assert Budget.start_method(2, parent=450 << 20) == "spawn"
-    assert budget.segment_bytes(2, parent=450 << 20) == ((1 << 30) - (450 << 20) - 2 * FRESH_WORKER) // 2
+    # A spawned pool's resource tracker counts too.
+    assert budget.segment_bytes(2, parent=450 << 20) == int(
+        ((1 << 30) - (450 << 20) - 2 * FRESH_WORKER - TRACKER) * ESTIMATE_SHARE) // 2
     assert budget.segment_bytes(2, parent=450 << 20, start="fork") == MIN_SEGMENT
 
 

@@ -192,7 +192,7 @@ def grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _grouped_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Return :func:`grouped` and, when the values are in order, where each one's run starts (else None)."""
     if len(values) < 2:
-        return values, np.zeros(len(values), np.int64), np.zeros(len(values), np.int64)
+        return values.copy(), np.zeros(len(values), np.int64), np.zeros(len(values), np.int64)
     step = np.diff(values)
     if step.min() >= 0:
         change = step != 0
