@@ -349,3 +349,17 @@ def test_blocks_group_into_articles_as_np_unique_says_in_order_or_not(pairs, in_
     articles, _, best = match.best(aid)
     assert articles.tolist() == expected.tolist()
     assert best.tolist() == [max(scores[aid == a]) for a in expected]
+
+
+def test_a_query_cut_short_leaves_the_accents_of_later_searches_whole(tmp_path, monkeypatch):
+    archive = Archive(tmp_path / "accents")
+    archive.add_articles([Article.from_record({"id": i, "title": t, "paragraphs": [p]}) for i, t, p in [
+        ("e1", "Un", "Le président parle aux élus du département ce matin."),
+        ("e2", "Deux", "Le PRESIDENT du club et les élus de la ville.")]])
+    assert [h.id for h in search(archive, "président").hits] == ["e1", "e2"]  # (capitals: no evidence against)
+    archive.add_articles([Article.from_record({"id": "e3", "title": "Trois", "paragraphs": ["Le president."]})])
+    # A new snapshot whose first search of the accented word runs out of budget on its way.
+    monkeypatch.setattr(importlib.import_module("archive.search.scoring"), "MAX_POSTINGS", 0)
+    search(archive, "élus OR président")
+    monkeypatch.undo()
+    assert [h.id for h in search(archive, "président").hits] == ["e1", "e2"]

@@ -103,6 +103,31 @@ def test_a_terms_weights_are_computed_once_per_snapshot_and_dropped_with_it(arch
     engine.close()
 
 
+def test_a_words_match_is_united_once_per_snapshot_and_scores_as_a_fresh_one(archive: Archive, monkeypatch):
+    archive.add_articles([_article(0, "annonce un plan pour la réforme"), _article(1, "présente la réforme")])
+    matching = importlib.import_module("archive.search.matching")
+    united: list[int] = []
+    real = matching._scored_union
+    monkeypatch.setattr(matching, "_scored_union", lambda *a: united.append(1) or real(*a))
+    engine = Engine(archive)
+
+    def scores(query: str) -> dict[str, float]:
+        return {h.id: h.score for h in engine.search(SearchRequest.build(query)).hits}
+
+    alone = scores("réforme")
+    assert len(united) == 1 and set(alone) == {"a0", "a1"}
+    # Read again, alone and in an OR whose parent adds to its scores: kept, and left as it was.
+    monkeypatch.setattr(importlib.import_module("archive.search.positions"), "PROXIMITY_WEIGHT", 1.0)
+    assert scores("réforme OR plan")["a0"] > alone["a0"]
+    assert scores("réforme") == alone
+    assert len(united) == 2  # plan's, once
+    # A new snapshot unites anew (its article, its weights).
+    archive.add_articles([_article(2, "recule")])
+    assert set(scores("réforme")) == {"a0", "a1", "a2"}
+    assert len(united) == 3
+    engine.close()
+
+
 def test_warming_decodes_the_stop_words_that_phrases_read(archive: Archive, reads):
     archive.add_articles([_article(0, "présente la réforme de la retraite"), _article(1, "annonce un plan")])
     engine = Engine(archive)

@@ -107,7 +107,8 @@ class Match:
         found, group = self.articles(aid)
         kept = self._best
         # A word's match is ranked as it was covered, unless a parent changed its scores since.
-        if kept is None or kept[0] is not aid or not np.array_equal(kept[1], self.score):
+        if kept is None or kept[0] is not aid or (kept[1] is not self.score  # (kept: read-only, unchanged)
+                                                  and not np.array_equal(kept[1], self.score)):
             runs = self._groups[3] if self._groups is not None else None
             if runs is not None:  # (each article's blocks one run, in order: its best, run by run)
                 best = _max_runs(self.score, runs)
@@ -116,6 +117,23 @@ class Match:
                 max_by_group(best, group, self.score)
             kept = self._best = (aid, self.score.copy(), best)
         return found, group, kept[2].copy()
+
+    def kept(self, aid: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Return this match's arrays and its articles (``aid``: per docnum), to keep and :meth:`restore`."""
+        found, group = self.articles(aid)
+        best = self.best(aid)[2]
+        runs = self._groups[3] if self._groups is not None else None
+        # (No runs, blocks out of aid order: an empty array, where runs has one entry per article.)
+        return self.ids, self.score, self.para, found, group, EMPTY_IDS if runs is None else runs, best
+
+    @classmethod
+    def restore(cls, aid: np.ndarray, kept: tuple[np.ndarray, ...]) -> Match:
+        """Return the match :meth:`kept` returned, its articles already grouped."""
+        ids, score, para, found, group, runs, best = kept
+        out = cls(ids, score, para)
+        out._groups = (aid, found, group, runs if len(runs) == len(found) else None)
+        out._best = (aid, score, best)
+        return out
 
     def add(self, ids: np.ndarray, scores: np.ndarray) -> None:
         """Add scores to the blocks ``ids`` that this match holds (unique ids; others ignored)."""
@@ -350,7 +368,8 @@ class Scorer:
                 form = term.partition("|")[2]
                 if accents_agree(typed, form) and (exact is None or fold(form.lower()) == exact):
                     terms.setdefault(form, term)
-        read = [self.postings("accent", term) for term in terms.values()]
+        # (Not against the query's budget: kept for the snapshot, a read cut short would stay cut.)
+        read = [self.snap.postings("accent", term) for term in terms.values()]
         if not read:
             return [], EMPTY_IDS, EMPTY_IDS
         ids, tokens = np.unique(np.concatenate([r[0] for r in read]), return_inverse=True)
