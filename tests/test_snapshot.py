@@ -105,10 +105,10 @@ def test_a_terms_weights_are_computed_once_per_snapshot_and_dropped_with_it(arch
 
 def test_a_words_match_is_united_once_per_snapshot_and_scores_as_a_fresh_one(archive: Archive, monkeypatch):
     archive.add_articles([_article(0, "annonce un plan pour la réforme"), _article(1, "présente la réforme")])
-    matching = importlib.import_module("archive.search.matching")
+    scoring = importlib.import_module("archive.search.scoring")
     united: list[int] = []
-    real = matching._scored_union
-    monkeypatch.setattr(matching, "_scored_union", lambda *a: united.append(1) or real(*a))
+    real = scoring.Match.kept
+    monkeypatch.setattr(scoring.Match, "kept", lambda self, aid: united.append(1) or real(self, aid))
     engine = Engine(archive)
 
     def scores(query: str) -> dict[str, float]:
