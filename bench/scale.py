@@ -29,7 +29,8 @@ p95_ms). ``--limit-mb`` runs the imports (those of ``--limit-at`` only, if given
 memory cgroup of that size created under this process's own (root; cgroup v1:
 ``memory.limit_in_bytes`` and ``memory.memsw.limit_in_bytes``, v2: ``memory.max`` and
 ``memory.swap.max`` 0); the row records the cgroup's files, its peak (page cache
-included), failcnt and oom_kill.
+included), failcnt and oom_kill. ``--drop-caches`` empties the page cache (root) before
+each size's serving is measured: its first query then reads every file from the disk.
 
 The texts are identical between copies, so the wire-copy detector groups the N copies
 of each article as copies of one another (search collapses them into one hit): every
@@ -349,6 +350,10 @@ def home_sizes(home: Path) -> dict[str, Any]:
 def serve(home: Path, row: dict[str, Any], a: argparse.Namespace) -> None:
     """Measure serving on an imported home into its row: first query, p50/p95, serving RSS."""
     row["load_before_queries"] = [round(x, 2) for x in os.getloadavg()]
+    if a.drop_caches:  # the first query then reads every file it needs from the disk
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("1\n")
+        row["page_cache_dropped"] = True
     print(f"x{row['times']}: querying {home}", file=sys.stderr, flush=True)
     row.update(measure_in_child(home, a.reps, a.peers))
     row["load_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -517,6 +522,9 @@ def main() -> None:
     ap.add_argument("--issue-json", type=Path, help="also write issue 25's fields only here (bench/scale.json)")
     ap.add_argument("--serve", type=Path, metavar="WORKDIR",
                     help="import nothing: measure serving on the homes a --keep --workdir run left there")
+    ap.add_argument("--drop-caches", action="store_true",
+                    help="empty the page cache before measuring each size's serving (root only): the first "
+                         "query reads its files from the disk")
     ap.add_argument("--table", type=Path, help="print the tables of a --json file of an earlier run, and stop")
     ap.add_argument("--sample", type=int, metavar="PID", help=argparse.SUPPRESS)  # the sampler process
     ap.add_argument("--sample-home", type=Path, help=argparse.SUPPRESS)
