@@ -37,6 +37,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -101,7 +102,7 @@ class Snapshot:
             folder = archive.index_dir.path / str(self.name)
             self.ix = wf.open_for_reading(folder)
             self.searcher = self.ix.searcher()
-            self._shared = _Shared(self.ix, cache_budget(POSTINGS_CACHE_BYTES, folder))
+            self._shared = _Shared(self.ix, folder)
             cache = {}
         self._readers = wf.segment_readers(self.searcher)
         self._shared.take(self._readers)
@@ -111,7 +112,7 @@ class Snapshot:
         self.chain: Chain = schema_chain(self.ix.schema)
         self._memo: LRU[Hashable, Any] = LRU(MEMO_SIZE)
         self._hashes: LRU[int, str] = LRU(HASHES_KEPT)  # aid → hash, "" for none
-        self._terms = array_cache(min(TERMS_CACHE_BYTES, self._shared.lists.budget))
+        self._terms = array_cache(self._shared.terms_budget)
         reader = self.searcher.reader()
         self.segments = wf.segments(reader)
         self.size = sum(s.count for s in self.segments)
@@ -371,12 +372,14 @@ class _Shared:
     last snapshot using it closes, the index with the generation's last snapshot.
     """
 
-    def __init__(self, ix: Any, budget: int) -> None:
+    def __init__(self, ix: Any, folder: Path) -> None:
         self.ix = ix
         self._users: dict[int, int] = {}
         self._snapshots = 0
         self._lock = threading.Lock()
-        self.lists = array_cache(budget)
+        self.lists = array_cache(cache_budget(POSTINGS_CACHE_BYTES, folder))
+        #: The budget of each snapshot's terms cache (what searches derive from the lists).
+        self.terms_budget = cache_budget(TERMS_CACHE_BYTES, folder)
 
     def decoded_bytes(self) -> int:
         """Return the bytes of decoded posting lists kept."""
