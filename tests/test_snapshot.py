@@ -128,6 +128,28 @@ def test_a_words_match_is_united_once_per_snapshot_and_scores_as_a_fresh_one(arc
     engine.close()
 
 
+def test_a_frequent_word_read_within_a_rarer_ones_articles_is_kept_under_it(archive: Archive, monkeypatch):
+    archive.add_articles([_article(i, "annonce un plan" if i == 3 else "recule") for i in range(10)])
+    scoring = importlib.import_module("archive.search.scoring")
+    united: list[int] = []
+    real = scoring.Match.kept
+    monkeypatch.setattr(scoring.Match, "kept", lambda self, aid: united.append(len(self)) or real(self, aid))
+    engine = Engine(archive)
+
+    def scores(query: str) -> dict[str, float]:
+        return {h.id: h.score for h in engine.search(SearchRequest.build(query)).hits}
+
+    # "réforme" is in all ten articles: read within the one that says "plan", and kept so.
+    first = scores("plan réforme")
+    assert set(first) == {"a3"} and united == [1, 1]
+    assert scores("plan réforme") == first and united == [1, 1]
+    assert set(scores("réforme")) == {f"a{i}" for i in range(10)} and united == [1, 1, 10]  # alone: whole
+    fresh = Engine(archive)
+    assert {h.id: h.score for h in fresh.search(SearchRequest.build("plan réforme")).hits} == first
+    fresh.close()
+    engine.close()
+
+
 def test_warming_decodes_the_stop_words_that_phrases_read(archive: Archive, reads):
     archive.add_articles([_article(0, "présente la réforme de la retraite"), _article(1, "annonce un plan")])
     engine = Engine(archive)

@@ -41,12 +41,12 @@ from .scoring import (
     Match,
     Scorer,
     contains,
-    dense_enough,
     intersect,
     max_by_group,
     summed,
 )
 from .snapshot import Snapshot
+from .unions import max_union, scored_union
 
 __all__ = ["Match", "Evaluator", "match", "max_by_group", "K1", "B_TEXT", "B_TITLE", "TITLE_BOOST",
            "EXACT_FORM_WEIGHT", "MAX_ACCENT_FORMS"]
@@ -81,6 +81,9 @@ class Evaluator(Scorer):
         #: The articles (a mask by aid) a word of the root AND is read within: those its parts read
         #: before hold, when they are few against the word's postings.
         self._within: np.ndarray | None = None
+        #: The parts those articles come from (words and phrases only: the same articles in every
+        #: search of this snapshot), under which the word's match is kept; None: not kept.
+        self._within_parts: tuple[Node, ...] | None = None
 
     def run(self, node: Node) -> Match:
         """Evaluate a query tree."""
@@ -167,12 +170,14 @@ class Evaluator(Scorer):
             for i in order:
                 child, start = required[i], len(self.covered)
                 # Only at the root: a part of an OR also serves articles outside this AND's (its coverage).
-                self._within = (self._articles_mask(keep) if keep is not None and root
-                                and child not in self._repeated and len(keep) * 4 < reach[i] else None)
+                if keep is not None and root and child not in self._repeated and len(keep) * 4 < reach[i]:
+                    self._within = self._articles_mask(keep)
+                    before = tuple(required[j] for j in found)
+                    self._within_parts = before if all(isinstance(p, (Word, Phrase)) for p in before) else None
                 try:
                     m = self.run(child)
                 finally:
-                    self._within = None
+                    self._within, self._within_parts = None, None
                 found[i] = m, self.covered[start:]
                 del self.covered[start:]
                 aids = m.articles(self.snap.aid)[0]
@@ -214,18 +219,24 @@ class Evaluator(Scorer):
                                      for term in node.terms])
                  for fieldname, boost in fields]
         extra = self.exact_form(node) if EXACT_FORM_WEIGHT else []
-        if self._within is not None:
-            reads = [(fieldname, boost, [self._inside(r) for r in rs]) for fieldname, boost, rs in reads]
-            extra = [self._inside(r) for r in extra]
-        elif not self.truncated:
-            # Whole reads: the same match for every search of this snapshot, kept with its articles
-            # as its terms' weights are (France at 4x: 2.4 ms of union and grouping, once).
-            if node.accent:
-                self.accent_forms(node)  # (what the typed accents keep, for marking: each search)
-            return Match.restore(self.snap.aid, self.snap.kept(
-                ("word", node, TITLE_BOOST, EXACT_FORM_WEIGHT),
-                lambda: self._accented(node, _scored_union(reads, extra)).kept(self.snap.aid)))
-        return self._accented(node, _scored_union(reads, extra))
+        within = self._within
+
+        def united() -> Match:
+            if within is None:
+                return self._accented(node, scored_union(reads, extra))
+            inside = [(fieldname, boost, [self._inside(r) for r in rs]) for fieldname, boost, rs in reads]
+            return self._accented(node, scored_union(inside, [self._inside(r) for r in extra]))
+
+        if self.truncated or (within is not None and self._within_parts is None):
+            return united()
+        # Whole reads: the same match for every search of this snapshot, kept with its articles as
+        # its terms' weights are (France at 4x: 2.4 ms of union and grouping, once); read within
+        # the articles of an AND's rarer words and phrases, kept under those (an intersection kept).
+        if node.accent:
+            self.accent_forms(node)  # (what the typed accents keep, for marking: each search)
+        return Match.restore(self.snap.aid, self.snap.kept(
+            ("word", node, TITLE_BOOST, EXACT_FORM_WEIGHT, self._within_parts),
+            lambda: united().kept(self.snap.aid)))
 
     def _accented(self, node: Word, out: Match) -> Match:
         return self.keep_accents(node, out) if node.accent else out
@@ -336,7 +347,7 @@ class Evaluator(Scorer):
             docs, lifted = self.lift(titled, scores)
         own = self.phrase_score(node, "exact", ids, tf, B_TEXT, self.snap.n_docs) if len(ids) else EMPTY_WEIGHTS
         # A block scores the better of its own text's phrase and its article's title's.
-        return Match(*_max_union(ids, own, docs, lifted))
+        return Match(*max_union(ids, own, docs, lifted))
 
     def near(self, node: Near) -> Match:
         """Match words within ``slop`` positions of each other (see :func:`.positions.near_match`)."""
@@ -350,92 +361,6 @@ class Evaluator(Scorer):
             df = max(1, self.snap.doc_frequency(fieldname, term))
             score += self.weigh(fieldname, ids, tf, df, b, n_docs)
         return score
-
-
-def _best_of(ids: np.ndarray, scores: np.ndarray, more: np.ndarray, more_scores: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Return the union of two sparse score lists (unique ids each), the larger score where both have one."""
-    if not len(ids):
-        return more, more_scores
-    return _max_union(ids, scores, more, more_scores)[:2]
-
-
-def _max_union(ids: np.ndarray, scores: np.ndarray, more: np.ndarray, more_scores: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return :func:`_best_of` and, for each id of the union, whether the first list holds it."""
-    both, values = np.concatenate([ids, more]), np.concatenate([scores, more_scores])
-    # Two sorted runs, merged (not np.lexsort with the scores: 3.7x slower on a word's two spellings).
-    order = np.argsort(both, kind="stable")
-    both, values = both[order], values[order]
-    first = np.r_[True, both[1:] != both[:-1]] if len(both) else np.zeros(0, bool)
-    second = np.flatnonzero(~first)  # (a block in both lists sits beside itself, once from each)
-    values[second - 1] = np.maximum(values[second - 1], values[second])
-    # The first list's ids come first among equals (a stable sort): an id is its own or its twin's.
-    held = order < len(ids)
-    held[second - 1] |= held[second]
-    return both[first], values[first], held[first]
-
-
-def _scored_union(fields: list[tuple[str, float, list[tuple[np.ndarray, np.ndarray]]]],
-                  extra: list[tuple[np.ndarray, np.ndarray]]) -> Match:
-    """Return a word's match: the blocks of every read of its fields (the ``text`` field's as its own
-    text), each scoring per field the best of its terms times the field's boost, summed over fields,
-    plus the ``extra`` scores of the blocks it holds (only there: a query cut short by its budget
-    may have read the exact form alone)."""
-    lists = [ids for _, _, reads in fields for ids, _ in reads if len(ids)]
-    total = sum(len(ids) for ids in lists)
-    top = max((int(ids[-1]) for ids in lists), default=0) + 1  # (posting lists are sorted)
-    scored = []
-    for _, boost, reads in fields:
-        # A word's spellings (stem variants) score as the best of them in each block.
-        best_ids, best = EMPTY_IDS, EMPTY_WEIGHTS
-        for ids, scores in reads:
-            best_ids, best = _best_of(best_ids, best, ids, scores)
-        scored.append((best_ids, boost * best))
-    if len(lists) > 1 and dense_enough(total, top):
-        # A frequent word: its scores summed over the range of its blocks, in the same order
-        # as below (the same float32 sums), without locating each list's blocks in the union.
-        score = np.zeros(top, dtype=np.float32)
-        # Two bool arrays, not one of flags: numpy finds the True of a bool array 3-6x faster than
-        # the nonzero bytes of another, and a plain store beats a read-modify-write.
-        member = np.zeros(top, dtype=bool)
-        own = np.zeros(top, dtype=bool)
-        for fieldname, _, reads in fields:
-            for ids, _ in reads:
-                member[ids] = True
-                if fieldname == "text":
-                    own[ids] = True
-        for ids, weighted in scored:
-            score[ids] += weighted  # (unique within a list)
-        for ids, weighted in extra:
-            # (Sorted: ids[-1] is the largest. As a rule the exact form's blocks hold its stem's: none past top.)
-            if len(ids) and ids[-1] < top:
-                score[ids] += weighted
-            else:
-                inside = ids < top
-                score[ids[inside]] += weighted[inside]
-        found = np.flatnonzero(member)
-        return Match(found, score.take(found), own.take(found))
-    # Fewer blocks: every list sorted once together; each entry's place in the union comes with it.
-    parts = [*scored, *extra]
-    every = np.concatenate([ids for ids, _ in parts]) if parts else EMPTY_IDS
-    order = np.argsort(every, kind="stable")  # (a few sorted runs)
-    ordered = every[order]
-    starts = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.zeros(0, bool)
-    place = np.empty(len(every), dtype=np.int64)
-    place[order] = np.cumsum(starts) - 1
-    union = ordered[starts]
-    member = np.zeros(len(union), dtype=bool)
-    para = np.zeros(len(union), dtype=bool)
-    score = np.zeros(len(union), dtype=np.float32)
-    at = 0
-    for k, (ids, weighted) in enumerate(parts):
-        where = place[at:at + len(ids)]
-        at += len(ids)
-        if k < len(scored):  # (the extra scores add to the blocks matched, no block of their own)
-            member[where] = True
-            para[where] |= fields[k][0] == "text"
-        score[where] += weighted
-    return Match(union[member], score[member], para[member])
 
 
 def match(evaluator: Evaluator, root: Node | None) -> Match | None:
