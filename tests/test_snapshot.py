@@ -288,3 +288,23 @@ def test_an_index_lays_its_articles_out_in_the_order_they_were_stored(archive: A
         catalog.aid_of(name) for name in ("n1", "n12", "m0"))
     assert [a.id for a in archive.store.iter_articles(["n1", "n12", "m0"])] == ["m0", "n1", "n12"]
     assert [a.id for a in archive.store.iter_articles()] == sorted([*names, "a-later"])
+
+
+def test_an_articles_blocks_are_found_whether_the_index_holds_them_in_order_or_not(archive: Archive):
+    archive.add_articles([_article(i, "annonce un plan") for i in range(3)])
+    engine = Engine(archive)
+
+    def blocks(article_id: str) -> list[int]:
+        with engine.live.pinned() as (snap, catalog):
+            aid = catalog.aid_of(article_id)
+            docs, counts = snap.blocks_of(np.array([aid]))
+            assert int(counts[0]) == len(docs) and set(snap.aid[docs].tolist()) == {aid}
+            return sorted(docs[snap.alive[docs]].tolist())
+
+    assert blocks("a1") == [2, 3]  # in order: the second article's two paragraphs (its title on the first)
+    # A new version of a0 lands in a later segment: the blocks no longer lie in aid order.
+    archive.add_articles([_article(0, "retire le plan")])
+    assert blocks("a0") == [6, 7]
+    assert blocks("a1") == [2, 3]
+    assert _ids(engine, "retire") == ["a0"]
+    engine.close()

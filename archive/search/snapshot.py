@@ -145,8 +145,11 @@ class Snapshot:
             view = slice(seg.offset, seg.offset + seg.count)
             self.cache[seg.id] = {"aid": self.aid[view], "n": self.n[view],
                                   **{f: self.length[f][view] for f in FIELDS}}
-        # Blocks grouped by article: the blocks of aid a are by_aid[start[a]:start[a] + count[a]].
-        self.by_aid = _grouped_order(self.aid).astype(np.int32 if self.size < 1 << 31 else np.int64)
+        # Blocks grouped by article: the blocks of aid a are by_aid[start[a]:start[a] + count[a]]; None
+        # when the blocks lie in aid order already (an index built in the store's order: 0.2 s at 32x).
+        self.by_aid: np.ndarray | None = None
+        if len(self.aid) > 1 and not bool((self.aid[1:] >= self.aid[:-1]).all()):
+            self.by_aid = _grouped_order(self.aid).astype(np.int32 if self.size < 1 << 31 else np.int64)
         self.aid_count = np.bincount(self.aid, minlength=1)
         self.aid_start = np.concatenate(([0], np.cumsum(self.aid_count)[:-1]))
         total_docs = max(1, int(self.alive.sum()))
@@ -184,7 +187,8 @@ class Snapshot:
         if not total:
             return wf.EMPTY_IDS, counts
         starts = np.repeat(self.aid_start[aids] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-        return self.by_aid[starts + np.arange(total)], counts
+        at = starts + np.arange(total)
+        return (at if self.by_aid is None else self.by_aid[at]), counts
 
     def article_hashes(self, aids: Sequence[int]) -> list[str | None]:
         """Return the content hash this index holds for each article (None for one with no live block)."""
