@@ -19,9 +19,9 @@ costliest step of a search, so decoded lists are kept, most recently used
 first, within :func:`cache_budget` (a quarter of the index, 64 to 256 MB): a segment never changes once
 written (its deletions are kept apart), so a list decoded for one snapshot
 serves every later snapshot of the same generation. What a search derives from
-a term on this snapshot (its live blocks, their BM25 weights: see
-:meth:`Snapshot.kept`) is kept too, within as much, until the
-snapshot closes. Both caches are :class:`~archive.lru.LRU` bounded in bytes
+the lists on this snapshot (a term's live blocks and BM25 weights, a word's or a
+phrase's match: see :meth:`Snapshot.kept`) is kept too, within a budget of its own
+(64 to 320 MB), until the snapshot closes. Both caches are :class:`~archive.lru.LRU` bounded in bytes
 (:func:`array_cache`), whose arrays are read-only.
 
 A snapshot never changes once built, so any number of threads search it at
