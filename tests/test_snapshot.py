@@ -308,3 +308,19 @@ def test_an_articles_blocks_are_found_whether_the_index_holds_them_in_order_or_n
     assert blocks("a1") == [2, 3]
     assert _ids(engine, "retire") == ["a0"]
     engine.close()
+
+
+def test_a_phrase_is_matched_once_per_snapshot_and_cut_by_the_budget_as_before(archive: Archive, monkeypatch):
+    archive.add_articles([_article(0, "présente la réforme"), _article(1, "annonce un plan")])
+    scoring = importlib.import_module("archive.search.scoring")
+    kept: list[int] = []
+    real = scoring.Match.kept
+    monkeypatch.setattr(scoring.Match, "kept", lambda self, aid: kept.append(len(self)) or real(self, aid))
+    engine = Engine(archive)
+    assert _ids(engine, '"la réforme"') == ["a0", "a1"]  # (a1: "La réforme avance.")
+    assert _ids(engine, '"la réforme"') == ["a0", "a1"] and len(kept) == 1
+    # Past the budget the phrase is read cut short, as it always was, not taken from what is kept.
+    monkeypatch.setattr(scoring, "MAX_POSTINGS", 0)
+    results = engine.search(SearchRequest.build('gouvernement "la réforme"'))
+    assert results.truncated and len(kept) == 1
+    engine.close()
