@@ -38,6 +38,20 @@ def _ids(engine: Engine, query: str) -> list[str]:
     return [h.id for h in engine.search(SearchRequest.build(query)).hits]
 
 
+def _scores(engine: Engine, query: str) -> dict[str, float]:
+    return {h.id: h.score for h in engine.search(SearchRequest.build(query)).hits}
+
+
+@pytest.fixture
+def kept(monkeypatch) -> list[int]:
+    """Record the blocks of every match a snapshot keeps (each computed, not found kept)."""
+    scoring = importlib.import_module("archive.search.scoring")
+    seen: list[int] = []
+    real = scoring.Match.kept
+    monkeypatch.setattr(scoring.Match, "kept", lambda self, aid: seen.append(len(self)) or real(self, aid))
+    return seen
+
+
 def test_a_posting_list_is_decoded_once_and_serves_later_snapshots(archive: Archive, reads):
     archive.add_articles([_article(0, "annonce un plan"), _article(1, "présente la réforme")])
     engine = Engine(archive)
@@ -103,16 +117,14 @@ def test_a_terms_weights_are_computed_once_per_snapshot_and_dropped_with_it(arch
     engine.close()
 
 
-def test_a_words_match_is_united_once_per_snapshot_and_scores_as_a_fresh_one(archive: Archive, monkeypatch):
+def test_a_words_match_is_united_once_per_snapshot_and_scores_as_a_fresh_one(archive: Archive, monkeypatch,
+                                                                               kept: list[int]):
     archive.add_articles([_article(0, "annonce un plan pour la réforme"), _article(1, "présente la réforme")])
-    scoring = importlib.import_module("archive.search.scoring")
-    united: list[int] = []
-    real = scoring.Match.kept
-    monkeypatch.setattr(scoring.Match, "kept", lambda self, aid: united.append(1) or real(self, aid))
+    united = kept
     engine = Engine(archive)
 
     def scores(query: str) -> dict[str, float]:
-        return {h.id: h.score for h in engine.search(SearchRequest.build(query)).hits}
+        return _scores(engine, query)
 
     alone = scores("réforme")
     assert len(united) == 1 and set(alone) == {"a0", "a1"}
@@ -128,16 +140,13 @@ def test_a_words_match_is_united_once_per_snapshot_and_scores_as_a_fresh_one(arc
     engine.close()
 
 
-def test_a_frequent_word_read_within_a_rarer_ones_articles_is_kept_under_it(archive: Archive, monkeypatch):
+def test_a_frequent_word_read_within_a_rarer_ones_articles_is_kept_under_it(archive: Archive, kept: list[int]):
     archive.add_articles([_article(i, "annonce un plan" if i == 3 else "recule") for i in range(10)])
-    scoring = importlib.import_module("archive.search.scoring")
-    united: list[int] = []
-    real = scoring.Match.kept
-    monkeypatch.setattr(scoring.Match, "kept", lambda self, aid: united.append(len(self)) or real(self, aid))
+    united = kept
     engine = Engine(archive)
 
     def scores(query: str) -> dict[str, float]:
-        return {h.id: h.score for h in engine.search(SearchRequest.build(query)).hits}
+        return _scores(engine, query)
 
     # "réforme" is in all ten articles: read within the one that says "plan", and kept so.
     first = scores("plan réforme")
@@ -145,7 +154,7 @@ def test_a_frequent_word_read_within_a_rarer_ones_articles_is_kept_under_it(arch
     assert scores("plan réforme") == first and united == [1, 1]
     assert set(scores("réforme")) == {f"a{i}" for i in range(10)} and united == [1, 1, 10]  # alone: whole
     fresh = Engine(archive)
-    assert {h.id: h.score for h in fresh.search(SearchRequest.build("plan réforme")).hits} == first
+    assert _scores(fresh, "plan réforme") == first
     fresh.close()
     engine.close()
 
@@ -310,12 +319,10 @@ def test_an_articles_blocks_are_found_whether_the_index_holds_them_in_order_or_n
     engine.close()
 
 
-def test_a_phrase_is_matched_once_per_snapshot_and_cut_by_the_budget_as_before(archive: Archive, monkeypatch):
+def test_a_phrase_is_matched_once_per_snapshot_and_cut_by_the_budget_as_before(archive: Archive, monkeypatch,
+                                                                                kept: list[int]):
     archive.add_articles([_article(0, "présente la réforme"), _article(1, "annonce un plan")])
     scoring = importlib.import_module("archive.search.scoring")
-    kept: list[int] = []
-    real = scoring.Match.kept
-    monkeypatch.setattr(scoring.Match, "kept", lambda self, aid: kept.append(len(self)) or real(self, aid))
     engine = Engine(archive)
     assert _ids(engine, '"la réforme"') == ["a0", "a1"]  # (a1: "La réforme avance.")
     assert _ids(engine, '"la réforme"') == ["a0", "a1"] and len(kept) == 1

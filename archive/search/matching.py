@@ -234,9 +234,11 @@ class Evaluator(Scorer):
         # the articles of an AND's rarer words and phrases, kept under those (an intersection kept).
         if node.accent:
             self.accent_forms(node)  # (what the typed accents keep, for marking: each search)
-        return Match.restore(self.snap.aid, self.snap.kept(
-            ("word", node, TITLE_BOOST, EXACT_FORM_WEIGHT, self._within_parts),
-            lambda: united().kept(self.snap.aid)))
+        return self._kept(("word", node, TITLE_BOOST, EXACT_FORM_WEIGHT, self._within_parts), united)
+
+    def _kept(self, key: tuple[object, ...], compute: Callable[[], Match]) -> Match:
+        """Return the match kept in this snapshot under ``key`` (computed once, with its articles)."""
+        return Match.restore(self.snap.aid, self.snap.kept(key, lambda: compute().kept(self.snap.aid)))
 
     def _accented(self, node: Word, out: Match) -> Match:
         return self.keep_accents(node, out) if node.accent else out
@@ -332,8 +334,7 @@ class Evaluator(Scorer):
         if self.truncated:
             return self._phrase(node)
         # Whole reads: the same phrase for every search of this snapshot, kept as a word's union is.
-        return Match.restore(self.snap.aid, self.snap.kept(
-            ("phrase", node, TITLE_BOOST), lambda: self._phrase(node).kept(self.snap.aid)))
+        return self._kept(("phrase", node, TITLE_BOOST), lambda: self._phrase(node))
 
     def _phrase(self, node: Phrase) -> Match:
         ids, tf = EMPTY_IDS, EMPTY_WEIGHTS
